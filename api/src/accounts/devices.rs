@@ -1,0 +1,111 @@
+//! Push devices: FCM registration tokens tied to the session that registered them.
+use crate::auth::Viewer;
+use crate::db::begin_write;
+use crate::error::{AppError, AppResult};
+use chrono::Utc;
+use entity::devices;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Platform {
+    Android,
+    Ios,
+    Web,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Android => "ANDROID",
+            Platform::Ios => "IOS",
+            Platform::Web => "WEB",
+        }
+    }
+
+    pub fn from_stored(value: &str) -> Platform {
+        match value {
+            "IOS" => Platform::Ios,
+            "WEB" => Platform::Web,
+            _ => Platform::Android,
+        }
+    }
+}
+
+fn parse_token(raw: &str) -> AppResult<&str> {
+    let token = raw.trim();
+    if token.is_empty() || token.len() > 512 || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(AppError::bad_input("token", "must be an FCM registration token (1 to 512 characters, no spaces)"));
+    }
+    Ok(token)
+}
+
+/// Ties a registration token to the caller's session. A token already known moves to this
+/// session (and user): FCM tokens belong to an app install, which may change hands.
+pub async fn register_device(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    token: &str,
+    platform: Platform,
+    app_version: Option<&str>,
+) -> AppResult<devices::Model> {
+    let token = parse_token(token)?;
+    let app_version = app_version.map(str::trim).filter(|v| !v.is_empty());
+    if app_version.is_some_and(|v| v.chars().count() > 32) {
+        return Err(AppError::bad_input("appVersion", "must be at most 32 characters"));
+    }
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let existing = devices::Entity::find()
+        .filter(devices::Column::Token.eq(token))
+        .one(&txn)
+        .await?;
+    let device = match existing {
+        Some(device) => {
+            let mut active: devices::ActiveModel = device.into();
+            active.user_id = Set(viewer.user_id.clone());
+            active.session_id = Set(viewer.session_id.clone());
+            active.platform = Set(platform.as_str().to_owned());
+            active.app_version = Set(app_version.map(str::to_owned));
+            active.updated_at = Set(now);
+            active.update(&txn).await?
+        }
+        None => {
+            devices::ActiveModel {
+                id: Set(uuid::Uuid::now_v7().to_string()),
+                user_id: Set(viewer.user_id.clone()),
+                session_id: Set(viewer.session_id.clone()),
+                token: Set(token.to_owned()),
+                platform: Set(platform.as_str().to_owned()),
+                app_version: Set(app_version.map(str::to_owned)),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    txn.commit().await?;
+    Ok(device)
+}
+
+/// Removes one of the caller's tokens; false when the caller had no such token.
+pub async fn unregister_device(db: &DatabaseConnection, viewer: &Viewer, token: &str) -> AppResult<bool> {
+    let token = parse_token(token)?;
+    let removed = devices::Entity::delete_many()
+        .filter(devices::Column::Token.eq(token))
+        .filter(devices::Column::UserId.eq(viewer.user_id.as_str()))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(removed > 0)
+}
+
+pub async fn list_devices(db: &DatabaseConnection, user_id: &str) -> AppResult<Vec<devices::Model>> {
+    Ok(devices::Entity::find()
+        .filter(devices::Column::UserId.eq(user_id))
+        .order_by_asc(devices::Column::CreatedAt)
+        .all(db)
+        .await?)
+}

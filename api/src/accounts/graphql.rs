@@ -1,0 +1,196 @@
+//! GraphQL types and resolvers of accounts: thin calls into the services.
+use super::devices::{self, Platform};
+use super::service::{self, SignedIn};
+use crate::gql::ContextExt;
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use entity::{devices as device_rows, users};
+
+/// The signed-in person's own account. Others only ever see the pseudonym.
+pub struct Account(pub users::Model);
+
+#[Object]
+impl Account {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+    /// The pseudonym shown to others.
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+    /// IANA timezone deciding which local day things belong to.
+    async fn timezone(&self) -> &str {
+        &self.0.timezone
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// The push devices registered by my signed-in sessions.
+    async fn devices(&self, ctx: &Context<'_>) -> Result<Vec<Device>> {
+        let app = ctx.app()?;
+        let current = ctx.auth()?.viewer()?.session_id.clone();
+        Ok(devices::list_devices(&app.db, &self.0.id)
+            .await?
+            .into_iter()
+            .map(|d| Device::from_row(d, &current))
+            .collect())
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Device {
+    id: ID,
+    platform: Platform,
+    app_version: Option<String>,
+    /// Registered by the session making this request.
+    current: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl Device {
+    fn from_row(row: device_rows::Model, current_session: &str) -> Self {
+        Device {
+            id: ID(row.id),
+            platform: Platform::from_stored(&row.platform),
+            app_version: row.app_version,
+            current: row.session_id == current_session,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    access_token: String,
+    refresh_token: String,
+    access_token_expires_at: DateTime<Utc>,
+    user: Account,
+}
+
+impl From<SignedIn> for AuthPayload {
+    fn from(s: SignedIn) -> Self {
+        AuthPayload {
+            access_token: s.access_token,
+            refresh_token: s.refresh_token,
+            access_token_expires_at: s.access_token_expires_at,
+            user: Account(s.user),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct RegisterInput {
+    email: String,
+    password: String,
+    display_name: String,
+}
+
+#[derive(InputObject)]
+pub struct LoginInput {
+    email: String,
+    password: String,
+}
+
+#[derive(InputObject)]
+pub struct RegisterDeviceInput {
+    /// The FCM registration token of this app install.
+    token: String,
+    platform: Platform,
+    app_version: Option<String>,
+}
+
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// The signed-in account, or null when signed out.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
+        let Some(viewer) = ctx.auth()?.optional_viewer()? else {
+            return Ok(None);
+        };
+        Ok(Some(Account(service::find_user(&ctx.app()?.db, &viewer.user_id).await?)))
+    }
+}
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload> {
+        let signed_in = service::register(
+            ctx.app()?,
+            ctx.meta()?,
+            &input.email,
+            &input.password,
+            &input.display_name,
+        )
+        .await?;
+        Ok(signed_in.into())
+    }
+
+    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<AuthPayload> {
+        Ok(service::login(ctx.app()?, ctx.meta()?, &input.email, &input.password).await?.into())
+    }
+
+    /// Exchanges a refresh token (single use) for a new access and refresh token.
+    async fn refresh_session(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload> {
+        Ok(service::refresh_session(ctx.app()?, &refresh_token).await?.into())
+    }
+
+    /// Signs this session out (or every session of the account) and drops its push devices.
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] all_devices: bool,
+    ) -> Result<bool> {
+        service::logout(ctx.app()?, ctx.auth()?.viewer()?, all_devices).await?;
+        Ok(true)
+    }
+
+    /// Changes the password; every other session of the account is signed out.
+    async fn change_password(&self, ctx: &Context<'_>, current: String, new: String) -> Result<bool> {
+        service::change_password(ctx.app()?, ctx.auth()?.viewer()?, &current, &new).await?;
+        Ok(true)
+    }
+
+    async fn update_profile(
+        &self,
+        ctx: &Context<'_>,
+        display_name: Option<String>,
+        timezone: Option<String>,
+    ) -> Result<Account> {
+        let user = service::update_profile(
+            ctx.app()?,
+            ctx.auth()?.viewer()?,
+            display_name.as_deref(),
+            timezone.as_deref(),
+        )
+        .await?;
+        Ok(Account(user))
+    }
+
+    async fn register_device(&self, ctx: &Context<'_>, input: RegisterDeviceInput) -> Result<Device> {
+        let viewer = ctx.auth()?.viewer()?;
+        let row = devices::register_device(
+            &ctx.app()?.db,
+            viewer,
+            &input.token,
+            input.platform,
+            input.app_version.as_deref(),
+        )
+        .await?;
+        Ok(Device::from_row(row, &viewer.session_id))
+    }
+
+    /// Removes one of my device tokens; false when I had no such token.
+    async fn unregister_device(&self, ctx: &Context<'_>, token: String) -> Result<bool> {
+        Ok(devices::unregister_device(&ctx.app()?.db, ctx.auth()?.viewer()?, &token).await?)
+    }
+}

@@ -1,0 +1,402 @@
+//! Account services: plain async functions over the database, testable without GraphQL.
+use super::input::{DisplayName, Email, Password, Timezone};
+use crate::auth::tokens::{random_token, sha256_hex};
+use crate::auth::Viewer;
+use crate::db::{begin_write, is_unique_violation};
+use crate::error::{AppError, AppResult};
+use crate::rate_limit::Limit;
+use crate::state::{AppContext, RequestMeta};
+use chrono::{DateTime, Utc};
+use entity::{devices, refresh_tokens, sessions, users};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
+
+/// A signed-in session as handed to the app.
+pub struct SignedIn {
+    pub access_token: String,
+    pub access_token_expires_at: DateTime<Utc>,
+    pub refresh_token: String,
+    pub user: users::Model,
+}
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+fn login_account_key(email: &str) -> String {
+    format!("login:account:{}", sha256_hex(email))
+}
+
+pub async fn find_user(db: &DatabaseConnection, user_id: &str) -> AppResult<users::Model> {
+    users::Entity::find_by_id(user_id.to_owned())
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn register(
+    ctx: &AppContext,
+    meta: &RequestMeta,
+    email: &str,
+    password: &str,
+    display_name: &str,
+) -> AppResult<SignedIn> {
+    let limits = &ctx.settings.auth_limits;
+    ctx.limiter
+        .hit(
+            &format!("register:ip:{}", meta.client_ip),
+            Limit {
+                max: limits.registrations_per_ip,
+                window: limits.registration_window,
+            },
+        )
+        .await?;
+    let email = Email::parse(email)?;
+    let display_name = DisplayName::parse(display_name)?;
+    let password = Password::parse(password, "password")?;
+    ensure_display_name_free(&ctx.db, &display_name, None).await?;
+    if users::Entity::find()
+        .filter(users::Column::Email.eq(email.as_str()))
+        .one(&ctx.db)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::conflict("email", "an account with this email already exists"));
+    }
+    let password_hash = ctx.passwords.hash(password.expose()).await?;
+
+    let now = Utc::now();
+    let txn = begin_write(&ctx.db).await?;
+    let user = users::ActiveModel {
+        id: Set(new_id()),
+        email: Set(email.as_str().to_owned()),
+        display_name: Set(display_name.as_str().to_owned()),
+        display_name_key: Set(display_name.key()),
+        password_hash: Set(password_hash),
+        timezone: Set("UTC".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::conflict("displayName", "this email or display name is taken")
+        } else {
+            e.into()
+        }
+    })?;
+    let (session_id, refresh_token) = open_session(ctx, &txn, &user.id).await?;
+    txn.commit().await?;
+    tracing::info!(user_id = %user.id, "account registered");
+    signed_in(ctx, user, &session_id, refresh_token)
+}
+
+pub async fn login(
+    ctx: &AppContext,
+    meta: &RequestMeta,
+    email: &str,
+    password: &str,
+) -> AppResult<SignedIn> {
+    let limits = &ctx.settings.auth_limits;
+    ctx.limiter
+        .hit(
+            &format!("login:ip:{}", meta.client_ip),
+            Limit {
+                max: limits.login_attempts_per_ip,
+                window: limits.login_window,
+            },
+        )
+        .await?;
+    let account_limit = Limit {
+        max: limits.login_failures_per_account,
+        window: limits.login_window,
+    };
+    let normalised = email.trim().to_lowercase();
+    let account_key = login_account_key(&normalised);
+    ctx.limiter.check(&account_key, account_limit).await?;
+
+    let user = match Email::parse(&normalised) {
+        Ok(email) => {
+            users::Entity::find()
+                .filter(users::Column::Email.eq(email.as_str()))
+                .one(&ctx.db)
+                .await?
+        }
+        Err(_) => None,
+    };
+    let ok = ctx
+        .passwords
+        .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
+        .await?;
+    let Some(user) = user.filter(|_| ok) else {
+        ctx.limiter.record(&account_key, account_limit).await?;
+        return Err(AppError::InvalidCredentials);
+    };
+    ctx.limiter.clear(&account_key).await?;
+
+    let txn = begin_write(&ctx.db).await?;
+    let (session_id, refresh_token) = open_session(ctx, &txn, &user.id).await?;
+    txn.commit().await?;
+    tracing::info!(user_id = %user.id, session_id = %session_id, "signed in");
+    signed_in(ctx, user, &session_id, refresh_token)
+}
+
+/// Exchanges a refresh token for a new pair. Each token is single use: a rotated token is still
+/// honoured within the grace window (an app's two concurrent refreshes); after it, presenting it
+/// means it was stolen or replayed, and the whole session is revoked.
+pub async fn refresh_session(ctx: &AppContext, refresh_token: &str) -> AppResult<SignedIn> {
+    let hash = sha256_hex(refresh_token.trim());
+    let Some(token) = refresh_tokens::Entity::find_by_id(hash.clone()).one(&ctx.db).await? else {
+        return Err(AppError::SessionExpired);
+    };
+    let session = sessions::Entity::find_by_id(token.session_id.clone())
+        .one(&ctx.db)
+        .await?
+        .ok_or(AppError::SessionExpired)?;
+    let now = Utc::now();
+    if session.revoked_at.is_some() || session.expires_at <= now {
+        return Err(AppError::SessionExpired);
+    }
+    let grace = chrono::Duration::from_std(ctx.settings.refresh_reuse_grace).map_err(AppError::internal)?;
+
+    let txn = begin_write(&ctx.db).await?;
+    let won_rotation = refresh_tokens::Entity::update_many()
+        .col_expr(refresh_tokens::Column::RotatedAt, Expr::value(now))
+        .filter(refresh_tokens::Column::TokenHash.eq(hash.as_str()))
+        .filter(refresh_tokens::Column::RotatedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    if won_rotation {
+        // Any other live token of this session (left by a concurrent refresh) is retired too.
+        refresh_tokens::Entity::update_many()
+            .col_expr(refresh_tokens::Column::RotatedAt, Expr::value(now))
+            .filter(refresh_tokens::Column::SessionId.eq(session.id.as_str()))
+            .filter(refresh_tokens::Column::RotatedAt.is_null())
+            .exec(&txn)
+            .await?;
+    } else {
+        let rotated_at = refresh_tokens::Entity::find_by_id(hash.clone())
+            .one(&txn)
+            .await?
+            .and_then(|t| t.rotated_at)
+            .unwrap_or(now);
+        if now - rotated_at > grace {
+            txn.rollback().await?;
+            revoke_sessions(ctx, std::slice::from_ref(&session.id), "refresh_reuse").await?;
+            tracing::warn!(session_id = %session.id, "rotated refresh token presented again; session revoked");
+            return Err(AppError::SessionExpired);
+        }
+    }
+    let refresh_token = insert_refresh_token(&txn, &session.id).await?;
+    let expires_at = now + chrono::Duration::from_std(ctx.settings.session_ttl).map_err(AppError::internal)?;
+    sessions::Entity::update_many()
+        .col_expr(sessions::Column::LastRefreshedAt, Expr::value(now))
+        .col_expr(sessions::Column::ExpiresAt, Expr::value(expires_at))
+        .filter(sessions::Column::Id.eq(session.id.as_str()))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    let user = find_user(&ctx.db, &session.user_id).await?;
+    signed_in(ctx, user, &session.id, refresh_token)
+}
+
+pub async fn logout(ctx: &AppContext, viewer: &Viewer, all_devices: bool) -> AppResult<()> {
+    let session_ids = if all_devices {
+        live_session_ids(&ctx.db, &viewer.user_id).await?
+    } else {
+        vec![viewer.session_id.clone()]
+    };
+    revoke_sessions(ctx, &session_ids, "logout").await?;
+    tracing::info!(user_id = %viewer.user_id, sessions = session_ids.len(), "signed out");
+    Ok(())
+}
+
+/// Changes the password and signs out every other session of the account.
+pub async fn change_password(
+    ctx: &AppContext,
+    viewer: &Viewer,
+    current: &str,
+    new: &str,
+) -> AppResult<()> {
+    let user = find_user(&ctx.db, &viewer.user_id).await?;
+    let limits = &ctx.settings.auth_limits;
+    let account_limit = Limit {
+        max: limits.login_failures_per_account,
+        window: limits.login_window,
+    };
+    let account_key = login_account_key(&user.email);
+    ctx.limiter.check(&account_key, account_limit).await?;
+    if !ctx.passwords.verify(current, Some(&user.password_hash)).await? {
+        ctx.limiter.record(&account_key, account_limit).await?;
+        return Err(AppError::bad_input("current", "the current password is incorrect"));
+    }
+    let new = Password::parse(new, "new")?;
+    let hash = ctx.passwords.hash(new.expose()).await?;
+    let others: Vec<String> = live_session_ids(&ctx.db, &user.id)
+        .await?
+        .into_iter()
+        .filter(|id| *id != viewer.session_id)
+        .collect();
+
+    let txn = begin_write(&ctx.db).await?;
+    users::Entity::update_many()
+        .col_expr(users::Column::PasswordHash, Expr::value(hash))
+        .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(users::Column::Id.eq(user.id.as_str()))
+        .exec(&txn)
+        .await?;
+    revoke_sessions_in(&txn, &others, "password_changed").await?;
+    txn.commit().await?;
+    ctx.sessions.forget(&others);
+    tracing::info!(user_id = %user.id, revoked = others.len(), "password changed");
+    Ok(())
+}
+
+pub async fn update_profile(
+    ctx: &AppContext,
+    viewer: &Viewer,
+    display_name: Option<&str>,
+    timezone: Option<&str>,
+) -> AppResult<users::Model> {
+    let display_name = display_name.map(DisplayName::parse).transpose()?;
+    let timezone = timezone.map(Timezone::parse).transpose()?;
+    let user = find_user(&ctx.db, &viewer.user_id).await?;
+    if let Some(name) = &display_name {
+        ensure_display_name_free(&ctx.db, name, Some(&user.id)).await?;
+    }
+    let mut active: users::ActiveModel = user.into();
+    if let Some(name) = display_name {
+        active.display_name_key = Set(name.key());
+        active.display_name = Set(name.as_str().to_owned());
+    }
+    if let Some(tz) = timezone {
+        active.timezone = Set(tz.as_str().to_owned());
+    }
+    active.updated_at = Set(Utc::now());
+    let txn = begin_write(&ctx.db).await?;
+    let user = active.update(&txn).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::conflict("displayName", "this display name is taken")
+        } else {
+            e.into()
+        }
+    })?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+async fn ensure_display_name_free(
+    db: &DatabaseConnection,
+    name: &DisplayName,
+    except_user: Option<&str>,
+) -> AppResult<()> {
+    let holder = users::Entity::find()
+        .filter(users::Column::DisplayNameKey.eq(name.key()))
+        .one(db)
+        .await?;
+    match holder {
+        Some(u) if Some(u.id.as_str()) != except_user => {
+            Err(AppError::conflict("displayName", "this display name is taken"))
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn live_session_ids(db: &DatabaseConnection, user_id: &str) -> AppResult<Vec<String>> {
+    Ok(sessions::Entity::find()
+        .filter(sessions::Column::UserId.eq(user_id))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect())
+}
+
+async fn open_session(
+    ctx: &AppContext,
+    txn: &impl ConnectionTrait,
+    user_id: &str,
+) -> AppResult<(String, String)> {
+    let now = Utc::now();
+    let ttl = chrono::Duration::from_std(ctx.settings.session_ttl).map_err(AppError::internal)?;
+    let session = sessions::ActiveModel {
+        id: Set(new_id()),
+        user_id: Set(user_id.to_owned()),
+        created_at: Set(now),
+        last_refreshed_at: Set(now),
+        expires_at: Set(now + ttl),
+        revoked_at: Set(None),
+        revoked_reason: Set(None),
+    }
+    .insert(txn)
+    .await?;
+    let refresh_token = insert_refresh_token(txn, &session.id).await?;
+    Ok((session.id, refresh_token))
+}
+
+async fn insert_refresh_token(txn: &impl ConnectionTrait, session_id: &str) -> AppResult<String> {
+    let token = random_token();
+    refresh_tokens::ActiveModel {
+        token_hash: Set(sha256_hex(&token)),
+        session_id: Set(session_id.to_owned()),
+        created_at: Set(Utc::now()),
+        rotated_at: Set(None),
+    }
+    .insert(txn)
+    .await?;
+    Ok(token)
+}
+
+/// Revokes sessions and drops their push devices: a signed-out phone gets no more pushes.
+async fn revoke_sessions(ctx: &AppContext, session_ids: &[String], reason: &str) -> AppResult<()> {
+    let txn = begin_write(&ctx.db).await?;
+    revoke_sessions_in(&txn, session_ids, reason).await?;
+    txn.commit().await?;
+    ctx.sessions.forget(session_ids);
+    Ok(())
+}
+
+async fn revoke_sessions_in(
+    txn: &impl ConnectionTrait,
+    session_ids: &[String],
+    reason: &str,
+) -> AppResult<()> {
+    if session_ids.is_empty() {
+        return Ok(());
+    }
+    sessions::Entity::update_many()
+        .col_expr(sessions::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(sessions::Column::RevokedReason, Expr::value(reason))
+        .filter(sessions::Column::Id.is_in(session_ids.iter().map(String::as_str)))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .exec(txn)
+        .await?;
+    devices::Entity::delete_many()
+        .filter(devices::Column::SessionId.is_in(session_ids.iter().map(String::as_str)))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+fn signed_in(
+    ctx: &AppContext,
+    user: users::Model,
+    session_id: &str,
+    refresh_token: String,
+) -> AppResult<SignedIn> {
+    let (access_token, access_token_expires_at) =
+        ctx.keys.issue(&user.id, session_id).map_err(AppError::internal)?;
+    Ok(SignedIn {
+        access_token,
+        access_token_expires_at,
+        refresh_token,
+        user,
+    })
+}

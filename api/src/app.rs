@@ -1,0 +1,137 @@
+//! Building and running the server: `App::build(settings)` binds (port 0 in tests), connects,
+//! migrates, and `run_until_stopped` serves until shutdown.
+use crate::auth::passwords::PasswordHasher;
+use crate::auth::tokens::TokenKeys;
+use crate::auth::SessionCache;
+use crate::config::Settings;
+use crate::http::{router, HttpState};
+use crate::rate_limit::RateLimiter;
+use crate::schema;
+use crate::state::AppContext;
+use crate::telemetry::Metrics;
+use anyhow::Context as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// How long shutdown waits for open sockets to say goodbye.
+const SOCKET_DRAIN: Duration = Duration::from_secs(5);
+
+pub struct App {
+    listener: TcpListener,
+    state: HttpState,
+}
+
+impl App {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let secret = settings
+            .jwt_secret
+            .clone()
+            .context("HEARTH_JWT_SECRET: no secret configured")?;
+        let db = crate::db::connect(&settings.database_url)
+            .await
+            .context("HEARTH_DATABASE_URL: cannot connect to the database")?;
+        crate::db::migrate(&db).await.context("running migrations")?;
+        let redis = match &settings.redis_url {
+            None => None,
+            Some(url) => {
+                let client = redis::Client::open(url.as_str()).context("HEARTH_REDIS_URL: invalid")?;
+                Some(
+                    tokio::time::timeout(Duration::from_secs(5), client.get_connection_manager())
+                        .await
+                        .context("HEARTH_REDIS_URL: Redis did not answer")?
+                        .context("HEARTH_REDIS_URL: cannot connect to Redis")?,
+                )
+            }
+        };
+        let limiter = match &redis {
+            Some(conn) => RateLimiter::redis(conn.clone(), &settings.redis_prefix),
+            None => RateLimiter::in_memory(),
+        };
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .with_context(|| format!("HEARTH_BIND: cannot listen on {}", settings.bind))?;
+        let graphiql = !settings.is_production();
+        let app = AppContext {
+            db,
+            keys: TokenKeys::new(&secret, settings.access_token_ttl),
+            sessions: SessionCache::new(settings.session_check_interval),
+            passwords: PasswordHasher::new()
+                .map_err(|e| anyhow::anyhow!("password hasher: {}", e.message()))?,
+            limiter,
+            redis,
+            metrics: Metrics::new(),
+            settings: Arc::new(settings),
+        };
+        let schema = schema::build(Some(app.clone()), app.settings.is_production());
+        Ok(Self {
+            listener,
+            state: HttpState {
+                app,
+                schema,
+                graphiql,
+                shutdown: CancellationToken::new(),
+                sockets: TaskTracker::new(),
+            },
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    pub fn context(&self) -> &AppContext {
+        &self.state.app
+    }
+
+    /// Cancelling this token stops the server gracefully (what SIGTERM does).
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.state.shutdown.clone()
+    }
+
+    /// Serves until the shutdown token is cancelled: stops accepting, lets in-flight requests
+    /// finish, and closes sockets with 1001.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let shutdown = self.state.shutdown.clone();
+        let sockets = self.state.sockets.clone();
+        let routes = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let stopping = shutdown.clone();
+        axum::serve(self.listener, routes)
+            .with_graceful_shutdown(async move { stopping.cancelled().await })
+            .await?;
+        sockets.close();
+        let _ = tokio::time::timeout(SOCKET_DRAIN, sockets.wait()).await;
+        Ok(())
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn termination_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

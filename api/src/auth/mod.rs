@@ -1,0 +1,7 @@
+//! Credentials and tokens: password hashing, JWT access tokens, opaque refresh tokens,
+//! and the signed-in viewer a request carries.
+pub mod passwords;
+pub mod tokens;
+mod viewer;
+
+pub use viewer::{authenticate, bearer_token, Auth, SessionCache, Viewer};

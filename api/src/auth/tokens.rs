@@ -1,0 +1,82 @@
+//! JWT access tokens (HS256, short-lived) and opaque refresh tokens (256 random bits, stored hashed).
+use crate::config::Secret;
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+pub const ISSUER: &str = "hearth";
+pub const AUDIENCE: &str = "hearth-app";
+const ACCESS: &str = "access";
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub sid: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+    pub typ: String,
+}
+
+#[derive(Clone)]
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    ttl: Duration,
+}
+
+impl TokenKeys {
+    pub fn new(secret: &Secret, ttl: Duration) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 30;
+        Self {
+            encoding: EncodingKey::from_secret(secret.expose().as_bytes()),
+            decoding: DecodingKey::from_secret(secret.expose().as_bytes()),
+            validation,
+            ttl,
+        }
+    }
+
+    /// Issues an access token for a session; returns it with its expiry.
+    pub fn issue(&self, user_id: &str, session_id: &str) -> anyhow::Result<(String, DateTime<Utc>)> {
+        let now = Utc::now();
+        let expires = now + chrono::Duration::from_std(self.ttl)?;
+        let claims = Claims {
+            sub: user_id.to_owned(),
+            sid: session_id.to_owned(),
+            iat: now.timestamp(),
+            exp: expires.timestamp(),
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            typ: ACCESS.into(),
+        };
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
+        Ok((token, expires))
+    }
+
+    /// Verifies signature, algorithm, expiry, issuer, audience and type. Session liveness is checked elsewhere.
+    pub fn verify(&self, token: &str) -> Option<Claims> {
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation).ok()?.claims;
+        (claims.typ == ACCESS).then_some(claims)
+    }
+}
+
+/// 256 random bits, URL-safe base64.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn sha256_hex(value: &str) -> String {
+    hex::encode(Sha256::digest(value.as_bytes()))
+}

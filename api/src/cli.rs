@@ -1,0 +1,102 @@
+//! The `hearth` command line: serve (default), migrate, schema.
+use crate::app::{termination_signal, App};
+use crate::config::Settings;
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "hearth", version, about = "Backend of the Hearth peer-support apps")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API (and background workers). The default command.
+    Serve {
+        /// Listen address; overrides HEARTH_BIND.
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+        /// Serve the API only; run workers elsewhere.
+        #[arg(long)]
+        no_workers: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL) the apps are built against.
+    Schema,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Schema) = cli.command {
+        print!("{}", crate::schema::sdl());
+        return ExitCode::SUCCESS;
+    }
+    let mut settings = match Settings::load() {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("hearth: configuration error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init_logging(settings.is_production());
+    let prepared = settings
+        .ensure_sqlite_dir()
+        .and_then(|()| {
+            if settings.is_production() {
+                Ok(())
+            } else {
+                settings.ensure_dev_jwt_secret()
+            }
+        });
+    if let Err(err) = prepared {
+        eprintln!("hearth: configuration error: {err}");
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("hearth: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async move {
+        match cli.command {
+            Some(Command::Migrate) => migrate(&settings).await,
+            Some(Command::Serve { bind, no_workers }) => serve(settings, bind, no_workers).await,
+            None | Some(Command::Schema) => serve(settings, None, false).await,
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("hearth: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let db = crate::db::connect(&settings.database_url).await?;
+    crate::db::migrate(&db).await?;
+    tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn serve(mut settings: Settings, bind: Option<SocketAddr>, no_workers: bool) -> anyhow::Result<()> {
+    if let Some(bind) = bind {
+        settings.bind = bind;
+    }
+    let app = App::build(settings).await?;
+    tracing::info!(address = %app.local_addr(), workers = !no_workers, "hearth listening");
+    let shutdown = app.shutdown_token();
+    tokio::spawn(async move {
+        termination_signal().await;
+        tracing::info!("shutting down");
+        shutdown.cancel();
+    });
+    app.run_until_stopped().await
+}

@@ -1,0 +1,359 @@
+//! Typed settings: defaults, then an optional `hearth.toml`, then `HEARTH_*` variables.
+//! Validated once at start; a bad value fails with one line naming the variable.
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// A secret that never prints.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Limits on sign-in and sign-up attempts: strict per account, loose per IP address.
+#[derive(Clone, Debug)]
+pub struct AuthLimits {
+    pub login_failures_per_account: u32,
+    pub login_attempts_per_ip: u32,
+    pub login_window: Duration,
+    pub registrations_per_ip: u32,
+    pub registration_window: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub env: Environment,
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key and channel, so several deployments (or tests) can share a server.
+    pub redis_prefix: String,
+    pub data_dir: PathBuf,
+    pub jwt_secret: Option<Secret>,
+    pub fcm_credentials: Option<PathBuf>,
+    pub fcm_endpoint: String,
+    pub trust_forwarded_for: bool,
+    pub auth_limits: AuthLimits,
+    /// How long a rotated refresh token is still accepted (an app's two concurrent refreshes).
+    pub refresh_reuse_grace: Duration,
+    /// How long an instance trusts a session it has checked; bounds how late a revocation bites.
+    pub session_check_interval: Duration,
+    pub access_token_ttl: Duration,
+    pub session_ttl: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: String,
+    pub message: String,
+}
+
+fn bad(variable: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable: variable.to_string(),
+        message: message.into(),
+    }
+}
+
+const KEYS: &[&str] = &[
+    "ENV",
+    "BIND",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "REDIS_PREFIX",
+    "DATA_DIR",
+    "JWT_SECRET",
+    "FCM_CREDENTIALS",
+    "FCM_ENDPOINT",
+    "TRUST_FORWARDED_FOR",
+    "LOGIN_FAILURES_PER_ACCOUNT",
+    "LOGIN_ATTEMPTS_PER_IP",
+    "LOGIN_WINDOW_SECS",
+    "REGISTRATIONS_PER_IP",
+    "REGISTRATION_WINDOW_SECS",
+    "REFRESH_REUSE_GRACE_SECS",
+    "SESSION_CHECK_SECS",
+];
+
+impl Settings {
+    /// Reads `hearth.toml` (or the file named by `HEARTH_CONFIG`) when present, then the process environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let file = match env.get("HEARTH_CONFIG") {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| bad("HEARTH_CONFIG", format!("cannot read {path}: {e}")))?,
+            ),
+            None => std::fs::read_to_string("hearth.toml").ok(),
+        };
+        Self::from_sources(file.as_deref(), &env)
+    }
+
+    /// Builds settings from a TOML text (keys like `database_url`) and `HEARTH_*` variables, which win.
+    pub fn from_sources(
+        file: Option<&str>,
+        env: &HashMap<String, String>,
+    ) -> Result<Self, ConfigError> {
+        let mut raw: HashMap<&str, String> = HashMap::new();
+        if let Some(text) = file {
+            let table: toml::Table = text
+                .parse()
+                .map_err(|e| bad("hearth.toml", format!("not valid TOML: {e}")))?;
+            for (key, value) in table {
+                let upper = key.to_ascii_uppercase();
+                let Some(known) = KEYS.iter().find(|k| **k == upper) else {
+                    return Err(bad("hearth.toml", format!("unknown key `{key}`")));
+                };
+                let text = match value {
+                    toml::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                raw.insert(known, text);
+            }
+        }
+        for key in KEYS {
+            if let Some(value) = env.get(&format!("HEARTH_{key}")) {
+                raw.insert(key, value.clone());
+            }
+        }
+        let get = |key: &str| raw.get(key).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+
+        let env_kind = match get("ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => {
+                return Err(bad(
+                    "HEARTH_ENV",
+                    format!("must be `development` or `production`, not `{other}`"),
+                ))
+            }
+        };
+        let bind = get("BIND")
+            .unwrap_or_else(|| "127.0.0.1:8000".into())
+            .parse()
+            .map_err(|_| bad("HEARTH_BIND", "must be an address like 127.0.0.1:8000"))?;
+        let database_url =
+            get("DATABASE_URL").unwrap_or_else(|| "sqlite://hearth-data/hearth.db?mode=rwc".into());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(bad(
+                "HEARTH_DATABASE_URL",
+                "must start with sqlite: or postgres://",
+            ));
+        }
+        let redis_url = get("REDIS_URL");
+        if let Some(url) = &redis_url {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(bad("HEARTH_REDIS_URL", "must start with redis:// or rediss://"));
+            }
+        }
+        let jwt_secret = get("JWT_SECRET").map(Secret::new);
+        if env_kind == Environment::Production {
+            match &jwt_secret {
+                None => return Err(bad("HEARTH_JWT_SECRET", "is required in production")),
+                Some(s) if s.expose().len() < 32 => {
+                    return Err(bad("HEARTH_JWT_SECRET", "must be at least 32 bytes"))
+                }
+                Some(_) => {}
+            }
+        }
+        let fcm_endpoint = get("FCM_ENDPOINT").unwrap_or_else(|| "https://fcm.googleapis.com".into());
+        if !(fcm_endpoint.starts_with("https://") || fcm_endpoint.starts_with("http://")) {
+            return Err(bad("HEARTH_FCM_ENDPOINT", "must be an http(s) URL"));
+        }
+        let fcm_credentials = get("FCM_CREDENTIALS").map(PathBuf::from);
+        if let Some(path) = &fcm_credentials {
+            if !path.is_file() {
+                return Err(bad(
+                    "HEARTH_FCM_CREDENTIALS",
+                    "must name a readable service-account JSON file",
+                ));
+            }
+        }
+        let number = |key: &str, default: u64, min: u64| -> Result<u64, ConfigError> {
+            match get(key) {
+                None => Ok(default),
+                Some(v) => match v.parse::<u64>() {
+                    Ok(n) if n >= min => Ok(n),
+                    _ => Err(bad(
+                        &format!("HEARTH_{key}"),
+                        format!("must be a whole number of at least {min}"),
+                    )),
+                },
+            }
+        };
+        let flag = |key: &str| -> Result<bool, ConfigError> {
+            match get(key).as_deref() {
+                None | Some("false") | Some("0") => Ok(false),
+                Some("true") | Some("1") => Ok(true),
+                Some(_) => Err(bad(&format!("HEARTH_{key}"), "must be true or false")),
+            }
+        };
+        let as_u32 = |n: u64, key: &str| {
+            u32::try_from(n).map_err(|_| bad(&format!("HEARTH_{key}"), "is too large"))
+        };
+
+        Ok(Settings {
+            env: env_kind,
+            bind,
+            database_url,
+            redis_url,
+            redis_prefix: get("REDIS_PREFIX").unwrap_or_else(|| "hearth".into()),
+            data_dir: PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "hearth-data".into())),
+            jwt_secret,
+            fcm_credentials,
+            fcm_endpoint,
+            trust_forwarded_for: flag("TRUST_FORWARDED_FOR")?,
+            auth_limits: AuthLimits {
+                login_failures_per_account: as_u32(
+                    number("LOGIN_FAILURES_PER_ACCOUNT", 5, 1)?,
+                    "LOGIN_FAILURES_PER_ACCOUNT",
+                )?,
+                login_attempts_per_ip: as_u32(
+                    number("LOGIN_ATTEMPTS_PER_IP", 300, 1)?,
+                    "LOGIN_ATTEMPTS_PER_IP",
+                )?,
+                login_window: Duration::from_secs(number("LOGIN_WINDOW_SECS", 900, 1)?),
+                registrations_per_ip: as_u32(
+                    number("REGISTRATIONS_PER_IP", 50, 1)?,
+                    "REGISTRATIONS_PER_IP",
+                )?,
+                registration_window: Duration::from_secs(number(
+                    "REGISTRATION_WINDOW_SECS",
+                    3600,
+                    1,
+                )?),
+            },
+            refresh_reuse_grace: Duration::from_secs(number("REFRESH_REUSE_GRACE_SECS", 10, 0)?),
+            session_check_interval: Duration::from_secs(number("SESSION_CHECK_SECS", 30, 0)?),
+            access_token_ttl: Duration::from_secs(15 * 60),
+            session_ttl: Duration::from_secs(30 * 24 * 3600),
+        })
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.env == Environment::Production
+    }
+
+    /// In development, a JWT secret generated on first start and kept in the data directory.
+    pub fn ensure_dev_jwt_secret(&mut self) -> Result<(), ConfigError> {
+        if self.jwt_secret.is_some() {
+            return Ok(());
+        }
+        let path = self.data_dir.join("jwt-secret");
+        let secret = read_or_create_secret(&path)
+            .map_err(|e| bad("HEARTH_JWT_SECRET", format!("cannot keep a dev secret in {}: {e}", path.display())))?;
+        self.jwt_secret = Some(Secret::new(secret));
+        Ok(())
+    }
+
+    /// Creates the directory of a `sqlite://` database file, so the embedded default just works.
+    pub fn ensure_sqlite_dir(&self) -> Result<(), ConfigError> {
+        if let Some(rest) = self.database_url.strip_prefix("sqlite://") {
+            let file = rest.split('?').next().unwrap_or_default();
+            if let Some(dir) = Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    bad("HEARTH_DATABASE_URL", format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn read_or_create_secret(path: &Path) -> std::io::Result<String> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let existing = existing.trim().to_string();
+        if existing.len() >= 32 {
+            return Ok(existing);
+        }
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let secret = crate::auth::tokens::random_token();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    use std::io::Write;
+    options.open(path)?.write_all(secret.as_bytes())?;
+    Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_run_embedded() {
+        let s = Settings::from_sources(None, &env(&[])).unwrap();
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8000");
+        assert!(s.database_url.starts_with("sqlite://hearth-data/"));
+        assert!(s.redis_url.is_none());
+        assert!(!s.is_production());
+    }
+
+    #[test]
+    fn production_refuses_a_short_secret() {
+        let e = Settings::from_sources(None, &env(&[("HEARTH_ENV", "production"), ("HEARTH_JWT_SECRET", "short")]))
+            .unwrap_err();
+        assert_eq!(e.variable, "HEARTH_JWT_SECRET");
+        let e = Settings::from_sources(None, &env(&[("HEARTH_ENV", "production")])).unwrap_err();
+        assert_eq!(e.variable, "HEARTH_JWT_SECRET");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let e = Settings::from_sources(None, &env(&[("HEARTH_BIND", "nowhere")])).unwrap_err();
+        assert_eq!(e.variable, "HEARTH_BIND");
+        let e = Settings::from_sources(None, &env(&[("HEARTH_DATABASE_URL", "mysql://x")])).unwrap_err();
+        assert_eq!(e.variable, "HEARTH_DATABASE_URL");
+        let e = Settings::from_sources(None, &env(&[("HEARTH_LOGIN_WINDOW_SECS", "-3")])).unwrap_err();
+        assert_eq!(e.variable, "HEARTH_LOGIN_WINDOW_SECS");
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let s = Settings::from_sources(
+            Some("bind = \"127.0.0.1:9000\"\nlogin_failures_per_account = 7\n"),
+            &env(&[("HEARTH_BIND", "127.0.0.1:9100")]),
+        )
+        .unwrap();
+        assert_eq!(s.bind.port(), 9100);
+        assert_eq!(s.auth_limits.login_failures_per_account, 7);
+        let e = Settings::from_sources(Some("colour = 1"), &env(&[])).unwrap_err();
+        assert_eq!(e.variable, "hearth.toml");
+    }
+}

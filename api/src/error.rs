@@ -1,0 +1,99 @@
+//! The one error type of the services, mapped once to GraphQL `extensions.code`.
+use async_graphql::ErrorExtensions as _;
+use std::time::Duration;
+
+/// Deliberately not `Display`: async-graphql converts any `Display` type into an error without
+/// a code, so the only way out of a resolver is the `From` below, which sets `extensions.code`.
+#[derive(Debug)]
+pub enum AppError {
+    Unauthenticated,
+    InvalidCredentials,
+    SessionExpired,
+    Forbidden,
+    NotFound,
+    BadInput { field: &'static str, message: String },
+    Conflict { field: &'static str, message: String },
+    RateLimited { retry_after: Duration },
+    Internal(anyhow::Error),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn bad_input(field: &'static str, message: impl Into<String>) -> Self {
+        AppError::BadInput {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(field: &'static str, message: impl Into<String>) -> Self {
+        AppError::Conflict {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        AppError::Internal(cause.into())
+    }
+
+    /// What the client is told.
+    pub fn message(&self) -> &str {
+        match self {
+            AppError::Unauthenticated => "sign in required",
+            AppError::InvalidCredentials => "email or password is incorrect",
+            AppError::SessionExpired => "session expired, sign in again",
+            AppError::Forbidden => "not allowed",
+            AppError::NotFound => "not found",
+            AppError::BadInput { message, .. } | AppError::Conflict { message, .. } => message,
+            AppError::RateLimited { .. } => "too many attempts, try again later",
+            AppError::Internal(_) => "internal error",
+        }
+    }
+
+    /// Logs the cause of an internal error; clients never see it.
+    pub fn log_internal(&self) {
+        if let AppError::Internal(cause) = self {
+            tracing::error!(error = %format!("{cause:#}"), "internal error");
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated | AppError::InvalidCredentials | AppError::SessionExpired => {
+                "UNAUTHENTICATED"
+            }
+            AppError::Forbidden => "FORBIDDEN",
+            AppError::NotFound => "NOT_FOUND",
+            AppError::BadInput { .. } => "BAD_USER_INPUT",
+            AppError::Conflict { .. } => "CONFLICT",
+            AppError::RateLimited { .. } => "RATE_LIMITED",
+            AppError::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        AppError::Internal(err.into())
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        err.log_internal();
+        async_graphql::Error::new(err.message()).extend_with(|_, ext| {
+            ext.set("code", err.code());
+            match &err {
+                AppError::BadInput { field, .. } | AppError::Conflict { field, .. } => {
+                    ext.set("field", *field)
+                }
+                AppError::RateLimited { retry_after } => {
+                    ext.set("retryAfter", retry_after.as_secs().max(1))
+                }
+                _ => {}
+            }
+        })
+    }
+}

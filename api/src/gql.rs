@@ -1,0 +1,26 @@
+//! Reading what a resolver needs out of the GraphQL context.
+use crate::auth::Auth;
+use crate::error::{AppError, AppResult};
+use crate::state::{AppContext, RequestMeta};
+use async_graphql::Context;
+
+pub trait ContextExt {
+    fn app(&self) -> AppResult<&AppContext>;
+    fn auth(&self) -> AppResult<&Auth>;
+    fn meta(&self) -> AppResult<&RequestMeta>;
+}
+
+impl ContextExt for Context<'_> {
+    fn app(&self) -> AppResult<&AppContext> {
+        self.data::<AppContext>()
+            .map_err(|e| AppError::internal(anyhow::anyhow!("context: {}", e.message)))
+    }
+    fn auth(&self) -> AppResult<&Auth> {
+        self.data::<Auth>()
+            .map_err(|e| AppError::internal(anyhow::anyhow!("context: {}", e.message)))
+    }
+    fn meta(&self) -> AppResult<&RequestMeta> {
+        self.data::<RequestMeta>()
+            .map_err(|e| AppError::internal(anyhow::anyhow!("context: {}", e.message)))
+    }
+}

@@ -1,0 +1,271 @@
+//! GraphQL over HTTP, following the GraphQL-over-HTTP specification: media types, status codes,
+//! GET for queries only, capped batches, and an `extensions.code` on every error.
+use super::{client_ip, ws, HttpState};
+use crate::auth::{authenticate, bearer_token, Auth};
+use crate::state::RequestMeta;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{BatchRequest, Request, Response};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+/// Most operations one batched POST may carry.
+pub const MAX_BATCH: usize = 10;
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum MediaType {
+    GraphqlResponse,
+    Json,
+}
+
+impl MediaType {
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            MediaType::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            MediaType::Json => "application/json; charset=utf-8",
+        })
+    }
+}
+
+/// Picks the response media type from `Accept`; none acceptable means 406.
+fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(MediaType::Json);
+    };
+    if accept.trim().is_empty() {
+        return Some(MediaType::Json);
+    }
+    for item in accept.split(',') {
+        let media = item.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        match media.as_str() {
+            GRAPHQL_RESPONSE => return Some(MediaType::GraphqlResponse),
+            JSON | "application/*" | "*/*" => return Some(MediaType::Json),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// An error about the request itself (not a field), as a GraphQL response body.
+fn request_error(status: StatusCode, media: MediaType, message: &str) -> axum::response::Response {
+    let body = json!({"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]});
+    (status, [(header::CONTENT_TYPE, media.content_type())], body.to_string()).into_response()
+}
+
+pub async fn post(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> axum::response::Response {
+    let Some(media) = negotiate(&headers) else {
+        return request_error(StatusCode::NOT_ACCEPTABLE, MediaType::Json, "Accept must allow application/graphql-response+json or application/json");
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if content_type.as_deref() != Some(JSON) {
+        return request_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, "Content-Type must be application/json");
+    }
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(_) => {
+            return request_error(StatusCode::BAD_REQUEST, media, "the body is not a GraphQL request in JSON");
+        }
+    };
+    let requests = match batch {
+        BatchRequest::Single(request) => vec![request],
+        BatchRequest::Batch(requests) if requests.is_empty() || requests.len() > MAX_BATCH => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                media,
+                &format!("a batch carries 1 to {MAX_BATCH} operations"),
+            );
+        }
+        BatchRequest::Batch(requests) => requests,
+    };
+    let single = requests.len() == 1 && body.first() != Some(&b'[');
+    execute(&state, peer, &headers, media, requests, single).await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+pub async fn get_or_upgrade(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    let (mut parts, _body) = request.into_parts();
+    if parts
+        .headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+    {
+        return match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+            Ok(upgrade) => {
+                let ip = client_ip(&state, peer, &parts.headers);
+                ws::upgrade(state, upgrade, ip)
+            }
+            Err(rejection) => rejection.into_response(),
+        };
+    }
+    let headers = parts.headers;
+    let params = match Query::<GetParams>::try_from_uri(&parts.uri) {
+        Ok(Query(params)) => params,
+        Err(_) => return request_error(StatusCode::BAD_REQUEST, MediaType::Json, "malformed query string"),
+    };
+    let Some(query) = params.query else {
+        let wants_html = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+        if state.graphiql && wants_html {
+            return Html(
+                async_graphql::http::GraphiQLSource::build()
+                    .endpoint("/graphql")
+                    .subscription_endpoint("/graphql")
+                    .finish(),
+            )
+            .into_response();
+        }
+        return request_error(StatusCode::BAD_REQUEST, MediaType::Json, "missing `query` parameter");
+    };
+    let Some(media) = negotiate(&headers) else {
+        return request_error(StatusCode::NOT_ACCEPTABLE, MediaType::Json, "Accept must allow application/graphql-response+json or application/json");
+    };
+    if let Some(kind) = operation_kind(&query, params.operation_name.as_deref()) {
+        if kind != OperationType::Query {
+            let mut response =
+                request_error(StatusCode::METHOD_NOT_ALLOWED, media, "only queries may be sent with GET; use POST");
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+    }
+    let mut request = Request::new(query);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    for (raw, is_variables) in [(params.variables, true), (params.extensions, false)] {
+        let Some(raw) = raw else { continue };
+        let Ok(value) = serde_json::from_str::<Value>(&raw) else {
+            return request_error(StatusCode::BAD_REQUEST, media, "`variables` and `extensions` must be JSON objects");
+        };
+        if is_variables {
+            request = request.variables(async_graphql::Variables::from_json(value));
+        }
+    }
+    execute(&state, peer, &headers, media, vec![request], true).await
+}
+
+/// The type of the operation a document would run, when it parses.
+fn operation_kind(query: &str, operation_name: Option<&str>) -> Option<OperationType> {
+    let document = async_graphql::parser::parse_query(query).ok()?;
+    match (document.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => {
+            ops.iter().find(|(n, _)| n.as_str() == name).map(|(_, op)| op.node.ty)
+        }
+        (DocumentOperations::Multiple(_), None) => None,
+    }
+}
+
+async fn execute(
+    state: &HttpState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    media: MediaType,
+    requests: Vec<Request>,
+    single: bool,
+) -> axum::response::Response {
+    let auth = match headers.get(header::AUTHORIZATION) {
+        None => Ok(Auth::Anonymous),
+        Some(value) => match value.to_str().ok().and_then(bearer_token) {
+            None => Ok(Auth::Rejected),
+            Some(token) => {
+                authenticate(&state.app.keys, &state.app.sessions, &state.app.db, Some(token)).await
+            }
+        },
+    };
+    let auth = match auth {
+        Ok(auth) => auth,
+        Err(err) => {
+            err.log_internal();
+            let body = json!({"errors": [{"message": "internal error", "extensions": {"code": "INTERNAL"}}]});
+            return (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, media.content_type())], body.to_string()).into_response();
+        }
+    };
+    let meta = RequestMeta {
+        client_ip: client_ip(state, peer, headers),
+    };
+
+    let mut bodies = Vec::with_capacity(requests.len());
+    let mut status = StatusCode::OK;
+    for request in requests {
+        let operation = request.operation_name.clone();
+        let started = Instant::now();
+        let response = state
+            .schema
+            .execute(request.data(auth.clone()).data(meta.clone()))
+            .await;
+        state
+            .app
+            .metrics
+            .record_operation(operation.as_deref(), response.errors.is_empty(), started.elapsed());
+        let (body, request_failed) = response_body(response);
+        if single && request_failed && media == MediaType::GraphqlResponse {
+            status = StatusCode::BAD_REQUEST;
+        }
+        bodies.push(body);
+    }
+    let body = if single {
+        bodies.pop().unwrap_or(Value::Null)
+    } else {
+        Value::Array(bodies)
+    };
+    (status, [(header::CONTENT_TYPE, media.content_type())], body.to_string()).into_response()
+}
+
+/// The JSON of one response, and whether the request failed before execution (parse, validation,
+/// limits): such a response has no `data`. Every error gets an `extensions.code`.
+fn response_body(response: Response) -> (Value, bool) {
+    let request_failed = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({"data": null}));
+    if let Some(errors) = body.get_mut("errors").and_then(Value::as_array_mut) {
+        for error in errors {
+            let Some(error) = error.as_object_mut() else { continue };
+            let extensions = error.entry("extensions").or_insert_with(|| json!({}));
+            if let Some(extensions) = extensions.as_object_mut() {
+                extensions
+                    .entry("code")
+                    .or_insert_with(|| json!("BAD_USER_INPUT"));
+            }
+        }
+    }
+    if request_failed {
+        if let Some(object) = body.as_object_mut() {
+            object.remove("data");
+        }
+    }
+    (body, request_failed)
+}

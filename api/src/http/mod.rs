@@ -1,0 +1,62 @@
+//! The HTTP surface: `/graphql` (POST, GET, WebSocket), `/healthz`, `/readyz`, `/metrics`.
+mod graphql;
+mod ops;
+mod ws;
+
+use crate::schema::HearthSchema;
+use crate::state::AppContext;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, Request};
+use axum::routing::get;
+use axum::Router;
+use std::net::{IpAddr, SocketAddr};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY: usize = 256 * 1024;
+
+#[derive(Clone)]
+pub struct HttpState {
+    pub app: AppContext,
+    pub schema: HearthSchema,
+    pub graphiql: bool,
+    /// Cancelled on shutdown: sockets then close with 1001.
+    pub shutdown: CancellationToken,
+    pub sockets: TaskTracker,
+}
+
+pub fn router(state: HttpState) -> Router {
+    Router::new()
+        .route(
+            "/graphql",
+            get(graphql::get_or_upgrade).post(graphql::post),
+        )
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(CompressionLayer::new().gzip(true).br(true))
+        // Method and path only: query strings can carry GraphQL text and variables.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+        }))
+        .with_state(state)
+}
+
+/// The caller's address: the peer, or behind a trusted proxy the address it appended last.
+fn client_ip(state: &HttpState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    if state.app.settings.trust_forwarded_for {
+        if let Some(ip) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse().ok())
+        {
+            return ip;
+        }
+    }
+    peer.ip()
+}

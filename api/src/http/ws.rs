@@ -1,0 +1,175 @@
+//! `graphql-transport-ws` on `/graphql`: sign-in in `connection_init`, small buffers,
+//! sessions re-checked while open, and a 1001 close on shutdown.
+use super::HttpState;
+use crate::auth::{authenticate, bearer_token, Auth};
+use crate::state::RequestMeta;
+use async_graphql::http::{WebSocket as GraphqlSocket, WebSocketProtocols as Protocols, WsMessage};
+use async_graphql::Data;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use futures::{SinkExt, StreamExt};
+use serde::Deserialize;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// How long a client has to send `connection_init` (closed with 4408 after).
+pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+const BUFFER: usize = 4 * 1024;
+const MAX_MESSAGE: usize = 64 * 1024;
+
+pub mod close {
+    pub const GOING_AWAY: u16 = 1001;
+    pub const BAD_REQUEST: u16 = 4400;
+    pub const UNAUTHORIZED: u16 = 4401;
+    pub const FORBIDDEN: u16 = 4403;
+    pub const INIT_TIMEOUT: u16 = 4408;
+}
+
+pub fn upgrade(state: HttpState, upgrade: WebSocketUpgrade, ip: IpAddr) -> Response {
+    let sockets = state.sockets.clone();
+    upgrade
+        .protocols(["graphql-transport-ws"])
+        .read_buffer_size(BUFFER)
+        .write_buffer_size(BUFFER)
+        .max_write_buffer_size(MAX_MESSAGE)
+        .max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE)
+        .on_upgrade(move |socket| sockets.track_future(serve(state, socket, ip)))
+}
+
+#[derive(Deserialize)]
+struct InitMessage {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    payload: Option<InitPayload>,
+}
+
+#[derive(Deserialize)]
+struct InitPayload {
+    authorization: Option<String>,
+}
+
+async fn close_with(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })))
+        .await;
+}
+
+async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
+    let _open = state.app.metrics.websocket_opened();
+
+    let first = tokio::select! {
+        first = tokio::time::timeout(INIT_TIMEOUT, next_payload(&mut socket)) => first,
+        () = state.shutdown.cancelled() => {
+            close_with(&mut socket, close::GOING_AWAY, "server shutting down").await;
+            return;
+        }
+    };
+    let init = match first {
+        Err(_) => {
+            close_with(&mut socket, close::INIT_TIMEOUT, "Connection initialisation timeout").await;
+            return;
+        }
+        Ok(None) => return,
+        Ok(Some(bytes)) => bytes,
+    };
+    let auth = match serde_json::from_slice::<InitMessage>(&init) {
+        Ok(message) if message.kind == "connection_init" => {
+            let token = message
+                .payload
+                .and_then(|p| p.authorization)
+                .and_then(|header| bearer_token(&header).map(str::to_owned));
+            match token {
+                None => Auth::Rejected,
+                Some(token) => {
+                    match authenticate(&state.app.keys, &state.app.sessions, &state.app.db, Some(&token)).await {
+                        Ok(auth) => auth,
+                        Err(_) => Auth::Rejected,
+                    }
+                }
+            }
+        }
+        Ok(message) if message.kind == "subscribe" => {
+            close_with(&mut socket, close::UNAUTHORIZED, "Unauthorized").await;
+            return;
+        }
+        _ => {
+            close_with(&mut socket, close::BAD_REQUEST, "expected connection_init").await;
+            return;
+        }
+    };
+    let Auth::Signed(viewer) = auth else {
+        close_with(&mut socket, close::FORBIDDEN, "Forbidden").await;
+        return;
+    };
+
+    let (mut sink, stream) = socket.split();
+    let incoming = futures::stream::once(async move { init }).chain(
+        stream
+            .take_while(|message| futures::future::ready(message.is_ok()))
+            .filter_map(|message| {
+                futures::future::ready(match message {
+                    Ok(Message::Text(text)) => Some(axum::body::Bytes::from(text)),
+                    Ok(Message::Binary(bytes)) => Some(bytes),
+                    _ => None,
+                })
+            }),
+    );
+    let mut data = Data::default();
+    data.insert(Auth::Signed(viewer.clone()));
+    data.insert(RequestMeta { client_ip: ip });
+    let mut protocol = Box::pin(
+        GraphqlSocket::new(state.schema.clone(), incoming, Protocols::GraphQLWS)
+            .on_connection_init(move |_| async move { Ok(data) }),
+    );
+    let mut recheck = tokio::time::interval(state.app.settings.session_check_interval.max(Duration::from_secs(1)));
+    recheck.tick().await;
+
+    let closing = loop {
+        tokio::select! {
+            outgoing = protocol.next() => match outgoing {
+                Some(WsMessage::Text(text)) => {
+                    if sink.send(Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                }
+                Some(WsMessage::Close(code, reason)) => break Some((code, reason)),
+                None => break None,
+            },
+            _ = recheck.tick() => {
+                let live = state.app.sessions.is_live(&state.app.db, &viewer.session_id).await;
+                if matches!(live, Ok(false)) {
+                    break Some((close::FORBIDDEN, "Forbidden".to_owned()));
+                }
+            }
+            () = state.shutdown.cancelled() => {
+                break Some((close::GOING_AWAY, "server shutting down".to_owned()));
+            }
+        }
+    };
+    if let Some((code, reason)) = closing {
+        let _ = sink
+            .send(Message::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            })))
+            .await;
+    }
+}
+
+/// The next text or binary message, skipping pings; `None` when the client went away.
+async fn next_payload(socket: &mut WebSocket) -> Option<axum::body::Bytes> {
+    while let Some(Ok(message)) = socket.recv().await {
+        match message {
+            Message::Text(text) => return Some(text.into()),
+            Message::Binary(bytes) => return Some(bytes),
+            Message::Close(_) => return None,
+            _ => {}
+        }
+    }
+    None
+}

@@ -1,0 +1,18 @@
+//! Hearth: the backend of peer-support apps. See DESIGN.md for the shape.
+pub mod accounts;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+mod gql;
+pub mod http;
+pub mod rate_limit;
+pub mod realtime;
+pub mod schema;
+pub mod state;
+pub mod telemetry;
+
+pub use app::App;
+pub use config::Settings;

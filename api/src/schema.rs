@@ -1,0 +1,42 @@
+//! The GraphQL schema: one query, mutation and subscription object per domain, merged here.
+use crate::accounts::{AccountMutation, AccountQuery};
+use crate::realtime::HeartbeatSubscription;
+use crate::state::AppContext;
+use async_graphql::{MergedObject, MergedSubscription, Schema};
+
+#[derive(MergedObject, Default)]
+pub struct Query(AccountQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(AccountMutation);
+
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(HeartbeatSubscription);
+
+pub type HearthSchema = Schema<Query, Mutation, Subscription>;
+
+/// Deepest selection allowed; GraphiQL's introspection query needs 13.
+pub const MAX_DEPTH: usize = 15;
+pub const MAX_COMPLEXITY: usize = 2_000;
+/// Largest page a connection hands out.
+pub const MAX_PAGE: i32 = 100;
+
+pub fn build(app: Option<AppContext>, production: bool) -> HearthSchema {
+    let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription::default())
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_recursive_depth(32)
+        .limit_directives(10);
+    if production {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    if let Some(app) = app {
+        builder = builder.data(app);
+    }
+    builder.finish()
+}
+
+/// The SDL the apps are built against (`hearth schema`; equals the committed `schema.graphql`).
+pub fn sdl() -> String {
+    build(None, false).sdl()
+}

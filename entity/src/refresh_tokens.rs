@@ -1,0 +1,25 @@
+use sea_orm::entity::prelude::*;
+
+/// A refresh token, stored only as its SHA-256 hash. `rotated_at` is set once it has been used.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "refresh_tokens")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub token_hash: String,
+    pub session_id: String,
+    pub created_at: DateTimeUtc,
+    pub rotated_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::sessions::Entity",
+        from = "Column::SessionId",
+        to = "super::sessions::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Session,
+}
+
+impl ActiveModelBehavior for ActiveModel {}
