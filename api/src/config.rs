@@ -61,6 +61,8 @@ pub struct Settings {
     pub session_check_interval: Duration,
     pub access_token_ttl: Duration,
     pub session_ttl: Duration,
+    /// How long a WebSocket client has to send `connection_init` (closed with 4408 after).
+    pub ws_init_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +97,7 @@ const KEYS: &[&str] = &[
     "REGISTRATION_WINDOW_SECS",
     "REFRESH_REUSE_GRACE_SECS",
     "SESSION_CHECK_SECS",
+    "WS_INIT_TIMEOUT_SECS",
 ];
 
 impl Settings {
@@ -252,6 +255,7 @@ impl Settings {
             session_check_interval: Duration::from_secs(number("SESSION_CHECK_SECS", 30, 0)?),
             access_token_ttl: Duration::from_secs(15 * 60),
             session_ttl: Duration::from_secs(30 * 24 * 3600),
+            ws_init_timeout: Duration::from_secs(number("WS_INIT_TIMEOUT_SECS", 10, 1)?),
         })
     }
 

@@ -2,6 +2,7 @@
 use crate::accounts::{AccountMutation, AccountQuery};
 use crate::realtime::HeartbeatSubscription;
 use crate::state::AppContext;
+use crate::telemetry::OperationMetrics;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 #[derive(MergedObject, Default)]
@@ -31,7 +32,9 @@ pub fn build(app: Option<AppContext>, production: bool) -> HearthSchema {
         builder = builder.disable_introspection().disable_suggestions();
     }
     if let Some(app) = app {
-        builder = builder.data(app);
+        builder = builder
+            .extension(OperationMetrics(app.metrics.clone()))
+            .data(app);
     }
     builder.finish()
 }

@@ -146,3 +146,49 @@ impl Drop for SocketGuard {
         self.0.dec();
     }
 }
+
+/// Counts and times every GraphQL operation by name (the name comes from the document when the
+/// request does not give one).
+pub struct OperationMetrics(pub Metrics);
+
+impl async_graphql::extensions::ExtensionFactory for OperationMetrics {
+    fn create(&self) -> Arc<dyn async_graphql::extensions::Extension> {
+        Arc::new(OperationMetricsExtension {
+            metrics: self.0.clone(),
+            operation: Mutex::new(None),
+        })
+    }
+}
+
+struct OperationMetricsExtension {
+    metrics: Metrics,
+    operation: Mutex<Option<String>>,
+}
+
+#[async_trait::async_trait]
+impl async_graphql::extensions::Extension for OperationMetricsExtension {
+    async fn request(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        next: async_graphql::extensions::NextRequest<'_>,
+    ) -> async_graphql::Response {
+        let started = std::time::Instant::now();
+        let response = next.run(ctx).await;
+        let operation = self.operation.lock().ok().and_then(|name| name.clone());
+        self.metrics
+            .record_operation(operation.as_deref(), response.errors.is_empty(), started.elapsed());
+        response
+    }
+
+    async fn execute(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: async_graphql::extensions::NextExecute<'_>,
+    ) -> async_graphql::Response {
+        if let Ok(mut slot) = self.operation.lock() {
+            *slot = operation_name.map(str::to_owned);
+        }
+        next.run(ctx, operation_name).await
+    }
+}

@@ -13,7 +13,6 @@ use axum::response::{Html, IntoResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
-use std::time::Instant;
 
 /// Most operations one batched POST may carry.
 pub const MAX_BATCH: usize = 10;
@@ -220,16 +219,10 @@ async fn execute(
     let mut bodies = Vec::with_capacity(requests.len());
     let mut status = StatusCode::OK;
     for request in requests {
-        let operation = request.operation_name.clone();
-        let started = Instant::now();
         let response = state
             .schema
             .execute(request.data(auth.clone()).data(meta.clone()))
             .await;
-        state
-            .app
-            .metrics
-            .record_operation(operation.as_deref(), response.errors.is_empty(), started.elapsed());
         let (body, request_failed) = response_body(response);
         if single && request_failed && media == MediaType::GraphqlResponse {
             status = StatusCode::BAD_REQUEST;

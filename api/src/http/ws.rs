@@ -12,8 +12,6 @@ use serde::Deserialize;
 use std::net::IpAddr;
 use std::time::Duration;
 
-/// How long a client has to send `connection_init` (closed with 4408 after).
-pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 const BUFFER: usize = 4 * 1024;
 const MAX_MESSAGE: usize = 64 * 1024;
 
@@ -63,7 +61,7 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
     let _open = state.app.metrics.websocket_opened();
 
     let first = tokio::select! {
-        first = tokio::time::timeout(INIT_TIMEOUT, next_payload(&mut socket)) => first,
+        first = tokio::time::timeout(state.app.settings.ws_init_timeout, next_payload(&mut socket)) => first,
         () = state.shutdown.cancelled() => {
             close_with(&mut socket, close::GOING_AWAY, "server shutting down").await;
             return;

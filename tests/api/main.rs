@@ -1,0 +1,13 @@
+//! Integration tests: each starts the real server on port 0 with its own database and speaks
+//! GraphQL over HTTP and WebSocket. `HEARTH_TEST_DATABASE_URL` (PostgreSQL) and
+//! `HEARTH_TEST_REDIS_URL` switch the backends; a set variable whose server is down fails the run.
+mod support;
+
+mod accounts;
+mod cli;
+mod devices;
+mod http;
+mod migrations;
+mod ops;
+mod tokens;
+mod websocket;

@@ -1,0 +1,306 @@
+#![allow(dead_code)]
+use api::{App, Settings};
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
+
+/// A database of this test's own: a temp SQLite file, or a PostgreSQL database dropped afterwards.
+pub struct TestDb {
+    pub url: String,
+    postgres: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let root = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        match std::env::var("HEARTH_TEST_DATABASE_URL").ok().filter(|v| !v.is_empty()) {
+            None => TestDb {
+                url: format!("sqlite://{}/hearth.db?mode=rwc", dir.path().display()),
+                postgres: None,
+                _dir: dir,
+            },
+            Some(admin) => {
+                assert!(admin.starts_with("postgres"), "HEARTH_TEST_DATABASE_URL must be a postgres:// URL");
+                let name = format!("hearth_test_{}", uuid::Uuid::new_v4().simple());
+                let conn = sea_orm::Database::connect(admin.as_str())
+                    .await
+                    .expect("HEARTH_TEST_DATABASE_URL is set but PostgreSQL cannot be reached");
+                use sea_orm::ConnectionTrait;
+                conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+                conn.close().await.unwrap();
+                TestDb {
+                    url: replace_database(&admin, &name),
+                    postgres: Some((admin, name)),
+                    _dir: dir,
+                }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.postgres.take() else { return };
+        // Drop runs outside async: a short-lived runtime on its own thread removes the database.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async move {
+                use sea_orm::ConnectionTrait;
+                if let Ok(conn) = sea_orm::Database::connect(admin.as_str()).await {
+                    let _ = conn
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                    let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+pub fn test_redis_url() -> Option<String> {
+    std::env::var("HEARTH_TEST_REDIS_URL").ok().filter(|v| !v.is_empty())
+}
+
+pub fn test_settings(db: &TestDb) -> Settings {
+    let mut settings = Settings::from_sources(None, &HashMap::new()).unwrap();
+    settings.bind = "127.0.0.1:0".parse().unwrap();
+    settings.database_url = db.url.clone();
+    settings.redis_url = test_redis_url();
+    settings.redis_prefix = format!("hearth-test-{}", uuid::Uuid::new_v4().simple());
+    settings.jwt_secret = Some(api::config::Secret::new(JWT_SECRET));
+    settings
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    pub context: api::state::AppContext,
+    shutdown: tokio_util::sync::CancellationToken,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    pub db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
+        let db = TestDb::new().await;
+        let mut settings = test_settings(&db);
+        adjust(&mut settings);
+        Self::start(db, settings).await
+    }
+
+    pub async fn start(db: TestDb, settings: Settings) -> Self {
+        let app = App::build(settings).await.expect("app builds");
+        let addr = app.local_addr();
+        let context = app.context().clone();
+        let shutdown = app.shutdown_token();
+        let server = tokio::spawn(app.run_until_stopped());
+        TestApp {
+            addr,
+            http: reqwest::Client::new(),
+            context,
+            shutdown,
+            server: Some(server),
+            db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Stops the server as SIGTERM would and waits until it has.
+    pub async fn stop(&mut self) {
+        self.shutdown.cancel();
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+    }
+
+    pub fn begin_stop(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// POSTs one GraphQL operation; returns the response body (status must be 200).
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = self
+            .http
+            .post(self.url("/graphql"))
+            .json(&json!({"query": query, "variables": variables}));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200, "GraphQL over HTTP answered non-200");
+        response.json().await.unwrap()
+    }
+
+    pub async fn register(&self, name: &str) -> Session {
+        self.register_with(&format!("{}@example.org", name.to_lowercase().replace(' ', ".")), name, PASSWORD)
+            .await
+    }
+
+    pub async fn register_with(&self, email: &str, name: &str, password: &str) -> Session {
+        let body = self
+            .gql(
+                None,
+                "mutation($input: RegisterInput!) { register(input: $input) { accessToken refreshToken accessTokenExpiresAt user { id email displayName } } }",
+                json!({"input": {"email": email, "password": password, "displayName": name}}),
+            )
+            .await;
+        Session::from_payload(&body["data"]["register"]).unwrap_or_else(|| panic!("register failed: {body}"))
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        self.gql(
+            None,
+            "mutation($input: LoginInput!) { login(input: $input) { accessToken refreshToken accessTokenExpiresAt user { id displayName } } }",
+            json!({"input": {"email": email, "password": password}}),
+        )
+        .await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Value {
+        self.gql(
+            None,
+            "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken refreshToken user { id } } }",
+            json!({"t": refresh_token}),
+        )
+        .await
+    }
+
+    pub async fn me(&self, token: Option<&str>) -> Value {
+        self.gql(token, "{ me { id email displayName timezone devices { platform appVersion current } } }", json!({}))
+            .await
+    }
+
+    /// Opens a `graphql-transport-ws` socket (not yet initialised).
+    pub async fn socket(&self) -> Socket {
+        let mut request = format!("ws://{}/graphql", self.addr).into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+        let (stream, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+        assert_eq!(
+            response.headers().get("sec-websocket-protocol").map(|v| v.to_str().unwrap()),
+            Some("graphql-transport-ws")
+        );
+        Socket { stream }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: String,
+    pub email: String,
+}
+
+impl Session {
+    pub fn from_payload(payload: &Value) -> Option<Self> {
+        Some(Session {
+            access: payload["accessToken"].as_str()?.to_owned(),
+            refresh: payload["refreshToken"].as_str()?.to_owned(),
+            user_id: payload["user"]["id"].as_str()?.to_owned(),
+            email: payload["user"]["email"].as_str().unwrap_or_default().to_owned(),
+        })
+    }
+}
+
+/// The `extensions.code` of the first error.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}"))
+}
+
+pub struct Socket {
+    pub stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+pub enum Received {
+    Json(Value),
+    Closed(Option<u16>),
+}
+
+impl Socket {
+    pub async fn send(&mut self, message: Value) {
+        self.stream.send(Message::Text(message.to_string().into())).await.unwrap();
+    }
+
+    pub async fn init(&mut self, token: &str) {
+        self.send(json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}")}}))
+            .await;
+    }
+
+    /// The next JSON message or the close, within `wait`.
+    pub async fn receive(&mut self, wait: Duration) -> Received {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.stream.next())
+                .await
+                .expect("nothing arrived on the socket in time");
+            match next {
+                None => return Received::Closed(None),
+                Some(Err(_)) => return Received::Closed(None),
+                Some(Ok(Message::Text(text))) => return Received::Json(serde_json::from_str(&text).unwrap()),
+                Some(Ok(Message::Close(frame))) => return Received::Closed(frame.map(|f| f.code.into())),
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    pub async fn expect_json(&mut self, wait: Duration) -> Value {
+        match self.receive(wait).await {
+            Received::Json(value) => value,
+            Received::Closed(code) => panic!("socket closed ({code:?}) where a message was expected"),
+        }
+    }
+
+    pub async fn expect_close(&mut self, wait: Duration) -> Option<u16> {
+        loop {
+            match self.receive(wait).await {
+                Received::Closed(code) => return code,
+                Received::Json(_) => continue,
+            }
+        }
+    }
+}
