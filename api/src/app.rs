@@ -34,11 +34,14 @@ impl App {
         let db = crate::db::connect(&settings.database_url)
             .await
             .context("HEARTH_DATABASE_URL: cannot connect to the database")?;
-        crate::db::migrate(&db).await.context("running migrations")?;
+        crate::db::migrate(&db)
+            .await
+            .context("running migrations")?;
         let redis = match &settings.redis_url {
             None => None,
             Some(url) => {
-                let client = redis::Client::open(url.as_str()).context("HEARTH_REDIS_URL: invalid")?;
+                let client =
+                    redis::Client::open(url.as_str()).context("HEARTH_REDIS_URL: invalid")?;
                 Some(
                     tokio::time::timeout(Duration::from_secs(5), client.get_connection_manager())
                         .await

@@ -6,7 +6,11 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "hearth", version, about = "Backend of the Hearth peer-support apps")]
+#[command(
+    name = "hearth",
+    version,
+    about = "Backend of the Hearth peer-support apps"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -43,20 +47,21 @@ pub fn main() -> ExitCode {
         }
     };
     crate::telemetry::init_logging(settings.is_production());
-    let prepared = settings
-        .ensure_sqlite_dir()
-        .and_then(|()| {
-            if settings.is_production() {
-                Ok(())
-            } else {
-                settings.ensure_dev_jwt_secret()
-            }
-        });
+    let prepared = settings.ensure_sqlite_dir().and_then(|()| {
+        if settings.is_production() {
+            Ok(())
+        } else {
+            settings.ensure_dev_jwt_secret()
+        }
+    });
     if let Err(err) = prepared {
         eprintln!("hearth: configuration error: {err}");
         return ExitCode::from(2);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("hearth: cannot start the runtime: {err}");
@@ -86,7 +91,11 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(mut settings: Settings, bind: Option<SocketAddr>, no_workers: bool) -> anyhow::Result<()> {
+async fn serve(
+    mut settings: Settings,
+    bind: Option<SocketAddr>,
+    no_workers: bool,
+) -> anyhow::Result<()> {
     if let Some(bind) = bind {
         settings.bind = bind;
     }

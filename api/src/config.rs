@@ -141,7 +141,11 @@ impl Settings {
                 raw.insert(key, value.clone());
             }
         }
-        let get = |key: &str| raw.get(key).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |key: &str| {
+            raw.get(key)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
 
         let env_kind = match get("ENV").as_deref() {
             None | Some("development") => Environment::Development,
@@ -171,7 +175,10 @@ impl Settings {
         let redis_url = get("REDIS_URL");
         if let Some(url) = &redis_url {
             if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
-                return Err(bad("HEARTH_REDIS_URL", "must start with redis:// or rediss://"));
+                return Err(bad(
+                    "HEARTH_REDIS_URL",
+                    "must start with redis:// or rediss://",
+                ));
             }
         }
         let jwt_secret = get("JWT_SECRET").map(Secret::new);
@@ -184,7 +191,8 @@ impl Settings {
                 Some(_) => {}
             }
         }
-        let fcm_endpoint = get("FCM_ENDPOINT").unwrap_or_else(|| "https://fcm.googleapis.com".into());
+        let fcm_endpoint =
+            get("FCM_ENDPOINT").unwrap_or_else(|| "https://fcm.googleapis.com".into());
         if !(fcm_endpoint.starts_with("https://") || fcm_endpoint.starts_with("http://")) {
             return Err(bad("HEARTH_FCM_ENDPOINT", "must be an http(s) URL"));
         }
@@ -269,8 +277,12 @@ impl Settings {
             return Ok(());
         }
         let path = self.data_dir.join("jwt-secret");
-        let secret = read_or_create_secret(&path)
-            .map_err(|e| bad("HEARTH_JWT_SECRET", format!("cannot keep a dev secret in {}: {e}", path.display())))?;
+        let secret = read_or_create_secret(&path).map_err(|e| {
+            bad(
+                "HEARTH_JWT_SECRET",
+                format!("cannot keep a dev secret in {}: {e}", path.display()),
+            )
+        })?;
         self.jwt_secret = Some(Secret::new(secret));
         Ok(())
     }
@@ -279,9 +291,15 @@ impl Settings {
     pub fn ensure_sqlite_dir(&self) -> Result<(), ConfigError> {
         if let Some(rest) = self.database_url.strip_prefix("sqlite://") {
             let file = rest.split('?').next().unwrap_or_default();
-            if let Some(dir) = Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Some(dir) = Path::new(file)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
                 std::fs::create_dir_all(dir).map_err(|e| {
-                    bad("HEARTH_DATABASE_URL", format!("cannot create {}: {e}", dir.display()))
+                    bad(
+                        "HEARTH_DATABASE_URL",
+                        format!("cannot create {}: {e}", dir.display()),
+                    )
                 })?;
             }
         }
@@ -317,7 +335,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -331,8 +352,11 @@ mod tests {
 
     #[test]
     fn production_refuses_a_short_secret() {
-        let e = Settings::from_sources(None, &env(&[("HEARTH_ENV", "production"), ("HEARTH_JWT_SECRET", "short")]))
-            .unwrap_err();
+        let e = Settings::from_sources(
+            None,
+            &env(&[("HEARTH_ENV", "production"), ("HEARTH_JWT_SECRET", "short")]),
+        )
+        .unwrap_err();
         assert_eq!(e.variable, "HEARTH_JWT_SECRET");
         let e = Settings::from_sources(None, &env(&[("HEARTH_ENV", "production")])).unwrap_err();
         assert_eq!(e.variable, "HEARTH_JWT_SECRET");
@@ -342,9 +366,11 @@ mod tests {
     fn bad_values_name_their_variable() {
         let e = Settings::from_sources(None, &env(&[("HEARTH_BIND", "nowhere")])).unwrap_err();
         assert_eq!(e.variable, "HEARTH_BIND");
-        let e = Settings::from_sources(None, &env(&[("HEARTH_DATABASE_URL", "mysql://x")])).unwrap_err();
+        let e = Settings::from_sources(None, &env(&[("HEARTH_DATABASE_URL", "mysql://x")]))
+            .unwrap_err();
         assert_eq!(e.variable, "HEARTH_DATABASE_URL");
-        let e = Settings::from_sources(None, &env(&[("HEARTH_LOGIN_WINDOW_SECS", "-3")])).unwrap_err();
+        let e =
+            Settings::from_sources(None, &env(&[("HEARTH_LOGIN_WINDOW_SECS", "-3")])).unwrap_err();
         assert_eq!(e.variable, "HEARTH_LOGIN_WINDOW_SECS");
     }
 

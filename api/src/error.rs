@@ -11,9 +11,17 @@ pub enum AppError {
     SessionExpired,
     Forbidden,
     NotFound,
-    BadInput { field: &'static str, message: String },
-    Conflict { field: &'static str, message: String },
-    RateLimited { retry_after: Duration },
+    BadInput {
+        field: &'static str,
+        message: String,
+    },
+    Conflict {
+        field: &'static str,
+        message: String,
+    },
+    RateLimited {
+        retry_after: Duration,
+    },
     Internal(anyhow::Error),
 }
 

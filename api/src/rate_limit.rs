@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 #[derive(Clone)]
 pub enum RateLimiter {
     Memory(Arc<Mutex<HashMap<String, (u32, Instant)>>>),
-    Redis { conn: ConnectionManager, prefix: String },
+    Redis {
+        conn: ConnectionManager,
+        prefix: String,
+    },
 }
 
 /// A limit: at most `max` events per `window` under one key.
@@ -69,7 +72,9 @@ impl RateLimiter {
     async fn read(&self, key: &str, limit: Limit) -> AppResult<(u32, Duration)> {
         match self {
             RateLimiter::Memory(map) => {
-                let map = map.lock().map_err(|_| AppError::internal(anyhow::anyhow!("rate limiter poisoned")))?;
+                let map = map
+                    .lock()
+                    .map_err(|_| AppError::internal(anyhow::anyhow!("rate limiter poisoned")))?;
                 Ok(match map.get(key) {
                     Some((count, start)) if start.elapsed() < limit.window => {
                         (*count, limit.window - start.elapsed())
@@ -96,7 +101,9 @@ impl RateLimiter {
     async fn add(&self, key: &str, limit: Limit) -> AppResult<(u32, Duration)> {
         match self {
             RateLimiter::Memory(map) => {
-                let mut map = map.lock().map_err(|_| AppError::internal(anyhow::anyhow!("rate limiter poisoned")))?;
+                let mut map = map
+                    .lock()
+                    .map_err(|_| AppError::internal(anyhow::anyhow!("rate limiter poisoned")))?;
                 if map.len() > 100_000 {
                     map.retain(|_, (_, start)| start.elapsed() < limit.window);
                 }

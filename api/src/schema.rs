@@ -23,11 +23,15 @@ pub const MAX_COMPLEXITY: usize = 2_000;
 pub const MAX_PAGE: i32 = 100;
 
 pub fn build(app: Option<AppContext>, production: bool) -> HearthSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription::default())
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_recursive_depth(32)
-        .limit_directives(10);
+    let mut builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(32)
+    .limit_directives(10);
     if production {
         builder = builder.disable_introspection().disable_suggestions();
     }

@@ -63,14 +63,26 @@ impl Metrics {
         );
         let websockets = Gauge::default();
         let db_pool = Family::<PoolLabels, Gauge>::default();
-        registry.register("graphql_requests", "GraphQL operations served", requests.clone());
+        registry.register(
+            "graphql_requests",
+            "GraphQL operations served",
+            requests.clone(),
+        );
         registry.register(
             "graphql_request_duration_seconds",
             "Time to execute a GraphQL operation",
             latency.clone(),
         );
-        registry.register("websocket_connections", "Open WebSocket connections", websockets.clone());
-        registry.register("db_pool_connections", "Database pool connections by state", db_pool.clone());
+        registry.register(
+            "websocket_connections",
+            "Open WebSocket connections",
+            websockets.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Database pool connections by state",
+            db_pool.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             requests,
@@ -175,8 +187,11 @@ impl async_graphql::extensions::Extension for OperationMetricsExtension {
         let started = std::time::Instant::now();
         let response = next.run(ctx).await;
         let operation = self.operation.lock().ok().and_then(|name| name.clone());
-        self.metrics
-            .record_operation(operation.as_deref(), response.errors.is_empty(), started.elapsed());
+        self.metrics.record_operation(
+            operation.as_deref(),
+            response.errors.is_empty(),
+            started.elapsed(),
+        );
         response
     }
 

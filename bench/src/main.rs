@@ -1,1 +1,51 @@
-fn main() {}
+//! Benchmarks that print figures. `cargo run --release -p bench -- <scenario> [options]`.
+//! The server runs in this process on a temp SQLite file, or on `HEARTH_BENCH_DATABASE_URL`.
+mod load;
+mod login;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: bench login [--requests N] [--concurrency C]";
+
+fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
+    match args.iter().position(|a| a == name) {
+        None => Ok(default),
+        Some(i) => Ok(args
+            .get(i + 1)
+            .ok_or_else(|| anyhow::anyhow!("{name} needs a value"))?
+            .parse()?),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("bench: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async {
+        match args.first().map(String::as_str) {
+            Some("login") => {
+                login::run(
+                    option(&args, "--requests", 400)?,
+                    option(&args, "--concurrency", 8)?,
+                )
+                .await
+            }
+            _ => Err(anyhow::anyhow!(USAGE)),
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("bench: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -30,11 +30,41 @@ async fn registration_validates_its_input() {
     let app = TestApp::spawn().await;
     app.register("Taken Name").await;
     let cases = [
-        ("not-an-email", PASSWORD, "Someone New", "BAD_USER_INPUT", "email"),
-        ("a@example.org", "short", "Someone New", "BAD_USER_INPUT", "password"),
-        ("b@example.org", PASSWORD, "ab", "BAD_USER_INPUT", "displayName"),
-        ("c@example.org", PASSWORD, "TAKEN name", "CONFLICT", "displayName"),
-        ("Taken.Name@example.org", PASSWORD, "Other Name", "CONFLICT", "email"),
+        (
+            "not-an-email",
+            PASSWORD,
+            "Someone New",
+            "BAD_USER_INPUT",
+            "email",
+        ),
+        (
+            "a@example.org",
+            "short",
+            "Someone New",
+            "BAD_USER_INPUT",
+            "password",
+        ),
+        (
+            "b@example.org",
+            PASSWORD,
+            "ab",
+            "BAD_USER_INPUT",
+            "displayName",
+        ),
+        (
+            "c@example.org",
+            PASSWORD,
+            "TAKEN name",
+            "CONFLICT",
+            "displayName",
+        ),
+        (
+            "Taken.Name@example.org",
+            PASSWORD,
+            "Other Name",
+            "CONFLICT",
+            "email",
+        ),
     ];
     for (email, password, name, code, field) in cases {
         let body = app
@@ -50,7 +80,10 @@ async fn registration_validates_its_input() {
     }
     // Nothing half-written: only the first account exists.
     use sea_orm::{EntityTrait, PaginatorTrait};
-    let users = entity::users::Entity::find().count(&app.context.db).await.unwrap();
+    let users = entity::users::Entity::find()
+        .count(&app.context.db)
+        .await
+        .unwrap();
     assert_eq!(users, 1);
 }
 
@@ -58,10 +91,15 @@ async fn registration_validates_its_input() {
 async fn wrong_password_and_unknown_email_look_the_same() {
     let app = TestApp::spawn().await;
     app.register("Kind Heron").await;
-    let wrong = app.login("kind.heron@example.org", "not the password").await;
+    let wrong = app
+        .login("kind.heron@example.org", "not the password")
+        .await;
     let unknown = app.login("nobody@example.org", "not the password").await;
     assert_eq!(error_code(&wrong), "UNAUTHENTICATED");
-    assert_eq!(wrong["errors"][0]["message"], unknown["errors"][0]["message"]);
+    assert_eq!(
+        wrong["errors"][0]["message"],
+        unknown["errors"][0]["message"]
+    );
     assert_eq!(error_code(&unknown), "UNAUTHENTICATED");
 }
 
@@ -80,70 +118,147 @@ async fn refresh_rotates_and_reuse_after_grace_revokes_the_session() {
 
     // Within the grace window the old token still works (an app's two concurrent refreshes).
     let concurrent = app.refresh(&ana.refresh).await;
-    let sibling = Session::from_payload(&concurrent["data"]["refreshSession"]).expect("grace works");
-    assert_eq!(app.me(Some(&sibling.access)).await["data"]["me"]["id"], json!(ana.user_id));
+    let sibling =
+        Session::from_payload(&concurrent["data"]["refreshSession"]).expect("grace works");
+    assert_eq!(
+        app.me(Some(&sibling.access)).await["data"]["me"]["id"],
+        json!(ana.user_id)
+    );
 
     tokio::time::sleep(Duration::from_millis(1_300)).await;
     let replay = app.refresh(&ana.refresh).await;
     assert_eq!(error_code(&replay), "UNAUTHENTICATED");
 
     // The whole session is gone: its newest tokens are refused too.
-    assert_eq!(error_code(&app.refresh(&rotated.refresh).await), "UNAUTHENTICATED");
-    assert_eq!(error_code(&app.me(Some(&rotated.access)).await), "UNAUTHENTICATED");
+    assert_eq!(
+        error_code(&app.refresh(&rotated.refresh).await),
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        error_code(&app.me(Some(&rotated.access)).await),
+        "UNAUTHENTICATED"
+    );
 }
 
 #[tokio::test]
 async fn refresh_token_is_single_use_per_rotation() {
     let app = TestApp::spawn().await;
     let ana = app.register("Calm Lynx").await;
-    let next = Session::from_payload(&app.refresh(&ana.refresh).await["data"]["refreshSession"]).unwrap();
-    let after = Session::from_payload(&app.refresh(&next.refresh).await["data"]["refreshSession"]).unwrap();
+    let next =
+        Session::from_payload(&app.refresh(&ana.refresh).await["data"]["refreshSession"]).unwrap();
+    let after =
+        Session::from_payload(&app.refresh(&next.refresh).await["data"]["refreshSession"]).unwrap();
     assert_ne!(after.refresh, next.refresh);
-    assert_eq!(error_code(&app.refresh("made-up-token").await), "UNAUTHENTICATED");
+    assert_eq!(
+        error_code(&app.refresh("made-up-token").await),
+        "UNAUTHENTICATED"
+    );
 }
 
 #[tokio::test]
 async fn logout_ends_this_session_or_all_of_them() {
     let app = TestApp::spawn_with(|s| s.session_check_interval = Duration::ZERO).await;
     let phone = app.register("Gentle Wren").await;
-    let tablet = Session::from_payload(&app.login(&phone.email, PASSWORD).await["data"]["login"]).unwrap();
-    let laptop = Session::from_payload(&app.login(&phone.email, PASSWORD).await["data"]["login"]).unwrap();
+    let tablet =
+        Session::from_payload(&app.login(&phone.email, PASSWORD).await["data"]["login"]).unwrap();
+    let laptop =
+        Session::from_payload(&app.login(&phone.email, PASSWORD).await["data"]["login"]).unwrap();
 
-    let out = app.gql(Some(&phone.access), "mutation { logout }", json!({})).await;
+    let out = app
+        .gql(Some(&phone.access), "mutation { logout }", json!({}))
+        .await;
     assert_eq!(out["data"]["logout"], true);
-    assert_eq!(error_code(&app.me(Some(&phone.access)).await), "UNAUTHENTICATED");
-    assert_eq!(error_code(&app.refresh(&phone.refresh).await), "UNAUTHENTICATED");
-    assert_eq!(app.me(Some(&tablet.access)).await["data"]["me"]["id"], json!(phone.user_id));
+    assert_eq!(
+        error_code(&app.me(Some(&phone.access)).await),
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        error_code(&app.refresh(&phone.refresh).await),
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        app.me(Some(&tablet.access)).await["data"]["me"]["id"],
+        json!(phone.user_id)
+    );
 
-    let all = app.gql(Some(&tablet.access), "mutation { logout(allDevices: true) }", json!({})).await;
+    let all = app
+        .gql(
+            Some(&tablet.access),
+            "mutation { logout(allDevices: true) }",
+            json!({}),
+        )
+        .await;
     assert_eq!(all["data"]["logout"], true);
-    assert_eq!(error_code(&app.me(Some(&laptop.access)).await), "UNAUTHENTICATED");
-    assert_eq!(error_code(&app.refresh(&laptop.refresh).await), "UNAUTHENTICATED");
+    assert_eq!(
+        error_code(&app.me(Some(&laptop.access)).await),
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        error_code(&app.refresh(&laptop.refresh).await),
+        "UNAUTHENTICATED"
+    );
 
     // Logging out needs a session.
-    assert_eq!(error_code(&app.gql(None, "mutation { logout }", json!({})).await), "UNAUTHENTICATED");
+    assert_eq!(
+        error_code(&app.gql(None, "mutation { logout }", json!({})).await),
+        "UNAUTHENTICATED"
+    );
 }
 
 #[tokio::test]
 async fn changing_the_password_signs_out_other_sessions() {
     let app = TestApp::spawn_with(|s| s.session_check_interval = Duration::ZERO).await;
     let here = app.register("Steady Crane").await;
-    let elsewhere = Session::from_payload(&app.login(&here.email, PASSWORD).await["data"]["login"]).unwrap();
+    let elsewhere =
+        Session::from_payload(&app.login(&here.email, PASSWORD).await["data"]["login"]).unwrap();
     let change = "mutation($c: String!, $n: String!) { changePassword(current: $c, new: $n) }";
 
-    let wrong = app.gql(Some(&here.access), change, json!({"c": "not my password", "n": "a new long password"})).await;
+    let wrong = app
+        .gql(
+            Some(&here.access),
+            change,
+            json!({"c": "not my password", "n": "a new long password"}),
+        )
+        .await;
     assert_eq!(error_code(&wrong), "BAD_USER_INPUT");
-    let short = app.gql(Some(&here.access), change, json!({"c": PASSWORD, "n": "short"})).await;
+    let short = app
+        .gql(
+            Some(&here.access),
+            change,
+            json!({"c": PASSWORD, "n": "short"}),
+        )
+        .await;
     assert_eq!(error_code(&short), "BAD_USER_INPUT");
 
-    let ok = app.gql(Some(&here.access), change, json!({"c": PASSWORD, "n": "a new long password"})).await;
+    let ok = app
+        .gql(
+            Some(&here.access),
+            change,
+            json!({"c": PASSWORD, "n": "a new long password"}),
+        )
+        .await;
     assert_eq!(ok["data"]["changePassword"], true, "{ok}");
-    assert_eq!(app.me(Some(&here.access)).await["data"]["me"]["id"], json!(here.user_id));
-    assert_eq!(error_code(&app.me(Some(&elsewhere.access)).await), "UNAUTHENTICATED");
-    assert_eq!(error_code(&app.refresh(&elsewhere.refresh).await), "UNAUTHENTICATED");
+    assert_eq!(
+        app.me(Some(&here.access)).await["data"]["me"]["id"],
+        json!(here.user_id)
+    );
+    assert_eq!(
+        error_code(&app.me(Some(&elsewhere.access)).await),
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        error_code(&app.refresh(&elsewhere.refresh).await),
+        "UNAUTHENTICATED"
+    );
 
-    assert_eq!(error_code(&app.login(&here.email, PASSWORD).await), "UNAUTHENTICATED");
-    assert!(Session::from_payload(&app.login(&here.email, "a new long password").await["data"]["login"]).is_some());
+    assert_eq!(
+        error_code(&app.login(&here.email, PASSWORD).await),
+        "UNAUTHENTICATED"
+    );
+    assert!(Session::from_payload(
+        &app.login(&here.email, "a new long password").await["data"]["login"]
+    )
+    .is_some());
 }
 
 #[tokio::test]
@@ -153,16 +268,37 @@ async fn profile_updates_are_validated() {
     app.register("Loud Thunder").await;
     let update = "mutation($d: String, $t: String) { updateProfile(displayName: $d, timezone: $t) { displayName timezone } }";
 
-    let ok = app.gql(Some(&ana.access), update, json!({"d": "Softer Rain", "t": "Europe/Paris"})).await;
-    assert_eq!(ok["data"]["updateProfile"], json!({"displayName": "Softer Rain", "timezone": "Europe/Paris"}));
-    let tz = app.gql(Some(&ana.access), update, json!({"t": "Mars/Olympus"})).await;
+    let ok = app
+        .gql(
+            Some(&ana.access),
+            update,
+            json!({"d": "Softer Rain", "t": "Europe/Paris"}),
+        )
+        .await;
+    assert_eq!(
+        ok["data"]["updateProfile"],
+        json!({"displayName": "Softer Rain", "timezone": "Europe/Paris"})
+    );
+    let tz = app
+        .gql(Some(&ana.access), update, json!({"t": "Mars/Olympus"}))
+        .await;
     assert_eq!(error_code(&tz), "BAD_USER_INPUT");
-    let taken = app.gql(Some(&ana.access), update, json!({"d": "loud thunder"})).await;
+    let taken = app
+        .gql(Some(&ana.access), update, json!({"d": "loud thunder"}))
+        .await;
     assert_eq!(error_code(&taken), "CONFLICT");
     // Keeping my own name in another case is fine.
-    let recase = app.gql(Some(&ana.access), update, json!({"d": "SOFTER rain"})).await;
-    assert_eq!(recase["data"]["updateProfile"]["displayName"], "SOFTER rain");
-    assert_eq!(error_code(&app.gql(None, update, json!({"t": "UTC"})).await), "UNAUTHENTICATED");
+    let recase = app
+        .gql(Some(&ana.access), update, json!({"d": "SOFTER rain"}))
+        .await;
+    assert_eq!(
+        recase["data"]["updateProfile"]["displayName"],
+        "SOFTER rain"
+    );
+    assert_eq!(
+        error_code(&app.gql(None, update, json!({"t": "UTC"})).await),
+        "UNAUTHENTICATED"
+    );
 }
 
 #[tokio::test]
@@ -170,17 +306,24 @@ async fn failed_logins_are_limited_per_account() {
     let app = TestApp::spawn_with(|s| s.auth_limits.login_failures_per_account = 3).await;
     let ana = app.register("Patient Owl").await;
     for _ in 0..3 {
-        assert_eq!(error_code(&app.login(&ana.email, "wrong password!").await), "UNAUTHENTICATED");
+        assert_eq!(
+            error_code(&app.login(&ana.email, "wrong password!").await),
+            "UNAUTHENTICATED"
+        );
     }
     // Now even the right password waits: the account is protected, not the guesser's IP.
     let limited = app.login(&ana.email, PASSWORD).await;
     assert_eq!(error_code(&limited), "RATE_LIMITED");
-    let retry_after = limited["errors"][0]["extensions"]["retryAfter"].as_u64().unwrap();
+    let retry_after = limited["errors"][0]["extensions"]["retryAfter"]
+        .as_u64()
+        .unwrap();
     assert!((1..=900).contains(&retry_after), "{limited}");
 
     // Another account from the same address is unaffected.
     let bo = app.register("Patient Bear").await;
-    assert!(Session::from_payload(&app.login(&bo.email, PASSWORD).await["data"]["login"]).is_some());
+    assert!(
+        Session::from_payload(&app.login(&bo.email, PASSWORD).await["data"]["login"]).is_some()
+    );
 }
 
 #[tokio::test]
@@ -202,7 +345,13 @@ async fn attempts_are_limited_loosely_per_address() {
     assert_eq!(error_code(&third), "RATE_LIMITED");
 
     for _ in 0..4 {
-        assert!(Session::from_payload(&app.login(&ana.email, PASSWORD).await["data"]["login"]).is_some());
+        assert!(
+            Session::from_payload(&app.login(&ana.email, PASSWORD).await["data"]["login"])
+                .is_some()
+        );
     }
-    assert_eq!(error_code(&app.login(&ana.email, PASSWORD).await), "RATE_LIMITED");
+    assert_eq!(
+        error_code(&app.login(&ana.email, PASSWORD).await),
+        "RATE_LIMITED"
+    );
 }

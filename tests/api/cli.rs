@@ -9,7 +9,8 @@ fn schema_command_matches_the_committed_sdl() {
     let output = hearth().arg("schema").output().unwrap();
     assert!(output.status.success());
     let printed = String::from_utf8(output.stdout).unwrap();
-    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
     assert!(
         printed == committed,
         "schema.graphql is stale: run `cargo run -- schema > schema.graphql` and commit it"
@@ -18,10 +19,18 @@ fn schema_command_matches_the_committed_sdl() {
 
 #[test]
 fn every_command_has_help() {
-    for args in [&["--help"][..], &["serve", "--help"], &["migrate", "--help"], &["schema", "--help"]] {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["schema", "--help"],
+    ] {
         let output = hearth().args(args).output().unwrap();
         assert!(output.status.success(), "{args:?}");
-        assert!(String::from_utf8_lossy(&output.stdout).contains("Usage"), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains("Usage"),
+            "{args:?}"
+        );
     }
     let serve = hearth().args(["serve", "--help"]).output().unwrap();
     let text = String::from_utf8_lossy(&serve.stdout);
@@ -31,8 +40,17 @@ fn every_command_has_help() {
 #[test]
 fn bad_configuration_fails_with_one_line_naming_the_variable() {
     let dir = tempfile::tempdir().unwrap();
-    for (variable, value) in [("HEARTH_BIND", "nowhere"), ("HEARTH_ENV", "staging"), ("HEARTH_REDIS_URL", "http://x")] {
-        let output = hearth().current_dir(dir.path()).env(variable, value).arg("migrate").output().unwrap();
+    for (variable, value) in [
+        ("HEARTH_BIND", "nowhere"),
+        ("HEARTH_ENV", "staging"),
+        ("HEARTH_REDIS_URL", "http://x"),
+    ] {
+        let output = hearth()
+            .current_dir(dir.path())
+            .env(variable, value)
+            .arg("migrate")
+            .output()
+            .unwrap();
         assert_eq!(output.status.code(), Some(2), "{variable}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
@@ -61,7 +79,11 @@ fn migrate_creates_the_embedded_database_and_a_kept_dev_secret() {
             .arg("migrate")
             .output()
             .unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     assert!(dir.path().join("hearth-data/hearth.db").exists());
     let secret = std::fs::read_to_string(dir.path().join("hearth-data/jwt-secret")).unwrap();

@@ -7,10 +7,16 @@ const REGISTER_DOC: &str = "mutation { register(input: {email: \"get@example.org
 async fn malformed_requests_get_clear_errors() {
     let app = TestApp::spawn().await;
     let post = |body: Vec<u8>, content_type: &'static str| {
-        app.http.post(app.url("/graphql")).header("content-type", content_type).body(body).send()
+        app.http
+            .post(app.url("/graphql"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
     };
 
-    let bad_json = post(b"{\"query\": ".to_vec(), "application/json").await.unwrap();
+    let bad_json = post(b"{\"query\": ".to_vec(), "application/json")
+        .await
+        .unwrap();
     assert_eq!(bad_json.status(), 400);
     let body: Value = bad_json.json().await.unwrap();
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
@@ -41,22 +47,40 @@ async fn get_runs_queries_but_never_mutations() {
     let query = app
         .http
         .get(app.url("/graphql"))
-        .query(&[("query", "query Who { me { id } }"), ("operationName", "Who")])
+        .query(&[
+            ("query", "query Who { me { id } }"),
+            ("operationName", "Who"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(query.status(), 200);
-    assert_eq!(query.json::<Value>().await.unwrap(), json!({"data": {"me": null}}));
+    assert_eq!(
+        query.json::<Value>().await.unwrap(),
+        json!({"data": {"me": null}})
+    );
 
-    let mutation = app.http.get(app.url("/graphql")).query(&[("query", REGISTER_DOC)]).send().await.unwrap();
+    let mutation = app
+        .http
+        .get(app.url("/graphql"))
+        .query(&[("query", REGISTER_DOC)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(mutation.status(), 405);
     assert_eq!(mutation.headers()["allow"], "POST");
     // Nothing ran: the same registration over POST succeeds.
     let posted = app.gql(None, REGISTER_DOC, json!({})).await;
-    assert!(posted["data"]["register"]["accessToken"].is_string(), "{posted}");
+    assert!(
+        posted["data"]["register"]["accessToken"].is_string(),
+        "{posted}"
+    );
 
     // A mutation chosen by operationName in a document of several is refused too.
-    let doc = format!("query A {{ me {{ id }} }} {}", REGISTER_DOC.replacen("mutation", "mutation B", 1));
+    let doc = format!(
+        "query A {{ me {{ id }} }} {}",
+        REGISTER_DOC.replacen("mutation", "mutation B", 1)
+    );
     let chosen = app
         .http
         .get(app.url("/graphql"))
@@ -77,19 +101,32 @@ async fn status_codes_follow_the_graphql_over_http_media_type() {
             .json(&json!({"query": query}))
             .send()
     };
-    let invalid = send("application/graphql-response+json", "{ nosuchfield }").await.unwrap();
+    let invalid = send("application/graphql-response+json", "{ nosuchfield }")
+        .await
+        .unwrap();
     assert_eq!(invalid.status(), 400);
-    assert!(invalid.headers()["content-type"].to_str().unwrap().starts_with("application/graphql-response+json"));
+    assert!(invalid.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/graphql-response+json"));
     let body: Value = invalid.json().await.unwrap();
-    assert!(body.get("data").is_none(), "a request error has no data: {body}");
+    assert!(
+        body.get("data").is_none(),
+        "a request error has no data: {body}"
+    );
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
 
     let legacy = send("application/json", "{ nosuchfield }").await.unwrap();
     assert_eq!(legacy.status(), 200);
-    assert!(legacy.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    assert!(legacy.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
 
     // A field error is still a 200 with data.
-    let field_error = send("application/graphql-response+json", "mutation { logout }").await.unwrap();
+    let field_error = send("application/graphql-response+json", "mutation { logout }")
+        .await
+        .unwrap();
     assert_eq!(field_error.status(), 200);
     let body: Value = field_error.json().await.unwrap();
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
@@ -99,14 +136,32 @@ async fn status_codes_follow_the_graphql_over_http_media_type() {
 async fn batches_are_capped() {
     let app = TestApp::spawn().await;
     let op = json!({"query": "{ me { id } }"});
-    let two = app.http.post(app.url("/graphql")).json(&json!([op, op])).send().await.unwrap();
+    let two = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&json!([op, op]))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(two.status(), 200);
-    assert_eq!(two.json::<Value>().await.unwrap(), json!([{"data": {"me": null}}, {"data": {"me": null}}]));
+    assert_eq!(
+        two.json::<Value>().await.unwrap(),
+        json!([{"data": {"me": null}}, {"data": {"me": null}}])
+    );
 
     let eleven: Vec<Value> = std::iter::repeat_n(op.clone(), 11).collect();
-    let refused = app.http.post(app.url("/graphql")).json(&eleven).send().await.unwrap();
+    let refused = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&eleven)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refused.status(), 400);
-    assert_eq!(error_code(&refused.json::<Value>().await.unwrap()), "BAD_USER_INPUT");
+    assert_eq!(
+        error_code(&refused.json::<Value>().await.unwrap()),
+        "BAD_USER_INPUT"
+    );
 }
 
 #[tokio::test]
@@ -116,15 +171,33 @@ async fn deep_queries_are_refused() {
     for _ in 0..20 {
         deep = format!("ofType {{ {deep} }}");
     }
-    let body = app.gql(None, &format!("{{ __type(name: \"Account\") {{ {deep} }} }}"), json!({})).await;
+    let body = app
+        .gql(
+            None,
+            &format!("{{ __type(name: \"Account\") {{ {deep} }} }}"),
+            json!({}),
+        )
+        .await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
-    assert!(body["errors"][0]["message"].as_str().unwrap().contains("nested too deep"), "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nested too deep"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
 async fn graphiql_and_introspection_in_development() {
     let app = TestApp::spawn().await;
-    let page = app.http.get(app.url("/graphql")).header("accept", "text/html").send().await.unwrap();
+    let page = app
+        .http
+        .get(app.url("/graphql"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("graphiql"));
     // The introspection query GraphiQL sends fits the depth limit.
@@ -137,10 +210,21 @@ async fn graphiql_and_introspection_in_development() {
 #[tokio::test]
 async fn production_hides_graphiql_introspection_and_suggestions() {
     let app = TestApp::spawn_with(|s| s.env = api::config::Environment::Production).await;
-    let page = app.http.get(app.url("/graphql")).header("accept", "text/html").send().await.unwrap();
+    let page = app
+        .http
+        .get(app.url("/graphql"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 400);
-    let introspection = app.gql(None, "{ __schema { types { name } } }", json!({})).await;
-    assert!(introspection["data"]["__schema"].is_null() || introspection.get("errors").is_some(), "{introspection}");
+    let introspection = app
+        .gql(None, "{ __schema { types { name } } }", json!({}))
+        .await;
+    assert!(
+        introspection["data"]["__schema"].is_null() || introspection.get("errors").is_some(),
+        "{introspection}"
+    );
     let typo = app.gql(None, "{ mee { id } }", json!({})).await;
     let message = typo["errors"][0]["message"].as_str().unwrap();
     assert!(!message.contains("Did you mean"), "{message}");
@@ -149,7 +233,11 @@ async fn production_hides_graphiql_introspection_and_suggestions() {
 #[tokio::test]
 async fn responses_are_compressed_when_asked() {
     let app = TestApp::spawn().await;
-    let client = reqwest::Client::builder().no_gzip().no_brotli().build().unwrap();
+    let client = reqwest::Client::builder()
+        .no_gzip()
+        .no_brotli()
+        .build()
+        .unwrap();
     let big_query = "{ __schema { types { name description fields { name description } } } }";
     for encoding in ["gzip", "br"] {
         let response = client
@@ -170,7 +258,11 @@ async fn internal_causes_never_reach_the_client() {
     let ana = app.register("Private Newt").await;
     // Break the database under a live request: the client sees INTERNAL and nothing more.
     use sea_orm::ConnectionTrait;
-    app.context.db.execute_unprepared("DROP TABLE devices").await.unwrap();
+    app.context
+        .db
+        .execute_unprepared("DROP TABLE devices")
+        .await
+        .unwrap();
     let body = app.me(Some(&ana.access)).await;
     assert_eq!(body["errors"][0]["message"], "internal error");
     assert_eq!(body["errors"][0]["extensions"], json!({"code": "INTERNAL"}));

@@ -1,6 +1,7 @@
 //! Integration tests: each starts the real server on port 0 with its own database and speaks
 //! GraphQL over HTTP and WebSocket. `HEARTH_TEST_DATABASE_URL` (PostgreSQL) and
 //! `HEARTH_TEST_REDIS_URL` switch the backends; a set variable whose server is down fails the run.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a failed setup should panic
 mod support;
 
 mod accounts;

@@ -36,20 +36,28 @@ fn replace_database(url: &str, name: &str) -> String {
 impl TestDb {
     pub async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        match std::env::var("HEARTH_TEST_DATABASE_URL").ok().filter(|v| !v.is_empty()) {
+        match std::env::var("HEARTH_TEST_DATABASE_URL")
+            .ok()
+            .filter(|v| !v.is_empty())
+        {
             None => TestDb {
                 url: format!("sqlite://{}/hearth.db?mode=rwc", dir.path().display()),
                 postgres: None,
                 _dir: dir,
             },
             Some(admin) => {
-                assert!(admin.starts_with("postgres"), "HEARTH_TEST_DATABASE_URL must be a postgres:// URL");
+                assert!(
+                    admin.starts_with("postgres"),
+                    "HEARTH_TEST_DATABASE_URL must be a postgres:// URL"
+                );
                 let name = format!("hearth_test_{}", uuid::Uuid::new_v4().simple());
                 let conn = sea_orm::Database::connect(admin.as_str())
                     .await
                     .expect("HEARTH_TEST_DATABASE_URL is set but PostgreSQL cannot be reached");
                 use sea_orm::ConnectionTrait;
-                conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+                conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap();
                 conn.close().await.unwrap();
                 TestDb {
                     url: replace_database(&admin, &name),
@@ -67,10 +75,15 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some((admin, name)) = self.postgres.take() else { return };
+        let Some((admin, name)) = self.postgres.take() else {
+            return;
+        };
         // Drop runs outside async: a short-lived runtime on its own thread removes the database.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             runtime.block_on(async move {
                 use sea_orm::ConnectionTrait;
                 if let Ok(conn) = sea_orm::Database::connect(admin.as_str()).await {
@@ -86,7 +99,9 @@ impl Drop for TestDb {
 }
 
 pub fn test_redis_url() -> Option<String> {
-    std::env::var("HEARTH_TEST_REDIS_URL").ok().filter(|v| !v.is_empty())
+    std::env::var("HEARTH_TEST_REDIS_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
 }
 
 pub fn test_settings(db: &TestDb) -> Settings {
@@ -167,8 +182,12 @@ impl TestApp {
     }
 
     pub async fn register(&self, name: &str) -> Session {
-        self.register_with(&format!("{}@example.org", name.to_lowercase().replace(' ', ".")), name, PASSWORD)
-            .await
+        self.register_with(
+            &format!("{}@example.org", name.to_lowercase().replace(' ', ".")),
+            name,
+            PASSWORD,
+        )
+        .await
     }
 
     pub async fn register_with(&self, email: &str, name: &str, password: &str) -> Session {
@@ -179,7 +198,8 @@ impl TestApp {
                 json!({"input": {"email": email, "password": password, "displayName": name}}),
             )
             .await;
-        Session::from_payload(&body["data"]["register"]).unwrap_or_else(|| panic!("register failed: {body}"))
+        Session::from_payload(&body["data"]["register"])
+            .unwrap_or_else(|| panic!("register failed: {body}"))
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Value {
@@ -201,19 +221,29 @@ impl TestApp {
     }
 
     pub async fn me(&self, token: Option<&str>) -> Value {
-        self.gql(token, "{ me { id email displayName timezone devices { platform appVersion current } } }", json!({}))
-            .await
+        self.gql(
+            token,
+            "{ me { id email displayName timezone devices { platform appVersion current } } }",
+            json!({}),
+        )
+        .await
     }
 
     /// Opens a `graphql-transport-ws` socket (not yet initialised).
     pub async fn socket(&self) -> Socket {
-        let mut request = format!("ws://{}/graphql", self.addr).into_client_request().unwrap();
-        request
-            .headers_mut()
-            .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+        let mut request = format!("ws://{}/graphql", self.addr)
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
         let (stream, response) = tokio_tungstenite::connect_async(request).await.unwrap();
         assert_eq!(
-            response.headers().get("sec-websocket-protocol").map(|v| v.to_str().unwrap()),
+            response
+                .headers()
+                .get("sec-websocket-protocol")
+                .map(|v| v.to_str().unwrap()),
             Some("graphql-transport-ws")
         );
         Socket { stream }
@@ -242,18 +272,25 @@ impl Session {
             access: payload["accessToken"].as_str()?.to_owned(),
             refresh: payload["refreshToken"].as_str()?.to_owned(),
             user_id: payload["user"]["id"].as_str()?.to_owned(),
-            email: payload["user"]["email"].as_str().unwrap_or_default().to_owned(),
+            email: payload["user"]["email"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
         })
     }
 }
 
 /// The `extensions.code` of the first error.
 pub fn error_code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}"))
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error code in {body}"))
 }
 
 pub struct Socket {
-    pub stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    pub stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
 }
 
 pub enum Received {
@@ -263,7 +300,10 @@ pub enum Received {
 
 impl Socket {
     pub async fn send(&mut self, message: Value) {
-        self.stream.send(Message::Text(message.to_string().into())).await.unwrap();
+        self.stream
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .unwrap();
     }
 
     pub async fn init(&mut self, token: &str) {
@@ -281,8 +321,12 @@ impl Socket {
             match next {
                 None => return Received::Closed(None),
                 Some(Err(_)) => return Received::Closed(None),
-                Some(Ok(Message::Text(text))) => return Received::Json(serde_json::from_str(&text).unwrap()),
-                Some(Ok(Message::Close(frame))) => return Received::Closed(frame.map(|f| f.code.into())),
+                Some(Ok(Message::Text(text))) => {
+                    return Received::Json(serde_json::from_str(&text).unwrap())
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    return Received::Closed(frame.map(|f| f.code.into()))
+                }
                 Some(Ok(_)) => continue,
             }
         }
@@ -291,7 +335,9 @@ impl Socket {
     pub async fn expect_json(&mut self, wait: Duration) -> Value {
         match self.receive(wait).await {
             Received::Json(value) => value,
-            Received::Closed(code) => panic!("socket closed ({code:?}) where a message was expected"),
+            Received::Closed(code) => {
+                panic!("socket closed ({code:?}) where a message was expected")
+            }
         }
     }
 

@@ -15,7 +15,12 @@ fn claims_of(session: &Session) -> Value {
 }
 
 fn sign(claims: &Value, secret: &str) -> String {
-    encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+    encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -26,11 +31,17 @@ async fn forged_and_expired_access_tokens_are_refused() {
     assert_eq!(claims["typ"], "access");
     assert_eq!(claims["sub"], json!(ana.user_id));
     // The genuine token, re-signed with our secret, still works: the forgeries below differ in one thing.
-    assert_eq!(app.me(Some(&sign(&claims, JWT_SECRET))).await["data"]["me"]["id"], json!(ana.user_id));
+    assert_eq!(
+        app.me(Some(&sign(&claims, JWT_SECRET))).await["data"]["me"]["id"],
+        json!(ana.user_id)
+    );
 
     let now = chrono::Utc::now().timestamp();
     let mut forgeries = vec![
-        ("wrong secret", sign(&claims, "another-secret-that-is-long-enough-0123456789")),
+        (
+            "wrong secret",
+            sign(&claims, "another-secret-that-is-long-enough-0123456789"),
+        ),
         ("refresh token", ana.refresh.clone()),
         ("garbage", "not.a.jwt".to_owned()),
     ];
@@ -39,7 +50,11 @@ async fn forged_and_expired_access_tokens_are_refused() {
         ("wrong audience", "aud", json!("another-app")),
         ("wrong type", "typ", json!("refresh")),
         ("expired", "exp", json!(now - 120)),
-        ("unknown session", "sid", json!("00000000-0000-0000-0000-000000000000")),
+        (
+            "unknown session",
+            "sid",
+            json!("00000000-0000-0000-0000-000000000000"),
+        ),
     ] {
         let mut forged = claims.clone();
         forged[key] = value;
@@ -67,7 +82,10 @@ async fn forged_and_expired_access_tokens_are_refused() {
     // An expiry within the 30 s leeway is still honoured; beyond it is not (checked above).
     let mut nearly = claims.clone();
     nearly["exp"] = json!(now - 5);
-    assert_eq!(app.me(Some(&sign(&nearly, JWT_SECRET))).await["data"]["me"]["id"], json!(ana.user_id));
+    assert_eq!(
+        app.me(Some(&sign(&nearly, JWT_SECRET))).await["data"]["me"]["id"],
+        json!(ana.user_id)
+    );
 }
 
 #[tokio::test]

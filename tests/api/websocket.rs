@@ -23,7 +23,13 @@ async fn signed_in_socket_receives_heartbeats() {
     socket.send(json!({"id": "1", "type": "complete"})).await;
 
     // Over HTTP a subscription is not served.
-    let over_http = app.gql(Some(&ana.access), "subscription { heartbeat { sequence } }", json!({})).await;
+    let over_http = app
+        .gql(
+            Some(&ana.access),
+            "subscription { heartbeat { sequence } }",
+            json!({}),
+        )
+        .await;
     assert!(over_http.get("errors").is_some());
 }
 
@@ -35,7 +41,9 @@ async fn bad_or_missing_tokens_close_with_4403() {
     assert_eq!(forged.expect_close(WAIT).await, Some(4403));
 
     let mut anonymous = app.socket().await;
-    anonymous.send(json!({"type": "connection_init", "payload": {}})).await;
+    anonymous
+        .send(json!({"type": "connection_init", "payload": {}}))
+        .await;
     assert_eq!(anonymous.expect_close(WAIT).await, Some(4403));
 
     let mut eager = app.socket().await;
@@ -59,7 +67,8 @@ async fn a_revoked_session_closes_its_socket() {
     let mut socket = app.socket().await;
     socket.init(&ana.access).await;
     assert_eq!(socket.expect_json(WAIT).await["type"], "connection_ack");
-    app.gql(Some(&ana.access), "mutation { logout }", json!({})).await;
+    app.gql(Some(&ana.access), "mutation { logout }", json!({}))
+        .await;
     assert_eq!(socket.expect_close(WAIT).await, Some(4403));
 }
 
@@ -89,5 +98,8 @@ async fn shutdown_closes_sockets_with_1001_and_finishes_requests() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert!(body["data"]["login"]["accessToken"].is_string(), "{body}");
     app.stop().await;
-    assert!(reqwest::get(app.url("/healthz")).await.is_err(), "no longer accepting");
+    assert!(
+        reqwest::get(app.url("/healthz")).await.is_err(),
+        "no longer accepting"
+    );
 }

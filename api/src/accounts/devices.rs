@@ -35,8 +35,14 @@ impl Platform {
 
 fn parse_token(raw: &str) -> AppResult<&str> {
     let token = raw.trim();
-    if token.is_empty() || token.len() > 512 || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(AppError::bad_input("token", "must be an FCM registration token (1 to 512 characters, no spaces)"));
+    if token.is_empty()
+        || token.len() > 512
+        || token.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(AppError::bad_input(
+            "token",
+            "must be an FCM registration token (1 to 512 characters, no spaces)",
+        ));
     }
     Ok(token)
 }
@@ -53,7 +59,10 @@ pub async fn register_device(
     let token = parse_token(token)?;
     let app_version = app_version.map(str::trim).filter(|v| !v.is_empty());
     if app_version.is_some_and(|v| v.chars().count() > 32) {
-        return Err(AppError::bad_input("appVersion", "must be at most 32 characters"));
+        return Err(AppError::bad_input(
+            "appVersion",
+            "must be at most 32 characters",
+        ));
     }
     let now = Utc::now();
     let txn = begin_write(db).await?;
@@ -91,7 +100,11 @@ pub async fn register_device(
 }
 
 /// Removes one of the caller's tokens; false when the caller had no such token.
-pub async fn unregister_device(db: &DatabaseConnection, viewer: &Viewer, token: &str) -> AppResult<bool> {
+pub async fn unregister_device(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    token: &str,
+) -> AppResult<bool> {
     let token = parse_token(token)?;
     let removed = devices::Entity::delete_many()
         .filter(devices::Column::Token.eq(token))
@@ -102,7 +115,10 @@ pub async fn unregister_device(db: &DatabaseConnection, viewer: &Viewer, token: 
     Ok(removed > 0)
 }
 
-pub async fn list_devices(db: &DatabaseConnection, user_id: &str) -> AppResult<Vec<devices::Model>> {
+pub async fn list_devices(
+    db: &DatabaseConnection,
+    user_id: &str,
+) -> AppResult<Vec<devices::Model>> {
     Ok(devices::Entity::find()
         .filter(devices::Column::UserId.eq(user_id))
         .order_by_asc(devices::Column::CreatedAt)

@@ -114,7 +114,9 @@ impl AccountQuery {
         let Some(viewer) = ctx.auth()?.optional_viewer()? else {
             return Ok(None);
         };
-        Ok(Some(Account(service::find_user(&ctx.app()?.db, &viewer.user_id).await?)))
+        Ok(Some(Account(
+            service::find_user(&ctx.app()?.db, &viewer.user_id).await?,
+        )))
     }
 }
 
@@ -136,12 +138,22 @@ impl AccountMutation {
     }
 
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<AuthPayload> {
-        Ok(service::login(ctx.app()?, ctx.meta()?, &input.email, &input.password).await?.into())
+        Ok(
+            service::login(ctx.app()?, ctx.meta()?, &input.email, &input.password)
+                .await?
+                .into(),
+        )
     }
 
     /// Exchanges a refresh token (single use) for a new access and refresh token.
-    async fn refresh_session(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload> {
-        Ok(service::refresh_session(ctx.app()?, &refresh_token).await?.into())
+    async fn refresh_session(
+        &self,
+        ctx: &Context<'_>,
+        refresh_token: String,
+    ) -> Result<AuthPayload> {
+        Ok(service::refresh_session(ctx.app()?, &refresh_token)
+            .await?
+            .into())
     }
 
     /// Signs this session out (or every session of the account) and drops its push devices.
@@ -155,7 +167,12 @@ impl AccountMutation {
     }
 
     /// Changes the password; every other session of the account is signed out.
-    async fn change_password(&self, ctx: &Context<'_>, current: String, new: String) -> Result<bool> {
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current: String,
+        new: String,
+    ) -> Result<bool> {
         service::change_password(ctx.app()?, ctx.auth()?.viewer()?, &current, &new).await?;
         Ok(true)
     }
@@ -176,7 +193,11 @@ impl AccountMutation {
         Ok(Account(user))
     }
 
-    async fn register_device(&self, ctx: &Context<'_>, input: RegisterDeviceInput) -> Result<Device> {
+    async fn register_device(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterDeviceInput,
+    ) -> Result<Device> {
         let viewer = ctx.auth()?.viewer()?;
         let row = devices::register_device(
             &ctx.app()?.db,

@@ -31,7 +31,10 @@ impl DisplayName {
         let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
         let len = name.chars().count();
         if !(3..=32).contains(&len) {
-            return Err(AppError::bad_input("displayName", "must be 3 to 32 characters"));
+            return Err(AppError::bad_input(
+                "displayName",
+                "must be 3 to 32 characters",
+            ));
         }
         if !name
             .chars()
@@ -75,10 +78,9 @@ pub struct Timezone(String);
 
 impl Timezone {
     pub fn parse(raw: &str) -> AppResult<Self> {
-        let tz: chrono_tz::Tz = raw
-            .trim()
-            .parse()
-            .map_err(|_| AppError::bad_input("timezone", "must be an IANA timezone like Europe/Paris"))?;
+        let tz: chrono_tz::Tz = raw.trim().parse().map_err(|_| {
+            AppError::bad_input("timezone", "must be an IANA timezone like Europe/Paris")
+        })?;
         Ok(Self(tz.name().to_owned()))
     }
     pub fn as_str(&self) -> &str {
@@ -92,7 +94,10 @@ mod tests {
 
     #[test]
     fn emails_are_normalised() {
-        assert_eq!(Email::parse("  Ana@Example.ORG ").unwrap().as_str(), "ana@example.org");
+        assert_eq!(
+            Email::parse("  Ana@Example.ORG ").unwrap().as_str(),
+            "ana@example.org"
+        );
         assert!(Email::parse("ana").is_err());
         assert!(Email::parse("ana@localhost").is_err());
         assert!(Email::parse(&format!("{}@example.org", "a".repeat(250))).is_err());
@@ -100,7 +105,10 @@ mod tests {
 
     #[test]
     fn display_names_are_pseudonyms() {
-        assert_eq!(DisplayName::parse("  Quiet   Fox ").unwrap().as_str(), "Quiet Fox");
+        assert_eq!(
+            DisplayName::parse("  Quiet   Fox ").unwrap().as_str(),
+            "Quiet Fox"
+        );
         assert_eq!(DisplayName::parse("Quiet Fox").unwrap().key(), "quiet fox");
         assert!(DisplayName::parse("ab").is_err());
         assert!(DisplayName::parse(&"a".repeat(33)).is_err());
@@ -112,7 +120,10 @@ mod tests {
         assert!(Password::parse("short", "password").is_err());
         assert!(Password::parse(&"x".repeat(257), "password").is_err());
         assert!(Password::parse("long enough", "password").is_ok());
-        assert_eq!(Timezone::parse("Europe/Paris").unwrap().as_str(), "Europe/Paris");
+        assert_eq!(
+            Timezone::parse("Europe/Paris").unwrap().as_str(),
+            "Europe/Paris"
+        );
         assert!(Timezone::parse("Mars/Olympus").is_err());
     }
 }

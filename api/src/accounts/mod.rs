@@ -4,6 +4,6 @@ mod graphql;
 mod input;
 mod service;
 
-pub use graphql::{AccountMutation, AccountQuery, Account};
+pub use graphql::{Account, AccountMutation, AccountQuery};
 pub use input::{DisplayName, Email, Password, Timezone};
 pub use service::*;

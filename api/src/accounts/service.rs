@@ -64,7 +64,10 @@ pub async fn register(
         .await?
         .is_some()
     {
-        return Err(AppError::conflict("email", "an account with this email already exists"));
+        return Err(AppError::conflict(
+            "email",
+            "an account with this email already exists",
+        ));
     }
     let password_hash = ctx.passwords.hash(password.expose()).await?;
 
@@ -150,7 +153,10 @@ pub async fn login(
 /// means it was stolen or replayed, and the whole session is revoked.
 pub async fn refresh_session(ctx: &AppContext, refresh_token: &str) -> AppResult<SignedIn> {
     let hash = sha256_hex(refresh_token.trim());
-    let Some(token) = refresh_tokens::Entity::find_by_id(hash.clone()).one(&ctx.db).await? else {
+    let Some(token) = refresh_tokens::Entity::find_by_id(hash.clone())
+        .one(&ctx.db)
+        .await?
+    else {
         return Err(AppError::SessionExpired);
     };
     let session = sessions::Entity::find_by_id(token.session_id.clone())
@@ -161,7 +167,8 @@ pub async fn refresh_session(ctx: &AppContext, refresh_token: &str) -> AppResult
     if session.revoked_at.is_some() || session.expires_at <= now {
         return Err(AppError::SessionExpired);
     }
-    let grace = chrono::Duration::from_std(ctx.settings.refresh_reuse_grace).map_err(AppError::internal)?;
+    let grace =
+        chrono::Duration::from_std(ctx.settings.refresh_reuse_grace).map_err(AppError::internal)?;
 
     let txn = begin_write(&ctx.db).await?;
     let won_rotation = refresh_tokens::Entity::update_many()
@@ -194,7 +201,8 @@ pub async fn refresh_session(ctx: &AppContext, refresh_token: &str) -> AppResult
         }
     }
     let refresh_token = insert_refresh_token(&txn, &session.id).await?;
-    let expires_at = now + chrono::Duration::from_std(ctx.settings.session_ttl).map_err(AppError::internal)?;
+    let expires_at =
+        now + chrono::Duration::from_std(ctx.settings.session_ttl).map_err(AppError::internal)?;
     sessions::Entity::update_many()
         .col_expr(sessions::Column::LastRefreshedAt, Expr::value(now))
         .col_expr(sessions::Column::ExpiresAt, Expr::value(expires_at))
@@ -232,9 +240,16 @@ pub async fn change_password(
     };
     let account_key = login_account_key(&user.email);
     ctx.limiter.check(&account_key, account_limit).await?;
-    if !ctx.passwords.verify(current, Some(&user.password_hash)).await? {
+    if !ctx
+        .passwords
+        .verify(current, Some(&user.password_hash))
+        .await?
+    {
         ctx.limiter.record(&account_key, account_limit).await?;
-        return Err(AppError::bad_input("current", "the current password is incorrect"));
+        return Err(AppError::bad_input(
+            "current",
+            "the current password is incorrect",
+        ));
     }
     let new = Password::parse(new, "new")?;
     let hash = ctx.passwords.hash(new.expose()).await?;
@@ -301,9 +316,10 @@ async fn ensure_display_name_free(
         .one(db)
         .await?;
     match holder {
-        Some(u) if Some(u.id.as_str()) != except_user => {
-            Err(AppError::conflict("displayName", "this display name is taken"))
-        }
+        Some(u) if Some(u.id.as_str()) != except_user => Err(AppError::conflict(
+            "displayName",
+            "this display name is taken",
+        )),
         _ => Ok(()),
     }
 }
@@ -391,8 +407,10 @@ fn signed_in(
     session_id: &str,
     refresh_token: String,
 ) -> AppResult<SignedIn> {
-    let (access_token, access_token_expires_at) =
-        ctx.keys.issue(&user.id, session_id).map_err(AppError::internal)?;
+    let (access_token, access_token_expires_at) = ctx
+        .keys
+        .issue(&user.id, session_id)
+        .map_err(AppError::internal)?;
     Ok(SignedIn {
         access_token,
         access_token_expires_at,

@@ -1,8 +1,8 @@
 //! argon2id hashing on blocking threads, at most one hash per core at a time.
 use crate::error::{AppError, AppResult};
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use rand::RngCore as _;
 use argon2::{Algorithm, Argon2, Params, Version};
+use rand::RngCore as _;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -15,7 +15,8 @@ pub struct PasswordHasher {
 
 fn argon2() -> AppResult<Argon2<'static>> {
     // OWASP's minimum for argon2id: 19 MiB, 2 passes, 1 lane.
-    let params = Params::new(19_456, 2, 1, None).map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
+    let params =
+        Params::new(19_456, 2, 1, None).map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -33,12 +34,16 @@ fn hash_blocking(password: &str) -> AppResult<String> {
 fn verify_blocking(password: &str, hash: &str) -> AppResult<bool> {
     let parsed = PasswordHash::new(hash)
         .map_err(|e| AppError::internal(anyhow::anyhow!("stored hash unreadable: {e}")))?;
-    Ok(argon2()?.verify_password(password.as_bytes(), &parsed).is_ok())
+    Ok(argon2()?
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok())
 }
 
 impl PasswordHasher {
     pub fn new() -> AppResult<Self> {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         Ok(Self {
             permits: Arc::new(Semaphore::new(cores)),
             dummy_hash: Arc::new(hash_blocking("not a real password, only a timing twin")?),
@@ -50,7 +55,9 @@ impl PasswordHasher {
         job: impl FnOnce() -> AppResult<T> + Send + 'static,
     ) -> AppResult<T> {
         let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
-        tokio::task::spawn_blocking(job).await.map_err(AppError::internal)?
+        tokio::task::spawn_blocking(job)
+            .await
+            .map_err(AppError::internal)?
     }
 
     pub async fn hash(&self, password: &str) -> AppResult<String> {
@@ -62,7 +69,9 @@ impl PasswordHasher {
     pub async fn verify(&self, password: &str, hash: Option<&str>) -> AppResult<bool> {
         let password = password.to_owned();
         let known = hash.is_some();
-        let hash = hash.map(str::to_owned).unwrap_or_else(|| self.dummy_hash.as_ref().clone());
+        let hash = hash
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.dummy_hash.as_ref().clone());
         let ok = self.run(move || verify_blocking(&password, &hash)).await?;
         Ok(ok && known)
     }

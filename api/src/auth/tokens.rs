@@ -47,7 +47,11 @@ impl TokenKeys {
     }
 
     /// Issues an access token for a session; returns it with its expiry.
-    pub fn issue(&self, user_id: &str, session_id: &str) -> anyhow::Result<(String, DateTime<Utc>)> {
+    pub fn issue(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> anyhow::Result<(String, DateTime<Utc>)> {
         let now = Utc::now();
         let expires = now + chrono::Duration::from_std(self.ttl)?;
         let claims = Claims {
@@ -65,7 +69,9 @@ impl TokenKeys {
 
     /// Verifies signature, algorithm, expiry, issuer, audience and type. Session liveness is checked elsewhere.
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        let claims = decode::<Claims>(token, &self.decoding, &self.validation).ok()?.claims;
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()?
+            .claims;
         (claims.typ == ACCESS).then_some(claims)
     }
 }

@@ -60,8 +60,11 @@ impl SessionCache {
     }
 
     fn fresh(&self, session_id: &str) -> bool {
-        let Ok(live) = self.live.lock() else { return false };
-        live.get(session_id).is_some_and(|checked| checked.elapsed() < self.ttl)
+        let Ok(live) = self.live.lock() else {
+            return false;
+        };
+        live.get(session_id)
+            .is_some_and(|checked| checked.elapsed() < self.ttl)
     }
 
     fn remember(&self, session_id: &str) {
@@ -123,5 +126,8 @@ pub async fn authenticate(
 /// Takes the token out of an `Authorization: Bearer <token>` value.
 pub fn bearer_token(header: &str) -> Option<&str> {
     let (scheme, token) = header.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }

@@ -6,8 +6,8 @@ use crate::state::RequestMeta;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, Request, Response};
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse};
 use serde::Deserialize;
@@ -44,7 +44,12 @@ fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
         return Some(MediaType::Json);
     }
     for item in accept.split(',') {
-        let media = item.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let media = item
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
         match media.as_str() {
             GRAPHQL_RESPONSE => return Some(MediaType::GraphqlResponse),
             JSON | "application/*" | "*/*" => return Some(MediaType::Json),
@@ -57,7 +62,12 @@ fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
 /// An error about the request itself (not a field), as a GraphQL response body.
 fn request_error(status: StatusCode, media: MediaType, message: &str) -> axum::response::Response {
     let body = json!({"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]});
-    (status, [(header::CONTENT_TYPE, media.content_type())], body.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, media.content_type())],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 pub async fn post(
@@ -67,7 +77,11 @@ pub async fn post(
     body: Bytes,
 ) -> axum::response::Response {
     let Some(media) = negotiate(&headers) else {
-        return request_error(StatusCode::NOT_ACCEPTABLE, MediaType::Json, "Accept must allow application/graphql-response+json or application/json");
+        return request_error(
+            StatusCode::NOT_ACCEPTABLE,
+            MediaType::Json,
+            "Accept must allow application/graphql-response+json or application/json",
+        );
     };
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -75,12 +89,20 @@ pub async fn post(
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase());
     if content_type.as_deref() != Some(JSON) {
-        return request_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, "Content-Type must be application/json");
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            "Content-Type must be application/json",
+        );
     }
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
         Err(_) => {
-            return request_error(StatusCode::BAD_REQUEST, media, "the body is not a GraphQL request in JSON");
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                media,
+                "the body is not a GraphQL request in JSON",
+            );
         }
     };
     let requests = match batch {
@@ -130,7 +152,13 @@ pub async fn get_or_upgrade(
     let headers = parts.headers;
     let params = match Query::<GetParams>::try_from_uri(&parts.uri) {
         Ok(Query(params)) => params,
-        Err(_) => return request_error(StatusCode::BAD_REQUEST, MediaType::Json, "malformed query string"),
+        Err(_) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                MediaType::Json,
+                "malformed query string",
+            )
+        }
     };
     let Some(query) = params.query else {
         let wants_html = headers
@@ -146,16 +174,29 @@ pub async fn get_or_upgrade(
             )
             .into_response();
         }
-        return request_error(StatusCode::BAD_REQUEST, MediaType::Json, "missing `query` parameter");
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            MediaType::Json,
+            "missing `query` parameter",
+        );
     };
     let Some(media) = negotiate(&headers) else {
-        return request_error(StatusCode::NOT_ACCEPTABLE, MediaType::Json, "Accept must allow application/graphql-response+json or application/json");
+        return request_error(
+            StatusCode::NOT_ACCEPTABLE,
+            MediaType::Json,
+            "Accept must allow application/graphql-response+json or application/json",
+        );
     };
     if let Some(kind) = operation_kind(&query, params.operation_name.as_deref()) {
         if kind != OperationType::Query {
-            let mut response =
-                request_error(StatusCode::METHOD_NOT_ALLOWED, media, "only queries may be sent with GET; use POST");
-            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            let mut response = request_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                media,
+                "only queries may be sent with GET; use POST",
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
             return response;
         }
     }
@@ -166,7 +207,11 @@ pub async fn get_or_upgrade(
     for (raw, is_variables) in [(params.variables, true), (params.extensions, false)] {
         let Some(raw) = raw else { continue };
         let Ok(value) = serde_json::from_str::<Value>(&raw) else {
-            return request_error(StatusCode::BAD_REQUEST, media, "`variables` and `extensions` must be JSON objects");
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                media,
+                "`variables` and `extensions` must be JSON objects",
+            );
         };
         if is_variables {
             request = request.variables(async_graphql::Variables::from_json(value));
@@ -180,9 +225,10 @@ fn operation_kind(query: &str, operation_name: Option<&str>) -> Option<Operation
     let document = async_graphql::parser::parse_query(query).ok()?;
     match (document.operations, operation_name) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(name)) => {
-            ops.iter().find(|(n, _)| n.as_str() == name).map(|(_, op)| op.node.ty)
-        }
+        (DocumentOperations::Multiple(ops), Some(name)) => ops
+            .iter()
+            .find(|(n, _)| n.as_str() == name)
+            .map(|(_, op)| op.node.ty),
         (DocumentOperations::Multiple(_), None) => None,
     }
 }
@@ -200,7 +246,13 @@ async fn execute(
         Some(value) => match value.to_str().ok().and_then(bearer_token) {
             None => Ok(Auth::Rejected),
             Some(token) => {
-                authenticate(&state.app.keys, &state.app.sessions, &state.app.db, Some(token)).await
+                authenticate(
+                    &state.app.keys,
+                    &state.app.sessions,
+                    &state.app.db,
+                    Some(token),
+                )
+                .await
             }
         },
     };
@@ -209,7 +261,12 @@ async fn execute(
         Err(err) => {
             err.log_internal();
             let body = json!({"errors": [{"message": "internal error", "extensions": {"code": "INTERNAL"}}]});
-            return (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, media.content_type())], body.to_string()).into_response();
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [(header::CONTENT_TYPE, media.content_type())],
+                body.to_string(),
+            )
+                .into_response();
         }
     };
     let meta = RequestMeta {
@@ -234,7 +291,12 @@ async fn execute(
     } else {
         Value::Array(bodies)
     };
-    (status, [(header::CONTENT_TYPE, media.content_type())], body.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, media.content_type())],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// The JSON of one response, and whether the request failed before execution (parse, validation,
@@ -246,7 +308,9 @@ fn response_body(response: Response) -> (Value, bool) {
     let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({"data": null}));
     if let Some(errors) = body.get_mut("errors").and_then(Value::as_array_mut) {
         for error in errors {
-            let Some(error) = error.as_object_mut() else { continue };
+            let Some(error) = error.as_object_mut() else {
+                continue;
+            };
             let extensions = error.entry("extensions").or_insert_with(|| json!({}));
             if let Some(extensions) = extensions.as_object_mut() {
                 extensions

@@ -27,8 +27,13 @@ pub async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
         }
     };
     let ready = database && redis.unwrap_or(true);
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    let mut body = json!({"status": if ready { "ready" } else { "unavailable" }, "database": database});
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let mut body =
+        json!({"status": if ready { "ready" } else { "unavailable" }, "database": database});
     if let Some(redis) = redis {
         body["redis"] = json!(redis);
     }
@@ -38,7 +43,10 @@ pub async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
 pub async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
     let (size, idle) = pool_usage(&state.app.db);
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         state.app.metrics.render(size, idle),
     )
 }

@@ -69,7 +69,12 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
     };
     let init = match first {
         Err(_) => {
-            close_with(&mut socket, close::INIT_TIMEOUT, "Connection initialisation timeout").await;
+            close_with(
+                &mut socket,
+                close::INIT_TIMEOUT,
+                "Connection initialisation timeout",
+            )
+            .await;
             return;
         }
         Ok(None) => return,
@@ -84,7 +89,14 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
             match token {
                 None => Auth::Rejected,
                 Some(token) => {
-                    match authenticate(&state.app.keys, &state.app.sessions, &state.app.db, Some(&token)).await {
+                    match authenticate(
+                        &state.app.keys,
+                        &state.app.sessions,
+                        &state.app.db,
+                        Some(&token),
+                    )
+                    .await
+                    {
                         Ok(auth) => auth,
                         Err(_) => Auth::Rejected,
                     }
@@ -124,7 +136,13 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
         GraphqlSocket::new(state.schema.clone(), incoming, Protocols::GraphQLWS)
             .on_connection_init(move |_| async move { Ok(data) }),
     );
-    let mut recheck = tokio::time::interval(state.app.settings.session_check_interval.max(Duration::from_secs(1)));
+    let mut recheck = tokio::time::interval(
+        state
+            .app
+            .settings
+            .session_check_interval
+            .max(Duration::from_secs(1)),
+    );
     recheck.tick().await;
 
     let closing = loop {

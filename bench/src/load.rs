@@ -1,0 +1,111 @@
+//! A closed-loop load generator: C clients, each sending its next request when the last returns.
+use anyhow::Context as _;
+use api::{App, Settings};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts Hearth in this process, with limits raised so the load is not refused.
+pub async fn start_server() -> anyhow::Result<Server> {
+    let dir = tempfile::tempdir()?;
+    let mut settings = Settings::from_sources(None, &HashMap::new())?;
+    settings.bind = "127.0.0.1:0".parse()?;
+    settings.database_url = std::env::var("HEARTH_BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()));
+    settings.jwt_secret = Some(api::config::Secret::new(
+        "bench-secret-bench-secret-bench-secret-0123",
+    ));
+    settings.auth_limits.login_attempts_per_ip = u32::MAX;
+    settings.auth_limits.registrations_per_ip = u32::MAX;
+    let app = App::build(settings).await.context("starting the server")?;
+    let url = format!("http://{}/graphql", app.local_addr());
+    tokio::spawn(app.run_until_stopped());
+    Ok(Server { url, _dir: dir })
+}
+
+pub struct Stats {
+    pub requests: usize,
+    pub errors: usize,
+    pub elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Stats {
+    pub fn per_second(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    pub fn percentile(&self, p: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let rank = ((p / 100.0) * (self.latencies.len() - 1) as f64).round() as usize;
+        self.latencies[rank.min(self.latencies.len() - 1)]
+    }
+
+    pub fn print(&self, label: &str) {
+        println!(
+            "{label}: {:.1} req/s over {} requests ({} errors), p50 {:.1} ms, p99 {:.1} ms",
+            self.per_second(),
+            self.requests,
+            self.errors,
+            self.percentile(50.0).as_secs_f64() * 1e3,
+            self.percentile(99.0).as_secs_f64() * 1e3,
+        );
+    }
+}
+
+/// Runs `total` requests from `concurrency` clients; `request` returns whether it succeeded.
+pub async fn run<F, Fut>(total: usize, concurrency: usize, request: F) -> Stats
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = bool> + Send,
+{
+    let request = Arc::new(request);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let clients: Vec<_> = (0..concurrency.max(1))
+        .map(|_| {
+            let request = request.clone();
+            let next = next.clone();
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut errors = 0;
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= total {
+                        break;
+                    }
+                    let sent = Instant::now();
+                    if !request(i).await {
+                        errors += 1;
+                    }
+                    seen.push(sent.elapsed());
+                }
+                (seen, errors)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(total);
+    let mut errors = 0;
+    for client in clients {
+        if let Ok((seen, failed)) = client.await {
+            latencies.extend(seen);
+            errors += failed;
+        }
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    Stats {
+        requests: latencies.len(),
+        errors,
+        elapsed,
+        latencies,
+    }
+}
