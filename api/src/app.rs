@@ -31,9 +31,12 @@ impl App {
             .jwt_secret
             .clone()
             .context("HEARTH_JWT_SECRET: no secret configured")?;
-        let db = crate::db::connect(&settings.database_url)
+        let mut db = crate::db::connect(&settings.database_url)
             .await
             .context("HEARTH_DATABASE_URL: cannot connect to the database")?;
+        let metrics = Metrics::new();
+        let counted = metrics.clone();
+        db.set_metric_callback(move |_| counted.count_db_query());
         crate::db::migrate(&db)
             .await
             .context("running migrations")?;
@@ -66,7 +69,7 @@ impl App {
                 .map_err(|e| anyhow::anyhow!("password hasher: {}", e.message()))?,
             limiter,
             redis,
-            metrics: Metrics::new(),
+            metrics,
             settings: Arc::new(settings),
         };
         let schema = schema::build(Some(app.clone()), app.settings.is_production());

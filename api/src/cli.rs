@@ -26,7 +26,12 @@ enum Command {
         /// Serve the API only; run workers elsewhere.
         #[arg(long)]
         no_workers: bool,
+        /// Fill an empty database with demo people, groups, posts and replies first.
+        #[arg(long)]
+        demo: bool,
     },
+    /// Fill an empty database with demo people, groups, posts and replies, and exit.
+    Demo,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print the GraphQL schema (SDL) the apps are built against.
@@ -71,7 +76,17 @@ pub fn main() -> ExitCode {
     let outcome = runtime.block_on(async move {
         match cli.command {
             Some(Command::Migrate) => migrate(&settings).await,
-            Some(Command::Serve { bind, no_workers }) => serve(settings, bind, no_workers).await,
+            Some(Command::Demo) => demo(&settings).await,
+            Some(Command::Serve {
+                bind,
+                no_workers,
+                demo: with_demo,
+            }) => {
+                if with_demo {
+                    demo(&settings).await?;
+                }
+                serve(settings, bind, no_workers).await
+            }
             None | Some(Command::Schema) => serve(settings, None, false).await,
         }
     });
@@ -88,6 +103,26 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     let db = crate::db::connect(&settings.database_url).await?;
     crate::db::migrate(&db).await?;
     tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn demo(settings: &Settings) -> anyhow::Result<()> {
+    let db = crate::db::connect(&settings.database_url).await?;
+    crate::db::migrate(&db).await?;
+    let filled = crate::demo::fill(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo data: {e:?}"))?;
+    if filled {
+        println!(
+            "Demo data created. Sign in with any of these, password `{}`:",
+            crate::demo::DEMO_PASSWORD
+        );
+        for email in crate::demo::credentials() {
+            println!("  {email}");
+        }
+    } else {
+        println!("The database already has accounts; demo data not added.");
+    }
     Ok(())
 }
 

@@ -63,6 +63,7 @@ pub struct Settings {
     pub session_ttl: Duration,
     /// How long a WebSocket client has to send `connection_init` (closed with 4408 after).
     pub ws_init_timeout: Duration,
+    pub posting_limits: crate::posts::service::PostingLimits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +99,8 @@ const KEYS: &[&str] = &[
     "REFRESH_REUSE_GRACE_SECS",
     "SESSION_CHECK_SECS",
     "WS_INIT_TIMEOUT_SECS",
+    "POSTS_PER_HOUR",
+    "REPLIES_PER_HOUR",
 ];
 
 impl Settings {
@@ -264,6 +267,10 @@ impl Settings {
             access_token_ttl: Duration::from_secs(15 * 60),
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             ws_init_timeout: Duration::from_secs(number("WS_INIT_TIMEOUT_SECS", 10, 1)?),
+            posting_limits: crate::posts::service::PostingLimits {
+                posts_per_hour: as_u32(number("POSTS_PER_HOUR", 10, 1)?, "POSTS_PER_HOUR")?,
+                replies_per_hour: as_u32(number("REPLIES_PER_HOUR", 60, 1)?, "REPLIES_PER_HOUR")?,
+            },
         })
     }
 

@@ -1,6 +1,8 @@
 //! Reading what a resolver needs out of the GraphQL context.
 use crate::auth::Auth;
+use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
+use crate::posts::loaders::Loaders;
 use crate::state::{AppContext, RequestMeta};
 use async_graphql::Context;
 
@@ -8,6 +10,11 @@ pub trait ContextExt {
     fn app(&self) -> AppResult<&AppContext>;
     fn auth(&self) -> AppResult<&Auth>;
     fn meta(&self) -> AppResult<&RequestMeta>;
+    fn loaders(&self) -> AppResult<&Loaders>;
+    /// The signed-in caller, or `UNAUTHENTICATED`.
+    fn viewer(&self) -> AppResult<&Viewer> {
+        self.auth()?.viewer()
+    }
 }
 
 impl ContextExt for Context<'_> {
@@ -21,6 +28,10 @@ impl ContextExt for Context<'_> {
     }
     fn meta(&self) -> AppResult<&RequestMeta> {
         self.data::<RequestMeta>()
+            .map_err(|e| AppError::internal(anyhow::anyhow!("context: {}", e.message)))
+    }
+    fn loaders(&self) -> AppResult<&Loaders> {
+        self.data::<Loaders>()
             .map_err(|e| AppError::internal(anyhow::anyhow!("context: {}", e.message)))
     }
 }

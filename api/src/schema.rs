@@ -1,15 +1,23 @@
 //! The GraphQL schema: one query, mutation and subscription object per domain, merged here.
 use crate::accounts::{AccountMutation, AccountQuery};
+use crate::groups::{GroupMutation, GroupQuery};
+use crate::moderation::{ModerationMutation, ModerationQuery};
+use crate::posts::{PostMutation, PostQuery};
 use crate::realtime::HeartbeatSubscription;
 use crate::state::AppContext;
 use crate::telemetry::OperationMetrics;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 #[derive(MergedObject, Default)]
-pub struct Query(AccountQuery);
+pub struct Query(AccountQuery, GroupQuery, PostQuery, ModerationQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AccountMutation);
+pub struct Mutation(
+    AccountMutation,
+    GroupMutation,
+    PostMutation,
+    ModerationMutation,
+);
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(HeartbeatSubscription);

@@ -47,6 +47,7 @@ pub struct Metrics {
     latency: Family<LatencyLabels, Histogram, fn() -> Histogram>,
     websockets: Gauge,
     db_pool: Family<PoolLabels, Gauge>,
+    db_queries: Counter,
     names: Arc<Mutex<HashSet<String>>>,
 }
 
@@ -63,6 +64,7 @@ impl Metrics {
         );
         let websockets = Gauge::default();
         let db_pool = Family::<PoolLabels, Gauge>::default();
+        let db_queries = Counter::default();
         registry.register(
             "graphql_requests",
             "GraphQL operations served",
@@ -89,6 +91,7 @@ impl Metrics {
             latency,
             websockets,
             db_pool,
+            db_queries,
             names: Arc::default(),
         }
     }
@@ -122,6 +125,15 @@ impl Metrics {
         self.latency
             .get_or_create(&LatencyLabels { operation })
             .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn count_db_query(&self) {
+        self.db_queries.inc();
+    }
+
+    /// Database statements run so far (tests bound the round trips of a page with it).
+    pub fn db_query_count(&self) -> u64 {
+        self.db_queries.get()
     }
 
     /// Counts an open socket until the returned guard drops.

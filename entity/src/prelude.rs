@@ -1,4 +1,14 @@
+pub use super::bans::Entity as Bans;
+pub use super::blocks::Entity as Blocks;
 pub use super::devices::Entity as Devices;
+pub use super::groups::Entity as Groups;
+pub use super::invite_codes::Entity as InviteCodes;
+pub use super::memberships::Entity as Memberships;
+pub use super::mod_log::Entity as ModLog;
+pub use super::posts::Entity as Posts;
+pub use super::reactions::Entity as Reactions;
 pub use super::refresh_tokens::Entity as RefreshTokens;
+pub use super::replies::Entity as Replies;
+pub use super::reports::Entity as Reports;
 pub use super::sessions::Entity as Sessions;
 pub use super::users::Entity as Users;

@@ -13,6 +13,8 @@ pub struct Model {
     pub display_name_key: String,
     pub password_hash: String,
     pub timezone: String,
+    /// Platform admins see every group's reports.
+    pub is_admin: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -350,3 +350,71 @@ impl Socket {
         }
     }
 }
+
+impl TestApp {
+    /// Runs an operation that must succeed; returns its `data`.
+    pub async fn ok(&self, token: &str, query: &str, variables: Value) -> Value {
+        let body = self.gql(Some(token), query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// Creates a group owned by `owner`; returns its id.
+    pub async fn create_group(&self, owner: &Session, name: &str, visibility: &str) -> String {
+        let data = self
+            .ok(
+                &owner.access,
+                "mutation($i: CreateGroupInput!) { createGroup(input: $i) { id } }",
+                json!({"i": {"name": name, "description": format!("About {name}"), "topic": "DEPRESSION", "visibility": visibility, "ledBy": "PEER"}}),
+            )
+            .await;
+        data["createGroup"]["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn join(&self, who: &Session, group_id: &str) -> Value {
+        self.gql(
+            Some(&who.access),
+            "mutation($g: ID!) { joinGroup(groupId: $g) { state role } }",
+            json!({"g": group_id}),
+        )
+        .await
+    }
+
+    pub async fn post(&self, who: &Session, group_id: &str, title: &str) -> String {
+        let data = self
+            .ok(
+                &who.access,
+                "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }",
+                json!({"i": {"groupId": group_id, "title": title, "body": format!("{title}: the body")}}),
+            )
+            .await;
+        data["createPost"]["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn reply(&self, who: &Session, post_id: &str, body: &str) -> String {
+        let data = self
+            .ok(
+                &who.access,
+                "mutation($i: CreateReplyInput!) { createReply(input: $i) { id } }",
+                json!({"i": {"postId": post_id, "body": body}}),
+            )
+            .await;
+        data["createReply"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Makes someone a platform admin (there is no API for it, on purpose).
+    pub async fn make_admin(&self, who: &Session) {
+        use sea_orm::{ConnectionTrait, Statement};
+        let db = &self.context.db;
+        db.execute_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            match db.get_database_backend() {
+                sea_orm::DbBackend::Postgres => "UPDATE users SET is_admin = TRUE WHERE id = $1",
+                _ => "UPDATE users SET is_admin = TRUE WHERE id = ?",
+            },
+            [who.user_id.clone().into()],
+        ))
+        .await
+        .unwrap();
+    }
+}

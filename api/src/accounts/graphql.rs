@@ -28,6 +28,16 @@ impl Account {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// People I blocked.
+    async fn blocked_users(&self, ctx: &Context<'_>) -> Result<Vec<crate::groups::UserObject>> {
+        let app = ctx.app()?;
+        let users =
+            crate::moderation::service::blocked_users(&app.db, ctx.auth()?.viewer()?).await?;
+        Ok(users
+            .iter()
+            .map(|u| crate::groups::UserObject::new(u, None))
+            .collect())
+    }
     /// The push devices registered by my signed-in sessions.
     async fn devices(&self, ctx: &Context<'_>) -> Result<Vec<Device>> {
         let app = ctx.app()?;

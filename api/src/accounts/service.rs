@@ -80,6 +80,7 @@ pub async fn register(
         display_name_key: Set(display_name.key()),
         password_hash: Set(password_hash),
         timezone: Set("UTC".into()),
+        is_admin: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -2,6 +2,7 @@
 //! GET for queries only, capped batches, and an `extensions.code` on every error.
 use super::{client_ip, ws, HttpState};
 use crate::auth::{authenticate, bearer_token, Auth};
+use crate::posts::loaders::Loaders;
 use crate::state::RequestMeta;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, Request, Response};
@@ -276,9 +277,11 @@ async fn execute(
     let mut bodies = Vec::with_capacity(requests.len());
     let mut status = StatusCode::OK;
     for request in requests {
+        let viewer = auth.viewer().ok().map(|v| v.user_id.as_str());
+        let loaders = Loaders::new(&state.app.db, viewer);
         let response = state
             .schema
-            .execute(request.data(auth.clone()).data(meta.clone()))
+            .execute(request.data(auth.clone()).data(meta.clone()).data(loaders))
             .await;
         let (body, request_failed) = response_body(response);
         if single && request_failed && media == MediaType::GraphqlResponse {

@@ -2,6 +2,7 @@
 //! sessions re-checked while open, and a 1001 close on shutdown.
 use super::HttpState;
 use crate::auth::{authenticate, bearer_token, Auth};
+use crate::posts::loaders::Loaders;
 use crate::state::RequestMeta;
 use async_graphql::http::{WebSocket as GraphqlSocket, WebSocketProtocols as Protocols, WsMessage};
 use async_graphql::Data;
@@ -132,6 +133,7 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
     let mut data = Data::default();
     data.insert(Auth::Signed(viewer.clone()));
     data.insert(RequestMeta { client_ip: ip });
+    data.insert(Loaders::new(&state.app.db, Some(&viewer.user_id)));
     let mut protocol = Box::pin(
         GraphqlSocket::new(state.schema.clone(), incoming, Protocols::GraphQLWS)
             .on_connection_init(move |_| async move { Ok(data) }),

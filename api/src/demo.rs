@@ -1,0 +1,216 @@
+//! `hearth demo`: fills an empty database with people, groups of each kind, posts and replies,
+//! so a newcomer sees a living API in GraphiQL.
+use crate::auth::passwords::PasswordHasher;
+use crate::auth::Viewer;
+use crate::error::AppResult;
+use crate::groups::service::{self as groups, NewGroup};
+use crate::groups::types::{LedBy, Topic, Visibility};
+use crate::pagination::now;
+use crate::posts::service::{
+    self as posts, NewPost, NewReply, PostingLimits, ReactionKind, ReactionTarget,
+};
+use crate::rate_limit::RateLimiter;
+use entity::{sessions, users};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set};
+
+pub const DEMO_PASSWORD: &str = "hearth-demo-password";
+const PEOPLE: [&str; 6] = [
+    "River Stone",
+    "Quiet Fox",
+    "Morning Lark",
+    "Gentle Wren",
+    "Dr Amara",
+    "Kind Heron",
+];
+
+/// Returns false (and changes nothing) when the database already has accounts.
+pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
+    if users::Entity::find().count(db).await? > 0 {
+        return Ok(false);
+    }
+    let hash = PasswordHasher::new()?.hash(DEMO_PASSWORD).await?;
+    let mut people = Vec::new();
+    for name in PEOPLE {
+        let id = uuid::Uuid::now_v7().to_string();
+        users::ActiveModel {
+            id: Set(id.clone()),
+            email: Set(format!(
+                "{}@demo.hearth.invalid",
+                name.to_lowercase().replace(' ', ".")
+            )),
+            display_name: Set(name.to_owned()),
+            display_name_key: Set(name.to_lowercase()),
+            password_hash: Set(hash.clone()),
+            timezone: Set("Europe/London".into()),
+            is_admin: Set(false),
+            created_at: Set(now()),
+            updated_at: Set(now()),
+        }
+        .insert(db)
+        .await?;
+        // Services act for a signed-in viewer; the demo gives each person a session of their own.
+        let session_id = uuid::Uuid::now_v7().to_string();
+        sessions::ActiveModel {
+            id: Set(session_id.clone()),
+            user_id: Set(id.clone()),
+            created_at: Set(now()),
+            last_refreshed_at: Set(now()),
+            expires_at: Set(now()),
+            revoked_at: Set(Some(now())),
+            revoked_reason: Set(Some("demo".into())),
+        }
+        .insert(db)
+        .await?;
+        people.push(Viewer {
+            user_id: id,
+            session_id,
+        });
+    }
+    let limiter = RateLimiter::in_memory();
+    let limits = PostingLimits {
+        posts_per_hour: u32::MAX,
+        replies_per_hour: u32::MAX,
+    };
+    let groups_to_make = [
+        (
+            "Living with Depression",
+            "A peer-led space to share the hard days and the better ones.",
+            Topic::Depression,
+            Visibility::Public,
+            LedBy::Peer,
+        ),
+        (
+            "Anxiety Toolbox",
+            "Techniques that help, led by a licensed therapist.",
+            Topic::Anxiety,
+            Visibility::Public,
+            LedBy::Professional,
+        ),
+        (
+            "Caregivers' Corner",
+            "For people caring for a loved one. Join requests are approved by moderators.",
+            Topic::Caregivers,
+            Visibility::Private,
+            LedBy::Peer,
+        ),
+        (
+            "After a Loss",
+            "A small invite-only grief circle.",
+            Topic::Grief,
+            Visibility::Hidden,
+            LedBy::Peer,
+        ),
+    ];
+    for (i, (name, description, topic, visibility, led_by)) in
+        groups_to_make.into_iter().enumerate()
+    {
+        let owner = &people[if led_by == LedBy::Professional {
+            4
+        } else {
+            i % 4
+        }];
+        let group = groups::create_group(
+            db,
+            owner,
+            NewGroup {
+                name: name.into(),
+                description: description.into(),
+                topic,
+                tags: vec!["demo".into()],
+                visibility,
+                led_by,
+                rules: "Be kind. No advice unless asked. What is shared here stays here.".into(),
+            },
+        )
+        .await?;
+        let members: Vec<&Viewer> = people
+            .iter()
+            .filter(|p| p.user_id != owner.user_id)
+            .take(4)
+            .collect();
+        for member in &members {
+            match visibility {
+                Visibility::Hidden => {
+                    groups::invite_member(db, owner, &group.id, &member.user_id).await?;
+                    groups::join_group(db, member, &group.id).await?;
+                }
+                Visibility::Private => {
+                    groups::join_group(db, member, &group.id).await?;
+                    groups::decide_join_request(db, owner, &group.id, &member.user_id, true)
+                        .await?;
+                }
+                Visibility::Public => {
+                    groups::join_group(db, member, &group.id).await?;
+                }
+            }
+        }
+        for (n, author) in members.iter().enumerate().take(3) {
+            let post = posts::create_post(
+                db,
+                &limiter,
+                limits,
+                author,
+                NewPost {
+                    group_id: group.id.clone(),
+                    title: format!("Week {} check-in", n + 1),
+                    body:
+                        "Some days are heavier than others. How is everyone holding up this week?"
+                            .into(),
+                    content_warning: None,
+                    idempotency_key: None,
+                },
+            )
+            .await?;
+            let first = posts::create_reply(
+                db,
+                &limiter,
+                limits,
+                owner,
+                NewReply {
+                    post_id: post.id.clone(),
+                    body: "Thank you for sharing. You are not alone here.".into(),
+                    parent_reply_id: None,
+                    idempotency_key: None,
+                },
+            )
+            .await?;
+            let replier = members[(n + 1) % members.len()];
+            posts::create_reply(
+                db,
+                &limiter,
+                limits,
+                replier,
+                NewReply {
+                    post_id: post.id.clone(),
+                    body: "Same here. Small steps.".into(),
+                    parent_reply_id: Some(first.id),
+                    idempotency_key: None,
+                },
+            )
+            .await?;
+            posts::react(
+                db,
+                replier,
+                ReactionTarget::Post,
+                &post.id,
+                ReactionKind::Support,
+            )
+            .await?;
+        }
+    }
+    tracing::info!(people = PEOPLE.len(), "demo data created");
+    Ok(true)
+}
+
+/// The demo sign-ins, for the README and the command's output.
+pub fn credentials() -> Vec<String> {
+    PEOPLE
+        .iter()
+        .map(|name| {
+            format!(
+                "{}@demo.hearth.invalid",
+                name.to_lowercase().replace(' ', ".")
+            )
+        })
+        .collect()
+}

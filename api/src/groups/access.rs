@@ -1,0 +1,180 @@
+//! Who may see and do what in a group. Everything a caller may not see is `NOT_FOUND`.
+use super::types::{MemberState, Role, Visibility};
+use crate::auth::Viewer;
+use crate::error::{AppError, AppResult};
+use chrono::Utc;
+use entity::{bans, blocks, groups, memberships, users};
+use sea_orm::sea_query::ExprTrait as _;
+use sea_orm::sea_query::{Expr, Query, SimpleExpr};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+/// A caller's standing in one group.
+#[derive(Clone, Debug)]
+pub struct GroupAccess {
+    pub group: groups::Model,
+    pub membership: Option<memberships::Model>,
+    pub banned: bool,
+    pub admin: bool,
+}
+
+impl GroupAccess {
+    pub fn visibility(&self) -> Visibility {
+        Visibility::from_stored(&self.group.visibility)
+    }
+
+    fn state(&self) -> Option<MemberState> {
+        self.membership
+            .as_ref()
+            .map(|m| MemberState::from_stored(&m.state))
+    }
+
+    pub fn is_member(&self) -> bool {
+        self.state() == Some(MemberState::Active)
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        self.membership
+            .as_ref()
+            .filter(|_| self.is_member())
+            .map(|m| Role::from_stored(&m.role))
+    }
+
+    pub fn is_moderator(&self) -> bool {
+        matches!(self.role(), Some(Role::Owner | Role::Moderator))
+    }
+
+    pub fn is_owner(&self) -> bool {
+        self.role() == Some(Role::Owner)
+    }
+
+    /// Hidden groups exist only for their members, the invited, and platform admins.
+    pub fn can_see_group(&self) -> bool {
+        self.visibility() != Visibility::Hidden
+            || matches!(
+                self.state(),
+                Some(MemberState::Active | MemberState::Invited)
+            )
+            || self.admin
+    }
+
+    /// Posts, replies and members: everyone signed in for public groups, members otherwise.
+    pub fn can_read_content(&self) -> bool {
+        self.visibility() == Visibility::Public || self.is_member() || self.admin
+    }
+
+    /// Posting, replying and reacting: active members who are not banned.
+    pub fn require_participant(&self) -> AppResult<()> {
+        if self.banned || !self.is_member() {
+            return Err(AppError::Forbidden);
+        }
+        Ok(())
+    }
+
+    pub fn require_moderator(&self) -> AppResult<()> {
+        if self.is_moderator() || self.admin {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub fn require_readable(&self) -> AppResult<()> {
+        if self.can_read_content() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+pub async fn is_admin(db: &impl ConnectionTrait, user_id: &str) -> AppResult<bool> {
+    Ok(users::Entity::find_by_id(user_id.to_owned())
+        .one(db)
+        .await?
+        .is_some_and(|u| u.is_admin))
+}
+
+/// The caller's standing in a group; `NOT_FOUND` when the group is missing or hidden from them.
+pub async fn group_access(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    group_id: &str,
+) -> AppResult<GroupAccess> {
+    let group = groups::Entity::find_by_id(group_id.to_owned())
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    access_to(db, viewer, group).await
+}
+
+pub async fn access_to(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    group: groups::Model,
+) -> AppResult<GroupAccess> {
+    let membership = memberships::Entity::find_by_id((group.id.clone(), viewer.user_id.clone()))
+        .one(db)
+        .await?;
+    let now = Utc::now();
+    let banned = bans::Entity::find_by_id((group.id.clone(), viewer.user_id.clone()))
+        .one(db)
+        .await?
+        .is_some_and(|b| b.until.is_none_or(|until| until > now));
+    let mut access = GroupAccess {
+        group,
+        membership,
+        banned,
+        admin: false,
+    };
+    if !access.is_moderator() {
+        access.admin = is_admin(db, &viewer.user_id).await?;
+    }
+    if !access.can_see_group() {
+        return Err(AppError::NotFound);
+    }
+    Ok(access)
+}
+
+/// Whether either of two people blocked the other.
+pub async fn blocked_between(db: &impl ConnectionTrait, a: &str, b: &str) -> AppResult<bool> {
+    if a == b {
+        return Ok(false);
+    }
+    let found = blocks::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(
+                    blocks::Column::BlockerId
+                        .eq(a)
+                        .and(blocks::Column::BlockedId.eq(b)),
+                )
+                .add(
+                    blocks::Column::BlockerId
+                        .eq(b)
+                        .and(blocks::Column::BlockedId.eq(a)),
+                ),
+        )
+        .one(db)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// A condition on an author column: not someone I blocked, nor someone who blocked me.
+pub fn not_blocked_with(
+    author: impl sea_orm::sea_query::IntoColumnRef + Clone,
+    viewer_id: &str,
+) -> SimpleExpr {
+    let i_blocked = Query::select()
+        .column(blocks::Column::BlockedId)
+        .from(blocks::Entity)
+        .and_where(Expr::col(blocks::Column::BlockerId).eq(viewer_id))
+        .to_owned();
+    let blocked_me = Query::select()
+        .column(blocks::Column::BlockerId)
+        .from(blocks::Entity)
+        .and_where(Expr::col(blocks::Column::BlockedId).eq(viewer_id))
+        .to_owned();
+    Expr::col(author.clone())
+        .not_in_subquery(i_blocked)
+        .and(Expr::col(author).not_in_subquery(blocked_me))
+}

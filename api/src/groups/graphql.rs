@@ -1,0 +1,490 @@
+//! GraphQL types and resolvers of groups.
+use super::access::GroupAccess;
+use super::service::{self, GroupChanges, NewGroup};
+use super::types::{LedBy, MemberState, NotificationLevel, Role, Topic, Visibility};
+use crate::error::AppResult;
+use crate::gql::ContextExt;
+use crate::moderation::ModLogEntryObject;
+use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
+use crate::posts::service as posts;
+use crate::posts::PostObject;
+use async_graphql::connection::Connection;
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use entity::{groups, memberships, users};
+use tokio::sync::OnceCell;
+
+/// Another person as shown in a group: their alias there, or their pseudonym. Never an email.
+#[derive(SimpleObject, Clone)]
+#[graphql(name = "User")]
+pub struct UserObject {
+    pub id: ID,
+    pub display_name: String,
+}
+
+impl UserObject {
+    pub fn new(user: &users::Model, alias: Option<String>) -> Self {
+        UserObject {
+            id: ID(user.id.clone()),
+            display_name: alias.unwrap_or_else(|| user.display_name.clone()),
+        }
+    }
+
+    /// Loads a person as they appear in a group.
+    pub async fn in_group(
+        ctx: &Context<'_>,
+        user_id: &str,
+        group_id: &str,
+    ) -> AppResult<Option<Self>> {
+        let loaders = ctx.loaders()?;
+        let user = loaders.users.load_one(user_id.to_owned()).await?;
+        let alias = loaders
+            .aliases
+            .load_one((group_id.to_owned(), user_id.to_owned()))
+            .await?;
+        Ok(user.map(|u| UserObject::new(&u, alias)))
+    }
+}
+
+pub struct GroupObject {
+    row: groups::Model,
+    access: OnceCell<GroupAccess>,
+}
+
+impl GroupObject {
+    pub fn new(row: groups::Model) -> Self {
+        GroupObject {
+            row,
+            access: OnceCell::new(),
+        }
+    }
+
+    fn with_access(access: GroupAccess) -> Self {
+        GroupObject {
+            row: access.group.clone(),
+            access: OnceCell::new_with(Some(access)),
+        }
+    }
+
+    async fn access(&self, ctx: &Context<'_>) -> AppResult<&GroupAccess> {
+        self.access
+            .get_or_try_init(|| async {
+                service::access_for(&ctx.app()?.db, ctx.viewer()?, self.row.clone()).await
+            })
+            .await
+    }
+}
+
+#[Object(name = "Group")]
+impl GroupObject {
+    async fn id(&self) -> ID {
+        ID(self.row.id.clone())
+    }
+    async fn name(&self) -> &str {
+        &self.row.name
+    }
+    async fn description(&self) -> &str {
+        &self.row.description
+    }
+    async fn topic(&self) -> Topic {
+        Topic::from_stored(&self.row.topic)
+    }
+    /// Free tags beside the topic.
+    async fn tags(&self) -> Vec<String> {
+        service::tags_of(&self.row)
+    }
+    async fn visibility(&self) -> Visibility {
+        Visibility::from_stored(&self.row.visibility)
+    }
+    async fn led_by(&self) -> LedBy {
+        LedBy::from_stored(&self.row.led_by)
+    }
+    async fn rules(&self) -> &str {
+        &self.row.rules
+    }
+    async fn member_count(&self) -> i32 {
+        self.row.member_count
+    }
+    async fn post_count(&self) -> i32 {
+        self.row.post_count
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.row.created_at
+    }
+    /// My place in this group: null when I have none.
+    async fn my_membership(&self, ctx: &Context<'_>) -> Result<Option<MembershipObject>> {
+        Ok(self
+            .access(ctx)
+            .await?
+            .membership
+            .clone()
+            .map(MembershipObject))
+    }
+    /// The owner and moderators (for professionally led groups, the professionals).
+    async fn moderators(&self, ctx: &Context<'_>) -> Result<Vec<MemberObject>> {
+        let rows = service::moderators(&ctx.app()?.db, &self.row.id).await?;
+        Ok(rows.into_iter().map(MemberObject).collect())
+    }
+    /// Posts by latest activity. Members only, except in public groups.
+    async fn posts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, PostObject, ListInfo>> {
+        let page = PageArgs::new(first, after)?;
+        let access = self.access(ctx).await?;
+        let rows = posts::group_posts(&ctx.app()?.db, ctx.viewer()?, access, &page).await?;
+        Ok(connection(
+            rows.map(PostObject),
+            PostObject::activity_cursor,
+            page.after.is_some(),
+            Some(self.row.post_count.into()),
+        ))
+    }
+    async fn pinned_posts(&self, ctx: &Context<'_>) -> Result<Vec<PostObject>> {
+        let access = self.access(ctx).await?;
+        Ok(posts::pinned_posts(&ctx.app()?.db, ctx.viewer()?, access)
+            .await?
+            .into_iter()
+            .map(PostObject)
+            .collect())
+    }
+    /// Members, oldest first. Members only.
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, MemberObject, ListInfo>> {
+        self.memberships(
+            ctx,
+            MemberState::Active,
+            first,
+            after,
+            Some(self.row.member_count.into()),
+        )
+        .await
+    }
+    /// Pending join requests. Moderators only.
+    async fn join_requests(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, MemberObject, ListInfo>> {
+        self.memberships(ctx, MemberState::Pending, first, after, None)
+            .await
+    }
+    /// What moderators did here, newest first. Moderators only.
+    async fn mod_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, ModLogEntryObject, ListInfo>> {
+        let page = PageArgs::new(first, after)?;
+        let rows = crate::moderation::service::mod_log_page(
+            &ctx.app()?.db,
+            self.access(ctx).await?,
+            &page,
+        )
+        .await?;
+        Ok(connection(
+            rows.map(ModLogEntryObject),
+            ModLogEntryObject::cursor,
+            page.after.is_some(),
+            None,
+        ))
+    }
+}
+
+impl GroupObject {
+    async fn memberships(
+        &self,
+        ctx: &Context<'_>,
+        state: MemberState,
+        first: Option<i32>,
+        after: Option<String>,
+        total: Option<i64>,
+    ) -> Result<Connection<String, MemberObject, ListInfo>> {
+        let page = PageArgs::new(first, after)?;
+        let rows = service::list_memberships(&ctx.app()?.db, self.access(ctx).await?, state, &page)
+            .await?;
+        Ok(connection(
+            rows.map(MemberObject),
+            MemberObject::cursor,
+            page.after.is_some(),
+            total,
+        ))
+    }
+}
+
+/// My own membership of a group.
+pub struct MembershipObject(pub memberships::Model);
+
+#[Object(name = "Membership")]
+impl MembershipObject {
+    async fn role(&self) -> Role {
+        Role::from_stored(&self.0.role)
+    }
+    async fn state(&self) -> MemberState {
+        MemberState::from_stored(&self.0.state)
+    }
+    /// The name shown for me in this group, instead of my pseudonym.
+    async fn alias(&self) -> Option<&str> {
+        self.0.alias.as_deref()
+    }
+    async fn notification_level(&self) -> NotificationLevel {
+        NotificationLevel::from_stored(&self.0.notification_level)
+    }
+    async fn joined_at(&self) -> Option<DateTime<Utc>> {
+        self.0.joined_at
+    }
+}
+
+/// Someone in a group, as other members see them.
+pub struct MemberObject(pub memberships::Model);
+
+impl MemberObject {
+    fn cursor(&self) -> Cursor {
+        Cursor {
+            at: self.0.created_at,
+            id: self.0.user_id.clone(),
+        }
+    }
+}
+
+#[Object(name = "Member")]
+impl MemberObject {
+    async fn user(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
+        Ok(UserObject::in_group(ctx, &self.0.user_id, &self.0.group_id).await?)
+    }
+    async fn role(&self) -> Role {
+        Role::from_stored(&self.0.role)
+    }
+    async fn joined_at(&self) -> Option<DateTime<Utc>> {
+        self.0.joined_at
+    }
+    async fn requested_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateGroupInput {
+    name: String,
+    #[graphql(default)]
+    description: String,
+    topic: Topic,
+    #[graphql(default)]
+    tags: Vec<String>,
+    visibility: Visibility,
+    led_by: LedBy,
+    #[graphql(default)]
+    rules: String,
+}
+
+#[derive(InputObject)]
+pub struct UpdateGroupInput {
+    name: Option<String>,
+    description: Option<String>,
+    topic: Option<Topic>,
+    tags: Option<Vec<String>>,
+    visibility: Option<Visibility>,
+    led_by: Option<LedBy>,
+    rules: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct InviteCode {
+    /// Shown once: share it with the person you invite.
+    code: String,
+    expires_at: DateTime<Utc>,
+}
+
+#[derive(Default)]
+pub struct GroupQuery;
+
+#[Object]
+impl GroupQuery {
+    /// Groups I can see, newest first; `search` looks in names, descriptions and tags.
+    async fn groups(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        topic: Option<Topic>,
+        search: Option<String>,
+    ) -> Result<Connection<String, GroupObject, ListInfo>> {
+        let page = PageArgs::new(first, after)?;
+        let rows = service::list_groups(
+            &ctx.app()?.db,
+            ctx.viewer()?,
+            topic,
+            search.as_deref(),
+            &page,
+        )
+        .await?;
+        Ok(connection(
+            rows.map(GroupObject::new),
+            |g| Cursor {
+                at: g.row.created_at,
+                id: g.row.id.clone(),
+            },
+            page.after.is_some(),
+            None,
+        ))
+    }
+
+    async fn group(&self, ctx: &Context<'_>, id: ID) -> Result<GroupObject> {
+        let access = super::access::group_access(&ctx.app()?.db, ctx.viewer()?, &id).await?;
+        Ok(GroupObject::with_access(access))
+    }
+}
+
+#[derive(Default)]
+pub struct GroupMutation;
+
+#[Object]
+impl GroupMutation {
+    /// Creates a group; I become its owner.
+    async fn create_group(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateGroupInput,
+    ) -> Result<GroupObject> {
+        let group = service::create_group(
+            &ctx.app()?.db,
+            ctx.viewer()?,
+            NewGroup {
+                name: input.name,
+                description: input.description,
+                topic: input.topic,
+                tags: input.tags,
+                visibility: input.visibility,
+                led_by: input.led_by,
+                rules: input.rules,
+            },
+        )
+        .await?;
+        Ok(GroupObject::new(group))
+    }
+
+    async fn update_group(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateGroupInput,
+    ) -> Result<GroupObject> {
+        let changes = GroupChanges {
+            name: input.name,
+            description: input.description,
+            topic: input.topic,
+            tags: input.tags,
+            visibility: input.visibility,
+            led_by: input.led_by,
+            rules: input.rules,
+        };
+        Ok(GroupObject::new(
+            service::update_group(&ctx.app()?.db, ctx.viewer()?, &id, changes).await?,
+        ))
+    }
+
+    /// Joins a public group, accepts an invitation, or asks to join a private group (state PENDING).
+    async fn join_group(&self, ctx: &Context<'_>, group_id: ID) -> Result<MembershipObject> {
+        Ok(MembershipObject(
+            service::join_group(&ctx.app()?.db, ctx.viewer()?, &group_id).await?,
+        ))
+    }
+
+    async fn leave_group(&self, ctx: &Context<'_>, group_id: ID) -> Result<bool> {
+        service::leave_group(&ctx.app()?.db, ctx.viewer()?, &group_id).await?;
+        Ok(true)
+    }
+
+    /// Sets (or with null clears) my alias in a group, and how much it notifies me.
+    async fn update_membership(
+        &self,
+        ctx: &Context<'_>,
+        group_id: ID,
+        alias: MaybeUndefined<String>,
+        notification_level: Option<NotificationLevel>,
+    ) -> Result<MembershipObject> {
+        let alias = match alias {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(a) => Some(Some(a)),
+        };
+        let membership = service::update_membership(
+            &ctx.app()?.db,
+            ctx.viewer()?,
+            &group_id,
+            alias,
+            notification_level,
+        )
+        .await?;
+        Ok(MembershipObject(membership))
+    }
+
+    async fn approve_join_request(
+        &self,
+        ctx: &Context<'_>,
+        group_id: ID,
+        user_id: ID,
+    ) -> Result<bool> {
+        service::decide_join_request(&ctx.app()?.db, ctx.viewer()?, &group_id, &user_id, true)
+            .await?;
+        Ok(true)
+    }
+
+    async fn decline_join_request(
+        &self,
+        ctx: &Context<'_>,
+        group_id: ID,
+        user_id: ID,
+    ) -> Result<bool> {
+        service::decide_join_request(&ctx.app()?.db, ctx.viewer()?, &group_id, &user_id, false)
+            .await?;
+        Ok(true)
+    }
+
+    /// Invites someone: they see the group (even a hidden one) and join with `joinGroup`.
+    async fn invite_member(&self, ctx: &Context<'_>, group_id: ID, user_id: ID) -> Result<bool> {
+        service::invite_member(&ctx.app()?.db, ctx.viewer()?, &group_id, &user_id).await?;
+        Ok(true)
+    }
+
+    async fn create_invite_code(
+        &self,
+        ctx: &Context<'_>,
+        group_id: ID,
+        #[graphql(default = 72)] valid_hours: i32,
+    ) -> Result<InviteCode> {
+        let (code, expires_at) =
+            service::create_invite_code(&ctx.app()?.db, ctx.viewer()?, &group_id, valid_hours)
+                .await?;
+        Ok(InviteCode { code, expires_at })
+    }
+
+    async fn join_with_invite_code(&self, ctx: &Context<'_>, code: String) -> Result<GroupObject> {
+        let db = &ctx.app()?.db;
+        let membership = service::join_with_invite_code(db, ctx.viewer()?, &code).await?;
+        let access = super::access::group_access(db, ctx.viewer()?, &membership.group_id).await?;
+        Ok(GroupObject::with_access(access))
+    }
+
+    /// The owner names moderators; naming a new OWNER hands the group over.
+    async fn set_member_role(
+        &self,
+        ctx: &Context<'_>,
+        group_id: ID,
+        user_id: ID,
+        role: Role,
+    ) -> Result<MemberObject> {
+        Ok(MemberObject(
+            service::set_member_role(&ctx.app()?.db, ctx.viewer()?, &group_id, &user_id, role)
+                .await?,
+        ))
+    }
+}

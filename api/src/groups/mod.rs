@@ -1,0 +1,7 @@
+//! Support groups: who may see and do what, memberships, join requests and invitations.
+pub mod access;
+mod graphql;
+pub mod service;
+pub mod types;
+
+pub use graphql::{GroupMutation, GroupObject, GroupQuery, MemberObject, UserObject};

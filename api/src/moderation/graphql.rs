@@ -1,0 +1,241 @@
+//! GraphQL types and resolvers of moderation and blocking.
+use super::service::{self, ReportStatus};
+use crate::gql::ContextExt;
+use crate::groups::{GroupObject, UserObject};
+use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
+use crate::posts::service::ReactionTarget;
+use crate::posts::{PostObject, ReplyObject};
+use async_graphql::connection::Connection;
+use async_graphql::{Context, InputObject, Object, Result, ID};
+use chrono::{DateTime, Utc};
+use entity::{mod_log, reports};
+
+pub struct ReportObject(pub reports::Model);
+
+#[Object(name = "Report")]
+impl ReportObject {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    async fn group(&self, ctx: &Context<'_>) -> Result<Option<GroupObject>> {
+        let group = ctx
+            .loaders()?
+            .groups
+            .load_one(self.0.group_id.clone())
+            .await
+            .map_err(crate::error::AppError::from)?;
+        Ok(group.map(GroupObject::new))
+    }
+    async fn target_type(&self) -> ReactionTarget {
+        if self.0.target_type == "REPLY" {
+            ReactionTarget::Reply
+        } else {
+            ReactionTarget::Post
+        }
+    }
+    async fn target_id(&self) -> ID {
+        ID(self.0.target_id.clone())
+    }
+    async fn reason(&self) -> &str {
+        &self.0.reason
+    }
+    async fn status(&self) -> ReportStatus {
+        ReportStatus::from_stored(&self.0.status)
+    }
+    /// Crisis language: look at these first.
+    async fn priority(&self) -> bool {
+        self.0.priority
+    }
+    async fn resolution_note(&self) -> Option<&str> {
+        self.0.resolution_note.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn resolved_at(&self) -> Option<DateTime<Utc>> {
+        self.0.resolved_at
+    }
+}
+
+pub struct ModLogEntryObject(pub mod_log::Model);
+
+impl ModLogEntryObject {
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            at: self.0.created_at,
+            id: self.0.id.clone(),
+        }
+    }
+}
+
+#[Object(name = "ModLogEntry")]
+impl ModLogEntryObject {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// What was done, e.g. REMOVE_POST, BAN, APPROVE_JOIN.
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+    async fn actor(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
+        Ok(UserObject::in_group(ctx, &self.0.actor_id, &self.0.group_id).await?)
+    }
+    async fn target_type(&self) -> Option<&str> {
+        self.0.target_type.as_deref()
+    }
+    async fn target_id(&self) -> Option<ID> {
+        self.0.target_id.clone().map(ID)
+    }
+    async fn reason(&self) -> Option<&str> {
+        self.0.reason.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(InputObject)]
+pub struct ReportInput {
+    target_type: ReactionTarget,
+    target_id: ID,
+    reason: String,
+}
+
+#[derive(Default)]
+pub struct ModerationQuery;
+
+#[Object]
+impl ModerationQuery {
+    /// Reports of a group (its moderators), or of every group (platform admins), oldest first.
+    async fn reports(
+        &self,
+        ctx: &Context<'_>,
+        group_id: Option<ID>,
+        #[graphql(default_with = "ReportStatus::Open")] status: ReportStatus,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, ReportObject, ListInfo>> {
+        let page = PageArgs::new(first, after)?;
+        let rows = service::list_reports(
+            &ctx.app()?.db,
+            ctx.viewer()?,
+            group_id.as_ref().map(|id| id.as_str()),
+            status,
+            &page,
+        )
+        .await?;
+        Ok(connection(
+            rows.map(ReportObject),
+            |r| Cursor {
+                at: r.0.created_at,
+                id: r.0.id.clone(),
+            },
+            page.after.is_some(),
+            None,
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct ModerationMutation;
+
+#[Object]
+impl ModerationMutation {
+    /// Hides their posts and replies from me and mine from them, and stops notifications between us.
+    async fn block_user(&self, ctx: &Context<'_>, user_id: ID) -> Result<bool> {
+        service::block_user(&ctx.app()?.db, ctx.viewer()?, &user_id).await?;
+        Ok(true)
+    }
+
+    async fn unblock_user(&self, ctx: &Context<'_>, user_id: ID) -> Result<bool> {
+        service::unblock_user(&ctx.app()?.db, ctx.viewer()?, &user_id).await?;
+        Ok(true)
+    }
+
+    /// Reports a post or reply to the group's moderators.
+    async fn report(&self, ctx: &Context<'_>, input: ReportInput) -> Result<ReportObject> {
+        let report = service::report(
+            &ctx.app()?.db,
+            ctx.viewer()?,
+            input.target_type,
+            &input.target_id,
+            &input.reason,
+        )
+        .await?;
+        Ok(ReportObject(report))
+    }
+
+    async fn resolve_report(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        status: ReportStatus,
+        note: Option<String>,
+    ) -> Result<ReportObject> {
+        Ok(ReportObject(
+            service::resolve_report(&ctx.app()?.db, ctx.viewer()?, &id, status, note.as_deref())
+                .await?,
+        ))
+    }
+
+    async fn remove_post(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<PostObject> {
+        Ok(PostObject(
+            service::remove_post(&ctx.app()?.db, ctx.viewer()?, &id, &reason).await?,
+        ))
+    }
+
+    async fn remove_reply(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<ReplyObject> {
+        Ok(ReplyObject(
+            service::remove_reply(&ctx.app()?.db, ctx.viewer()?, &id, &reason).await?,
+        ))
+    }
+
+    /// A locked post takes no more replies.
+    async fn lock_post(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        #[graphql(default = true)] locked: bool,
+    ) -> Result<PostObject> {
+        Ok(PostObject(
+            service::set_post_flag(&ctx.app()?.db, ctx.viewer()?, &id, true, locked).await?,
+        ))
+    }
+
+    async fn pin_post(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        #[graphql(default = true)] pinned: bool,
+    ) -> Result<PostObject> {
+        Ok(PostObject(
+            service::set_post_flag(&ctx.app()?.db, ctx.viewer()?, &id, false, pinned).await?,
+        ))
+    }
+
+    /// Bans someone from a group until a time (or for good when `until` is null).
+    async fn ban_member(
+        &self,
+        ctx: &Context<'_>,
+        group_id: ID,
+        user_id: ID,
+        until: Option<DateTime<Utc>>,
+        reason: String,
+    ) -> Result<bool> {
+        service::ban_member(
+            &ctx.app()?.db,
+            ctx.viewer()?,
+            &group_id,
+            &user_id,
+            until,
+            &reason,
+        )
+        .await?;
+        Ok(true)
+    }
+
+    async fn unban_member(&self, ctx: &Context<'_>, group_id: ID, user_id: ID) -> Result<bool> {
+        service::unban_member(&ctx.app()?.db, ctx.viewer()?, &group_id, &user_id).await?;
+        Ok(true)
+    }
+}

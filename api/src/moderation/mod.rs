@@ -1,0 +1,6 @@
+//! Safety and moderation: blocking, reports, bans, removals, locks, pins and the mod log.
+mod graphql;
+pub mod service;
+
+pub use graphql::{ModLogEntryObject, ModerationMutation, ModerationQuery};
+pub use service::log_action;

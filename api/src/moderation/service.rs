@@ -1,0 +1,554 @@
+//! Moderation services. Every moderator action is written to the group's mod log.
+use crate::auth::Viewer;
+use crate::db::begin_write;
+use crate::error::{AppError, AppResult};
+use crate::groups::access::{group_access, is_admin, GroupAccess};
+use crate::groups::types::{MemberState, Role};
+use crate::pagination::{now, Page, PageArgs};
+use crate::posts::service::{visible_post, ReactionTarget};
+use chrono::{DateTime, Utc};
+use entity::{bans, blocks, groups, memberships, mod_log, posts, replies, reports, users};
+use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::ExprTrait as _;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportStatus {
+    Open,
+    Resolved,
+    Dismissed,
+}
+
+impl ReportStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportStatus::Open => "OPEN",
+            ReportStatus::Resolved => "RESOLVED",
+            ReportStatus::Dismissed => "DISMISSED",
+        }
+    }
+    pub fn from_stored(value: &str) -> Self {
+        match value {
+            "RESOLVED" => ReportStatus::Resolved,
+            "DISMISSED" => ReportStatus::Dismissed,
+            _ => ReportStatus::Open,
+        }
+    }
+}
+
+pub async fn log_action(
+    txn: &impl ConnectionTrait,
+    group_id: &str,
+    actor_id: &str,
+    action: &str,
+    target: Option<(&str, &str)>,
+    reason: Option<&str>,
+) -> AppResult<()> {
+    mod_log::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        group_id: Set(group_id.to_owned()),
+        actor_id: Set(actor_id.to_owned()),
+        action: Set(action.to_owned()),
+        target_type: Set(target.map(|(t, _)| t.to_owned())),
+        target_id: Set(target.map(|(_, id)| id.to_owned())),
+        reason: Set(reason.map(str::to_owned)),
+        created_at: Set(now()),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+fn reason_text(raw: &str) -> AppResult<String> {
+    let reason = raw.trim().to_owned();
+    if reason.is_empty() || reason.chars().count() > 1_000 {
+        return Err(AppError::bad_input(
+            "reason",
+            "must be 1 to 1000 characters",
+        ));
+    }
+    Ok(reason)
+}
+
+pub async fn block_user(db: &DatabaseConnection, viewer: &Viewer, user_id: &str) -> AppResult<()> {
+    if user_id == viewer.user_id {
+        return Err(AppError::bad_input("userId", "you cannot block yourself"));
+    }
+    let txn = begin_write(db).await?;
+    if users::Entity::find_by_id(user_id.to_owned())
+        .one(&txn)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::NotFound);
+    }
+    let existing = blocks::Entity::find_by_id((viewer.user_id.clone(), user_id.to_owned()))
+        .one(&txn)
+        .await?;
+    if existing.is_none() {
+        blocks::ActiveModel {
+            blocker_id: Set(viewer.user_id.clone()),
+            blocked_id: Set(user_id.to_owned()),
+            created_at: Set(now()),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn unblock_user(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    user_id: &str,
+) -> AppResult<()> {
+    blocks::Entity::delete_by_id((viewer.user_id.clone(), user_id.to_owned()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn blocked_users(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+) -> AppResult<Vec<users::Model>> {
+    let ids: Vec<String> = blocks::Entity::find()
+        .filter(blocks::Column::BlockerId.eq(viewer.user_id.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| b.blocked_id)
+        .collect();
+    Ok(users::Entity::find()
+        .filter(users::Column::Id.is_in(ids))
+        .all(db)
+        .await?)
+}
+
+/// Reports a post or reply the reporter can see. A second report of the same item by the
+/// same person while the first is open returns the first.
+pub async fn report(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    target: ReactionTarget,
+    target_id: &str,
+    reason: &str,
+) -> AppResult<reports::Model> {
+    let reason = reason_text(reason)?;
+    let group_id = match target {
+        ReactionTarget::Post => visible_post(db, viewer, target_id).await?.0.group_id,
+        ReactionTarget::Reply => {
+            let reply = replies::Entity::find_by_id(target_id.to_owned())
+                .one(db)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            visible_post(db, viewer, &reply.post_id).await?;
+            if crate::groups::access::blocked_between(db, &viewer.user_id, &reply.author_id).await?
+            {
+                return Err(AppError::NotFound);
+            }
+            reply.group_id
+        }
+    };
+    let txn = begin_write(db).await?;
+    let open = reports::Entity::find()
+        .filter(reports::Column::ReporterId.eq(viewer.user_id.as_str()))
+        .filter(reports::Column::TargetType.eq(target.as_str()))
+        .filter(reports::Column::TargetId.eq(target_id))
+        .filter(reports::Column::Status.eq(ReportStatus::Open.as_str()))
+        .one(&txn)
+        .await?;
+    let report = match open {
+        Some(report) => report,
+        None => {
+            reports::ActiveModel {
+                id: Set(uuid::Uuid::now_v7().to_string()),
+                group_id: Set(group_id),
+                target_type: Set(target.as_str().to_owned()),
+                target_id: Set(target_id.to_owned()),
+                reporter_id: Set(viewer.user_id.clone()),
+                reason: Set(reason),
+                status: Set(ReportStatus::Open.as_str().to_owned()),
+                priority: Set(false),
+                resolved_by: Set(None),
+                resolution_note: Set(None),
+                created_at: Set(now()),
+                resolved_at: Set(None),
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// Reports of one group (its moderators) or of all groups (platform admins), priority first.
+pub async fn list_reports(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    group_id: Option<&str>,
+    status: ReportStatus,
+    page: &PageArgs,
+) -> AppResult<Page<reports::Model>> {
+    let mut query = reports::Entity::find().filter(reports::Column::Status.eq(status.as_str()));
+    match group_id {
+        Some(group_id) => {
+            group_access(db, viewer, group_id)
+                .await?
+                .require_moderator()?;
+            query = query.filter(reports::Column::GroupId.eq(group_id));
+        }
+        None => {
+            if !is_admin(db, &viewer.user_id).await? {
+                return Err(AppError::Forbidden);
+            }
+        }
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(
+            Condition::any()
+                .add(reports::Column::CreatedAt.gt(after.at))
+                .add(
+                    reports::Column::CreatedAt
+                        .eq(after.at)
+                        .and(reports::Column::Id.gt(after.id.as_str())),
+                ),
+        );
+    }
+    let rows = query
+        .order_by_asc(reports::Column::CreatedAt)
+        .order_by_asc(reports::Column::Id)
+        .limit(page.limit())
+        .all(db)
+        .await?;
+    Ok(Page::from_rows(rows, page))
+}
+
+pub async fn resolve_report(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    report_id: &str,
+    status: ReportStatus,
+    note: Option<&str>,
+) -> AppResult<reports::Model> {
+    if status == ReportStatus::Open {
+        return Err(AppError::bad_input(
+            "status",
+            "resolve as RESOLVED or DISMISSED",
+        ));
+    }
+    let note = note.map(reason_text).transpose()?;
+    let txn = begin_write(db).await?;
+    let report = reports::Entity::find_by_id(report_id.to_owned())
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let access = group_access(&txn, viewer, &report.group_id)
+        .await
+        .map_err(|_| AppError::NotFound)?;
+    if access.require_moderator().is_err() {
+        return Err(AppError::NotFound);
+    }
+    let group_id = report.group_id.clone();
+    let mut active: reports::ActiveModel = report.into();
+    active.status = Set(status.as_str().to_owned());
+    active.resolved_by = Set(Some(viewer.user_id.clone()));
+    active.resolution_note = Set(note.clone());
+    active.resolved_at = Set(Some(now()));
+    let report = active.update(&txn).await?;
+    log_action(
+        &txn,
+        &group_id,
+        &viewer.user_id,
+        &format!("REPORT_{}", status.as_str()),
+        Some(("REPORT", report_id)),
+        note.as_deref(),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// The group of a post, with the caller's standing, for moderator actions on it.
+async fn moderated_post(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    post_id: &str,
+) -> AppResult<(posts::Model, GroupAccess)> {
+    let post = posts::Entity::find_by_id(post_id.to_owned())
+        .one(txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let access = group_access(txn, viewer, &post.group_id).await?;
+    if !access.can_read_content() {
+        return Err(AppError::NotFound);
+    }
+    access.require_moderator()?;
+    Ok((post, access))
+}
+
+pub async fn remove_post(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    post_id: &str,
+    reason: &str,
+) -> AppResult<posts::Model> {
+    let reason = reason_text(reason)?;
+    let txn = begin_write(db).await?;
+    let (post, _) = moderated_post(&txn, viewer, post_id).await?;
+    if post.removed_at.is_some() {
+        return Ok(post);
+    }
+    let was_listed = post.deleted_at.is_none();
+    let group_id = post.group_id.clone();
+    let mut active: posts::ActiveModel = post.into();
+    active.removed_at = Set(Some(now()));
+    active.removed_reason = Set(Some(reason.clone()));
+    let post = active.update(&txn).await?;
+    if was_listed {
+        groups::Entity::update_many()
+            .col_expr(
+                groups::Column::PostCount,
+                Expr::col(groups::Column::PostCount).sub(1),
+            )
+            .filter(groups::Column::Id.eq(group_id.as_str()))
+            .exec(&txn)
+            .await?;
+    }
+    log_action(
+        &txn,
+        &group_id,
+        &viewer.user_id,
+        "REMOVE_POST",
+        Some(("POST", post_id)),
+        Some(&reason),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(post)
+}
+
+pub async fn remove_reply(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    reply_id: &str,
+    reason: &str,
+) -> AppResult<replies::Model> {
+    let reason = reason_text(reason)?;
+    let txn = begin_write(db).await?;
+    let reply = replies::Entity::find_by_id(reply_id.to_owned())
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    moderated_post(&txn, viewer, &reply.post_id).await?;
+    if reply.removed_at.is_some() {
+        return Ok(reply);
+    }
+    let was_listed = reply.deleted_at.is_none();
+    let (group_id, post_id) = (reply.group_id.clone(), reply.post_id.clone());
+    let mut active: replies::ActiveModel = reply.into();
+    active.removed_at = Set(Some(now()));
+    active.removed_reason = Set(Some(reason.clone()));
+    let reply = active.update(&txn).await?;
+    if was_listed {
+        posts::Entity::update_many()
+            .col_expr(
+                posts::Column::ReplyCount,
+                Expr::col(posts::Column::ReplyCount).sub(1),
+            )
+            .filter(posts::Column::Id.eq(post_id.as_str()))
+            .exec(&txn)
+            .await?;
+    }
+    log_action(
+        &txn,
+        &group_id,
+        &viewer.user_id,
+        "REMOVE_REPLY",
+        Some(("REPLY", reply_id)),
+        Some(&reason),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(reply)
+}
+
+/// Locks (no more replies) or pins a post.
+pub async fn set_post_flag(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    post_id: &str,
+    lock: bool,
+    on: bool,
+) -> AppResult<posts::Model> {
+    let txn = begin_write(db).await?;
+    let (post, _) = moderated_post(&txn, viewer, post_id).await?;
+    let group_id = post.group_id.clone();
+    let mut active: posts::ActiveModel = post.into();
+    let action = match (lock, on) {
+        (true, true) => {
+            active.locked = Set(true);
+            "LOCK_POST"
+        }
+        (true, false) => {
+            active.locked = Set(false);
+            "UNLOCK_POST"
+        }
+        (false, true) => {
+            active.pinned = Set(true);
+            "PIN_POST"
+        }
+        (false, false) => {
+            active.pinned = Set(false);
+            "UNPIN_POST"
+        }
+    };
+    let post = active.update(&txn).await?;
+    log_action(
+        &txn,
+        &group_id,
+        &viewer.user_id,
+        action,
+        Some(("POST", post_id)),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(post)
+}
+
+/// Bans a member (until a time, or for good): they leave the group and cannot post, reply,
+/// react or rejoin there. Moderators ban members; only the owner bans a moderator.
+pub async fn ban_member(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    group_id: &str,
+    user_id: &str,
+    until: Option<DateTime<Utc>>,
+    reason: &str,
+) -> AppResult<()> {
+    let reason = reason_text(reason)?;
+    if until.is_some_and(|u| u <= Utc::now()) {
+        return Err(AppError::bad_input("until", "must be in the future"));
+    }
+    if user_id == viewer.user_id {
+        return Err(AppError::bad_input("userId", "you cannot ban yourself"));
+    }
+    let txn = begin_write(db).await?;
+    let access = group_access(&txn, viewer, group_id).await?;
+    access.require_moderator()?;
+    if users::Entity::find_by_id(user_id.to_owned())
+        .one(&txn)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::NotFound);
+    }
+    if let Some(target) = memberships::Entity::find_by_id((group_id.to_owned(), user_id.to_owned()))
+        .one(&txn)
+        .await?
+    {
+        let role = Role::from_stored(&target.role);
+        if role == Role::Owner || (role == Role::Moderator && !(access.is_owner() || access.admin))
+        {
+            return Err(AppError::Forbidden);
+        }
+        memberships::Entity::delete_by_id((group_id.to_owned(), user_id.to_owned()))
+            .exec(&txn)
+            .await?;
+        if MemberState::from_stored(&target.state) == MemberState::Active {
+            groups::Entity::update_many()
+                .col_expr(
+                    groups::Column::MemberCount,
+                    Expr::col(groups::Column::MemberCount).sub(1),
+                )
+                .filter(groups::Column::Id.eq(group_id))
+                .exec(&txn)
+                .await?;
+        }
+    }
+    bans::Entity::delete_by_id((group_id.to_owned(), user_id.to_owned()))
+        .exec(&txn)
+        .await?;
+    bans::ActiveModel {
+        group_id: Set(group_id.to_owned()),
+        user_id: Set(user_id.to_owned()),
+        until: Set(until),
+        reason: Set(reason.clone()),
+        banned_by: Set(viewer.user_id.clone()),
+        created_at: Set(now()),
+    }
+    .insert(&txn)
+    .await?;
+    log_action(
+        &txn,
+        group_id,
+        &viewer.user_id,
+        "BAN",
+        Some(("USER", user_id)),
+        Some(&reason),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn unban_member(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    group_id: &str,
+    user_id: &str,
+) -> AppResult<()> {
+    let txn = begin_write(db).await?;
+    group_access(&txn, viewer, group_id)
+        .await?
+        .require_moderator()?;
+    bans::Entity::delete_by_id((group_id.to_owned(), user_id.to_owned()))
+        .exec(&txn)
+        .await?;
+    log_action(
+        &txn,
+        group_id,
+        &viewer.user_id,
+        "UNBAN",
+        Some(("USER", user_id)),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The mod log of a group, newest first (moderators only).
+pub async fn mod_log_page(
+    db: &DatabaseConnection,
+    access: &GroupAccess,
+    page: &PageArgs,
+) -> AppResult<Page<mod_log::Model>> {
+    access.require_moderator()?;
+    let mut query =
+        mod_log::Entity::find().filter(mod_log::Column::GroupId.eq(access.group.id.as_str()));
+    if let Some(after) = &page.after {
+        query = query.filter(
+            Condition::any()
+                .add(mod_log::Column::CreatedAt.lt(after.at))
+                .add(
+                    mod_log::Column::CreatedAt
+                        .eq(after.at)
+                        .and(mod_log::Column::Id.lt(after.id.as_str())),
+                ),
+        );
+    }
+    let rows = query
+        .order_by_desc(mod_log::Column::CreatedAt)
+        .order_by_desc(mod_log::Column::Id)
+        .limit(page.limit())
+        .all(db)
+        .await?;
+    Ok(Page::from_rows(rows, page))
+}

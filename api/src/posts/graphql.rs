@@ -1,0 +1,382 @@
+//! GraphQL types and resolvers of posts, replies, reactions and the feed.
+use super::service::{self, NewPost, NewReply, PostingLimits, ReactionKind, ReactionTarget};
+use crate::error::AppResult;
+use crate::gql::ContextExt;
+use crate::groups::{GroupObject, UserObject};
+use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
+use async_graphql::connection::Connection;
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use entity::{posts, replies};
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ContentStatus {
+    Visible,
+    /// Deleted by its author.
+    Deleted,
+    /// Removed by a moderator.
+    Removed,
+}
+
+fn status(deleted: bool, removed: bool) -> ContentStatus {
+    match (deleted, removed) {
+        (_, true) => ContentStatus::Removed,
+        (true, false) => ContentStatus::Deleted,
+        (false, false) => ContentStatus::Visible,
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct ReactionCount {
+    kind: ReactionKind,
+    count: i64,
+}
+
+async fn reaction_counts(
+    ctx: &Context<'_>,
+    target: ReactionTarget,
+    id: &str,
+) -> AppResult<Vec<ReactionCount>> {
+    let counts = ctx
+        .loaders()?
+        .reaction_counts
+        .load_one((target, id.to_owned()))
+        .await?
+        .unwrap_or_default();
+    Ok(ReactionKind::ALL
+        .iter()
+        .map(|kind| ReactionCount {
+            kind: *kind,
+            count: counts
+                .iter()
+                .find(|(k, _)| k == kind)
+                .map_or(0, |(_, n)| *n),
+        })
+        .collect())
+}
+
+async fn my_reactions(
+    ctx: &Context<'_>,
+    target: ReactionTarget,
+    id: &str,
+) -> AppResult<Vec<ReactionKind>> {
+    Ok(ctx
+        .loaders()?
+        .my_reactions
+        .load_one((target, id.to_owned()))
+        .await?
+        .unwrap_or_default())
+}
+
+pub struct PostObject(pub posts::Model);
+
+impl PostObject {
+    pub fn activity_cursor(&self) -> Cursor {
+        Cursor {
+            at: self.0.last_activity_at,
+            id: self.0.id.clone(),
+        }
+    }
+    fn visible(&self) -> bool {
+        service::is_listed_post(&self.0)
+    }
+}
+
+#[Object(name = "Post")]
+impl PostObject {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    async fn group(&self, ctx: &Context<'_>) -> Result<Option<GroupObject>> {
+        Ok(ctx
+            .loaders()?
+            .groups
+            .load_one(self.0.group_id.clone())
+            .await
+            .map_err(crate::error::AppError::from)?
+            .map(GroupObject::new))
+    }
+    /// Null once the post is deleted or removed.
+    async fn author(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
+        if !self.visible() {
+            return Ok(None);
+        }
+        Ok(UserObject::in_group(ctx, &self.0.author_id, &self.0.group_id).await?)
+    }
+    async fn status(&self) -> ContentStatus {
+        status(self.0.deleted_at.is_some(), self.0.removed_at.is_some())
+    }
+    async fn title(&self) -> Option<&str> {
+        self.visible().then_some(self.0.title.as_str())
+    }
+    async fn body(&self) -> Option<&str> {
+        self.visible().then_some(self.0.body.as_str())
+    }
+    async fn content_warning(&self) -> Option<&str> {
+        self.0.content_warning.as_deref()
+    }
+    async fn reply_count(&self) -> i32 {
+        self.0.reply_count
+    }
+    async fn last_activity_at(&self) -> DateTime<Utc> {
+        self.0.last_activity_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn edited_at(&self) -> Option<DateTime<Utc>> {
+        self.0.edited_at
+    }
+    async fn pinned(&self) -> bool {
+        self.0.pinned
+    }
+    async fn locked(&self) -> bool {
+        self.0.locked
+    }
+    /// Every kind, zero included.
+    async fn reaction_counts(&self, ctx: &Context<'_>) -> Result<Vec<ReactionCount>> {
+        Ok(reaction_counts(ctx, ReactionTarget::Post, &self.0.id).await?)
+    }
+    async fn my_reactions(&self, ctx: &Context<'_>) -> Result<Vec<ReactionKind>> {
+        Ok(my_reactions(ctx, ReactionTarget::Post, &self.0.id).await?)
+    }
+    /// Replies oldest first, nested one level through `parentReplyId`.
+    async fn replies(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, ReplyObject, ListInfo>> {
+        let page = PageArgs::new(first, after)?;
+        let rows = service::post_replies(&ctx.app()?.db, ctx.viewer()?, &self.0, &page).await?;
+        Ok(connection(
+            rows.map(ReplyObject),
+            |r| Cursor {
+                at: r.0.created_at,
+                id: r.0.id.clone(),
+            },
+            page.after.is_some(),
+            Some(self.0.reply_count.into()),
+        ))
+    }
+}
+
+pub struct ReplyObject(pub replies::Model);
+
+impl ReplyObject {
+    fn visible(&self) -> bool {
+        self.0.deleted_at.is_none() && self.0.removed_at.is_none()
+    }
+}
+
+#[Object(name = "Reply")]
+impl ReplyObject {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    async fn post_id(&self) -> ID {
+        ID(self.0.post_id.clone())
+    }
+    /// The top-level reply this one answers, if any.
+    async fn parent_reply_id(&self) -> Option<ID> {
+        self.0.parent_reply_id.clone().map(ID)
+    }
+    async fn author(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
+        if !self.visible() {
+            return Ok(None);
+        }
+        Ok(UserObject::in_group(ctx, &self.0.author_id, &self.0.group_id).await?)
+    }
+    async fn status(&self) -> ContentStatus {
+        status(self.0.deleted_at.is_some(), self.0.removed_at.is_some())
+    }
+    async fn body(&self) -> Option<&str> {
+        self.visible().then_some(self.0.body.as_str())
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn edited_at(&self) -> Option<DateTime<Utc>> {
+        self.0.edited_at
+    }
+    async fn reaction_counts(&self, ctx: &Context<'_>) -> Result<Vec<ReactionCount>> {
+        Ok(reaction_counts(ctx, ReactionTarget::Reply, &self.0.id).await?)
+    }
+    async fn my_reactions(&self, ctx: &Context<'_>) -> Result<Vec<ReactionKind>> {
+        Ok(my_reactions(ctx, ReactionTarget::Reply, &self.0.id).await?)
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreatePostInput {
+    group_id: ID,
+    title: String,
+    body: String,
+    content_warning: Option<String>,
+    /// Retrying with the same key returns the first post and creates nothing.
+    idempotency_key: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct CreateReplyInput {
+    post_id: ID,
+    body: String,
+    /// Answer a top-level reply (one level of nesting).
+    parent_reply_id: Option<ID>,
+    idempotency_key: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ReactionInput {
+    target_type: ReactionTarget,
+    target_id: ID,
+    kind: ReactionKind,
+}
+
+fn posting_limits(ctx: &Context<'_>) -> AppResult<PostingLimits> {
+    Ok(ctx.app()?.settings.posting_limits)
+}
+
+#[derive(Default)]
+pub struct PostQuery;
+
+#[Object]
+impl PostQuery {
+    async fn post(&self, ctx: &Context<'_>, id: ID) -> Result<PostObject> {
+        let (post, _) = service::visible_post(&ctx.app()?.db, ctx.viewer()?, &id).await?;
+        Ok(PostObject(post))
+    }
+
+    /// Posts of all my groups by latest activity.
+    async fn feed(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, PostObject, ListInfo>> {
+        let page = PageArgs::new(first, after)?;
+        let rows = service::feed(&ctx.app()?.db, ctx.viewer()?, &page).await?;
+        Ok(connection(
+            rows.map(PostObject),
+            PostObject::activity_cursor,
+            page.after.is_some(),
+            None,
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct PostMutation;
+
+#[Object]
+impl PostMutation {
+    async fn create_post(&self, ctx: &Context<'_>, input: CreatePostInput) -> Result<PostObject> {
+        let app = ctx.app()?;
+        let post = service::create_post(
+            &app.db,
+            &app.limiter,
+            posting_limits(ctx)?,
+            ctx.viewer()?,
+            NewPost {
+                group_id: input.group_id.0,
+                title: input.title,
+                body: input.body,
+                content_warning: input.content_warning,
+                idempotency_key: input.idempotency_key,
+            },
+        )
+        .await?;
+        Ok(PostObject(post))
+    }
+
+    async fn edit_post(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        title: Option<String>,
+        body: Option<String>,
+        content_warning: MaybeUndefined<String>,
+    ) -> Result<PostObject> {
+        let warning = match &content_warning {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(w) => Some(Some(w.as_str())),
+        };
+        let post = service::edit_post(
+            &ctx.app()?.db,
+            ctx.viewer()?,
+            &id,
+            title.as_deref(),
+            body.as_deref(),
+            warning,
+        )
+        .await?;
+        Ok(PostObject(post))
+    }
+
+    /// Deletes my post: it shows as deleted; replies stay but it leaves lists.
+    async fn delete_post(&self, ctx: &Context<'_>, id: ID) -> Result<PostObject> {
+        Ok(PostObject(
+            service::delete_post(&ctx.app()?.db, ctx.viewer()?, &id).await?,
+        ))
+    }
+
+    async fn create_reply(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateReplyInput,
+    ) -> Result<ReplyObject> {
+        let app = ctx.app()?;
+        let reply = service::create_reply(
+            &app.db,
+            &app.limiter,
+            posting_limits(ctx)?,
+            ctx.viewer()?,
+            NewReply {
+                post_id: input.post_id.0,
+                body: input.body,
+                parent_reply_id: input.parent_reply_id.map(|id| id.0),
+                idempotency_key: input.idempotency_key,
+            },
+        )
+        .await?;
+        Ok(ReplyObject(reply))
+    }
+
+    async fn edit_reply(&self, ctx: &Context<'_>, id: ID, body: String) -> Result<ReplyObject> {
+        Ok(ReplyObject(
+            service::edit_reply(&ctx.app()?.db, ctx.viewer()?, &id, &body).await?,
+        ))
+    }
+
+    async fn delete_reply(&self, ctx: &Context<'_>, id: ID) -> Result<ReplyObject> {
+        Ok(ReplyObject(
+            service::delete_reply(&ctx.app()?.db, ctx.viewer()?, &id).await?,
+        ))
+    }
+
+    /// Adds a reaction (reacting twice is reacting once).
+    async fn react(&self, ctx: &Context<'_>, input: ReactionInput) -> Result<bool> {
+        service::react(
+            &ctx.app()?.db,
+            ctx.viewer()?,
+            input.target_type,
+            &input.target_id,
+            input.kind,
+        )
+        .await?;
+        Ok(true)
+    }
+
+    async fn unreact(&self, ctx: &Context<'_>, input: ReactionInput) -> Result<bool> {
+        service::unreact(
+            &ctx.app()?.db,
+            ctx.viewer()?,
+            input.target_type,
+            &input.target_id,
+            input.kind,
+        )
+        .await?;
+        Ok(true)
+    }
+}

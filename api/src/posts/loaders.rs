@@ -1,0 +1,185 @@
+//! Per-request DataLoaders: one query per kind of thing on a page, however long the page.
+use super::service::{ReactionKind, ReactionTarget};
+use crate::error::AppError;
+use async_graphql::dataloader::{DataLoader, Loader};
+use entity::{groups, memberships, reactions, users};
+use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::ExprTrait as _;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The loaders of one request. `viewer` decides "my reactions".
+pub struct Loaders {
+    pub users: DataLoader<UserLoader>,
+    pub aliases: DataLoader<AliasLoader>,
+    pub groups: DataLoader<GroupLoader>,
+    pub reaction_counts: DataLoader<ReactionCountLoader>,
+    pub my_reactions: DataLoader<MyReactionLoader>,
+}
+
+impl Loaders {
+    pub fn new(db: &DatabaseConnection, viewer: Option<&str>) -> Self {
+        let viewer = viewer.map(str::to_owned);
+        Loaders {
+            users: DataLoader::new(UserLoader(db.clone()), tokio::spawn),
+            aliases: DataLoader::new(AliasLoader(db.clone()), tokio::spawn),
+            groups: DataLoader::new(GroupLoader(db.clone()), tokio::spawn),
+            reaction_counts: DataLoader::new(ReactionCountLoader(db.clone()), tokio::spawn),
+            my_reactions: DataLoader::new(MyReactionLoader(db.clone(), viewer), tokio::spawn),
+        }
+    }
+}
+
+/// Loader errors are shared between the keys of a batch.
+#[derive(Clone)]
+pub struct LoadError(Arc<AppError>);
+
+impl From<sea_orm::DbErr> for LoadError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        LoadError(Arc::new(err.into()))
+    }
+}
+
+impl From<LoadError> for AppError {
+    fn from(err: LoadError) -> Self {
+        match Arc::try_unwrap(err.0) {
+            Ok(err) => err,
+            Err(shared) => AppError::internal(anyhow::anyhow!("{}", shared.message())),
+        }
+    }
+}
+
+pub struct UserLoader(DatabaseConnection);
+
+impl Loader<String> for UserLoader {
+    type Value = users::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, users::Model>, LoadError> {
+        let rows = users::Entity::find()
+            .filter(users::Column::Id.is_in(keys.iter().map(String::as_str)))
+            .all(&self.0)
+            .await?;
+        Ok(rows.into_iter().map(|u| (u.id.clone(), u)).collect())
+    }
+}
+
+/// (group id, user id) → that member's alias in that group.
+pub struct AliasLoader(DatabaseConnection);
+
+impl Loader<(String, String)> for AliasLoader {
+    type Value = String;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[(String, String)],
+    ) -> Result<HashMap<(String, String), String>, LoadError> {
+        let group_ids: Vec<&str> = keys.iter().map(|(g, _)| g.as_str()).collect();
+        let user_ids: Vec<&str> = keys.iter().map(|(_, u)| u.as_str()).collect();
+        let rows = memberships::Entity::find()
+            .filter(memberships::Column::GroupId.is_in(group_ids))
+            .filter(memberships::Column::UserId.is_in(user_ids))
+            .filter(memberships::Column::Alias.is_not_null())
+            .all(&self.0)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|m| m.alias.map(|alias| ((m.group_id, m.user_id), alias)))
+            .collect())
+    }
+}
+
+pub struct GroupLoader(DatabaseConnection);
+
+impl Loader<String> for GroupLoader {
+    type Value = groups::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, groups::Model>, LoadError> {
+        let rows = groups::Entity::find()
+            .filter(groups::Column::Id.is_in(keys.iter().map(String::as_str)))
+            .all(&self.0)
+            .await?;
+        Ok(rows.into_iter().map(|g| (g.id.clone(), g)).collect())
+    }
+}
+
+type TargetKey = (ReactionTarget, String);
+
+fn targets_of(keys: &[TargetKey]) -> (Vec<&str>, Vec<&str>) {
+    let types = keys.iter().map(|(t, _)| t.as_str()).collect();
+    let ids = keys.iter().map(|(_, id)| id.as_str()).collect();
+    (types, ids)
+}
+
+fn target_of(kind: &str) -> ReactionTarget {
+    if kind == "REPLY" {
+        ReactionTarget::Reply
+    } else {
+        ReactionTarget::Post
+    }
+}
+
+/// How many of each reaction a post or reply has.
+pub struct ReactionCountLoader(DatabaseConnection);
+
+impl Loader<TargetKey> for ReactionCountLoader {
+    type Value = Vec<(ReactionKind, i64)>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[TargetKey]) -> Result<HashMap<TargetKey, Self::Value>, LoadError> {
+        let (types, ids) = targets_of(keys);
+        let rows: Vec<(String, String, String, i64)> = reactions::Entity::find()
+            .select_only()
+            .column(reactions::Column::TargetType)
+            .column(reactions::Column::TargetId)
+            .column(reactions::Column::Kind)
+            .column_as(Expr::col(reactions::Column::UserId).count(), "n")
+            .filter(reactions::Column::TargetType.is_in(types))
+            .filter(reactions::Column::TargetId.is_in(ids))
+            .group_by(reactions::Column::TargetType)
+            .group_by(reactions::Column::TargetId)
+            .group_by(reactions::Column::Kind)
+            .into_tuple()
+            .all(&self.0)
+            .await?;
+        let mut counts: HashMap<TargetKey, Self::Value> = HashMap::new();
+        for (target, id, kind, n) in rows {
+            counts
+                .entry((target_of(&target), id))
+                .or_default()
+                .push((ReactionKind::from_stored(&kind), n));
+        }
+        Ok(counts)
+    }
+}
+
+/// Which reactions the signed-in person gave a post or reply.
+pub struct MyReactionLoader(DatabaseConnection, Option<String>);
+
+impl Loader<TargetKey> for MyReactionLoader {
+    type Value = Vec<ReactionKind>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[TargetKey]) -> Result<HashMap<TargetKey, Self::Value>, LoadError> {
+        let Some(viewer) = &self.1 else {
+            return Ok(HashMap::new());
+        };
+        let (types, ids) = targets_of(keys);
+        let rows = reactions::Entity::find()
+            .filter(reactions::Column::UserId.eq(viewer.as_str()))
+            .filter(reactions::Column::TargetType.is_in(types))
+            .filter(reactions::Column::TargetId.is_in(ids))
+            .all(&self.0)
+            .await?;
+        let mut mine: HashMap<TargetKey, Self::Value> = HashMap::new();
+        for r in rows {
+            mine.entry((target_of(&r.target_type), r.target_id))
+                .or_default()
+                .push(ReactionKind::from_stored(&r.kind));
+        }
+        Ok(mine)
+    }
+}

@@ -1,0 +1,6 @@
+//! Posts, threaded replies, reactions and the feed.
+mod graphql;
+pub mod loaders;
+pub mod service;
+
+pub use graphql::{PostMutation, PostObject, PostQuery, ReplyObject};

@@ -1,0 +1,659 @@
+//! Post, reply and reaction services. Lists leave out people blocked either way.
+use crate::auth::Viewer;
+use crate::db::{begin_write, is_unique_violation};
+use crate::error::{AppError, AppResult};
+use crate::groups::access::{
+    access_to, blocked_between, group_access, not_blocked_with, GroupAccess,
+};
+use crate::groups::types::MemberState;
+use crate::pagination::{now, Page, PageArgs};
+use crate::rate_limit::{Limit, RateLimiter};
+use entity::{groups, memberships, posts, reactions, replies};
+use sea_orm::sea_query::ExprTrait as _;
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use std::time::Duration;
+
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReactionKind {
+    Support,
+    Relate,
+    Thanks,
+}
+
+impl ReactionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReactionKind::Support => "SUPPORT",
+            ReactionKind::Relate => "RELATE",
+            ReactionKind::Thanks => "THANKS",
+        }
+    }
+    pub fn from_stored(value: &str) -> Self {
+        match value {
+            "RELATE" => ReactionKind::Relate,
+            "THANKS" => ReactionKind::Thanks,
+            _ => ReactionKind::Support,
+        }
+    }
+    pub const ALL: [ReactionKind; 3] = [
+        ReactionKind::Support,
+        ReactionKind::Relate,
+        ReactionKind::Thanks,
+    ];
+}
+
+/// What a reaction or report points at.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[graphql(name = "ContentType")]
+pub enum ReactionTarget {
+    Post,
+    Reply,
+}
+
+impl ReactionTarget {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReactionTarget::Post => "POST",
+            ReactionTarget::Reply => "REPLY",
+        }
+    }
+}
+
+/// Per-user posting limits (per hour), counted across instances when Redis is configured.
+#[derive(Clone, Copy, Debug)]
+pub struct PostingLimits {
+    pub posts_per_hour: u32,
+    pub replies_per_hour: u32,
+}
+
+pub struct NewPost {
+    pub group_id: String,
+    pub title: String,
+    pub body: String,
+    pub content_warning: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+pub struct NewReply {
+    pub post_id: String,
+    pub body: String,
+    pub parent_reply_id: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+fn text_between(field: &'static str, raw: &str, min: usize, max: usize) -> AppResult<String> {
+    let text = raw.trim().to_owned();
+    let len = text.chars().count();
+    if len < min || len > max {
+        return Err(AppError::bad_input(
+            field,
+            format!("must be {min} to {max} characters"),
+        ));
+    }
+    Ok(text)
+}
+
+fn idempotency_key(raw: Option<&str>) -> AppResult<Option<String>> {
+    raw.map(|k| text_between("idempotencyKey", k, 1, 64))
+        .transpose()
+}
+
+fn content_warning(raw: Option<&str>) -> AppResult<Option<String>> {
+    Ok(raw
+        .map(|w| text_between("contentWarning", w, 0, 200))
+        .transpose()?
+        .filter(|w| !w.is_empty()))
+}
+
+pub fn is_listed_post(post: &posts::Model) -> bool {
+    post.deleted_at.is_none() && post.removed_at.is_none()
+}
+
+/// A post the caller may see, with their standing in its group; otherwise `NOT_FOUND`.
+pub async fn visible_post(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    post_id: &str,
+) -> AppResult<(posts::Model, GroupAccess)> {
+    let post = posts::Entity::find_by_id(post_id.to_owned())
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let access = group_access(db, viewer, &post.group_id).await?;
+    if !access.can_read_content() || blocked_between(db, &viewer.user_id, &post.author_id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok((post, access))
+}
+
+async fn enforce_limit(
+    limiter: &RateLimiter,
+    kind: &str,
+    user_id: &str,
+    per_hour: u32,
+) -> AppResult<()> {
+    limiter
+        .hit(
+            &format!("{kind}:user:{user_id}"),
+            Limit {
+                max: per_hour,
+                window: Duration::from_secs(3600),
+            },
+        )
+        .await
+}
+
+pub async fn create_post(
+    db: &DatabaseConnection,
+    limiter: &RateLimiter,
+    limits: PostingLimits,
+    viewer: &Viewer,
+    input: NewPost,
+) -> AppResult<posts::Model> {
+    let title = text_between("title", &input.title, 1, 200)?;
+    let body = text_between("body", &input.body, 1, 20_000)?;
+    let warning = content_warning(input.content_warning.as_deref())?;
+    let key = idempotency_key(input.idempotency_key.as_deref())?;
+    if let Some(existing) = earlier_post(db, viewer, key.as_deref()).await? {
+        return Ok(existing);
+    }
+    let access = group_access(db, viewer, &input.group_id).await?;
+    access.require_participant()?;
+    enforce_limit(limiter, "posts", &viewer.user_id, limits.posts_per_hour).await?;
+
+    let at = now();
+    let txn = begin_write(db).await?;
+    let inserted = posts::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        group_id: Set(input.group_id.clone()),
+        author_id: Set(viewer.user_id.clone()),
+        title: Set(title),
+        body: Set(body),
+        content_warning: Set(warning),
+        idempotency_key: Set(key.clone()),
+        reply_count: Set(0),
+        pinned: Set(false),
+        locked: Set(false),
+        edited_at: Set(None),
+        deleted_at: Set(None),
+        removed_at: Set(None),
+        removed_reason: Set(None),
+        last_activity_at: Set(at),
+        created_at: Set(at),
+    }
+    .insert(&txn)
+    .await;
+    let post = match inserted {
+        Ok(post) => post,
+        Err(e) if is_unique_violation(&e) => {
+            txn.rollback().await?;
+            return earlier_post(db, viewer, key.as_deref())
+                .await?
+                .ok_or(AppError::internal(e));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    groups::Entity::update_many()
+        .col_expr(
+            groups::Column::PostCount,
+            Expr::col(groups::Column::PostCount).add(1),
+        )
+        .filter(groups::Column::Id.eq(input.group_id.as_str()))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(post)
+}
+
+async fn earlier_post(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    key: Option<&str>,
+) -> AppResult<Option<posts::Model>> {
+    let Some(key) = key else { return Ok(None) };
+    Ok(posts::Entity::find()
+        .filter(posts::Column::AuthorId.eq(viewer.user_id.as_str()))
+        .filter(posts::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await?)
+}
+
+/// The author edits their own visible post.
+pub async fn edit_post(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    post_id: &str,
+    title: Option<&str>,
+    body: Option<&str>,
+    warning: Option<Option<&str>>,
+) -> AppResult<posts::Model> {
+    let txn = begin_write(db).await?;
+    let (post, _) = visible_post(&txn, viewer, post_id).await?;
+    if post.author_id != viewer.user_id {
+        return Err(AppError::Forbidden);
+    }
+    if !is_listed_post(&post) {
+        return Err(AppError::NotFound);
+    }
+    let mut active: posts::ActiveModel = post.into();
+    if let Some(title) = title {
+        active.title = Set(text_between("title", title, 1, 200)?);
+    }
+    if let Some(body) = body {
+        active.body = Set(text_between("body", body, 1, 20_000)?);
+    }
+    if let Some(warning) = warning {
+        active.content_warning = Set(content_warning(warning)?);
+    }
+    active.edited_at = Set(Some(now()));
+    let post = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(post)
+}
+
+/// The author deletes their post: it shows as deleted, and counts drop.
+pub async fn delete_post(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    post_id: &str,
+) -> AppResult<posts::Model> {
+    let txn = begin_write(db).await?;
+    let (post, _) = visible_post(&txn, viewer, post_id).await?;
+    if post.author_id != viewer.user_id {
+        return Err(AppError::Forbidden);
+    }
+    if post.deleted_at.is_some() {
+        return Ok(post);
+    }
+    let was_listed = is_listed_post(&post);
+    let group_id = post.group_id.clone();
+    let mut active: posts::ActiveModel = post.into();
+    active.deleted_at = Set(Some(now()));
+    let post = active.update(&txn).await?;
+    if was_listed {
+        groups::Entity::update_many()
+            .col_expr(
+                groups::Column::PostCount,
+                Expr::col(groups::Column::PostCount).sub(1),
+            )
+            .filter(groups::Column::Id.eq(group_id.as_str()))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(post)
+}
+
+fn before(page: &PageArgs) -> Option<Condition> {
+    page.after.as_ref().map(|after| {
+        Condition::any()
+            .add(posts::Column::LastActivityAt.lt(after.at))
+            .add(
+                posts::Column::LastActivityAt
+                    .eq(after.at)
+                    .and(posts::Column::Id.lt(after.id.as_str())),
+            )
+    })
+}
+
+/// Posts of one group by latest activity (deleted and removed ones left out).
+pub async fn group_posts(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    access: &GroupAccess,
+    page: &PageArgs,
+) -> AppResult<Page<posts::Model>> {
+    access.require_readable()?;
+    let mut query = posts::Entity::find()
+        .filter(posts::Column::GroupId.eq(access.group.id.as_str()))
+        .filter(posts::Column::DeletedAt.is_null())
+        .filter(posts::Column::RemovedAt.is_null())
+        .filter(not_blocked_with(posts::Column::AuthorId, &viewer.user_id));
+    if let Some(condition) = before(page) {
+        query = query.filter(condition);
+    }
+    let rows = query
+        .order_by_desc(posts::Column::LastActivityAt)
+        .order_by_desc(posts::Column::Id)
+        .limit(page.limit())
+        .all(db)
+        .await?;
+    Ok(Page::from_rows(rows, page))
+}
+
+pub async fn pinned_posts(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    access: &GroupAccess,
+) -> AppResult<Vec<posts::Model>> {
+    access.require_readable()?;
+    Ok(posts::Entity::find()
+        .filter(posts::Column::GroupId.eq(access.group.id.as_str()))
+        .filter(posts::Column::Pinned.eq(true))
+        .filter(posts::Column::DeletedAt.is_null())
+        .filter(posts::Column::RemovedAt.is_null())
+        .filter(not_blocked_with(posts::Column::AuthorId, &viewer.user_id))
+        .order_by_desc(posts::Column::CreatedAt)
+        .limit(20)
+        .all(db)
+        .await?)
+}
+
+/// Posts of all my groups by latest activity: keyset paginated, so pages stay stable while new
+/// posts arrive at the top.
+pub async fn feed(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    page: &PageArgs,
+) -> AppResult<Page<posts::Model>> {
+    let my_groups = Query::select()
+        .column(memberships::Column::GroupId)
+        .from(memberships::Entity)
+        .and_where(Expr::col(memberships::Column::UserId).eq(viewer.user_id.as_str()))
+        .and_where(Expr::col(memberships::Column::State).eq(MemberState::Active.as_str()))
+        .to_owned();
+    let mut query = posts::Entity::find()
+        .filter(posts::Column::GroupId.in_subquery(my_groups))
+        .filter(posts::Column::DeletedAt.is_null())
+        .filter(posts::Column::RemovedAt.is_null())
+        .filter(not_blocked_with(posts::Column::AuthorId, &viewer.user_id));
+    if let Some(condition) = before(page) {
+        query = query.filter(condition);
+    }
+    let rows = query
+        .order_by_desc(posts::Column::LastActivityAt)
+        .order_by_desc(posts::Column::Id)
+        .limit(page.limit())
+        .all(db)
+        .await?;
+    Ok(Page::from_rows(rows, page))
+}
+
+pub async fn create_reply(
+    db: &DatabaseConnection,
+    limiter: &RateLimiter,
+    limits: PostingLimits,
+    viewer: &Viewer,
+    input: NewReply,
+) -> AppResult<replies::Model> {
+    let body = text_between("body", &input.body, 1, 10_000)?;
+    let key = idempotency_key(input.idempotency_key.as_deref())?;
+    if let Some(existing) = earlier_reply(db, viewer, key.as_deref()).await? {
+        return Ok(existing);
+    }
+    let (post, access) = visible_post(db, viewer, &input.post_id).await?;
+    access.require_participant()?;
+    if !is_listed_post(&post) {
+        return Err(AppError::NotFound);
+    }
+    if post.locked {
+        return Err(AppError::Forbidden);
+    }
+    if let Some(parent_id) = &input.parent_reply_id {
+        let parent = replies::Entity::find_by_id(parent_id.clone())
+            .one(db)
+            .await?;
+        let top_level_of_post =
+            parent.is_some_and(|p| p.post_id == post.id && p.parent_reply_id.is_none());
+        if !top_level_of_post {
+            return Err(AppError::bad_input(
+                "parentReplyId",
+                "must be a top-level reply of the same post",
+            ));
+        }
+    }
+    enforce_limit(limiter, "replies", &viewer.user_id, limits.replies_per_hour).await?;
+
+    let at = now();
+    let txn = begin_write(db).await?;
+    let inserted = replies::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        post_id: Set(post.id.clone()),
+        group_id: Set(post.group_id.clone()),
+        author_id: Set(viewer.user_id.clone()),
+        parent_reply_id: Set(input.parent_reply_id.clone()),
+        body: Set(body),
+        idempotency_key: Set(key.clone()),
+        edited_at: Set(None),
+        deleted_at: Set(None),
+        removed_at: Set(None),
+        removed_reason: Set(None),
+        created_at: Set(at),
+    }
+    .insert(&txn)
+    .await;
+    let reply = match inserted {
+        Ok(reply) => reply,
+        Err(e) if is_unique_violation(&e) => {
+            txn.rollback().await?;
+            return earlier_reply(db, viewer, key.as_deref())
+                .await?
+                .ok_or(AppError::internal(e));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    posts::Entity::update_many()
+        .col_expr(
+            posts::Column::ReplyCount,
+            Expr::col(posts::Column::ReplyCount).add(1),
+        )
+        .col_expr(posts::Column::LastActivityAt, Expr::value(at))
+        .filter(posts::Column::Id.eq(post.id.as_str()))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(reply)
+}
+
+async fn earlier_reply(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    key: Option<&str>,
+) -> AppResult<Option<replies::Model>> {
+    let Some(key) = key else { return Ok(None) };
+    Ok(replies::Entity::find()
+        .filter(replies::Column::AuthorId.eq(viewer.user_id.as_str()))
+        .filter(replies::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await?)
+}
+
+/// A reply the caller may see (its post visible, its author not blocked either way).
+pub async fn visible_reply(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    reply_id: &str,
+) -> AppResult<(replies::Model, posts::Model, GroupAccess)> {
+    let reply = replies::Entity::find_by_id(reply_id.to_owned())
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (post, access) = visible_post(db, viewer, &reply.post_id).await?;
+    if blocked_between(db, &viewer.user_id, &reply.author_id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok((reply, post, access))
+}
+
+pub async fn edit_reply(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    reply_id: &str,
+    body: &str,
+) -> AppResult<replies::Model> {
+    let body = text_between("body", body, 1, 10_000)?;
+    let txn = begin_write(db).await?;
+    let (reply, _, _) = visible_reply(&txn, viewer, reply_id).await?;
+    if reply.author_id != viewer.user_id {
+        return Err(AppError::Forbidden);
+    }
+    if reply.deleted_at.is_some() || reply.removed_at.is_some() {
+        return Err(AppError::NotFound);
+    }
+    let mut active: replies::ActiveModel = reply.into();
+    active.body = Set(body);
+    active.edited_at = Set(Some(now()));
+    let reply = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(reply)
+}
+
+pub async fn delete_reply(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    reply_id: &str,
+) -> AppResult<replies::Model> {
+    let txn = begin_write(db).await?;
+    let (reply, post, _) = visible_reply(&txn, viewer, reply_id).await?;
+    if reply.author_id != viewer.user_id {
+        return Err(AppError::Forbidden);
+    }
+    if reply.deleted_at.is_some() {
+        return Ok(reply);
+    }
+    let was_listed = reply.removed_at.is_none();
+    let mut active: replies::ActiveModel = reply.into();
+    active.deleted_at = Set(Some(now()));
+    let reply = active.update(&txn).await?;
+    if was_listed {
+        posts::Entity::update_many()
+            .col_expr(
+                posts::Column::ReplyCount,
+                Expr::col(posts::Column::ReplyCount).sub(1),
+            )
+            .filter(posts::Column::Id.eq(post.id.as_str()))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(reply)
+}
+
+/// Replies of a post, oldest first; deleted and removed ones stay as placeholders in the thread.
+pub async fn post_replies(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    post: &posts::Model,
+    page: &PageArgs,
+) -> AppResult<Page<replies::Model>> {
+    let mut query = replies::Entity::find()
+        .filter(replies::Column::PostId.eq(post.id.as_str()))
+        .filter(not_blocked_with(replies::Column::AuthorId, &viewer.user_id));
+    if let Some(after) = &page.after {
+        query = query.filter(
+            Condition::any()
+                .add(replies::Column::CreatedAt.gt(after.at))
+                .add(
+                    replies::Column::CreatedAt
+                        .eq(after.at)
+                        .and(replies::Column::Id.gt(after.id.as_str())),
+                ),
+        );
+    }
+    let rows = query
+        .order_by_asc(replies::Column::CreatedAt)
+        .order_by_asc(replies::Column::Id)
+        .limit(page.limit())
+        .all(db)
+        .await?;
+    Ok(Page::from_rows(rows, page))
+}
+
+/// Checks that the caller may react to a target; returns its group's standing.
+async fn reactable(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    target: ReactionTarget,
+    target_id: &str,
+) -> AppResult<GroupAccess> {
+    let access = match target {
+        ReactionTarget::Post => {
+            let (post, access) = visible_post(db, viewer, target_id).await?;
+            if !is_listed_post(&post) {
+                return Err(AppError::NotFound);
+            }
+            access
+        }
+        ReactionTarget::Reply => {
+            let (reply, _, access) = visible_reply(db, viewer, target_id).await?;
+            if reply.deleted_at.is_some() || reply.removed_at.is_some() {
+                return Err(AppError::NotFound);
+            }
+            access
+        }
+    };
+    access.require_participant()?;
+    Ok(access)
+}
+
+/// Adds a reaction; reacting twice is the same as once.
+pub async fn react(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    target: ReactionTarget,
+    target_id: &str,
+    kind: ReactionKind,
+) -> AppResult<()> {
+    reactable(db, viewer, target, target_id).await?;
+    let key = (
+        target.as_str().to_owned(),
+        target_id.to_owned(),
+        viewer.user_id.clone(),
+        kind.as_str().to_owned(),
+    );
+    let txn = begin_write(db).await?;
+    if reactions::Entity::find_by_id(key.clone())
+        .one(&txn)
+        .await?
+        .is_none()
+    {
+        let inserted = reactions::ActiveModel {
+            target_type: Set(key.0),
+            target_id: Set(key.1),
+            user_id: Set(key.2),
+            kind: Set(key.3),
+            created_at: Set(now()),
+        }
+        .insert(&txn)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn unreact(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    target: ReactionTarget,
+    target_id: &str,
+    kind: ReactionKind,
+) -> AppResult<()> {
+    reactable(db, viewer, target, target_id).await?;
+    reactions::Entity::delete_by_id((
+        target.as_str().to_owned(),
+        target_id.to_owned(),
+        viewer.user_id.clone(),
+        kind.as_str().to_owned(),
+    ))
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// A group row with the caller's standing, for resolvers that start from a post.
+pub async fn access_of_group(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    group: groups::Model,
+) -> AppResult<GroupAccess> {
+    access_to(db, viewer, group).await
+}

@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+/// A support group.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "groups")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub topic: String,
+    pub tags: String,
+    pub visibility: String,
+    pub led_by: String,
+    pub rules: String,
+    pub created_by: String,
+    pub member_count: i32,
+    pub post_count: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,23 @@
+use sea_orm::entity::prelude::*;
+
+/// A person's place in a group: an active member, a pending join request, or an invitation.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "memberships")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub group_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub user_id: String,
+    pub role: String,
+    pub state: String,
+    pub alias: Option<String>,
+    pub alias_key: Option<String>,
+    pub notification_level: String,
+    pub created_at: DateTimeUtc,
+    pub joined_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,25 @@
+use sea_orm::entity::prelude::*;
+
+/// A report of a post or reply to the group's moderators.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "reports")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub group_id: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub reporter_id: String,
+    pub reason: String,
+    pub status: String,
+    pub priority: bool,
+    pub resolved_by: Option<String>,
+    pub resolution_note: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub resolved_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

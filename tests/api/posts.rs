@@ -1,0 +1,438 @@
+use crate::support::*;
+use serde_json::{json, Value};
+
+const CREATE_POST: &str = "mutation($i: CreatePostInput!) { createPost(input: $i) { id title } }";
+const POST: &str = "query($id: ID!) { post(id: $id) { id status title body replyCount lastActivityAt author { displayName } group { postCount } reactionCounts { kind count } myReactions } }";
+
+async fn group_with_members(app: &TestApp, names: &[&str]) -> (String, Vec<Session>) {
+    let mut people = Vec::new();
+    for name in names {
+        people.push(app.register(name).await);
+    }
+    let group = app
+        .create_group(&people[0], &format!("{} group", names[0]), "PUBLIC")
+        .await;
+    for who in &people[1..] {
+        app.join(who, &group).await;
+    }
+    (group, people)
+}
+
+#[tokio::test]
+async fn posts_are_validated_and_idempotent() {
+    let app = TestApp::spawn().await;
+    let (group, people) = group_with_members(&app, &["Poster One", "Poster Two"]).await;
+    let input =
+        json!({"groupId": group, "title": "First", "body": "Hello there", "idempotencyKey": "k-1"});
+    let first = app
+        .ok(&people[1].access, CREATE_POST, json!({"i": input}))
+        .await;
+    let again = app
+        .ok(&people[1].access, CREATE_POST, json!({"i": input}))
+        .await;
+    assert_eq!(first["createPost"]["id"], again["createPost"]["id"]);
+    let post_id = first["createPost"]["id"].as_str().unwrap();
+    assert_eq!(
+        app.ok(&people[0].access, POST, json!({"id": post_id}))
+            .await["post"]["group"]["postCount"],
+        1
+    );
+
+    for (field, bad) in [
+        (
+            "title",
+            json!({"groupId": group, "title": "  ", "body": "x"}),
+        ),
+        (
+            "title",
+            json!({"groupId": group, "title": "t".repeat(201), "body": "x"}),
+        ),
+        (
+            "body",
+            json!({"groupId": group, "title": "t", "body": "b".repeat(20_001)}),
+        ),
+        (
+            "contentWarning",
+            json!({"groupId": group, "title": "t", "body": "b", "contentWarning": "w".repeat(201)}),
+        ),
+    ] {
+        let body = app
+            .gql(Some(&people[1].access), CREATE_POST, json!({"i": bad}))
+            .await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT");
+        assert_eq!(body["errors"][0]["extensions"]["field"], field);
+    }
+    let outsider = app.register("Not Joined").await;
+    let refused = app
+        .gql(
+            Some(&outsider.access),
+            CREATE_POST,
+            json!({"i": {"groupId": group, "title": "t", "body": "b"}}),
+        )
+        .await;
+    assert_eq!(error_code(&refused), "FORBIDDEN");
+    assert_eq!(
+        app.ok(&people[0].access, POST, json!({"id": post_id}))
+            .await["post"]["group"]["postCount"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn replies_thread_one_level_and_move_activity() {
+    let app = TestApp::spawn().await;
+    let (group, people) =
+        group_with_members(&app, &["Thread Owner", "Thread Ana", "Thread Bo"]).await;
+    let post = app.post(&people[1], &group, "A thread").await;
+    let before = app.ok(&people[0].access, POST, json!({"id": post})).await["post"]
+        ["lastActivityAt"]
+        .clone();
+    let top = app.reply(&people[2], &post, "first").await;
+    let create = "mutation($i: CreateReplyInput!) { createReply(input: $i) { id parentReplyId } }";
+    let nested = app.ok(&people[0].access, create, json!({"i": {"postId": post, "body": "nested", "parentReplyId": top, "idempotencyKey": "r1"}})).await;
+    let retry = app.ok(&people[0].access, create, json!({"i": {"postId": post, "body": "nested", "parentReplyId": top, "idempotencyKey": "r1"}})).await;
+    assert_eq!(nested, retry);
+    let nested_id = nested["createReply"]["id"].as_str().unwrap();
+    let too_deep = app
+        .gql(
+            Some(&people[1].access),
+            create,
+            json!({"i": {"postId": post, "body": "deeper", "parentReplyId": nested_id}}),
+        )
+        .await;
+    assert_eq!(error_code(&too_deep), "BAD_USER_INPUT");
+
+    let seen = app.ok(&people[1].access, POST, json!({"id": post})).await;
+    assert_eq!(seen["post"]["replyCount"], 2);
+    assert_ne!(seen["post"]["lastActivityAt"], before);
+    let replies = app
+        .ok(&people[1].access, "query($id: ID!) { post(id: $id) { replies(first: 10) { totalCount edges { node { body parentReplyId } } } } }", json!({"id": post}))
+        .await;
+    let bodies: Vec<&str> = replies["post"]["replies"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, vec!["first", "nested"]);
+
+    // Deleting keeps the place in the thread and the counts right.
+    let deleted = app
+        .ok(
+            &people[2].access,
+            "mutation($id: ID!) { deleteReply(id: $id) { status body } }",
+            json!({"id": top}),
+        )
+        .await;
+    assert_eq!(
+        deleted["deleteReply"],
+        json!({"status": "DELETED", "body": null})
+    );
+    assert_eq!(
+        app.ok(&people[1].access, POST, json!({"id": post})).await["post"]["replyCount"],
+        1
+    );
+    let not_mine = app
+        .gql(
+            Some(&people[1].access),
+            "mutation($id: ID!) { deleteReply(id: $id) { status } }",
+            json!({"id": nested_id}),
+        )
+        .await;
+    assert_eq!(error_code(&not_mine), "FORBIDDEN");
+
+    let edit = app
+        .ok(
+            &people[1].access,
+            "mutation($id: ID!) { editPost(id: $id, title: \"Edited\") { title } }",
+            json!({"id": post}),
+        )
+        .await;
+    assert_eq!(edit["editPost"]["title"], "Edited");
+    let gone = app
+        .ok(
+            &people[1].access,
+            "mutation($id: ID!) { deletePost(id: $id) { status title body author { id } } }",
+            json!({"id": post}),
+        )
+        .await;
+    assert_eq!(
+        gone["deletePost"],
+        json!({"status": "DELETED", "title": null, "body": null, "author": null})
+    );
+    let after = app.ok(&people[0].access, POST, json!({"id": post})).await;
+    assert_eq!(after["post"]["group"]["postCount"], 0);
+}
+
+#[tokio::test]
+async fn reactions_are_idempotent_and_counted() {
+    let app = TestApp::spawn().await;
+    let (group, people) = group_with_members(&app, &["React Owner", "React Ana", "React Bo"]).await;
+    let post = app.post(&people[0], &group, "Feel this").await;
+    let react = "mutation($i: ReactionInput!) { react(input: $i) }";
+    for who in [&people[1], &people[1], &people[2]] {
+        app.ok(
+            &who.access,
+            react,
+            json!({"i": {"targetType": "POST", "targetId": post, "kind": "SUPPORT"}}),
+        )
+        .await;
+    }
+    app.ok(
+        &people[1].access,
+        react,
+        json!({"i": {"targetType": "POST", "targetId": post, "kind": "THANKS"}}),
+    )
+    .await;
+    let seen = app.ok(&people[1].access, POST, json!({"id": post})).await;
+    assert_eq!(
+        seen["post"]["reactionCounts"],
+        json!([{"kind": "SUPPORT", "count": 2}, {"kind": "RELATE", "count": 0}, {"kind": "THANKS", "count": 1}])
+    );
+    let mut mine: Vec<String> =
+        serde_json::from_value(seen["post"]["myReactions"].clone()).unwrap();
+    mine.sort();
+    assert_eq!(mine, vec!["SUPPORT", "THANKS"]);
+
+    app.ok(
+        &people[1].access,
+        "mutation($i: ReactionInput!) { unreact(input: $i) }",
+        json!({"i": {"targetType": "POST", "targetId": post, "kind": "SUPPORT"}}),
+    )
+    .await;
+    let after = app.ok(&people[1].access, POST, json!({"id": post})).await;
+    assert_eq!(after["post"]["reactionCounts"][0]["count"], 1);
+    assert_eq!(after["post"]["myReactions"], json!(["THANKS"]));
+
+    let reply = app.reply(&people[2], &post, "a reply").await;
+    app.ok(
+        &people[0].access,
+        react,
+        json!({"i": {"targetType": "REPLY", "targetId": reply, "kind": "RELATE"}}),
+    )
+    .await;
+    let outsider = app.register("React Outsider").await;
+    let refused = app
+        .gql(
+            Some(&outsider.access),
+            react,
+            json!({"i": {"targetType": "POST", "targetId": post, "kind": "SUPPORT"}}),
+        )
+        .await;
+    assert_eq!(error_code(&refused), "FORBIDDEN");
+}
+
+fn titles(data: &Value) -> Vec<String> {
+    data["feed"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_feed_is_my_groups_by_activity_and_stable_across_pages() {
+    let app = TestApp::spawn().await;
+    let (group, people) = group_with_members(&app, &["Feed Owner", "Feed Reader"]).await;
+    let elsewhere = app.create_group(&people[0], "Elsewhere", "PUBLIC").await;
+    app.post(&people[0], &elsewhere, "Not in my feed").await;
+    let mut ids = Vec::new();
+    for n in 1..=5 {
+        ids.push(app.post(&people[0], &group, &format!("P{n}")).await);
+    }
+    // Activity moves P2 to the top.
+    app.reply(&people[1], &ids[1], "bump").await;
+    let feed = "query($after: String) { feed(first: 2, after: $after) { pageInfo { hasNextPage endCursor } edges { node { title } } } }";
+    let first = app.ok(&people[1].access, feed, json!({})).await;
+    assert_eq!(titles(&first), vec!["P2", "P5"]);
+    // New posts arrive while paging: the next page continues where the last ended.
+    app.post(&people[0], &group, "P6").await;
+    let cursor = first["feed"]["pageInfo"]["endCursor"].clone();
+    let second = app
+        .ok(&people[1].access, feed, json!({"after": cursor}))
+        .await;
+    assert_eq!(titles(&second), vec!["P4", "P3"]);
+    let third = app
+        .ok(
+            &people[1].access,
+            feed,
+            json!({"after": second["feed"]["pageInfo"]["endCursor"]}),
+        )
+        .await;
+    assert_eq!(titles(&third), vec!["P1"]);
+    assert_eq!(third["feed"]["pageInfo"]["hasNextPage"], false);
+
+    let too_many = app
+        .gql(
+            Some(&people[1].access),
+            "{ feed(first: 101) { edges { cursor } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&too_many), "BAD_USER_INPUT");
+    let bad_cursor = app
+        .gql(
+            Some(&people[1].access),
+            "{ feed(after: \"garbage\") { edges { cursor } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&bad_cursor), "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn blocking_hides_content_both_ways() {
+    let app = TestApp::spawn().await;
+    let (group, people) = group_with_members(&app, &["Block Owner", "Block Ana", "Block Bo"]).await;
+    let (ana, bo) = (&people[1], &people[2]);
+    let anas = app.post(ana, &group, "Ana writes").await;
+    let bos = app.post(bo, &group, "Bo writes").await;
+    app.reply(bo, &anas, "Bo answers Ana").await;
+    app.ok(
+        &ana.access,
+        "mutation($u: ID!) { blockUser(userId: $u) }",
+        json!({"u": bo.user_id}),
+    )
+    .await;
+
+    let feed = "{ feed { edges { node { title } } } }";
+    assert_eq!(
+        titles(&app.ok(&ana.access, feed, json!({})).await),
+        vec!["Ana writes"]
+    );
+    assert_eq!(
+        titles(&app.ok(&bo.access, feed, json!({})).await),
+        vec!["Bo writes"]
+    );
+    let owner_feed = titles(&app.ok(&people[0].access, feed, json!({})).await);
+    assert_eq!(owner_feed.len(), 2);
+    assert_eq!(
+        error_code(&app.gql(Some(&ana.access), POST, json!({"id": bos})).await),
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        error_code(&app.gql(Some(&bo.access), POST, json!({"id": anas})).await),
+        "NOT_FOUND"
+    );
+    let thread = app
+        .ok(
+            &ana.access,
+            "query($id: ID!) { post(id: $id) { replies { edges { node { body } } } } }",
+            json!({"id": anas}),
+        )
+        .await;
+    assert_eq!(thread["post"]["replies"]["edges"], json!([]));
+    let me = app
+        .ok(
+            &ana.access,
+            "{ me { blockedUsers { id displayName } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        me["me"]["blockedUsers"],
+        json!([{"id": bo.user_id, "displayName": "Block Bo"}])
+    );
+    assert_eq!(
+        error_code(
+            &app.gql(
+                Some(&ana.access),
+                "mutation($u: ID!) { blockUser(userId: $u) }",
+                json!({"u": ana.user_id})
+            )
+            .await
+        ),
+        "BAD_USER_INPUT"
+    );
+
+    app.ok(
+        &ana.access,
+        "mutation($u: ID!) { unblockUser(userId: $u) }",
+        json!({"u": bo.user_id}),
+    )
+    .await;
+    assert_eq!(titles(&app.ok(&ana.access, feed, json!({})).await).len(), 2);
+}
+
+#[tokio::test]
+async fn posting_is_limited_per_person() {
+    let app = TestApp::spawn_with(|s| {
+        s.posting_limits.posts_per_hour = 2;
+        s.posting_limits.replies_per_hour = 1;
+    })
+    .await;
+    let (group, people) = group_with_members(&app, &["Limit Owner", "Limit Ana"]).await;
+    let input = |n: u32| json!({"i": {"groupId": group, "title": format!("T{n}"), "body": "b", "idempotencyKey": format!("key-{n}")}});
+    app.ok(&people[1].access, CREATE_POST, input(1)).await;
+    app.ok(&people[1].access, CREATE_POST, input(2)).await;
+    let third = app
+        .gql(Some(&people[1].access), CREATE_POST, input(3))
+        .await;
+    assert_eq!(error_code(&third), "RATE_LIMITED");
+    assert!(
+        third["errors"][0]["extensions"]["retryAfter"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    // A retry of an earlier post is not a new post and is not refused.
+    assert_eq!(
+        app.ok(&people[1].access, CREATE_POST, input(1)).await["createPost"]["title"],
+        "T1"
+    );
+    // Someone else still posts.
+    app.post(&people[0], &group, "Owner posts").await;
+
+    let post = app.post(&people[0], &group, "Reply here").await;
+    app.reply(&people[1], &post, "one").await;
+    let second = app
+        .gql(
+            Some(&people[1].access),
+            "mutation($i: CreateReplyInput!) { createReply(input: $i) { id } }",
+            json!({"i": {"postId": post, "body": "two"}}),
+        )
+        .await;
+    assert_eq!(error_code(&second), "RATE_LIMITED");
+}
+
+#[tokio::test]
+async fn a_feed_page_costs_the_same_round_trips_whatever_its_size() {
+    let app = TestApp::spawn().await;
+    let (group, people) =
+        group_with_members(&app, &["Loader Owner", "Loader Ana", "Loader Bo"]).await;
+    let other = app.create_group(&people[1], "Loader Other", "PUBLIC").await;
+    app.join(&people[0], &other).await;
+    app.join(&people[2], &other).await;
+    for n in 0..12 {
+        let (who, g) = if n % 2 == 0 {
+            (&people[1], &group)
+        } else {
+            (&people[0], &other)
+        };
+        let post = app.post(who, g, &format!("Loaded {n}")).await;
+        app.reply(&people[2], &post, "reply").await;
+        app.ok(
+            &people[2].access,
+            "mutation($i: ReactionInput!) { react(input: $i) }",
+            json!({"i": {"targetType": "POST", "targetId": post, "kind": "SUPPORT"}}),
+        )
+        .await;
+    }
+    let page = "query($n: Int!) { feed(first: $n) { edges { node { id title replyCount author { displayName } group { name } reactionCounts { kind count } myReactions } } } }";
+    let mut costs = Vec::new();
+    for size in [3, 12] {
+        let before = app.context.metrics.db_query_count();
+        let data = app.ok(&people[0].access, page, json!({"n": size})).await;
+        costs.push(app.context.metrics.db_query_count() - before);
+        assert_eq!(
+            data["feed"]["edges"].as_array().unwrap().len(),
+            size as usize
+        );
+    }
+    assert_eq!(
+        costs[0], costs[1],
+        "round trips grew with the page: {costs:?}"
+    );
+    assert!(costs[1] <= 8, "a feed page took {} round trips", costs[1]);
+}
