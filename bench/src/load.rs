@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 pub struct Server {
     pub url: String,
+    pub database_url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -23,10 +24,13 @@ pub async fn start_server() -> anyhow::Result<Server> {
     ));
     settings.auth_limits.login_attempts_per_ip = u32::MAX;
     settings.auth_limits.registrations_per_ip = u32::MAX;
+    settings.posting_limits.posts_per_hour = u32::MAX;
+    settings.posting_limits.replies_per_hour = u32::MAX;
+    let database_url = settings.database_url.clone();
     let app = App::build(settings).await.context("starting the server")?;
     let url = format!("http://{}/graphql", app.local_addr());
     tokio::spawn(app.run_until_stopped());
-    Ok(Server { url, _dir: dir })
+    Ok(Server { url, database_url, _dir: dir })
 }
 
 pub struct Stats {

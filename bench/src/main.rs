@@ -1,11 +1,12 @@
 //! Benchmarks that print figures. `cargo run --release -p bench -- <scenario> [options]`.
 //! The server runs in this process on a temp SQLite file, or on `HEARTH_BENCH_DATABASE_URL`.
+mod feed;
 mod load;
 mod login;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: bench login [--requests N] [--concurrency C]";
+const USAGE: &str = "usage: bench <login|feed> [--requests N] [--concurrency C]";
 
 fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
     match args.iter().position(|a| a == name) {
@@ -35,6 +36,13 @@ fn main() -> ExitCode {
                 login::run(
                     option(&args, "--requests", 400)?,
                     option(&args, "--concurrency", 8)?,
+                )
+                .await
+            }
+            Some("feed") => {
+                feed::run(
+                    option(&args, "--requests", 5_000)?,
+                    option(&args, "--concurrency", 32)?,
                 )
                 .await
             }

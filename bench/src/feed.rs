@@ -1,0 +1,260 @@
+//! The group-feed page on a seeded database (1 000 users, 50 groups, 100 000 posts,
+//! 500 000 replies), against `{ __typename }` on the same server as the framework's ceiling.
+use crate::load;
+use anyhow::Context as _;
+use chrono::{Duration, Utc};
+use entity::{groups, memberships, posts, reactions, replies, users};
+use rand::{Rng, SeedableRng};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set};
+use serde_json::{json, Value};
+use std::time::Instant;
+
+const USERS: usize = 1_000;
+const GROUPS: usize = 50;
+const POSTS: usize = 100_000;
+const REPLIES: usize = 500_000;
+const GROUPS_PER_USER: usize = 5;
+/// (id, group index, author index, created at)
+type SeedPost = (String, usize, usize, chrono::DateTime<Utc>);
+
+const PASSWORD: &str = "a benchmark password";
+
+fn email(n: usize) -> String {
+    format!("bench{n}@example.org")
+}
+
+/// Seeds once: a database that already holds the users is reused.
+async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
+    if users::Entity::find().count(db).await? >= USERS as u64 {
+        println!("seed: reusing the seeded database");
+        return Ok(());
+    }
+    let started = Instant::now();
+    let hash = api::auth::passwords::PasswordHasher::new()
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?
+        .hash(PASSWORD)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let now = Utc::now();
+    let id = || uuid::Uuid::now_v7().to_string();
+
+    let user_ids: Vec<String> = (0..USERS).map(|_| id()).collect();
+    for chunk in user_ids.chunks(500).enumerate() {
+        let (c, ids) = chunk;
+        let rows = ids.iter().enumerate().map(|(i, uid)| {
+            let n = c * 500 + i;
+            users::ActiveModel {
+                id: Set(uid.clone()),
+                email: Set(email(n)),
+                display_name: Set(format!("Bench {n}")),
+                display_name_key: Set(format!("bench {n}")),
+                password_hash: Set(hash.clone()),
+                timezone: Set("UTC".into()),
+                is_admin: Set(false),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+        });
+        users::Entity::insert_many(rows).exec(db).await?;
+    }
+    let group_ids: Vec<String> = (0..GROUPS).map(|_| id()).collect();
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); GROUPS];
+    for u in 0..USERS {
+        let mut chosen = Vec::new();
+        while chosen.len() < GROUPS_PER_USER {
+            let g = rng.random_range(0..GROUPS);
+            if !chosen.contains(&g) {
+                chosen.push(g);
+                members[g].push(u);
+            }
+        }
+    }
+    let mut post_counts = vec![0i32; GROUPS];
+    let mut post_rows = Vec::with_capacity(POSTS);
+    for _ in 0..POSTS {
+        let g = rng.random_range(0..GROUPS);
+        let author = members[g][rng.random_range(0..members[g].len())];
+        let created = now - Duration::seconds(rng.random_range(3_600..31_536_000));
+        post_counts[g] += 1;
+        post_rows.push((id(), g, author, created));
+    }
+    let groups_rows = (0..GROUPS).map(|g| groups::ActiveModel {
+        id: Set(group_ids[g].clone()),
+        name: Set(format!("Bench group {g}")),
+        description: Set("A seeded group".into()),
+        topic: Set("OTHER".into()),
+        tags: Set(String::new()),
+        visibility: Set(if g % 3 == 0 { "PRIVATE" } else { "PUBLIC" }.into()),
+        led_by: Set("PEER".into()),
+        rules: Set(String::new()),
+        created_by: Set(user_ids[members[g][0]].clone()),
+        member_count: Set(members[g].len() as i32),
+        post_count: Set(post_counts[g]),
+        created_at: Set(now),
+        updated_at: Set(now),
+    });
+    groups::Entity::insert_many(groups_rows).exec(db).await?;
+    let membership_rows: Vec<memberships::ActiveModel> = members
+        .iter()
+        .enumerate()
+        .flat_map(|(g, us)| {
+            us.iter().enumerate().map(move |(i, u)| (g, *u, i == 0))
+        })
+        .map(|(g, u, owner)| memberships::ActiveModel {
+            group_id: Set(group_ids[g].clone()),
+            user_id: Set(user_ids[u].clone()),
+            role: Set(if owner { "OWNER" } else { "MEMBER" }.into()),
+            state: Set("ACTIVE".into()),
+            alias: Set(None),
+            alias_key: Set(None),
+            notification_level: Set("REPLIES".into()),
+            created_at: Set(now),
+            joined_at: Set(Some(now)),
+        })
+        .collect();
+    for chunk in membership_rows.chunks(1_000) {
+        memberships::Entity::insert_many(chunk.to_vec()).exec(db).await?;
+    }
+
+    insert_posts(db, &post_rows, &group_ids, &user_ids).await?;
+    let mut reply_rows = Vec::with_capacity(10_000);
+    for _ in 0..REPLIES {
+        let p = rng.random_range(0..POSTS);
+        let g = post_rows[p].1;
+        let author = members[g][rng.random_range(0..members[g].len())];
+        let at = post_rows[p].3 + Duration::seconds(rng.random_range(1..86_400));
+        reply_rows.push(replies::ActiveModel {
+            id: Set(id()),
+            post_id: Set(post_rows[p].0.clone()),
+            group_id: Set(group_ids[g].clone()),
+            author_id: Set(user_ids[author].clone()),
+            parent_reply_id: Set(None),
+            body: Set("A seeded reply with a few words of support.".into()),
+            idempotency_key: Set(None),
+            edited_at: Set(None),
+            deleted_at: Set(None),
+            removed_at: Set(None),
+            removed_reason: Set(None),
+            created_at: Set(at),
+        });
+        if reply_rows.len() == 10_000 {
+            for chunk in reply_rows.chunks(1_000) {
+                replies::Entity::insert_many(chunk.to_vec()).exec(db).await?;
+            }
+            reply_rows.clear();
+        }
+    }
+    fix_post_counters(db).await?;
+    let mut reaction_rows = Vec::new();
+    for _ in 0..100_000 {
+        let p = rng.random_range(0..POSTS);
+        let g = post_rows[p].1;
+        let who = members[g][rng.random_range(0..members[g].len())];
+        let kind = ["SUPPORT", "RELATE", "THANKS"][rng.random_range(0..3)];
+        reaction_rows.push((post_rows[p].0.clone(), user_ids[who].clone(), kind));
+    }
+    reaction_rows.sort();
+    reaction_rows.dedup();
+    for chunk in reaction_rows.chunks(1_000) {
+        let rows = chunk.iter().map(|(post, user, kind)| reactions::ActiveModel {
+            target_type: Set("POST".into()),
+            target_id: Set(post.clone()),
+            user_id: Set(user.clone()),
+            kind: Set((*kind).into()),
+            created_at: Set(now),
+        });
+        reactions::Entity::insert_many(rows).exec(db).await?;
+    }
+    println!("seed: {USERS} users, {GROUPS} groups, {POSTS} posts, {REPLIES} replies in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+async fn insert_posts(
+    db: &DatabaseConnection,
+    rows: &[SeedPost],
+    group_ids: &[String],
+    user_ids: &[String],
+) -> anyhow::Result<()> {
+    for chunk in rows.chunks(1_000) {
+        let models = chunk.iter().map(|(pid, g, author, created)| posts::ActiveModel {
+            id: Set(pid.clone()),
+            group_id: Set(group_ids[*g].clone()),
+            author_id: Set(user_ids[*author].clone()),
+            title: Set("A seeded post".into()),
+            body: Set("Some days are heavier than others; this one is seeded.".into()),
+            content_warning: Set(None),
+            idempotency_key: Set(None),
+            reply_count: Set(0),
+            pinned: Set(false),
+            locked: Set(false),
+            edited_at: Set(None),
+            deleted_at: Set(None),
+            removed_at: Set(None),
+            removed_reason: Set(None),
+            last_activity_at: Set(*created),
+            created_at: Set(*created),
+        });
+        posts::Entity::insert_many(models).exec(db).await?;
+    }
+    Ok(())
+}
+
+/// Sets each post's reply count and last activity from its replies, in one statement.
+async fn fix_post_counters(db: &DatabaseConnection) -> anyhow::Result<()> {
+    db.execute_unprepared(
+        "UPDATE posts SET reply_count = (SELECT COUNT(*) FROM replies r WHERE r.post_id = posts.id), \
+         last_activity_at = COALESCE((SELECT MAX(r.created_at) FROM replies r WHERE r.post_id = posts.id), posts.created_at)",
+    )
+    .await?;
+    Ok(())
+}
+
+const FEED: &str = "query Feed { feed(first: 20) { edges { cursor node { id title replyCount lastActivityAt author { id displayName } group { id name } reactionCounts { kind count } myReactions } } } }";
+
+pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
+    let server = load::start_server().await?;
+    let db = api::db::connect(&server.database_url).await?;
+    seed(&db).await.context("seeding")?;
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db.execute_unprepared("ANALYZE").await?;
+    }
+    let http = reqwest::Client::new();
+    let mut tokens = Vec::new();
+    for n in 0..concurrency.min(USERS) {
+        let body: Value = http
+            .post(&server.url)
+            .json(&json!({"query": "mutation($i: LoginInput!) { login(input: $i) { accessToken } }", "variables": {"i": {"email": email(n), "password": PASSWORD}}}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        tokens.push(body["data"]["login"]["accessToken"].as_str().context("login failed")?.to_owned());
+    }
+    let probe: Value = http.post(&server.url).bearer_auth(&tokens[0]).json(&json!({"query": FEED})).send().await?.json().await?;
+    let edges = probe["data"]["feed"]["edges"].as_array().map_or(0, Vec::len);
+    anyhow::ensure!(edges == 20, "the feed page is not full: {probe}");
+
+    let measure = |query: &'static str, total: usize| {
+        let (http, url, tokens) = (http.clone(), server.url.clone(), tokens.clone());
+        load::run(total, concurrency, move |i| {
+            let (http, url) = (http.clone(), url.clone());
+            let token = tokens[i % tokens.len()].clone();
+            async move {
+                match http.post(&url).bearer_auth(token).json(&json!({"query": query})).send().await {
+                    Ok(r) => r.json::<Value>().await.is_ok_and(|v| v.get("errors").is_none()),
+                    Err(_) => false,
+                }
+            }
+        })
+    };
+    // Warm up both paths, then measure them back to back on the same server.
+    measure(FEED, concurrency * 10).await;
+    let typename = measure("query Ceiling { __typename }", requests * 4).await;
+    let feed = measure(FEED, requests).await;
+    println!("database: {}", if server.database_url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" });
+    typename.print(&format!("{{ __typename }} ({concurrency} clients)"));
+    feed.print(&format!("feed page, 20 posts ({concurrency} clients)"));
+    println!("feed / __typename: {:.1} %", 100.0 * feed.per_second() / typename.per_second());
+    Ok(())
+}
