@@ -3,6 +3,7 @@
 use crate::auth::passwords::PasswordHasher;
 use crate::auth::tokens::TokenKeys;
 use crate::auth::SessionCache;
+use crate::broker::Broker;
 use crate::config::Settings;
 use crate::http::{router, HttpState};
 use crate::rate_limit::RateLimiter;
@@ -40,17 +41,24 @@ impl App {
         crate::db::migrate(&db)
             .await
             .context("running migrations")?;
-        let redis = match &settings.redis_url {
-            None => None,
+        let shutdown = CancellationToken::new();
+        let (redis, broker) = match &settings.redis_url {
+            None => (None, Broker::in_process()),
             Some(url) => {
                 let client =
                     redis::Client::open(url.as_str()).context("HEARTH_REDIS_URL: invalid")?;
-                Some(
+                let conn =
                     tokio::time::timeout(Duration::from_secs(5), client.get_connection_manager())
                         .await
                         .context("HEARTH_REDIS_URL: Redis did not answer")?
-                        .context("HEARTH_REDIS_URL: cannot connect to Redis")?,
-                )
+                        .context("HEARTH_REDIS_URL: cannot connect to Redis")?;
+                let broker = Broker::redis(
+                    client,
+                    conn.clone(),
+                    &settings.redis_prefix,
+                    shutdown.clone(),
+                );
+                (Some(conn), broker)
             }
         };
         let limiter = match &redis {
@@ -70,6 +78,7 @@ impl App {
             limiter,
             redis,
             metrics,
+            broker,
             settings: Arc::new(settings),
         };
         let schema = schema::build(Some(app.clone()), app.settings.is_production());
@@ -79,7 +88,7 @@ impl App {
                 app,
                 schema,
                 graphiql,
-                shutdown: CancellationToken::new(),
+                shutdown,
                 sockets: TaskTracker::new(),
             },
         })

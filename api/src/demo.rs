@@ -160,7 +160,8 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
                     idempotency_key: None,
                 },
             )
-            .await?;
+            .await?
+            .row;
             let first = posts::create_reply(
                 db,
                 &limiter,
@@ -183,7 +184,7 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
                 NewReply {
                     post_id: post.id.clone(),
                     body: "Same here. Small steps.".into(),
-                    parent_reply_id: Some(first.id),
+                    parent_reply_id: Some(first.row.id),
                     idempotency_key: None,
                 },
             )

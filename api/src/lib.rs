@@ -2,6 +2,7 @@
 pub mod accounts;
 pub mod app;
 pub mod auth;
+pub mod broker;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -15,6 +16,7 @@ pub mod pagination;
 pub mod posts;
 pub mod rate_limit;
 pub mod realtime;
+mod redis_conn;
 pub mod schema;
 pub mod state;
 pub mod telemetry;

@@ -1,5 +1,6 @@
 //! Fixed-window counters: in process when embedded, in Redis when instances share the count.
 use crate::error::{AppError, AppResult};
+use crate::redis_conn::query;
 use redis::aio::ConnectionManager;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -59,10 +60,9 @@ impl RateLimiter {
                 Ok(())
             }
             RateLimiter::Redis { conn, prefix } => {
-                let mut conn = conn.clone();
-                redis::cmd("DEL")
-                    .arg(format!("{prefix}{key}"))
-                    .query_async::<()>(&mut conn)
+                let mut pipeline = redis::pipe();
+                pipeline.cmd("DEL").arg(format!("{prefix}{key}")).ignore();
+                query::<()>(conn, &pipeline)
                     .await
                     .map_err(AppError::internal)
             }
@@ -83,16 +83,11 @@ impl RateLimiter {
                 })
             }
             RateLimiter::Redis { conn, prefix } => {
-                let mut conn = conn.clone();
                 let full = format!("{prefix}{key}");
-                let (count, ttl): (Option<u32>, i64) = redis::pipe()
-                    .cmd("GET")
-                    .arg(&full)
-                    .cmd("PTTL")
-                    .arg(&full)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(AppError::internal)?;
+                let mut pipeline = redis::pipe();
+                pipeline.cmd("GET").arg(&full).cmd("PTTL").arg(&full);
+                let (count, ttl): (Option<u32>, i64) =
+                    query(conn, &pipeline).await.map_err(AppError::internal)?;
                 Ok((count.unwrap_or(0), Duration::from_millis(ttl.max(0) as u64)))
             }
         }
@@ -115,10 +110,10 @@ impl RateLimiter {
                 Ok((entry.0, limit.window.saturating_sub(entry.1.elapsed())))
             }
             RateLimiter::Redis { conn, prefix } => {
-                let mut conn = conn.clone();
                 let full = format!("{prefix}{key}");
                 let window_ms = limit.window.as_millis() as u64;
-                let (count, ttl): (u32, i64) = redis::pipe()
+                let mut pipeline = redis::pipe();
+                pipeline
                     .atomic()
                     .cmd("INCR")
                     .arg(&full)
@@ -128,10 +123,9 @@ impl RateLimiter {
                     .arg("NX")
                     .ignore()
                     .cmd("PTTL")
-                    .arg(&full)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(AppError::internal)?;
+                    .arg(&full);
+                let (count, ttl): (u32, i64) =
+                    query(conn, &pipeline).await.map_err(AppError::internal)?;
                 Ok((count, Duration::from_millis(ttl.max(0) as u64)))
             }
         }

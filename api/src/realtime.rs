@@ -1,10 +1,20 @@
-//! Subscriptions. For now the heartbeat, which proves an authenticated live socket.
-use crate::error::AppError;
+//! Subscriptions: live posts and replies, checked when subscribing and again for every event,
+//! so someone who left, was banned or blocked stops receiving at once. A client that reconnects
+//! catches up with the ordinary paginated queries.
+use crate::auth::Viewer;
+use crate::broker::{Envelope, Event, Topic};
+use crate::error::{AppError, AppResult};
 use crate::gql::ContextExt;
-use async_graphql::{Context, Result, SimpleObject, Subscription};
+use crate::groups::access::group_access;
+use crate::posts::service::{is_listed_post, visible_post, visible_reply};
+use crate::posts::{PostObject, ReplyObject};
+use crate::state::AppContext;
+use async_graphql::{Context, Result, SimpleObject, Subscription, ID};
 use chrono::{DateTime, Utc};
 use futures::Stream;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::broadcast;
 
 #[derive(SimpleObject, Clone)]
 pub struct Heartbeat {
@@ -13,18 +23,50 @@ pub struct Heartbeat {
     at: DateTime<Utc>,
 }
 
+/// The events of one channel, each turned into what the caller may see (or skipped).
+fn live<T, F, Fut>(events: broadcast::Receiver<Arc<Envelope>>, view: F) -> impl Stream<Item = T>
+where
+    F: FnMut(Event) -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    futures::stream::unfold((events, view), |(mut events, mut view)| async move {
+        loop {
+            match events.recv().await {
+                Ok(envelope) => {
+                    if let Some(item) = view(envelope.event.clone()).await {
+                        return Some((item, (events, view)));
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::debug!(missed, "a slow subscriber skipped events");
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    })
+}
+
+/// May this person follow a group live? Readers of its posts who are not banned from it.
+async fn may_follow_group(app: &AppContext, viewer: &Viewer, group_id: &str) -> AppResult<()> {
+    let access = group_access(&app.db, viewer, group_id).await?;
+    if !access.can_read_content() || access.banned {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
 #[derive(Default)]
-pub struct HeartbeatSubscription;
+pub struct LiveSubscription;
 
 #[Subscription]
-impl HeartbeatSubscription {
+impl LiveSubscription {
     /// Ticks every `intervalSeconds` (1 to 300) while the socket is signed in.
     async fn heartbeat(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 15)] interval_seconds: i32,
     ) -> Result<impl Stream<Item = Heartbeat>> {
-        ctx.auth()?.viewer()?;
+        ctx.viewer()?;
         if !(1..=300).contains(&interval_seconds) {
             return Err(AppError::bad_input("intervalSeconds", "must be 1 to 300").into());
         }
@@ -39,6 +81,56 @@ impl HeartbeatSubscription {
                 },
                 next,
             ))
+        }))
+    }
+
+    /// New posts in a group I can read.
+    async fn post_added(
+        &self,
+        ctx: &Context<'_>,
+        group_id: ID,
+    ) -> Result<impl Stream<Item = PostObject>> {
+        let app = ctx.app()?.clone();
+        let viewer = ctx.viewer()?.clone();
+        may_follow_group(&app, &viewer, &group_id).await?;
+        let events = app.broker.subscribe(&Topic::Group(group_id.0.clone()));
+        Ok(live(events, move |event| {
+            let (app, viewer) = (app.clone(), viewer.clone());
+            async move {
+                let Event::PostAdded { group_id, post_id } = event else {
+                    return None;
+                };
+                may_follow_group(&app, &viewer, &group_id).await.ok()?;
+                let (post, _) = visible_post(&app.db, &viewer, &post_id).await.ok()?;
+                is_listed_post(&post).then_some(PostObject(post))
+            }
+        }))
+    }
+
+    /// New replies to a post I can read.
+    async fn reply_added(
+        &self,
+        ctx: &Context<'_>,
+        post_id: ID,
+    ) -> Result<impl Stream<Item = ReplyObject>> {
+        let app = ctx.app()?.clone();
+        let viewer = ctx.viewer()?.clone();
+        let (post, _) = visible_post(&app.db, &viewer, &post_id).await?;
+        may_follow_group(&app, &viewer, &post.group_id).await?;
+        let events = app.broker.subscribe(&Topic::Post(post.id.clone()));
+        Ok(live(events, move |event| {
+            let (app, viewer) = (app.clone(), viewer.clone());
+            async move {
+                let Event::ReplyAdded {
+                    group_id, reply_id, ..
+                } = event
+                else {
+                    return None;
+                };
+                may_follow_group(&app, &viewer, &group_id).await.ok()?;
+                let (reply, _, _) = visible_reply(&app.db, &viewer, &reply_id).await.ok()?;
+                Some(ReplyObject(reply))
+            }
         }))
     }
 }

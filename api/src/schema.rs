@@ -3,7 +3,7 @@ use crate::accounts::{AccountMutation, AccountQuery};
 use crate::groups::{GroupMutation, GroupQuery};
 use crate::moderation::{ModerationMutation, ModerationQuery};
 use crate::posts::{PostMutation, PostQuery};
-use crate::realtime::HeartbeatSubscription;
+use crate::realtime::LiveSubscription;
 use crate::state::AppContext;
 use crate::telemetry::OperationMetrics;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
@@ -20,7 +20,7 @@ pub struct Mutation(
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(HeartbeatSubscription);
+pub struct Subscription(LiveSubscription);
 
 pub type HearthSchema = Schema<Query, Mutation, Subscription>;
 

@@ -2,6 +2,7 @@
 use crate::auth::passwords::PasswordHasher;
 use crate::auth::tokens::TokenKeys;
 use crate::auth::SessionCache;
+use crate::broker::Broker;
 use crate::config::Settings;
 use crate::rate_limit::RateLimiter;
 use crate::telemetry::Metrics;
@@ -20,6 +21,7 @@ pub struct AppContext {
     pub limiter: RateLimiter,
     pub redis: Option<ConnectionManager>,
     pub metrics: Metrics,
+    pub broker: Broker,
 }
 
 /// Facts about one request that services may need (never logged).

@@ -70,7 +70,7 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
             }
         }
     }
-    let mut post_counts = vec![0i32; GROUPS];
+    let mut post_counts = [0i32; GROUPS];
     let mut post_rows = Vec::with_capacity(POSTS);
     for _ in 0..POSTS {
         let g = rng.random_range(0..GROUPS);
@@ -98,9 +98,7 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
     let membership_rows: Vec<memberships::ActiveModel> = members
         .iter()
         .enumerate()
-        .flat_map(|(g, us)| {
-            us.iter().enumerate().map(move |(i, u)| (g, *u, i == 0))
-        })
+        .flat_map(|(g, us)| us.iter().enumerate().map(move |(i, u)| (g, *u, i == 0)))
         .map(|(g, u, owner)| memberships::ActiveModel {
             group_id: Set(group_ids[g].clone()),
             user_id: Set(user_ids[u].clone()),
@@ -114,7 +112,9 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
         })
         .collect();
     for chunk in membership_rows.chunks(1_000) {
-        memberships::Entity::insert_many(chunk.to_vec()).exec(db).await?;
+        memberships::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await?;
     }
 
     insert_posts(db, &post_rows, &group_ids, &user_ids).await?;
@@ -140,7 +140,9 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
         });
         if reply_rows.len() == 10_000 {
             for chunk in reply_rows.chunks(1_000) {
-                replies::Entity::insert_many(chunk.to_vec()).exec(db).await?;
+                replies::Entity::insert_many(chunk.to_vec())
+                    .exec(db)
+                    .await?;
             }
             reply_rows.clear();
         }
@@ -157,16 +159,21 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
     reaction_rows.sort();
     reaction_rows.dedup();
     for chunk in reaction_rows.chunks(1_000) {
-        let rows = chunk.iter().map(|(post, user, kind)| reactions::ActiveModel {
-            target_type: Set("POST".into()),
-            target_id: Set(post.clone()),
-            user_id: Set(user.clone()),
-            kind: Set((*kind).into()),
-            created_at: Set(now),
-        });
+        let rows = chunk
+            .iter()
+            .map(|(post, user, kind)| reactions::ActiveModel {
+                target_type: Set("POST".into()),
+                target_id: Set(post.clone()),
+                user_id: Set(user.clone()),
+                kind: Set((*kind).into()),
+                created_at: Set(now),
+            });
         reactions::Entity::insert_many(rows).exec(db).await?;
     }
-    println!("seed: {USERS} users, {GROUPS} groups, {POSTS} posts, {REPLIES} replies in {:.0?}", started.elapsed());
+    println!(
+        "seed: {USERS} users, {GROUPS} groups, {POSTS} posts, {REPLIES} replies in {:.0?}",
+        started.elapsed()
+    );
     Ok(())
 }
 
@@ -177,24 +184,26 @@ async fn insert_posts(
     user_ids: &[String],
 ) -> anyhow::Result<()> {
     for chunk in rows.chunks(1_000) {
-        let models = chunk.iter().map(|(pid, g, author, created)| posts::ActiveModel {
-            id: Set(pid.clone()),
-            group_id: Set(group_ids[*g].clone()),
-            author_id: Set(user_ids[*author].clone()),
-            title: Set("A seeded post".into()),
-            body: Set("Some days are heavier than others; this one is seeded.".into()),
-            content_warning: Set(None),
-            idempotency_key: Set(None),
-            reply_count: Set(0),
-            pinned: Set(false),
-            locked: Set(false),
-            edited_at: Set(None),
-            deleted_at: Set(None),
-            removed_at: Set(None),
-            removed_reason: Set(None),
-            last_activity_at: Set(*created),
-            created_at: Set(*created),
-        });
+        let models = chunk
+            .iter()
+            .map(|(pid, g, author, created)| posts::ActiveModel {
+                id: Set(pid.clone()),
+                group_id: Set(group_ids[*g].clone()),
+                author_id: Set(user_ids[*author].clone()),
+                title: Set("A seeded post".into()),
+                body: Set("Some days are heavier than others; this one is seeded.".into()),
+                content_warning: Set(None),
+                idempotency_key: Set(None),
+                reply_count: Set(0),
+                pinned: Set(false),
+                locked: Set(false),
+                edited_at: Set(None),
+                deleted_at: Set(None),
+                removed_at: Set(None),
+                removed_reason: Set(None),
+                last_activity_at: Set(*created),
+                created_at: Set(*created),
+            });
         posts::Entity::insert_many(models).exec(db).await?;
     }
     Ok(())
@@ -229,10 +238,24 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
             .await?
             .json()
             .await?;
-        tokens.push(body["data"]["login"]["accessToken"].as_str().context("login failed")?.to_owned());
+        tokens.push(
+            body["data"]["login"]["accessToken"]
+                .as_str()
+                .context("login failed")?
+                .to_owned(),
+        );
     }
-    let probe: Value = http.post(&server.url).bearer_auth(&tokens[0]).json(&json!({"query": FEED})).send().await?.json().await?;
-    let edges = probe["data"]["feed"]["edges"].as_array().map_or(0, Vec::len);
+    let probe: Value = http
+        .post(&server.url)
+        .bearer_auth(&tokens[0])
+        .json(&json!({"query": FEED}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let edges = probe["data"]["feed"]["edges"]
+        .as_array()
+        .map_or(0, Vec::len);
     anyhow::ensure!(edges == 20, "the feed page is not full: {probe}");
 
     let measure = |query: &'static str, total: usize| {
@@ -241,8 +264,17 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
             let (http, url) = (http.clone(), url.clone());
             let token = tokens[i % tokens.len()].clone();
             async move {
-                match http.post(&url).bearer_auth(token).json(&json!({"query": query})).send().await {
-                    Ok(r) => r.json::<Value>().await.is_ok_and(|v| v.get("errors").is_none()),
+                match http
+                    .post(&url)
+                    .bearer_auth(token)
+                    .json(&json!({"query": query}))
+                    .send()
+                    .await
+                {
+                    Ok(r) => r
+                        .json::<Value>()
+                        .await
+                        .is_ok_and(|v| v.get("errors").is_none()),
                     Err(_) => false,
                 }
             }
@@ -252,9 +284,19 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
     measure(FEED, concurrency * 10).await;
     let typename = measure("query Ceiling { __typename }", requests * 4).await;
     let feed = measure(FEED, requests).await;
-    println!("database: {}", if server.database_url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" });
+    println!(
+        "database: {}",
+        if server.database_url.starts_with("postgres") {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
     typename.print(&format!("{{ __typename }} ({concurrency} clients)"));
     feed.print(&format!("feed page, 20 posts ({concurrency} clients)"));
-    println!("feed / __typename: {:.1} %", 100.0 * feed.per_second() / typename.per_second());
+    println!(
+        "feed / __typename: {:.1} %",
+        100.0 * feed.per_second() / typename.per_second()
+    );
     Ok(())
 }

@@ -30,7 +30,11 @@ pub async fn start_server() -> anyhow::Result<Server> {
     let app = App::build(settings).await.context("starting the server")?;
     let url = format!("http://{}/graphql", app.local_addr());
     tokio::spawn(app.run_until_stopped());
-    Ok(Server { url, database_url, _dir: dir })
+    Ok(Server {
+        url,
+        database_url,
+        _dir: dir,
+    })
 }
 
 pub struct Stats {

@@ -14,5 +14,6 @@ mod migrations;
 mod moderation;
 mod ops;
 mod posts;
+mod realtime;
 mod tokens;
 mod websocket;

@@ -332,6 +332,21 @@ impl Socket {
         }
     }
 
+    /// The next JSON message or close, or `None` when nothing came within `wait`.
+    pub async fn try_receive(&mut self, wait: Duration) -> Option<Received> {
+        match tokio::time::timeout(wait, self.stream.next()).await {
+            Err(_) => None,
+            Ok(None) | Ok(Some(Err(_))) => Some(Received::Closed(None)),
+            Ok(Some(Ok(Message::Text(text)))) => {
+                Some(Received::Json(serde_json::from_str(&text).unwrap()))
+            }
+            Ok(Some(Ok(Message::Close(frame)))) => {
+                Some(Received::Closed(frame.map(|f| f.code.into())))
+            }
+            Ok(Some(Ok(_))) => Some(Received::Json(Value::Null)),
+        }
+    }
+
     pub async fn expect_json(&mut self, wait: Duration) -> Value {
         match self.receive(wait).await {
             Received::Json(value) => value,
@@ -416,5 +431,61 @@ impl TestApp {
         ))
         .await
         .unwrap();
+    }
+}
+
+impl TestApp {
+    /// A second instance on the same database and Redis prefix, as in a scaled-out deployment.
+    pub async fn sibling(&self) -> TestApp {
+        let mut settings = (*self.context.settings).clone();
+        settings.bind = "127.0.0.1:0".parse().unwrap();
+        let app = App::build(settings).await.expect("sibling builds");
+        let addr = app.local_addr();
+        let context = app.context().clone();
+        let shutdown = app.shutdown_token();
+        let server = tokio::spawn(app.run_until_stopped());
+        TestApp {
+            addr,
+            http: reqwest::Client::new(),
+            context,
+            shutdown,
+            server: Some(server),
+            db: TestDb::borrowed(&self.db.url),
+        }
+    }
+}
+
+impl TestDb {
+    /// The same database under another handle: dropping it removes nothing.
+    pub fn borrowed(url: &str) -> Self {
+        TestDb {
+            url: url.to_owned(),
+            postgres: None,
+            _dir: tempfile::tempdir().unwrap(),
+        }
+    }
+}
+
+impl Socket {
+    /// Initialises and subscribes; returns once acknowledged.
+    pub async fn subscribe(&mut self, token: &str, id: &str, query: &str, variables: Value) {
+        self.init(token).await;
+        assert_eq!(
+            self.expect_json(Duration::from_secs(5)).await["type"],
+            "connection_ack"
+        );
+        self.start(id, query, variables).await;
+    }
+
+    pub async fn start(&mut self, id: &str, query: &str, variables: Value) {
+        self.send(json!({"id": id, "type": "subscribe", "payload": {"query": query, "variables": variables}}))
+            .await;
+    }
+
+    /// Asserts that nothing arrives for a while.
+    pub async fn expect_silence(&mut self, wait: Duration) {
+        if let Ok(Some(Ok(message))) = tokio::time::timeout(wait, self.stream.next()).await {
+            panic!("expected silence, got {message:?}");
+        }
     }
 }

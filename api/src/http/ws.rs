@@ -14,6 +14,8 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 const BUFFER: usize = 4 * 1024;
+/// Most subscriptions one socket may hold at once.
+pub const MAX_SUBSCRIPTIONS: usize = 50;
 const MAX_MESSAGE: usize = 64 * 1024;
 
 pub mod close {
@@ -119,15 +121,27 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
     };
 
     let (mut sink, stream) = socket.split();
+    let active = ActiveSubscriptions::default();
+    let (refusals, mut refused) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let counted = active.clone();
     let incoming = futures::stream::once(async move { init }).chain(
         stream
             .take_while(|message| futures::future::ready(message.is_ok()))
-            .filter_map(|message| {
-                futures::future::ready(match message {
+            .filter_map(move |message| {
+                let bytes = match message {
                     Ok(Message::Text(text)) => Some(axum::body::Bytes::from(text)),
                     Ok(Message::Binary(bytes)) => Some(bytes),
                     _ => None,
-                })
+                };
+                // Over the cap, a subscribe is answered with an error and never reaches the executor.
+                let admitted = bytes.filter(|b| match counted.admit(b) {
+                    Ok(()) => true,
+                    Err(refusal) => {
+                        let _ = refusals.send(refusal);
+                        false
+                    }
+                });
+                futures::future::ready(admitted)
             }),
     );
     let mut data = Data::default();
@@ -151,6 +165,7 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
         tokio::select! {
             outgoing = protocol.next() => match outgoing {
                 Some(WsMessage::Text(text)) => {
+                    active.finished(&text);
                     if sink.send(Message::Text(text.into())).await.is_err() {
                         return;
                     }
@@ -158,6 +173,11 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
                 Some(WsMessage::Close(code, reason)) => break Some((code, reason)),
                 None => break None,
             },
+            Some(refusal) = refused.recv() => {
+                if sink.send(Message::Text(refusal.into())).await.is_err() {
+                    return;
+                }
+            }
             _ = recheck.tick() => {
                 let live = state.app.sessions.is_live(&state.app.db, &viewer.session_id).await;
                 if matches!(live, Ok(false)) {
@@ -190,4 +210,63 @@ async fn next_payload(socket: &mut WebSocket) -> Option<axum::body::Bytes> {
         }
     }
     None
+}
+
+#[derive(Deserialize)]
+struct MessageHead {
+    #[serde(rename = "type")]
+    kind: String,
+    id: Option<String>,
+}
+
+/// The ids of a socket's running subscriptions, to hold them under `MAX_SUBSCRIPTIONS`.
+#[derive(Clone, Default)]
+struct ActiveSubscriptions(std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>);
+
+impl ActiveSubscriptions {
+    /// Lets a client message through, or returns the error message refusing it.
+    fn admit(&self, message: &[u8]) -> Result<(), String> {
+        let Ok(head) = serde_json::from_slice::<MessageHead>(message) else {
+            return Ok(());
+        };
+        let (Some(id), Ok(mut ids)) = (head.id, self.0.lock()) else {
+            return Ok(());
+        };
+        match head.kind.as_str() {
+            "subscribe" if !ids.contains(&id) && ids.len() >= MAX_SUBSCRIPTIONS => Err(serde_json::json!({
+                "id": id,
+                "type": "error",
+                "payload": [{
+                    "message": format!("at most {MAX_SUBSCRIPTIONS} subscriptions per connection"),
+                    "extensions": {"code": "RATE_LIMITED"}
+                }]
+            })
+            .to_string()),
+            "subscribe" => {
+                ids.insert(id);
+                Ok(())
+            }
+            "complete" => {
+                ids.remove(&id);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Notes a subscription the server ended (`complete` or `error`).
+    fn finished(&self, text: &str) {
+        if text.starts_with("{\"type\":\"next\"") {
+            return;
+        }
+        if let Ok(head) = serde_json::from_str::<MessageHead>(text) {
+            if let (Some(id), true, Ok(mut ids)) = (
+                head.id,
+                head.kind == "complete" || head.kind == "error",
+                self.0.lock(),
+            ) {
+                ids.remove(&id);
+            }
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! GraphQL types and resolvers of posts, replies, reactions and the feed.
 use super::service::{self, NewPost, NewReply, PostingLimits, ReactionKind, ReactionTarget};
+use crate::broker::Event;
 use crate::error::AppResult;
 use crate::gql::ContextExt;
 use crate::groups::{GroupObject, UserObject};
@@ -272,7 +273,7 @@ pub struct PostMutation;
 impl PostMutation {
     async fn create_post(&self, ctx: &Context<'_>, input: CreatePostInput) -> Result<PostObject> {
         let app = ctx.app()?;
-        let post = service::create_post(
+        let written = service::create_post(
             &app.db,
             &app.limiter,
             posting_limits(ctx)?,
@@ -286,7 +287,16 @@ impl PostMutation {
             },
         )
         .await?;
-        Ok(PostObject(post))
+        if written.created {
+            let post = &written.row;
+            app.broker
+                .publish(Event::PostAdded {
+                    group_id: post.group_id.clone(),
+                    post_id: post.id.clone(),
+                })
+                .await;
+        }
+        Ok(PostObject(written.row))
     }
 
     async fn edit_post(
@@ -327,7 +337,7 @@ impl PostMutation {
         input: CreateReplyInput,
     ) -> Result<ReplyObject> {
         let app = ctx.app()?;
-        let reply = service::create_reply(
+        let written = service::create_reply(
             &app.db,
             &app.limiter,
             posting_limits(ctx)?,
@@ -340,7 +350,17 @@ impl PostMutation {
             },
         )
         .await?;
-        Ok(ReplyObject(reply))
+        if written.created {
+            let reply = &written.row;
+            app.broker
+                .publish(Event::ReplyAdded {
+                    group_id: reply.group_id.clone(),
+                    post_id: reply.post_id.clone(),
+                    reply_id: reply.id.clone(),
+                })
+                .await;
+        }
+        Ok(ReplyObject(written.row))
     }
 
     async fn edit_reply(&self, ctx: &Context<'_>, id: ID, body: String) -> Result<ReplyObject> {

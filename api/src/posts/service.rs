@@ -70,6 +70,24 @@ pub struct PostingLimits {
     pub replies_per_hour: u32,
 }
 
+/// A row a create call returns: just written, or an earlier one found by its idempotency key.
+pub struct Written<T> {
+    pub row: T,
+    pub created: bool,
+}
+
+impl<T> Written<T> {
+    fn new(row: T) -> Self {
+        Written { row, created: true }
+    }
+    fn earlier(row: T) -> Self {
+        Written {
+            row,
+            created: false,
+        }
+    }
+}
+
 pub struct NewPost {
     pub group_id: String,
     pub title: String,
@@ -153,13 +171,13 @@ pub async fn create_post(
     limits: PostingLimits,
     viewer: &Viewer,
     input: NewPost,
-) -> AppResult<posts::Model> {
+) -> AppResult<Written<posts::Model>> {
     let title = text_between("title", &input.title, 1, 200)?;
     let body = text_between("body", &input.body, 1, 20_000)?;
     let warning = content_warning(input.content_warning.as_deref())?;
     let key = idempotency_key(input.idempotency_key.as_deref())?;
     if let Some(existing) = earlier_post(db, viewer, key.as_deref()).await? {
-        return Ok(existing);
+        return Ok(Written::earlier(existing));
     }
     let access = group_access(db, viewer, &input.group_id).await?;
     access.require_participant()?;
@@ -193,6 +211,7 @@ pub async fn create_post(
             txn.rollback().await?;
             return earlier_post(db, viewer, key.as_deref())
                 .await?
+                .map(Written::earlier)
                 .ok_or(AppError::internal(e));
         }
         Err(e) => return Err(e.into()),
@@ -206,7 +225,7 @@ pub async fn create_post(
         .exec(&txn)
         .await?;
     txn.commit().await?;
-    Ok(post)
+    Ok(Written::new(post))
 }
 
 async fn earlier_post(
@@ -379,11 +398,11 @@ pub async fn create_reply(
     limits: PostingLimits,
     viewer: &Viewer,
     input: NewReply,
-) -> AppResult<replies::Model> {
+) -> AppResult<Written<replies::Model>> {
     let body = text_between("body", &input.body, 1, 10_000)?;
     let key = idempotency_key(input.idempotency_key.as_deref())?;
     if let Some(existing) = earlier_reply(db, viewer, key.as_deref()).await? {
-        return Ok(existing);
+        return Ok(Written::earlier(existing));
     }
     let (post, access) = visible_post(db, viewer, &input.post_id).await?;
     access.require_participant()?;
@@ -432,6 +451,7 @@ pub async fn create_reply(
             txn.rollback().await?;
             return earlier_reply(db, viewer, key.as_deref())
                 .await?
+                .map(Written::earlier)
                 .ok_or(AppError::internal(e));
         }
         Err(e) => return Err(e.into()),
@@ -446,7 +466,7 @@ pub async fn create_reply(
         .exec(&txn)
         .await?;
     txn.commit().await?;
-    Ok(reply)
+    Ok(Written::new(reply))
 }
 
 async fn earlier_reply(

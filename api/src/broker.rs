@@ -1,0 +1,227 @@
+//! Events between the parts of Hearth and between instances: in process (embedded default) or
+//! through Redis pub/sub. With Redis, each instance keeps one subscriber connection (a pattern
+//! subscription on its prefix) and fans events out to its own sockets; publishing goes through
+//! Redis only, so every instance, this one included, delivers each event once.
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+/// Events waiting for a slow socket before it starts missing them (it catches up by query).
+const CHANNEL_CAPACITY: usize = 64;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Event {
+    PostAdded {
+        group_id: String,
+        post_id: String,
+    },
+    ReplyAdded {
+        group_id: String,
+        post_id: String,
+        reply_id: String,
+    },
+    NotificationAdded {
+        user_id: String,
+        notification_id: String,
+    },
+}
+
+/// An event with its id, as carried on a channel.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Envelope {
+    pub id: String,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// Where an event is published: per group, per post, per user.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Topic {
+    Group(String),
+    Post(String),
+    User(String),
+}
+
+impl Topic {
+    fn key(&self) -> String {
+        match self {
+            Topic::Group(id) => format!("group:{id}"),
+            Topic::Post(id) => format!("post:{id}"),
+            Topic::User(id) => format!("user:{id}"),
+        }
+    }
+}
+
+impl Event {
+    /// The channels an event goes out on.
+    pub fn topics(&self) -> Vec<Topic> {
+        match self {
+            Event::PostAdded { group_id, .. } => vec![Topic::Group(group_id.clone())],
+            Event::ReplyAdded {
+                group_id, post_id, ..
+            } => {
+                vec![Topic::Post(post_id.clone()), Topic::Group(group_id.clone())]
+            }
+            Event::NotificationAdded { user_id, .. } => vec![Topic::User(user_id.clone())],
+        }
+    }
+}
+
+type Channels = Arc<Mutex<HashMap<String, broadcast::Sender<Arc<Envelope>>>>>;
+
+#[derive(Clone)]
+pub struct Broker {
+    channels: Channels,
+    redis: Option<RedisSide>,
+}
+
+#[derive(Clone)]
+struct RedisSide {
+    publisher: redis::aio::ConnectionManager,
+    prefix: String,
+}
+
+impl Broker {
+    pub fn in_process() -> Self {
+        Broker {
+            channels: Arc::default(),
+            redis: None,
+        }
+    }
+
+    /// Publishes through Redis and starts this instance's one subscriber connection, which
+    /// reconnects and resubscribes by itself when Redis comes back.
+    pub fn redis(
+        client: redis::Client,
+        publisher: redis::aio::ConnectionManager,
+        prefix: &str,
+        stop: CancellationToken,
+    ) -> Self {
+        let channels: Channels = Arc::default();
+        let prefix = format!("{prefix}:ev:");
+        tokio::spawn(run_subscriber(
+            client,
+            prefix.clone(),
+            channels.clone(),
+            stop,
+        ));
+        Broker {
+            channels,
+            redis: Some(RedisSide { publisher, prefix }),
+        }
+    }
+
+    /// Publishes an event on its channels. Delivery is best effort: a client that missed
+    /// something catches up through the paginated queries.
+    pub async fn publish(&self, event: Event) {
+        let envelope = Envelope {
+            id: uuid::Uuid::now_v7().to_string(),
+            event,
+        };
+        for topic in envelope.event.topics() {
+            let key = topic.key();
+            match &self.redis {
+                None => deliver(&self.channels, &key, Arc::new(envelope.clone())),
+                Some(side) => {
+                    let Ok(payload) = serde_json::to_string(&envelope) else {
+                        continue;
+                    };
+                    let mut pipeline = redis::pipe();
+                    pipeline
+                        .cmd("PUBLISH")
+                        .arg(format!("{}{key}", side.prefix))
+                        .arg(payload)
+                        .ignore();
+                    let sent = crate::redis_conn::query::<()>(&side.publisher, &pipeline).await;
+                    if let Err(err) = sent {
+                        tracing::warn!(error = %err, "publishing an event to Redis failed");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Events of one channel, from now on.
+    pub fn subscribe(&self, topic: &Topic) -> broadcast::Receiver<Arc<Envelope>> {
+        let key = topic.key();
+        let Ok(mut channels) = self.channels.lock() else {
+            return broadcast::channel(1).1;
+        };
+        // Channels nobody listens to any more are dropped as new ones come.
+        if channels.len() > 1_024 {
+            channels.retain(|_, sender| sender.receiver_count() > 0);
+        }
+        channels
+            .entry(key)
+            .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0)
+            .subscribe()
+    }
+}
+
+fn deliver(channels: &Channels, key: &str, envelope: Arc<Envelope>) {
+    let Ok(channels) = channels.lock() else {
+        return;
+    };
+    if let Some(sender) = channels.get(key) {
+        let _ = sender.send(envelope);
+    }
+}
+
+async fn run_subscriber(
+    client: redis::Client,
+    prefix: String,
+    channels: Channels,
+    stop: CancellationToken,
+) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let session = async {
+            let mut pubsub = client.get_async_pubsub().await?;
+            pubsub.psubscribe(format!("{prefix}*")).await?;
+            tracing::info!("subscribed to events through Redis");
+            Ok::<_, redis::RedisError>(pubsub)
+        };
+        let pubsub = tokio::select! {
+            pubsub = session => pubsub,
+            () = stop.cancelled() => return,
+        };
+        match pubsub {
+            Ok(pubsub) => {
+                backoff = Duration::from_millis(100);
+                let mut messages = pubsub.into_on_message();
+                loop {
+                    let message = tokio::select! {
+                        message = messages.next() => message,
+                        () = stop.cancelled() => return,
+                    };
+                    let Some(message) = message else { break };
+                    let channel = message.get_channel_name().to_owned();
+                    let Some(key) = channel.strip_prefix(&prefix) else {
+                        continue;
+                    };
+                    let Ok(payload) = message.get_payload::<String>() else {
+                        continue;
+                    };
+                    match serde_json::from_str::<Envelope>(&payload) {
+                        Ok(envelope) => deliver(&channels, key, Arc::new(envelope)),
+                        Err(err) => tracing::warn!(error = %err, "unreadable event on Redis"),
+                    }
+                }
+                tracing::warn!("lost the Redis event subscription; reconnecting");
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot subscribe to Redis events; retrying");
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {},
+            () = stop.cancelled() => return,
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}

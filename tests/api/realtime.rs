@@ -1,0 +1,225 @@
+use crate::support::*;
+use serde_json::json;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(5);
+const POST_ADDED: &str =
+    "subscription($g: ID!) { postAdded(groupId: $g) { id title author { displayName } } }";
+const REPLY_ADDED: &str = "subscription($p: ID!) { replyAdded(postId: $p) { id body } }";
+
+async fn private_group(app: &TestApp, owner: &Session, members: &[&Session]) -> String {
+    let group = app.create_group(owner, "Live Room", "PRIVATE").await;
+    for who in members {
+        app.join(who, &group).await;
+        app.ok(
+            &owner.access,
+            "mutation($g: ID!, $u: ID!) { approveJoinRequest(groupId: $g, userId: $u) }",
+            json!({"g": group, "u": who.user_id}),
+        )
+        .await;
+    }
+    group
+}
+
+#[tokio::test]
+async fn posts_and_replies_arrive_live() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Live Owner").await;
+    let ana = app.register("Live Ana").await;
+    let group = private_group(&app, &owner, &[&ana]).await;
+
+    let mut posts = app.socket().await;
+    posts
+        .subscribe(&ana.access, "p", POST_ADDED, json!({"g": group}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let post = app.post(&owner, &group, "Fresh news").await;
+    let next = posts.expect_json(WAIT).await;
+    assert_eq!(next["type"], "next", "{next}");
+    assert_eq!(
+        next["payload"]["data"]["postAdded"],
+        json!({"id": post, "title": "Fresh news", "author": {"displayName": "Live Owner"}})
+    );
+
+    let mut replies = app.socket().await;
+    replies
+        .subscribe(&owner.access, "r", REPLY_ADDED, json!({"p": post}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let reply = app.reply(&ana, &post, "Welcome news").await;
+    let next = replies.expect_json(WAIT).await;
+    assert_eq!(
+        next["payload"]["data"]["replyAdded"],
+        json!({"id": reply, "body": "Welcome news"})
+    );
+
+    // An idempotent retry is not a second event.
+    let create = "mutation($i: CreateReplyInput!) { createReply(input: $i) { id } }";
+    app.ok(
+        &ana.access,
+        create,
+        json!({"i": {"postId": post, "body": "once", "idempotencyKey": "k"}}),
+    )
+    .await;
+    app.ok(
+        &ana.access,
+        create,
+        json!({"i": {"postId": post, "body": "once", "idempotencyKey": "k"}}),
+    )
+    .await;
+    assert_eq!(
+        replies.expect_json(WAIT).await["payload"]["data"]["replyAdded"]["body"],
+        "once"
+    );
+    replies.expect_silence(Duration::from_millis(700)).await;
+}
+
+#[tokio::test]
+async fn subscriptions_to_what_i_cannot_see_are_refused() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Gate Owner").await;
+    let outsider = app.register("Gate Outsider").await;
+    let group = private_group(&app, &owner, &[]).await;
+    let post = app.post(&owner, &group, "Members only").await;
+    for (query, variables) in [
+        (POST_ADDED, json!({"g": group})),
+        (REPLY_ADDED, json!({"p": post})),
+        (POST_ADDED, json!({"g": "no-such-group"})),
+    ] {
+        let mut socket = app.socket().await;
+        socket
+            .subscribe(&outsider.access, "x", query, variables)
+            .await;
+        // The subscription's own error arrives as its one result, then it completes.
+        let refused = socket.expect_json(WAIT).await;
+        assert_eq!(refused["type"], "next", "{refused}");
+        assert_eq!(refused["payload"]["data"], json!(null));
+        assert_eq!(
+            refused["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND",
+            "{refused}"
+        );
+        assert_eq!(socket.expect_json(WAIT).await["type"], "complete");
+    }
+}
+
+#[tokio::test]
+async fn delivery_stops_after_leaving_a_ban_or_a_block() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Stop Owner").await;
+    let leaver = app.register("Stop Leaver").await;
+    let banned = app.register("Stop Banned").await;
+    let blocked = app.register("Stop Blocked").await;
+    let group = private_group(&app, &owner, &[&leaver, &banned, &blocked]).await;
+    let post = app.post(&owner, &group, "Watched thread").await;
+
+    let mut sockets = Vec::new();
+    for who in [&leaver, &banned, &blocked] {
+        let mut socket = app.socket().await;
+        socket
+            .subscribe(&who.access, "r", REPLY_ADDED, json!({"p": post}))
+            .await;
+        sockets.push(socket);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.reply(&owner, &post, "everyone sees this").await;
+    for socket in &mut sockets {
+        assert_eq!(
+            socket.expect_json(WAIT).await["payload"]["data"]["replyAdded"]["body"],
+            "everyone sees this"
+        );
+    }
+
+    app.ok(
+        &leaver.access,
+        "mutation($g: ID!) { leaveGroup(groupId: $g) }",
+        json!({"g": group}),
+    )
+    .await;
+    app.ok(
+        &owner.access,
+        "mutation($g: ID!, $u: ID!) { banMember(groupId: $g, userId: $u, reason: \"r\") }",
+        json!({"g": group, "u": banned.user_id}),
+    )
+    .await;
+    app.ok(
+        &owner.access,
+        "mutation($u: ID!) { blockUser(userId: $u) }",
+        json!({"u": blocked.user_id}),
+    )
+    .await;
+    app.reply(&owner, &post, "after the changes").await;
+    for socket in &mut sockets {
+        socket.expect_silence(Duration::from_millis(800)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_socket_holds_at_most_fifty_subscriptions() {
+    let app = TestApp::spawn().await;
+    let ana = app.register("Many Subs").await;
+    let mut socket = app.socket().await;
+    socket.init(&ana.access).await;
+    socket.expect_json(WAIT).await;
+    for n in 0..50 {
+        socket
+            .start(
+                &format!("s{n}"),
+                "subscription { heartbeat(intervalSeconds: 300) { sequence } }",
+                json!({}),
+            )
+            .await;
+    }
+    socket
+        .start(
+            "s50",
+            "subscription { heartbeat(intervalSeconds: 300) { sequence } }",
+            json!({}),
+        )
+        .await;
+    let refused = socket.expect_json(WAIT).await;
+    assert_eq!(refused["id"], "s50");
+    assert_eq!(refused["type"], "error");
+    assert_eq!(refused["payload"][0]["extensions"]["code"], "RATE_LIMITED");
+    // Completing one makes room for another.
+    socket.send(json!({"id": "s0", "type": "complete"})).await;
+    socket
+        .start(
+            "s51",
+            "subscription { heartbeat(intervalSeconds: 1) { sequence } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        socket.expect_json(WAIT).await,
+        json!({"id": "s0", "type": "complete"})
+    );
+    let next = socket.expect_json(WAIT).await;
+    assert_eq!(next["id"], "s51", "{next}");
+    assert_eq!(next["type"], "next");
+}
+
+#[tokio::test]
+async fn events_cross_instances_through_redis() {
+    if test_redis_url().is_none() {
+        eprintln!("events_cross_instances_through_redis: needs HEARTH_TEST_REDIS_URL; the in-process broker is single-instance");
+        return;
+    }
+    let a = TestApp::spawn().await;
+    let b = a.sibling().await;
+    let owner = a.register("Cross Owner").await;
+    let ana = a.register("Cross Ana").await;
+    let group = private_group(&a, &owner, &[&ana]).await;
+    let post = a.post(&owner, &group, "Across").await;
+
+    let mut on_a = a.socket().await;
+    on_a.subscribe(&owner.access, "r", REPLY_ADDED, json!({"p": post}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let reply = b.reply(&ana, &post, "from instance B").await;
+    let next = on_a.expect_json(WAIT).await;
+    assert_eq!(
+        next["payload"]["data"]["replyAdded"],
+        json!({"id": reply, "body": "from instance B"})
+    );
+    on_a.expect_silence(Duration::from_millis(500)).await;
+}
