@@ -12,6 +12,7 @@ mod gql;
 pub mod groups;
 pub mod http;
 pub mod moderation;
+pub mod notifications;
 pub mod pagination;
 pub mod posts;
 pub mod rate_limit;

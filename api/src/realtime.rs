@@ -6,6 +6,7 @@ use crate::broker::{Envelope, Event, Topic};
 use crate::error::{AppError, AppResult};
 use crate::gql::ContextExt;
 use crate::groups::access::group_access;
+use crate::notifications::{service as notifications, NotificationObject};
 use crate::posts::service::{is_listed_post, visible_post, visible_reply};
 use crate::posts::{PostObject, ReplyObject};
 use crate::state::AppContext;
@@ -130,6 +131,35 @@ impl LiveSubscription {
                 may_follow_group(&app, &viewer, &group_id).await.ok()?;
                 let (reply, _, _) = visible_reply(&app.db, &viewer, &reply_id).await.ok()?;
                 Some(ReplyObject(reply))
+            }
+        }))
+    }
+
+    /// My new notifications (and batched ones as they grow), as they are written.
+    async fn notification_added(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = NotificationObject>> {
+        let app = ctx.app()?.clone();
+        let viewer = ctx.viewer()?.clone();
+        let events = app.broker.subscribe(&Topic::User(viewer.user_id.clone()));
+        Ok(live(events, move |event| {
+            let (app, viewer) = (app.clone(), viewer.clone());
+            async move {
+                let Event::NotificationAdded {
+                    user_id,
+                    notification_id,
+                } = event
+                else {
+                    return None;
+                };
+                if user_id != viewer.user_id {
+                    return None;
+                }
+                let row = notifications::find(&app.db, &viewer.user_id, &notification_id)
+                    .await
+                    .ok()??;
+                Some(NotificationObject(row))
             }
         }))
     }

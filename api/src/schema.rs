@@ -2,6 +2,7 @@
 use crate::accounts::{AccountMutation, AccountQuery};
 use crate::groups::{GroupMutation, GroupQuery};
 use crate::moderation::{ModerationMutation, ModerationQuery};
+use crate::notifications::{NotificationMutation, NotificationQuery};
 use crate::posts::{PostMutation, PostQuery};
 use crate::realtime::LiveSubscription;
 use crate::state::AppContext;
@@ -9,7 +10,13 @@ use crate::telemetry::OperationMetrics;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 #[derive(MergedObject, Default)]
-pub struct Query(AccountQuery, GroupQuery, PostQuery, ModerationQuery);
+pub struct Query(
+    AccountQuery,
+    GroupQuery,
+    PostQuery,
+    ModerationQuery,
+    NotificationQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
@@ -17,6 +24,7 @@ pub struct Mutation(
     GroupMutation,
     PostMutation,
     ModerationMutation,
+    NotificationMutation,
 );
 
 #[derive(MergedSubscription, Default)]

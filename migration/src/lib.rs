@@ -3,6 +3,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_create_accounts;
 mod m20261126_000002_create_groups;
+mod m20261126_000003_create_notifications;
 
 pub struct Migrator;
 
@@ -12,6 +13,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_create_accounts::Migration),
             Box::new(m20261126_000002_create_groups::Migration),
+            Box::new(m20261126_000003_create_notifications::Migration),
         ]
     }
 }

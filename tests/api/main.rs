@@ -12,6 +12,7 @@ mod http;
 mod matrix;
 mod migrations;
 mod moderation;
+mod notifications;
 mod ops;
 mod posts;
 mod realtime;

@@ -28,6 +28,10 @@ impl Account {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// How many of my notifications are unread (the app badge).
+    async fn unread_notification_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        Ok(crate::notifications::service::unread_count(&ctx.app()?.db, &self.0.id).await?)
+    }
     /// People I blocked.
     async fn blocked_users(&self, ctx: &Context<'_>) -> Result<Vec<crate::groups::UserObject>> {
         let app = ctx.app()?;

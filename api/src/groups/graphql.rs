@@ -5,6 +5,7 @@ use super::types::{LedBy, MemberState, NotificationLevel, Role, Topic, Visibilit
 use crate::error::AppResult;
 use crate::gql::ContextExt;
 use crate::moderation::ModLogEntryObject;
+use crate::notifications::announce;
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
 use crate::posts::service as posts;
 use crate::posts::PostObject;
@@ -393,9 +394,10 @@ impl GroupMutation {
 
     /// Joins a public group, accepts an invitation, or asks to join a private group (state PENDING).
     async fn join_group(&self, ctx: &Context<'_>, group_id: ID) -> Result<MembershipObject> {
-        Ok(MembershipObject(
-            service::join_group(&ctx.app()?.db, ctx.viewer()?, &group_id).await?,
-        ))
+        let app = ctx.app()?;
+        let (membership, notified) = service::join_group(&app.db, ctx.viewer()?, &group_id).await?;
+        announce(app, notified).await;
+        Ok(MembershipObject(membership))
     }
 
     async fn leave_group(&self, ctx: &Context<'_>, group_id: ID) -> Result<bool> {
@@ -433,8 +435,10 @@ impl GroupMutation {
         group_id: ID,
         user_id: ID,
     ) -> Result<bool> {
-        service::decide_join_request(&ctx.app()?.db, ctx.viewer()?, &group_id, &user_id, true)
-            .await?;
+        let app = ctx.app()?;
+        let (_, notified) =
+            service::decide_join_request(&app.db, ctx.viewer()?, &group_id, &user_id, true).await?;
+        announce(app, notified).await;
         Ok(true)
     }
 

@@ -6,6 +6,7 @@ use crate::auth::Viewer;
 use crate::db::{begin_write, is_unique_violation};
 use crate::error::{AppError, AppResult};
 use crate::moderation::log_action;
+use crate::notifications::service::{self as notifications, About, NotificationKind, Notified};
 use crate::pagination::{now, Page, PageArgs};
 use chrono::{DateTime, Utc};
 use entity::{bans, groups, invite_codes, memberships, users};
@@ -281,12 +282,13 @@ pub async fn join_group(
     db: &DatabaseConnection,
     viewer: &Viewer,
     group_id: &str,
-) -> AppResult<memberships::Model> {
+) -> AppResult<(memberships::Model, Vec<Notified>)> {
     let txn = begin_write(db).await?;
     let access = group_access(&txn, viewer, group_id).await?;
     if access.banned {
         return Err(AppError::Forbidden);
     }
+    let mut notified = Vec::new();
     let membership = match access.membership {
         Some(m) if MemberState::from_stored(&m.state) == MemberState::Invited => {
             activate(&txn, m).await?
@@ -303,12 +305,15 @@ pub async fn join_group(
                 .await?;
             if state == MemberState::Active {
                 set_member_count(&txn, group_id, 1).await?;
+            } else {
+                notified =
+                    notifications::notify_join_request(&txn, group_id, &viewer.user_id).await?;
             }
             m
         }
     };
     txn.commit().await?;
-    Ok(membership)
+    Ok((membership, notified))
 }
 
 /// Leaves a group, withdraws a join request or declines an invitation. The owner hands over first.
@@ -450,7 +455,7 @@ pub async fn decide_join_request(
     group_id: &str,
     user_id: &str,
     approve: bool,
-) -> AppResult<Option<memberships::Model>> {
+) -> AppResult<(Option<memberships::Model>, Vec<Notified>)> {
     let txn = begin_write(db).await?;
     group_access(&txn, viewer, group_id)
         .await?
@@ -481,8 +486,24 @@ pub async fn decide_join_request(
         None,
     )
     .await?;
+    let notified = if approve {
+        let about = About {
+            group_id: Some(group_id.to_owned()),
+            ..Default::default()
+        };
+        notifications::notify_person(
+            &txn,
+            user_id,
+            NotificationKind::JoinApproved,
+            &viewer.user_id,
+            about,
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
     txn.commit().await?;
-    Ok(outcome)
+    Ok((outcome, notified))
 }
 
 /// Invites someone by their id: they then see the group (even a hidden one) and join with `joinGroup`.

@@ -2,6 +2,7 @@
 use super::service::{self, ReportStatus};
 use crate::gql::ContextExt;
 use crate::groups::{GroupObject, UserObject};
+use crate::notifications::announce;
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
 use crate::posts::service::ReactionTarget;
 use crate::posts::{PostObject, ReplyObject};
@@ -179,15 +180,17 @@ impl ModerationMutation {
     }
 
     async fn remove_post(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<PostObject> {
-        Ok(PostObject(
-            service::remove_post(&ctx.app()?.db, ctx.viewer()?, &id, &reason).await?,
-        ))
+        let app = ctx.app()?;
+        let (post, notified) = service::remove_post(&app.db, ctx.viewer()?, &id, &reason).await?;
+        announce(app, notified).await;
+        Ok(PostObject(post))
     }
 
     async fn remove_reply(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<ReplyObject> {
-        Ok(ReplyObject(
-            service::remove_reply(&ctx.app()?.db, ctx.viewer()?, &id, &reason).await?,
-        ))
+        let app = ctx.app()?;
+        let (reply, notified) = service::remove_reply(&app.db, ctx.viewer()?, &id, &reason).await?;
+        announce(app, notified).await;
+        Ok(ReplyObject(reply))
     }
 
     /// A locked post takes no more replies.

@@ -4,6 +4,7 @@ use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
 use crate::groups::access::{group_access, is_admin, GroupAccess};
 use crate::groups::types::{MemberState, Role};
+use crate::notifications::service::{notify_person, About, NotificationKind, Notified};
 use crate::pagination::{now, Page, PageArgs};
 use crate::posts::service::{visible_post, ReactionTarget};
 use chrono::{DateTime, Utc};
@@ -297,12 +298,12 @@ pub async fn remove_post(
     viewer: &Viewer,
     post_id: &str,
     reason: &str,
-) -> AppResult<posts::Model> {
+) -> AppResult<(posts::Model, Vec<Notified>)> {
     let reason = reason_text(reason)?;
     let txn = begin_write(db).await?;
     let (post, _) = moderated_post(&txn, viewer, post_id).await?;
     if post.removed_at.is_some() {
-        return Ok(post);
+        return Ok((post, Vec::new()));
     }
     let was_listed = post.deleted_at.is_none();
     let group_id = post.group_id.clone();
@@ -329,8 +330,22 @@ pub async fn remove_post(
         Some(&reason),
     )
     .await?;
+    let about = About {
+        group_id: Some(group_id.clone()),
+        post_id: Some(post.id.clone()),
+        reply_id: None,
+        detail: Some("REMOVE_POST".into()),
+    };
+    let notified = notify_person(
+        &txn,
+        &post.author_id,
+        NotificationKind::Moderation,
+        &viewer.user_id,
+        about,
+    )
+    .await?;
     txn.commit().await?;
-    Ok(post)
+    Ok((post, notified))
 }
 
 pub async fn remove_reply(
@@ -338,7 +353,7 @@ pub async fn remove_reply(
     viewer: &Viewer,
     reply_id: &str,
     reason: &str,
-) -> AppResult<replies::Model> {
+) -> AppResult<(replies::Model, Vec<Notified>)> {
     let reason = reason_text(reason)?;
     let txn = begin_write(db).await?;
     let reply = replies::Entity::find_by_id(reply_id.to_owned())
@@ -347,7 +362,7 @@ pub async fn remove_reply(
         .ok_or(AppError::NotFound)?;
     moderated_post(&txn, viewer, &reply.post_id).await?;
     if reply.removed_at.is_some() {
-        return Ok(reply);
+        return Ok((reply, Vec::new()));
     }
     let was_listed = reply.deleted_at.is_none();
     let (group_id, post_id) = (reply.group_id.clone(), reply.post_id.clone());
@@ -374,8 +389,22 @@ pub async fn remove_reply(
         Some(&reason),
     )
     .await?;
+    let about = About {
+        group_id: Some(group_id.clone()),
+        post_id: Some(post_id.clone()),
+        reply_id: Some(reply.id.clone()),
+        detail: Some("REMOVE_REPLY".into()),
+    };
+    let notified = notify_person(
+        &txn,
+        &reply.author_id,
+        NotificationKind::Moderation,
+        &viewer.user_id,
+        about,
+    )
+    .await?;
     txn.commit().await?;
-    Ok(reply)
+    Ok((reply, notified))
 }
 
 /// Locks (no more replies) or pins a post.

@@ -4,6 +4,7 @@ use crate::broker::Event;
 use crate::error::AppResult;
 use crate::gql::ContextExt;
 use crate::groups::{GroupObject, UserObject};
+use crate::notifications::announce;
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID};
@@ -296,6 +297,7 @@ impl PostMutation {
                 })
                 .await;
         }
+        announce(app, written.notified).await;
         Ok(PostObject(written.row))
     }
 
@@ -360,6 +362,7 @@ impl PostMutation {
                 })
                 .await;
         }
+        announce(app, written.notified).await;
         Ok(ReplyObject(written.row))
     }
 
@@ -377,14 +380,16 @@ impl PostMutation {
 
     /// Adds a reaction (reacting twice is reacting once).
     async fn react(&self, ctx: &Context<'_>, input: ReactionInput) -> Result<bool> {
-        service::react(
-            &ctx.app()?.db,
+        let app = ctx.app()?;
+        let notified = service::react(
+            &app.db,
             ctx.viewer()?,
             input.target_type,
             &input.target_id,
             input.kind,
         )
         .await?;
+        announce(app, notified).await;
         Ok(true)
     }
 

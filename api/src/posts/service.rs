@@ -6,6 +6,7 @@ use crate::groups::access::{
     access_to, blocked_between, group_access, not_blocked_with, GroupAccess,
 };
 use crate::groups::types::MemberState;
+use crate::notifications::service::{self as notifications, About, Notified};
 use crate::pagination::{now, Page, PageArgs};
 use crate::rate_limit::{Limit, RateLimiter};
 use entity::{groups, memberships, posts, reactions, replies};
@@ -74,16 +75,23 @@ pub struct PostingLimits {
 pub struct Written<T> {
     pub row: T,
     pub created: bool,
+    /// Notifications written with it, to announce after commit.
+    pub notified: Vec<Notified>,
 }
 
 impl<T> Written<T> {
-    fn new(row: T) -> Self {
-        Written { row, created: true }
+    fn new(row: T, notified: Vec<Notified>) -> Self {
+        Written {
+            row,
+            created: true,
+            notified,
+        }
     }
     fn earlier(row: T) -> Self {
         Written {
             row,
             created: false,
+            notified: Vec::new(),
         }
     }
 }
@@ -224,8 +232,9 @@ pub async fn create_post(
         .filter(groups::Column::Id.eq(input.group_id.as_str()))
         .exec(&txn)
         .await?;
+    let notified = notifications::notify_new_post(&txn, &post).await?;
     txn.commit().await?;
-    Ok(Written::new(post))
+    Ok(Written::new(post, notified))
 }
 
 async fn earlier_post(
@@ -465,8 +474,9 @@ pub async fn create_reply(
         .filter(posts::Column::Id.eq(post.id.as_str()))
         .exec(&txn)
         .await?;
+    let notified = notifications::notify_reply(&txn, &post, &reply).await?;
     txn.commit().await?;
-    Ok(Written::new(reply))
+    Ok(Written::new(reply, notified))
 }
 
 async fn earlier_reply(
@@ -583,42 +593,54 @@ pub async fn post_replies(
     Ok(Page::from_rows(rows, page))
 }
 
-/// Checks that the caller may react to a target; returns its group's standing.
+/// Checks that the caller may react to a target; returns its author and what it is.
 async fn reactable(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
     target: ReactionTarget,
     target_id: &str,
-) -> AppResult<GroupAccess> {
-    let access = match target {
+) -> AppResult<(String, About)> {
+    let (access, author, about) = match target {
         ReactionTarget::Post => {
             let (post, access) = visible_post(db, viewer, target_id).await?;
             if !is_listed_post(&post) {
                 return Err(AppError::NotFound);
             }
-            access
+            let about = About {
+                group_id: Some(post.group_id),
+                post_id: Some(post.id),
+                ..Default::default()
+            };
+            (access, post.author_id, about)
         }
         ReactionTarget::Reply => {
             let (reply, _, access) = visible_reply(db, viewer, target_id).await?;
             if reply.deleted_at.is_some() || reply.removed_at.is_some() {
                 return Err(AppError::NotFound);
             }
-            access
+            let about = About {
+                group_id: Some(reply.group_id),
+                post_id: Some(reply.post_id),
+                reply_id: Some(reply.id),
+                detail: None,
+            };
+            (access, reply.author_id, about)
         }
     };
     access.require_participant()?;
-    Ok(access)
+    Ok((author, about))
 }
 
-/// Adds a reaction; reacting twice is the same as once.
+/// Adds a reaction; reacting twice is the same as once. The author hears of it (batched).
 pub async fn react(
     db: &DatabaseConnection,
     viewer: &Viewer,
     target: ReactionTarget,
     target_id: &str,
     kind: ReactionKind,
-) -> AppResult<()> {
-    reactable(db, viewer, target, target_id).await?;
+) -> AppResult<Vec<Notified>> {
+    let (author, mut about) = reactable(db, viewer, target, target_id).await?;
+    about.detail = Some(kind.as_str().to_owned());
     let key = (
         target.as_str().to_owned(),
         target_id.to_owned(),
@@ -642,12 +664,16 @@ pub async fn react(
         .await;
         match inserted {
             Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => return Ok(()),
+            Err(e) if is_unique_violation(&e) => return Ok(Vec::new()),
             Err(e) => return Err(e.into()),
         }
+        let notified =
+            notifications::notify_reaction(&txn, &author, &viewer.user_id, about).await?;
+        txn.commit().await?;
+        return Ok(notified);
     }
     txn.commit().await?;
-    Ok(())
+    Ok(Vec::new())
 }
 
 pub async fn unreact(

@@ -1,0 +1,163 @@
+//! GraphQL types and resolvers of the notification inbox.
+use super::service::{self, NotificationKind};
+use crate::gql::ContextExt;
+use crate::groups::{GroupObject, UserObject};
+use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
+use async_graphql::connection::Connection;
+use async_graphql::{Context, Object, Result, ID};
+use chrono::{DateTime, Utc};
+use entity::notifications;
+
+pub struct NotificationObject(pub notifications::Model);
+
+impl NotificationObject {
+    fn cursor(&self) -> Cursor {
+        Cursor {
+            at: self.0.updated_at,
+            id: self.0.id.clone(),
+        }
+    }
+
+    async fn actor_name(&self, ctx: &Context<'_>) -> Result<String> {
+        let (Some(actor), Some(group)) = (&self.0.actor_id, &self.0.group_id) else {
+            return Ok("Someone".into());
+        };
+        Ok(UserObject::in_group(ctx, actor, group)
+            .await?
+            .map_or_else(|| "Someone".into(), |u| u.display_name))
+    }
+}
+
+#[Object(name = "Notification")]
+impl NotificationObject {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    async fn kind(&self) -> Option<NotificationKind> {
+        NotificationKind::from_stored(&self.0.kind)
+    }
+    async fn group(&self, ctx: &Context<'_>) -> Result<Option<GroupObject>> {
+        let Some(group_id) = &self.0.group_id else {
+            return Ok(None);
+        };
+        let group = ctx
+            .loaders()?
+            .groups
+            .load_one(group_id.clone())
+            .await
+            .map_err(crate::error::AppError::from)?;
+        Ok(group.map(GroupObject::new))
+    }
+    async fn post_id(&self) -> Option<ID> {
+        self.0.post_id.clone().map(ID)
+    }
+    async fn reply_id(&self) -> Option<ID> {
+        self.0.reply_id.clone().map(ID)
+    }
+    /// The latest person behind it, as shown in that group.
+    async fn actor(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
+        let (Some(actor), Some(group)) = (&self.0.actor_id, &self.0.group_id) else {
+            return Ok(None);
+        };
+        Ok(UserObject::in_group(ctx, actor, group).await?)
+    }
+    /// How many actions it gathers (reactions batch while unread).
+    async fn count(&self) -> i32 {
+        self.0.count
+    }
+    /// A short line to show, e.g. "3 people sent support". Never the content itself.
+    async fn text(&self, ctx: &Context<'_>) -> Result<String> {
+        let actor = self.actor_name(ctx).await?;
+        let count = self.0.count;
+        let detail = self.0.detail.as_deref().unwrap_or_default();
+        Ok(match NotificationKind::from_stored(&self.0.kind) {
+            Some(NotificationKind::Reply) => format!("{actor} replied to your post"),
+            Some(NotificationKind::ThreadReply) => {
+                format!("{actor} replied in a thread you follow")
+            }
+            Some(NotificationKind::Reaction) => {
+                let verb = match detail {
+                    "RELATE" => "relate to what you wrote",
+                    "THANKS" => "said thanks",
+                    _ => "sent support",
+                };
+                if count > 1 {
+                    format!("{count} people {verb}")
+                } else {
+                    format!("{actor} {verb}")
+                }
+            }
+            Some(NotificationKind::NewPost) => format!("{actor} posted in one of your groups"),
+            Some(NotificationKind::JoinRequest) => format!("{actor} asked to join your group"),
+            Some(NotificationKind::JoinApproved) => {
+                "Your request to join a group was approved".into()
+            }
+            Some(NotificationKind::Moderation) => match detail {
+                "BAN" => "A moderator banned you from a group".into(),
+                "REMOVE_REPLY" => "A moderator removed your reply".into(),
+                _ => "A moderator removed your post".into(),
+            },
+            None => "Something happened in one of your groups".into(),
+        })
+    }
+    async fn read(&self) -> bool {
+        self.0.read_at.is_some()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+#[derive(Default)]
+pub struct NotificationQuery;
+
+#[Object]
+impl NotificationQuery {
+    /// My notifications, latest activity first.
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        unread_only: Option<bool>,
+    ) -> Result<Connection<String, NotificationObject, ListInfo>> {
+        let page = PageArgs::new(first, after)?;
+        let unread_only = unread_only.unwrap_or(false);
+        let rows =
+            service::list(&ctx.app()?.db, &ctx.viewer()?.user_id, unread_only, &page).await?;
+        Ok(connection(
+            rows.map(NotificationObject),
+            NotificationObject::cursor,
+            page.after.is_some(),
+            None,
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct NotificationMutation;
+
+#[Object]
+impl NotificationMutation {
+    /// Marks the given notifications (or with `all`, every one) read; returns how many changed.
+    async fn mark_notifications_read(
+        &self,
+        ctx: &Context<'_>,
+        ids: Option<Vec<ID>>,
+        all: Option<bool>,
+    ) -> Result<u64> {
+        let ids: Vec<String> = ids.unwrap_or_default().into_iter().map(|id| id.0).collect();
+        let all = all.unwrap_or(false);
+        if ids.len() > 100 {
+            return Err(crate::error::AppError::bad_input(
+                "ids",
+                "at most 100 at a time; use all: true",
+            )
+            .into());
+        }
+        Ok(service::mark_read(&ctx.app()?.db, &ctx.viewer()?.user_id, &ids, all).await?)
+    }
+}

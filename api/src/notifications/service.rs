@@ -1,0 +1,457 @@
+//! Who hears about what. Never the actor themself, never across a block, and only as each
+//! membership's notification level asks.
+use crate::broker::Event;
+use crate::error::AppResult;
+use crate::groups::types::{MemberState, NotificationLevel, Role};
+use crate::pagination::{now, Page, PageArgs};
+use crate::state::AppContext;
+use entity::{blocks, memberships, notifications, posts, push_jobs, push_preferences, replies};
+use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+macro_rules! kinds {
+    ($($variant:ident => $text:literal),+ $(,)?) => {
+        #[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum NotificationKind { $($variant),+ }
+        impl NotificationKind {
+            pub fn as_str(self) -> &'static str {
+                match self { $(NotificationKind::$variant => $text),+ }
+            }
+            pub fn from_stored(value: &str) -> Option<Self> {
+                match value { $($text => Some(NotificationKind::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+kinds! {
+    Reply => "REPLY",
+    ThreadReply => "THREAD_REPLY",
+    Reaction => "REACTION",
+    NewPost => "NEW_POST",
+    JoinRequest => "JOIN_REQUEST",
+    JoinApproved => "JOIN_APPROVED",
+    Moderation => "MODERATION",
+}
+
+/// A notification written (or a batched one updated) for someone, to announce after commit.
+#[derive(Clone, Debug)]
+pub struct Notified {
+    pub user_id: String,
+    pub notification_id: String,
+}
+
+/// What a notification is about.
+#[derive(Clone, Debug, Default)]
+pub struct About {
+    pub group_id: Option<String>,
+    pub post_id: Option<String>,
+    pub reply_id: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// Announces committed notifications on each recipient's channel.
+pub async fn announce(app: &AppContext, notified: Vec<Notified>) {
+    for n in notified {
+        app.broker
+            .publish(Event::NotificationAdded {
+                user_id: n.user_id,
+                notification_id: n.notification_id,
+            })
+            .await;
+    }
+}
+
+/// Of `candidates`, the active members of a group at one of `levels`, other than the actor and
+/// not blocked either way with them.
+async fn audience(
+    txn: &impl ConnectionTrait,
+    group_id: &str,
+    actor_id: &str,
+    candidates: Option<&[String]>,
+    levels: &[NotificationLevel],
+) -> AppResult<Vec<String>> {
+    let mut query = memberships::Entity::find()
+        .filter(memberships::Column::GroupId.eq(group_id))
+        .filter(memberships::Column::State.eq(MemberState::Active.as_str()))
+        .filter(memberships::Column::NotificationLevel.is_in(levels.iter().map(|l| l.as_str())))
+        .filter(memberships::Column::UserId.ne(actor_id));
+    if let Some(candidates) = candidates {
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        query =
+            query.filter(memberships::Column::UserId.is_in(candidates.iter().map(String::as_str)));
+    }
+    let members: Vec<String> = query
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    if members.is_empty() {
+        return Ok(members);
+    }
+    let blocked: Vec<String> = blocks::Entity::find()
+        .filter(
+            Condition::any()
+                .add(blocks::Column::BlockerId.eq(actor_id))
+                .add(blocks::Column::BlockedId.eq(actor_id)),
+        )
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|b| {
+            if b.blocker_id == actor_id {
+                b.blocked_id
+            } else {
+                b.blocker_id
+            }
+        })
+        .collect();
+    Ok(members
+        .into_iter()
+        .filter(|m| !blocked.contains(m))
+        .collect())
+}
+
+async fn write(
+    txn: &impl ConnectionTrait,
+    user_id: &str,
+    kind: NotificationKind,
+    actor_id: &str,
+    about: &About,
+) -> AppResult<Notified> {
+    let at = now();
+    // Reactions to one item batch into the unread entry: "3 people sent support".
+    if kind == NotificationKind::Reaction {
+        let unread = notifications::Entity::find()
+            .filter(notifications::Column::UserId.eq(user_id))
+            .filter(notifications::Column::Kind.eq(kind.as_str()))
+            .filter(notifications::Column::ReadAt.is_null())
+            .filter(match &about.reply_id {
+                Some(reply) => notifications::Column::ReplyId.eq(reply.as_str()),
+                None => notifications::Column::ReplyId.is_null(),
+            })
+            .filter(notifications::Column::PostId.eq(about.post_id.clone()))
+            .filter(notifications::Column::Detail.eq(about.detail.clone()))
+            .one(txn)
+            .await?;
+        if let Some(existing) = unread {
+            notifications::Entity::update_many()
+                .col_expr(
+                    notifications::Column::Count,
+                    Expr::col(notifications::Column::Count).add(1),
+                )
+                .col_expr(notifications::Column::ActorId, Expr::value(actor_id))
+                .col_expr(notifications::Column::UpdatedAt, Expr::value(at))
+                .filter(notifications::Column::Id.eq(existing.id.as_str()))
+                .exec(txn)
+                .await?;
+            queue_push(txn, user_id, &existing.id, kind, about).await?;
+            return Ok(Notified {
+                user_id: user_id.to_owned(),
+                notification_id: existing.id,
+            });
+        }
+    }
+    let row = notifications::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        user_id: Set(user_id.to_owned()),
+        kind: Set(kind.as_str().to_owned()),
+        group_id: Set(about.group_id.clone()),
+        post_id: Set(about.post_id.clone()),
+        reply_id: Set(about.reply_id.clone()),
+        actor_id: Set(Some(actor_id.to_owned())),
+        detail: Set(about.detail.clone()),
+        count: Set(1),
+        read_at: Set(None),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(txn)
+    .await?;
+    queue_push(txn, user_id, &row.id, kind, about).await?;
+    Ok(Notified {
+        user_id: user_id.to_owned(),
+        notification_id: row.id,
+    })
+}
+
+/// A durable push job, in the same transaction, when the person wants this kind pushed.
+async fn queue_push(
+    txn: &impl ConnectionTrait,
+    user_id: &str,
+    notification_id: &str,
+    kind: NotificationKind,
+    about: &About,
+) -> AppResult<()> {
+    let prefs = push_preferences::Entity::find_by_id(user_id.to_owned())
+        .one(txn)
+        .await?;
+    if let Some(prefs) = &prefs {
+        let disabled = prefs.disabled_kinds.split(',').any(|k| k == kind.as_str());
+        if !prefs.push_enabled || disabled {
+            return Ok(());
+        }
+    }
+    let at = now();
+    push_jobs::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        user_id: Set(user_id.to_owned()),
+        notification_id: Set(Some(notification_id.to_owned())),
+        kind: Set(kind.as_str().to_owned()),
+        collapse_key: Set(about.post_id.clone().or_else(|| about.group_id.clone())),
+        state: Set("PENDING".into()),
+        attempts: Set(0),
+        due_at: Set(at),
+        claimed_by: Set(None),
+        claimed_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+async fn write_all(
+    txn: &impl ConnectionTrait,
+    users: &[String],
+    kind: NotificationKind,
+    actor_id: &str,
+    about: &About,
+) -> AppResult<Vec<Notified>> {
+    let mut notified = Vec::with_capacity(users.len());
+    for user in users {
+        notified.push(write(txn, user, kind, actor_id, about).await?);
+    }
+    Ok(notified)
+}
+
+const WANTS_REPLIES: [NotificationLevel; 2] = [NotificationLevel::Replies, NotificationLevel::All];
+
+/// A reply: the post's author (REPLY) and everyone else who replied in the thread (THREAD_REPLY).
+pub async fn notify_reply(
+    txn: &impl ConnectionTrait,
+    post: &posts::Model,
+    reply: &replies::Model,
+) -> AppResult<Vec<Notified>> {
+    let about = About {
+        group_id: Some(post.group_id.clone()),
+        post_id: Some(post.id.clone()),
+        reply_id: Some(reply.id.clone()),
+        detail: None,
+    };
+    let author = audience(
+        txn,
+        &post.group_id,
+        &reply.author_id,
+        Some(std::slice::from_ref(&post.author_id)),
+        &WANTS_REPLIES,
+    )
+    .await?;
+    let mut notified = write_all(
+        txn,
+        &author,
+        NotificationKind::Reply,
+        &reply.author_id,
+        &about,
+    )
+    .await?;
+    let followers: Vec<String> = replies::Entity::find()
+        .select_only()
+        .column(replies::Column::AuthorId)
+        .distinct()
+        .filter(replies::Column::PostId.eq(post.id.as_str()))
+        .filter(replies::Column::DeletedAt.is_null())
+        .filter(replies::Column::AuthorId.ne(post.author_id.as_str()))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let followers = audience(
+        txn,
+        &post.group_id,
+        &reply.author_id,
+        Some(&followers),
+        &WANTS_REPLIES,
+    )
+    .await?;
+    notified.extend(
+        write_all(
+            txn,
+            &followers,
+            NotificationKind::ThreadReply,
+            &reply.author_id,
+            &about,
+        )
+        .await?,
+    );
+    Ok(notified)
+}
+
+/// A new post: the members who asked for everything.
+pub async fn notify_new_post(
+    txn: &impl ConnectionTrait,
+    post: &posts::Model,
+) -> AppResult<Vec<Notified>> {
+    let about = About {
+        group_id: Some(post.group_id.clone()),
+        post_id: Some(post.id.clone()),
+        ..Default::default()
+    };
+    let everyone = audience(
+        txn,
+        &post.group_id,
+        &post.author_id,
+        None,
+        &[NotificationLevel::All],
+    )
+    .await?;
+    write_all(
+        txn,
+        &everyone,
+        NotificationKind::NewPost,
+        &post.author_id,
+        &about,
+    )
+    .await
+}
+
+/// A reaction, to the author of what was reacted to; batched while unread.
+pub async fn notify_reaction(
+    txn: &impl ConnectionTrait,
+    author_id: &str,
+    actor_id: &str,
+    about: About,
+) -> AppResult<Vec<Notified>> {
+    let Some(group_id) = about.group_id.clone() else {
+        return Ok(Vec::new());
+    };
+    let author = audience(
+        txn,
+        &group_id,
+        actor_id,
+        Some(&[author_id.to_owned()]),
+        &WANTS_REPLIES,
+    )
+    .await?;
+    write_all(txn, &author, NotificationKind::Reaction, actor_id, &about).await
+}
+
+/// A join request, to the group's owner and moderators.
+pub async fn notify_join_request(
+    txn: &impl ConnectionTrait,
+    group_id: &str,
+    requester: &str,
+) -> AppResult<Vec<Notified>> {
+    let moderators: Vec<String> = memberships::Entity::find()
+        .filter(memberships::Column::GroupId.eq(group_id))
+        .filter(memberships::Column::State.eq(MemberState::Active.as_str()))
+        .filter(memberships::Column::Role.is_in([Role::Owner.as_str(), Role::Moderator.as_str()]))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .filter(|id| id != requester)
+        .collect();
+    let about = About {
+        group_id: Some(group_id.to_owned()),
+        ..Default::default()
+    };
+    write_all(
+        txn,
+        &moderators,
+        NotificationKind::JoinRequest,
+        requester,
+        &about,
+    )
+    .await
+}
+
+/// Something that happened to one person: their request approved, their post removed, a ban.
+pub async fn notify_person(
+    txn: &impl ConnectionTrait,
+    user_id: &str,
+    kind: NotificationKind,
+    actor_id: &str,
+    about: About,
+) -> AppResult<Vec<Notified>> {
+    if user_id == actor_id {
+        return Ok(Vec::new());
+    }
+    Ok(vec![write(txn, user_id, kind, actor_id, &about).await?])
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    user_id: &str,
+    unread_only: bool,
+    page: &PageArgs,
+) -> AppResult<Page<notifications::Model>> {
+    let mut query = notifications::Entity::find().filter(notifications::Column::UserId.eq(user_id));
+    if unread_only {
+        query = query.filter(notifications::Column::ReadAt.is_null());
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(
+            Condition::any()
+                .add(notifications::Column::UpdatedAt.lt(after.at))
+                .add(
+                    notifications::Column::UpdatedAt
+                        .eq(after.at)
+                        .and(notifications::Column::Id.lt(after.id.as_str())),
+                ),
+        );
+    }
+    let rows = query
+        .order_by_desc(notifications::Column::UpdatedAt)
+        .order_by_desc(notifications::Column::Id)
+        .limit(page.limit())
+        .all(db)
+        .await?;
+    Ok(Page::from_rows(rows, page))
+}
+
+pub async fn find(
+    db: &DatabaseConnection,
+    user_id: &str,
+    id: &str,
+) -> AppResult<Option<notifications::Model>> {
+    Ok(notifications::Entity::find_by_id(id.to_owned())
+        .one(db)
+        .await?
+        .filter(|n| n.user_id == user_id))
+}
+
+pub async fn unread_count(db: &DatabaseConnection, user_id: &str) -> AppResult<u64> {
+    Ok(notifications::Entity::find()
+        .filter(notifications::Column::UserId.eq(user_id))
+        .filter(notifications::Column::ReadAt.is_null())
+        .count(db)
+        .await?)
+}
+
+/// Marks some (or all) of my notifications read; returns how many changed.
+pub async fn mark_read(
+    db: &DatabaseConnection,
+    user_id: &str,
+    ids: &[String],
+    all: bool,
+) -> AppResult<u64> {
+    let mut update = notifications::Entity::update_many()
+        .col_expr(notifications::Column::ReadAt, Expr::value(now()))
+        .filter(notifications::Column::UserId.eq(user_id))
+        .filter(notifications::Column::ReadAt.is_null());
+    if !all {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        update = update.filter(notifications::Column::Id.is_in(ids.iter().map(String::as_str)));
+    }
+    Ok(update.exec(db).await?.rows_affected)
+}

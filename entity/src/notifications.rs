@@ -1,0 +1,25 @@
+use sea_orm::entity::prelude::*;
+
+/// An entry in someone's notification inbox. Reactions to one item batch into one entry.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "notifications")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub user_id: String,
+    pub kind: String,
+    pub group_id: Option<String>,
+    pub post_id: Option<String>,
+    pub reply_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub detail: Option<String>,
+    pub count: i32,
+    pub read_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

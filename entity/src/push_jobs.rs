@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+/// A push to send, durable until delivered, failed or dropped.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "push_jobs")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub user_id: String,
+    pub notification_id: Option<String>,
+    pub kind: String,
+    pub collapse_key: Option<String>,
+    pub state: String,
+    pub attempts: i32,
+    pub due_at: DateTimeUtc,
+    pub claimed_by: Option<String>,
+    pub claimed_until: Option<DateTimeUtc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,239 @@
+use crate::support::*;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const INBOX: &str = "query($u: Boolean) { notifications(unreadOnly: $u) { edges { node { id kind count text read postId actor { displayName } } } } me { unreadNotificationCount } }";
+
+fn kinds(inbox: &Value) -> Vec<String> {
+    inbox["notifications"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn public_group(app: &TestApp, names: &[&str]) -> (String, Vec<Session>) {
+    let mut people = Vec::new();
+    for name in names {
+        people.push(app.register(name).await);
+    }
+    let group = app.create_group(&people[0], "Notify Room", "PUBLIC").await;
+    for who in &people[1..] {
+        app.join(who, &group).await;
+    }
+    (group, people)
+}
+
+#[tokio::test]
+async fn replies_notify_the_author_and_the_thread_but_not_the_replier() {
+    let app = TestApp::spawn().await;
+    let (group, p) = public_group(
+        &app,
+        &[
+            "Note Author",
+            "Note Follower",
+            "Note Replier",
+            "Note Muted",
+            "Note Blocker",
+        ],
+    )
+    .await;
+    let (author, follower, replier, muted, blocker) = (&p[0], &p[1], &p[2], &p[3], &p[4]);
+    app.ok(&muted.access, "mutation($g: ID!) { updateMembership(groupId: $g, notificationLevel: MUTED) { notificationLevel } }", json!({"g": group})).await;
+    let post = app.post(author, &group, "Talk to me").await;
+    app.reply(follower, &post, "I'm here").await;
+    app.reply(muted, &post, "me too").await;
+    app.reply(blocker, &post, "and me").await;
+    app.ok(
+        &blocker.access,
+        "mutation($u: ID!) { blockUser(userId: $u) }",
+        json!({"u": replier.user_id}),
+    )
+    .await;
+    app.reply(replier, &post, "hello all").await;
+
+    let inbox = app.ok(&author.access, INBOX, json!({})).await;
+    assert_eq!(kinds(&inbox), vec!["REPLY", "REPLY", "REPLY", "REPLY"]);
+    assert_eq!(
+        inbox["notifications"]["edges"][0]["node"]["text"],
+        "Note Replier replied to your post"
+    );
+    assert_eq!(inbox["me"]["unreadNotificationCount"], 4);
+    let follower_inbox = app.ok(&follower.access, INBOX, json!({})).await;
+    assert_eq!(
+        kinds(&follower_inbox),
+        vec!["THREAD_REPLY", "THREAD_REPLY", "THREAD_REPLY"]
+    );
+    assert_eq!(
+        kinds(&app.ok(&muted.access, INBOX, json!({})).await),
+        Vec::<String>::new()
+    );
+    // The blocker hears nothing from the person they blocked.
+    assert_eq!(
+        kinds(&app.ok(&blocker.access, INBOX, json!({})).await),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        kinds(&app.ok(&replier.access, INBOX, json!({})).await),
+        Vec::<String>::new()
+    );
+
+    let first = inbox["notifications"]["edges"][0]["node"]["id"].clone();
+    let marked = app
+        .ok(
+            &author.access,
+            "mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) }",
+            json!({"ids": [first]}),
+        )
+        .await;
+    assert_eq!(marked["markNotificationsRead"], 1);
+    let unread = app.ok(&author.access, INBOX, json!({"u": true})).await;
+    assert_eq!(kinds(&unread).len(), 3);
+    assert_eq!(unread["me"]["unreadNotificationCount"], 3);
+    let all = app
+        .ok(
+            &author.access,
+            "mutation { markNotificationsRead(all: true) }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(all["markNotificationsRead"], 3);
+    assert_eq!(
+        app.ok(&author.access, INBOX, json!({})).await["me"]["unreadNotificationCount"],
+        0
+    );
+    // Someone else's notification is not mine to mark.
+    let theirs = follower_inbox["notifications"]["edges"][0]["node"]["id"].clone();
+    assert_eq!(
+        app.ok(
+            &author.access,
+            "mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) }",
+            json!({"ids": [theirs]})
+        )
+        .await["markNotificationsRead"],
+        0
+    );
+}
+
+#[tokio::test]
+async fn reactions_batch_while_unread() {
+    let app = TestApp::spawn().await;
+    let (group, p) = public_group(
+        &app,
+        &["Batch Author", "Batch One", "Batch Two", "Batch Three"],
+    )
+    .await;
+    let post = app.post(&p[0], &group, "Hard day").await;
+    for who in &p[1..] {
+        app.ok(
+            &who.access,
+            "mutation($i: ReactionInput!) { react(input: $i) }",
+            json!({"i": {"targetType": "POST", "targetId": post, "kind": "SUPPORT"}}),
+        )
+        .await;
+    }
+    let inbox = app.ok(&p[0].access, INBOX, json!({})).await;
+    assert_eq!(kinds(&inbox), vec!["REACTION"]);
+    assert_eq!(inbox["notifications"]["edges"][0]["node"]["count"], 3);
+    assert_eq!(
+        inbox["notifications"]["edges"][0]["node"]["text"],
+        "3 people sent support"
+    );
+    // Once read, the next reaction starts a new entry.
+    app.ok(
+        &p[0].access,
+        "mutation { markNotificationsRead(all: true) }",
+        json!({}),
+    )
+    .await;
+    app.ok(
+        &p[1].access,
+        "mutation($i: ReactionInput!) { react(input: $i) }",
+        json!({"i": {"targetType": "POST", "targetId": post, "kind": "THANKS"}}),
+    )
+    .await;
+    let again = app.ok(&p[0].access, INBOX, json!({"u": true})).await;
+    assert_eq!(
+        again["notifications"]["edges"][0]["node"]["text"],
+        "Batch One said thanks"
+    );
+}
+
+#[tokio::test]
+async fn join_requests_approvals_and_removals_are_notified() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Door Keeper").await;
+    let ana = app.register("Door Knocker").await;
+    let group = app.create_group(&owner, "Behind a Door", "PRIVATE").await;
+    app.join(&ana, &group).await;
+    assert_eq!(
+        kinds(&app.ok(&owner.access, INBOX, json!({})).await),
+        vec!["JOIN_REQUEST"]
+    );
+    app.ok(
+        &owner.access,
+        "mutation($g: ID!, $u: ID!) { approveJoinRequest(groupId: $g, userId: $u) }",
+        json!({"g": group, "u": ana.user_id}),
+    )
+    .await;
+    assert_eq!(
+        kinds(&app.ok(&ana.access, INBOX, json!({})).await),
+        vec!["JOIN_APPROVED"]
+    );
+
+    let post = app.post(&ana, &group, "Rule breaker").await;
+    app.ok(
+        &owner.access,
+        "mutation($id: ID!) { removePost(id: $id, reason: \"rules\") { status } }",
+        json!({"id": post}),
+    )
+    .await;
+    let inbox = app.ok(&ana.access, INBOX, json!({})).await;
+    assert_eq!(kinds(&inbox), vec!["MODERATION", "JOIN_APPROVED"]);
+    assert_eq!(
+        inbox["notifications"]["edges"][0]["node"]["text"],
+        "A moderator removed your post"
+    );
+}
+
+#[tokio::test]
+async fn notifications_arrive_live() {
+    let app = TestApp::spawn().await;
+    let (group, p) = public_group(&app, &["Live Author", "Live Replier"]).await;
+    let post = app.post(&p[0], &group, "Anyone?").await;
+    let mut socket = app.socket().await;
+    socket
+        .subscribe(
+            &p[0].access,
+            "n",
+            "subscription { notificationAdded { kind text postId } }",
+            json!({}),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.reply(&p[1], &post, "Yes").await;
+    let next = socket.expect_json(Duration::from_secs(5)).await;
+    assert_eq!(
+        next["payload"]["data"]["notificationAdded"],
+        json!({"kind": "REPLY", "text": "Live Replier replied to your post", "postId": post})
+    );
+    // The replier's own action is not announced to them.
+    let mut theirs = app.socket().await;
+    theirs
+        .subscribe(
+            &p[1].access,
+            "n",
+            "subscription { notificationAdded { kind } }",
+            json!({}),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.reply(&p[1], &post, "Again").await;
+    assert_eq!(
+        socket.expect_json(Duration::from_secs(5)).await["payload"]["data"]["notificationAdded"]
+            ["kind"],
+        "REPLY"
+    );
+    theirs.expect_silence(Duration::from_millis(500)).await;
+}
