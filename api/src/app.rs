@@ -69,6 +69,13 @@ impl App {
             .await
             .with_context(|| format!("HEARTH_BIND: cannot listen on {}", settings.bind))?;
         let graphiql = !settings.is_production();
+        let push = match &settings.fcm_credentials {
+            None => crate::push::fcm::Sender::Log,
+            Some(path) => crate::push::fcm::Sender::Fcm(std::sync::Arc::new(
+                crate::push::fcm::FcmClient::from_file(path, &settings.fcm_endpoint)
+                    .context("HEARTH_FCM_CREDENTIALS: not a usable service-account JSON")?,
+            )),
+        };
         let app = AppContext {
             db,
             keys: TokenKeys::new(&secret, settings.access_token_ttl),
@@ -79,9 +86,13 @@ impl App {
             redis,
             metrics,
             broker,
+            push,
             settings: Arc::new(settings),
         };
         let schema = schema::build(Some(app.clone()), app.settings.is_production());
+        if app.settings.run_workers {
+            crate::push::worker::spawn(app.clone(), app.settings.push_worker.clone(), shutdown.clone());
+        }
         Ok(Self {
             listener,
             state: HttpState {

@@ -29,6 +29,8 @@ pub enum Event {
         user_id: String,
         notification_id: String,
     },
+    /// Push jobs are due: wakes the push workers of every instance.
+    PushQueued,
 }
 
 /// An event with its id, as carried on a channel.
@@ -45,6 +47,7 @@ pub enum Topic {
     Group(String),
     Post(String),
     User(String),
+    Push,
 }
 
 impl Topic {
@@ -53,6 +56,7 @@ impl Topic {
             Topic::Group(id) => format!("group:{id}"),
             Topic::Post(id) => format!("post:{id}"),
             Topic::User(id) => format!("user:{id}"),
+            Topic::Push => "push".to_owned(),
         }
     }
 }
@@ -68,6 +72,7 @@ impl Event {
                 vec![Topic::Post(post_id.clone()), Topic::Group(group_id.clone())]
             }
             Event::NotificationAdded { user_id, .. } => vec![Topic::User(user_id.clone())],
+            Event::PushQueued => vec![Topic::Push],
         }
     }
 }

@@ -134,6 +134,7 @@ async fn serve(
     if let Some(bind) = bind {
         settings.bind = bind;
     }
+    settings.run_workers = !no_workers;
     let app = App::build(settings).await?;
     tracing::info!(address = %app.local_addr(), workers = !no_workers, "hearth listening");
     let shutdown = app.shutdown_token();

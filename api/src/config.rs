@@ -64,6 +64,9 @@ pub struct Settings {
     /// How long a WebSocket client has to send `connection_init` (closed with 4408 after).
     pub ws_init_timeout: Duration,
     pub posting_limits: crate::posts::service::PostingLimits,
+    /// Run the push workers in this process (`hearth serve --no-workers` turns them off).
+    pub run_workers: bool,
+    pub push_worker: crate::push::worker::WorkerConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +104,9 @@ const KEYS: &[&str] = &[
     "WS_INIT_TIMEOUT_SECS",
     "POSTS_PER_HOUR",
     "REPLIES_PER_HOUR",
+    "PUSH_MAX_ATTEMPTS",
+    "PUSH_RETRY_BASE_MS",
+    "PUSH_CLAIM_SECS",
 ];
 
 impl Settings {
@@ -270,6 +276,13 @@ impl Settings {
             posting_limits: crate::posts::service::PostingLimits {
                 posts_per_hour: as_u32(number("POSTS_PER_HOUR", 10, 1)?, "POSTS_PER_HOUR")?,
                 replies_per_hour: as_u32(number("REPLIES_PER_HOUR", 60, 1)?, "REPLIES_PER_HOUR")?,
+            },
+            run_workers: true,
+            push_worker: crate::push::worker::WorkerConfig {
+                lease: Duration::from_secs(number("PUSH_CLAIM_SECS", 60, 1)?),
+                max_attempts: i32::try_from(number("PUSH_MAX_ATTEMPTS", 5, 1)?)
+                    .map_err(|_| bad("HEARTH_PUSH_MAX_ATTEMPTS", "is too large"))?,
+                retry_base: Duration::from_millis(number("PUSH_RETRY_BASE_MS", 1_000, 1)?),
             },
         })
     }

@@ -15,6 +15,7 @@ pub mod moderation;
 pub mod notifications;
 pub mod pagination;
 pub mod posts;
+pub mod push;
 pub mod rate_limit;
 pub mod realtime;
 mod redis_conn;

@@ -4,6 +4,7 @@ use crate::groups::{GroupMutation, GroupQuery};
 use crate::moderation::{ModerationMutation, ModerationQuery};
 use crate::notifications::{NotificationMutation, NotificationQuery};
 use crate::posts::{PostMutation, PostQuery};
+use crate::push::PushMutation;
 use crate::realtime::LiveSubscription;
 use crate::state::AppContext;
 use crate::telemetry::OperationMetrics;
@@ -25,6 +26,7 @@ pub struct Mutation(
     PostMutation,
     ModerationMutation,
     NotificationMutation,
+    PushMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -22,6 +22,7 @@ pub struct AppContext {
     pub redis: Option<ConnectionManager>,
     pub metrics: Metrics,
     pub broker: Broker,
+    pub push: crate::push::fcm::Sender,
 }
 
 /// Facts about one request that services may need (never logged).

@@ -53,8 +53,12 @@ pub struct About {
     pub detail: Option<String>,
 }
 
-/// Announces committed notifications on each recipient's channel.
+/// Announces committed notifications on each recipient's channel, and wakes the push workers.
 pub async fn announce(app: &AppContext, notified: Vec<Notified>) {
+    if notified.is_empty() {
+        return;
+    }
+    app.broker.publish(Event::PushQueued).await;
     for n in notified {
         app.broker
             .publish(Event::NotificationAdded {

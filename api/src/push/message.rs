@@ -1,0 +1,89 @@
+//! The FCM v1 message for one device. Without previews it carries no health text: a generic
+//! line, and ids only in `data`.
+use crate::notifications::service::NotificationKind;
+use entity::{notifications, push_jobs};
+use serde_json::{json, Value};
+
+/// How long FCM keeps an undelivered message.
+const TTL_SECONDS: u64 = 24 * 3600;
+
+/// What the preview may show, when the person opted in.
+pub struct Preview {
+    pub group_name: String,
+    pub first_words: String,
+}
+
+fn generic_body(kind: Option<NotificationKind>) -> &'static str {
+    match kind {
+        Some(NotificationKind::Reply | NotificationKind::ThreadReply) => "New reply in one of your groups",
+        Some(NotificationKind::Reaction) => "Someone responded to what you wrote",
+        Some(NotificationKind::NewPost) => "New post in one of your groups",
+        Some(NotificationKind::JoinRequest) => "Someone asked to join your group",
+        Some(NotificationKind::JoinApproved) => "Your request to join was approved",
+        Some(NotificationKind::Moderation) => "A moderator acted on something of yours",
+        None => "You have a new notification",
+    }
+}
+
+/// The first few words of a text, for a preview.
+pub fn first_words(text: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    for word in text.split_whitespace() {
+        if out.chars().count() + word.chars().count() + 1 > max_chars {
+            out.push('…');
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+pub fn build(
+    device_token: &str,
+    job: &push_jobs::Model,
+    notification: Option<&notifications::Model>,
+    unread: u64,
+    preview: Option<&Preview>,
+) -> Value {
+    let kind = NotificationKind::from_stored(&job.kind);
+    let (title, body) = match preview {
+        Some(p) => (p.group_name.clone(), p.first_words.clone()),
+        None => ("Hearth".to_owned(), generic_body(kind).to_owned()),
+    };
+    let mut data = serde_json::Map::new();
+    data.insert("kind".into(), json!(job.kind));
+    if let Some(n) = notification {
+        data.insert("notificationId".into(), json!(n.id));
+        for (key, value) in [("groupId", &n.group_id), ("postId", &n.post_id), ("replyId", &n.reply_id)] {
+            if let Some(value) = value {
+                data.insert(key.into(), json!(value));
+            }
+        }
+    }
+    let urgent = matches!(kind, Some(NotificationKind::Reply | NotificationKind::ThreadReply));
+    let collapse = job.collapse_key.clone().unwrap_or_else(|| job.kind.clone());
+    let expires = chrono::Utc::now().timestamp() + TTL_SECONDS as i64;
+    json!({
+        "message": {
+            "token": device_token,
+            "notification": {"title": title, "body": body},
+            "data": data,
+            "android": {
+                "collapse_key": collapse,
+                "priority": if urgent { "HIGH" } else { "NORMAL" },
+                "ttl": format!("{TTL_SECONDS}s"),
+            },
+            "apns": {
+                "headers": {
+                    "apns-collapse-id": collapse,
+                    "apns-priority": if urgent { "10" } else { "5" },
+                    "apns-expiration": expires.to_string(),
+                },
+                "payload": {"aps": {"badge": unread}},
+            },
+        }
+    })
+}
