@@ -91,7 +91,11 @@ impl App {
         };
         let schema = schema::build(Some(app.clone()), app.settings.is_production());
         if app.settings.run_workers {
-            crate::push::worker::spawn(app.clone(), app.settings.push_worker.clone(), shutdown.clone());
+            crate::push::worker::spawn(
+                app.clone(),
+                app.settings.push_worker.clone(),
+                shutdown.clone(),
+            );
         }
         Ok(Self {
             listener,

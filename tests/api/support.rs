@@ -437,7 +437,12 @@ impl TestApp {
 impl TestApp {
     /// A second instance on the same database and Redis prefix, as in a scaled-out deployment.
     pub async fn sibling(&self) -> TestApp {
+        self.sibling_with(|_| {}).await
+    }
+
+    pub async fn sibling_with(&self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let mut settings = (*self.context.settings).clone();
+        adjust(&mut settings);
         settings.bind = "127.0.0.1:0".parse().unwrap();
         let app = App::build(settings).await.expect("sibling builds");
         let addr = app.local_addr();

@@ -32,7 +32,10 @@ impl Account {
     async fn unread_notification_count(&self, ctx: &Context<'_>) -> Result<u64> {
         Ok(crate::notifications::service::unread_count(&ctx.app()?.db, &self.0.id).await?)
     }
-    async fn push_preferences(&self, ctx: &Context<'_>) -> Result<crate::push::PushPreferencesObject> {
+    async fn push_preferences(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<crate::push::PushPreferencesObject> {
         let prefs = crate::push::preferences::get(&ctx.app()?.db, &self.0.id).await?;
         Ok(crate::push::PushPreferencesObject(prefs))
     }

@@ -32,7 +32,10 @@ impl Sender {
     pub async fn send(&self, message: Value) -> Outcome {
         match self {
             Sender::Log => {
-                let kind = message["message"]["data"]["kind"].as_str().unwrap_or("?").to_owned();
+                let kind = message["message"]["data"]["kind"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_owned();
                 tracing::info!(kind = %kind, "push (log only: no FCM credentials)");
                 Outcome::Sent
             }
@@ -63,7 +66,10 @@ impl FcmClient {
             .build()?;
         Ok(FcmClient {
             http,
-            url: format!("{}/v1/projects/{project}/messages:send", endpoint.trim_end_matches('/')),
+            url: format!(
+                "{}/v1/projects/{project}/messages:send",
+                endpoint.trim_end_matches('/')
+            ),
             credentials,
             account: RwLock::new(Arc::new(account)),
         })
@@ -92,7 +98,14 @@ impl FcmClient {
             let Some(token) = self.token().await else {
                 return Outcome::Retry(None);
             };
-            let response = match self.http.post(&self.url).bearer_auth(token).json(&message).send().await {
+            let response = match self
+                .http
+                .post(&self.url)
+                .bearer_auth(token)
+                .json(&message)
+                .send()
+                .await
+            {
                 Ok(response) => response,
                 Err(err) => {
                     tracing::warn!(error = %err, "FCM request failed");

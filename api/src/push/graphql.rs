@@ -23,7 +23,11 @@ impl PushPreferencesObject {
     }
     /// Kinds never pushed (they still reach the inbox).
     async fn disabled_kinds(&self) -> Vec<NotificationKind> {
-        self.0.disabled_kinds.split(',').filter_map(NotificationKind::from_stored).collect()
+        self.0
+            .disabled_kinds
+            .split(',')
+            .filter_map(NotificationKind::from_stored)
+            .collect()
     }
     /// Show the group's name and first words in pushes. Off by default: pushes then say only
     /// "New reply in one of your groups".
@@ -61,11 +65,19 @@ pub struct PushMutation;
 
 #[Object]
 impl PushMutation {
-    async fn update_push_preferences(&self, ctx: &Context<'_>, input: PushPreferencesInput) -> Result<PushPreferencesObject> {
+    async fn update_push_preferences(
+        &self,
+        ctx: &Context<'_>,
+        input: PushPreferencesInput,
+    ) -> Result<PushPreferencesObject> {
         let quiet_hours = match input.quiet_hours {
             MaybeUndefined::Undefined => None,
             MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(q) => Some(Some(QuietHours { start: q.start, end: q.end, timezone: q.timezone })),
+            MaybeUndefined::Value(q) => Some(Some(QuietHours {
+                start: q.start,
+                end: q.end,
+                timezone: q.timezone,
+            })),
         };
         let changes = Changes {
             push_enabled: input.push_enabled,

@@ -15,7 +15,9 @@ pub struct Preview {
 
 fn generic_body(kind: Option<NotificationKind>) -> &'static str {
     match kind {
-        Some(NotificationKind::Reply | NotificationKind::ThreadReply) => "New reply in one of your groups",
+        Some(NotificationKind::Reply | NotificationKind::ThreadReply) => {
+            "New reply in one of your groups"
+        }
         Some(NotificationKind::Reaction) => "Someone responded to what you wrote",
         Some(NotificationKind::NewPost) => "New post in one of your groups",
         Some(NotificationKind::JoinRequest) => "Someone asked to join your group",
@@ -57,13 +59,20 @@ pub fn build(
     data.insert("kind".into(), json!(job.kind));
     if let Some(n) = notification {
         data.insert("notificationId".into(), json!(n.id));
-        for (key, value) in [("groupId", &n.group_id), ("postId", &n.post_id), ("replyId", &n.reply_id)] {
+        for (key, value) in [
+            ("groupId", &n.group_id),
+            ("postId", &n.post_id),
+            ("replyId", &n.reply_id),
+        ] {
             if let Some(value) = value {
                 data.insert(key.into(), json!(value));
             }
         }
     }
-    let urgent = matches!(kind, Some(NotificationKind::Reply | NotificationKind::ThreadReply));
+    let urgent = matches!(
+        kind,
+        Some(NotificationKind::Reply | NotificationKind::ThreadReply)
+    );
     let collapse = job.collapse_key.clone().unwrap_or_else(|| job.kind.clone());
     let expires = chrono::Utc::now().timestamp() + TTL_SECONDS as i64;
     json!({

@@ -20,7 +20,10 @@ pub fn defaults(user_id: &str) -> push_preferences::Model {
     }
 }
 
-pub async fn get(db: &impl sea_orm::ConnectionTrait, user_id: &str) -> AppResult<push_preferences::Model> {
+pub async fn get(
+    db: &impl sea_orm::ConnectionTrait,
+    user_id: &str,
+) -> AppResult<push_preferences::Model> {
     Ok(push_preferences::Entity::find_by_id(user_id.to_owned())
         .one(db)
         .await?
@@ -42,12 +45,19 @@ pub struct Changes {
 }
 
 fn parse_time(field: &'static str, raw: &str) -> AppResult<NaiveTime> {
-    NaiveTime::parse_from_str(raw.trim(), "%H:%M").map_err(|_| AppError::bad_input(field, "must be a time like 22:00"))
+    NaiveTime::parse_from_str(raw.trim(), "%H:%M")
+        .map_err(|_| AppError::bad_input(field, "must be a time like 22:00"))
 }
 
-pub async fn update(db: &DatabaseConnection, user_id: &str, changes: Changes) -> AppResult<push_preferences::Model> {
+pub async fn update(
+    db: &DatabaseConnection,
+    user_id: &str,
+    changes: Changes,
+) -> AppResult<push_preferences::Model> {
     let txn = begin_write(db).await?;
-    let current = push_preferences::Entity::find_by_id(user_id.to_owned()).one(&txn).await?;
+    let current = push_preferences::Entity::find_by_id(user_id.to_owned())
+        .one(&txn)
+        .await?;
     let exists = current.is_some();
     let mut prefs = current.unwrap_or_else(|| defaults(user_id));
     if let Some(on) = changes.push_enabled {
@@ -107,7 +117,11 @@ pub async fn update(db: &DatabaseConnection, user_id: &str, changes: Changes) ->
 
 /// When the person's quiet hours end, if `at` falls inside them (in their timezone, DST included).
 pub fn quiet_until(prefs: &push_preferences::Model, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let (start, end, tz) = (prefs.quiet_start.as_deref()?, prefs.quiet_end.as_deref()?, prefs.quiet_timezone.as_deref()?);
+    let (start, end, tz) = (
+        prefs.quiet_start.as_deref()?,
+        prefs.quiet_end.as_deref()?,
+        prefs.quiet_timezone.as_deref()?,
+    );
     let start = NaiveTime::parse_from_str(start, "%H:%M").ok()?;
     let end = NaiveTime::parse_from_str(end, "%H:%M").ok()?;
     let tz: chrono_tz::Tz = tz.parse().ok()?;
@@ -115,7 +129,11 @@ pub fn quiet_until(prefs: &push_preferences::Model, at: DateTime<Utc>) -> Option
     let time = local.time();
     let date = local.date_naive();
     let end_date = if start < end {
-        if time >= start && time < end { date } else { return None }
+        if time >= start && time < end {
+            date
+        } else {
+            return None;
+        }
     } else if time >= start {
         date.checked_add_days(Days::new(1))?
     } else if time < end {
@@ -125,10 +143,10 @@ pub fn quiet_until(prefs: &push_preferences::Model, at: DateTime<Utc>) -> Option
     };
     let naive_end = end_date.and_time(end);
     // A wall-clock time skipped by a DST change ends the quiet hours at the first instant after it.
-    let end_instant = tz
-        .from_local_datetime(&naive_end)
-        .earliest()
-        .or_else(|| tz.from_local_datetime(&(naive_end + chrono::Duration::hours(1))).earliest())?;
+    let end_instant = tz.from_local_datetime(&naive_end).earliest().or_else(|| {
+        tz.from_local_datetime(&(naive_end + chrono::Duration::hours(1)))
+            .earliest()
+    })?;
     Some(end_instant.with_timezone(&Utc))
 }
 
@@ -152,8 +170,14 @@ mod tests {
     fn quiet_hours_across_midnight_in_local_time() {
         let p = prefs("22:00", "07:00", "Europe/Paris");
         // 23:30 in Paris (UTC+1 in January) is quiet until 07:00 Paris the next morning.
-        assert_eq!(quiet_until(&p, utc("2026-01-10T22:30:00Z")), Some(utc("2026-01-11T06:00:00Z")));
-        assert_eq!(quiet_until(&p, utc("2026-01-11T05:00:00Z")), Some(utc("2026-01-11T06:00:00Z")));
+        assert_eq!(
+            quiet_until(&p, utc("2026-01-10T22:30:00Z")),
+            Some(utc("2026-01-11T06:00:00Z"))
+        );
+        assert_eq!(
+            quiet_until(&p, utc("2026-01-11T05:00:00Z")),
+            Some(utc("2026-01-11T06:00:00Z"))
+        );
         assert_eq!(quiet_until(&p, utc("2026-01-11T12:00:00Z")), None);
     }
 
@@ -161,8 +185,14 @@ mod tests {
     fn quiet_hours_follow_daylight_saving() {
         // Paris moves to UTC+2 on 2026-03-29: 07:00 local that morning is 05:00 UTC.
         let p = prefs("22:00", "07:00", "Europe/Paris");
-        assert_eq!(quiet_until(&p, utc("2026-03-28T22:30:00Z")), Some(utc("2026-03-29T05:00:00Z")));
+        assert_eq!(
+            quiet_until(&p, utc("2026-03-28T22:30:00Z")),
+            Some(utc("2026-03-29T05:00:00Z"))
+        );
         let day = prefs("09:00", "17:00", "America/New_York");
-        assert_eq!(quiet_until(&day, utc("2026-07-01T14:00:00Z")), Some(utc("2026-07-01T21:00:00Z")));
+        assert_eq!(
+            quiet_until(&day, utc("2026-07-01T14:00:00Z")),
+            Some(utc("2026-07-01T21:00:00Z"))
+        );
     }
 }

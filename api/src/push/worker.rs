@@ -52,7 +52,12 @@ pub fn spawn(app: AppContext, config: WorkerConfig, stop: CancellationToken) {
 }
 
 /// Claims due jobs and delivers them; returns how many it claimed.
-pub async fn run_once(app: &AppContext, sender: &Sender, worker_id: &str, config: &WorkerConfig) -> AppResult<usize> {
+pub async fn run_once(
+    app: &AppContext,
+    sender: &Sender,
+    worker_id: &str,
+    config: &WorkerConfig,
+) -> AppResult<usize> {
     let jobs = claim(app, worker_id, config).await?;
     let claimed = jobs.len();
     for job in jobs {
@@ -62,9 +67,15 @@ pub async fn run_once(app: &AppContext, sender: &Sender, worker_id: &str, config
 }
 
 /// Takes up to `BATCH` due jobs (or jobs whose claim expired) for this worker.
-pub async fn claim(app: &AppContext, worker_id: &str, config: &WorkerConfig) -> AppResult<Vec<push_jobs::Model>> {
+pub async fn claim(
+    app: &AppContext,
+    worker_id: &str,
+    config: &WorkerConfig,
+) -> AppResult<Vec<push_jobs::Model>> {
     let at = now();
-    let until = at + chrono::Duration::from_std(config.lease).unwrap_or_else(|_| chrono::Duration::seconds(60));
+    let until = at
+        + chrono::Duration::from_std(config.lease)
+            .unwrap_or_else(|_| chrono::Duration::seconds(60));
     let backend = app.db.get_database_backend();
     let sql = match backend {
         DbBackend::Postgres => {
@@ -88,7 +99,12 @@ pub async fn claim(app: &AppContext, worker_id: &str, config: &WorkerConfig) -> 
         .from_raw_sql(Statement::from_sql_and_values(
             backend,
             sql,
-            [worker_id.into(), until.into(), at.into(), (BATCH as i64).into()],
+            [
+                worker_id.into(),
+                until.into(),
+                at.into(),
+                (BATCH as i64).into(),
+            ],
         ))
         .all(&txn)
         .await?;
@@ -104,12 +120,24 @@ enum Fate {
     Retry(Option<Duration>, String),
 }
 
-async fn deliver(app: &AppContext, sender: &Sender, worker_id: &str, config: &WorkerConfig, job: push_jobs::Model) -> AppResult<()> {
+async fn deliver(
+    app: &AppContext,
+    sender: &Sender,
+    worker_id: &str,
+    config: &WorkerConfig,
+    job: push_jobs::Model,
+) -> AppResult<()> {
     let fate = decide(app, sender, &job).await?;
     let at = now();
     let mut update = push_jobs::Entity::update_many()
-        .col_expr(push_jobs::Column::ClaimedBy, Expr::value(Option::<String>::None))
-        .col_expr(push_jobs::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(
+            push_jobs::Column::ClaimedBy,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            push_jobs::Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .col_expr(push_jobs::Column::UpdatedAt, Expr::value(at));
     let (state, error) = match fate {
         Fate::Sent(note) => ("SENT", note),
@@ -120,7 +148,10 @@ async fn deliver(app: &AppContext, sender: &Sender, worker_id: &str, config: &Wo
         Fate::Collapsed => ("COLLAPSED", None),
         Fate::Deferred(until) => {
             update = update.col_expr(push_jobs::Column::DueAt, Expr::value(until));
-            ("PENDING", Some("deferred to the end of quiet hours".to_owned()))
+            (
+                "PENDING",
+                Some("deferred to the end of quiet hours".to_owned()),
+            )
         }
         Fate::Retry(after, why) => {
             let attempts = job.attempts + 1;
@@ -129,10 +160,16 @@ async fn deliver(app: &AppContext, sender: &Sender, worker_id: &str, config: &Wo
                 tracing::warn!(job = %job.id, attempts, "push failed for good");
                 ("FAILED", Some(why))
             } else {
-                let doubling = config.retry_base.saturating_mul(1 << (attempts - 1).clamp(0, 16));
-                let jitter = Duration::from_millis(rand::rng().random_range(0..=config.retry_base.as_millis().max(1) as u64 / 4));
+                let doubling = config
+                    .retry_base
+                    .saturating_mul(1 << (attempts - 1).clamp(0, 16));
+                let jitter = Duration::from_millis(
+                    rand::rng().random_range(0..=config.retry_base.as_millis().max(1) as u64 / 4),
+                );
                 let wait = after.map_or(doubling + jitter, |after| after.max(doubling));
-                let due = at + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(60));
+                let due = at
+                    + chrono::Duration::from_std(wait)
+                        .unwrap_or_else(|_| chrono::Duration::seconds(60));
                 update = update.col_expr(push_jobs::Column::DueAt, Expr::value(due));
                 ("PENDING", Some(why))
             }
@@ -164,7 +201,11 @@ async fn decide(app: &AppContext, sender: &Sender, job: &push_jobs::Model) -> Ap
             .filter(push_jobs::Column::DueAt.gte(end))
             .one(db)
             .await?;
-        return Ok(if twin.is_some() { Fate::Collapsed } else { Fate::Deferred(end) });
+        return Ok(if twin.is_some() {
+            Fate::Collapsed
+        } else {
+            Fate::Deferred(end)
+        });
     }
     let tokens = devices::Entity::find()
         .filter(devices::Column::UserId.eq(job.user_id.as_str()))
@@ -178,17 +219,29 @@ async fn decide(app: &AppContext, sender: &Sender, job: &push_jobs::Model) -> Ap
         None => None,
     };
     let unread = notifications::unread_count(db, &job.user_id).await?;
-    let preview = if prefs.previews { preview_of(app, notification.as_ref()).await? } else { None };
+    let preview = if prefs.previews {
+        preview_of(app, notification.as_ref()).await?
+    } else {
+        None
+    };
 
     let mut retry: Option<(Option<Duration>, String)> = None;
     let mut invalid = None;
     let mut delivered = false;
     for device in tokens {
-        let message = message::build(&device.token, job, notification.as_ref(), unread, preview.as_ref());
+        let message = message::build(
+            &device.token,
+            job,
+            notification.as_ref(),
+            unread,
+            preview.as_ref(),
+        );
         match sender.send(message).await {
             Outcome::Sent => delivered = true,
             Outcome::Unregistered => {
-                devices::Entity::delete_by_id(device.id.clone()).exec(db).await?;
+                devices::Entity::delete_by_id(device.id.clone())
+                    .exec(db)
+                    .await?;
                 tracing::info!(device = %device.id, "FCM says the token is gone; device removed");
             }
             Outcome::Invalid(why) => invalid = Some(why),
@@ -209,14 +262,35 @@ async fn decide(app: &AppContext, sender: &Sender, job: &push_jobs::Model) -> Ap
 }
 
 /// The group's name and the first words of the reply (or post title), for opted-in previews.
-async fn preview_of(app: &AppContext, notification: Option<&entity::notifications::Model>) -> AppResult<Option<Preview>> {
-    let Some(n) = notification else { return Ok(None) };
-    let Some(group_id) = &n.group_id else { return Ok(None) };
-    let Some(group) = groups::Entity::find_by_id(group_id.clone()).one(&app.db).await? else { return Ok(None) };
+async fn preview_of(
+    app: &AppContext,
+    notification: Option<&entity::notifications::Model>,
+) -> AppResult<Option<Preview>> {
+    let Some(n) = notification else {
+        return Ok(None);
+    };
+    let Some(group_id) = &n.group_id else {
+        return Ok(None);
+    };
+    let Some(group) = groups::Entity::find_by_id(group_id.clone())
+        .one(&app.db)
+        .await?
+    else {
+        return Ok(None);
+    };
     let text = match (&n.reply_id, &n.post_id) {
-        (Some(reply), _) => replies::Entity::find_by_id(reply.clone()).one(&app.db).await?.map(|r| r.body),
-        (None, Some(post)) => posts::Entity::find_by_id(post.clone()).one(&app.db).await?.map(|p| p.title),
+        (Some(reply), _) => replies::Entity::find_by_id(reply.clone())
+            .one(&app.db)
+            .await?
+            .map(|r| r.body),
+        (None, Some(post)) => posts::Entity::find_by_id(post.clone())
+            .one(&app.db)
+            .await?
+            .map(|p| p.title),
         _ => None,
     };
-    Ok(text.map(|text| Preview { group_name: group.name, first_words: message::first_words(&text, 80) }))
+    Ok(text.map(|text| Preview {
+        group_name: group.name,
+        first_words: message::first_words(&text, 80),
+    }))
 }

@@ -1,0 +1,354 @@
+use crate::fake_fcm::{FakeFcm, Reply};
+use crate::support::*;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+struct PushWorld {
+    app: TestApp,
+    fcm: FakeFcm,
+    author: Session,
+    replier: Session,
+    post: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn world(adjust: impl FnOnce(&mut api::Settings)) -> PushWorld {
+    let fcm = FakeFcm::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = fcm.write_credentials(dir.path());
+    let endpoint = fcm.endpoint();
+    let app = TestApp::spawn_with(move |s| {
+        s.fcm_credentials = Some(credentials);
+        s.fcm_endpoint = endpoint;
+        s.push_worker.retry_base = Duration::from_millis(200);
+        adjust(s);
+    })
+    .await;
+    let author = app.register("Push Author").await;
+    let replier = app.register("Push Replier").await;
+    let group = app.create_group(&author, "Push Group", "PUBLIC").await;
+    app.join(&replier, &group).await;
+    let post = app.post(&author, &group, "My hard week").await;
+    app.ok(
+        &author.access,
+        "mutation { registerDevice(input: {token: \"author-phone\", platform: ANDROID}) { id } }",
+        json!({}),
+    )
+    .await;
+    PushWorld {
+        app,
+        fcm,
+        author,
+        replier,
+        post,
+        _dir: dir,
+    }
+}
+
+async fn job_states(app: &TestApp) -> Vec<String> {
+    use sea_orm::{EntityTrait, QueryOrder};
+    entity::push_jobs::Entity::find()
+        .order_by_asc(entity::push_jobs::Column::CreatedAt)
+        .all(&app.context.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.state)
+        .collect()
+}
+
+async fn wait_for_states(app: &TestApp, expected: &[&str]) {
+    for _ in 0..150 {
+        if job_states(app).await == expected {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(job_states(app).await, expected);
+}
+
+#[tokio::test]
+async fn a_reply_is_pushed_through_fcm_v1_without_health_text() {
+    let w = world(|_| {}).await;
+    w.app
+        .reply(
+            &w.replier,
+            &w.post,
+            "I feel so anxious about the appointment",
+        )
+        .await;
+    let sends = w.fcm.wait_for_sends(1).await;
+    let message = &sends[0].body["message"];
+    assert_eq!(message["token"], "author-phone");
+    assert_eq!(
+        message["notification"],
+        json!({"title": "Hearth", "body": "New reply in one of your groups"})
+    );
+    assert_eq!(message["data"]["kind"], "REPLY");
+    assert_eq!(message["data"]["postId"], json!(w.post));
+    assert_eq!(message["android"]["collapse_key"], json!(w.post));
+    assert_eq!(message["android"]["priority"], "HIGH");
+    assert_eq!(
+        message["apns"]["headers"]["apns-collapse-id"],
+        json!(w.post)
+    );
+    assert_eq!(message["apns"]["payload"]["aps"]["badge"], 1);
+    let text = sends[0].body.to_string().to_lowercase();
+    for secret in ["anxious", "appointment", "hard week", "push replier"] {
+        assert!(!text.contains(secret), "the push leaks {secret:?}: {text}");
+    }
+    assert_eq!(w.fcm.token_requests(), 1);
+    wait_for_states(&w.app, &["SENT"]).await;
+    // The replier is never pushed about their own reply.
+    assert_eq!(w.fcm.sends().len(), 1);
+}
+
+#[tokio::test]
+async fn previews_show_the_group_and_first_words_only_when_opted_in() {
+    let w = world(|_| {}).await;
+    let set = "mutation { updatePushPreferences(input: {previews: true}) { previews } }";
+    assert_eq!(
+        w.app.ok(&w.author.access, set, json!({})).await["updatePushPreferences"]["previews"],
+        true
+    );
+    w.app
+        .reply(
+            &w.replier,
+            &w.post,
+            "Thinking of you today and every day this week",
+        )
+        .await;
+    let sends = w.fcm.wait_for_sends(1).await;
+    assert_eq!(
+        sends[0].body["message"]["notification"]["title"],
+        "Push Group"
+    );
+    assert!(sends[0].body["message"]["notification"]["body"]
+        .as_str()
+        .unwrap()
+        .starts_with("Thinking of you"));
+}
+
+#[tokio::test]
+async fn unregistered_tokens_are_pruned() {
+    let w = world(|_| {}).await;
+    w.fcm.script([Reply::Error {
+        status: 404,
+        code: "UNREGISTERED",
+        retry_after: None,
+    }]);
+    w.app.reply(&w.replier, &w.post, "hello").await;
+    w.fcm.wait_for_sends(1).await;
+    wait_for_states(&w.app, &["SENT"]).await;
+    assert_eq!(
+        w.app.me(Some(&w.author.access)).await["data"]["me"]["devices"],
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn transient_failures_retry_honouring_retry_after() {
+    let w = world(|_| {}).await;
+    w.fcm.script([
+        Reply::Error {
+            status: 429,
+            code: "QUOTA_EXCEEDED",
+            retry_after: Some(1),
+        },
+        Reply::Error {
+            status: 503,
+            code: "UNAVAILABLE",
+            retry_after: None,
+        },
+    ]);
+    w.app.reply(&w.replier, &w.post, "hello").await;
+    let sends = w.fcm.wait_for_sends(3).await;
+    assert!(
+        sends[1].at - sends[0].at >= Duration::from_millis(950),
+        "Retry-After not honoured: {:?}",
+        sends[1].at - sends[0].at
+    );
+    wait_for_states(&w.app, &["SENT"]).await;
+    assert_eq!(w.fcm.sends().len(), 3);
+}
+
+#[tokio::test]
+async fn retries_are_bounded_and_bad_messages_dropped() {
+    let w = world(|s| s.push_worker.max_attempts = 3).await;
+    w.fcm.script([
+        Reply::Error {
+            status: 500,
+            code: "INTERNAL",
+            retry_after: None,
+        },
+        Reply::Error {
+            status: 503,
+            code: "UNAVAILABLE",
+            retry_after: None,
+        },
+        Reply::Error {
+            status: 503,
+            code: "UNAVAILABLE",
+            retry_after: None,
+        },
+        Reply::Error {
+            status: 400,
+            code: "INVALID_ARGUMENT",
+            retry_after: None,
+        },
+    ]);
+    w.app.reply(&w.replier, &w.post, "first").await;
+    w.fcm.wait_for_sends(3).await;
+    wait_for_states(&w.app, &["FAILED"]).await;
+    w.app.reply(&w.replier, &w.post, "second").await;
+    w.fcm.wait_for_sends(4).await;
+    wait_for_states(&w.app, &["FAILED", "DROPPED"]).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        w.fcm.sends().len(),
+        4,
+        "no retry after a failure for good or an invalid message"
+    );
+    // The device stays: only UNREGISTERED removes it.
+    assert_eq!(
+        w.app.me(Some(&w.author.access)).await["data"]["me"]["devices"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_rejected_access_token_is_refreshed_once() {
+    let w = world(|_| {}).await;
+    w.app.reply(&w.replier, &w.post, "one").await;
+    w.fcm.wait_for_sends(1).await;
+    w.fcm.revoke_token();
+    w.app.reply(&w.replier, &w.post, "two").await;
+    w.fcm.wait_for_sends(2).await;
+    assert_eq!(w.fcm.token_requests(), 2);
+    wait_for_states(&w.app, &["SENT", "SENT"]).await;
+}
+
+#[tokio::test]
+async fn quiet_hours_defer_and_collapse_never_drop() {
+    let w = world(|_| {}).await;
+    // Quiet from an hour ago to an hour from now, in UTC.
+    let now = chrono::Utc::now();
+    let start = (now - chrono::Duration::hours(1))
+        .format("%H:%M")
+        .to_string();
+    let end = (now + chrono::Duration::hours(1))
+        .format("%H:%M")
+        .to_string();
+    let set = "mutation($s: String!, $e: String!) { updatePushPreferences(input: {quietHours: {start: $s, end: $e, timezone: \"UTC\"}}) { quietHours { start end timezone } } }";
+    let saved = w
+        .app
+        .ok(&w.author.access, set, json!({"s": start, "e": end}))
+        .await;
+    assert_eq!(
+        saved["updatePushPreferences"]["quietHours"]["timezone"],
+        "UTC"
+    );
+    w.app.reply(&w.replier, &w.post, "one").await;
+    w.app.reply(&w.replier, &w.post, "two").await;
+    wait_for_states(&w.app, &["PENDING", "COLLAPSED"]).await;
+    assert!(w.fcm.sends().is_empty());
+    use sea_orm::EntityTrait;
+    let deferred = entity::push_jobs::Entity::find()
+        .all(&w.app.context.db)
+        .await
+        .unwrap();
+    let due = deferred
+        .iter()
+        .find(|j| j.state == "PENDING")
+        .unwrap()
+        .due_at;
+    assert!(
+        due > now + chrono::Duration::minutes(50),
+        "deferred to the end of quiet hours: {due}"
+    );
+    // The inbox has both; only the push waits.
+    let inbox = w
+        .app
+        .ok(
+            &w.author.access,
+            "{ me { unreadNotificationCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(inbox["me"]["unreadNotificationCount"], 2);
+
+    let bad = w
+        .app
+        .gql(Some(&w.author.access), set, json!({"s": "25:00", "e": end}))
+        .await;
+    assert_eq!(error_code(&bad), "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn turned_off_pushes_leave_the_inbox_alone() {
+    let w = world(|_| {}).await;
+    w.app
+        .ok(
+            &w.author.access,
+            "mutation { updatePushPreferences(input: {disabledKinds: [REPLY]}) { disabledKinds } }",
+            json!({}),
+        )
+        .await;
+    w.app.reply(&w.replier, &w.post, "quietly").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(job_states(&w.app).await.is_empty());
+    assert!(w.fcm.sends().is_empty());
+    let prefs = w.app.ok(&w.author.access, "{ me { unreadNotificationCount pushPreferences { pushEnabled disabledKinds previews quietHours { start } } } }", json!({})).await;
+    assert_eq!(prefs["me"]["unreadNotificationCount"], 1);
+    assert_eq!(
+        prefs["me"]["pushPreferences"],
+        json!({"pushEnabled": true, "disabledKinds": ["REPLY"], "previews": false, "quietHours": null})
+    );
+}
+
+#[tokio::test]
+async fn two_instances_send_each_push_exactly_once() {
+    let w = world(|_| {}).await;
+    let b = w.app.sibling().await;
+    for n in 0..6 {
+        let app = if n % 2 == 0 { &w.app } else { &b };
+        app.reply(&w.replier, &w.post, &format!("reply {n}")).await;
+    }
+    w.fcm.wait_for_sends(6).await;
+    wait_for_states(&w.app, &["SENT"; 6]).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let sends = w.fcm.sends();
+    assert_eq!(sends.len(), 6);
+    let mut ids: Vec<Value> = sends
+        .iter()
+        .map(|s| s.body["message"]["data"]["notificationId"].clone())
+        .collect();
+    ids.sort_by_key(|v| v.to_string());
+    ids.dedup();
+    assert_eq!(ids.len(), 6, "a notification was pushed twice");
+}
+
+#[tokio::test]
+async fn a_job_claimed_by_a_dead_worker_is_delivered_by_another() {
+    // This instance runs no worker: "a worker that dies" claims the job and never finishes it.
+    let w = world(|s| {
+        s.push_worker.lease = Duration::from_secs(1);
+        s.run_workers = false;
+    })
+    .await;
+    let config = w.app.context.settings.push_worker.clone();
+    w.app.reply(&w.replier, &w.post, "orphaned").await;
+    let claimed = api::push::worker::claim(&w.app.context, "a-worker-that-dies", &config)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(job_states(&w.app).await, vec!["CLAIMED"]);
+    // Another instance with workers takes it over once the claim expires.
+    let _b = w.app.sibling_with(|s| s.run_workers = true).await;
+    let sends = w.fcm.wait_for_sends(1).await;
+    assert_eq!(sends.len(), 1);
+    wait_for_states(&w.app, &["SENT"]).await;
+}
