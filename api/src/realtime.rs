@@ -98,12 +98,12 @@ impl LiveSubscription {
         Ok(live(events, move |event| {
             let (app, viewer) = (app.clone(), viewer.clone());
             async move {
-                let Event::PostAdded { group_id, post_id } = event else {
+                let Event::PostAdded { post_id, .. } = event else {
                     return None;
                 };
-                may_follow_group(&app, &viewer, &group_id).await.ok()?;
-                let (post, _) = visible_post(&app.db, &viewer, &post_id).await.ok()?;
-                is_listed_post(&post).then_some(PostObject(post))
+                // One look decides: the post, my standing in its group, and blocks.
+                let (post, access) = visible_post(&app.db, &viewer, &post_id).await.ok()?;
+                (is_listed_post(&post) && !access.banned).then_some(PostObject(post))
             }
         }))
     }
@@ -116,21 +116,19 @@ impl LiveSubscription {
     ) -> Result<impl Stream<Item = ReplyObject>> {
         let app = ctx.app()?.clone();
         let viewer = ctx.viewer()?.clone();
-        let (post, _) = visible_post(&app.db, &viewer, &post_id).await?;
-        may_follow_group(&app, &viewer, &post.group_id).await?;
+        let (post, access) = visible_post(&app.db, &viewer, &post_id).await?;
+        if access.banned {
+            return Err(AppError::NotFound.into());
+        }
         let events = app.broker.subscribe(&Topic::Post(post.id.clone()));
         Ok(live(events, move |event| {
             let (app, viewer) = (app.clone(), viewer.clone());
             async move {
-                let Event::ReplyAdded {
-                    group_id, reply_id, ..
-                } = event
-                else {
+                let Event::ReplyAdded { reply_id, .. } = event else {
                     return None;
                 };
-                may_follow_group(&app, &viewer, &group_id).await.ok()?;
-                let (reply, _, _) = visible_reply(&app.db, &viewer, &reply_id).await.ok()?;
-                Some(ReplyObject(reply))
+                let (reply, _, access) = visible_reply(&app.db, &viewer, &reply_id).await.ok()?;
+                (!access.banned).then_some(ReplyObject(reply))
             }
         }))
     }
