@@ -5,6 +5,11 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{OutputType, SimpleObject};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::ExprTrait as _;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
+};
 
 pub const DEFAULT_PAGE: i32 = 20;
 
@@ -137,4 +142,44 @@ mod tests {
         assert!(PageArgs::new(Some(-1), None).is_err());
         assert_eq!(PageArgs::new(None, None).unwrap().first, 20);
     }
+}
+
+/// Which way a keyset list runs.
+#[derive(Clone, Copy, Debug)]
+pub enum Order {
+    NewestFirst,
+    OldestFirst,
+}
+
+/// One page of `query`, ordered by (`at`, `id`) and continuing after the page's cursor. Fetches
+/// one row more than asked to know whether another page follows.
+pub async fn keyset_page<E>(
+    db: &impl ConnectionTrait,
+    query: Select<E>,
+    at: E::Column,
+    id: E::Column,
+    order: Order,
+    page: &PageArgs,
+) -> AppResult<Page<E::Model>>
+where
+    E: EntityTrait,
+{
+    let mut query = query;
+    if let Some(after) = &page.after {
+        let (time, key) = (after.at, after.id.as_str());
+        query = query.filter(match order {
+            Order::NewestFirst => Condition::any()
+                .add(at.lt(time))
+                .add(at.eq(time).and(id.lt(key))),
+            Order::OldestFirst => Condition::any()
+                .add(at.gt(time))
+                .add(at.eq(time).and(id.gt(key))),
+        });
+    }
+    let query = match order {
+        Order::NewestFirst => query.order_by_desc(at).order_by_desc(id),
+        Order::OldestFirst => query.order_by_asc(at).order_by_asc(id),
+    };
+    let rows = query.limit(page.limit()).all(db).await?;
+    Ok(Page::from_rows(rows, page))
 }

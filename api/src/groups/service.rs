@@ -7,14 +7,14 @@ use crate::db::{begin_write, is_unique_violation};
 use crate::error::{AppError, AppResult};
 use crate::moderation::log_action;
 use crate::notifications::service::{self as notifications, About, NotificationKind, Notified};
-use crate::pagination::{now, Page, PageArgs};
+use crate::pagination::{keyset_page, now, Order, Page, PageArgs};
 use chrono::{DateTime, Utc};
 use entity::{bans, groups, invite_codes, memberships, users};
 use sea_orm::sea_query::ExprTrait as _;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QueryOrder, Set,
 };
 
 pub struct NewGroup {
@@ -217,24 +217,15 @@ pub async fn list_groups(
                 .add(like(groups::Column::Tags)),
         );
     }
-    if let Some(after) = &page.after {
-        query = query.filter(
-            Condition::any()
-                .add(groups::Column::CreatedAt.lt(after.at))
-                .add(
-                    groups::Column::CreatedAt
-                        .eq(after.at)
-                        .and(groups::Column::Id.lt(after.id.as_str())),
-                ),
-        );
-    }
-    let rows = query
-        .order_by_desc(groups::Column::CreatedAt)
-        .order_by_desc(groups::Column::Id)
-        .limit(page.limit())
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page))
+    keyset_page(
+        db,
+        query,
+        groups::Column::CreatedAt,
+        groups::Column::Id,
+        Order::NewestFirst,
+        page,
+    )
+    .await
 }
 
 async fn set_member_count(txn: &impl ConnectionTrait, group_id: &str, delta: i32) -> AppResult<()> {
@@ -401,27 +392,18 @@ pub async fn list_memberships(
         MemberState::Pending | MemberState::Invited => access.require_moderator()?,
         MemberState::Active => {}
     }
-    let mut query = memberships::Entity::find()
+    let query = memberships::Entity::find()
         .filter(memberships::Column::GroupId.eq(access.group.id.as_str()))
         .filter(memberships::Column::State.eq(state.as_str()));
-    if let Some(after) = &page.after {
-        query = query.filter(
-            Condition::any()
-                .add(memberships::Column::CreatedAt.gt(after.at))
-                .add(
-                    memberships::Column::CreatedAt
-                        .eq(after.at)
-                        .and(memberships::Column::UserId.gt(after.id.as_str())),
-                ),
-        );
-    }
-    let rows = query
-        .order_by_asc(memberships::Column::CreatedAt)
-        .order_by_asc(memberships::Column::UserId)
-        .limit(page.limit())
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page))
+    keyset_page(
+        db,
+        query,
+        memberships::Column::CreatedAt,
+        memberships::Column::UserId,
+        Order::OldestFirst,
+        page,
+    )
+    .await
 }
 
 /// The moderators and owner, shown on professionally led groups.

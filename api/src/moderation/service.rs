@@ -5,15 +5,15 @@ use crate::error::{AppError, AppResult};
 use crate::groups::access::{group_access, is_admin, GroupAccess};
 use crate::groups::types::{MemberState, Role};
 use crate::notifications::service::{notify_person, About, NotificationKind, Notified};
-use crate::pagination::{now, Page, PageArgs};
+use crate::pagination::{keyset_page, now, Order, Page, PageArgs};
 use crate::posts::service::{visible_post, ReactionTarget};
 use chrono::{DateTime, Utc};
 use entity::{bans, blocks, groups, memberships, mod_log, posts, replies, reports, users};
 use sea_orm::sea_query::Expr;
 use sea_orm::sea_query::ExprTrait as _;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
 };
 
 #[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,24 +210,15 @@ pub async fn list_reports(
             }
         }
     }
-    if let Some(after) = &page.after {
-        query = query.filter(
-            Condition::any()
-                .add(reports::Column::CreatedAt.gt(after.at))
-                .add(
-                    reports::Column::CreatedAt
-                        .eq(after.at)
-                        .and(reports::Column::Id.gt(after.id.as_str())),
-                ),
-        );
-    }
-    let rows = query
-        .order_by_asc(reports::Column::CreatedAt)
-        .order_by_asc(reports::Column::Id)
-        .limit(page.limit())
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page))
+    keyset_page(
+        db,
+        query,
+        reports::Column::CreatedAt,
+        reports::Column::Id,
+        Order::OldestFirst,
+        page,
+    )
+    .await
 }
 
 pub async fn resolve_report(
@@ -560,24 +551,15 @@ pub async fn mod_log_page(
     page: &PageArgs,
 ) -> AppResult<Page<mod_log::Model>> {
     access.require_moderator()?;
-    let mut query =
+    let query =
         mod_log::Entity::find().filter(mod_log::Column::GroupId.eq(access.group.id.as_str()));
-    if let Some(after) = &page.after {
-        query = query.filter(
-            Condition::any()
-                .add(mod_log::Column::CreatedAt.lt(after.at))
-                .add(
-                    mod_log::Column::CreatedAt
-                        .eq(after.at)
-                        .and(mod_log::Column::Id.lt(after.id.as_str())),
-                ),
-        );
-    }
-    let rows = query
-        .order_by_desc(mod_log::Column::CreatedAt)
-        .order_by_desc(mod_log::Column::Id)
-        .limit(page.limit())
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page))
+    keyset_page(
+        db,
+        query,
+        mod_log::Column::CreatedAt,
+        mod_log::Column::Id,
+        Order::NewestFirst,
+        page,
+    )
+    .await
 }

@@ -3,13 +3,13 @@
 use crate::broker::Event;
 use crate::error::AppResult;
 use crate::groups::types::{MemberState, NotificationLevel, Role};
-use crate::pagination::{now, Page, PageArgs};
+use crate::pagination::{keyset_page, now, Order, Page, PageArgs};
 use crate::state::AppContext;
 use entity::{blocks, memberships, notifications, posts, push_jobs, push_preferences, replies};
 use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 
 macro_rules! kinds {
@@ -401,24 +401,15 @@ pub async fn list(
     if unread_only {
         query = query.filter(notifications::Column::ReadAt.is_null());
     }
-    if let Some(after) = &page.after {
-        query = query.filter(
-            Condition::any()
-                .add(notifications::Column::UpdatedAt.lt(after.at))
-                .add(
-                    notifications::Column::UpdatedAt
-                        .eq(after.at)
-                        .and(notifications::Column::Id.lt(after.id.as_str())),
-                ),
-        );
-    }
-    let rows = query
-        .order_by_desc(notifications::Column::UpdatedAt)
-        .order_by_desc(notifications::Column::Id)
-        .limit(page.limit())
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page))
+    keyset_page(
+        db,
+        query,
+        notifications::Column::UpdatedAt,
+        notifications::Column::Id,
+        Order::NewestFirst,
+        page,
+    )
+    .await
 }
 
 pub async fn find(

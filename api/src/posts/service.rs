@@ -7,14 +7,14 @@ use crate::groups::access::{
 };
 use crate::groups::types::MemberState;
 use crate::notifications::service::{self as notifications, About, Notified};
-use crate::pagination::{now, Page, PageArgs};
+use crate::pagination::{keyset_page, now, Order, Page, PageArgs};
 use crate::rate_limit::{Limit, RateLimiter};
 use entity::{groups, memberships, posts, reactions, replies};
 use sea_orm::sea_query::ExprTrait as _;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use std::time::Duration;
 
@@ -316,18 +316,6 @@ pub async fn delete_post(
     Ok(post)
 }
 
-fn before(page: &PageArgs) -> Option<Condition> {
-    page.after.as_ref().map(|after| {
-        Condition::any()
-            .add(posts::Column::LastActivityAt.lt(after.at))
-            .add(
-                posts::Column::LastActivityAt
-                    .eq(after.at)
-                    .and(posts::Column::Id.lt(after.id.as_str())),
-            )
-    })
-}
-
 /// Posts of one group by latest activity (deleted and removed ones left out).
 pub async fn group_posts(
     db: &DatabaseConnection,
@@ -336,21 +324,20 @@ pub async fn group_posts(
     page: &PageArgs,
 ) -> AppResult<Page<posts::Model>> {
     access.require_readable()?;
-    let mut query = posts::Entity::find()
+    let query = posts::Entity::find()
         .filter(posts::Column::GroupId.eq(access.group.id.as_str()))
         .filter(posts::Column::DeletedAt.is_null())
         .filter(posts::Column::RemovedAt.is_null())
         .filter(not_blocked_with(posts::Column::AuthorId, &viewer.user_id));
-    if let Some(condition) = before(page) {
-        query = query.filter(condition);
-    }
-    let rows = query
-        .order_by_desc(posts::Column::LastActivityAt)
-        .order_by_desc(posts::Column::Id)
-        .limit(page.limit())
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page))
+    keyset_page(
+        db,
+        query,
+        posts::Column::LastActivityAt,
+        posts::Column::Id,
+        Order::NewestFirst,
+        page,
+    )
+    .await
 }
 
 pub async fn pinned_posts(
@@ -384,21 +371,20 @@ pub async fn feed(
         .and_where(Expr::col(memberships::Column::UserId).eq(viewer.user_id.as_str()))
         .and_where(Expr::col(memberships::Column::State).eq(MemberState::Active.as_str()))
         .to_owned();
-    let mut query = posts::Entity::find()
+    let query = posts::Entity::find()
         .filter(posts::Column::GroupId.in_subquery(my_groups))
         .filter(posts::Column::DeletedAt.is_null())
         .filter(posts::Column::RemovedAt.is_null())
         .filter(not_blocked_with(posts::Column::AuthorId, &viewer.user_id));
-    if let Some(condition) = before(page) {
-        query = query.filter(condition);
-    }
-    let rows = query
-        .order_by_desc(posts::Column::LastActivityAt)
-        .order_by_desc(posts::Column::Id)
-        .limit(page.limit())
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page))
+    keyset_page(
+        db,
+        query,
+        posts::Column::LastActivityAt,
+        posts::Column::Id,
+        Order::NewestFirst,
+        page,
+    )
+    .await
 }
 
 pub async fn create_reply(
@@ -570,27 +556,18 @@ pub async fn post_replies(
     post: &posts::Model,
     page: &PageArgs,
 ) -> AppResult<Page<replies::Model>> {
-    let mut query = replies::Entity::find()
+    let query = replies::Entity::find()
         .filter(replies::Column::PostId.eq(post.id.as_str()))
         .filter(not_blocked_with(replies::Column::AuthorId, &viewer.user_id));
-    if let Some(after) = &page.after {
-        query = query.filter(
-            Condition::any()
-                .add(replies::Column::CreatedAt.gt(after.at))
-                .add(
-                    replies::Column::CreatedAt
-                        .eq(after.at)
-                        .and(replies::Column::Id.gt(after.id.as_str())),
-                ),
-        );
-    }
-    let rows = query
-        .order_by_asc(replies::Column::CreatedAt)
-        .order_by_asc(replies::Column::Id)
-        .limit(page.limit())
-        .all(db)
-        .await?;
-    Ok(Page::from_rows(rows, page))
+    keyset_page(
+        db,
+        query,
+        replies::Column::CreatedAt,
+        replies::Column::Id,
+        Order::OldestFirst,
+        page,
+    )
+    .await
 }
 
 /// Checks that the caller may react to a target; returns its author and what it is.
