@@ -105,3 +105,16 @@ impl From<AppError> for async_graphql::Error {
         })
     }
 }
+
+/// Trimmed text of `min` to `max` characters, or `BAD_USER_INPUT` naming the field.
+pub fn text_between(field: &'static str, raw: &str, min: usize, max: usize) -> AppResult<String> {
+    let text = raw.trim().to_owned();
+    let len = text.chars().count();
+    if len < min || len > max {
+        return Err(AppError::bad_input(
+            field,
+            format!("must be {min} to {max} characters"),
+        ));
+    }
+    Ok(text)
+}

@@ -4,7 +4,7 @@ use super::types::{LedBy, MemberState, NotificationLevel, Role, Topic, Visibilit
 use crate::auth::tokens::{random_token, sha256_hex};
 use crate::auth::Viewer;
 use crate::db::{begin_write, is_unique_violation};
-use crate::error::{AppError, AppResult};
+use crate::error::{text_between, AppError, AppResult};
 use crate::moderation::log_action;
 use crate::notifications::service::{self as notifications, About, NotificationKind, Notified};
 use crate::pagination::{keyset_page, now, Order, Page, PageArgs};
@@ -36,18 +36,6 @@ pub struct GroupChanges {
     pub visibility: Option<Visibility>,
     pub led_by: Option<LedBy>,
     pub rules: Option<String>,
-}
-
-fn text_between(field: &'static str, raw: &str, min: usize, max: usize) -> AppResult<String> {
-    let text = raw.trim().to_owned();
-    let len = text.chars().count();
-    if len < min || len > max {
-        return Err(AppError::bad_input(
-            field,
-            format!("must be {min} to {max} characters"),
-        ));
-    }
-    Ok(text)
 }
 
 /// Free tags: at most 5, each 1–24 of a–z, 0–9 and `-`; stored comma-separated.

@@ -1,7 +1,7 @@
 //! Moderation services. Every moderator action is written to the group's mod log.
 use crate::auth::Viewer;
 use crate::db::begin_write;
-use crate::error::{AppError, AppResult};
+use crate::error::{text_between, AppError, AppResult};
 use crate::groups::access::{group_access, is_admin, GroupAccess};
 use crate::groups::types::{MemberState, Role};
 use crate::notifications::service::{notify_person, About, NotificationKind, Notified};
@@ -64,14 +64,7 @@ pub async fn log_action(
 }
 
 fn reason_text(raw: &str) -> AppResult<String> {
-    let reason = raw.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > 1_000 {
-        return Err(AppError::bad_input(
-            "reason",
-            "must be 1 to 1000 characters",
-        ));
-    }
-    Ok(reason)
+    text_between("reason", raw, 1, 1_000)
 }
 
 pub async fn block_user(db: &DatabaseConnection, viewer: &Viewer, user_id: &str) -> AppResult<()> {

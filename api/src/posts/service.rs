@@ -1,7 +1,7 @@
 //! Post, reply and reaction services. Lists leave out people blocked either way.
 use crate::auth::Viewer;
 use crate::db::{begin_write, is_unique_violation};
-use crate::error::{AppError, AppResult};
+use crate::error::{text_between, AppError, AppResult};
 use crate::groups::access::{
     access_to, blocked_between, group_access, not_blocked_with, GroupAccess,
 };
@@ -109,18 +109,6 @@ pub struct NewReply {
     pub body: String,
     pub parent_reply_id: Option<String>,
     pub idempotency_key: Option<String>,
-}
-
-fn text_between(field: &'static str, raw: &str, min: usize, max: usize) -> AppResult<String> {
-    let text = raw.trim().to_owned();
-    let len = text.chars().count();
-    if len < min || len > max {
-        return Err(AppError::bad_input(
-            field,
-            format!("must be {min} to {max} characters"),
-        ));
-    }
-    Ok(text)
 }
 
 fn idempotency_key(raw: Option<&str>) -> AppResult<Option<String>> {
