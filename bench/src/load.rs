@@ -9,11 +9,16 @@ use std::time::{Duration, Instant};
 pub struct Server {
     pub url: String,
     pub database_url: String,
+    pub context: Option<api::state::AppContext>,
     _dir: tempfile::TempDir,
 }
 
 /// Starts Hearth in this process, with limits raised so the load is not refused.
 pub async fn start_server() -> anyhow::Result<Server> {
+    start_server_with(|_| {}).await
+}
+
+pub async fn start_server_with(adjust: impl FnOnce(&mut Settings)) -> anyhow::Result<Server> {
     let dir = tempfile::tempdir()?;
     let mut settings = Settings::from_sources(None, &HashMap::new())?;
     settings.bind = "127.0.0.1:0".parse()?;
@@ -26,13 +31,16 @@ pub async fn start_server() -> anyhow::Result<Server> {
     settings.auth_limits.registrations_per_ip = u32::MAX;
     settings.posting_limits.posts_per_hour = u32::MAX;
     settings.posting_limits.replies_per_hour = u32::MAX;
+    adjust(&mut settings);
     let database_url = settings.database_url.clone();
     let app = App::build(settings).await.context("starting the server")?;
     let url = format!("http://{}/graphql", app.local_addr());
+    let context = Some(app.context().clone());
     tokio::spawn(app.run_until_stopped());
     Ok(Server {
         url,
         database_url,
+        context,
         _dir: dir,
     })
 }

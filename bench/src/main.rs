@@ -1,12 +1,14 @@
 //! Benchmarks that print figures. `cargo run --release -p bench -- <scenario> [options]`.
 //! The server runs in this process on a temp SQLite file, or on `HEARTH_BENCH_DATABASE_URL`.
+mod fanout;
 mod feed;
 mod load;
 mod login;
+mod push;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: bench <login|feed> [--requests N] [--concurrency C]";
+const USAGE: &str = "usage: bench login|feed [--requests N] [--concurrency C] | fanout [--sockets N] | push [--jobs N]";
 
 fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
     match args.iter().position(|a| a == name) {
@@ -46,6 +48,8 @@ fn main() -> ExitCode {
                 )
                 .await
             }
+            Some("fanout") => fanout::run(option(&args, "--sockets", 1_000)?).await,
+            Some("push") => push::run(option(&args, "--jobs", 5_000)?).await,
             _ => Err(anyhow::anyhow!(USAGE)),
         }
     });

@@ -1,0 +1,189 @@
+//! Fan-out and memory: N sockets subscribed to one group's `postAdded`, one post, the time from
+//! sending the post to each socket receiving it; and the server's RSS growth per idle socket.
+//! The server runs as its own process (`target/release/hearth`), so its RSS is its own.
+use anyhow::Context as _;
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::process::{Child, Command};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+struct Server {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .context("no VmRSS")?;
+    Ok(line
+        .split_whitespace()
+        .nth(1)
+        .context("bad VmRSS")?
+        .parse()?)
+}
+
+async fn start() -> anyhow::Result<Server> {
+    let binary = std::env::current_exe()?.with_file_name("hearth");
+    anyhow::ensure!(
+        binary.exists(),
+        "build the server first: cargo build --release"
+    );
+    let dir = tempfile::tempdir()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let child = Command::new(binary)
+        .current_dir(dir.path())
+        .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
+        .env(
+            "HEARTH_JWT_SECRET",
+            "bench-secret-bench-secret-bench-secret-0123",
+        )
+        .env("HEARTH_WS_INIT_TIMEOUT_SECS", "120")
+        .env("HEARTH_POSTS_PER_HOUR", "1000000")
+        .env("RUST_LOG", "warn")
+        .env_remove("HEARTH_REDIS_URL")
+        .env_remove("HEARTH_DATABASE_URL")
+        .args(["serve", "--no-workers"])
+        .spawn()?;
+    let base = format!("127.0.0.1:{port}");
+    for _ in 0..100 {
+        if reqwest::get(format!("http://{base}/healthz")).await.is_ok() {
+            return Ok(Server {
+                child,
+                base,
+                _dir: dir,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("the server did not start")
+}
+
+async fn gql(
+    http: &reqwest::Client,
+    base: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> anyhow::Result<Value> {
+    let mut request = http
+        .post(format!("http://{base}/graphql"))
+        .json(&json!({"query": query, "variables": variables}));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let body: Value = request.send().await?.json().await?;
+    anyhow::ensure!(body.get("errors").is_none(), "GraphQL errors: {body}");
+    Ok(body["data"].clone())
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn subscribed_socket(base: &str, token: &str, group: &str) -> anyhow::Result<Socket> {
+    let mut request = format!("ws://{base}/graphql").into_client_request()?;
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse()?);
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
+    let init =
+        json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}")}});
+    socket.send(Message::Text(init.to_string().into())).await?;
+    socket.next().await.context("no ack")??;
+    let subscribe = json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription($g: ID!) { postAdded(groupId: $g) { id title } }", "variables": {"g": group}}});
+    socket
+        .send(Message::Text(subscribe.to_string().into()))
+        .await?;
+    Ok(socket)
+}
+
+pub async fn run(sockets: usize) -> anyhow::Result<()> {
+    let server = start().await?;
+    let http = reqwest::Client::new();
+    let base = server.base.clone();
+    let registered = gql(&http, &base, None, "mutation { register(input: {email: \"fan@example.org\", password: \"a benchmark password\", displayName: \"Fan Out\"}) { accessToken } }", json!({})).await?;
+    let token = registered["register"]["accessToken"]
+        .as_str()
+        .context("no token")?
+        .to_owned();
+    let created = gql(&http, &base, Some(&token), "mutation { createGroup(input: {name: \"Fan-out\", topic: OTHER, visibility: PUBLIC, ledBy: PEER}) { id } }", json!({})).await?;
+    let group = created["createGroup"]["id"]
+        .as_str()
+        .context("no group")?
+        .to_owned();
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = rss_kib(server.child.id())?;
+    let mut opened = Vec::with_capacity(sockets);
+    for chunk in (0..sockets).collect::<Vec<_>>().chunks(250) {
+        let batch = futures::future::join_all(
+            chunk
+                .iter()
+                .map(|_| subscribed_socket(&base, &token, &group)),
+        )
+        .await;
+        for socket in batch {
+            opened.push(socket?);
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = rss_kib(server.child.id())?;
+    let per_socket = (after.saturating_sub(before)) as f64 * 1024.0 / sockets as f64;
+
+    let sent_at: Arc<OnceLock<Instant>> = Arc::default();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for mut socket in opened {
+        let (sent_at, tx) = (sent_at.clone(), tx.clone());
+        tokio::spawn(async move {
+            let arrived = tokio::time::timeout(Duration::from_secs(60), socket.next()).await;
+            let latency = match (arrived, sent_at.get()) {
+                (Ok(Some(Ok(Message::Text(_)))), Some(sent)) => Some(sent.elapsed()),
+                _ => None,
+            };
+            let _ = tx.send(latency);
+            let _ = socket.close(None).await;
+        });
+    }
+    drop(tx);
+    let _ = sent_at.set(Instant::now());
+    gql(&http, &base, Some(&token), "mutation($g: ID!) { createPost(input: {groupId: $g, title: \"to everyone\", body: \"fan-out\"}) { id } }", json!({"g": group})).await?;
+    let mut latencies = Vec::with_capacity(sockets);
+    let mut missed = 0;
+    while let Some(latency) = rx.recv().await {
+        match latency {
+            Some(l) => latencies.push(l),
+            None => missed += 1,
+        }
+    }
+    latencies.sort();
+    let pick = |p: f64| {
+        latencies
+            .get(((p / 100.0) * (latencies.len().max(1) - 1) as f64).round() as usize)
+            .copied()
+            .unwrap_or_default()
+    };
+    println!("fan-out to {sockets} sockets (server: SQLite, in-process broker): {} received, {missed} missed", latencies.len());
+    println!(
+        "publish -> receive: p50 {:.1} ms, p99 {:.1} ms, last {:.1} ms",
+        pick(50.0).as_secs_f64() * 1e3,
+        pick(99.0).as_secs_f64() * 1e3,
+        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
+    );
+    println!("server RSS: {before} KiB idle, {after} KiB with {sockets} subscribed sockets: {:.1} KiB per socket", per_socket / 1024.0);
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! Push throughput: queued push jobs delivered by one worker through the sender to a fake FCM
+//! (the one the tests use) on loopback.
+#[allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+#[path = "../../tests/api/fake_fcm.rs"]
+mod fake_fcm;
+
+use crate::load;
+use anyhow::Context as _;
+use sea_orm::{EntityTrait, Set};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+pub async fn run(jobs: usize) -> anyhow::Result<()> {
+    let fcm = fake_fcm::FakeFcm::start().await;
+    let dir = tempfile::tempdir()?;
+    let credentials = fcm.write_credentials(dir.path());
+    let endpoint = fcm.endpoint();
+    let server = load::start_server_with(move |s| {
+        s.fcm_credentials = Some(credentials);
+        s.fcm_endpoint = endpoint;
+        s.run_workers = false;
+    })
+    .await?;
+    let http = reqwest::Client::new();
+    let body: Value = http
+        .post(&server.url)
+        .json(&json!({"query": "mutation { register(input: {email: \"push@example.org\", password: \"a benchmark password\", displayName: \"Push Bench\"}) { accessToken user { id } } }"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = body["data"]["register"]["accessToken"]
+        .as_str()
+        .context("register")?
+        .to_owned();
+    let user_id = body["data"]["register"]["user"]["id"]
+        .as_str()
+        .context("register")?
+        .to_owned();
+    http.post(&server.url)
+        .bearer_auth(&token)
+        .json(&json!({"query": "mutation { registerDevice(input: {token: \"bench-device\", platform: ANDROID}) { id } }"}))
+        .send()
+        .await?;
+
+    let context = server.context.clone().context("no context")?;
+    let now = chrono::Utc::now();
+    let rows: Vec<entity::push_jobs::ActiveModel> = (0..jobs)
+        .map(|n| entity::push_jobs::ActiveModel {
+            id: Set(uuid::Uuid::now_v7().to_string()),
+            user_id: Set(user_id.clone()),
+            notification_id: Set(None),
+            kind: Set("REPLY".into()),
+            collapse_key: Set(Some(format!("post-{}", n % 100))),
+            state: Set("PENDING".into()),
+            attempts: Set(0),
+            due_at: Set(now),
+            claimed_by: Set(None),
+            claimed_until: Set(None),
+            last_error: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        entity::push_jobs::Entity::insert_many(chunk.to_vec())
+            .exec(&context.db)
+            .await?;
+    }
+    let started = Instant::now();
+    let stop = tokio_util::sync::CancellationToken::new();
+    api::push::worker::spawn(
+        context.clone(),
+        context.settings.push_worker.clone(),
+        stop.clone(),
+    );
+    let deadline = started + Duration::from_secs(600);
+    while fcm.sends().len() < jobs && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let elapsed = started.elapsed();
+    stop.cancel();
+    let sent = fcm.sends().len();
+    println!(
+        "push: {sent} of {jobs} jobs sent to the fake FCM by one worker in {:.2} s: {:.0} pushes/s",
+        elapsed.as_secs_f64(),
+        sent as f64 / elapsed.as_secs_f64()
+    );
+    Ok(())
+}
