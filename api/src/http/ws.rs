@@ -101,7 +101,10 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
                     .await
                     {
                         Ok(auth) => auth,
-                        Err(_) => Auth::Rejected,
+                        Err(err) => {
+                            err.log_internal();
+                            Auth::Rejected
+                        }
                     }
                 }
             }

@@ -11,6 +11,7 @@ use crate::pagination::now;
 use crate::state::AppContext;
 use chrono::{DateTime, Utc};
 use entity::{devices, groups, posts, push_jobs, replies};
+use futures::StreamExt as _;
 use rand::Rng as _;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, Statement};
@@ -19,6 +20,8 @@ use tokio_util::sync::CancellationToken;
 
 /// Jobs one claim takes.
 const BATCH: u64 = 50;
+/// Jobs one worker delivers at the same time.
+const IN_FLIGHT: usize = 16;
 /// How often a worker looks for due jobs when nothing woke it.
 const SWEEP: Duration = Duration::from_secs(5);
 
@@ -60,9 +63,13 @@ pub async fn run_once(
 ) -> AppResult<usize> {
     let jobs = claim(app, worker_id, config).await?;
     let claimed = jobs.len();
-    for job in jobs {
-        deliver(app, sender, worker_id, config, job).await?;
-    }
+    // Jobs are independent: several in flight at once keep FCM's HTTP/2 connection busy.
+    let outcomes: Vec<AppResult<()>> = futures::stream::iter(jobs)
+        .map(|job| deliver(app, sender, worker_id, config, job))
+        .buffer_unordered(IN_FLIGHT)
+        .collect()
+        .await;
+    outcomes.into_iter().collect::<AppResult<Vec<()>>>()?;
     Ok(claimed)
 }
 
