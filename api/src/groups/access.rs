@@ -94,6 +94,21 @@ pub async fn is_admin(db: &impl ConnectionTrait, user_id: &str) -> AppResult<boo
         .is_some_and(|u| u.is_admin))
 }
 
+/// Whether someone is banned from a group right now (a ban with an `until` in the past is over).
+pub async fn is_banned(
+    db: &impl ConnectionTrait,
+    group_id: &str,
+    user_id: &str,
+) -> AppResult<bool> {
+    let now = Utc::now();
+    Ok(
+        bans::Entity::find_by_id((group_id.to_owned(), user_id.to_owned()))
+            .one(db)
+            .await?
+            .is_some_and(|b| b.until.is_none_or(|until| until > now)),
+    )
+}
+
 /// The caller's standing in a group; `NOT_FOUND` when the group is missing or hidden from them.
 pub async fn group_access(
     db: &impl ConnectionTrait,
@@ -115,11 +130,7 @@ pub async fn access_to(
     let membership = memberships::Entity::find_by_id((group.id.clone(), viewer.user_id.clone()))
         .one(db)
         .await?;
-    let now = Utc::now();
-    let banned = bans::Entity::find_by_id((group.id.clone(), viewer.user_id.clone()))
-        .one(db)
-        .await?
-        .is_some_and(|b| b.until.is_none_or(|until| until > now));
+    let banned = is_banned(db, &group.id, &viewer.user_id).await?;
     let mut access = GroupAccess {
         group,
         membership,

@@ -70,7 +70,7 @@ impl GroupObject {
     async fn access(&self, ctx: &Context<'_>) -> AppResult<&GroupAccess> {
         self.access
             .get_or_try_init(|| async {
-                service::access_for(&ctx.app()?.db, ctx.viewer()?, self.row.clone()).await
+                super::access::access_to(&ctx.app()?.db, ctx.viewer()?, self.row.clone()).await
             })
             .await
     }

@@ -1,5 +1,5 @@
 //! Group services: creating and finding groups, joining and leaving, invitations, roles.
-use super::access::{access_to, group_access, GroupAccess};
+use super::access::{group_access, is_banned, GroupAccess};
 use super::types::{LedBy, MemberState, NotificationLevel, Role, Topic, Visibility};
 use crate::auth::tokens::{random_token, sha256_hex};
 use crate::auth::Viewer;
@@ -9,7 +9,7 @@ use crate::moderation::log_action;
 use crate::notifications::service::{self as notifications, About, NotificationKind, Notified};
 use crate::pagination::{keyset_page, now, Order, Page, PageArgs};
 use chrono::{DateTime, Utc};
-use entity::{bans, groups, invite_codes, memberships, users};
+use entity::{groups, invite_codes, memberships, users};
 use sea_orm::sea_query::ExprTrait as _;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
@@ -575,11 +575,7 @@ pub async fn join_with_invite_code(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    let banned = bans::Entity::find_by_id((group.id.clone(), viewer.user_id.clone()))
-        .one(&txn)
-        .await?
-        .is_some_and(|b| b.until.is_none_or(|until| until > Utc::now()));
-    if banned {
+    if is_banned(&txn, &group.id, &viewer.user_id).await? {
         return Err(AppError::Forbidden);
     }
     let membership =
@@ -646,13 +642,4 @@ pub async fn set_member_role(
     .await?;
     txn.commit().await?;
     Ok(updated)
-}
-
-/// The standing of the caller in a group they can see.
-pub async fn access_for(
-    db: &DatabaseConnection,
-    viewer: &Viewer,
-    group: groups::Model,
-) -> AppResult<GroupAccess> {
-    access_to(db, viewer, group).await
 }

@@ -2,9 +2,7 @@
 use crate::auth::Viewer;
 use crate::db::{begin_write, is_unique_violation};
 use crate::error::{text_between, AppError, AppResult};
-use crate::groups::access::{
-    access_to, blocked_between, group_access, not_blocked_with, GroupAccess,
-};
+use crate::groups::access::{blocked_between, group_access, not_blocked_with, GroupAccess};
 use crate::groups::types::MemberState;
 use crate::notifications::service::{self as notifications, About, Notified};
 use crate::pagination::{keyset_page, now, Order, Page, PageArgs};
@@ -658,13 +656,4 @@ pub async fn unreact(
     .exec(db)
     .await?;
     Ok(())
-}
-
-/// A group row with the caller's standing, for resolvers that start from a post.
-pub async fn access_of_group(
-    db: &DatabaseConnection,
-    viewer: &Viewer,
-    group: groups::Model,
-) -> AppResult<GroupAccess> {
-    access_to(db, viewer, group).await
 }
