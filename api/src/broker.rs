@@ -4,7 +4,9 @@
 //! Redis only, so every instance, this one included, delivers each event once.
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
+use std::any::Any;
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -39,6 +41,48 @@ pub struct Envelope {
     pub id: String,
     #[serde(flatten)]
     pub event: Event,
+    #[serde(skip)]
+    worked_out: WorkedOut,
+}
+
+/// What this instance's subscribers work out from one event (who may see it, say), once for
+/// all of them rather than once per socket.
+#[derive(Clone, Default)]
+struct WorkedOut(tokio::sync::OnceCell<Arc<dyn Any + Send + Sync>>);
+
+impl std::fmt::Debug for WorkedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.initialized() {
+            "WorkedOut(..)"
+        } else {
+            "WorkedOut"
+        })
+    }
+}
+
+impl Envelope {
+    pub fn new(event: Event) -> Self {
+        Envelope {
+            id: uuid::Uuid::now_v7().to_string(),
+            event,
+            worked_out: WorkedOut::default(),
+        }
+    }
+
+    /// Runs `work` for the first subscriber that asks; the others wait for it and share its
+    /// result. `None` only if an earlier caller stored a different type.
+    pub async fn shared<T, F>(&self, work: F) -> Option<Arc<T>>
+    where
+        T: Any + Send + Sync,
+        F: Future<Output = T>,
+    {
+        let value = self
+            .worked_out
+            .0
+            .get_or_init(|| async { Arc::new(work.await) as Arc<dyn Any + Send + Sync> })
+            .await;
+        value.clone().downcast::<T>().ok()
+    }
 }
 
 /// Where an event is published: per group, per post, per user.
@@ -124,14 +168,11 @@ impl Broker {
     /// Publishes an event on its channels. Delivery is best effort: a client that missed
     /// something catches up through the paginated queries.
     pub async fn publish(&self, event: Event) {
-        let envelope = Envelope {
-            id: uuid::Uuid::now_v7().to_string(),
-            event,
-        };
+        let envelope = Arc::new(Envelope::new(event));
         for topic in envelope.event.topics() {
             let key = topic.key();
             match &self.redis {
-                None => deliver(&self.channels, &key, Arc::new(envelope.clone())),
+                None => deliver(&self.channels, &key, envelope.clone()),
                 Some(side) => {
                     let Ok(payload) = serde_json::to_string(&envelope) else {
                         continue;

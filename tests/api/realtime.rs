@@ -223,3 +223,45 @@ async fn events_cross_instances_through_redis() {
     );
     on_a.expect_silence(Duration::from_millis(500)).await;
 }
+
+/// Who may see a post is worked out once per event, not once per socket: the database work of
+/// one post is the same for two followers as for twelve.
+#[tokio::test]
+async fn one_event_costs_the_same_however_many_sockets_follow() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Crowd Owner").await;
+    let readers = [
+        app.register("Crowd A").await,
+        app.register("Crowd B").await,
+        app.register("Crowd C").await,
+    ];
+    let group = private_group(&app, &owner, &readers.iter().collect::<Vec<_>>()).await;
+    let watched = "subscription($g: ID!) { postAdded(groupId: $g) { id title } }";
+    let mut sockets = Vec::new();
+    let mut costs = Vec::new();
+    for followers in [2, 12] {
+        while sockets.len() < followers {
+            let mut socket = app.socket().await;
+            let who = &readers[sockets.len() % readers.len()];
+            socket
+                .subscribe(&who.access, "p", watched, json!({"g": group}))
+                .await;
+            sockets.push(socket);
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let before = app.context.metrics.db_query_count();
+        app.post(&owner, &group, &format!("For {followers}")).await;
+        for socket in &mut sockets {
+            let next = socket.expect_json(WAIT).await;
+            assert_eq!(
+                next["payload"]["data"]["postAdded"]["title"],
+                format!("For {followers}")
+            );
+        }
+        costs.push(app.context.metrics.db_query_count() - before);
+    }
+    assert_eq!(
+        costs[0], costs[1],
+        "queries grew with the followers: {costs:?}"
+    );
+}

@@ -1,16 +1,20 @@
 //! Subscriptions: live posts and replies, checked when subscribing and again for every event,
 //! so someone who left, was banned or blocked stops receiving at once. A client that reconnects
-//! catches up with the ordinary paginated queries.
+//! catches up with the ordinary paginated queries. Per event, who may see it is worked out once
+//! per instance ([`audience`]) and every socket checks its viewer against that.
+mod audience;
+
 use crate::auth::Viewer;
 use crate::broker::{Envelope, Event, Topic};
 use crate::error::{AppError, AppResult};
 use crate::gql::ContextExt;
 use crate::groups::access::group_access;
 use crate::notifications::{service as notifications, NotificationObject};
-use crate::posts::service::{is_listed_post, visible_post, visible_reply};
+use crate::posts::service::{is_listed_post, visible_post};
 use crate::posts::{PostObject, ReplyObject};
 use crate::state::AppContext;
 use async_graphql::{Context, Result, SimpleObject, Subscription, ID};
+use audience::{LivePost, LiveReply};
 use chrono::{DateTime, Utc};
 use futures::Stream;
 use std::sync::Arc;
@@ -27,14 +31,14 @@ pub struct Heartbeat {
 /// The events of one channel, each turned into what the caller may see (or skipped).
 fn live<T, F, Fut>(events: broadcast::Receiver<Arc<Envelope>>, view: F) -> impl Stream<Item = T>
 where
-    F: FnMut(Event) -> Fut,
+    F: FnMut(Arc<Envelope>) -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
     futures::stream::unfold((events, view), |(mut events, mut view)| async move {
         loop {
             match events.recv().await {
                 Ok(envelope) => {
-                    if let Some(item) = view(envelope.event.clone()).await {
+                    if let Some(item) = view(envelope).await {
                         return Some((item, (events, view)));
                     }
                 }
@@ -54,6 +58,14 @@ async fn may_follow_group(app: &AppContext, viewer: &Viewer, group_id: &str) -> 
         return Err(AppError::NotFound);
     }
     Ok(())
+}
+
+/// Content nobody can be shown when it cannot be read; the error goes to the log once.
+fn logged<T>(loaded: AppResult<Option<T>>) -> Option<T> {
+    loaded.unwrap_or_else(|err| {
+        err.log_internal();
+        None
+    })
 }
 
 #[derive(Default)]
@@ -95,15 +107,18 @@ impl LiveSubscription {
         let viewer = ctx.viewer()?.clone();
         may_follow_group(&app, &viewer, &group_id).await?;
         let events = app.broker.subscribe(&Topic::Group(group_id.0.clone()));
-        Ok(live(events, move |event| {
+        Ok(live(events, move |envelope| {
             let (app, viewer) = (app.clone(), viewer.clone());
             async move {
-                let Event::PostAdded { post_id, .. } = event else {
+                let Event::PostAdded { post_id, .. } = &envelope.event else {
                     return None;
                 };
-                // One look decides: the post, my standing in its group, and blocks.
-                let (post, access) = visible_post(&app.db, &viewer, &post_id).await.ok()?;
-                (is_listed_post(&post) && !access.banned).then_some(PostObject(post))
+                let live = envelope
+                    .shared(async { logged(LivePost::load(&app.db, post_id).await) })
+                    .await?;
+                let live = live.as_ref().as_ref()?;
+                (is_listed_post(&live.post) && live.audience.admits(&viewer))
+                    .then(|| PostObject(live.post.clone()))
             }
         }))
     }
@@ -121,14 +136,19 @@ impl LiveSubscription {
             return Err(AppError::NotFound.into());
         }
         let events = app.broker.subscribe(&Topic::Post(post.id.clone()));
-        Ok(live(events, move |event| {
+        Ok(live(events, move |envelope| {
             let (app, viewer) = (app.clone(), viewer.clone());
             async move {
-                let Event::ReplyAdded { reply_id, .. } = event else {
+                let Event::ReplyAdded { reply_id, .. } = &envelope.event else {
                     return None;
                 };
-                let (reply, _, access) = visible_reply(&app.db, &viewer, &reply_id).await.ok()?;
-                (!access.banned).then_some(ReplyObject(reply))
+                let live = envelope
+                    .shared(async { logged(LiveReply::load(&app.db, reply_id).await) })
+                    .await?;
+                let live = live.as_ref().as_ref()?;
+                live.audience
+                    .admits(&viewer)
+                    .then(|| ReplyObject(live.reply.clone()))
             }
         }))
     }
@@ -141,20 +161,20 @@ impl LiveSubscription {
         let app = ctx.app()?.clone();
         let viewer = ctx.viewer()?.clone();
         let events = app.broker.subscribe(&Topic::User(viewer.user_id.clone()));
-        Ok(live(events, move |event| {
+        Ok(live(events, move |envelope| {
             let (app, viewer) = (app.clone(), viewer.clone());
             async move {
                 let Event::NotificationAdded {
                     user_id,
                     notification_id,
-                } = event
+                } = &envelope.event
                 else {
                     return None;
                 };
-                if user_id != viewer.user_id {
+                if *user_id != viewer.user_id {
                     return None;
                 }
-                let row = notifications::find(&app.db, &viewer.user_id, &notification_id)
+                let row = notifications::find(&app.db, &viewer.user_id, notification_id)
                     .await
                     .ok()??;
                 Some(NotificationObject(row))
