@@ -70,16 +70,21 @@ impl Envelope {
     }
 
     /// Runs `work` for the first subscriber that asks; the others wait for it and share its
-    /// result. `None` only if an earlier caller stored a different type.
-    pub async fn shared<T, F>(&self, work: F) -> Option<Arc<T>>
+    /// result. `None` only if an earlier caller stored a different type. The work is boxed, so
+    /// the futures of the many sockets waiting on it stay small.
+    pub async fn shared<T, F, Fut>(&self, work: F) -> Option<Arc<T>>
     where
         T: Any + Send + Sync,
-        F: Future<Output = T>,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = T> + Send,
     {
         let value = self
             .worked_out
             .0
-            .get_or_init(|| async { Arc::new(work.await) as Arc<dyn Any + Send + Sync> })
+            .get_or_init(|| async move {
+                let value: Arc<dyn Any + Send + Sync> = Arc::new(Box::pin(work()).await);
+                value
+            })
             .await;
         value.clone().downcast::<T>().ok()
     }

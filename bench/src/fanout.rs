@@ -36,6 +36,22 @@ fn rss_kib(pid: u32) -> anyhow::Result<u64> {
         .parse()?)
 }
 
+/// CPU time (user + system) a process has used, in milliseconds.
+fn cpu_ms(pid: u32) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("bad stat")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields.get(11).context("no utime")?.parse::<u64>()?
+        + fields.get(12).context("no stime")?.parse::<u64>()?;
+    // The kernel counts in USER_HZ, which is 100 on Linux.
+    Ok(ticks * 10)
+}
+
 async fn start() -> anyhow::Result<Server> {
     let binary = std::env::current_exe()?.with_file_name("hearth");
     anyhow::ensure!(
@@ -155,21 +171,26 @@ pub async fn run(sockets: usize) -> anyhow::Result<()> {
                 (Ok(Some(Ok(Message::Text(_)))), Some(sent)) => Some(sent.elapsed()),
                 _ => None,
             };
-            let _ = tx.send(latency);
-            let _ = socket.close(None).await;
+            // Sockets stay open until every one has reported, so closing does not compete with the fan-out.
+            let _ = tx.send((latency, socket));
         });
     }
     drop(tx);
+    let cpu_before = cpu_ms(server.child.id())?;
     let _ = sent_at.set(Instant::now());
     gql(&http, &base, Some(&token), "mutation($g: ID!) { createPost(input: {groupId: $g, title: \"to everyone\", body: \"fan-out\"}) { id } }", json!({"g": group})).await?;
     let mut latencies = Vec::with_capacity(sockets);
     let mut missed = 0;
-    while let Some(latency) = rx.recv().await {
+    let mut finished = Vec::with_capacity(sockets);
+    while let Some((latency, socket)) = rx.recv().await {
+        finished.push(socket);
         match latency {
             Some(l) => latencies.push(l),
             None => missed += 1,
         }
     }
+    let cpu = cpu_ms(server.child.id())? - cpu_before;
+    drop(finished);
     latencies.sort();
     let pick = |p: f64| {
         latencies
@@ -184,6 +205,7 @@ pub async fn run(sockets: usize) -> anyhow::Result<()> {
         pick(99.0).as_secs_f64() * 1e3,
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
     );
+    println!("server CPU for the post and its fan-out: {cpu} ms");
     println!("server RSS: {before} KiB idle, {after} KiB with {sockets} subscribed sockets: {:.1} KiB per socket", per_socket / 1024.0);
     Ok(())
 }

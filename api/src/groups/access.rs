@@ -11,7 +11,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 /// A caller's standing in one group.
 #[derive(Clone, Debug)]
 pub struct GroupAccess {
-    pub group: groups::Model,
+    /// Shared: a live event checks many viewers against one group.
+    pub group: std::sync::Arc<groups::Model>,
     pub membership: Option<memberships::Model>,
     pub banned: bool,
     pub admin: bool,
@@ -132,7 +133,7 @@ pub async fn access_to(
         .await?;
     let banned = is_banned(db, &group.id, &viewer.user_id).await?;
     let mut access = GroupAccess {
-        group,
+        group: group.into(),
         membership,
         banned,
         admin: false,

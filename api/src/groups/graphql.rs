@@ -62,7 +62,7 @@ impl GroupObject {
 
     fn with_access(access: GroupAccess) -> Self {
         GroupObject {
-            row: access.group.clone(),
+            row: groups::Model::clone(&access.group),
             access: OnceCell::new_with(Some(access)),
         }
     }

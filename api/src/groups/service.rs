@@ -129,7 +129,7 @@ pub async fn update_group(
     if changes.visibility.is_some() && !(access.is_owner() || access.admin) {
         return Err(AppError::Forbidden);
     }
-    let mut group: groups::ActiveModel = access.group.into();
+    let mut group: groups::ActiveModel = groups::Model::clone(&access.group).into();
     if let Some(name) = changes.name {
         group.name = Set(text_between("name", &name, 3, 80)?);
     }

@@ -1,7 +1,7 @@
 //! `graphql-transport-ws` on `/graphql`: sign-in in `connection_init`, small buffers,
 //! sessions re-checked while open, and a 1001 close on shutdown.
 use super::HttpState;
-use crate::auth::{authenticate, bearer_token, Auth};
+use crate::auth::{authenticate, bearer_token, Auth, Viewer};
 use crate::posts::loaders::Loaders;
 use crate::state::RequestMeta;
 use async_graphql::http::{WebSocket as GraphqlSocket, WebSocketProtocols as Protocols, WsMessage};
@@ -13,7 +13,8 @@ use serde::Deserialize;
 use std::net::IpAddr;
 use std::time::Duration;
 
-const BUFFER: usize = 4 * 1024;
+/// Client messages are small; a larger one is read in several steps.
+const BUFFER: usize = 1024;
 /// Most subscriptions one socket may hold at once.
 pub const MAX_SUBSCRIPTIONS: usize = 50;
 const MAX_MESSAGE: usize = 64 * 1024;
@@ -62,64 +63,8 @@ async fn close_with(socket: &mut WebSocket, code: u16, reason: &'static str) {
 
 async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
     let _open = state.app.metrics.websocket_opened();
-
-    let first = tokio::select! {
-        first = tokio::time::timeout(state.app.settings.ws_init_timeout, next_payload(&mut socket)) => first,
-        () = state.shutdown.cancelled() => {
-            close_with(&mut socket, close::GOING_AWAY, "server shutting down").await;
-            return;
-        }
-    };
-    let init = match first {
-        Err(_) => {
-            close_with(
-                &mut socket,
-                close::INIT_TIMEOUT,
-                "Connection initialisation timeout",
-            )
-            .await;
-            return;
-        }
-        Ok(None) => return,
-        Ok(Some(bytes)) => bytes,
-    };
-    let auth = match serde_json::from_slice::<InitMessage>(&init) {
-        Ok(message) if message.kind == "connection_init" => {
-            let token = message
-                .payload
-                .and_then(|p| p.authorization)
-                .and_then(|header| bearer_token(&header).map(str::to_owned));
-            match token {
-                None => Auth::Rejected,
-                Some(token) => {
-                    match authenticate(
-                        &state.app.keys,
-                        &state.app.sessions,
-                        &state.app.db,
-                        Some(&token),
-                    )
-                    .await
-                    {
-                        Ok(auth) => auth,
-                        Err(err) => {
-                            err.log_internal();
-                            Auth::Rejected
-                        }
-                    }
-                }
-            }
-        }
-        Ok(message) if message.kind == "subscribe" => {
-            close_with(&mut socket, close::UNAUTHORIZED, "Unauthorized").await;
-            return;
-        }
-        _ => {
-            close_with(&mut socket, close::BAD_REQUEST, "expected connection_init").await;
-            return;
-        }
-    };
-    let Auth::Signed(viewer) = auth else {
-        close_with(&mut socket, close::FORBIDDEN, "Forbidden").await;
+    // Boxed: signing in needs large futures only once, and an idle socket should not carry them.
+    let Some((viewer, init)) = Box::pin(sign_in(&state, &mut socket)).await else {
         return;
     };
 
@@ -182,7 +127,7 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
                 }
             }
             _ = recheck.tick() => {
-                let live = state.app.sessions.is_live(&state.app.db, &viewer.session_id).await;
+                let live = Box::pin(state.app.sessions.is_live(&state.app.db, &viewer.session_id)).await;
                 if matches!(live, Ok(false)) {
                     break Some((close::FORBIDDEN, "Forbidden".to_owned()));
                 }
@@ -200,6 +145,71 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
             })))
             .await;
     }
+}
+
+/// The `connection_init` exchange: the signed-in viewer and the init message, or `None` once
+/// the socket has been closed with the reason.
+async fn sign_in(state: &HttpState, socket: &mut WebSocket) -> Option<(Viewer, axum::body::Bytes)> {
+    let first = tokio::select! {
+        first = tokio::time::timeout(state.app.settings.ws_init_timeout, next_payload(socket)) => first,
+        () = state.shutdown.cancelled() => {
+            close_with(socket, close::GOING_AWAY, "server shutting down").await;
+            return None;
+        }
+    };
+    let init = match first {
+        Err(_) => {
+            close_with(
+                socket,
+                close::INIT_TIMEOUT,
+                "Connection initialisation timeout",
+            )
+            .await;
+            return None;
+        }
+        Ok(None) => return None,
+        Ok(Some(bytes)) => bytes,
+    };
+    let auth = match serde_json::from_slice::<InitMessage>(&init) {
+        Ok(message) if message.kind == "connection_init" => {
+            let token = message
+                .payload
+                .and_then(|p| p.authorization)
+                .and_then(|header| bearer_token(&header).map(str::to_owned));
+            match token {
+                None => Auth::Rejected,
+                Some(token) => {
+                    match authenticate(
+                        &state.app.keys,
+                        &state.app.sessions,
+                        &state.app.db,
+                        Some(&token),
+                    )
+                    .await
+                    {
+                        Ok(auth) => auth,
+                        Err(err) => {
+                            err.log_internal();
+                            Auth::Rejected
+                        }
+                    }
+                }
+            }
+        }
+        Ok(message) if message.kind == "subscribe" => {
+            close_with(socket, close::UNAUTHORIZED, "Unauthorized").await;
+            return None;
+        }
+        _ => {
+            close_with(socket, close::BAD_REQUEST, "expected connection_init").await;
+            return None;
+        }
+    };
+    let Auth::Signed(viewer) = auth else {
+        close_with(socket, close::FORBIDDEN, "Forbidden").await;
+        return None;
+    };
+    Some((viewer, init))
 }
 
 /// The next text or binary message, skipping pings; `None` when the client went away.

@@ -10,10 +10,11 @@ use chrono::Utc;
 use entity::{bans, blocks, groups, memberships, posts, replies, users};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// The standings in one group, and who is blocked with the authors of one piece of content.
 pub struct Audience {
-    group: groups::Model,
+    group: Arc<groups::Model>,
     members: HashMap<String, memberships::Model>,
     banned: HashSet<String>,
     admins: HashSet<String>,
@@ -75,7 +76,7 @@ impl Audience {
             .filter(|id| !authors.contains(&id.as_str()))
             .collect();
         Ok(Some(Audience {
-            group,
+            group: group.into(),
             members,
             banned,
             admins,
