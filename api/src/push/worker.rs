@@ -6,22 +6,25 @@ use super::message::{self, Preview};
 use super::preferences::{self, quiet_until};
 use crate::broker::Topic;
 use crate::error::AppResult;
-use crate::notifications::service::{self as notifications};
 use crate::pagination::now;
 use crate::state::AppContext;
 use chrono::{DateTime, Utc};
-use entity::{devices, groups, posts, push_jobs, replies};
+use entity::notifications as notifications_table;
+use entity::{devices, groups, posts, push_jobs, push_preferences, replies};
 use futures::StreamExt as _;
 use rand::Rng as _;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, Statement};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
+};
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// Jobs one claim takes.
-const BATCH: u64 = 50;
+const BATCH: u64 = 256;
 /// Jobs one worker delivers at the same time.
-const IN_FLIGHT: usize = 16;
+const IN_FLIGHT: usize = 64;
 /// How often a worker looks for due jobs when nothing woke it.
 const SWEEP: Duration = Duration::from_secs(5);
 
@@ -54,7 +57,8 @@ pub fn spawn(app: AppContext, config: WorkerConfig, stop: CancellationToken) {
     });
 }
 
-/// Claims due jobs and delivers them; returns how many it claimed.
+/// Claims due jobs and delivers them; returns how many it claimed. What the jobs need is read
+/// for the whole claim at once, and their outcomes are written in a few statements.
 pub async fn run_once(
     app: &AppContext,
     sender: &Sender,
@@ -63,14 +67,91 @@ pub async fn run_once(
 ) -> AppResult<usize> {
     let jobs = claim(app, worker_id, config).await?;
     let claimed = jobs.len();
+    if jobs.is_empty() {
+        return Ok(0);
+    }
+    let recipients = Recipients::load(&app.db, &jobs).await?;
     // Jobs are independent: several in flight at once keep FCM's HTTP/2 connection busy.
-    let outcomes: Vec<AppResult<()>> = futures::stream::iter(jobs)
-        .map(|job| deliver(app, sender, worker_id, config, job))
+    let fates: Vec<AppResult<(push_jobs::Model, Fate)>> = futures::stream::iter(jobs)
+        .map(|job| {
+            let recipients = &recipients;
+            async move {
+                let fate = decide(app, sender, recipients, &job).await?;
+                Ok((job, fate))
+            }
+        })
         .buffer_unordered(IN_FLIGHT)
         .collect()
         .await;
-    outcomes.into_iter().collect::<AppResult<Vec<()>>>()?;
+    let fates = fates.into_iter().collect::<AppResult<Vec<_>>>()?;
+    record(&app.db, worker_id, config, fates).await?;
     Ok(claimed)
+}
+
+/// What the jobs of one claim need to know about their people, read in four queries.
+struct Recipients {
+    preferences: HashMap<String, push_preferences::Model>,
+    devices: HashMap<String, Vec<devices::Model>>,
+    unread: HashMap<String, u64>,
+    notifications: HashMap<String, notifications_table::Model>,
+}
+
+impl Recipients {
+    async fn load(db: &DatabaseConnection, jobs: &[push_jobs::Model]) -> AppResult<Self> {
+        let users: Vec<&str> = jobs
+            .iter()
+            .map(|j| j.user_id.as_str())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let preferences = push_preferences::Entity::find()
+            .filter(push_preferences::Column::UserId.is_in(users.iter().copied()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| (p.user_id.clone(), p))
+            .collect();
+        let mut devices: HashMap<String, Vec<devices::Model>> = HashMap::new();
+        for device in devices::Entity::find()
+            .filter(devices::Column::UserId.is_in(users.iter().copied()))
+            .all(db)
+            .await?
+        {
+            devices
+                .entry(device.user_id.clone())
+                .or_default()
+                .push(device);
+        }
+        let unread = notifications_table::Entity::find()
+            .select_only()
+            .column(notifications_table::Column::UserId)
+            .column_as(notifications_table::Column::Id.count(), "unread")
+            .filter(notifications_table::Column::UserId.is_in(users.iter().copied()))
+            .filter(notifications_table::Column::ReadAt.is_null())
+            .group_by(notifications_table::Column::UserId)
+            .into_tuple::<(String, i64)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|(user, n)| (user, n.unsigned_abs()))
+            .collect();
+        let notifications = notifications_table::Entity::find()
+            .filter(
+                notifications_table::Column::Id
+                    .is_in(jobs.iter().filter_map(|j| j.notification_id.as_deref())),
+            )
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|n| (n.id.clone(), n))
+            .collect();
+        Ok(Recipients {
+            preferences,
+            devices,
+            unread,
+            notifications,
+        })
+    }
 }
 
 /// Takes up to `BATCH` due jobs (or jobs whose claim expired) for this worker.
@@ -127,16 +208,83 @@ enum Fate {
     Retry(Option<Duration>, String),
 }
 
-async fn deliver(
-    app: &AppContext,
-    sender: &Sender,
+/// Writes the outcomes of one claim: finished jobs in one statement per outcome, retried and
+/// deferred ones each with their own due time. Only rows this worker still holds are touched.
+async fn record(
+    db: &DatabaseConnection,
     worker_id: &str,
     config: &WorkerConfig,
-    job: push_jobs::Model,
+    fates: Vec<(push_jobs::Model, Fate)>,
 ) -> AppResult<()> {
-    let fate = decide(app, sender, &job).await?;
     let at = now();
-    let mut update = push_jobs::Entity::update_many()
+    let mut finished: HashMap<(&'static str, Option<String>), Vec<String>> = HashMap::new();
+    let txn = crate::db::begin_write(db).await?;
+    for (job, fate) in fates {
+        let rescheduled = match fate {
+            Fate::Sent(note) => {
+                finished.entry(("SENT", note)).or_default().push(job.id);
+                continue;
+            }
+            Fate::Dropped(why) => {
+                tracing::warn!(job = %job.id, reason = %why, "push dropped");
+                finished
+                    .entry(("DROPPED", Some(why)))
+                    .or_default()
+                    .push(job.id);
+                continue;
+            }
+            Fate::Collapsed => {
+                finished
+                    .entry(("COLLAPSED", None))
+                    .or_default()
+                    .push(job.id);
+                continue;
+            }
+            Fate::Deferred(until) => released(worker_id, at)
+                .col_expr(push_jobs::Column::DueAt, Expr::value(until))
+                .col_expr(push_jobs::Column::State, Expr::value("PENDING"))
+                .col_expr(
+                    push_jobs::Column::LastError,
+                    Expr::value("deferred to the end of quiet hours"),
+                ),
+            Fate::Retry(after, why) => {
+                let attempts = job.attempts + 1;
+                let update = released(worker_id, at)
+                    .col_expr(push_jobs::Column::Attempts, Expr::value(attempts))
+                    .col_expr(push_jobs::Column::LastError, Expr::value(why));
+                if attempts >= config.max_attempts {
+                    tracing::warn!(job = %job.id, attempts, "push failed for good");
+                    update.col_expr(push_jobs::Column::State, Expr::value("FAILED"))
+                } else {
+                    update
+                        .col_expr(push_jobs::Column::State, Expr::value("PENDING"))
+                        .col_expr(
+                            push_jobs::Column::DueAt,
+                            Expr::value(at + retry_delay(config, attempts, after)),
+                        )
+                }
+            }
+        };
+        rescheduled
+            .filter(push_jobs::Column::Id.eq(job.id.as_str()))
+            .exec(&txn)
+            .await?;
+    }
+    for ((state, error), ids) in finished {
+        released(worker_id, at)
+            .col_expr(push_jobs::Column::State, Expr::value(state))
+            .col_expr(push_jobs::Column::LastError, Expr::value(error))
+            .filter(push_jobs::Column::Id.is_in(ids))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// An update of jobs this worker holds that gives up the claim.
+fn released(worker_id: &str, at: DateTime<Utc>) -> sea_orm::UpdateMany<push_jobs::Entity> {
+    push_jobs::Entity::update_many()
         .col_expr(
             push_jobs::Column::ClaimedBy,
             Expr::value(Option::<String>::None),
@@ -145,56 +293,34 @@ async fn deliver(
             push_jobs::Column::ClaimedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
-        .col_expr(push_jobs::Column::UpdatedAt, Expr::value(at));
-    let (state, error) = match fate {
-        Fate::Sent(note) => ("SENT", note),
-        Fate::Dropped(why) => {
-            tracing::warn!(job = %job.id, reason = %why, "push dropped");
-            ("DROPPED", Some(why))
-        }
-        Fate::Collapsed => ("COLLAPSED", None),
-        Fate::Deferred(until) => {
-            update = update.col_expr(push_jobs::Column::DueAt, Expr::value(until));
-            (
-                "PENDING",
-                Some("deferred to the end of quiet hours".to_owned()),
-            )
-        }
-        Fate::Retry(after, why) => {
-            let attempts = job.attempts + 1;
-            update = update.col_expr(push_jobs::Column::Attempts, Expr::value(attempts));
-            if attempts >= config.max_attempts {
-                tracing::warn!(job = %job.id, attempts, "push failed for good");
-                ("FAILED", Some(why))
-            } else {
-                let doubling = config
-                    .retry_base
-                    .saturating_mul(1 << (attempts - 1).clamp(0, 16));
-                let jitter = Duration::from_millis(
-                    rand::rng().random_range(0..=config.retry_base.as_millis().max(1) as u64 / 4),
-                );
-                let wait = after.map_or(doubling + jitter, |after| after.max(doubling));
-                let due = at
-                    + chrono::Duration::from_std(wait)
-                        .unwrap_or_else(|_| chrono::Duration::seconds(60));
-                update = update.col_expr(push_jobs::Column::DueAt, Expr::value(due));
-                ("PENDING", Some(why))
-            }
-        }
-    };
-    update
-        .col_expr(push_jobs::Column::State, Expr::value(state))
-        .col_expr(push_jobs::Column::LastError, Expr::value(error))
-        .filter(push_jobs::Column::Id.eq(job.id.as_str()))
+        .col_expr(push_jobs::Column::UpdatedAt, Expr::value(at))
         .filter(push_jobs::Column::ClaimedBy.eq(worker_id))
-        .exec(&app.db)
-        .await?;
-    Ok(())
 }
 
-async fn decide(app: &AppContext, sender: &Sender, job: &push_jobs::Model) -> AppResult<Fate> {
+/// Exponential backoff with jitter, or what `Retry-After` asked if that is longer.
+fn retry_delay(config: &WorkerConfig, attempts: i32, after: Option<Duration>) -> chrono::Duration {
+    let doubling = config
+        .retry_base
+        .saturating_mul(1 << (attempts - 1).clamp(0, 16));
+    let jitter = Duration::from_millis(
+        rand::rng().random_range(0..=config.retry_base.as_millis().max(1) as u64 / 4),
+    );
+    let wait = after.map_or(doubling + jitter, |after| after.max(doubling));
+    chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(60))
+}
+
+async fn decide(
+    app: &AppContext,
+    sender: &Sender,
+    recipients: &Recipients,
+    job: &push_jobs::Model,
+) -> AppResult<Fate> {
     let db = &app.db;
-    let prefs = preferences::get(db, &job.user_id).await?;
+    let prefs = recipients
+        .preferences
+        .get(&job.user_id)
+        .cloned()
+        .unwrap_or_else(|| preferences::defaults(&job.user_id));
     if !prefs.push_enabled || prefs.disabled_kinds.split(',').any(|k| k == job.kind) {
         return Ok(Fate::Dropped("push turned off".into()));
     }
@@ -214,20 +340,22 @@ async fn decide(app: &AppContext, sender: &Sender, job: &push_jobs::Model) -> Ap
             Fate::Deferred(end)
         });
     }
-    let tokens = devices::Entity::find()
-        .filter(devices::Column::UserId.eq(job.user_id.as_str()))
-        .all(db)
-        .await?;
+    let tokens = recipients
+        .devices
+        .get(&job.user_id)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     if tokens.is_empty() {
         return Ok(Fate::Sent(Some("no devices".into())));
     }
-    let notification = match &job.notification_id {
-        Some(id) => notifications::find(db, &job.user_id, id).await?,
-        None => None,
-    };
-    let unread = notifications::unread_count(db, &job.user_id).await?;
+    let notification = job
+        .notification_id
+        .as_ref()
+        .and_then(|id| recipients.notifications.get(id))
+        .filter(|n| n.user_id == job.user_id);
+    let unread = recipients.unread.get(&job.user_id).copied().unwrap_or(0);
     let preview = if prefs.previews {
-        preview_of(app, notification.as_ref()).await?
+        preview_of(app, notification).await?
     } else {
         None
     };
@@ -236,13 +364,7 @@ async fn decide(app: &AppContext, sender: &Sender, job: &push_jobs::Model) -> Ap
     let mut invalid = None;
     let mut delivered = false;
     for device in tokens {
-        let message = message::build(
-            &device.token,
-            job,
-            notification.as_ref(),
-            unread,
-            preview.as_ref(),
-        );
+        let message = message::build(&device.token, job, notification, unread, preview.as_ref());
         match sender.send(message).await {
             Outcome::Sent => delivered = true,
             Outcome::Unregistered => {
