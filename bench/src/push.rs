@@ -75,12 +75,12 @@ pub async fn run(jobs: usize) -> anyhow::Result<()> {
         stop.clone(),
     );
     let deadline = started + Duration::from_secs(600);
-    while fcm.sends().len() < jobs && Instant::now() < deadline {
+    while fcm.send_count() < jobs && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let elapsed = started.elapsed();
     stop.cancel();
-    let sent = fcm.sends().len();
+    let sent = fcm.send_count();
     println!(
         "push: {sent} of {jobs} jobs sent to the fake FCM by one worker in {:.2} s: {:.0} pushes/s",
         elapsed.as_secs_f64(),

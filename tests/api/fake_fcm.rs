@@ -191,6 +191,11 @@ impl FakeFcm {
         self.state.lock().unwrap().sends.clone()
     }
 
+    /// How many messages were sent, without copying them.
+    pub fn send_count(&self) -> usize {
+        self.state.lock().unwrap().sends.len()
+    }
+
     pub fn token_requests(&self) -> usize {
         self.state.lock().unwrap().token_requests
     }
