@@ -100,7 +100,7 @@ async fn a_reply_is_pushed_through_fcm_v1_without_health_text() {
     assert_eq!(w.fcm.token_requests(), 1);
     wait_for_states(&w.app, &["SENT"]).await;
     // The replier is never pushed about their own reply.
-    assert_eq!(w.fcm.sends().len(), 1);
+    assert_eq!(w.fcm.send_count(), 1);
 }
 
 #[tokio::test]
@@ -169,7 +169,7 @@ async fn transient_failures_retry_honouring_retry_after() {
         sends[1].at - sends[0].at
     );
     wait_for_states(&w.app, &["SENT"]).await;
-    assert_eq!(w.fcm.sends().len(), 3);
+    assert_eq!(w.fcm.send_count(), 3);
 }
 
 #[tokio::test]
@@ -205,7 +205,7 @@ async fn retries_are_bounded_and_bad_messages_dropped() {
     wait_for_states(&w.app, &["FAILED", "DROPPED"]).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(
-        w.fcm.sends().len(),
+        w.fcm.send_count(),
         4,
         "no retry after a failure for good or an invalid message"
     );
