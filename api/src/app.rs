@@ -76,8 +76,11 @@ impl App {
                     .context("HEARTH_FCM_CREDENTIALS: not a usable service-account JSON")?,
             )),
         };
+        let crisis = crate::safety::CrisisDirectory::load(settings.crisis_resources.as_deref())
+            .context("HEARTH_CRISIS_RESOURCES: not a usable crisis resources file")?;
         let app = AppContext {
             db,
+            crisis: Arc::new(crisis),
             keys: TokenKeys::new(&secret, settings.access_token_ttl),
             sessions: SessionCache::new(settings.session_check_interval),
             passwords: PasswordHasher::new()

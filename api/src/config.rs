@@ -53,6 +53,8 @@ pub struct Settings {
     pub jwt_secret: Option<Secret>,
     pub fcm_credentials: Option<PathBuf>,
     pub fcm_endpoint: String,
+    /// JSON file of crisis resources by country; unset: the built-in international list.
+    pub crisis_resources: Option<PathBuf>,
     pub trust_forwarded_for: bool,
     pub auth_limits: AuthLimits,
     /// How long a rotated refresh token is still accepted (an app's two concurrent refreshes).
@@ -93,6 +95,7 @@ const KEYS: &[&str] = &[
     "JWT_SECRET",
     "FCM_CREDENTIALS",
     "FCM_ENDPOINT",
+    "CRISIS_RESOURCES",
     "TRUST_FORWARDED_FOR",
     "LOGIN_FAILURES_PER_ACCOUNT",
     "LOGIN_ATTEMPTS_PER_IP",
@@ -214,6 +217,16 @@ impl Settings {
                 ));
             }
         }
+        let crisis_resources = get("CRISIS_RESOURCES").map(PathBuf::from);
+        if crisis_resources
+            .as_ref()
+            .is_some_and(|path| !path.is_file())
+        {
+            return Err(bad(
+                "HEARTH_CRISIS_RESOURCES",
+                "must name a readable JSON file of crisis resources",
+            ));
+        }
         let number = |key: &str, default: u64, min: u64| -> Result<u64, ConfigError> {
             match get(key) {
                 None => Ok(default),
@@ -247,6 +260,7 @@ impl Settings {
             jwt_secret,
             fcm_credentials,
             fcm_endpoint,
+            crisis_resources,
             trust_forwarded_for: flag("TRUST_FORWARDED_FOR")?,
             auth_limits: AuthLimits {
                 login_failures_per_account: as_u32(

@@ -42,6 +42,7 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
             display_name_key: Set(name.to_lowercase()),
             password_hash: Set(hash.clone()),
             timezone: Set("Europe/London".into()),
+            country: Set(None),
             is_admin: Set(false),
             created_at: Set(now()),
             updated_at: Set(now()),

@@ -2,6 +2,7 @@
 use crate::accounts::{AccountMutation, AccountQuery};
 use crate::groups::{GroupMutation, GroupQuery};
 use crate::moderation::{ModerationMutation, ModerationQuery};
+use crate::moods::{MoodMutation, MoodQuery};
 use crate::notifications::{NotificationMutation, NotificationQuery};
 use crate::posts::{PostMutation, PostQuery};
 use crate::push::PushMutation;
@@ -17,6 +18,7 @@ pub struct Query(
     PostQuery,
     ModerationQuery,
     NotificationQuery,
+    MoodQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -27,6 +29,7 @@ pub struct Mutation(
     ModerationMutation,
     NotificationMutation,
     PushMutation,
+    MoodMutation,
 );
 
 #[derive(MergedSubscription, Default)]

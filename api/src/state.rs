@@ -23,6 +23,7 @@ pub struct AppContext {
     pub metrics: Metrics,
     pub broker: Broker,
     pub push: crate::push::fcm::Sender,
+    pub crisis: Arc<crate::safety::CrisisDirectory>,
 }
 
 /// Facts about one request that services may need (never logged).

@@ -51,6 +51,7 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
                 display_name_key: Set(format!("bench {n}")),
                 password_hash: Set(hash.clone()),
                 timezone: Set("UTC".into()),
+                country: Set(None),
                 is_admin: Set(false),
                 created_at: Set(now),
                 updated_at: Set(now),

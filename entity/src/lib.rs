@@ -6,6 +6,7 @@ pub mod groups;
 pub mod invite_codes;
 pub mod memberships;
 pub mod mod_log;
+pub mod mood_checkins;
 pub mod notifications;
 pub mod posts;
 pub mod prelude;

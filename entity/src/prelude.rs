@@ -5,6 +5,7 @@ pub use super::groups::Entity as Groups;
 pub use super::invite_codes::Entity as InviteCodes;
 pub use super::memberships::Entity as Memberships;
 pub use super::mod_log::Entity as ModLog;
+pub use super::mood_checkins::Entity as MoodCheckins;
 pub use super::notifications::Entity as Notifications;
 pub use super::posts::Entity as Posts;
 pub use super::push_jobs::Entity as PushJobs;

@@ -13,6 +13,8 @@ pub struct Model {
     pub display_name_key: String,
     pub password_hash: String,
     pub timezone: String,
+    /// ISO 3166-1 alpha-2, chosen by the person; picks the crisis resources shown to them.
+    pub country: Option<String>,
     /// Platform admins see every group's reports.
     pub is_admin: bool,
     pub created_at: DateTimeUtc,

@@ -13,6 +13,7 @@ mod http;
 mod matrix;
 mod migrations;
 mod moderation;
+mod moods;
 mod notifications;
 mod ops;
 mod posts;

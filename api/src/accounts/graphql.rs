@@ -25,6 +25,11 @@ impl Account {
     async fn timezone(&self) -> &str {
         &self.0.timezone
     }
+
+    /// Two-letter country code, if set; picks the crisis resources shown.
+    async fn country(&self) -> Option<&str> {
+        self.0.country.as_deref()
+    }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -203,12 +208,17 @@ impl AccountMutation {
         ctx: &Context<'_>,
         display_name: Option<String>,
         timezone: Option<String>,
+        #[graphql(
+            desc = "Two-letter country code (empty clears); picks the crisis resources shown."
+        )]
+        country: Option<String>,
     ) -> Result<Account> {
         let user = service::update_profile(
             ctx.app()?,
             ctx.auth()?.viewer()?,
             display_name.as_deref(),
             timezone.as_deref(),
+            country.as_deref(),
         )
         .await?;
         Ok(Account(user))

@@ -88,6 +88,28 @@ impl Timezone {
     }
 }
 
+/// An ISO 3166-1 alpha-2 country code, or nothing (an empty string clears it).
+pub struct Country(Option<String>);
+
+impl Country {
+    pub fn parse(raw: &str) -> AppResult<Self> {
+        let code = raw.trim().to_ascii_uppercase();
+        if code.is_empty() {
+            return Ok(Self(None));
+        }
+        if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(AppError::bad_input(
+                "country",
+                "must be a two-letter country code like GB, or empty",
+            ));
+        }
+        Ok(Self(Some(code)))
+    }
+    pub fn into_code(self) -> Option<String> {
+        self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

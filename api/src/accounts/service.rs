@@ -1,5 +1,5 @@
 //! Account services: plain async functions over the database, testable without GraphQL.
-use super::input::{DisplayName, Email, Password, Timezone};
+use super::input::{Country, DisplayName, Email, Password, Timezone};
 use crate::auth::tokens::{random_token, sha256_hex};
 use crate::auth::Viewer;
 use crate::db::{begin_write, is_unique_violation};
@@ -80,6 +80,7 @@ pub async fn register(
         display_name_key: Set(display_name.key()),
         password_hash: Set(password_hash),
         timezone: Set("UTC".into()),
+        country: Set(None),
         is_admin: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
@@ -279,9 +280,11 @@ pub async fn update_profile(
     viewer: &Viewer,
     display_name: Option<&str>,
     timezone: Option<&str>,
+    country: Option<&str>,
 ) -> AppResult<users::Model> {
     let display_name = display_name.map(DisplayName::parse).transpose()?;
     let timezone = timezone.map(Timezone::parse).transpose()?;
+    let country = country.map(Country::parse).transpose()?;
     let user = find_user(&ctx.db, &viewer.user_id).await?;
     if let Some(name) = &display_name {
         ensure_display_name_free(&ctx.db, name, Some(&user.id)).await?;
@@ -293,6 +296,9 @@ pub async fn update_profile(
     }
     if let Some(tz) = timezone {
         active.timezone = Set(tz.as_str().to_owned());
+    }
+    if let Some(country) = country {
+        active.country = Set(country.into_code());
     }
     active.updated_at = Set(Utc::now());
     let txn = begin_write(&ctx.db).await?;

@@ -109,7 +109,7 @@ pub struct NewReply {
     pub idempotency_key: Option<String>,
 }
 
-fn idempotency_key(raw: Option<&str>) -> AppResult<Option<String>> {
+pub(crate) fn idempotency_key(raw: Option<&str>) -> AppResult<Option<String>> {
     raw.map(|k| text_between("idempotencyKey", k, 1, 64))
         .transpose()
 }

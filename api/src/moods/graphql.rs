@@ -1,0 +1,257 @@
+//! GraphQL types and resolvers of mood check-ins. Thin: the rules live in `service`/`summary`.
+use super::emotions::{Emotion, MoodEmotion};
+use super::service::{self, CheckinChanges, Logged, NewCheckin};
+use super::summary::{self, MoodBucketSize, MoodSummary};
+use crate::error::AppError;
+use crate::gql::ContextExt;
+use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
+use crate::safety::CrisisResource;
+use crate::state::AppContext;
+use async_graphql::connection::Connection;
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use entity::{mood_checkins, users};
+use sea_orm::EntityTrait;
+
+/// What the owner's profile decides: the timezone of their days, the country of their resources.
+pub(crate) struct Owner {
+    pub tz: Tz,
+    pub country: Option<String>,
+}
+
+pub(crate) async fn owner(app: &AppContext, user_id: &str) -> Result<Owner, AppError> {
+    let user = users::Entity::find_by_id(user_id.to_owned())
+        .one(&app.db)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    Ok(Owner {
+        tz: user.timezone.parse().unwrap_or(Tz::UTC),
+        country: user.country,
+    })
+}
+
+pub struct MoodCheckinObject {
+    pub row: mood_checkins::Model,
+    pub tz: Tz,
+}
+
+impl MoodCheckinObject {
+    fn cursor(&self) -> Cursor {
+        Cursor {
+            at: self.row.logged_at,
+            id: self.row.id.clone(),
+        }
+    }
+}
+
+#[Object(name = "MoodCheckin")]
+impl MoodCheckinObject {
+    async fn id(&self) -> ID {
+        ID(self.row.id.clone())
+    }
+    /// 1 (worst) to 10 (best).
+    async fn score(&self) -> i32 {
+        self.row.score.into()
+    }
+    async fn emotions(&self) -> Vec<Emotion> {
+        Emotion::load(&self.row.emotions)
+    }
+    async fn note(&self) -> Option<&str> {
+        self.row.note.as_deref()
+    }
+    async fn sleep_hours(&self) -> Option<f64> {
+        self.row.sleep_quarters.map(|q| f64::from(q) / 4.0)
+    }
+    async fn logged_at(&self) -> DateTime<Utc> {
+        self.row.logged_at
+    }
+    /// The day it belongs to, in my profile's timezone.
+    async fn local_date(&self) -> NaiveDate {
+        summary::local_day(self.tz, self.row.logged_at)
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.row.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.row.updated_at
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct LogMoodPayload {
+    checkin: MoodCheckinObject,
+    /// Places to reach someone now; present when the score is 2 or lower or the note reads
+    /// like a crisis, empty otherwise.
+    crisis_resources: Vec<CrisisResource>,
+}
+
+impl LogMoodPayload {
+    fn new(app: &AppContext, owner: &Owner, logged: Logged) -> Self {
+        let crisis_resources = if logged.worrying {
+            app.crisis.for_country(owner.country.as_deref())
+        } else {
+            Vec::new()
+        };
+        LogMoodPayload {
+            checkin: MoodCheckinObject {
+                row: logged.row,
+                tz: owner.tz,
+            },
+            crisis_resources,
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct LogMoodInput {
+    /// 1 (worst) to 10 (best).
+    score: i32,
+    #[graphql(default)]
+    emotions: Vec<Emotion>,
+    /// Up to 1 000 characters.
+    note: Option<String>,
+    /// 0 to 24 in steps of 0.25.
+    sleep_hours: Option<f64>,
+    /// Defaults to now; may be back-dated up to 7 days, never in the future.
+    logged_at: Option<DateTime<Utc>>,
+    /// The same key twice logs one check-in.
+    idempotency_key: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateMoodInput {
+    id: ID,
+    score: Option<i32>,
+    emotions: Option<Vec<Emotion>>,
+    /// `null` clears the note.
+    note: MaybeUndefined<String>,
+    /// `null` clears it.
+    sleep_hours: MaybeUndefined<f64>,
+    logged_at: Option<DateTime<Utc>>,
+}
+
+fn changed<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
+#[derive(Default)]
+pub struct MoodQuery;
+
+#[Object]
+impl MoodQuery {
+    /// The emotions a check-in may name.
+    async fn mood_emotions(&self) -> Vec<MoodEmotion> {
+        Emotion::ALL
+            .into_iter()
+            .map(|value| MoodEmotion {
+                value,
+                label: value.label(),
+            })
+            .collect()
+    }
+
+    /// One of my check-ins.
+    async fn mood_checkin(&self, ctx: &Context<'_>, id: ID) -> Result<MoodCheckinObject> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let row = service::mine(&app.db, viewer, &id).await?;
+        let owner = owner(app, &viewer.user_id).await?;
+        Ok(MoodCheckinObject { row, tz: owner.tz })
+    }
+
+    /// My check-ins logged in [`from`, `to`), newest first.
+    async fn mood_checkins(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, MoodCheckinObject, ListInfo>> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let page = PageArgs::new(first, after)?;
+        let owner = owner(app, &viewer.user_id).await?;
+        let rows = service::list(&app.db, &viewer.user_id, from, to, &page).await?;
+        Ok(connection(
+            rows.map(|row| MoodCheckinObject { row, tz: owner.tz }),
+            MoodCheckinObject::cursor,
+            page.after.is_some(),
+            None,
+        ))
+    }
+
+    /// My check-ins and my group activity over local days `from`..=`to` (at most 800 days).
+    async fn mood_summary(
+        &self,
+        ctx: &Context<'_>,
+        from: NaiveDate,
+        to: NaiveDate,
+        #[graphql(default_with = "MoodBucketSize::Day")] bucket: MoodBucketSize,
+    ) -> Result<MoodSummary> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let owner = owner(app, &viewer.user_id).await?;
+        let today = summary::local_day(owner.tz, Utc::now());
+        Ok(summary::summarize(&app.db, &viewer.user_id, owner.tz, from, to, bucket, today).await?)
+    }
+}
+
+#[derive(Default)]
+pub struct MoodMutation;
+
+#[Object]
+impl MoodMutation {
+    /// Logs a check-in. Several a day are fine.
+    async fn log_mood(&self, ctx: &Context<'_>, input: LogMoodInput) -> Result<LogMoodPayload> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let owner = owner(app, &viewer.user_id).await?;
+        let logged = service::log(
+            &app.db,
+            viewer,
+            NewCheckin {
+                score: input.score,
+                emotions: input.emotions,
+                note: input.note,
+                sleep_hours: input.sleep_hours,
+                logged_at: input.logged_at,
+                idempotency_key: input.idempotency_key,
+            },
+        )
+        .await?;
+        Ok(LogMoodPayload::new(app, &owner, logged))
+    }
+
+    /// Corrects one of my check-ins (the same rules as logging).
+    async fn update_mood(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateMoodInput,
+    ) -> Result<LogMoodPayload> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let owner = owner(app, &viewer.user_id).await?;
+        let logged = service::update(
+            &app.db,
+            viewer,
+            &input.id,
+            CheckinChanges {
+                score: input.score,
+                emotions: input.emotions,
+                note: changed(input.note),
+                sleep_hours: changed(input.sleep_hours),
+                logged_at: input.logged_at,
+            },
+        )
+        .await?;
+        Ok(LogMoodPayload::new(app, &owner, logged))
+    }
+
+    /// Deletes one of my check-ins for good.
+    async fn delete_mood(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        service::delete(&app.db, viewer, &id).await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,9 @@
+//! Mood check-ins: a daily 1–10 score with emotions, a note and sleep, logged by the person
+//! for themselves and summarised next to their own group activity. Nobody else reads them.
+mod emotions;
+mod graphql;
+pub mod service;
+pub mod summary;
+
+pub use emotions::Emotion;
+pub use graphql::{MoodMutation, MoodQuery};

@@ -1,0 +1,276 @@
+//! Logging, correcting, deleting and listing one's own check-ins. Every lookup is by owner:
+//! someone else's check-in is `NOT_FOUND`. Scores and notes are never logged.
+use super::emotions::Emotion;
+use crate::auth::Viewer;
+use crate::db::{begin_write, is_unique_violation};
+use crate::error::{AppError, AppResult};
+use crate::pagination::{keyset_page, now, Order, Page, PageArgs};
+use crate::posts::service::idempotency_key;
+use crate::safety::has_crisis_language;
+use chrono::{DateTime, Duration, Utc};
+use entity::mood_checkins;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
+
+/// How far back a check-in may be dated.
+pub const BACKDATE_LIMIT_DAYS: i64 = 7;
+/// Phone clocks run a little fast; a `loggedAt` this far ahead still counts as now.
+const CLOCK_SKEW: Duration = Duration::minutes(2);
+const NOTE_MAX: usize = 1_000;
+const EMOTIONS_MAX: usize = 10;
+
+pub struct NewCheckin {
+    pub score: i32,
+    pub emotions: Vec<Emotion>,
+    pub note: Option<String>,
+    pub sleep_hours: Option<f64>,
+    pub logged_at: Option<DateTime<Utc>>,
+    pub idempotency_key: Option<String>,
+}
+
+/// Changes to a check-in; `None` leaves a field as it is, `Some(None)` clears it.
+pub struct CheckinChanges {
+    pub score: Option<i32>,
+    pub emotions: Option<Vec<Emotion>>,
+    pub note: Option<Option<String>>,
+    pub sleep_hours: Option<Option<f64>>,
+    pub logged_at: Option<DateTime<Utc>>,
+}
+
+/// A check-in as written, and whether it calls for crisis resources.
+pub struct Logged {
+    pub row: mood_checkins::Model,
+    pub worrying: bool,
+}
+
+impl Logged {
+    fn new(row: mood_checkins::Model) -> Self {
+        let worrying = row.score <= 2 || row.note.as_deref().is_some_and(has_crisis_language);
+        Logged { row, worrying }
+    }
+}
+
+fn score(raw: i32) -> AppResult<i16> {
+    match i16::try_from(raw) {
+        Ok(s) if (1..=10).contains(&s) => Ok(s),
+        _ => Err(AppError::bad_input(
+            "score",
+            "must be a whole number from 1 to 10",
+        )),
+    }
+}
+
+fn emotions(raw: &[Emotion]) -> AppResult<String> {
+    let stored = Emotion::store(raw);
+    if Emotion::load(&stored).len() > EMOTIONS_MAX {
+        return Err(AppError::bad_input(
+            "emotions",
+            format!("at most {EMOTIONS_MAX} emotions"),
+        ));
+    }
+    Ok(stored)
+}
+
+fn note(raw: Option<&str>) -> AppResult<Option<String>> {
+    let Some(text) = raw.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if text.chars().count() > NOTE_MAX {
+        return Err(AppError::bad_input(
+            "note",
+            format!("must be at most {NOTE_MAX} characters"),
+        ));
+    }
+    Ok(Some(text.to_owned()))
+}
+
+fn sleep_quarters(raw: Option<f64>) -> AppResult<Option<i16>> {
+    let Some(hours) = raw else { return Ok(None) };
+    let quarters = hours * 4.0;
+    if !(0.0..=24.0).contains(&hours) || quarters.fract() != 0.0 {
+        return Err(AppError::bad_input(
+            "sleepHours",
+            "must be 0 to 24 in steps of 0.25",
+        ));
+    }
+    // In 0..=96 after the check above.
+    Ok(Some(quarters as i16))
+}
+
+fn logged_at(raw: Option<DateTime<Utc>>, at: DateTime<Utc>) -> AppResult<DateTime<Utc>> {
+    let Some(when) = raw else { return Ok(at) };
+    if when > at + CLOCK_SKEW {
+        return Err(AppError::bad_input("loggedAt", "cannot be in the future"));
+    }
+    if when < at - Duration::days(BACKDATE_LIMIT_DAYS) {
+        return Err(AppError::bad_input(
+            "loggedAt",
+            format!("may be back-dated at most {BACKDATE_LIMIT_DAYS} days"),
+        ));
+    }
+    Ok(when.min(at))
+}
+
+pub async fn log(db: &DatabaseConnection, viewer: &Viewer, input: NewCheckin) -> AppResult<Logged> {
+    let at = now();
+    let score = score(input.score)?;
+    let emotions = emotions(&input.emotions)?;
+    let note = note(input.note.as_deref())?;
+    let sleep = sleep_quarters(input.sleep_hours)?;
+    let when = logged_at(input.logged_at, at)?;
+    let key = idempotency_key(input.idempotency_key.as_deref())?;
+    if let Some(earlier) = earlier(db, viewer, key.as_deref()).await? {
+        return Ok(Logged::new(earlier));
+    }
+    let txn = begin_write(db).await?;
+    let inserted = mood_checkins::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        user_id: Set(viewer.user_id.clone()),
+        score: Set(score),
+        emotions: Set(emotions),
+        note: Set(note),
+        sleep_quarters: Set(sleep),
+        logged_at: Set(when),
+        idempotency_key: Set(key.clone()),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&txn)
+    .await;
+    match inserted {
+        Ok(row) => {
+            txn.commit().await?;
+            Ok(Logged::new(row))
+        }
+        // The same retry raced in on another connection: answer with what it wrote.
+        Err(e) if is_unique_violation(&e) => {
+            txn.rollback().await?;
+            earlier(db, viewer, key.as_deref())
+                .await?
+                .map(Logged::new)
+                .ok_or_else(|| AppError::internal(e))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn earlier(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    key: Option<&str>,
+) -> AppResult<Option<mood_checkins::Model>> {
+    let Some(key) = key else { return Ok(None) };
+    Ok(mood_checkins::Entity::find()
+        .filter(mood_checkins::Column::UserId.eq(viewer.user_id.as_str()))
+        .filter(mood_checkins::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await?)
+}
+
+/// One of my check-ins; anyone else's is `NOT_FOUND`.
+pub async fn mine(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: &str,
+) -> AppResult<mood_checkins::Model> {
+    mood_checkins::Entity::find_by_id(id.to_owned())
+        .one(db)
+        .await?
+        .filter(|row| row.user_id == viewer.user_id)
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: &str,
+    changes: CheckinChanges,
+) -> AppResult<Logged> {
+    let at = now();
+    let txn = begin_write(db).await?;
+    let row = mine(&txn, viewer, id).await?;
+    let mut active: mood_checkins::ActiveModel = row.into();
+    if let Some(raw) = changes.score {
+        active.score = Set(score(raw)?);
+    }
+    if let Some(raw) = &changes.emotions {
+        active.emotions = Set(emotions(raw)?);
+    }
+    if let Some(raw) = &changes.note {
+        active.note = Set(note(raw.as_deref())?);
+    }
+    if let Some(raw) = changes.sleep_hours {
+        active.sleep_quarters = Set(sleep_quarters(raw)?);
+    }
+    if let Some(raw) = changes.logged_at {
+        active.logged_at = Set(logged_at(Some(raw), at)?);
+    }
+    active.updated_at = Set(at);
+    let row = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(Logged::new(row))
+}
+
+pub async fn delete(db: &DatabaseConnection, viewer: &Viewer, id: &str) -> AppResult<()> {
+    let txn = begin_write(db).await?;
+    let row = mine(&txn, viewer, id).await?;
+    mood_checkins::Entity::delete_by_id(row.id)
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// My check-ins between two instants (either end open), newest first.
+pub async fn list(
+    db: &DatabaseConnection,
+    user_id: &str,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    page: &PageArgs,
+) -> AppResult<Page<mood_checkins::Model>> {
+    let mut query = mood_checkins::Entity::find().filter(mood_checkins::Column::UserId.eq(user_id));
+    if let Some(from) = from {
+        query = query.filter(mood_checkins::Column::LoggedAt.gte(from));
+    }
+    if let Some(to) = to {
+        query = query.filter(mood_checkins::Column::LoggedAt.lt(to));
+    }
+    keyset_page(
+        db,
+        query,
+        mood_checkins::Column::LoggedAt,
+        mood_checkins::Column::Id,
+        Order::NewestFirst,
+        page,
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edges_of_each_field() {
+        assert!(score(0).is_err());
+        assert!(score(11).is_err());
+        assert_eq!(score(1).unwrap(), 1);
+        assert_eq!(score(10).unwrap(), 10);
+        assert_eq!(sleep_quarters(Some(7.25)).unwrap(), Some(29));
+        assert_eq!(sleep_quarters(Some(0.0)).unwrap(), Some(0));
+        assert_eq!(sleep_quarters(Some(24.0)).unwrap(), Some(96));
+        assert!(sleep_quarters(Some(7.3)).is_err());
+        assert!(sleep_quarters(Some(24.25)).is_err());
+        assert!(sleep_quarters(Some(-0.25)).is_err());
+        assert!(note(Some(&"a".repeat(1_000))).is_ok());
+        assert!(note(Some(&"a".repeat(1_001))).is_err());
+        assert_eq!(note(Some("   ")).unwrap(), None);
+        let at = now();
+        assert!(logged_at(Some(at + Duration::hours(1)), at).is_err());
+        assert!(logged_at(Some(at - Duration::days(8)), at).is_err());
+        assert!(logged_at(Some(at - Duration::days(6)), at).is_ok());
+    }
+}

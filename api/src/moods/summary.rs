@@ -1,0 +1,441 @@
+//! `moodSummary`: check-ins and my own group activity counted by my local days (the profile's
+//! timezone, DST included), in day, week (Monday first) or month buckets. Every bucket in the
+//! range is present, empty ones with nulls, so a chart has no gaps to guess.
+use super::emotions::Emotion;
+use crate::error::{AppError, AppResult};
+use crate::posts::service::{ReactionKind, ReactionTarget};
+use async_graphql::{Enum, SimpleObject};
+use chrono::{DateTime, Datelike, Days, LocalResult, Months, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use entity::{mood_checkins, posts, reactions, replies};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The longest range one summary covers: a little over two years of days.
+pub const RANGE_MAX_DAYS: u64 = 800;
+const TOP_EMOTIONS: usize = 5;
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MoodBucketSize {
+    Day,
+    Week,
+    Month,
+}
+
+#[derive(SimpleObject, Debug, Default)]
+pub struct MoodBucket {
+    /// First local day of the bucket (a Monday for weeks, the 1st for months).
+    pub start: NaiveDate,
+    /// Last local day of the bucket.
+    pub end: NaiveDate,
+    pub checkin_count: i32,
+    pub average_score: Option<f64>,
+    pub min_score: Option<i32>,
+    pub max_score: Option<i32>,
+    pub average_sleep_hours: Option<f64>,
+    pub posts_written: i32,
+    pub replies_written: i32,
+    /// Replies others wrote to my posts.
+    pub replies_received: i32,
+    /// SUPPORT reactions others gave my posts and replies.
+    pub support_received: i32,
+}
+
+/// Average mood over a set of days (each day's own average weighs the same).
+#[derive(SimpleObject, Debug)]
+pub struct MoodOnDays {
+    pub average_score: Option<f64>,
+    /// Days with at least one check-in behind the average.
+    pub days: i32,
+}
+
+#[derive(SimpleObject, Debug)]
+pub struct EmotionCount {
+    pub emotion: Emotion,
+    pub count: i32,
+}
+
+#[derive(SimpleObject, Debug)]
+pub struct MoodSummary {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub bucket: MoodBucketSize,
+    /// The timezone the days were counted in.
+    pub timezone: String,
+    pub checkin_count: i32,
+    pub average_score: Option<f64>,
+    pub buckets: Vec<MoodBucket>,
+    /// Days on which I posted, replied, or received a reply or support.
+    pub days_with_group_activity: MoodOnDays,
+    pub days_without_group_activity: MoodOnDays,
+    /// Consecutive days with a check-in up to the range's last day (or the day before, when
+    /// that last day is today and has none yet).
+    pub current_streak: i32,
+    pub longest_streak: i32,
+    /// Most named emotions, most frequent first.
+    pub top_emotions: Vec<EmotionCount>,
+}
+
+/// The first instant of a local day (where midnight is skipped by DST, the first that exists).
+pub fn start_of_day(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
+    let midnight = day.and_time(NaiveTime::MIN);
+    let local = match tz.from_local_datetime(&midnight) {
+        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(t),
+        LocalResult::None => (1..=24 * 4).find_map(|quarter| {
+            tz.from_local_datetime(&(midnight + chrono::Duration::minutes(15 * quarter)))
+                .earliest()
+        }),
+    };
+    local.map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
+}
+
+pub fn local_day(tz: Tz, at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&tz).date_naive()
+}
+
+fn bucket_start(size: MoodBucketSize, day: NaiveDate) -> NaiveDate {
+    match size {
+        MoodBucketSize::Day => day,
+        MoodBucketSize::Week => day - Days::new(day.weekday().num_days_from_monday().into()),
+        MoodBucketSize::Month => day.with_day(1).unwrap_or(day),
+    }
+}
+
+fn next_bucket(size: MoodBucketSize, start: NaiveDate) -> NaiveDate {
+    match size {
+        MoodBucketSize::Day => start + Days::new(1),
+        MoodBucketSize::Week => start + Days::new(7),
+        MoodBucketSize::Month => start + Months::new(1),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Activity {
+    PostWritten,
+    ReplyWritten,
+    ReplyReceived,
+    SupportReceived,
+}
+
+struct Checkin {
+    day: NaiveDate,
+    score: i16,
+    sleep_quarters: Option<i16>,
+    emotions: String,
+}
+
+fn rounded(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}
+
+fn mean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let (sum, n) = values
+        .into_iter()
+        .fold((0.0, 0u32), |(sum, n), v| (sum + v, n + 1));
+    (n > 0).then(|| rounded(sum / f64::from(n)))
+}
+
+fn count(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+pub async fn summarize(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    tz: Tz,
+    from: NaiveDate,
+    to: NaiveDate,
+    size: MoodBucketSize,
+    today: NaiveDate,
+) -> AppResult<MoodSummary> {
+    if to < from {
+        return Err(AppError::bad_input("to", "must not be before from"));
+    }
+    if (to - from).num_days() >= RANGE_MAX_DAYS as i64 {
+        return Err(AppError::bad_input(
+            "to",
+            format!("a summary covers at most {RANGE_MAX_DAYS} days"),
+        ));
+    }
+    let (start, end) = (start_of_day(tz, from), start_of_day(tz, to + Days::new(1)));
+    let checkins = load_checkins(db, user_id, tz, start, end).await?;
+    let activity = load_activity(db, user_id, tz, start, end).await?;
+
+    let mut buckets: BTreeMap<NaiveDate, MoodBucket> = BTreeMap::new();
+    let mut first = bucket_start(size, from);
+    while first <= to {
+        let next = next_bucket(size, first);
+        buckets.insert(
+            first,
+            MoodBucket {
+                start: first,
+                end: next - Days::new(1),
+                ..MoodBucket::default()
+            },
+        );
+        first = next;
+    }
+    let mut scores: BTreeMap<NaiveDate, Vec<f64>> = BTreeMap::new();
+    let mut sleep: BTreeMap<NaiveDate, Vec<f64>> = BTreeMap::new();
+    let mut by_day: BTreeMap<NaiveDate, Vec<f64>> = BTreeMap::new();
+    let mut emotions: HashMap<Emotion, i32> = HashMap::new();
+    for c in &checkins {
+        let key = bucket_start(size, c.day);
+        scores.entry(key).or_default().push(f64::from(c.score));
+        if let Some(q) = c.sleep_quarters {
+            sleep.entry(key).or_default().push(f64::from(q) / 4.0);
+        }
+        by_day.entry(c.day).or_default().push(f64::from(c.score));
+        for e in Emotion::load(&c.emotions) {
+            *emotions.entry(e).or_default() += 1;
+        }
+    }
+    let mut active_days = BTreeSet::new();
+    for (day, kind) in &activity {
+        active_days.insert(*day);
+        if let Some(b) = buckets.get_mut(&bucket_start(size, *day)) {
+            match kind {
+                Activity::PostWritten => b.posts_written += 1,
+                Activity::ReplyWritten => b.replies_written += 1,
+                Activity::ReplyReceived => b.replies_received += 1,
+                Activity::SupportReceived => b.support_received += 1,
+            }
+        }
+    }
+    for (key, b) in &mut buckets {
+        let Some(s) = scores.get(key) else { continue };
+        b.checkin_count = count(s.len());
+        b.average_score = mean(s.iter().copied());
+        b.min_score = s.iter().copied().reduce(f64::min).map(|v| v as i32);
+        b.max_score = s.iter().copied().reduce(f64::max).map(|v| v as i32);
+        b.average_sleep_hours = sleep.get(key).and_then(|h| mean(h.iter().copied()));
+    }
+
+    let daily = |active: bool| {
+        let days: Vec<f64> = by_day
+            .iter()
+            .filter(|(day, _)| active_days.contains(*day) == active)
+            .filter_map(|(_, s)| mean(s.iter().copied()))
+            .collect();
+        MoodOnDays {
+            days: count(days.len()),
+            average_score: mean(days),
+        }
+    };
+    let (current_streak, longest_streak) = streaks(&by_day.keys().copied().collect(), to, today);
+    let mut top: Vec<EmotionCount> = emotions
+        .into_iter()
+        .map(|(emotion, count)| EmotionCount { emotion, count })
+        .collect();
+    top.sort_by(|a, b| b.count.cmp(&a.count).then(a.emotion.cmp(&b.emotion)));
+    top.truncate(TOP_EMOTIONS);
+
+    Ok(MoodSummary {
+        from,
+        to,
+        bucket: size,
+        timezone: tz.name().to_owned(),
+        checkin_count: count(checkins.len()),
+        average_score: mean(checkins.iter().map(|c| f64::from(c.score))),
+        buckets: buckets.into_values().collect(),
+        days_with_group_activity: daily(true),
+        days_without_group_activity: daily(false),
+        current_streak,
+        longest_streak,
+        top_emotions: top,
+    })
+}
+
+/// (current, longest) runs of consecutive days with a check-in.
+fn streaks(days: &BTreeSet<NaiveDate>, last: NaiveDate, today: NaiveDate) -> (i32, i32) {
+    let mut longest = 0;
+    let mut run = 0;
+    let mut previous: Option<NaiveDate> = None;
+    for day in days {
+        run = match previous {
+            Some(p) if p + Days::new(1) == *day => run + 1,
+            _ => 1,
+        };
+        longest = longest.max(run);
+        previous = Some(*day);
+    }
+    let end = last.min(today);
+    let mut cursor = if days.contains(&end) || end != today {
+        end
+    } else {
+        end - Days::new(1)
+    };
+    let mut current = 0;
+    while days.contains(&cursor) {
+        current += 1;
+        cursor = cursor - Days::new(1);
+    }
+    (current, longest)
+}
+
+async fn load_checkins(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    tz: Tz,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> AppResult<Vec<Checkin>> {
+    let rows: Vec<(DateTime<Utc>, i16, Option<i16>, String)> = mood_checkins::Entity::find()
+        .select_only()
+        .column(mood_checkins::Column::LoggedAt)
+        .column(mood_checkins::Column::Score)
+        .column(mood_checkins::Column::SleepQuarters)
+        .column(mood_checkins::Column::Emotions)
+        .filter(mood_checkins::Column::UserId.eq(user_id))
+        .filter(mood_checkins::Column::LoggedAt.gte(start))
+        .filter(mood_checkins::Column::LoggedAt.lt(end))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(at, score, sleep_quarters, emotions)| Checkin {
+            day: local_day(tz, at),
+            score,
+            sleep_quarters,
+            emotions,
+        })
+        .collect())
+}
+
+/// When I wrote and was answered or supported, as local days.
+async fn load_activity(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    tz: Tz,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> AppResult<Vec<(NaiveDate, Activity)>> {
+    use sea_orm::sea_query::ExprTrait as _;
+    let my_posts = Query::select()
+        .column(posts::Column::Id)
+        .from(posts::Entity)
+        .and_where(Expr::col(posts::Column::AuthorId).eq(user_id))
+        .to_owned();
+    let my_replies = Query::select()
+        .column(replies::Column::Id)
+        .from(replies::Entity)
+        .and_where(Expr::col(replies::Column::AuthorId).eq(user_id))
+        .to_owned();
+    let written_posts: Vec<DateTime<Utc>> = posts::Entity::find()
+        .select_only()
+        .column(posts::Column::CreatedAt)
+        .filter(posts::Column::AuthorId.eq(user_id))
+        .filter(posts::Column::DeletedAt.is_null())
+        .filter(posts::Column::CreatedAt.gte(start))
+        .filter(posts::Column::CreatedAt.lt(end))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let written_replies: Vec<DateTime<Utc>> = replies::Entity::find()
+        .select_only()
+        .column(replies::Column::CreatedAt)
+        .filter(replies::Column::AuthorId.eq(user_id))
+        .filter(replies::Column::DeletedAt.is_null())
+        .filter(replies::Column::CreatedAt.gte(start))
+        .filter(replies::Column::CreatedAt.lt(end))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let received_replies: Vec<DateTime<Utc>> = replies::Entity::find()
+        .select_only()
+        .column(replies::Column::CreatedAt)
+        .filter(replies::Column::PostId.in_subquery(my_posts.clone()))
+        .filter(replies::Column::AuthorId.ne(user_id))
+        .filter(replies::Column::DeletedAt.is_null())
+        .filter(replies::Column::CreatedAt.gte(start))
+        .filter(replies::Column::CreatedAt.lt(end))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let support: Vec<DateTime<Utc>> = reactions::Entity::find()
+        .select_only()
+        .column(reactions::Column::CreatedAt)
+        .filter(reactions::Column::Kind.eq(ReactionKind::Support.as_str()))
+        .filter(reactions::Column::UserId.ne(user_id))
+        .filter(
+            Condition::any()
+                .add(
+                    reactions::Column::TargetType
+                        .eq(ReactionTarget::Post.as_str())
+                        .and(reactions::Column::TargetId.in_subquery(my_posts)),
+                )
+                .add(
+                    reactions::Column::TargetType
+                        .eq(ReactionTarget::Reply.as_str())
+                        .and(reactions::Column::TargetId.in_subquery(my_replies)),
+                ),
+        )
+        .filter(reactions::Column::CreatedAt.gte(start))
+        .filter(reactions::Column::CreatedAt.lt(end))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let tagged = |times: Vec<DateTime<Utc>>, kind: Activity| {
+        times.into_iter().map(move |at| (local_day(tz, at), kind))
+    };
+    Ok(tagged(written_posts, Activity::PostWritten)
+        .chain(tagged(written_replies, Activity::ReplyWritten))
+        .chain(tagged(received_replies, Activity::ReplyReceived))
+        .chain(tagged(support, Activity::SupportReceived))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn local_days_follow_the_timezone_across_dst() {
+        let tz: Tz = "America/New_York".parse().unwrap();
+        // 23:30 local on 10 March 2024 (after the spring-forward) is 03:30 UTC on the 11th.
+        let late = "2024-03-11T03:30:00Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(local_day(tz, late), day("2024-03-10"));
+        // The day of the change is 23 hours long.
+        let length = start_of_day(tz, day("2024-03-11")) - start_of_day(tz, day("2024-03-10"));
+        assert_eq!(length.num_hours(), 23);
+    }
+
+    #[test]
+    fn streaks_count_runs_and_allow_today_to_be_pending() {
+        let days: BTreeSet<NaiveDate> = [
+            "2026-01-01",
+            "2026-01-02",
+            "2026-01-03",
+            "2026-01-05",
+            "2026-01-06",
+        ]
+        .into_iter()
+        .map(day)
+        .collect();
+        assert_eq!(streaks(&days, day("2026-01-07"), day("2026-01-07")), (2, 3));
+        assert_eq!(streaks(&days, day("2026-01-06"), day("2026-01-09")), (2, 3));
+        assert_eq!(streaks(&days, day("2026-01-08"), day("2026-01-09")), (0, 3));
+    }
+
+    #[test]
+    fn buckets_start_on_mondays_and_firsts() {
+        assert_eq!(
+            bucket_start(MoodBucketSize::Week, day("2026-11-26")),
+            day("2026-11-23")
+        );
+        assert_eq!(
+            bucket_start(MoodBucketSize::Month, day("2026-11-26")),
+            day("2026-11-01")
+        );
+        assert_eq!(
+            next_bucket(MoodBucketSize::Month, day("2026-12-01")),
+            day("2027-01-01")
+        );
+    }
+}
