@@ -386,3 +386,60 @@ async fn low_scores_and_crisis_notes_bring_resources_for_my_country() {
         json!([{"name": "Samaritans", "phone": "116 123", "url": "https://www.samaritans.org"}])
     );
 }
+
+#[tokio::test]
+async fn my_timeline_interleaves_my_check_ins_posts_and_replies() {
+    let app = TestApp::spawn().await;
+    let ana = app.register("Timeline Ana").await;
+    let ben = app.register("Timeline Ben").await;
+    let group = app.create_group(&ben, "Timeline Room", "PUBLIC").await;
+    app.join(&ana, &group).await;
+    let early = log(
+        &app,
+        &ana,
+        json!({"score": 5, "loggedAt": Utc::now() - Duration::hours(3)}),
+    )
+    .await;
+    let bens_post = app.post(&ben, &group, "Ben's own").await;
+    let anas_post = app.post(&ana, &group, "Ana's post").await;
+    let anas_reply = app.reply(&ana, &bens_post, "Ana's reply").await;
+    let late = log(&app, &ana, json!({"score": 8})).await;
+    let id = |body: &Value| {
+        body["data"]["logMood"]["checkin"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+
+    let query = "query($after: String) { myTimeline(first: 2, after: $after) {
+        edges { node { __typename ... on MoodCheckin { id } ... on Post { id } ... on Reply { id } } }
+        pageInfo { hasNextPage endCursor } } }";
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let page = app.ok(&ana.access, query, json!({"after": after})).await;
+        for edge in page["myTimeline"]["edges"].as_array().unwrap() {
+            let node = &edge["node"];
+            seen.push((
+                node["__typename"].as_str().unwrap().to_owned(),
+                node["id"].as_str().unwrap().to_owned(),
+            ));
+        }
+        if page["myTimeline"]["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["myTimeline"]["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(
+        seen,
+        vec![
+            ("MoodCheckin".to_owned(), id(&late)),
+            ("Reply".to_owned(), anas_reply),
+            ("Post".to_owned(), anas_post),
+            ("MoodCheckin".to_owned(), id(&early)),
+        ]
+    );
+    let bens = app.ok(&ben.access, query, json!({"after": null})).await;
+    assert_eq!(bens["myTimeline"]["edges"].as_array().unwrap().len(), 1);
+    assert_eq!(bens["myTimeline"]["edges"][0]["node"]["id"], bens_post);
+}

@@ -2,13 +2,17 @@
 use super::emotions::{Emotion, MoodEmotion};
 use super::service::{self, CheckinChanges, Logged, NewCheckin};
 use super::summary::{self, MoodBucketSize, MoodSummary};
+use super::timeline::{self, Entry};
 use crate::error::AppError;
 use crate::gql::ContextExt;
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
+use crate::posts::{PostObject, ReplyObject};
 use crate::safety::CrisisResource;
 use crate::state::AppContext;
 use async_graphql::connection::Connection;
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID};
+use async_graphql::{
+    Context, InputObject, MaybeUndefined, Object, Result, SimpleObject, Union, ID,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use entity::{mood_checkins, users};
@@ -75,6 +79,30 @@ impl MoodCheckinObject {
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.row.updated_at
+    }
+}
+
+/// Something on my timeline: a check-in, or a post or reply I wrote.
+#[derive(Union)]
+pub enum TimelineItem {
+    Checkin(MoodCheckinObject),
+    Post(PostObject),
+    Reply(ReplyObject),
+}
+
+impl TimelineItem {
+    fn cursor(&self) -> Cursor {
+        match self {
+            TimelineItem::Checkin(c) => c.cursor(),
+            TimelineItem::Post(p) => Cursor {
+                at: p.0.created_at,
+                id: p.0.id.clone(),
+            },
+            TimelineItem::Reply(r) => Cursor {
+                at: r.0.created_at,
+                id: r.0.id.clone(),
+            },
+        }
     }
 }
 
@@ -179,6 +207,33 @@ impl MoodQuery {
         Ok(connection(
             rows.map(|row| MoodCheckinObject { row, tz: owner.tz }),
             MoodCheckinObject::cursor,
+            page.after.is_some(),
+            None,
+        ))
+    }
+
+    /// My check-ins, posts and replies from [`from`, `to`), newest first.
+    async fn my_timeline(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, TimelineItem, ListInfo>> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let page = PageArgs::new(first, after)?;
+        let owner = owner(app, &viewer.user_id).await?;
+        let entries = timeline::page(&app.db, &viewer.user_id, from, to, &page).await?;
+        Ok(connection(
+            entries.map(|entry| match entry {
+                Entry::Checkin(row) => {
+                    TimelineItem::Checkin(MoodCheckinObject { row, tz: owner.tz })
+                }
+                Entry::Post(row) => TimelineItem::Post(PostObject(row)),
+                Entry::Reply(row) => TimelineItem::Reply(ReplyObject(row)),
+            }),
+            TimelineItem::cursor,
             page.after.is_some(),
             None,
         ))

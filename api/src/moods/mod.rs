@@ -4,6 +4,7 @@ mod emotions;
 mod graphql;
 pub mod service;
 pub mod summary;
+pub mod timeline;
 
 pub use emotions::Emotion;
 pub use graphql::{MoodMutation, MoodQuery};
