@@ -4,11 +4,12 @@ mod fanout;
 mod feed;
 mod load;
 mod login;
+mod mood;
 mod push;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: bench login|feed [--requests N] [--concurrency C] | fanout [--sockets N] | push [--jobs N]";
+const USAGE: &str = "usage: bench login|feed [--requests N] [--concurrency C] | fanout [--sockets N] | push [--jobs N] | mood [--requests N]";
 
 fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
     match args.iter().position(|a| a == name) {
@@ -50,6 +51,7 @@ fn main() -> ExitCode {
             }
             Some("fanout") => fanout::run(option(&args, "--sockets", 1_000)?).await,
             Some("push") => push::run(option(&args, "--jobs", 5_000)?).await,
+            Some("mood") => mood::run(option(&args, "--requests", 200)?).await,
             _ => Err(anyhow::anyhow!(USAGE)),
         }
     });

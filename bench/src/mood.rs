@@ -1,0 +1,200 @@
+//! Mood summaries over two years of daily check-ins with group activity (single client), and
+//! `logMood` under 32 clients.
+use crate::load;
+use anyhow::Context as _;
+use chrono::{Duration, Utc};
+use sea_orm::{EntityTrait, Set};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const DAYS: i64 = 730;
+
+async fn gql(
+    http: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> anyhow::Result<Value> {
+    let mut request = http
+        .post(url)
+        .json(&json!({"query": query, "variables": variables}));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let body: Value = request.send().await?.json().await?;
+    anyhow::ensure!(body.get("errors").is_none(), "GraphQL errors: {body}");
+    Ok(body["data"].clone())
+}
+
+async fn register(http: &reqwest::Client, url: &str, n: usize) -> anyhow::Result<(String, String)> {
+    let data = gql(http, url, None, "mutation($i: RegisterInput!) { register(input: $i) { accessToken user { id } } }",
+        json!({"i": {"email": format!("mood{n}@example.org"), "password": "a benchmark password", "displayName": format!("Mood Bench {n}")}})).await?;
+    Ok((
+        data["register"]["accessToken"]
+            .as_str()
+            .context("token")?
+            .to_owned(),
+        data["register"]["user"]["id"]
+            .as_str()
+            .context("id")?
+            .to_owned(),
+    ))
+}
+
+/// Two years of one person's days: a check-in most days (two on some), a post every third day,
+/// each answered twice by a friend and given support once.
+async fn seed(
+    db: &sea_orm::DatabaseConnection,
+    me: &str,
+    friend: &str,
+    group: &str,
+) -> anyhow::Result<()> {
+    let today = Utc::now();
+    let id = || uuid::Uuid::now_v7().to_string();
+    let mut checkins = Vec::new();
+    let (mut posts, mut replies, mut reactions) = (Vec::new(), Vec::new(), Vec::new());
+    for back in 0..DAYS {
+        let at = today - Duration::days(back) - Duration::hours(2);
+        for extra in 0..(1 + i64::from(back % 5 == 0)) {
+            checkins.push(entity::mood_checkins::ActiveModel {
+                id: Set(id()),
+                user_id: Set(me.to_owned()),
+                score: Set(i16::try_from(1 + (back * 7 + extra) % 10)?),
+                emotions: Set(
+                    ["calm", "tired,anxious", "hopeful,grateful"][(back % 3) as usize].to_owned(),
+                ),
+                note: Set(Some("a line about the day".to_owned())),
+                sleep_quarters: Set(Some(i16::try_from(20 + back % 16)?)),
+                logged_at: Set(at - Duration::hours(extra * 6)),
+                idempotency_key: Set(None),
+                created_at: Set(at),
+                updated_at: Set(at),
+            });
+        }
+        if back % 3 == 0 {
+            let post_id = id();
+            posts.push(entity::posts::ActiveModel {
+                id: Set(post_id.clone()),
+                group_id: Set(group.to_owned()),
+                author_id: Set(me.to_owned()),
+                title: Set(format!("Day {back}")),
+                body: Set("how it went".to_owned()),
+                content_warning: Set(None),
+                idempotency_key: Set(None),
+                reply_count: Set(2),
+                pinned: Set(false),
+                locked: Set(false),
+                edited_at: Set(None),
+                deleted_at: Set(None),
+                removed_at: Set(None),
+                removed_reason: Set(None),
+                last_activity_at: Set(at),
+                created_at: Set(at),
+            });
+            for r in 0..2 {
+                replies.push(entity::replies::ActiveModel {
+                    id: Set(id()),
+                    post_id: Set(post_id.clone()),
+                    group_id: Set(group.to_owned()),
+                    author_id: Set(friend.to_owned()),
+                    parent_reply_id: Set(None),
+                    body: Set("here with you".to_owned()),
+                    idempotency_key: Set(None),
+                    edited_at: Set(None),
+                    deleted_at: Set(None),
+                    removed_at: Set(None),
+                    removed_reason: Set(None),
+                    created_at: Set(at + Duration::minutes(10 + r)),
+                });
+            }
+            reactions.push(entity::reactions::ActiveModel {
+                target_type: Set("POST".to_owned()),
+                target_id: Set(post_id),
+                user_id: Set(friend.to_owned()),
+                kind: Set("SUPPORT".to_owned()),
+                created_at: Set(at + Duration::minutes(5)),
+            });
+        }
+    }
+    for chunk in checkins.chunks(500) {
+        entity::mood_checkins::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await?;
+    }
+    for chunk in posts.chunks(500) {
+        entity::posts::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await?;
+    }
+    for chunk in replies.chunks(500) {
+        entity::replies::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await?;
+    }
+    for chunk in reactions.chunks(500) {
+        entity::reactions::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn run(requests: usize) -> anyhow::Result<()> {
+    let server = load::start_server().await?;
+    let context = server.context.clone().context("no context")?;
+    let http = reqwest::Client::new();
+    let url = server.url.clone();
+    let (token, me) = register(&http, &url, 0).await?;
+    let (friend_token, friend) = register(&http, &url, 1).await?;
+    let group = gql(&http, &url, Some(&friend_token), "mutation { createGroup(input: {name: \"Mood bench\", topic: OTHER, visibility: PUBLIC, ledBy: PEER}) { id } }", json!({})).await?;
+    let group = group["createGroup"]["id"]
+        .as_str()
+        .context("group")?
+        .to_owned();
+    seed(&context.db, &me, &friend, &group).await?;
+    let backend = if server.database_url.starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    println!("seeded {DAYS} days of check-ins with posts, replies and support ({backend})");
+
+    let to = Utc::now().date_naive();
+    let from = to - Duration::days(DAYS - 1);
+    for bucket in ["DAY", "WEEK"] {
+        let (http, url, token) = (http.clone(), url.clone(), Arc::new(token.clone()));
+        let query = "query($f: NaiveDate!, $t: NaiveDate!, $b: MoodBucketSize!) { moodSummary(from: $f, to: $t, bucket: $b) { checkinCount averageScore currentStreak longestStreak daysWithGroupActivity { averageScore days } daysWithoutGroupActivity { averageScore days } topEmotions { emotion count } buckets { start checkinCount averageScore minScore maxScore averageSleepHours postsWritten repliesWritten repliesReceived supportReceived } } }";
+        let variables = json!({"f": from.to_string(), "t": to.to_string(), "b": bucket});
+        let stats = load::run(requests, 1, move |_| {
+            let (http, url, token, variables) =
+                (http.clone(), url.clone(), token.clone(), variables.clone());
+            async move {
+                gql(&http, &url, Some(&token), query, variables)
+                    .await
+                    .is_ok()
+            }
+        })
+        .await;
+        stats.print(&format!(
+            "moodSummary over {DAYS} days, bucket {bucket}, 1 client"
+        ));
+    }
+
+    let mut tokens = Vec::new();
+    for n in 0..32 {
+        tokens.push(register(&http, &url, 100 + n).await?.0);
+    }
+    let tokens = Arc::new(tokens);
+    let (http2, url2) = (http.clone(), url.clone());
+    let stats = load::run(requests * 10, 32, move |i| {
+        let (http, url, tokens) = (http2.clone(), url2.clone(), tokens.clone());
+        async move {
+            let token = &tokens[i % tokens.len()];
+            gql(&http, &url, Some(token), "mutation { logMood(input: {score: 6, emotions: [CALM], note: \"fine\", sleepHours: 7.5}) { checkin { id } } }", json!({})).await.is_ok()
+        }
+    })
+    .await;
+    stats.print("logMood, 32 clients");
+    Ok(())
+}
