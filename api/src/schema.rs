@@ -2,7 +2,7 @@
 use crate::accounts::{AccountMutation, AccountQuery};
 use crate::groups::{GroupMutation, GroupQuery};
 use crate::moderation::{ModerationMutation, ModerationQuery};
-use crate::moods::{MoodMutation, MoodQuery};
+use crate::moods::{MoodMutation, MoodQuery, ShareMutation, ShareQuery};
 use crate::notifications::{NotificationMutation, NotificationQuery};
 use crate::posts::{PostMutation, PostQuery};
 use crate::push::PushMutation;
@@ -19,6 +19,7 @@ pub struct Query(
     ModerationQuery,
     NotificationQuery,
     MoodQuery,
+    ShareQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -30,6 +31,7 @@ pub struct Mutation(
     NotificationMutation,
     PushMutation,
     MoodMutation,
+    ShareMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -5,6 +5,7 @@ mod m20261126_000001_create_accounts;
 mod m20261126_000002_create_groups;
 mod m20261126_000003_create_notifications;
 mod m20261126_000004_create_moods;
+mod m20261126_000005_create_mood_sharing_and_reminders;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_create_groups::Migration),
             Box::new(m20261126_000003_create_notifications::Migration),
             Box::new(m20261126_000004_create_moods::Migration),
+            Box::new(m20261126_000005_create_mood_sharing_and_reminders::Migration),
         ]
     }
 }

@@ -1,7 +1,7 @@
 //! GraphQL types and resolvers of mood check-ins. Thin: the rules live in `service`/`summary`.
 use super::emotions::{Emotion, MoodEmotion};
 use super::service::{self, CheckinChanges, Logged, NewCheckin};
-use super::summary::{self, MoodBucketSize, MoodSummary};
+use super::summary::{self, MoodBucketSize, MoodSummary, SummaryRequest};
 use super::timeline::{self, Entry};
 use crate::error::AppError;
 use crate::gql::ContextExt;
@@ -24,7 +24,7 @@ pub(crate) struct Owner {
     pub country: Option<String>,
 }
 
-pub(crate) async fn owner(app: &AppContext, user_id: &str) -> Result<Owner, AppError> {
+pub(crate) async fn owner_of(app: &AppContext, user_id: &str) -> Result<Owner, AppError> {
     let user = users::Entity::find_by_id(user_id.to_owned())
         .one(&app.db)
         .await?
@@ -187,7 +187,7 @@ impl MoodQuery {
     async fn mood_checkin(&self, ctx: &Context<'_>, id: ID) -> Result<MoodCheckinObject> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         let row = service::mine(&app.db, viewer, &id).await?;
-        let owner = owner(app, &viewer.user_id).await?;
+        let owner = owner_of(app, &viewer.user_id).await?;
         Ok(MoodCheckinObject { row, tz: owner.tz })
     }
 
@@ -202,7 +202,7 @@ impl MoodQuery {
     ) -> Result<Connection<String, MoodCheckinObject, ListInfo>> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         let page = PageArgs::new(first, after)?;
-        let owner = owner(app, &viewer.user_id).await?;
+        let owner = owner_of(app, &viewer.user_id).await?;
         let rows = service::list(&app.db, &viewer.user_id, from, to, &page).await?;
         Ok(connection(
             rows.map(|row| MoodCheckinObject { row, tz: owner.tz }),
@@ -223,7 +223,7 @@ impl MoodQuery {
     ) -> Result<Connection<String, TimelineItem, ListInfo>> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         let page = PageArgs::new(first, after)?;
-        let owner = owner(app, &viewer.user_id).await?;
+        let owner = owner_of(app, &viewer.user_id).await?;
         let entries = timeline::page(&app.db, &viewer.user_id, from, to, &page).await?;
         Ok(connection(
             entries.map(|entry| match entry {
@@ -248,9 +248,17 @@ impl MoodQuery {
         #[graphql(default_with = "MoodBucketSize::Day")] bucket: MoodBucketSize,
     ) -> Result<MoodSummary> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
-        let owner = owner(app, &viewer.user_id).await?;
+        let owner = owner_of(app, &viewer.user_id).await?;
         let today = summary::local_day(owner.tz, Utc::now());
-        Ok(summary::summarize(&app.db, &viewer.user_id, owner.tz, from, to, bucket, today).await?)
+        let request = SummaryRequest {
+            tz: owner.tz,
+            from,
+            to,
+            size: bucket,
+            today,
+            with_activity: true,
+        };
+        Ok(summary::summarize(&app.db, &viewer.user_id, request).await?)
     }
 }
 
@@ -262,7 +270,7 @@ impl MoodMutation {
     /// Logs a check-in. Several a day are fine.
     async fn log_mood(&self, ctx: &Context<'_>, input: LogMoodInput) -> Result<LogMoodPayload> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
-        let owner = owner(app, &viewer.user_id).await?;
+        let owner = owner_of(app, &viewer.user_id).await?;
         let logged = service::log(
             &app.db,
             viewer,
@@ -286,7 +294,7 @@ impl MoodMutation {
         input: UpdateMoodInput,
     ) -> Result<LogMoodPayload> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
-        let owner = owner(app, &viewer.user_id).await?;
+        let owner = owner_of(app, &viewer.user_id).await?;
         let logged = service::update(
             &app.db,
             viewer,

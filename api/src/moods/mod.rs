@@ -3,8 +3,11 @@
 mod emotions;
 mod graphql;
 pub mod service;
+mod share_graphql;
+pub mod sharing;
 pub mod summary;
 pub mod timeline;
 
 pub use emotions::Emotion;
 pub use graphql::{MoodMutation, MoodQuery};
+pub use share_graphql::{ShareMutation, ShareQuery};

@@ -34,12 +34,13 @@ pub struct MoodBucket {
     pub min_score: Option<i32>,
     pub max_score: Option<i32>,
     pub average_sleep_hours: Option<f64>,
-    pub posts_written: i32,
-    pub replies_written: i32,
+    /// Group activity is null where check-ins are shared: a share shows moods, nothing else.
+    pub posts_written: Option<i32>,
+    pub replies_written: Option<i32>,
     /// Replies others wrote to my posts.
-    pub replies_received: i32,
+    pub replies_received: Option<i32>,
     /// SUPPORT reactions others gave my posts and replies.
-    pub support_received: i32,
+    pub support_received: Option<i32>,
 }
 
 /// Average mood over a set of days (each day's own average weighs the same).
@@ -66,9 +67,9 @@ pub struct MoodSummary {
     pub checkin_count: i32,
     pub average_score: Option<f64>,
     pub buckets: Vec<MoodBucket>,
-    /// Days on which I posted, replied, or received a reply or support.
-    pub days_with_group_activity: MoodOnDays,
-    pub days_without_group_activity: MoodOnDays,
+    /// Days on which I posted, replied, or received a reply or support (null where shared).
+    pub days_with_group_activity: Option<MoodOnDays>,
+    pub days_without_group_activity: Option<MoodOnDays>,
     /// Consecutive days with a check-in up to the range's last day (or the day before, when
     /// that last day is today and has none yet).
     pub current_streak: i32,
@@ -140,27 +141,53 @@ fn count(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-pub async fn summarize(
-    db: &impl ConnectionTrait,
-    user_id: &str,
-    tz: Tz,
-    from: NaiveDate,
-    to: NaiveDate,
-    size: MoodBucketSize,
-    today: NaiveDate,
-) -> AppResult<MoodSummary> {
+/// `from`..=`to` in order and at most `RANGE_MAX_DAYS` long.
+pub fn check_range(from: NaiveDate, to: NaiveDate) -> AppResult<()> {
     if to < from {
         return Err(AppError::bad_input("to", "must not be before from"));
     }
     if (to - from).num_days() >= RANGE_MAX_DAYS as i64 {
         return Err(AppError::bad_input(
             "to",
-            format!("a summary covers at most {RANGE_MAX_DAYS} days"),
+            format!("a range covers at most {RANGE_MAX_DAYS} days"),
         ));
     }
+    Ok(())
+}
+
+/// Which summary, for whom.
+pub struct SummaryRequest {
+    pub tz: Tz,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub size: MoodBucketSize,
+    /// The owner's today, which does not break a streak until it is over.
+    pub today: NaiveDate,
+    /// Whether to set the owner's group activity beside their moods (not in shares).
+    pub with_activity: bool,
+}
+
+pub async fn summarize(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    request: SummaryRequest,
+) -> AppResult<MoodSummary> {
+    let SummaryRequest {
+        tz,
+        from,
+        to,
+        size,
+        today,
+        with_activity,
+    } = request;
+    check_range(from, to)?;
     let (start, end) = (start_of_day(tz, from), start_of_day(tz, to + Days::new(1)));
     let checkins = load_checkins(db, user_id, tz, start, end).await?;
-    let activity = load_activity(db, user_id, tz, start, end).await?;
+    let activity = if with_activity {
+        load_activity(db, user_id, tz, start, end).await?
+    } else {
+        Vec::new()
+    };
 
     let mut buckets: BTreeMap<NaiveDate, MoodBucket> = BTreeMap::new();
     let mut first = bucket_start(size, from);
@@ -171,6 +198,10 @@ pub async fn summarize(
             MoodBucket {
                 start: first,
                 end: next - Days::new(1),
+                posts_written: with_activity.then_some(0),
+                replies_written: with_activity.then_some(0),
+                replies_received: with_activity.then_some(0),
+                support_received: with_activity.then_some(0),
                 ..MoodBucket::default()
             },
         );
@@ -195,12 +226,13 @@ pub async fn summarize(
     for (day, kind) in &activity {
         active_days.insert(*day);
         if let Some(b) = buckets.get_mut(&bucket_start(size, *day)) {
-            match kind {
-                Activity::PostWritten => b.posts_written += 1,
-                Activity::ReplyWritten => b.replies_written += 1,
-                Activity::ReplyReceived => b.replies_received += 1,
-                Activity::SupportReceived => b.support_received += 1,
-            }
+            let counter = match kind {
+                Activity::PostWritten => &mut b.posts_written,
+                Activity::ReplyWritten => &mut b.replies_written,
+                Activity::ReplyReceived => &mut b.replies_received,
+                Activity::SupportReceived => &mut b.support_received,
+            };
+            *counter = Some(counter.unwrap_or(0) + 1);
         }
     }
     for (key, b) in &mut buckets {
@@ -239,8 +271,8 @@ pub async fn summarize(
         checkin_count: count(checkins.len()),
         average_score: mean(checkins.iter().map(|c| f64::from(c.score))),
         buckets: buckets.into_values().collect(),
-        days_with_group_activity: daily(true),
-        days_without_group_activity: daily(false),
+        days_with_group_activity: with_activity.then(|| daily(true)),
+        days_without_group_activity: with_activity.then(|| daily(false)),
         current_streak,
         longest_streak,
         top_emotions: top,

@@ -1,0 +1,199 @@
+//! GraphQL of mood sharing: the owner's shares, and the read-only view a token opens (no account).
+use super::emotions::Emotion;
+use super::graphql::owner_of;
+use super::sharing::{self, NewShare};
+use super::summary::{self, MoodBucketSize, MoodSummary, SummaryRequest};
+use crate::error::AppError;
+use crate::gql::ContextExt;
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono_tz::Tz;
+use entity::{mood_checkins, mood_shares};
+
+pub struct MoodShareObject(mood_shares::Model);
+
+#[Object(name = "MoodShare")]
+impl MoodShareObject {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// Who it is for, in my words ("Dr Okafor").
+    async fn label(&self) -> &str {
+        &self.0.label
+    }
+    async fn include_notes(&self) -> bool {
+        self.0.include_notes
+    }
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
+    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.revoked_at
+    }
+    /// Whether the token opens it now (not expired, not revoked).
+    async fn active(&self) -> bool {
+        sharing::is_open(&self.0, Utc::now())
+    }
+    async fn last_accessed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_accessed_at
+    }
+    async fn access_count(&self) -> i32 {
+        self.0.access_count
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct CreatedMoodShare {
+    share: MoodShareObject,
+    /// Give this to the person you share with. It is shown only now and cannot be recovered.
+    token: String,
+}
+
+#[derive(InputObject)]
+pub struct CreateMoodShareInput {
+    /// Who it is for, 1 to 100 characters.
+    label: String,
+    /// At most 366 days ahead.
+    expires_at: DateTime<Utc>,
+    #[graphql(default)]
+    include_notes: bool,
+}
+
+/// A check-in as a share shows it: no id, and the note only if the owner included notes.
+pub struct SharedCheckin {
+    row: mood_checkins::Model,
+    tz: Tz,
+    with_note: bool,
+}
+
+#[Object]
+impl SharedCheckin {
+    async fn score(&self) -> i32 {
+        self.row.score.into()
+    }
+    async fn emotions(&self) -> Vec<Emotion> {
+        Emotion::load(&self.row.emotions)
+    }
+    async fn note(&self) -> Option<&str> {
+        self.row.note.as_deref().filter(|_| self.with_note)
+    }
+    async fn sleep_hours(&self) -> Option<f64> {
+        self.row.sleep_quarters.map(|q| f64::from(q) / 4.0)
+    }
+    async fn logged_at(&self) -> DateTime<Utc> {
+        self.row.logged_at
+    }
+    async fn local_date(&self) -> NaiveDate {
+        summary::local_day(self.tz, self.row.logged_at)
+    }
+}
+
+/// What a share shows: check-ins and their summary, nothing else about the person.
+#[derive(SimpleObject)]
+pub struct SharedMood {
+    label: String,
+    includes_notes: bool,
+    expires_at: DateTime<Utc>,
+    /// Newest first, at most 1 000.
+    checkins: Vec<SharedCheckin>,
+    summary: MoodSummary,
+}
+
+#[derive(Default)]
+pub struct ShareQuery;
+
+#[Object]
+impl ShareQuery {
+    /// My shares, newest first, with when each was last opened.
+    async fn mood_shares(&self, ctx: &Context<'_>) -> Result<Vec<MoodShareObject>> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let shares = sharing::list(&app.db, &viewer.user_id).await?;
+        Ok(shares.into_iter().map(MoodShareObject).collect())
+    }
+
+    /// The check-ins a share token opens, over local days `from`..=`to`. Needs no account;
+    /// an unknown, expired or revoked token is `NOT_FOUND`. Each use is recorded.
+    async fn shared_mood(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+        from: NaiveDate,
+        to: NaiveDate,
+        #[graphql(default_with = "MoodBucketSize::Week")] bucket: MoodBucketSize,
+    ) -> Result<SharedMood> {
+        let app = ctx.app()?;
+        summary::check_range(from, to)?;
+        let share = sharing::open(&app.db, &token).await?;
+        let owner = owner_of(app, &share.user_id)
+            .await
+            .map_err(|_| AppError::NotFound)?;
+        let (start, end) = (
+            summary::start_of_day(owner.tz, from),
+            summary::start_of_day(owner.tz, to + Days::new(1)),
+        );
+        let rows = sharing::checkins(&app.db, &share.user_id, start, end).await?;
+        let request = SummaryRequest {
+            tz: owner.tz,
+            from,
+            to,
+            size: bucket,
+            today: summary::local_day(owner.tz, Utc::now()),
+            with_activity: false,
+        };
+        let summary = summary::summarize(&app.db, &share.user_id, request).await?;
+        Ok(SharedMood {
+            label: share.label,
+            includes_notes: share.include_notes,
+            expires_at: share.expires_at,
+            checkins: rows
+                .into_iter()
+                .map(|row| SharedCheckin {
+                    row,
+                    tz: owner.tz,
+                    with_note: share.include_notes,
+                })
+                .collect(),
+            summary,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct ShareMutation;
+
+#[Object]
+impl ShareMutation {
+    /// Shares my check-ins read-only until `expiresAt` (or until revoked).
+    async fn create_mood_share(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateMoodShareInput,
+    ) -> Result<CreatedMoodShare> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let created = sharing::create(
+            &app.db,
+            viewer,
+            NewShare {
+                label: input.label,
+                expires_at: input.expires_at,
+                include_notes: input.include_notes,
+            },
+        )
+        .await?;
+        Ok(CreatedMoodShare {
+            share: MoodShareObject(created.share),
+            token: created.token,
+        })
+    }
+
+    /// Ends one of my shares at once.
+    async fn revoke_mood_share(&self, ctx: &Context<'_>, id: ID) -> Result<MoodShareObject> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        Ok(MoodShareObject(
+            sharing::revoke(&app.db, viewer, &id).await?,
+        ))
+    }
+}

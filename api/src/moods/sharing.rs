@@ -1,0 +1,156 @@
+//! Sharing check-ins with a clinician or someone trusted: a token shown once (kept hashed) opens a
+//! read-only view until it expires or is revoked. Every use is recorded: when, which share; never
+//! what was seen. An unknown, expired or revoked token is `NOT_FOUND`.
+use crate::auth::tokens::{random_token, sha256_hex};
+use crate::auth::Viewer;
+use crate::db::begin_write;
+use crate::error::{text_between, AppError, AppResult};
+use crate::pagination::now;
+use chrono::{DateTime, Duration, Utc};
+use entity::{mood_checkins, mood_share_accesses, mood_shares};
+use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+/// The longest a share may last.
+pub const MAX_DAYS: i64 = 366;
+/// Shares listed at most (newest first).
+const LIST_MAX: u64 = 100;
+/// Check-ins one shared view returns at most (newest first).
+pub const SHARED_CHECKINS_MAX: u64 = 1_000;
+
+pub struct NewShare {
+    pub label: String,
+    pub expires_at: DateTime<Utc>,
+    pub include_notes: bool,
+}
+
+/// A new share and its token, which is shown this once.
+pub struct CreatedShare {
+    pub share: mood_shares::Model,
+    pub token: String,
+}
+
+pub fn is_open(share: &mood_shares::Model, at: DateTime<Utc>) -> bool {
+    share.revoked_at.is_none() && share.expires_at > at
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    input: NewShare,
+) -> AppResult<CreatedShare> {
+    let at = now();
+    let label = text_between("label", &input.label, 1, 100)?;
+    if input.expires_at <= at {
+        return Err(AppError::bad_input("expiresAt", "must be in the future"));
+    }
+    if input.expires_at > at + Duration::days(MAX_DAYS) {
+        return Err(AppError::bad_input(
+            "expiresAt",
+            format!("a share lasts at most {MAX_DAYS} days"),
+        ));
+    }
+    let token = random_token();
+    let txn = begin_write(db).await?;
+    let share = mood_shares::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        user_id: Set(viewer.user_id.clone()),
+        label: Set(label),
+        token_hash: Set(sha256_hex(&token)),
+        include_notes: Set(input.include_notes),
+        expires_at: Set(input.expires_at),
+        revoked_at: Set(None),
+        last_accessed_at: Set(None),
+        access_count: Set(0),
+        created_at: Set(at),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(CreatedShare { share, token })
+}
+
+/// My shares, newest first, open or not.
+pub async fn list(db: &DatabaseConnection, user_id: &str) -> AppResult<Vec<mood_shares::Model>> {
+    Ok(mood_shares::Entity::find()
+        .filter(mood_shares::Column::UserId.eq(user_id))
+        .order_by_desc(mood_shares::Column::CreatedAt)
+        .limit(LIST_MAX)
+        .all(db)
+        .await?)
+}
+
+/// Ends one of my shares at once; revoking again keeps the first time.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: &str,
+) -> AppResult<mood_shares::Model> {
+    let txn = begin_write(db).await?;
+    let share = mood_shares::Entity::find_by_id(id.to_owned())
+        .one(&txn)
+        .await?
+        .filter(|s| s.user_id == viewer.user_id)
+        .ok_or(AppError::NotFound)?;
+    if share.revoked_at.is_some() {
+        return Ok(share);
+    }
+    let mut active: mood_shares::ActiveModel = share.into();
+    active.revoked_at = Set(Some(now()));
+    let share = active.update(&txn).await?;
+    txn.commit().await?;
+    tracing::info!(share = %share.id, "mood share revoked");
+    Ok(share)
+}
+
+/// Opens a share by its token and records the access; `NOT_FOUND` unless it is open.
+pub async fn open(db: &DatabaseConnection, token: &str) -> AppResult<mood_shares::Model> {
+    let at = now();
+    let txn = begin_write(db).await?;
+    let share = mood_shares::Entity::find()
+        .filter(mood_shares::Column::TokenHash.eq(sha256_hex(token.trim())))
+        .one(&txn)
+        .await?
+        .filter(|s| is_open(s, at))
+        .ok_or(AppError::NotFound)?;
+    mood_share_accesses::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        share_id: Set(share.id.clone()),
+        accessed_at: Set(at),
+    }
+    .insert(&txn)
+    .await?;
+    mood_shares::Entity::update_many()
+        .col_expr(mood_shares::Column::LastAccessedAt, Expr::value(at))
+        .col_expr(
+            mood_shares::Column::AccessCount,
+            Expr::col(mood_shares::Column::AccessCount).add(1),
+        )
+        .filter(mood_shares::Column::Id.eq(share.id.as_str()))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    tracing::info!(share = %share.id, "mood share opened");
+    Ok(share)
+}
+
+/// The owner's check-ins in [`start`, `end`), newest first, for a shared view.
+pub async fn checkins(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> AppResult<Vec<mood_checkins::Model>> {
+    Ok(mood_checkins::Entity::find()
+        .filter(mood_checkins::Column::UserId.eq(user_id))
+        .filter(mood_checkins::Column::LoggedAt.gte(start))
+        .filter(mood_checkins::Column::LoggedAt.lt(end))
+        .order_by_desc(mood_checkins::Column::LoggedAt)
+        .order_by_desc(mood_checkins::Column::Id)
+        .limit(SHARED_CHECKINS_MAX)
+        .all(db)
+        .await?)
+}
