@@ -99,6 +99,7 @@ impl App {
                 app.settings.push_worker.clone(),
                 shutdown.clone(),
             );
+            crate::moods::reminders::spawn(app.clone(), shutdown.clone());
         }
         Ok(Self {
             listener,

@@ -13,6 +13,7 @@ mod http;
 mod matrix;
 mod migrations;
 mod moderation;
+mod mood_reminders;
 mod mood_shares;
 mod moods;
 mod notifications;

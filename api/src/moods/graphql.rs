@@ -1,5 +1,6 @@
 //! GraphQL types and resolvers of mood check-ins. Thin: the rules live in `service`/`summary`.
 use super::emotions::{Emotion, MoodEmotion};
+use super::reminders;
 use super::service::{self, CheckinChanges, Logged, NewCheckin};
 use super::summary::{self, MoodBucketSize, MoodSummary, SummaryRequest};
 use super::timeline::{self, Entry};
@@ -167,6 +168,34 @@ fn changed<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
     }
 }
 
+/// When I want my daily check-in prompt.
+#[derive(SimpleObject)]
+pub struct MoodReminder {
+    /// `HH:MM` in `timezone`.
+    local_time: String,
+    enabled: bool,
+    /// My profile's timezone, which the time is in.
+    timezone: String,
+}
+
+impl MoodReminder {
+    fn new(row: entity::mood_reminders::Model, owner: &Owner) -> Self {
+        MoodReminder {
+            local_time: row.local_time,
+            enabled: row.enabled,
+            timezone: owner.tz.name().to_owned(),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct SetMoodReminderInput {
+    /// `HH:MM`, in my profile's timezone.
+    local_time: String,
+    #[graphql(default = true)]
+    enabled: bool,
+}
+
 #[derive(Default)]
 pub struct MoodQuery;
 
@@ -181,6 +210,14 @@ impl MoodQuery {
                 label: value.label(),
             })
             .collect()
+    }
+
+    /// My daily check-in reminder, if I set one.
+    async fn mood_reminder(&self, ctx: &Context<'_>) -> Result<Option<MoodReminder>> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let owner = owner_of(app, &viewer.user_id).await?;
+        let row = reminders::get(&app.db, &viewer.user_id).await?;
+        Ok(row.map(|row| MoodReminder::new(row, &owner)))
     }
 
     /// One of my check-ins.
@@ -309,6 +346,19 @@ impl MoodMutation {
         )
         .await?;
         Ok(LogMoodPayload::new(app, &owner, logged))
+    }
+
+    /// A daily push at this local time asking how I feel, unless I already checked in that day.
+    /// My quiet hours do not hold it.
+    async fn set_mood_reminder(
+        &self,
+        ctx: &Context<'_>,
+        input: SetMoodReminderInput,
+    ) -> Result<MoodReminder> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let owner = owner_of(app, &viewer.user_id).await?;
+        let row = reminders::set(&app.db, viewer, &input.local_time, input.enabled).await?;
+        Ok(MoodReminder::new(row, &owner))
     }
 
     /// Deletes one of my check-ins for good.

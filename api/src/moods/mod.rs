@@ -2,6 +2,7 @@
 //! for themselves and summarised next to their own group activity. Nobody else reads them.
 mod emotions;
 mod graphql;
+pub mod reminders;
 pub mod service;
 mod share_graphql;
 pub mod sharing;

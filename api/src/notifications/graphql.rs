@@ -97,6 +97,7 @@ impl NotificationObject {
                 "REMOVE_REPLY" => "A moderator removed your reply".into(),
                 _ => "A moderator removed your post".into(),
             },
+            Some(NotificationKind::MoodReminder) => "How are you feeling today?".into(),
             None => "Something happened in one of your groups".into(),
         })
     }

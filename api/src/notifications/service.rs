@@ -35,6 +35,8 @@ kinds! {
     JoinRequest => "JOIN_REQUEST",
     JoinApproved => "JOIN_APPROVED",
     Moderation => "MODERATION",
+    // The daily check-in prompt the person set up (pushed only, never in the inbox).
+    MoodReminder => "MOOD_REMINDER",
 }
 
 /// A notification written (or a batched one updated) for someone, to announce after commit.

@@ -23,6 +23,7 @@ fn generic_body(kind: Option<NotificationKind>) -> &'static str {
         Some(NotificationKind::JoinRequest) => "Someone asked to join your group",
         Some(NotificationKind::JoinApproved) => "Your request to join was approved",
         Some(NotificationKind::Moderation) => "A moderator acted on something of yours",
+        Some(NotificationKind::MoodReminder) => "How are you feeling today?",
         None => "You have a new notification",
     }
 }

@@ -6,6 +6,7 @@ use super::message::{self, Preview};
 use super::preferences::{self, quiet_until};
 use crate::broker::Topic;
 use crate::error::AppResult;
+use crate::notifications::service::NotificationKind;
 use crate::pagination::now;
 use crate::state::AppContext;
 use chrono::{DateTime, Utc};
@@ -324,7 +325,9 @@ async fn decide(
     if !prefs.push_enabled || prefs.disabled_kinds.split(',').any(|k| k == job.kind) {
         return Ok(Fate::Dropped("push turned off".into()));
     }
-    if let Some(end) = quiet_until(&prefs, Utc::now()) {
+    // A reminder the person set for a time of their choosing is not held by quiet hours.
+    let chosen_time = job.kind == NotificationKind::MoodReminder.as_str();
+    if let Some(end) = quiet_until(&prefs, Utc::now()).filter(|_| !chosen_time) {
         // Deferred, never dropped; repeats about one post wait as one.
         let twin = push_jobs::Entity::find()
             .filter(push_jobs::Column::UserId.eq(job.user_id.as_str()))

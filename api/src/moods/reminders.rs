@@ -1,0 +1,270 @@
+//! Daily check-in reminders: at the local time a person chose (their profile's timezone, DST
+//! included), a content-free MOOD_REMINDER push, unless they already checked in that local day.
+//! Exactly one decision per person per local day, across instances and restarts: whoever inserts
+//! the day's `mood_reminder_days` row decides, and queues the push job in the same transaction.
+//! Quiet hours do not hold a reminder the person set themselves.
+use super::summary::{local_day, start_of_day};
+use crate::auth::Viewer;
+use crate::broker::Event;
+use crate::db::{begin_write, is_unique_violation};
+use crate::error::{AppError, AppResult};
+use crate::notifications::service::NotificationKind;
+use crate::pagination::now;
+use crate::state::AppContext;
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use entity::{mood_checkins, mood_reminder_days, mood_reminders, push_jobs, users};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Set,
+};
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// A reminder goes out from its local time until this much later (a server that was down
+/// longer skips that day rather than prompting at an odd hour).
+const WINDOW: chrono::Duration = chrono::Duration::hours(3);
+/// How often the worker looks for due reminders.
+pub const TICK: Duration = Duration::from_secs(30);
+
+pub fn parse_local_time(raw: &str) -> AppResult<NaiveTime> {
+    NaiveTime::parse_from_str(raw.trim(), "%H:%M")
+        .map_err(|_| AppError::bad_input("localTime", "must be a time like 20:30"))
+}
+
+pub async fn set(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    local_time: &str,
+    enabled: bool,
+) -> AppResult<mood_reminders::Model> {
+    let time = parse_local_time(local_time)?;
+    let row = mood_reminders::ActiveModel {
+        user_id: Set(viewer.user_id.clone()),
+        local_time: Set(time.format("%H:%M").to_string()),
+        enabled: Set(enabled),
+        updated_at: Set(now()),
+    };
+    let txn = begin_write(db).await?;
+    mood_reminders::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(mood_reminders::Column::UserId)
+                .update_columns([
+                    mood_reminders::Column::LocalTime,
+                    mood_reminders::Column::Enabled,
+                    mood_reminders::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec(&txn)
+        .await?;
+    let saved = mood_reminders::Entity::find_by_id(viewer.user_id.clone())
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("reminder vanished after saving")))?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+pub async fn get(
+    db: &DatabaseConnection,
+    user_id: &str,
+) -> AppResult<Option<mood_reminders::Model>> {
+    Ok(mood_reminders::Entity::find_by_id(user_id.to_owned())
+        .one(db)
+        .await?)
+}
+
+/// The instant a local time falls on one local day: in a DST gap, the first instant after it;
+/// when the time happens twice, the first.
+pub fn due_at(tz: Tz, day: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+    let local = day.and_time(time);
+    tz.from_local_datetime(&local)
+        .earliest()
+        .or_else(|| {
+            (1..=8).find_map(|quarter| {
+                tz.from_local_datetime(&(local + chrono::Duration::minutes(15 * quarter)))
+                    .earliest()
+            })
+        })
+        .map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc))
+}
+
+/// What one pass decided.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Pass {
+    pub sent: usize,
+    pub skipped: usize,
+}
+
+/// Decides every reminder due at `at` that no instance has decided yet.
+pub async fn run_once(app: &AppContext, at: DateTime<Utc>) -> AppResult<Pass> {
+    let db = &app.db;
+    let reminders = mood_reminders::Entity::find()
+        .filter(mood_reminders::Column::Enabled.eq(true))
+        .all(db)
+        .await?;
+    if reminders.is_empty() {
+        return Ok(Pass::default());
+    }
+    let zones: HashMap<String, String> = users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .column(users::Column::Timezone)
+        .filter(users::Column::Id.is_in(reminders.iter().map(|r| r.user_id.as_str())))
+        .into_tuple::<(String, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut due = Vec::new();
+    for reminder in reminders {
+        let Some(tz) = zones
+            .get(&reminder.user_id)
+            .and_then(|z| z.parse::<Tz>().ok())
+        else {
+            continue;
+        };
+        let Ok(time) = parse_local_time(&reminder.local_time) else {
+            continue;
+        };
+        let day = local_day(tz, at);
+        let when = due_at(tz, day, time);
+        if when <= at && at < when + WINDOW {
+            due.push((reminder.user_id, tz, day));
+        }
+    }
+    let decided: HashSet<(String, String)> = mood_reminder_days::Entity::find()
+        .filter(mood_reminder_days::Column::UserId.is_in(due.iter().map(|(u, _, _)| u.as_str())))
+        .filter(
+            mood_reminder_days::Column::LocalDate.is_in(
+                due.iter()
+                    .map(|(_, _, d)| d.to_string())
+                    .collect::<HashSet<_>>(),
+            ),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.user_id, d.local_date))
+        .collect();
+    let mut pass = Pass::default();
+    for (user_id, tz, day) in due {
+        if decided.contains(&(user_id.clone(), day.to_string())) {
+            continue;
+        }
+        match decide(db, &user_id, tz, day, at).await? {
+            Some(true) => pass.sent += 1,
+            Some(false) => pass.skipped += 1,
+            None => {}
+        }
+    }
+    if pass.sent > 0 {
+        app.broker.publish(Event::PushQueued).await;
+    }
+    Ok(pass)
+}
+
+/// One person's reminder for one local day: `Some(true)` queued, `Some(false)` skipped because
+/// they checked in, `None` when another instance decided first.
+async fn decide(
+    db: &DatabaseConnection,
+    user_id: &str,
+    tz: Tz,
+    day: NaiveDate,
+    at: DateTime<Utc>,
+) -> AppResult<Option<bool>> {
+    let txn = begin_write(db).await?;
+    let checked_in = mood_checkins::Entity::find()
+        .filter(mood_checkins::Column::UserId.eq(user_id))
+        .filter(mood_checkins::Column::LoggedAt.gte(start_of_day(tz, day)))
+        .filter(mood_checkins::Column::LoggedAt.lt(start_of_day(tz, day + Days::new(1))))
+        .count(&txn)
+        .await?
+        > 0;
+    let claimed = mood_reminder_days::ActiveModel {
+        user_id: Set(user_id.to_owned()),
+        local_date: Set(day.to_string()),
+        outcome: Set(if checked_in { "SKIPPED" } else { "SENT" }.to_owned()),
+        decided_at: Set(at),
+    }
+    .insert(&txn)
+    .await;
+    match claimed {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => {
+            txn.rollback().await?;
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    if !checked_in {
+        let queued = now();
+        push_jobs::ActiveModel {
+            id: Set(uuid::Uuid::now_v7().to_string()),
+            user_id: Set(user_id.to_owned()),
+            notification_id: Set(None),
+            kind: Set(NotificationKind::MoodReminder.as_str().to_owned()),
+            collapse_key: Set(Some("mood-reminder".to_owned())),
+            state: Set("PENDING".into()),
+            attempts: Set(0),
+            due_at: Set(queued),
+            claimed_by: Set(None),
+            claimed_until: Set(None),
+            last_error: Set(None),
+            created_at: Set(queued),
+            updated_at: Set(queued),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(Some(!checked_in))
+}
+
+pub fn spawn(app: AppContext, stop: CancellationToken) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(TICK);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {},
+                () = stop.cancelled() => return,
+            }
+            if let Err(err) = run_once(&app, Utc::now()).await {
+                err.log_internal();
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn due_times_survive_dst_changes() {
+        let tz: Tz = "America/New_York".parse().unwrap();
+        let t = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").unwrap();
+        // 02:30 does not exist on 10 March 2024: the reminder goes at 03:00 EDT (07:00 UTC).
+        assert_eq!(
+            due_at(tz, day("2024-03-10"), t("02:30")).to_rfc3339(),
+            "2024-03-10T07:00:00+00:00"
+        );
+        // 01:30 happens twice on 3 November 2024: the first, EDT (05:30 UTC).
+        assert_eq!(
+            due_at(tz, day("2024-11-03"), t("01:30")).to_rfc3339(),
+            "2024-11-03T05:30:00+00:00"
+        );
+        // An ordinary evening.
+        assert_eq!(
+            due_at(tz, day("2024-07-01"), t("20:00")).to_rfc3339(),
+            "2024-07-02T00:00:00+00:00"
+        );
+    }
+}
