@@ -8,7 +8,6 @@ use crate::posts::{PostMutation, PostQuery};
 use crate::push::PushMutation;
 use crate::realtime::LiveSubscription;
 use crate::state::AppContext;
-use crate::telemetry::OperationMetrics;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 #[derive(MergedObject, Default)]
@@ -59,9 +58,9 @@ pub fn build(app: Option<AppContext>, production: bool) -> HearthSchema {
         builder = builder.disable_introspection().disable_suggestions();
     }
     if let Some(app) = app {
-        builder = builder
-            .extension(OperationMetrics(app.metrics.clone()))
-            .data(app);
+        // Operations are counted and timed in the HTTP handler: a schema extension would wrap
+        // every field's resolution and slow large responses and live fan-out.
+        builder = builder.data(app);
     }
     builder.finish()
 }

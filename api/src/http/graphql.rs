@@ -14,6 +14,7 @@ use axum::response::{Html, IntoResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
+use std::time::Instant;
 
 /// Most operations one batched POST may carry.
 pub const MAX_BATCH: usize = 10;
@@ -279,10 +280,17 @@ async fn execute(
     for request in requests {
         let viewer = auth.viewer().ok().map(|v| v.user_id.as_str());
         let loaders = Loaders::new(&state.app.db, viewer);
+        let operation = operation_name(&request);
+        let started = Instant::now();
         let response = state
             .schema
             .execute(request.data(auth.clone()).data(meta.clone()).data(loaders))
             .await;
+        state.app.metrics.record_operation(
+            operation.as_deref(),
+            response.errors.is_empty(),
+            started.elapsed(),
+        );
         let (body, request_failed) = response_body(response);
         if single && request_failed && media == MediaType::GraphqlResponse {
             status = StatusCode::BAD_REQUEST;
@@ -290,23 +298,35 @@ async fn execute(
         bodies.push(body);
     }
     let body = if single {
-        bodies.pop().unwrap_or(Value::Null)
+        bodies.pop().unwrap_or_default()
     } else {
-        Value::Array(bodies)
+        format!("[{}]", bodies.join(","))
     };
-    (
-        status,
-        [(header::CONTENT_TYPE, media.content_type())],
-        body.to_string(),
-    )
-        .into_response()
+    (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response()
+}
+
+/// The operation's name for metrics: the request's, or the one the document gives. Timing is
+/// taken here rather than in a schema extension, which would wrap every field's resolution.
+fn operation_name(request: &Request) -> Option<String> {
+    if let Some(name) = &request.operation_name {
+        return Some(name.clone());
+    }
+    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+    match document.operations {
+        DocumentOperations::Single(_) => None,
+        DocumentOperations::Multiple(ops) => ops.keys().next().map(|name| name.to_string()),
+    }
 }
 
 /// The JSON of one response, and whether the request failed before execution (parse, validation,
 /// limits): such a response has no `data`. Every error gets an `extensions.code`.
-fn response_body(response: Response) -> (Value, bool) {
+fn response_body(response: Response) -> (String, bool) {
+    if response.errors.is_empty() {
+        // The common case goes straight to text, without an intermediate JSON tree.
+        let body = serde_json::to_string(&response).unwrap_or_else(|_| "{\"data\":null}".into());
+        return (body, false);
+    }
     let request_failed = response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
     let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({"data": null}));
     if let Some(errors) = body.get_mut("errors").and_then(Value::as_array_mut) {
@@ -327,5 +347,5 @@ fn response_body(response: Response) -> (Value, bool) {
             object.remove("data");
         }
     }
-    (body, request_failed)
+    (body.to_string(), request_failed)
 }
