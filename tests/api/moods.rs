@@ -299,6 +299,12 @@ async fn check_ins_are_their_owners_alone() {
     let app = TestApp::spawn().await;
     let ana = app.register("Mood Owner").await;
     let eve = app.register("Mood Other").await;
+    // Neither the moderator of Ana's group nor a platform admin reads her check-ins.
+    let moderator = app.register("Mood Moderator").await;
+    let admin = app.register("Mood Admin").await;
+    app.make_admin(&admin).await;
+    let group = app.create_group(&moderator, "Mood Peers", "PUBLIC").await;
+    app.join(&ana, &group).await;
     let body = log(&app, &ana, json!({"score": 6, "note": "private words"})).await;
     let id = body["data"]["logMood"]["checkin"]["id"]
         .as_str()
@@ -309,13 +315,25 @@ async fn check_ins_are_their_owners_alone() {
         "mutation($id: ID!) { updateMood(input: {id: $id, score: 1}) { checkin { id } } }",
         "mutation($id: ID!) { deleteMood(id: $id) }",
     ] {
-        let body = app.gql(Some(&eve.access), query, json!({"id": id})).await;
-        assert_eq!(error_code(&body), "NOT_FOUND", "{query}: {body}");
-        assert!(!body.to_string().contains("private words"));
+        for other in [&eve, &moderator, &admin] {
+            let body = app.gql(Some(&other.access), query, json!({"id": id})).await;
+            assert_eq!(error_code(&body), "NOT_FOUND", "{query}: {body}");
+            assert!(!body.to_string().contains("private words"));
+        }
         let anonymous = app.gql(None, query, json!({"id": id})).await;
         assert_eq!(error_code(&anonymous), "UNAUTHENTICATED");
     }
-    assert_eq!(checkin_count(&app, &eve).await, 0);
+    for other in [&eve, &moderator, &admin] {
+        assert_eq!(checkin_count(&app, other).await, 0);
+        let timeline = app
+            .ok(
+                &other.access,
+                "query { myTimeline(first: 50) { edges { node { __typename } } } }",
+                json!({}),
+            )
+            .await;
+        assert!(!timeline.to_string().contains("MoodCheckin"), "{timeline}");
+    }
     let mine = app
         .ok(
             &ana.access,
