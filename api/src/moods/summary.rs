@@ -9,7 +9,9 @@ use chrono::{DateTime, Datelike, Days, LocalResult, Months, NaiveDate, NaiveTime
 use chrono_tz::Tz;
 use entity::{mood_checkins, posts, reactions, replies};
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select,
+};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The longest range one summary covers: a little over two years of days.
@@ -336,6 +338,23 @@ async fn load_checkins(
         .collect())
 }
 
+/// The times in `at` of the rows `query` finds, within [start, end).
+async fn times_between<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    query: Select<E>,
+    at: E::Column,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+) -> AppResult<Vec<DateTime<Utc>>> {
+    Ok(query
+        .select_only()
+        .column(at)
+        .filter(at.gte(start))
+        .filter(at.lt(end))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
 /// When I wrote and was answered or supported, as local days.
 async fn load_activity(
     db: &impl ConnectionTrait,
@@ -355,60 +374,56 @@ async fn load_activity(
         .from(replies::Entity)
         .and_where(Expr::col(replies::Column::AuthorId).eq(user_id))
         .to_owned();
-    let written_posts: Vec<DateTime<Utc>> = posts::Entity::find()
-        .select_only()
-        .column(posts::Column::CreatedAt)
-        .filter(posts::Column::AuthorId.eq(user_id))
-        .filter(posts::Column::DeletedAt.is_null())
-        .filter(posts::Column::CreatedAt.gte(start))
-        .filter(posts::Column::CreatedAt.lt(end))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let written_replies: Vec<DateTime<Utc>> = replies::Entity::find()
-        .select_only()
-        .column(replies::Column::CreatedAt)
-        .filter(replies::Column::AuthorId.eq(user_id))
-        .filter(replies::Column::DeletedAt.is_null())
-        .filter(replies::Column::CreatedAt.gte(start))
-        .filter(replies::Column::CreatedAt.lt(end))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let received_replies: Vec<DateTime<Utc>> = replies::Entity::find()
-        .select_only()
-        .column(replies::Column::CreatedAt)
-        .filter(replies::Column::PostId.in_subquery(my_posts.clone()))
-        .filter(replies::Column::AuthorId.ne(user_id))
-        .filter(replies::Column::DeletedAt.is_null())
-        .filter(replies::Column::CreatedAt.gte(start))
-        .filter(replies::Column::CreatedAt.lt(end))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let support: Vec<DateTime<Utc>> = reactions::Entity::find()
-        .select_only()
-        .column(reactions::Column::CreatedAt)
-        .filter(reactions::Column::Kind.eq(ReactionKind::Support.as_str()))
-        .filter(reactions::Column::UserId.ne(user_id))
-        .filter(
-            Condition::any()
-                .add(
-                    reactions::Column::TargetType
-                        .eq(ReactionTarget::Post.as_str())
-                        .and(reactions::Column::TargetId.in_subquery(my_posts)),
-                )
-                .add(
-                    reactions::Column::TargetType
-                        .eq(ReactionTarget::Reply.as_str())
-                        .and(reactions::Column::TargetId.in_subquery(my_replies)),
-                ),
-        )
-        .filter(reactions::Column::CreatedAt.gte(start))
-        .filter(reactions::Column::CreatedAt.lt(end))
-        .into_tuple()
-        .all(db)
-        .await?;
+    let written_posts = times_between(
+        db,
+        posts::Entity::find()
+            .filter(posts::Column::AuthorId.eq(user_id))
+            .filter(posts::Column::DeletedAt.is_null()),
+        posts::Column::CreatedAt,
+        (start, end),
+    )
+    .await?;
+    let written_replies = times_between(
+        db,
+        replies::Entity::find()
+            .filter(replies::Column::AuthorId.eq(user_id))
+            .filter(replies::Column::DeletedAt.is_null()),
+        replies::Column::CreatedAt,
+        (start, end),
+    )
+    .await?;
+    let received_replies = times_between(
+        db,
+        replies::Entity::find()
+            .filter(replies::Column::PostId.in_subquery(my_posts.clone()))
+            .filter(replies::Column::AuthorId.ne(user_id))
+            .filter(replies::Column::DeletedAt.is_null()),
+        replies::Column::CreatedAt,
+        (start, end),
+    )
+    .await?;
+    let support = times_between(
+        db,
+        reactions::Entity::find()
+            .filter(reactions::Column::Kind.eq(ReactionKind::Support.as_str()))
+            .filter(reactions::Column::UserId.ne(user_id))
+            .filter(
+                Condition::any()
+                    .add(
+                        reactions::Column::TargetType
+                            .eq(ReactionTarget::Post.as_str())
+                            .and(reactions::Column::TargetId.in_subquery(my_posts)),
+                    )
+                    .add(
+                        reactions::Column::TargetType
+                            .eq(ReactionTarget::Reply.as_str())
+                            .and(reactions::Column::TargetId.in_subquery(my_replies)),
+                    ),
+            ),
+        reactions::Column::CreatedAt,
+        (start, end),
+    )
+    .await?;
     let tagged = |times: Vec<DateTime<Utc>>, kind: Activity| {
         times.into_iter().map(move |at| (local_day(tz, at), kind))
     };
