@@ -265,3 +265,31 @@ async fn one_event_costs_the_same_however_many_sockets_follow() {
         "queries grew with the followers: {costs:?}"
     );
 }
+
+#[tokio::test]
+async fn anyone_signed_in_follows_a_public_group_unless_blocked() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Open Owner").await;
+    let reader = app.register("Open Reader").await;
+    let blocked = app.register("Open Blocked").await;
+    let group = app.create_group(&owner, "Open Room", "PUBLIC").await;
+    let mut sockets = Vec::new();
+    for who in [&reader, &blocked] {
+        let mut socket = app.socket().await;
+        socket
+            .subscribe(&who.access, "p", POST_ADDED, json!({"g": group}))
+            .await;
+        sockets.push(socket);
+    }
+    app.ok(
+        &owner.access,
+        "mutation($u: ID!) { blockUser(userId: $u) }",
+        json!({"u": blocked.user_id}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.post(&owner, &group, "Open to all").await;
+    let next = sockets[0].expect_json(WAIT).await;
+    assert_eq!(next["payload"]["data"]["postAdded"]["title"], "Open to all");
+    sockets[1].expect_silence(Duration::from_millis(700)).await;
+}

@@ -33,13 +33,19 @@ impl Audience {
         else {
             return Ok(None);
         };
-        let members = memberships::Entity::find()
-            .filter(memberships::Column::GroupId.eq(group_id))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|m| (m.user_id.clone(), m))
-            .collect();
+        // In a public group anyone signed in reads; standing matters only elsewhere.
+        let public = Visibility::from_stored(&group.visibility) == Visibility::Public;
+        let members = if public {
+            HashMap::new()
+        } else {
+            memberships::Entity::find()
+                .filter(memberships::Column::GroupId.eq(group_id))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|m| (m.user_id.clone(), m))
+                .collect()
+        };
         let now = Utc::now();
         let banned = bans::Entity::find()
             .filter(bans::Column::GroupId.eq(group_id))
@@ -50,7 +56,7 @@ impl Audience {
             .map(|b| b.user_id)
             .collect();
         // Platform admins matter only where membership would otherwise be needed.
-        let admins = if Visibility::from_stored(&group.visibility) == Visibility::Public {
+        let admins = if public {
             HashSet::new()
         } else {
             users::Entity::find()
