@@ -84,8 +84,16 @@ pub async fn run_once(
         .buffer_unordered(IN_FLIGHT)
         .collect()
         .await;
-    let fates = fates.into_iter().collect::<AppResult<Vec<_>>>()?;
-    record(&app.db, worker_id, config, fates).await?;
+    // A job that could not be decided keeps its claim until it expires and is tried again; the
+    // others' outcomes are recorded, so what was sent is not sent twice.
+    let mut decided = Vec::with_capacity(fates.len());
+    for fate in fates {
+        match fate {
+            Ok(fate) => decided.push(fate),
+            Err(err) => err.log_internal(),
+        }
+    }
+    record(&app.db, worker_id, config, decided).await?;
     Ok(claimed)
 }
 
