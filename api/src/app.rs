@@ -8,7 +8,7 @@ use crate::config::Settings;
 use crate::http::{router, HttpState};
 use crate::rate_limit::RateLimiter;
 use crate::schema;
-use crate::state::AppContext;
+use crate::state::{AppContext, AppParts};
 use crate::telemetry::Metrics;
 use anyhow::Context as _;
 use std::net::SocketAddr;
@@ -78,7 +78,7 @@ impl App {
         };
         let crisis = crate::safety::CrisisDirectory::load(settings.crisis_resources.as_deref())
             .context("HEARTH_CRISIS_RESOURCES: not a usable crisis resources file")?;
-        let app = AppContext {
+        let app = AppContext::new(AppParts {
             db,
             crisis: Arc::new(crisis),
             keys: TokenKeys::new(&secret, settings.access_token_ttl),
@@ -91,7 +91,7 @@ impl App {
             broker,
             push,
             settings: Arc::new(settings),
-        };
+        });
         let schema = schema::build(Some(app.clone()), app.settings.is_production());
         if app.settings.run_workers {
             crate::push::worker::spawn(

@@ -2,7 +2,7 @@
 use crate::auth::Auth;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
-use crate::posts::loaders::Loaders;
+use crate::posts::loaders::{LazyLoaders, Loaders};
 use crate::state::{AppContext, RequestMeta};
 use async_graphql::Context;
 
@@ -31,7 +31,8 @@ impl ContextExt for Context<'_> {
             .map_err(|e| AppError::internal(anyhow::anyhow!("context: {}", e.message)))
     }
     fn loaders(&self) -> AppResult<&Loaders> {
-        self.data::<Loaders>()
+        self.data::<LazyLoaders>()
+            .map(LazyLoaders::get)
             .map_err(|e| AppError::internal(anyhow::anyhow!("context: {}", e.message)))
     }
 }

@@ -11,8 +11,26 @@ use sea_orm::DatabaseConnection;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+/// What every request, socket and worker shares. Cloning it is one reference count: a socket
+/// holds it for as long as it is open.
 #[derive(Clone)]
-pub struct AppContext {
+pub struct AppContext(Arc<AppParts>);
+
+impl AppContext {
+    pub fn new(parts: AppParts) -> Self {
+        AppContext(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppContext {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+pub struct AppParts {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub keys: TokenKeys,

@@ -2,7 +2,7 @@
 //! GET for queries only, capped batches, and an `extensions.code` on every error.
 use super::{client_ip, ws, HttpState};
 use crate::auth::{authenticate, bearer_token, Auth};
-use crate::posts::loaders::Loaders;
+use crate::posts::loaders::LazyLoaders;
 use crate::state::RequestMeta;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, Request, Response};
@@ -279,7 +279,7 @@ async fn execute(
     let mut status = StatusCode::OK;
     for request in requests {
         let viewer = auth.viewer().ok().map(|v| v.user_id.as_str());
-        let loaders = Loaders::new(&state.app.db, viewer);
+        let loaders = LazyLoaders::new(&state.app.db, viewer);
         let operation = operation_name(&request);
         let started = Instant::now();
         let response = state

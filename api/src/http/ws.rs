@@ -2,7 +2,7 @@
 //! sessions re-checked while open, and a 1001 close on shutdown.
 use super::HttpState;
 use crate::auth::{authenticate, bearer_token, Auth, Viewer};
-use crate::posts::loaders::Loaders;
+use crate::posts::loaders::LazyLoaders;
 use crate::state::RequestMeta;
 use async_graphql::http::{WebSocket as GraphqlSocket, WebSocketProtocols as Protocols, WsMessage};
 use async_graphql::Data;
@@ -70,7 +70,6 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
 
     let (mut sink, stream) = socket.split();
     let active = ActiveSubscriptions::default();
-    let (refusals, mut refused) = tokio::sync::mpsc::unbounded_channel::<String>();
     let counted = active.clone();
     let incoming = futures::stream::once(async move { init }).chain(
         stream
@@ -82,20 +81,14 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
                     _ => None,
                 };
                 // Over the cap, a subscribe is answered with an error and never reaches the executor.
-                let admitted = bytes.filter(|b| match counted.admit(b) {
-                    Ok(()) => true,
-                    Err(refusal) => {
-                        let _ = refusals.send(refusal);
-                        false
-                    }
-                });
+                let admitted = bytes.filter(|b| counted.admit(b));
                 futures::future::ready(admitted)
             }),
     );
     let mut data = Data::default();
     data.insert(Auth::Signed(viewer.clone()));
     data.insert(RequestMeta { client_ip: ip });
-    data.insert(Loaders::new(&state.app.db, Some(&viewer.user_id)));
+    data.insert(LazyLoaders::new(&state.app.db, Some(&viewer.user_id)));
     let mut protocol = Box::pin(
         GraphqlSocket::new(state.schema.clone(), incoming, Protocols::GraphQLWS)
             .on_connection_init(move |_| async move { Ok(data) }),
@@ -121,9 +114,11 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
                 Some(WsMessage::Close(code, reason)) => break Some((code, reason)),
                 None => break None,
             },
-            Some(refusal) = refused.recv() => {
-                if sink.send(Message::Text(refusal.into())).await.is_err() {
-                    return;
+            () = active.refused() => {
+                for refusal in active.take_refusals() {
+                    if sink.send(Message::Text(refusal.into())).await.is_err() {
+                        return;
+                    }
                 }
             }
             _ = recheck.tick() => {
@@ -232,39 +227,72 @@ struct MessageHead {
     id: Option<String>,
 }
 
-/// The ids of a socket's running subscriptions, to hold them under `MAX_SUBSCRIPTIONS`.
+/// The ids of a socket's running subscriptions, to hold them under `MAX_SUBSCRIPTIONS`, and the
+/// refusals waiting to be sent.
 #[derive(Clone, Default)]
-struct ActiveSubscriptions(std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>);
+struct ActiveSubscriptions(std::sync::Arc<Tracking>);
+
+#[derive(Default)]
+struct Tracking {
+    active: std::sync::Mutex<Active>,
+    refusals_waiting: tokio::sync::Notify,
+}
+
+#[derive(Default)]
+struct Active {
+    ids: std::collections::HashSet<String>,
+    refusals: Vec<String>,
+}
 
 impl ActiveSubscriptions {
-    /// Lets a client message through, or returns the error message refusing it.
-    fn admit(&self, message: &[u8]) -> Result<(), String> {
+    /// Whether a client message goes on to the executor; a subscribe over the cap is answered
+    /// with an error (see `refused`) instead.
+    fn admit(&self, message: &[u8]) -> bool {
         let Ok(head) = serde_json::from_slice::<MessageHead>(message) else {
-            return Ok(());
+            return true;
         };
-        let (Some(id), Ok(mut ids)) = (head.id, self.0.lock()) else {
-            return Ok(());
+        let (Some(id), Ok(mut active)) = (head.id, self.0.active.lock()) else {
+            return true;
         };
         match head.kind.as_str() {
-            "subscribe" if !ids.contains(&id) && ids.len() >= MAX_SUBSCRIPTIONS => Err(serde_json::json!({
-                "id": id,
-                "type": "error",
-                "payload": [{
-                    "message": format!("at most {MAX_SUBSCRIPTIONS} subscriptions per connection"),
-                    "extensions": {"code": "RATE_LIMITED"}
-                }]
-            })
-            .to_string()),
+            "subscribe" if !active.ids.contains(&id) && active.ids.len() >= MAX_SUBSCRIPTIONS => {
+                active.refusals.push(
+                    serde_json::json!({
+                        "id": id,
+                        "type": "error",
+                        "payload": [{
+                            "message": format!("at most {MAX_SUBSCRIPTIONS} subscriptions per connection"),
+                            "extensions": {"code": "RATE_LIMITED"}
+                        }]
+                    })
+                    .to_string(),
+                );
+                self.0.refusals_waiting.notify_one();
+                false
+            }
             "subscribe" => {
-                ids.insert(id);
-                Ok(())
+                active.ids.insert(id);
+                true
             }
             "complete" => {
-                ids.remove(&id);
-                Ok(())
+                active.ids.remove(&id);
+                true
             }
-            _ => Ok(()),
+            _ => true,
         }
+    }
+
+    /// Resolves when refusals are waiting.
+    async fn refused(&self) {
+        self.0.refusals_waiting.notified().await;
+    }
+
+    fn take_refusals(&self) -> Vec<String> {
+        self.0
+            .active
+            .lock()
+            .map(|mut active| std::mem::take(&mut active.refusals))
+            .unwrap_or_default()
     }
 
     /// Notes a subscription the server ended (`complete` or `error`).
@@ -273,12 +301,12 @@ impl ActiveSubscriptions {
             return;
         }
         if let Ok(head) = serde_json::from_str::<MessageHead>(text) {
-            if let (Some(id), true, Ok(mut ids)) = (
+            if let (Some(id), true, Ok(mut active)) = (
                 head.id,
                 head.kind == "complete" || head.kind == "error",
-                self.0.lock(),
+                self.0.active.lock(),
             ) {
-                ids.remove(&id);
+                active.ids.remove(&id);
             }
         }
     }

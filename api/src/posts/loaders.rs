@@ -31,6 +31,29 @@ impl Loaders {
     }
 }
 
+/// The loaders of one request or socket, made when a resolver first needs them: most live
+/// sockets never do, and an idle socket should not carry five loaders.
+pub struct LazyLoaders {
+    db: DatabaseConnection,
+    viewer: Option<String>,
+    made: std::sync::OnceLock<Loaders>,
+}
+
+impl LazyLoaders {
+    pub fn new(db: &DatabaseConnection, viewer: Option<&str>) -> Self {
+        LazyLoaders {
+            db: db.clone(),
+            viewer: viewer.map(str::to_owned),
+            made: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn get(&self) -> &Loaders {
+        self.made
+            .get_or_init(|| Loaders::new(&self.db, self.viewer.as_deref()))
+    }
+}
+
 /// Loader errors are shared between the keys of a batch.
 #[derive(Clone)]
 pub struct LoadError(Arc<AppError>);

@@ -104,18 +104,17 @@ impl LiveSubscription {
         group_id: ID,
     ) -> Result<impl Stream<Item = PostObject>> {
         let app = ctx.app()?.clone();
-        let viewer = ctx.viewer()?.clone();
+        let viewer = Arc::new(ctx.viewer()?.clone());
         may_follow_group(&app, &viewer, &group_id).await?;
         let events = app.broker.subscribe(&Topic::Group(group_id.0.clone()));
-        let db = app.db;
         Ok(live(events, move |envelope| {
-            let (db, viewer) = (db.clone(), viewer.clone());
+            let (app, viewer) = (app.clone(), viewer.clone());
             async move {
                 let Event::PostAdded { post_id, .. } = &envelope.event else {
                     return None;
                 };
                 let live = envelope
-                    .shared(|| async { logged(LivePost::load(&db, post_id).await) })
+                    .shared(|| async { logged(LivePost::load(&app.db, post_id).await) })
                     .await?;
                 let live = live.as_ref().as_ref()?;
                 (is_listed_post(&live.post) && live.audience.admits(&viewer))
@@ -131,21 +130,20 @@ impl LiveSubscription {
         post_id: ID,
     ) -> Result<impl Stream<Item = ReplyObject>> {
         let app = ctx.app()?.clone();
-        let viewer = ctx.viewer()?.clone();
+        let viewer = Arc::new(ctx.viewer()?.clone());
         let (post, access) = visible_post(&app.db, &viewer, &post_id).await?;
         if access.banned {
             return Err(AppError::NotFound.into());
         }
         let events = app.broker.subscribe(&Topic::Post(post.id.clone()));
-        let db = app.db;
         Ok(live(events, move |envelope| {
-            let (db, viewer) = (db.clone(), viewer.clone());
+            let (app, viewer) = (app.clone(), viewer.clone());
             async move {
                 let Event::ReplyAdded { reply_id, .. } = &envelope.event else {
                     return None;
                 };
                 let live = envelope
-                    .shared(|| async { logged(LiveReply::load(&db, reply_id).await) })
+                    .shared(|| async { logged(LiveReply::load(&app.db, reply_id).await) })
                     .await?;
                 let live = live.as_ref().as_ref()?;
                 live.audience
@@ -161,11 +159,10 @@ impl LiveSubscription {
         ctx: &Context<'_>,
     ) -> Result<impl Stream<Item = NotificationObject>> {
         let app = ctx.app()?.clone();
-        let viewer = ctx.viewer()?.clone();
+        let viewer = Arc::new(ctx.viewer()?.clone());
         let events = app.broker.subscribe(&Topic::User(viewer.user_id.clone()));
-        let db = app.db;
         Ok(live(events, move |envelope| {
-            let (db, viewer) = (db.clone(), viewer.clone());
+            let (app, viewer) = (app.clone(), viewer.clone());
             async move {
                 let Event::NotificationAdded {
                     user_id,
@@ -177,9 +174,13 @@ impl LiveSubscription {
                 if *user_id != viewer.user_id {
                     return None;
                 }
-                let row = Box::pin(notifications::find(&db, &viewer.user_id, notification_id))
-                    .await
-                    .ok()??;
+                let row = Box::pin(notifications::find(
+                    &app.db,
+                    &viewer.user_id,
+                    notification_id,
+                ))
+                .await
+                .ok()??;
                 Some(NotificationObject(row))
             }
         }))
