@@ -31,8 +31,10 @@ impl ContextExt for Context<'_> {
             .map_err(|e| AppError::internal(anyhow::anyhow!("context: {}", e.message)))
     }
     fn loaders(&self) -> AppResult<&Loaders> {
-        self.data::<LazyLoaders>()
-            .map(LazyLoaders::get)
-            .map_err(|e| AppError::internal(anyhow::anyhow!("context: {}", e.message)))
+        let lazy = self
+            .data::<LazyLoaders>()
+            .map_err(|e| AppError::internal(anyhow::anyhow!("context: {}", e.message)))?;
+        let viewer = self.auth()?.viewer().ok().map(|v| v.user_id.as_str());
+        Ok(lazy.get(&self.app()?.db, viewer))
     }
 }

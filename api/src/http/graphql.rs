@@ -278,13 +278,16 @@ async fn execute(
     let mut bodies = Vec::with_capacity(requests.len());
     let mut status = StatusCode::OK;
     for request in requests {
-        let viewer = auth.viewer().ok().map(|v| v.user_id.as_str());
-        let loaders = LazyLoaders::new(&state.app.db, viewer);
         let operation = operation_name(&request);
         let started = Instant::now();
         let response = state
             .schema
-            .execute(request.data(auth.clone()).data(meta.clone()).data(loaders))
+            .execute(
+                request
+                    .data(auth.clone())
+                    .data(meta.clone())
+                    .data(LazyLoaders::default()),
+            )
             .await;
         state.app.metrics.record_operation(
             operation.as_deref(),

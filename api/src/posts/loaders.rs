@@ -32,25 +32,14 @@ impl Loaders {
 }
 
 /// The loaders of one request or socket, made when a resolver first needs them: most live
-/// sockets never do, and an idle socket should not carry five loaders.
-pub struct LazyLoaders {
-    db: DatabaseConnection,
-    viewer: Option<String>,
-    made: std::sync::OnceLock<Loaders>,
-}
+/// sockets never do, and an idle socket should carry one pointer, not five loaders.
+#[derive(Default)]
+pub struct LazyLoaders(std::sync::OnceLock<Box<Loaders>>);
 
 impl LazyLoaders {
-    pub fn new(db: &DatabaseConnection, viewer: Option<&str>) -> Self {
-        LazyLoaders {
-            db: db.clone(),
-            viewer: viewer.map(str::to_owned),
-            made: std::sync::OnceLock::new(),
-        }
-    }
-
-    pub fn get(&self) -> &Loaders {
-        self.made
-            .get_or_init(|| Loaders::new(&self.db, self.viewer.as_deref()))
+    /// The loaders, made for this caller on first use.
+    pub fn get(&self, db: &DatabaseConnection, viewer: Option<&str>) -> &Loaders {
+        self.0.get_or_init(|| Box::new(Loaders::new(db, viewer)))
     }
 }
 
