@@ -86,7 +86,8 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
             }),
     );
     let mut data = Data::default();
-    data.insert(Auth::Signed(viewer.clone()));
+    let session_id = viewer.session_id.clone();
+    data.insert(Auth::Signed(viewer));
     data.insert(RequestMeta { client_ip: ip });
     data.insert(LazyLoaders::default());
     let mut protocol = Box::pin(
@@ -123,7 +124,7 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
             }
             () = &mut recheck => {
                 recheck.as_mut().reset(tokio::time::Instant::now() + every);
-                let live = Box::pin(state.app.sessions.is_live(&state.app.db, &viewer.session_id)).await;
+                let live = Box::pin(state.app.sessions.is_live(&state.app.db, &session_id)).await;
                 if matches!(live, Ok(false)) {
                     break Some((close::FORBIDDEN, "Forbidden".to_owned()));
                 }

@@ -2,7 +2,6 @@
 //! every socket following its channel: a post to a group followed by ten thousand sockets costs a
 //! handful of queries, not ten thousand standings looked up one by one. The rules are those of
 //! [`GroupAccess`], read from the same rows.
-use crate::auth::Viewer;
 use crate::error::AppResult;
 use crate::groups::access::GroupAccess;
 use crate::groups::types::Visibility;
@@ -92,8 +91,7 @@ impl Audience {
 
     /// Whether this person may see the content now: they can read the group, are not banned
     /// from it, and neither they nor an author blocked the other.
-    pub fn admits(&self, viewer: &Viewer) -> bool {
-        let me = &viewer.user_id;
+    pub fn admits(&self, me: &str) -> bool {
         if self.blocked.contains(me) {
             return false;
         }

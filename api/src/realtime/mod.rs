@@ -104,11 +104,12 @@ impl LiveSubscription {
         group_id: ID,
     ) -> Result<impl Stream<Item = PostObject>> {
         let app = ctx.app()?.clone();
-        let viewer = Arc::new(ctx.viewer()?.clone());
-        may_follow_group(&app, &viewer, &group_id).await?;
+        let viewer = ctx.viewer()?;
+        may_follow_group(&app, viewer, &group_id).await?;
+        let me: Arc<str> = viewer.user_id.as_str().into();
         let events = app.broker.subscribe(&Topic::Group(group_id.0.clone()));
         Ok(live(events, move |envelope| {
-            let (app, viewer) = (app.clone(), viewer.clone());
+            let (app, me) = (app.clone(), me.clone());
             async move {
                 let Event::PostAdded { post_id, .. } = &envelope.event else {
                     return None;
@@ -117,7 +118,7 @@ impl LiveSubscription {
                     .shared(|| async { logged(LivePost::load(&app.db, post_id).await) })
                     .await?;
                 let live = live.as_ref().as_ref()?;
-                (is_listed_post(&live.post) && live.audience.admits(&viewer))
+                (is_listed_post(&live.post) && live.audience.admits(&me))
                     .then(|| PostObject(live.post.clone()))
             }
         }))
@@ -130,14 +131,15 @@ impl LiveSubscription {
         post_id: ID,
     ) -> Result<impl Stream<Item = ReplyObject>> {
         let app = ctx.app()?.clone();
-        let viewer = Arc::new(ctx.viewer()?.clone());
-        let (post, access) = visible_post(&app.db, &viewer, &post_id).await?;
+        let viewer = ctx.viewer()?;
+        let (post, access) = visible_post(&app.db, viewer, &post_id).await?;
+        let me: Arc<str> = viewer.user_id.as_str().into();
         if access.banned {
             return Err(AppError::NotFound.into());
         }
         let events = app.broker.subscribe(&Topic::Post(post.id.clone()));
         Ok(live(events, move |envelope| {
-            let (app, viewer) = (app.clone(), viewer.clone());
+            let (app, me) = (app.clone(), me.clone());
             async move {
                 let Event::ReplyAdded { reply_id, .. } = &envelope.event else {
                     return None;
@@ -147,7 +149,7 @@ impl LiveSubscription {
                     .await?;
                 let live = live.as_ref().as_ref()?;
                 live.audience
-                    .admits(&viewer)
+                    .admits(&me)
                     .then(|| ReplyObject(live.reply.clone()))
             }
         }))
@@ -159,10 +161,10 @@ impl LiveSubscription {
         ctx: &Context<'_>,
     ) -> Result<impl Stream<Item = NotificationObject>> {
         let app = ctx.app()?.clone();
-        let viewer = Arc::new(ctx.viewer()?.clone());
-        let events = app.broker.subscribe(&Topic::User(viewer.user_id.clone()));
+        let me: Arc<str> = ctx.viewer()?.user_id.as_str().into();
+        let events = app.broker.subscribe(&Topic::User(me.to_string()));
         Ok(live(events, move |envelope| {
-            let (app, viewer) = (app.clone(), viewer.clone());
+            let (app, me) = (app.clone(), me.clone());
             async move {
                 let Event::NotificationAdded {
                     user_id,
@@ -171,16 +173,12 @@ impl LiveSubscription {
                 else {
                     return None;
                 };
-                if *user_id != viewer.user_id {
+                if user_id.as_str() != &*me {
                     return None;
                 }
-                let row = Box::pin(notifications::find(
-                    &app.db,
-                    &viewer.user_id,
-                    notification_id,
-                ))
-                .await
-                .ok()??;
+                let row = Box::pin(notifications::find(&app.db, &me, notification_id))
+                    .await
+                    .ok()??;
                 Some(NotificationObject(row))
             }
         }))
