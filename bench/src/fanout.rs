@@ -1,9 +1,10 @@
 //! Fan-out and memory: N sockets subscribed to one group's `postAdded`, one post, the time from
 //! sending the post to each socket receiving it; and the server's RSS growth per idle socket.
 //! The server runs as its own process (`target/release/hearth`), so its RSS is its own.
+use crate::load;
 use anyhow::Context as _;
 use futures::{SinkExt, StreamExt};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::process::{Child, Command};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -90,24 +91,6 @@ async fn start() -> anyhow::Result<Server> {
     anyhow::bail!("the server did not start")
 }
 
-async fn gql(
-    http: &reqwest::Client,
-    base: &str,
-    token: Option<&str>,
-    query: &str,
-    variables: Value,
-) -> anyhow::Result<Value> {
-    let mut request = http
-        .post(format!("http://{base}/graphql"))
-        .json(&json!({"query": query, "variables": variables}));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let body: Value = request.send().await?.json().await?;
-    anyhow::ensure!(body.get("errors").is_none(), "GraphQL errors: {body}");
-    Ok(body["data"].clone())
-}
-
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -132,12 +115,13 @@ pub async fn run(sockets: usize) -> anyhow::Result<()> {
     let server = start().await?;
     let http = reqwest::Client::new();
     let base = server.base.clone();
-    let registered = gql(&http, &base, None, "mutation { register(input: {email: \"fan@example.org\", password: \"a benchmark password\", displayName: \"Fan Out\"}) { accessToken } }", json!({})).await?;
+    let graphql_url = format!("http://{base}/graphql");
+    let registered = load::gql(&http, &graphql_url, None, "mutation { register(input: {email: \"fan@example.org\", password: \"a benchmark password\", displayName: \"Fan Out\"}) { accessToken } }", json!({})).await?;
     let token = registered["register"]["accessToken"]
         .as_str()
         .context("no token")?
         .to_owned();
-    let created = gql(&http, &base, Some(&token), "mutation { createGroup(input: {name: \"Fan-out\", topic: OTHER, visibility: PUBLIC, ledBy: PEER}) { id } }", json!({})).await?;
+    let created = load::gql(&http, &graphql_url, Some(&token), "mutation { createGroup(input: {name: \"Fan-out\", topic: OTHER, visibility: PUBLIC, ledBy: PEER}) { id } }", json!({})).await?;
     let group = created["createGroup"]["id"]
         .as_str()
         .context("no group")?
@@ -178,7 +162,7 @@ pub async fn run(sockets: usize) -> anyhow::Result<()> {
     drop(tx);
     let cpu_before = cpu_ms(server.child.id())?;
     let _ = sent_at.set(Instant::now());
-    gql(&http, &base, Some(&token), "mutation($g: ID!) { createPost(input: {groupId: $g, title: \"to everyone\", body: \"fan-out\"}) { id } }", json!({"g": group})).await?;
+    load::gql(&http, &graphql_url, Some(&token), "mutation($g: ID!) { createPost(input: {groupId: $g, title: \"to everyone\", body: \"fan-out\"}) { id } }", json!({"g": group})).await?;
     let mut latencies = Vec::with_capacity(sockets);
     let mut missed = 0;
     let mut finished = Vec::with_capacity(sockets);

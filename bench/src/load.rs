@@ -45,6 +45,25 @@ pub async fn start_server_with(adjust: impl FnOnce(&mut Settings)) -> anyhow::Re
     })
 }
 
+/// One GraphQL operation over HTTP; its `data`, or an error when the response has errors.
+pub async fn gql(
+    http: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: serde_json::Value,
+) -> anyhow::Result<serde_json::Value> {
+    let mut request = http
+        .post(url)
+        .json(&serde_json::json!({"query": query, "variables": variables}));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let body: serde_json::Value = request.send().await?.json().await?;
+    anyhow::ensure!(body.get("errors").is_none(), "GraphQL errors: {body}");
+    Ok(body["data"].clone())
+}
+
 pub struct Stats {
     pub requests: usize,
     pub errors: usize,

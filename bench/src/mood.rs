@@ -4,31 +4,13 @@ use crate::load;
 use anyhow::Context as _;
 use chrono::{Duration, Utc};
 use sea_orm::{EntityTrait, Set};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
 
 const DAYS: i64 = 730;
 
-async fn gql(
-    http: &reqwest::Client,
-    url: &str,
-    token: Option<&str>,
-    query: &str,
-    variables: Value,
-) -> anyhow::Result<Value> {
-    let mut request = http
-        .post(url)
-        .json(&json!({"query": query, "variables": variables}));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let body: Value = request.send().await?.json().await?;
-    anyhow::ensure!(body.get("errors").is_none(), "GraphQL errors: {body}");
-    Ok(body["data"].clone())
-}
-
 async fn register(http: &reqwest::Client, url: &str, n: usize) -> anyhow::Result<(String, String)> {
-    let data = gql(http, url, None, "mutation($i: RegisterInput!) { register(input: $i) { accessToken user { id } } }",
+    let data = load::gql(http, url, None, "mutation($i: RegisterInput!) { register(input: $i) { accessToken user { id } } }",
         json!({"i": {"email": format!("mood{n}@example.org"), "password": "a benchmark password", "displayName": format!("Mood Bench {n}")}})).await?;
     Ok((
         data["register"]["accessToken"]
@@ -147,7 +129,7 @@ pub async fn run(requests: usize) -> anyhow::Result<()> {
     let url = server.url.clone();
     let (token, me) = register(&http, &url, 0).await?;
     let (friend_token, friend) = register(&http, &url, 1).await?;
-    let group = gql(&http, &url, Some(&friend_token), "mutation { createGroup(input: {name: \"Mood bench\", topic: OTHER, visibility: PUBLIC, ledBy: PEER}) { id } }", json!({})).await?;
+    let group = load::gql(&http, &url, Some(&friend_token), "mutation { createGroup(input: {name: \"Mood bench\", topic: OTHER, visibility: PUBLIC, ledBy: PEER}) { id } }", json!({})).await?;
     let group = group["createGroup"]["id"]
         .as_str()
         .context("group")?
@@ -170,7 +152,7 @@ pub async fn run(requests: usize) -> anyhow::Result<()> {
             let (http, url, token, variables) =
                 (http.clone(), url.clone(), token.clone(), variables.clone());
             async move {
-                gql(&http, &url, Some(&token), query, variables)
+                load::gql(&http, &url, Some(&token), query, variables)
                     .await
                     .is_ok()
             }
@@ -191,7 +173,7 @@ pub async fn run(requests: usize) -> anyhow::Result<()> {
         let (http, url, tokens) = (http2.clone(), url2.clone(), tokens.clone());
         async move {
             let token = &tokens[i % tokens.len()];
-            gql(&http, &url, Some(token), "mutation { logMood(input: {score: 6, emotions: [CALM], note: \"fine\", sleepHours: 7.5}) { checkin { id } } }", json!({})).await.is_ok()
+            load::gql(&http, &url, Some(token), "mutation { logMood(input: {score: 6, emotions: [CALM], note: \"fine\", sleepHours: 7.5}) { checkin { id } } }", json!({})).await.is_ok()
         }
     })
     .await;
