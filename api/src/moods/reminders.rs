@@ -136,6 +136,9 @@ pub async fn run_once(app: &AppContext, at: DateTime<Utc>) -> AppResult<Pass> {
             due.push((reminder.user_id, tz, day));
         }
     }
+    if due.is_empty() {
+        return Ok(Pass::default());
+    }
     let decided: HashSet<(String, String)> = mood_reminder_days::Entity::find()
         .filter(mood_reminder_days::Column::UserId.is_in(due.iter().map(|(u, _, _)| u.as_str())))
         .filter(

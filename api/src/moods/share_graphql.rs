@@ -127,9 +127,13 @@ impl ShareQuery {
         let app = ctx.app()?;
         summary::check_range(from, to)?;
         let share = sharing::open(&app.db, &token).await?;
+        // The owner's account is gone (the share goes with it); anything else is a real error.
         let owner = owner_of(app, &share.user_id)
             .await
-            .map_err(|_| AppError::NotFound)?;
+            .map_err(|err| match err {
+                AppError::Unauthenticated => AppError::NotFound,
+                other => other,
+            })?;
         let (start, end) = (
             summary::start_of_day(owner.tz, from),
             summary::start_of_day(owner.tz, to + Days::new(1)),
