@@ -3,15 +3,16 @@
 //! Exactly one decision per person per local day, across instances and restarts: whoever inserts
 //! the day's `mood_reminder_days` row decides, and queues the push job in the same transaction.
 //! Quiet hours do not hold a reminder the person set themselves.
-use super::summary::{local_day, start_of_day};
+use super::summary::{local_day, local_instant, start_of_day};
 use crate::auth::Viewer;
 use crate::broker::Event;
 use crate::db::{begin_write, is_unique_violation};
 use crate::error::{AppError, AppResult};
 use crate::notifications::service::NotificationKind;
 use crate::pagination::now;
+use crate::push::preferences::parse_time;
 use crate::state::AppContext;
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use entity::{mood_checkins, mood_reminder_days, mood_reminders, push_jobs, users};
 use sea_orm::sea_query::OnConflict;
@@ -29,18 +30,13 @@ const WINDOW: chrono::Duration = chrono::Duration::hours(3);
 /// How often the worker looks for due reminders.
 pub const TICK: Duration = Duration::from_secs(30);
 
-pub fn parse_local_time(raw: &str) -> AppResult<NaiveTime> {
-    NaiveTime::parse_from_str(raw.trim(), "%H:%M")
-        .map_err(|_| AppError::bad_input("localTime", "must be a time like 20:30"))
-}
-
 pub async fn set(
     db: &DatabaseConnection,
     viewer: &Viewer,
     local_time: &str,
     enabled: bool,
 ) -> AppResult<mood_reminders::Model> {
-    let time = parse_local_time(local_time)?;
+    let time = parse_time("localTime", local_time)?;
     let row = mood_reminders::ActiveModel {
         user_id: Set(viewer.user_id.clone()),
         local_time: Set(time.format("%H:%M").to_string()),
@@ -75,21 +71,6 @@ pub async fn get(
     Ok(mood_reminders::Entity::find_by_id(user_id.to_owned())
         .one(db)
         .await?)
-}
-
-/// The instant a local time falls on one local day: in a DST gap, the first instant after it;
-/// when the time happens twice, the first.
-pub fn due_at(tz: Tz, day: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
-    let local = day.and_time(time);
-    tz.from_local_datetime(&local)
-        .earliest()
-        .or_else(|| {
-            (1..=8).find_map(|quarter| {
-                tz.from_local_datetime(&(local + chrono::Duration::minutes(15 * quarter)))
-                    .earliest()
-            })
-        })
-        .map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc))
 }
 
 /// What one pass decided.
@@ -127,11 +108,11 @@ pub async fn run_once(app: &AppContext, at: DateTime<Utc>) -> AppResult<Pass> {
         else {
             continue;
         };
-        let Ok(time) = parse_local_time(&reminder.local_time) else {
+        let Ok(time) = parse_time("localTime", &reminder.local_time) else {
             continue;
         };
         let day = local_day(tz, at);
-        let when = due_at(tz, day, time);
+        let when = local_instant(tz, day, time);
         if when <= at && at < when + WINDOW {
             due.push((reminder.user_id, tz, day));
         }
@@ -245,6 +226,7 @@ pub fn spawn(app: AppContext, stop: CancellationToken) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveTime;
 
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -256,17 +238,17 @@ mod tests {
         let t = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").unwrap();
         // 02:30 does not exist on 10 March 2024: the reminder goes at 03:00 EDT (07:00 UTC).
         assert_eq!(
-            due_at(tz, day("2024-03-10"), t("02:30")).to_rfc3339(),
+            local_instant(tz, day("2024-03-10"), t("02:30")).to_rfc3339(),
             "2024-03-10T07:00:00+00:00"
         );
         // 01:30 happens twice on 3 November 2024: the first, EDT (05:30 UTC).
         assert_eq!(
-            due_at(tz, day("2024-11-03"), t("01:30")).to_rfc3339(),
+            local_instant(tz, day("2024-11-03"), t("01:30")).to_rfc3339(),
             "2024-11-03T05:30:00+00:00"
         );
         // An ordinary evening.
         assert_eq!(
-            due_at(tz, day("2024-07-01"), t("20:00")).to_rfc3339(),
+            local_instant(tz, day("2024-07-01"), t("20:00")).to_rfc3339(),
             "2024-07-02T00:00:00+00:00"
         );
     }

@@ -5,7 +5,7 @@ use super::emotions::Emotion;
 use crate::error::{AppError, AppResult};
 use crate::posts::service::{ReactionKind, ReactionTarget};
 use async_graphql::{Enum, SimpleObject};
-use chrono::{DateTime, Datelike, Days, LocalResult, Months, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use entity::{mood_checkins, posts, reactions, replies};
 use sea_orm::sea_query::{Expr, Query};
@@ -80,17 +80,24 @@ pub struct MoodSummary {
     pub top_emotions: Vec<EmotionCount>,
 }
 
-/// The first instant of a local day (where midnight is skipped by DST, the first that exists).
+/// The instant a local time falls on one local day: in a DST gap, the first instant after it;
+/// when the time happens twice, the first.
+pub fn local_instant(tz: Tz, day: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+    let local = day.and_time(time);
+    tz.from_local_datetime(&local)
+        .earliest()
+        .or_else(|| {
+            (1..=24 * 4).find_map(|quarter| {
+                tz.from_local_datetime(&(local + chrono::Duration::minutes(15 * quarter)))
+                    .earliest()
+            })
+        })
+        .map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc))
+}
+
+/// The first instant of a local day.
 pub fn start_of_day(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
-    let midnight = day.and_time(NaiveTime::MIN);
-    let local = match tz.from_local_datetime(&midnight) {
-        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(t),
-        LocalResult::None => (1..=24 * 4).find_map(|quarter| {
-            tz.from_local_datetime(&(midnight + chrono::Duration::minutes(15 * quarter)))
-                .earliest()
-        }),
-    };
-    local.map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
+    local_instant(tz, day, NaiveTime::MIN)
 }
 
 pub fn local_day(tz: Tz, at: DateTime<Utc>) -> NaiveDate {

@@ -44,7 +44,8 @@ pub struct Changes {
     pub quiet_hours: Option<Option<QuietHours>>,
 }
 
-fn parse_time(field: &'static str, raw: &str) -> AppResult<NaiveTime> {
+/// A local `HH:MM` time.
+pub(crate) fn parse_time(field: &'static str, raw: &str) -> AppResult<NaiveTime> {
     NaiveTime::parse_from_str(raw.trim(), "%H:%M")
         .map_err(|_| AppError::bad_input(field, "must be a time like 22:00"))
 }
