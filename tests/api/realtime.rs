@@ -293,3 +293,110 @@ async fn anyone_signed_in_follows_a_public_group_unless_blocked() {
     assert_eq!(next["payload"]["data"]["postAdded"]["title"], "Open to all");
     sockets[1].expect_silence(Duration::from_millis(700)).await;
 }
+
+#[tokio::test]
+async fn a_rendering_that_reads_the_viewer_is_not_shared() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Shared Owner").await;
+    let ana = app.register("Shared Ana").await;
+    let group = private_group(&app, &owner, &[&ana]).await;
+    let personal =
+        "subscription($g: ID!) { postAdded(groupId: $g) { id group { myMembership { role } } } }";
+
+    // Three sockets with the same selection, and one with a selection that reads no viewer.
+    let mut sockets = Vec::new();
+    for who in [&owner, &ana, &owner] {
+        let mut socket = app.socket().await;
+        socket
+            .subscribe(&who.access, "p", personal, json!({"g": group}))
+            .await;
+        sockets.push(socket);
+    }
+    let mut plain = app.socket().await;
+    plain
+        .subscribe(&ana.access, "p", POST_ADDED, json!({"g": group}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let post = app.post(&owner, &group, "Who am I here").await;
+
+    for (socket, role) in sockets.iter_mut().zip(["OWNER", "MEMBER", "OWNER"]) {
+        let next = socket.expect_json(WAIT).await;
+        assert_eq!(
+            next["payload"]["data"]["postAdded"],
+            json!({"id": post, "group": {"myMembership": {"role": role}}}),
+            "{next}"
+        );
+    }
+    assert_eq!(
+        plain.expect_json(WAIT).await["payload"]["data"]["postAdded"]["author"]["displayName"],
+        "Shared Owner"
+    );
+}
+
+#[tokio::test]
+async fn the_socket_speaks_graphql_transport_ws() {
+    let app = TestApp::spawn().await;
+    let ana = app.register("Protocol Ana").await;
+    let mut socket = app.socket().await;
+    socket.init(&ana.access).await;
+    assert_eq!(socket.expect_json(WAIT).await["type"], "connection_ack");
+
+    socket.send(json!({"type": "ping"})).await;
+    assert_eq!(socket.expect_json(WAIT).await, json!({"type": "pong"}));
+
+    // A query over the socket answers once, then completes.
+    socket.start("q", "{ me { displayName } }", json!({})).await;
+    assert_eq!(
+        socket.expect_json(WAIT).await,
+        json!({"id": "q", "type": "next", "payload": {"data": {"me": {"displayName": "Protocol Ana"}}}})
+    );
+    assert_eq!(
+        socket.expect_json(WAIT).await,
+        json!({"id": "q", "type": "complete"})
+    );
+
+    // An invalid selection is answered with its errors, and nothing keeps running.
+    socket
+        .start("bad", "subscription { postAdded { nope } }", json!({}))
+        .await;
+    let refused = socket.expect_json(WAIT).await;
+    assert_eq!(refused["id"], "bad");
+    assert!(
+        refused["payload"]["errors"][0]["message"].is_string(),
+        "{refused}"
+    );
+    assert_eq!(socket.expect_json(WAIT).await["type"], "complete");
+
+    // Two root fields are not one subscription.
+    socket
+        .start(
+            "two",
+            "subscription { a: heartbeat(intervalSeconds: 1) { sequence } b: heartbeat(intervalSeconds: 1) { sequence } }",
+            json!({}),
+        )
+        .await;
+    let refused = socket.expect_json(WAIT).await;
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{refused}"
+    );
+    assert_eq!(socket.expect_json(WAIT).await["type"], "complete");
+
+    // A second subscriber under a running id closes the socket (4409).
+    let heartbeat = "subscription { heartbeat(intervalSeconds: 300) { sequence } }";
+    socket.start("h", heartbeat, json!({})).await;
+    socket.start("h", heartbeat, json!({})).await;
+    assert_eq!(socket.expect_close(WAIT).await, Some(4409));
+
+    // A second connection_init closes with 4429, and a message that is not one with 4400.
+    let mut again = app.socket().await;
+    again.init(&ana.access).await;
+    again.expect_json(WAIT).await;
+    again.init(&ana.access).await;
+    assert_eq!(again.expect_close(WAIT).await, Some(4429));
+    let mut garbled = app.socket().await;
+    garbled.init(&ana.access).await;
+    garbled.expect_json(WAIT).await;
+    garbled.send(json!({"type": "subscribe", "id": 7})).await;
+    assert_eq!(garbled.expect_close(WAIT).await, Some(4400));
+}

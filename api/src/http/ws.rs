@@ -1,17 +1,19 @@
-//! `graphql-transport-ws` on `/graphql`: sign-in in `connection_init`, small buffers,
-//! sessions re-checked while open, and a 1001 close on shutdown.
+//! `graphql-transport-ws` on `/graphql`: sign-in in `connection_init`, small buffers, at most
+//! [`MAX_SUBSCRIPTIONS`] operations at once, sessions re-checked while open, and a 1001 close on
+//! shutdown. What each operation sends comes from [`realtime::start`].
 use super::HttpState;
 use crate::auth::{authenticate, bearer_token, Auth, Viewer};
-use crate::posts::loaders::LazyLoaders;
+use crate::realtime::{self, Caller};
 use crate::state::RequestMeta;
-use async_graphql::http::{WebSocket as GraphqlSocket, WebSocketProtocols as Protocols, WsMessage};
-use async_graphql::Data;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
-use futures::{SinkExt, StreamExt};
+use futures::stream::BoxStream;
+use futures::StreamExt;
 use serde::Deserialize;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio_stream::StreamMap;
 
 /// Client messages are small; a larger one is read in several steps.
 const BUFFER: usize = 1024;
@@ -25,7 +27,12 @@ pub mod close {
     pub const UNAUTHORIZED: u16 = 4401;
     pub const FORBIDDEN: u16 = 4403;
     pub const INIT_TIMEOUT: u16 = 4408;
+    pub const SUBSCRIBER_EXISTS: u16 = 4409;
+    pub const TOO_MANY_INITIALISATIONS: u16 = 4429;
 }
+
+const ACK: &str = r#"{"type":"connection_ack"}"#;
+const PONG: &str = r#"{"type":"pong"}"#;
 
 pub fn upgrade(state: HttpState, upgrade: WebSocketUpgrade, ip: IpAddr) -> Response {
     let sockets = state.sockets.clone();
@@ -64,36 +71,18 @@ async fn close_with(socket: &mut WebSocket, code: u16, reason: &'static str) {
 async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
     let _open = state.app.metrics.websocket_opened();
     // Boxed: signing in needs large futures only once, and an idle socket should not carry them.
-    let Some((viewer, init)) = Box::pin(sign_in(&state, &mut socket)).await else {
+    let Some(viewer) = Box::pin(sign_in(&state, &mut socket)).await else {
         return;
     };
-
-    let (mut sink, stream) = socket.split();
-    let active = ActiveSubscriptions::default();
-    let counted = active.clone();
-    let incoming = futures::stream::once(async move { init }).chain(
-        stream
-            .take_while(|message| futures::future::ready(message.is_ok()))
-            .filter_map(move |message| {
-                let bytes = match message {
-                    Ok(Message::Text(text)) => Some(axum::body::Bytes::from(text)),
-                    Ok(Message::Binary(bytes)) => Some(bytes),
-                    _ => None,
-                };
-                // Over the cap, a subscribe is answered with an error and never reaches the executor.
-                let admitted = bytes.filter(|b| counted.admit(b));
-                futures::future::ready(admitted)
-            }),
-    );
-    let mut data = Data::default();
+    if socket.send(Message::Text(ACK.into())).await.is_err() {
+        return;
+    }
     let session_id = viewer.session_id.clone();
-    data.insert(Auth::Signed(viewer));
-    data.insert(RequestMeta { client_ip: ip });
-    data.insert(LazyLoaders::default());
-    let mut protocol = Box::pin(
-        GraphqlSocket::new(state.schema.clone(), incoming, Protocols::GraphQLWS)
-            .on_connection_init(move |_| async move { Ok(data) }),
-    );
+    let caller = Arc::new(Caller {
+        viewer,
+        meta: RequestMeta { client_ip: ip },
+    });
+    let mut running: StreamMap<String, BoxStream<'static, String>> = StreamMap::new();
     let every = state
         .app
         .settings
@@ -104,38 +93,43 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
     tokio::pin!(recheck);
 
     let closing = loop {
-        tokio::select! {
-            outgoing = protocol.next() => match outgoing {
-                Some(WsMessage::Text(text)) => {
-                    active.finished(&text);
-                    if sink.send(Message::Text(text.into())).await.is_err() {
-                        return;
-                    }
-                }
-                Some(WsMessage::Close(code, reason)) => break Some((code, reason)),
-                None => break None,
+        // Biased, with the operations first: a live event wakes the socket to send it, and
+        // looks at nothing else (reading the client, the timer) until it is sent.
+        let step = tokio::select! {
+            biased;
+            Some((_, frame)) = running.next(), if !running.is_empty() => Step::Send(frame),
+            message = socket.recv() => match message {
+                Some(Ok(Message::Text(text))) => handle(&state, &caller, &mut running, text.as_bytes()),
+                Some(Ok(Message::Binary(bytes))) => handle(&state, &caller, &mut running, &bytes),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => Step::Nothing,
+                Some(Ok(Message::Close(_)) | Err(_)) | None => Step::End,
             },
-            () = active.refused() => {
-                for refusal in active.take_refusals() {
-                    if sink.send(Message::Text(refusal.into())).await.is_err() {
-                        return;
-                    }
-                }
-            }
             () = &mut recheck => {
                 recheck.as_mut().reset(tokio::time::Instant::now() + every);
                 let live = Box::pin(state.app.sessions.is_live(&state.app.db, &session_id)).await;
                 if matches!(live, Ok(false)) {
-                    break Some((close::FORBIDDEN, "Forbidden".to_owned()));
+                    Step::Close(close::FORBIDDEN, "Forbidden".to_owned())
+                } else {
+                    Step::Nothing
                 }
             }
             () = state.shutdown.cancelled() => {
-                break Some((close::GOING_AWAY, "server shutting down".to_owned()));
+                Step::Close(close::GOING_AWAY, "server shutting down".to_owned())
             }
+        };
+        match step {
+            Step::Send(text) => {
+                if socket.send(Message::Text(text.into())).await.is_err() {
+                    return;
+                }
+            }
+            Step::Nothing => {}
+            Step::Close(code, reason) => break Some((code, reason)),
+            Step::End => break None,
         }
     };
     if let Some((code, reason)) = closing {
-        let _ = sink
+        let _ = socket
             .send(Message::Close(Some(CloseFrame {
                 code,
                 reason: reason.into(),
@@ -144,9 +138,116 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
     }
 }
 
+/// A client message after `connection_init`
+/// ([protocol](https://github.com/enisdenjo/graphql-ws/blob/master/PROTOCOL.md)).
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientMessage {
+    ConnectionInit,
+    Subscribe {
+        id: String,
+        payload: Box<async_graphql::Request>,
+    },
+    Complete {
+        id: String,
+    },
+    Ping,
+    Pong,
+}
+
+/// What the socket does next.
+enum Step {
+    Send(String),
+    Nothing,
+    Close(u16, String),
+    /// The client went away.
+    End,
+}
+
+/// Acts on one client message.
+fn handle(
+    state: &HttpState,
+    caller: &Arc<Caller>,
+    running: &mut StreamMap<String, BoxStream<'static, String>>,
+    text: &[u8],
+) -> Step {
+    let Ok(message) = serde_json::from_slice::<ClientMessage>(text) else {
+        return Step::Close(close::BAD_REQUEST, "Invalid message".to_owned());
+    };
+    match message {
+        ClientMessage::ConnectionInit => Step::Close(
+            close::TOO_MANY_INITIALISATIONS,
+            "Too many initialisation requests".to_owned(),
+        ),
+        ClientMessage::Subscribe { id, .. } if running.contains_key(&id) => Step::Close(
+            close::SUBSCRIBER_EXISTS,
+            format!("Subscriber for {id} already exists"),
+        ),
+        ClientMessage::Subscribe { id, .. } if running.len() >= MAX_SUBSCRIPTIONS => {
+            Step::Send(refusal(&id))
+        }
+        ClientMessage::Subscribe { id, payload } => {
+            let payloads = Box::pin(realtime::start(
+                state.app.clone(),
+                state.schema.clone(),
+                caller.clone(),
+                *payload,
+            ));
+            running.insert(id.clone(), frames(&id, payloads));
+            Step::Nothing
+        }
+        ClientMessage::Complete { id } => match running.remove(&id) {
+            Some(_) => Step::Send(complete(&id)),
+            None => Step::Nothing,
+        },
+        ClientMessage::Ping => Step::Send(PONG.to_owned()),
+        ClientMessage::Pong => Step::Nothing,
+    }
+}
+
+/// The messages of one operation: `next` for each payload, then `complete`.
+fn frames(
+    id: &str,
+    payloads: impl std::future::Future<Output = BoxStream<'static, Arc<str>>> + Send + 'static,
+) -> BoxStream<'static, String> {
+    let head = format!(r#"{{"id":{},"type":"next","payload":"#, quoted(id));
+    futures::stream::once(payloads)
+        .flatten()
+        .map(move |payload| {
+            let mut frame = String::with_capacity(head.len() + payload.len() + 1);
+            frame.push_str(&head);
+            frame.push_str(&payload);
+            frame.push('}');
+            frame
+        })
+        .chain(futures::stream::once(futures::future::ready(complete(id))))
+        .boxed()
+}
+
+fn complete(id: &str) -> String {
+    format!(r#"{{"id":{},"type":"complete"}}"#, quoted(id))
+}
+
+/// Over the cap, a subscribe is answered with an error and never runs.
+fn refusal(id: &str) -> String {
+    serde_json::json!({
+        "id": id,
+        "type": "error",
+        "payload": [{
+            "message": format!("at most {MAX_SUBSCRIPTIONS} subscriptions per connection"),
+            "extensions": {"code": "RATE_LIMITED"}
+        }]
+    })
+    .to_string()
+}
+
+fn quoted(id: &str) -> String {
+    serde_json::Value::from(id).to_string()
+}
+
 /// The `connection_init` exchange: the signed-in viewer and the init message, or `None` once
 /// the socket has been closed with the reason.
-async fn sign_in(state: &HttpState, socket: &mut WebSocket) -> Option<(Viewer, axum::body::Bytes)> {
+async fn sign_in(state: &HttpState, socket: &mut WebSocket) -> Option<Viewer> {
     let first = tokio::select! {
         first = tokio::time::timeout(state.app.settings.ws_init_timeout, next_payload(socket)) => first,
         () = state.shutdown.cancelled() => {
@@ -206,7 +307,7 @@ async fn sign_in(state: &HttpState, socket: &mut WebSocket) -> Option<(Viewer, a
         close_with(socket, close::FORBIDDEN, "Forbidden").await;
         return None;
     };
-    Some((viewer, init))
+    Some(viewer)
 }
 
 /// The next text or binary message, skipping pings; `None` when the client went away.
@@ -220,96 +321,4 @@ async fn next_payload(socket: &mut WebSocket) -> Option<axum::body::Bytes> {
         }
     }
     None
-}
-
-#[derive(Deserialize)]
-struct MessageHead {
-    #[serde(rename = "type")]
-    kind: String,
-    id: Option<String>,
-}
-
-/// The ids of a socket's running subscriptions, to hold them under `MAX_SUBSCRIPTIONS`, and the
-/// refusals waiting to be sent.
-#[derive(Clone, Default)]
-struct ActiveSubscriptions(std::sync::Arc<Tracking>);
-
-#[derive(Default)]
-struct Tracking {
-    active: std::sync::Mutex<Active>,
-    refusals_waiting: tokio::sync::Notify,
-}
-
-#[derive(Default)]
-struct Active {
-    ids: std::collections::HashSet<String>,
-    refusals: Vec<String>,
-}
-
-impl ActiveSubscriptions {
-    /// Whether a client message goes on to the executor; a subscribe over the cap is answered
-    /// with an error (see `refused`) instead.
-    fn admit(&self, message: &[u8]) -> bool {
-        let Ok(head) = serde_json::from_slice::<MessageHead>(message) else {
-            return true;
-        };
-        let (Some(id), Ok(mut active)) = (head.id, self.0.active.lock()) else {
-            return true;
-        };
-        match head.kind.as_str() {
-            "subscribe" if !active.ids.contains(&id) && active.ids.len() >= MAX_SUBSCRIPTIONS => {
-                active.refusals.push(
-                    serde_json::json!({
-                        "id": id,
-                        "type": "error",
-                        "payload": [{
-                            "message": format!("at most {MAX_SUBSCRIPTIONS} subscriptions per connection"),
-                            "extensions": {"code": "RATE_LIMITED"}
-                        }]
-                    })
-                    .to_string(),
-                );
-                self.0.refusals_waiting.notify_one();
-                false
-            }
-            "subscribe" => {
-                active.ids.insert(id);
-                true
-            }
-            "complete" => {
-                active.ids.remove(&id);
-                true
-            }
-            _ => true,
-        }
-    }
-
-    /// Resolves when refusals are waiting.
-    async fn refused(&self) {
-        self.0.refusals_waiting.notified().await;
-    }
-
-    fn take_refusals(&self) -> Vec<String> {
-        self.0
-            .active
-            .lock()
-            .map(|mut active| std::mem::take(&mut active.refusals))
-            .unwrap_or_default()
-    }
-
-    /// Notes a subscription the server ended (`complete` or `error`).
-    fn finished(&self, text: &str) {
-        if text.starts_with("{\"type\":\"next\"") {
-            return;
-        }
-        if let Ok(head) = serde_json::from_str::<MessageHead>(text) {
-            if let (Some(id), true, Ok(mut active)) = (
-                head.id,
-                head.kind == "complete" || head.kind == "error",
-                self.0.active.lock(),
-            ) {
-                active.ids.remove(&id);
-            }
-        }
-    }
 }

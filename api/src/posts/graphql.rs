@@ -63,8 +63,7 @@ async fn my_reactions(
     id: &str,
 ) -> AppResult<Vec<ReactionKind>> {
     Ok(ctx
-        .loaders()?
-        .my_reactions
+        .my_reactions()?
         .load_one((target, id.to_owned()))
         .await?
         .unwrap_or_default())

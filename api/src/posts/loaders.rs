@@ -9,37 +9,52 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The loaders of one request. `viewer` decides "my reactions".
+/// The loaders of one request that read the same for every caller.
 pub struct Loaders {
     pub users: DataLoader<UserLoader>,
     pub aliases: DataLoader<AliasLoader>,
     pub groups: DataLoader<GroupLoader>,
     pub reaction_counts: DataLoader<ReactionCountLoader>,
-    pub my_reactions: DataLoader<MyReactionLoader>,
 }
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection, viewer: Option<&str>) -> Self {
-        let viewer = viewer.map(str::to_owned);
+    pub fn new(db: &DatabaseConnection) -> Self {
         Loaders {
             users: DataLoader::new(UserLoader(db.clone()), tokio::spawn),
             aliases: DataLoader::new(AliasLoader(db.clone()), tokio::spawn),
             groups: DataLoader::new(GroupLoader(db.clone()), tokio::spawn),
             reaction_counts: DataLoader::new(ReactionCountLoader(db.clone()), tokio::spawn),
-            my_reactions: DataLoader::new(MyReactionLoader(db.clone(), viewer), tokio::spawn),
         }
     }
 }
 
 /// The loaders of one request or socket, made when a resolver first needs them: most live
-/// sockets never do, and an idle socket should carry one pointer, not five loaders.
+/// sockets never do, and an idle socket should carry two pointers, not five loaders. The
+/// caller's own reactions have their loader apart, made for the caller who asks.
 #[derive(Default)]
-pub struct LazyLoaders(std::sync::OnceLock<Box<Loaders>>);
+pub struct LazyLoaders {
+    shared: std::sync::OnceLock<Box<Loaders>>,
+    mine: std::sync::OnceLock<Box<DataLoader<MyReactionLoader>>>,
+}
 
 impl LazyLoaders {
-    /// The loaders, made for this caller on first use.
-    pub fn get(&self, db: &DatabaseConnection, viewer: Option<&str>) -> &Loaders {
-        self.0.get_or_init(|| Box::new(Loaders::new(db, viewer)))
+    /// The loaders that read the same whoever asks, made on first use.
+    pub fn get(&self, db: &DatabaseConnection) -> &Loaders {
+        self.shared.get_or_init(|| Box::new(Loaders::new(db)))
+    }
+
+    /// The loader of this caller's reactions, made on first use.
+    pub fn my_reactions(
+        &self,
+        db: &DatabaseConnection,
+        viewer: Option<&str>,
+    ) -> &DataLoader<MyReactionLoader> {
+        self.mine.get_or_init(|| {
+            Box::new(DataLoader::new(
+                MyReactionLoader(db.clone(), viewer.map(str::to_owned)),
+                tokio::spawn,
+            ))
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 //! every socket following its channel: a post to a group followed by ten thousand sockets costs a
 //! handful of queries, not ten thousand standings looked up one by one. The rules are those of
 //! [`GroupAccess`], read from the same rows.
+use super::render::Renders;
 use crate::error::AppResult;
 use crate::groups::access::GroupAccess;
 use crate::groups::types::Visibility;
@@ -105,10 +106,11 @@ impl Audience {
     }
 }
 
-/// A new post and who may see it.
+/// A new post, who may see it, and its renderings for the sockets that follow it.
 pub struct LivePost {
     pub post: posts::Model,
     pub audience: Audience,
+    pub renders: Renders,
 }
 
 impl LivePost {
@@ -120,14 +122,20 @@ impl LivePost {
             return Ok(None);
         };
         let audience = Audience::of(db, &post.group_id, &[&post.author_id]).await?;
-        Ok(audience.map(|audience| LivePost { post, audience }))
+        Ok(audience.map(|audience| LivePost {
+            post,
+            audience,
+            renders: Renders::default(),
+        }))
     }
 }
 
-/// A new reply and who may see it: readers of its post, blocked with neither author.
+/// A new reply and who may see it (readers of its post, blocked with neither author), and its
+/// renderings for the sockets that follow it.
 pub struct LiveReply {
     pub reply: replies::Model,
     pub audience: Audience,
+    pub renders: Renders,
 }
 
 impl LiveReply {
@@ -146,6 +154,10 @@ impl LiveReply {
         };
         let audience =
             Audience::of(db, &post.group_id, &[&post.author_id, &reply.author_id]).await?;
-        Ok(audience.map(|audience| LiveReply { reply, audience }))
+        Ok(audience.map(|audience| LiveReply {
+            reply,
+            audience,
+            renders: Renders::default(),
+        }))
     }
 }

@@ -1,25 +1,32 @@
-//! Subscriptions: live posts and replies, checked when subscribing and again for every event,
-//! so someone who left, was banned or blocked stops receiving at once. A client that reconnects
-//! catches up with the ordinary paginated queries. Per event, who may see it is worked out once
-//! per instance ([`audience`]) and every socket checks its viewer against that.
+//! Subscriptions: live posts, replies and notifications, checked when subscribing and again for
+//! every event, so someone who left, was banned or blocked stops receiving at once. A client that
+//! reconnects catches up with the ordinary paginated queries.
+//!
+//! A subscription runs through the schema twice, so its checks and its selection are the
+//! ordinary GraphQL ones, but no socket keeps a GraphQL execution open:
+//! - subscribing: the resolver checks the caller and names the [`Feed`] it follows;
+//! - delivering: for each event the caller may see ([`live`]), the resolver hands out the item in
+//!   [`Delivery`] and the schema renders the selection ([`render`]). Who may see an event is worked
+//!   out once per instance ([`audience`]), and a rendering that did not read who is asking is
+//!   shared by every socket with the same selection.
 mod audience;
+mod live;
+mod render;
+
+pub use live::{start, Caller};
 
 use crate::auth::Viewer;
-use crate::broker::{Envelope, Event, Topic};
 use crate::error::{AppError, AppResult};
 use crate::gql::ContextExt;
 use crate::groups::access::group_access;
-use crate::notifications::{service as notifications, NotificationObject};
-use crate::posts::service::{is_listed_post, visible_post};
+use crate::notifications::NotificationObject;
+use crate::posts::service::visible_post;
 use crate::posts::{PostObject, ReplyObject};
 use crate::state::AppContext;
 use async_graphql::{Context, Result, SimpleObject, Subscription, ID};
-use audience::{LivePost, LiveReply};
 use chrono::{DateTime, Utc};
-use futures::Stream;
-use std::sync::Arc;
+use live::{Delivery, Feed, Following};
 use std::time::Duration;
-use tokio::sync::broadcast;
 
 #[derive(SimpleObject, Clone)]
 pub struct Heartbeat {
@@ -28,27 +35,24 @@ pub struct Heartbeat {
     at: DateTime<Utc>,
 }
 
-/// The events of one channel, each turned into what the caller may see (or skipped).
-fn live<T, F, Fut>(events: broadcast::Receiver<Arc<Envelope>>, view: F) -> impl Stream<Item = T>
-where
-    F: FnMut(Arc<Envelope>) -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    futures::stream::unfold((events, view), |(mut events, mut view)| async move {
-        loop {
-            match events.recv().await {
-                Ok(envelope) => {
-                    if let Some(item) = view(envelope).await {
-                        return Some((item, (events, view)));
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    tracing::debug!(missed, "a slow subscriber skipped events");
-                }
-                Err(broadcast::error::RecvError::Closed) => return None,
-            }
-        }
-    })
+/// What a subscription resolver returns: nothing while subscribing (it names its feed instead),
+/// the delivered item while delivering.
+type AtMostOne<T> = futures::stream::Iter<std::option::IntoIter<T>>;
+
+fn at_most_one<T>(item: Option<T>) -> AtMostOne<T> {
+    futures::stream::iter(item)
+}
+
+/// Records the feed a subscription follows, once its checks have passed.
+fn follow<T>(ctx: &Context<'_>, feed: Feed) -> Result<AtMostOne<T>> {
+    let following = ctx.data::<Following>().map_err(|_| {
+        AppError::bad_input(
+            "subscription",
+            "subscriptions are served over the WebSocket",
+        )
+    })?;
+    following.name(feed)?;
+    Ok(at_most_one(None))
 }
 
 /// May this person follow a group live? Readers of its posts who are not banned from it.
@@ -58,14 +62,6 @@ async fn may_follow_group(app: &AppContext, viewer: &Viewer, group_id: &str) -> 
         return Err(AppError::NotFound);
     }
     Ok(())
-}
-
-/// Content nobody can be shown when it cannot be read; the error goes to the log once.
-fn logged<T>(loaded: AppResult<Option<T>>) -> Option<T> {
-    loaded.unwrap_or_else(|err| {
-        err.log_internal();
-        None
-    })
 }
 
 #[derive(Default)]
@@ -78,109 +74,50 @@ impl LiveSubscription {
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 15)] interval_seconds: i32,
-    ) -> Result<impl Stream<Item = Heartbeat>> {
+    ) -> Result<AtMostOne<Heartbeat>> {
+        if let Some(delivery) = ctx.data_opt::<Delivery>() {
+            return Ok(at_most_one(delivery.tick()));
+        }
         ctx.viewer()?;
         if !(1..=300).contains(&interval_seconds) {
             return Err(AppError::bad_input("intervalSeconds", "must be 1 to 300").into());
         }
         let every = Duration::from_secs(interval_seconds.unsigned_abs().into());
-        Ok(futures::stream::unfold(0, move |sequence| async move {
-            tokio::time::sleep(every).await;
-            let next = sequence + 1;
-            Some((
-                Heartbeat {
-                    sequence: next,
-                    at: Utc::now(),
-                },
-                next,
-            ))
-        }))
+        follow(ctx, Feed::Heartbeat { every })
     }
 
     /// New posts in a group I can read.
-    async fn post_added(
-        &self,
-        ctx: &Context<'_>,
-        group_id: ID,
-    ) -> Result<impl Stream<Item = PostObject>> {
-        let app = ctx.app()?.clone();
-        let viewer = ctx.viewer()?;
-        may_follow_group(&app, viewer, &group_id).await?;
-        let me: Arc<str> = viewer.user_id.as_str().into();
-        let events = app.broker.subscribe(&Topic::Group(group_id.0.clone()));
-        Ok(live(events, move |envelope| {
-            let (app, me) = (app.clone(), me.clone());
-            async move {
-                let Event::PostAdded { post_id, .. } = &envelope.event else {
-                    return None;
-                };
-                let live = envelope
-                    .shared(|| async { logged(LivePost::load(&app.db, post_id).await) })
-                    .await?;
-                let live = live.as_ref().as_ref()?;
-                (is_listed_post(&live.post) && live.audience.admits(&me))
-                    .then(|| PostObject(live.post.clone()))
-            }
-        }))
+    async fn post_added(&self, ctx: &Context<'_>, group_id: ID) -> Result<AtMostOne<PostObject>> {
+        if let Some(delivery) = ctx.data_opt::<Delivery>() {
+            return Ok(at_most_one(delivery.post().map(PostObject)));
+        }
+        may_follow_group(ctx.app()?, ctx.viewer()?, &group_id).await?;
+        follow(
+            ctx,
+            Feed::Posts {
+                group_id: group_id.0,
+            },
+        )
     }
 
     /// New replies to a post I can read.
-    async fn reply_added(
-        &self,
-        ctx: &Context<'_>,
-        post_id: ID,
-    ) -> Result<impl Stream<Item = ReplyObject>> {
-        let app = ctx.app()?.clone();
-        let viewer = ctx.viewer()?;
-        let (post, access) = visible_post(&app.db, viewer, &post_id).await?;
-        let me: Arc<str> = viewer.user_id.as_str().into();
+    async fn reply_added(&self, ctx: &Context<'_>, post_id: ID) -> Result<AtMostOne<ReplyObject>> {
+        if let Some(delivery) = ctx.data_opt::<Delivery>() {
+            return Ok(at_most_one(delivery.reply().map(ReplyObject)));
+        }
+        let (post, access) = visible_post(&ctx.app()?.db, ctx.viewer()?, &post_id).await?;
         if access.banned {
             return Err(AppError::NotFound.into());
         }
-        let events = app.broker.subscribe(&Topic::Post(post.id.clone()));
-        Ok(live(events, move |envelope| {
-            let (app, me) = (app.clone(), me.clone());
-            async move {
-                let Event::ReplyAdded { reply_id, .. } = &envelope.event else {
-                    return None;
-                };
-                let live = envelope
-                    .shared(|| async { logged(LiveReply::load(&app.db, reply_id).await) })
-                    .await?;
-                let live = live.as_ref().as_ref()?;
-                live.audience
-                    .admits(&me)
-                    .then(|| ReplyObject(live.reply.clone()))
-            }
-        }))
+        follow(ctx, Feed::Replies { post_id: post.id })
     }
 
     /// My new notifications (and batched ones as they grow), as they are written.
-    async fn notification_added(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<impl Stream<Item = NotificationObject>> {
-        let app = ctx.app()?.clone();
-        let me: Arc<str> = ctx.viewer()?.user_id.as_str().into();
-        let events = app.broker.subscribe(&Topic::User(me.to_string()));
-        Ok(live(events, move |envelope| {
-            let (app, me) = (app.clone(), me.clone());
-            async move {
-                let Event::NotificationAdded {
-                    user_id,
-                    notification_id,
-                } = &envelope.event
-                else {
-                    return None;
-                };
-                if user_id.as_str() != &*me {
-                    return None;
-                }
-                let row = Box::pin(notifications::find(&app.db, &me, notification_id))
-                    .await
-                    .ok()??;
-                Some(NotificationObject(row))
-            }
-        }))
+    async fn notification_added(&self, ctx: &Context<'_>) -> Result<AtMostOne<NotificationObject>> {
+        if let Some(delivery) = ctx.data_opt::<Delivery>() {
+            return Ok(at_most_one(delivery.notification().map(NotificationObject)));
+        }
+        ctx.viewer()?;
+        follow(ctx, Feed::Notifications)
     }
 }

@@ -1,0 +1,260 @@
+//! The running side of a subscription: what it follows, the events of that feed its caller may
+//! see, and the operation a socket starts.
+use super::audience::{LivePost, LiveReply};
+use super::render::{self, Selection};
+use super::Heartbeat;
+use crate::auth::{Auth, Viewer};
+use crate::broker::{Envelope, Event, Topic};
+use crate::error::{AppError, AppResult};
+use crate::notifications::service as notifications;
+use crate::posts::loaders::LazyLoaders;
+use crate::posts::service::is_listed_post;
+use crate::schema::HearthSchema;
+use crate::state::{AppContext, RequestMeta};
+use async_graphql::Request;
+use chrono::Utc;
+use entity::{posts, replies};
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// What a subscription follows, named by its resolver once the caller passed its checks.
+pub enum Feed {
+    Posts { group_id: String },
+    Replies { post_id: String },
+    Notifications,
+    Heartbeat { every: Duration },
+}
+
+/// Where a resolver names its feed while subscribing.
+#[derive(Clone, Default)]
+pub struct Following(Arc<Mutex<Option<Feed>>>);
+
+impl Following {
+    /// One feed per subscription: a second root field is refused.
+    pub fn name(&self, feed: Feed) -> AppResult<()> {
+        let mut named = self
+            .0
+            .lock()
+            .map_err(|_| AppError::internal(anyhow::anyhow!("feed slot poisoned")))?;
+        if named.is_some() {
+            return Err(AppError::bad_input(
+                "subscription",
+                "a subscription selects exactly one field",
+            ));
+        }
+        *named = Some(feed);
+        Ok(())
+    }
+
+    fn take(&self) -> Option<Feed> {
+        self.0.lock().ok()?.take()
+    }
+}
+
+/// One item a subscription's resolver hands out while delivering.
+#[derive(Clone)]
+pub enum Delivery {
+    Post(Arc<LivePost>),
+    Reply(Arc<LiveReply>),
+    Notification(Arc<entity::notifications::Model>),
+    Tick(Heartbeat),
+}
+
+impl Delivery {
+    pub fn post(&self) -> Option<posts::Model> {
+        match self {
+            Delivery::Post(live) => Some(live.post.clone()),
+            _ => None,
+        }
+    }
+    pub fn reply(&self) -> Option<replies::Model> {
+        match self {
+            Delivery::Reply(live) => Some(live.reply.clone()),
+            _ => None,
+        }
+    }
+    pub fn notification(&self) -> Option<entity::notifications::Model> {
+        match self {
+            Delivery::Notification(row) => Some(entity::notifications::Model::clone(row)),
+            _ => None,
+        }
+    }
+    pub fn tick(&self) -> Option<Heartbeat> {
+        match self {
+            Delivery::Tick(beat) => Some(beat.clone()),
+            _ => None,
+        }
+    }
+    /// Where renderings of this event are kept for the other sockets, if it is shared.
+    pub fn renders(&self) -> Option<&render::Renders> {
+        match self {
+            Delivery::Post(live) => Some(&live.renders),
+            Delivery::Reply(live) => Some(&live.renders),
+            Delivery::Notification(_) | Delivery::Tick(_) => None,
+        }
+    }
+}
+
+/// Who holds a socket: what its operations run as.
+pub struct Caller {
+    pub viewer: Viewer,
+    pub meta: RequestMeta,
+}
+
+impl Caller {
+    /// The request with what resolvers read about the caller.
+    pub(super) fn prepare(&self, request: Request) -> Request {
+        request
+            .data(Auth::Signed(self.viewer.clone()))
+            .data(self.meta.clone())
+            .data(LazyLoaders::default())
+    }
+}
+
+/// Runs an operation sent over a socket. A live subscription yields a payload for each event its
+/// caller may see, for as long as the stream is kept; anything else (a query, a mutation, a
+/// refused subscription) yields its one response. Payloads are GraphQL responses as JSON.
+pub async fn start(
+    app: AppContext,
+    schema: HearthSchema,
+    caller: Arc<Caller>,
+    request: Request,
+) -> BoxStream<'static, Arc<str>> {
+    let selection = Arc::new(Selection::of(&request));
+    let following = Following::default();
+    let mut ran = schema.execute_stream(caller.prepare(request).data(following.clone()));
+    let first = ran.next().await;
+    match (first, following.take()) {
+        (None, Some(feed)) => {
+            let me: Arc<str> = caller.viewer.user_id.as_str().into();
+            deliveries(app, feed, me)
+                .then(move |delivery| {
+                    Box::pin(render::payload(
+                        schema.clone(),
+                        selection.clone(),
+                        caller.clone(),
+                        delivery,
+                    ))
+                })
+                .filter_map(futures::future::ready)
+                .boxed()
+        }
+        (first, _) => futures::stream::iter(first)
+            .chain(ran)
+            .map(|response| render::json(&response))
+            .boxed(),
+    }
+}
+
+/// The items of a feed that this caller may see, as events arrive.
+fn deliveries(app: AppContext, feed: Feed, me: Arc<str>) -> BoxStream<'static, Delivery> {
+    match feed {
+        Feed::Posts { group_id } => {
+            let events = app.broker.subscribe(&Topic::Group(group_id));
+            on_events(events, move |envelope| {
+                let (app, me) = (app.clone(), me.clone());
+                async move {
+                    let Event::PostAdded { post_id, .. } = &envelope.event else {
+                        return None;
+                    };
+                    let live = envelope
+                        .shared(|| async {
+                            logged(LivePost::load(&app.db, post_id).await).map(Arc::new)
+                        })
+                        .await?;
+                    let live = live.as_ref().clone()?;
+                    (is_listed_post(&live.post) && live.audience.admits(&me))
+                        .then_some(Delivery::Post(live))
+                }
+            })
+            .boxed()
+        }
+        Feed::Replies { post_id } => {
+            let events = app.broker.subscribe(&Topic::Post(post_id));
+            on_events(events, move |envelope| {
+                let (app, me) = (app.clone(), me.clone());
+                async move {
+                    let Event::ReplyAdded { reply_id, .. } = &envelope.event else {
+                        return None;
+                    };
+                    let live = envelope
+                        .shared(|| async {
+                            logged(LiveReply::load(&app.db, reply_id).await).map(Arc::new)
+                        })
+                        .await?;
+                    let live = live.as_ref().clone()?;
+                    live.audience.admits(&me).then_some(Delivery::Reply(live))
+                }
+            })
+            .boxed()
+        }
+        Feed::Notifications => {
+            let events = app.broker.subscribe(&Topic::User(me.to_string()));
+            on_events(events, move |envelope| {
+                let (app, me) = (app.clone(), me.clone());
+                async move {
+                    let Event::NotificationAdded {
+                        user_id,
+                        notification_id,
+                    } = &envelope.event
+                    else {
+                        return None;
+                    };
+                    if user_id.as_str() != &*me {
+                        return None;
+                    }
+                    let row = Box::pin(notifications::find(&app.db, &me, notification_id));
+                    logged(row.await).map(|row| Delivery::Notification(Arc::new(row)))
+                }
+            })
+            .boxed()
+        }
+        Feed::Heartbeat { every } => futures::stream::unfold(0, move |sequence| async move {
+            tokio::time::sleep(every).await;
+            let next = sequence + 1;
+            let beat = Heartbeat {
+                sequence: next,
+                at: Utc::now(),
+            };
+            Some((Delivery::Tick(beat), next))
+        })
+        .boxed(),
+    }
+}
+
+/// The events of one channel, each turned into what the caller may see (or skipped).
+fn on_events<T, F, Fut>(
+    events: broadcast::Receiver<Arc<Envelope>>,
+    view: F,
+) -> impl Stream<Item = T>
+where
+    F: FnMut(Arc<Envelope>) -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    futures::stream::unfold((events, view), |(mut events, mut view)| async move {
+        loop {
+            match events.recv().await {
+                Ok(envelope) => {
+                    if let Some(item) = view(envelope).await {
+                        return Some((item, (events, view)));
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::debug!(missed, "a slow subscriber skipped events");
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    })
+}
+
+/// Content nobody can be shown when it cannot be read; the error goes to the log once.
+fn logged<T>(loaded: AppResult<Option<T>>) -> Option<T> {
+    loaded.unwrap_or_else(|err| {
+        err.log_internal();
+        None
+    })
+}
