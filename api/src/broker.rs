@@ -2,12 +2,13 @@
 //! through Redis pub/sub. With Redis, each instance keeps one subscriber connection (a pattern
 //! subscription on its prefix) and fans events out to its own sockets; publishing goes through
 //! Redis only, so every instance, this one included, delivers each event once.
+use futures::future::{BoxFuture, FutureExt, Shared};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::any::Any;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -46,17 +47,16 @@ pub struct Envelope {
 }
 
 /// What this instance's subscribers work out from one event (who may see it, say), once for
-/// all of them rather than once per socket.
+/// all of them rather than once per socket. Whichever subscriber is polled drives the work, so a
+/// socket that stalls after starting it holds up nobody else.
 #[derive(Clone, Default)]
-struct WorkedOut(tokio::sync::OnceCell<Arc<dyn Any + Send + Sync>>);
+struct WorkedOut(Arc<Mutex<Option<Work>>>);
+
+type Work = Shared<BoxFuture<'static, Arc<dyn Any + Send + Sync>>>;
 
 impl std::fmt::Debug for WorkedOut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.initialized() {
-            "WorkedOut(..)"
-        } else {
-            "WorkedOut"
-        })
+        f.write_str("WorkedOut")
     }
 }
 
@@ -69,24 +69,32 @@ impl Envelope {
         }
     }
 
-    /// Runs `work` for the first subscriber that asks; the others wait for it and share its
-    /// result. `None` only if an earlier caller stored a different type. The work is boxed, so
-    /// the futures of the many sockets waiting on it stay small.
+    /// Starts `work` for the first subscriber that asks; every subscriber, that one included,
+    /// awaits the same result. `None` only if an earlier caller stored a different type.
     pub async fn shared<T, F, Fut>(&self, work: F) -> Option<Arc<T>>
     where
         T: Any + Send + Sync,
         F: FnOnce() -> Fut,
-        Fut: Future<Output = T> + Send,
+        Fut: Future<Output = T> + Send + 'static,
     {
-        let value = self
-            .worked_out
-            .0
-            .get_or_init(|| async move {
-                let value: Arc<dyn Any + Send + Sync> = Arc::new(Box::pin(work()).await);
-                value
+        let started = {
+            let mut slot = self
+                .worked_out
+                .0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            slot.get_or_insert_with(|| {
+                let running = work();
+                async move {
+                    let value: Arc<dyn Any + Send + Sync> = Arc::new(running.await);
+                    value
+                }
+                .boxed()
+                .shared()
             })
-            .await;
-        value.clone().downcast::<T>().ok()
+            .clone()
+        };
+        started.await.downcast::<T>().ok()
     }
 }
 

@@ -189,7 +189,12 @@ pub async fn get_or_upgrade(
             "Accept must allow application/graphql-response+json or application/json",
         );
     };
-    if let Some(kind) = operation_kind(&query, params.operation_name.as_deref()) {
+    let mut request = Request::new(query);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    // Parsed once here; execution reuses the parsed document.
+    if let Some(kind) = operation_kind(&mut request) {
         if kind != OperationType::Query {
             let mut response = request_error(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -201,10 +206,6 @@ pub async fn get_or_upgrade(
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
             return response;
         }
-    }
-    let mut request = Request::new(query);
-    if let Some(name) = params.operation_name {
-        request = request.operation_name(name);
     }
     for (raw, is_variables) in [(params.variables, true), (params.extensions, false)] {
         let Some(raw) = raw else { continue };
@@ -222,10 +223,11 @@ pub async fn get_or_upgrade(
     execute(&state, peer, &headers, media, vec![request], true).await
 }
 
-/// The type of the operation a document would run, when it parses.
-fn operation_kind(query: &str, operation_name: Option<&str>) -> Option<OperationType> {
-    let document = async_graphql::parser::parse_query(query).ok()?;
-    match (document.operations, operation_name) {
+/// The type of the operation a request would run, when its document parses.
+fn operation_kind(request: &mut Request) -> Option<OperationType> {
+    let name = request.operation_name.clone();
+    let document = request.parsed_query().ok()?;
+    match (&document.operations, name) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),
         (DocumentOperations::Multiple(ops), Some(name)) => ops
             .iter()
@@ -277,8 +279,8 @@ async fn execute(
 
     let mut bodies = Vec::with_capacity(requests.len());
     let mut status = StatusCode::OK;
-    for request in requests {
-        let operation = operation_name(&request);
+    for mut request in requests {
+        let operation = operation_name(&mut request);
         let started = Instant::now();
         let response = state
             .schema
@@ -309,13 +311,13 @@ async fn execute(
 }
 
 /// The operation's name for metrics: the request's, or the one the document gives. Timing is
-/// taken here rather than in a schema extension, which would wrap every field's resolution.
-fn operation_name(request: &Request) -> Option<String> {
+/// taken here rather than in a schema extension, which would wrap every field's resolution. The
+/// document parsed here is the one execution uses.
+fn operation_name(request: &mut Request) -> Option<String> {
     if let Some(name) = &request.operation_name {
         return Some(name.clone());
     }
-    let document = async_graphql::parser::parse_query(&request.query).ok()?;
-    match document.operations {
+    match &request.parsed_query().ok()?.operations {
         DocumentOperations::Single(_) => None,
         DocumentOperations::Multiple(ops) => ops.keys().next().map(|name| name.to_string()),
     }

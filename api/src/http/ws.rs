@@ -32,6 +32,8 @@ pub mod close {
 }
 
 const ACK: &str = r#"{"type":"connection_ack"}"#;
+/// How long a message may wait for the client to take it before the socket is dropped.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 const PONG: &str = r#"{"type":"pong"}"#;
 
 pub fn upgrade(state: HttpState, upgrade: WebSocketUpgrade, ip: IpAddr) -> Response {
@@ -93,17 +95,14 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
     tokio::pin!(recheck);
 
     let closing = loop {
-        // Biased, with the operations first: a live event wakes the socket to send it, and
-        // looks at nothing else (reading the client, the timer) until it is sent.
+        // Biased, cheapest and rarest first: shutdown and the session check are never starved
+        // by a stream of events, and the client's messages (`complete`, `ping`) come before
+        // the next event.
         let step = tokio::select! {
             biased;
-            Some((_, frame)) = running.next(), if !running.is_empty() => Step::Send(frame),
-            message = socket.recv() => match message {
-                Some(Ok(Message::Text(text))) => handle(&state, &caller, &mut running, text.as_bytes()),
-                Some(Ok(Message::Binary(bytes))) => handle(&state, &caller, &mut running, &bytes),
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => Step::Nothing,
-                Some(Ok(Message::Close(_)) | Err(_)) | None => Step::End,
-            },
+            () = state.shutdown.cancelled() => {
+                Step::Close(close::GOING_AWAY, "server shutting down".to_owned())
+            }
             () = &mut recheck => {
                 recheck.as_mut().reset(tokio::time::Instant::now() + every);
                 let live = Box::pin(state.app.sessions.is_live(&state.app.db, &session_id)).await;
@@ -113,13 +112,20 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
                     Step::Nothing
                 }
             }
-            () = state.shutdown.cancelled() => {
-                Step::Close(close::GOING_AWAY, "server shutting down".to_owned())
-            }
+            message = socket.recv() => match message {
+                Some(Ok(Message::Text(text))) => handle(&state, &caller, &mut running, text.as_bytes()),
+                Some(Ok(Message::Binary(bytes))) => handle(&state, &caller, &mut running, &bytes),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => Step::Nothing,
+                Some(Ok(Message::Close(_)) | Err(_)) | None => Step::End,
+            },
+            Some((_, frame)) = running.next(), if !running.is_empty() => Step::Send(frame),
         };
         match step {
             Step::Send(text) => {
-                if socket.send(Message::Text(text.into())).await.is_err() {
+                // A client that stops reading is let go rather than waited for.
+                let sent =
+                    tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into())));
+                if !matches!(sent.await, Ok(Ok(()))) {
                     return;
                 }
             }
@@ -179,9 +185,10 @@ fn handle(
             close::TOO_MANY_INITIALISATIONS,
             "Too many initialisation requests".to_owned(),
         ),
+        // The id is the client's and may be long; a close reason may not (123 bytes).
         ClientMessage::Subscribe { id, .. } if running.contains_key(&id) => Step::Close(
             close::SUBSCRIBER_EXISTS,
-            format!("Subscriber for {id} already exists"),
+            "Subscriber for this id already exists".to_owned(),
         ),
         ClientMessage::Subscribe { id, .. } if running.len() >= MAX_SUBSCRIPTIONS => {
             Step::Send(refusal(&id))
@@ -196,10 +203,11 @@ fn handle(
             running.insert(id.clone(), frames(&id, payloads));
             Step::Nothing
         }
-        ClientMessage::Complete { id } => match running.remove(&id) {
-            Some(_) => Step::Send(complete(&id)),
-            None => Step::Nothing,
-        },
+        // Nothing more is sent for it, not even `complete`: the client already knows.
+        ClientMessage::Complete { id } => {
+            running.remove(&id);
+            Step::Nothing
+        }
         ClientMessage::Ping => Step::Send(PONG.to_owned()),
         ClientMessage::Pong => Step::Nothing,
     }
@@ -310,14 +318,24 @@ async fn sign_in(state: &HttpState, socket: &mut WebSocket) -> Option<Viewer> {
     Some(viewer)
 }
 
-/// The next text or binary message, skipping pings; `None` when the client went away.
+/// The next text or binary message, answering `ping`s meanwhile; `None` when the client went
+/// away.
 async fn next_payload(socket: &mut WebSocket) -> Option<axum::body::Bytes> {
     while let Some(Ok(message)) = socket.recv().await {
-        match message {
-            Message::Text(text) => return Some(text.into()),
-            Message::Binary(bytes) => return Some(bytes),
+        let bytes = match message {
+            Message::Text(text) => text.into(),
+            Message::Binary(bytes) => bytes,
             Message::Close(_) => return None,
-            _ => {}
+            _ => continue,
+        };
+        match serde_json::from_slice::<InitMessage>(&bytes) {
+            Ok(message) if message.kind == "ping" => {
+                if socket.send(Message::Text(PONG.into())).await.is_err() {
+                    return None;
+                }
+            }
+            Ok(message) if message.kind == "pong" => {}
+            _ => return Some(bytes),
         }
     }
     None

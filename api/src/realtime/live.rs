@@ -161,8 +161,9 @@ fn deliveries(app: AppContext, feed: Feed, me: Arc<str>) -> BoxStream<'static, D
                         return None;
                     };
                     let live = envelope
-                        .shared(|| async {
-                            logged(LivePost::load(&app.db, post_id).await).map(Arc::new)
+                        .shared(|| {
+                            let (db, post_id) = (app.db.clone(), post_id.clone());
+                            async move { logged(LivePost::load(&db, &post_id).await).map(Arc::new) }
                         })
                         .await?;
                     let live = live.as_ref().clone()?;
@@ -180,11 +181,15 @@ fn deliveries(app: AppContext, feed: Feed, me: Arc<str>) -> BoxStream<'static, D
                     let Event::ReplyAdded { reply_id, .. } = &envelope.event else {
                         return None;
                     };
-                    let live = envelope
-                        .shared(|| async {
-                            logged(LiveReply::load(&app.db, reply_id).await).map(Arc::new)
-                        })
-                        .await?;
+                    let live =
+                        envelope
+                            .shared(|| {
+                                let (db, reply_id) = (app.db.clone(), reply_id.clone());
+                                async move {
+                                    logged(LiveReply::load(&db, &reply_id).await).map(Arc::new)
+                                }
+                            })
+                            .await?;
                     let live = live.as_ref().clone()?;
                     live.audience.admits(&me).then_some(Delivery::Reply(live))
                 }

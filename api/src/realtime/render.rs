@@ -1,16 +1,16 @@
 //! Rendering a delivered item through a subscription's selection. Per event, a selection is
 //! rendered once for everybody on this instance, unless that rendering read who was asking (my
-//! reactions, say): then each viewer's socket renders its own.
+//! reactions, say) or failed: then each viewer's socket renders its own.
 use super::live::{Caller, Delivery};
 use crate::error::AppError;
 use crate::gql::ViewerRead;
 use crate::schema::HearthSchema;
 use async_graphql::{Request, Response, Variables};
+use futures::future::{BoxFuture, FutureExt, Shared};
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use tokio::sync::OnceCell;
 
 /// What a subscription asked for, kept to render each delivery.
 pub struct Selection {
@@ -51,23 +51,23 @@ impl Selection {
     }
 }
 
-/// The renderings of one event, by selection. A rendering that read who was asking is kept only
-/// for that viewer; everyone else renders their own, which is not kept (an event stays in its
-/// channel's buffer for a while, and one rendering per viewer would stay with it).
+/// The renderings of one event, by selection. A rendering that read who was asking, or that
+/// failed, is kept only for the socket that made it; everyone else renders their own, which is
+/// not kept. At most [`MAX_SHARED_SELECTIONS`] are kept per event: an event stays buffered in
+/// its channel until its slowest subscriber has read it, and its renderings stay with it.
 #[derive(Default)]
-pub struct Renders(Mutex<HashMap<[u8; 32], Arc<OnceCell<Rendered>>>>);
+pub struct Renders(Mutex<HashMap<[u8; 32], Rendering>>);
 
-impl Renders {
-    fn cell(&self, key: [u8; 32]) -> Arc<OnceCell<Rendered>> {
-        let mut cells = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        cells.entry(key).or_default().clone()
-    }
-}
+const MAX_SHARED_SELECTIONS: usize = 16;
+
+/// A rendering in progress or done. Whichever socket is polled drives it, so a socket that
+/// stalls after starting one holds up nobody else.
+type Rendering = Shared<BoxFuture<'static, Arc<Rendered>>>;
 
 struct Rendered {
     /// `None` when the resolver had nothing to hand out.
     payload: Option<Arc<str>>,
-    /// Rendered for this viewer, who was read: not for anyone else.
+    /// Made for this viewer alone (it read who was asking, or failed): nobody else gets it.
     personal_to: Option<String>,
 }
 
@@ -79,51 +79,86 @@ pub async fn payload(
     caller: Arc<Caller>,
     delivery: Delivery,
 ) -> Option<Arc<str>> {
-    let (Some(renders), Some(key)) = (delivery.renders(), selection.key) else {
-        return render(&schema, &selection, &caller, delivery.clone())
-            .await
-            .payload;
+    let shared = match (delivery.renders(), selection.key) {
+        (Some(renders), Some(key)) => renders.start(key, || {
+            render(
+                schema.clone(),
+                selection.clone(),
+                caller.clone(),
+                delivery.clone(),
+            )
+        }),
+        _ => None,
     };
-    let cell = renders.cell(key);
-    let first = cell
-        .get_or_init(|| Box::pin(render(&schema, &selection, &caller, delivery.clone())))
-        .await;
-    match &first.personal_to {
-        Some(viewer) if *viewer != caller.viewer.user_id => {
-            Box::pin(render(&schema, &selection, &caller, delivery.clone()))
-                .await
-                .payload
+    if let Some(shared) = shared {
+        let rendered = shared.await;
+        match &rendered.personal_to {
+            Some(viewer) if *viewer != caller.viewer.user_id => {}
+            _ => return rendered.payload.clone(),
         }
-        _ => first.payload.clone(),
+    }
+    render(schema, selection, caller, delivery)
+        .await
+        .payload
+        .clone()
+}
+
+impl Renders {
+    /// The shared rendering of this selection, started by `render` if it is the first; `None`
+    /// when this event already keeps as many as it may.
+    fn start<F, Fut>(&self, key: [u8; 32], render: F) -> Option<Rendering>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Arc<Rendered>> + Send + 'static,
+    {
+        let mut renderings = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(started) = renderings.get(&key) {
+            return Some(started.clone());
+        }
+        if renderings.len() >= MAX_SHARED_SELECTIONS {
+            return None;
+        }
+        let started = render().boxed().shared();
+        renderings.insert(key, started.clone());
+        Some(started)
     }
 }
 
 async fn render(
-    schema: &HearthSchema,
-    selection: &Selection,
-    caller: &Caller,
+    schema: HearthSchema,
+    selection: Arc<Selection>,
+    caller: Arc<Caller>,
     delivery: Delivery,
-) -> Rendered {
+) -> Arc<Rendered> {
     let read = ViewerRead::default();
     let request = caller
         .prepare(selection.request())
         .data(delivery)
         .data(read.clone());
     let response = schema.execute_stream(request).next().await;
-    Rendered {
+    // A rendering with errors may be one socket's bad luck (a dropped connection): not shared.
+    let personal = read.happened() || response.as_ref().is_some_and(|r| !r.errors.is_empty());
+    Arc::new(Rendered {
         payload: response.as_ref().map(json),
-        personal_to: read.happened().then(|| caller.viewer.user_id.clone()),
-    }
+        personal_to: personal.then(|| caller.viewer.user_id.clone()),
+    })
 }
+
+/// The largest payload a socket sends; a larger result is answered with an error instead.
+pub const MAX_PAYLOAD: usize = 60 * 1024;
 
 /// A response as the JSON text a socket sends.
 pub fn json(response: &Response) -> Arc<str> {
-    serde_json::to_string(response)
-        .map(Arc::from)
-        .unwrap_or_else(|err| {
+    match serde_json::to_string(response) {
+        Ok(text) if text.len() <= MAX_PAYLOAD => Arc::from(text),
+        Ok(_) => Arc::from(TOO_LARGE),
+        Err(err) => {
             AppError::internal(err).log_internal();
-            Arc::from(
-                r#"{"data":null,"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#,
-            )
-        })
+            Arc::from(INTERNAL)
+        }
+    }
 }
+
+const TOO_LARGE: &str = r#"{"data":null,"errors":[{"message":"the result is larger than a socket message may be (60 KiB): select less, or ask over HTTP","extensions":{"code":"BAD_USER_INPUT"}}]}"#;
+const INTERNAL: &str =
+    r#"{"data":null,"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#;
