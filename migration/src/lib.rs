@@ -6,6 +6,7 @@ mod m20261126_000002_create_groups;
 mod m20261126_000003_create_notifications;
 mod m20261126_000004_create_moods;
 mod m20261126_000005_create_mood_sharing_and_reminders;
+mod m20261126_000006_index_posts_by_activity;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_create_notifications::Migration),
             Box::new(m20261126_000004_create_moods::Migration),
             Box::new(m20261126_000005_create_mood_sharing_and_reminders::Migration),
+            Box::new(m20261126_000006_index_posts_by_activity::Migration),
         ]
     }
 }
