@@ -9,6 +9,10 @@ mod push;
 
 use std::process::ExitCode;
 
+/// The allocator the server binary ships with, so the in-process server is measured as it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "usage: bench login|feed [--requests N] [--concurrency C] | fanout [--sockets N] | push [--jobs N] | mood [--requests N]";
 
 fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
