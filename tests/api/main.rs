@@ -6,6 +6,7 @@ mod support;
 
 mod accounts;
 mod cli;
+mod crisis;
 mod devices;
 mod fake_fcm;
 mod groups;

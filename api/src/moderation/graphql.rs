@@ -108,11 +108,14 @@ pub struct ModerationQuery;
 #[Object]
 impl ModerationQuery {
     /// Reports of a group (its moderators), or of every group (platform admins), oldest first.
+    /// `priority: true` is the priority queue: posts and replies whose words read like a crisis,
+    /// flagged as they were written. Look there first.
     async fn reports(
         &self,
         ctx: &Context<'_>,
         group_id: Option<ID>,
         #[graphql(default_with = "ReportStatus::Open")] status: ReportStatus,
+        priority: Option<bool>,
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<String, ReportObject, ListInfo>> {
@@ -122,6 +125,7 @@ impl ModerationQuery {
             ctx.viewer()?,
             group_id.as_ref().map(|id| id.as_str()),
             status,
+            priority,
             &page,
         )
         .await?;

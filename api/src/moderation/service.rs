@@ -7,6 +7,7 @@ use crate::groups::types::{MemberState, Role};
 use crate::notifications::service::{notify_person, About, NotificationKind, Notified};
 use crate::pagination::{keyset_page, now, Order, Page, PageArgs};
 use crate::posts::service::{visible_post, ReactionTarget};
+use crate::safety::has_crisis_language;
 use chrono::{DateTime, Utc};
 use entity::{bans, blocks, groups, memberships, mod_log, posts, replies, reports, users};
 use sea_orm::sea_query::Expr;
@@ -181,15 +182,66 @@ pub async fn report(
     Ok(report)
 }
 
-/// Reports of one group (its moderators) or of all groups (platform admins), priority first.
+/// What moderators read on a report raised by the words of a post or reply themselves.
+pub const CRISIS_REASON: &str = "Crisis language: flagged automatically when written";
+
+/// Puts a post or reply whose words read like a crisis in its group's priority queue, in the
+/// transaction that writes it; the writing goes ahead either way. Nobody reported it: the report
+/// is filed under the author because a report needs someone, and a report's filer is never shown.
+/// An item has at most one open crisis report, so an edit adds none. Whether it read so.
+pub async fn flag_crisis(
+    txn: &impl ConnectionTrait,
+    group_id: &str,
+    author_id: &str,
+    target: ReactionTarget,
+    target_id: &str,
+    words: &[&str],
+) -> AppResult<bool> {
+    if !words.iter().any(|text| has_crisis_language(text)) {
+        return Ok(false);
+    }
+    let open = reports::Entity::find()
+        .filter(reports::Column::TargetType.eq(target.as_str()))
+        .filter(reports::Column::TargetId.eq(target_id))
+        .filter(reports::Column::Status.eq(ReportStatus::Open.as_str()))
+        .filter(reports::Column::Priority.eq(true))
+        .one(txn)
+        .await?;
+    if open.is_none() {
+        reports::ActiveModel {
+            id: Set(uuid::Uuid::now_v7().to_string()),
+            group_id: Set(group_id.to_owned()),
+            target_type: Set(target.as_str().to_owned()),
+            target_id: Set(target_id.to_owned()),
+            reporter_id: Set(author_id.to_owned()),
+            reason: Set(CRISIS_REASON.to_owned()),
+            status: Set(ReportStatus::Open.as_str().to_owned()),
+            priority: Set(true),
+            resolved_by: Set(None),
+            resolution_note: Set(None),
+            created_at: Set(now()),
+            resolved_at: Set(None),
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(true)
+}
+
+/// Reports of one group (its moderators) or of all groups (platform admins), oldest first;
+/// `priority` keeps only the priority queue (crisis language), or only the rest.
 pub async fn list_reports(
     db: &DatabaseConnection,
     viewer: &Viewer,
     group_id: Option<&str>,
     status: ReportStatus,
+    priority: Option<bool>,
     page: &PageArgs,
 ) -> AppResult<Page<reports::Model>> {
     let mut query = reports::Entity::find().filter(reports::Column::Status.eq(status.as_str()));
+    if let Some(priority) = priority {
+        query = query.filter(reports::Column::Priority.eq(priority));
+    }
     match group_id {
         Some(group_id) => {
             group_access(db, viewer, group_id)

@@ -6,6 +6,7 @@ use crate::gql::ContextExt;
 use crate::groups::{GroupObject, UserObject};
 use crate::notifications::announce;
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
+use crate::safety::{has_crisis_language, CrisisResource};
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
@@ -67,6 +68,24 @@ async fn my_reactions(
         .load_one((target, id.to_owned()))
         .await?
         .unwrap_or_default())
+}
+
+/// Places to reach someone now, for the author of words that read like a crisis (by the author's
+/// country); empty for everyone else, and once the item is deleted or removed.
+async fn crisis_resources(
+    ctx: &Context<'_>,
+    author_id: &str,
+    words: &[&str],
+) -> AppResult<Vec<CrisisResource>> {
+    let Ok(viewer) = ctx.viewer() else {
+        return Ok(Vec::new());
+    };
+    if viewer.user_id != author_id || !words.iter().any(|text| has_crisis_language(text)) {
+        return Ok(Vec::new());
+    }
+    let author = ctx.loaders()?.users.load_one(author_id.to_owned()).await?;
+    let country = author.and_then(|author| author.country);
+    Ok(ctx.app()?.crisis.for_country(country.as_deref()))
 }
 
 pub struct PostObject(pub posts::Model);
@@ -141,6 +160,15 @@ impl PostObject {
     async fn my_reactions(&self, ctx: &Context<'_>) -> Result<Vec<ReactionKind>> {
         Ok(my_reactions(ctx, ReactionTarget::Post, &self.0.id).await?)
     }
+    /// For my own post when its words read like a crisis: places to reach someone now. It is
+    /// posted all the same, and its group's moderators see it first. Empty otherwise.
+    async fn crisis_resources(&self, ctx: &Context<'_>) -> Result<Vec<CrisisResource>> {
+        if !self.visible() {
+            return Ok(Vec::new());
+        }
+        let words = [self.0.title.as_str(), self.0.body.as_str()];
+        Ok(crisis_resources(ctx, &self.0.author_id, &words).await?)
+    }
     /// Replies oldest first, nested one level through `parentReplyId`.
     async fn replies(
         &self,
@@ -205,6 +233,14 @@ impl ReplyObject {
     }
     async fn my_reactions(&self, ctx: &Context<'_>) -> Result<Vec<ReactionKind>> {
         Ok(my_reactions(ctx, ReactionTarget::Reply, &self.0.id).await?)
+    }
+    /// For my own reply when its words read like a crisis: places to reach someone now. It is
+    /// posted all the same, and its group's moderators see it first. Empty otherwise.
+    async fn crisis_resources(&self, ctx: &Context<'_>) -> Result<Vec<CrisisResource>> {
+        if !self.visible() {
+            return Ok(Vec::new());
+        }
+        Ok(crisis_resources(ctx, &self.0.author_id, &[self.0.body.as_str()]).await?)
     }
 }
 

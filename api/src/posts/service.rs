@@ -4,6 +4,7 @@ use crate::db::{begin_write, is_unique_violation};
 use crate::error::{text_between, AppError, AppResult};
 use crate::groups::access::{blocked_between, group_access, not_blocked_with, GroupAccess};
 use crate::groups::types::MemberState;
+use crate::moderation::service as moderation;
 use crate::notifications::service::{self as notifications, About, Notified};
 use crate::pagination::{keyset_page, now, Order, Page, PageArgs};
 use crate::rate_limit::{Limit, RateLimiter};
@@ -219,8 +220,42 @@ pub async fn create_post(
         .exec(&txn)
         .await?;
     let notified = notifications::notify_new_post(&txn, &post).await?;
+    flag_crisis_in_post(&txn, &post).await?;
     txn.commit().await?;
     Ok(Written::new(post, notified))
+}
+
+/// A post whose words read like a crisis goes to its group's priority queue.
+async fn flag_crisis_in_post(txn: &impl ConnectionTrait, post: &posts::Model) -> AppResult<bool> {
+    let words = [post.title.as_str(), post.body.as_str()];
+    let target = ReactionTarget::Post;
+    moderation::flag_crisis(
+        txn,
+        &post.group_id,
+        &post.author_id,
+        target,
+        &post.id,
+        &words,
+    )
+    .await
+}
+
+/// A reply whose words read like a crisis goes to its group's priority queue.
+async fn flag_crisis_in_reply(
+    txn: &impl ConnectionTrait,
+    reply: &replies::Model,
+) -> AppResult<bool> {
+    let words = [reply.body.as_str()];
+    let target = ReactionTarget::Reply;
+    moderation::flag_crisis(
+        txn,
+        &reply.group_id,
+        &reply.author_id,
+        target,
+        &reply.id,
+        &words,
+    )
+    .await
 }
 
 async fn earlier_post(
@@ -265,6 +300,7 @@ pub async fn edit_post(
     }
     active.edited_at = Set(Some(now()));
     let post = active.update(&txn).await?;
+    flag_crisis_in_post(&txn, &post).await?;
     txn.commit().await?;
     Ok(post)
 }
@@ -447,6 +483,7 @@ pub async fn create_reply(
         .exec(&txn)
         .await?;
     let notified = notifications::notify_reply(&txn, &post, &reply).await?;
+    flag_crisis_in_reply(&txn, &reply).await?;
     txn.commit().await?;
     Ok(Written::new(reply, notified))
 }
@@ -500,6 +537,7 @@ pub async fn edit_reply(
     active.body = Set(body);
     active.edited_at = Set(Some(now()));
     let reply = active.update(&txn).await?;
+    flag_crisis_in_reply(&txn, &reply).await?;
     txn.commit().await?;
     Ok(reply)
 }
