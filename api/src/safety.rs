@@ -122,12 +122,11 @@ pub fn has_crisis_language(text: &str) -> bool {
     let words: String = text
         .to_lowercase()
         .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '\'' || c == '-' {
-                c
-            } else {
-                ' '
-            }
+        .map(|c| match c {
+            // Phones type curly apostrophes: "can’t" is "can't".
+            '\u{2019}' | '\u{2018}' | '\u{02BC}' => '\'',
+            c if c.is_alphanumeric() || c == '\'' || c == '-' => c,
+            _ => ' ',
         })
         .collect();
     let padded = format!(
@@ -146,6 +145,7 @@ mod tests {
         assert!(has_crisis_language("Honestly I want to die."));
         assert!(has_crisis_language("thinking about SUICIDE again"));
         assert!(has_crisis_language("I can't go on like this"));
+        assert!(has_crisis_language("I can\u{2019}t go on like this"));
         assert!(!has_crisis_language("A calm day, walked the dog"));
         // Whole words only: "die" inside "diet" is not "want to die".
         assert!(!has_crisis_language("I want to diet"));

@@ -7,6 +7,7 @@ mod m20261126_000003_create_notifications;
 mod m20261126_000004_create_moods;
 mod m20261126_000005_create_mood_sharing_and_reminders;
 mod m20261126_000006_index_posts_by_activity;
+mod m20261126_000007_index_reports_by_target;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_create_moods::Migration),
             Box::new(m20261126_000005_create_mood_sharing_and_reminders::Migration),
             Box::new(m20261126_000006_index_posts_by_activity::Migration),
+            Box::new(m20261126_000007_index_reports_by_target::Migration),
         ]
     }
 }

@@ -16,6 +16,7 @@ impl MigrationTrait for Migration {
             .create_index(
                 Index::create()
                     .name(NAME)
+                    .if_not_exists()
                     .table("posts")
                     .col("last_activity_at")
                     .col("id")

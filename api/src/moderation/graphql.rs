@@ -37,6 +37,28 @@ impl ReportObject {
     async fn target_id(&self) -> ID {
         ID(self.0.target_id.clone())
     }
+    /// The reported post, or the post of the reported reply. Its text is null once deleted or
+    /// removed, as everywhere.
+    async fn post(&self, ctx: &Context<'_>) -> Result<Option<PostObject>> {
+        let (post, _) = service::reported(&ctx.app()?.db, &self.0).await?;
+        Ok(post.map(PostObject))
+    }
+    /// The reported reply, for a report of a reply.
+    async fn reply(&self, ctx: &Context<'_>) -> Result<Option<ReplyObject>> {
+        let (_, reply) = service::reported(&ctx.app()?.db, &self.0).await?;
+        Ok(reply.map(ReplyObject))
+    }
+    /// Who wrote what is reported, as the group knows them, even once it is deleted: after a
+    /// crisis flag a moderator may need to reach out.
+    async fn author(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
+        let (post, reply) = service::reported(&ctx.app()?.db, &self.0).await?;
+        let author = match (reply, post) {
+            (Some(reply), _) => reply.author_id,
+            (None, Some(post)) => post.author_id,
+            (None, None) => return Ok(None),
+        };
+        Ok(UserObject::in_group(ctx, &author, &self.0.group_id).await?)
+    }
     async fn reason(&self) -> &str {
         &self.0.reason
     }

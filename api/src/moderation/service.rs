@@ -7,7 +7,6 @@ use crate::groups::types::{MemberState, Role};
 use crate::notifications::service::{notify_person, About, NotificationKind, Notified};
 use crate::pagination::{keyset_page, now, Order, Page, PageArgs};
 use crate::posts::service::{visible_post, ReactionTarget};
-use crate::safety::has_crisis_language;
 use chrono::{DateTime, Utc};
 use entity::{bans, blocks, groups, memberships, mod_log, posts, replies, reports, users};
 use sea_orm::sea_query::Expr;
@@ -150,11 +149,13 @@ pub async fn report(
         }
     };
     let txn = begin_write(db).await?;
+    // Not the automatic crisis flag, which is filed under the author.
     let open = reports::Entity::find()
         .filter(reports::Column::ReporterId.eq(viewer.user_id.as_str()))
         .filter(reports::Column::TargetType.eq(target.as_str()))
         .filter(reports::Column::TargetId.eq(target_id))
         .filter(reports::Column::Status.eq(ReportStatus::Open.as_str()))
+        .filter(reports::Column::Priority.eq(false))
         .one(&txn)
         .await?;
     let report = match open {
@@ -188,18 +189,14 @@ pub const CRISIS_REASON: &str = "Crisis language: flagged automatically when wri
 /// Puts a post or reply whose words read like a crisis in its group's priority queue, in the
 /// transaction that writes it; the writing goes ahead either way. Nobody reported it: the report
 /// is filed under the author because a report needs someone, and a report's filer is never shown.
-/// An item has at most one open crisis report, so an edit adds none. Whether it read so.
+/// An item has at most one open crisis report.
 pub async fn flag_crisis(
     txn: &impl ConnectionTrait,
     group_id: &str,
     author_id: &str,
     target: ReactionTarget,
     target_id: &str,
-    words: &[&str],
-) -> AppResult<bool> {
-    if !words.iter().any(|text| has_crisis_language(text)) {
-        return Ok(false);
-    }
+) -> AppResult<()> {
     let open = reports::Entity::find()
         .filter(reports::Column::TargetType.eq(target.as_str()))
         .filter(reports::Column::TargetId.eq(target_id))
@@ -225,7 +222,29 @@ pub async fn flag_crisis(
         .insert(txn)
         .await?;
     }
-    Ok(true)
+    Ok(())
+}
+
+/// What a report is about, read as stored (the report's reader is its group's moderator or its
+/// filer): the post, or for a reply the reply and its post.
+pub async fn reported(
+    db: &DatabaseConnection,
+    report: &reports::Model,
+) -> AppResult<(Option<posts::Model>, Option<replies::Model>)> {
+    let reply = if report.target_type == ReactionTarget::Reply.as_str() {
+        replies::Entity::find_by_id(report.target_id.clone())
+            .one(db)
+            .await?
+    } else {
+        None
+    };
+    let post_id = reply
+        .as_ref()
+        .map_or(report.target_id.as_str(), |reply| reply.post_id.as_str());
+    let post = posts::Entity::find_by_id(post_id.to_owned())
+        .one(db)
+        .await?;
+    Ok((post, reply))
 }
 
 /// Reports of one group (its moderators) or of all groups (platform admins), oldest first;
@@ -290,6 +309,10 @@ pub async fn resolve_report(
         .map_err(|_| AppError::NotFound)?;
     if access.require_moderator().is_err() {
         return Err(AppError::NotFound);
+    }
+    // A moderator in crisis does not close the flag on their own words; another one does.
+    if report.priority && report.reporter_id == viewer.user_id {
+        return Err(AppError::Forbidden);
     }
     let group_id = report.group_id.clone();
     let mut active: reports::ActiveModel = report.into();

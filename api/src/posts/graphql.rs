@@ -6,7 +6,7 @@ use crate::gql::ContextExt;
 use crate::groups::{GroupObject, UserObject};
 use crate::notifications::announce;
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
-use crate::safety::{has_crisis_language, CrisisResource};
+use crate::safety::CrisisResource;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
@@ -75,12 +75,12 @@ async fn my_reactions(
 async fn crisis_resources(
     ctx: &Context<'_>,
     author_id: &str,
-    words: &[&str],
+    reads_like_crisis: bool,
 ) -> AppResult<Vec<CrisisResource>> {
     let Ok(viewer) = ctx.viewer() else {
         return Ok(Vec::new());
     };
-    if viewer.user_id != author_id || !words.iter().any(|text| has_crisis_language(text)) {
+    if viewer.user_id != author_id || !reads_like_crisis {
         return Ok(Vec::new());
     }
     let author = ctx.loaders()?.users.load_one(author_id.to_owned()).await?;
@@ -166,8 +166,8 @@ impl PostObject {
         if !self.visible() {
             return Ok(Vec::new());
         }
-        let words = [self.0.title.as_str(), self.0.body.as_str()];
-        Ok(crisis_resources(ctx, &self.0.author_id, &words).await?)
+        let crisis = service::post_reads_like_crisis(&self.0);
+        Ok(crisis_resources(ctx, &self.0.author_id, crisis).await?)
     }
     /// Replies oldest first, nested one level through `parentReplyId`.
     async fn replies(
@@ -240,7 +240,8 @@ impl ReplyObject {
         if !self.visible() {
             return Ok(Vec::new());
         }
-        Ok(crisis_resources(ctx, &self.0.author_id, &[self.0.body.as_str()]).await?)
+        let crisis = service::reply_reads_like_crisis(&self.0);
+        Ok(crisis_resources(ctx, &self.0.author_id, crisis).await?)
     }
 }
 

@@ -8,6 +8,7 @@ use crate::moderation::service as moderation;
 use crate::notifications::service::{self as notifications, About, Notified};
 use crate::pagination::{keyset_page, now, Order, Page, PageArgs};
 use crate::rate_limit::{Limit, RateLimiter};
+use crate::safety::has_crisis_language;
 use entity::{groups, memberships, posts, reactions, replies};
 use sea_orm::sea_query::ExprTrait as _;
 use sea_orm::sea_query::{Expr, Query};
@@ -220,42 +221,48 @@ pub async fn create_post(
         .exec(&txn)
         .await?;
     let notified = notifications::notify_new_post(&txn, &post).await?;
-    flag_crisis_in_post(&txn, &post).await?;
+    flag_crisis_in_post(&txn, &post, None).await?;
     txn.commit().await?;
     Ok(Written::new(post, notified))
 }
 
-/// A post whose words read like a crisis goes to its group's priority queue.
-async fn flag_crisis_in_post(txn: &impl ConnectionTrait, post: &posts::Model) -> AppResult<bool> {
-    let words = [post.title.as_str(), post.body.as_str()];
-    let target = ReactionTarget::Post;
-    moderation::flag_crisis(
-        txn,
-        &post.group_id,
-        &post.author_id,
-        target,
-        &post.id,
-        &words,
-    )
-    .await
+/// Whether a post's words read like a crisis: title, body or content warning.
+pub fn post_reads_like_crisis(post: &posts::Model) -> bool {
+    let warning = post.content_warning.as_deref().unwrap_or_default();
+    [post.title.as_str(), post.body.as_str(), warning]
+        .into_iter()
+        .any(has_crisis_language)
 }
 
-/// A reply whose words read like a crisis goes to its group's priority queue.
+pub fn reply_reads_like_crisis(reply: &replies::Model) -> bool {
+    has_crisis_language(&reply.body)
+}
+
+/// A post that reads like a crisis, and did not before this write, goes to its group's priority
+/// queue: an edit that keeps the words (a dismissed flag, a fixed typo) does not queue it again.
+async fn flag_crisis_in_post(
+    txn: &impl ConnectionTrait,
+    post: &posts::Model,
+    before: Option<&posts::Model>,
+) -> AppResult<()> {
+    if !post_reads_like_crisis(post) || before.is_some_and(post_reads_like_crisis) {
+        return Ok(());
+    }
+    let target = ReactionTarget::Post;
+    moderation::flag_crisis(txn, &post.group_id, &post.author_id, target, &post.id).await
+}
+
+/// The same for a reply.
 async fn flag_crisis_in_reply(
     txn: &impl ConnectionTrait,
     reply: &replies::Model,
-) -> AppResult<bool> {
-    let words = [reply.body.as_str()];
+    before: Option<&replies::Model>,
+) -> AppResult<()> {
+    if !reply_reads_like_crisis(reply) || before.is_some_and(reply_reads_like_crisis) {
+        return Ok(());
+    }
     let target = ReactionTarget::Reply;
-    moderation::flag_crisis(
-        txn,
-        &reply.group_id,
-        &reply.author_id,
-        target,
-        &reply.id,
-        &words,
-    )
-    .await
+    moderation::flag_crisis(txn, &reply.group_id, &reply.author_id, target, &reply.id).await
 }
 
 async fn earlier_post(
@@ -288,6 +295,7 @@ pub async fn edit_post(
     if !is_listed_post(&post) {
         return Err(AppError::NotFound);
     }
+    let before = post.clone();
     let mut active: posts::ActiveModel = post.into();
     if let Some(title) = title {
         active.title = Set(text_between("title", title, 1, 200)?);
@@ -300,7 +308,7 @@ pub async fn edit_post(
     }
     active.edited_at = Set(Some(now()));
     let post = active.update(&txn).await?;
-    flag_crisis_in_post(&txn, &post).await?;
+    flag_crisis_in_post(&txn, &post, Some(&before)).await?;
     txn.commit().await?;
     Ok(post)
 }
@@ -483,7 +491,7 @@ pub async fn create_reply(
         .exec(&txn)
         .await?;
     let notified = notifications::notify_reply(&txn, &post, &reply).await?;
-    flag_crisis_in_reply(&txn, &reply).await?;
+    flag_crisis_in_reply(&txn, &reply, None).await?;
     txn.commit().await?;
     Ok(Written::new(reply, notified))
 }
@@ -533,11 +541,12 @@ pub async fn edit_reply(
     if reply.deleted_at.is_some() || reply.removed_at.is_some() {
         return Err(AppError::NotFound);
     }
+    let before = reply.clone();
     let mut active: replies::ActiveModel = reply.into();
     active.body = Set(body);
     active.edited_at = Set(Some(now()));
     let reply = active.update(&txn).await?;
-    flag_crisis_in_reply(&txn, &reply).await?;
+    flag_crisis_in_reply(&txn, &reply, Some(&before)).await?;
     txn.commit().await?;
     Ok(reply)
 }
