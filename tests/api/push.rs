@@ -8,6 +8,7 @@ struct PushWorld {
     fcm: FakeFcm,
     author: Session,
     replier: Session,
+    group: String,
     post: String,
     _dir: tempfile::TempDir,
 }
@@ -40,6 +41,7 @@ async fn world(adjust: impl FnOnce(&mut api::Settings)) -> PushWorld {
         fcm,
         author,
         replier,
+        group,
         post,
         _dir: dir,
     }
@@ -127,6 +129,56 @@ async fn previews_show_the_group_and_first_words_only_when_opted_in() {
         .as_str()
         .unwrap()
         .starts_with("Thinking of you"));
+}
+
+#[tokio::test]
+async fn a_crisis_flag_reaches_the_moderator_without_the_words_even_with_previews() {
+    let w = world(|_| {}).await;
+    let set = "mutation { updatePushPreferences(input: {previews: true}) { previews } }";
+    w.app.ok(&w.author.access, set, json!({})).await;
+    // The author owns the group: its moderator. The replier posts crisis words.
+    w.app
+        .ok(
+            &w.replier.access,
+            "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }",
+            json!({"i": {"groupId": w.group, "title": "Tonight", "body": "I want to end my life."}}),
+        )
+        .await;
+    let sends = w.fcm.wait_for_sends(1).await;
+    let message = &sends[0].body["message"];
+    assert_eq!(message["data"]["kind"], "CRISIS_FLAG");
+    assert_eq!(
+        message["notification"],
+        json!({"title": "Hearth", "body": "Something in one of your groups may need a moderator"})
+    );
+    let text = sends[0].body.to_string().to_lowercase();
+    for secret in ["end my life", "tonight", "push replier", "push group"] {
+        assert!(!text.contains(secret), "the push leaks {secret:?}: {text}");
+    }
+    let inbox = w
+        .app
+        .ok(
+            &w.author.access,
+            "{ notifications(first: 5) { edges { node { kind text postId } } } }",
+            json!({}),
+        )
+        .await;
+    let node = &inbox["notifications"]["edges"][0]["node"];
+    assert_eq!(node["kind"], "CRISIS_FLAG");
+    assert_eq!(
+        node["text"],
+        "Something written in your group may need a moderator's care"
+    );
+    // The writer is not told about their own flag.
+    let theirs = w
+        .app
+        .ok(
+            &w.replier.access,
+            "{ notifications(first: 5) { edges { node { kind } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(theirs["notifications"]["edges"], json!([]));
 }
 
 #[tokio::test]

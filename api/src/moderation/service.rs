@@ -4,7 +4,9 @@ use crate::db::begin_write;
 use crate::error::{text_between, AppError, AppResult};
 use crate::groups::access::{group_access, is_admin, GroupAccess};
 use crate::groups::types::{MemberState, Role};
-use crate::notifications::service::{notify_person, About, NotificationKind, Notified};
+use crate::notifications::service::{
+    self as notifications, notify_person, About, NotificationKind, Notified,
+};
 use crate::pagination::{keyset_page, now, Order, Page, PageArgs};
 use crate::posts::service::{visible_post, ReactionTarget};
 use chrono::{DateTime, Utc};
@@ -189,14 +191,16 @@ pub const CRISIS_REASON: &str = "Crisis language: flagged automatically when wri
 /// Puts a post or reply whose words read like a crisis in its group's priority queue, in the
 /// transaction that writes it; the writing goes ahead either way. Nobody reported it: the report
 /// is filed under the author because a report needs someone, and a report's filer is never shown.
-/// An item has at most one open crisis report.
+/// An item has at most one open crisis report. The moderators are told (the notifications to
+/// announce after commit).
 pub async fn flag_crisis(
     txn: &impl ConnectionTrait,
     group_id: &str,
     author_id: &str,
+    about: About,
     target: ReactionTarget,
     target_id: &str,
-) -> AppResult<()> {
+) -> AppResult<Vec<Notified>> {
     let open = reports::Entity::find()
         .filter(reports::Column::TargetType.eq(target.as_str()))
         .filter(reports::Column::TargetId.eq(target_id))
@@ -204,25 +208,26 @@ pub async fn flag_crisis(
         .filter(reports::Column::Priority.eq(true))
         .one(txn)
         .await?;
-    if open.is_none() {
-        reports::ActiveModel {
-            id: Set(uuid::Uuid::now_v7().to_string()),
-            group_id: Set(group_id.to_owned()),
-            target_type: Set(target.as_str().to_owned()),
-            target_id: Set(target_id.to_owned()),
-            reporter_id: Set(author_id.to_owned()),
-            reason: Set(CRISIS_REASON.to_owned()),
-            status: Set(ReportStatus::Open.as_str().to_owned()),
-            priority: Set(true),
-            resolved_by: Set(None),
-            resolution_note: Set(None),
-            created_at: Set(now()),
-            resolved_at: Set(None),
-        }
-        .insert(txn)
-        .await?;
+    if open.is_some() {
+        return Ok(Vec::new());
     }
-    Ok(())
+    reports::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        group_id: Set(group_id.to_owned()),
+        target_type: Set(target.as_str().to_owned()),
+        target_id: Set(target_id.to_owned()),
+        reporter_id: Set(author_id.to_owned()),
+        reason: Set(CRISIS_REASON.to_owned()),
+        status: Set(ReportStatus::Open.as_str().to_owned()),
+        priority: Set(true),
+        resolved_by: Set(None),
+        resolution_note: Set(None),
+        created_at: Set(now()),
+        resolved_at: Set(None),
+    }
+    .insert(txn)
+    .await?;
+    notifications::notify_crisis_flag(txn, group_id, author_id, about).await
 }
 
 /// What a report is about, read as stored (the report's reader is its group's moderator or its

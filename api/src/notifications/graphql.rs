@@ -98,6 +98,9 @@ impl NotificationObject {
                 _ => "A moderator removed your post".into(),
             },
             Some(NotificationKind::MoodReminder) => "How are you feeling today?".into(),
+            Some(NotificationKind::CrisisFlag) => {
+                "Something written in your group may need a moderator's care".into()
+            }
             None => "Something happened in one of your groups".into(),
         })
     }

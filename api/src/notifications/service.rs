@@ -35,6 +35,8 @@ kinds! {
     JoinRequest => "JOIN_REQUEST",
     JoinApproved => "JOIN_APPROVED",
     Moderation => "MODERATION",
+    // Words in a post or reply of my group read like a crisis (to its moderators).
+    CrisisFlag => "CRISIS_FLAG",
     // The daily check-in prompt the person set up (pushed only, never in the inbox).
     MoodReminder => "MOOD_REMINDER",
 }
@@ -349,13 +351,13 @@ pub async fn notify_reaction(
     write_all(txn, &author, NotificationKind::Reaction, actor_id, &about).await
 }
 
-/// A join request, to the group's owner and moderators.
-pub async fn notify_join_request(
+/// The group's owner and moderators, but for `except`.
+async fn moderators_of(
     txn: &impl ConnectionTrait,
     group_id: &str,
-    requester: &str,
-) -> AppResult<Vec<Notified>> {
-    let moderators: Vec<String> = memberships::Entity::find()
+    except: &str,
+) -> AppResult<Vec<String>> {
+    Ok(memberships::Entity::find()
         .filter(memberships::Column::GroupId.eq(group_id))
         .filter(memberships::Column::State.eq(MemberState::Active.as_str()))
         .filter(memberships::Column::Role.is_in([Role::Owner.as_str(), Role::Moderator.as_str()]))
@@ -363,8 +365,36 @@ pub async fn notify_join_request(
         .await?
         .into_iter()
         .map(|m| m.user_id)
-        .filter(|id| id != requester)
-        .collect();
+        .filter(|id| id != except)
+        .collect())
+}
+
+/// A post or reply that reads like a crisis, to the group's moderators (not its author): the
+/// priority queue is only as good as someone looking at it.
+pub async fn notify_crisis_flag(
+    txn: &impl ConnectionTrait,
+    group_id: &str,
+    author_id: &str,
+    about: About,
+) -> AppResult<Vec<Notified>> {
+    let moderators = moderators_of(txn, group_id, author_id).await?;
+    write_all(
+        txn,
+        &moderators,
+        NotificationKind::CrisisFlag,
+        author_id,
+        &about,
+    )
+    .await
+}
+
+/// A join request, to the group's owner and moderators.
+pub async fn notify_join_request(
+    txn: &impl ConnectionTrait,
+    group_id: &str,
+    requester: &str,
+) -> AppResult<Vec<Notified>> {
+    let moderators = moderators_of(txn, group_id, requester).await?;
     let about = About {
         group_id: Some(group_id.to_owned()),
         ..Default::default()

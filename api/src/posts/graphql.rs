@@ -350,8 +350,9 @@ impl PostMutation {
             MaybeUndefined::Null => Some(None),
             MaybeUndefined::Value(w) => Some(Some(w.as_str())),
         };
-        let post = service::edit_post(
-            &ctx.app()?.db,
+        let app = ctx.app()?;
+        let (post, notified) = service::edit_post(
+            &app.db,
             ctx.viewer()?,
             &id,
             title.as_deref(),
@@ -359,6 +360,7 @@ impl PostMutation {
             warning,
         )
         .await?;
+        announce(app, notified).await;
         Ok(PostObject(post))
     }
 
@@ -403,9 +405,10 @@ impl PostMutation {
     }
 
     async fn edit_reply(&self, ctx: &Context<'_>, id: ID, body: String) -> Result<ReplyObject> {
-        Ok(ReplyObject(
-            service::edit_reply(&ctx.app()?.db, ctx.viewer()?, &id, &body).await?,
-        ))
+        let app = ctx.app()?;
+        let (reply, notified) = service::edit_reply(&app.db, ctx.viewer()?, &id, &body).await?;
+        announce(app, notified).await;
+        Ok(ReplyObject(reply))
     }
 
     async fn delete_reply(&self, ctx: &Context<'_>, id: ID) -> Result<ReplyObject> {

@@ -220,8 +220,8 @@ pub async fn create_post(
         .filter(groups::Column::Id.eq(input.group_id.as_str()))
         .exec(&txn)
         .await?;
-    let notified = notifications::notify_new_post(&txn, &post).await?;
-    flag_crisis_in_post(&txn, &post, None).await?;
+    let mut notified = notifications::notify_new_post(&txn, &post).await?;
+    notified.extend(flag_crisis_in_post(&txn, &post, None).await?);
     txn.commit().await?;
     Ok(Written::new(post, notified))
 }
@@ -239,17 +239,23 @@ pub fn reply_reads_like_crisis(reply: &replies::Model) -> bool {
 }
 
 /// A post that reads like a crisis, and did not before this write, goes to its group's priority
-/// queue: an edit that keeps the words (a dismissed flag, a fixed typo) does not queue it again.
+/// queue and its moderators are told: an edit that keeps the words (a dismissed flag, a fixed
+/// typo) does not queue it again.
 async fn flag_crisis_in_post(
     txn: &impl ConnectionTrait,
     post: &posts::Model,
     before: Option<&posts::Model>,
-) -> AppResult<()> {
+) -> AppResult<Vec<Notified>> {
     if !post_reads_like_crisis(post) || before.is_some_and(post_reads_like_crisis) {
-        return Ok(());
+        return Ok(Vec::new());
     }
-    let target = ReactionTarget::Post;
-    moderation::flag_crisis(txn, &post.group_id, &post.author_id, target, &post.id).await
+    let about = About {
+        group_id: Some(post.group_id.clone()),
+        post_id: Some(post.id.clone()),
+        ..Default::default()
+    };
+    let (group, author, target) = (&post.group_id, &post.author_id, ReactionTarget::Post);
+    moderation::flag_crisis(txn, group, author, about, target, &post.id).await
 }
 
 /// The same for a reply.
@@ -257,12 +263,18 @@ async fn flag_crisis_in_reply(
     txn: &impl ConnectionTrait,
     reply: &replies::Model,
     before: Option<&replies::Model>,
-) -> AppResult<()> {
+) -> AppResult<Vec<Notified>> {
     if !reply_reads_like_crisis(reply) || before.is_some_and(reply_reads_like_crisis) {
-        return Ok(());
+        return Ok(Vec::new());
     }
-    let target = ReactionTarget::Reply;
-    moderation::flag_crisis(txn, &reply.group_id, &reply.author_id, target, &reply.id).await
+    let about = About {
+        group_id: Some(reply.group_id.clone()),
+        post_id: Some(reply.post_id.clone()),
+        reply_id: Some(reply.id.clone()),
+        ..Default::default()
+    };
+    let (group, author, target) = (&reply.group_id, &reply.author_id, ReactionTarget::Reply);
+    moderation::flag_crisis(txn, group, author, about, target, &reply.id).await
 }
 
 async fn earlier_post(
@@ -286,7 +298,7 @@ pub async fn edit_post(
     title: Option<&str>,
     body: Option<&str>,
     warning: Option<Option<&str>>,
-) -> AppResult<posts::Model> {
+) -> AppResult<(posts::Model, Vec<Notified>)> {
     let txn = begin_write(db).await?;
     let (post, _) = visible_post(&txn, viewer, post_id).await?;
     if post.author_id != viewer.user_id {
@@ -308,9 +320,9 @@ pub async fn edit_post(
     }
     active.edited_at = Set(Some(now()));
     let post = active.update(&txn).await?;
-    flag_crisis_in_post(&txn, &post, Some(&before)).await?;
+    let notified = flag_crisis_in_post(&txn, &post, Some(&before)).await?;
     txn.commit().await?;
-    Ok(post)
+    Ok((post, notified))
 }
 
 /// The author deletes their post: it shows as deleted, and counts drop.
@@ -490,8 +502,8 @@ pub async fn create_reply(
         .filter(posts::Column::Id.eq(post.id.as_str()))
         .exec(&txn)
         .await?;
-    let notified = notifications::notify_reply(&txn, &post, &reply).await?;
-    flag_crisis_in_reply(&txn, &reply, None).await?;
+    let mut notified = notifications::notify_reply(&txn, &post, &reply).await?;
+    notified.extend(flag_crisis_in_reply(&txn, &reply, None).await?);
     txn.commit().await?;
     Ok(Written::new(reply, notified))
 }
@@ -531,7 +543,7 @@ pub async fn edit_reply(
     viewer: &Viewer,
     reply_id: &str,
     body: &str,
-) -> AppResult<replies::Model> {
+) -> AppResult<(replies::Model, Vec<Notified>)> {
     let body = text_between("body", body, 1, 10_000)?;
     let txn = begin_write(db).await?;
     let (reply, _, _) = visible_reply(&txn, viewer, reply_id).await?;
@@ -546,9 +558,9 @@ pub async fn edit_reply(
     active.body = Set(body);
     active.edited_at = Set(Some(now()));
     let reply = active.update(&txn).await?;
-    flag_crisis_in_reply(&txn, &reply, Some(&before)).await?;
+    let notified = flag_crisis_in_reply(&txn, &reply, Some(&before)).await?;
     txn.commit().await?;
-    Ok(reply)
+    Ok((reply, notified))
 }
 
 pub async fn delete_reply(

@@ -24,6 +24,9 @@ fn generic_body(kind: Option<NotificationKind>) -> &'static str {
         Some(NotificationKind::JoinApproved) => "Your request to join was approved",
         Some(NotificationKind::Moderation) => "A moderator acted on something of yours",
         Some(NotificationKind::MoodReminder) => "How are you feeling today?",
+        Some(NotificationKind::CrisisFlag) => {
+            "Something in one of your groups may need a moderator"
+        }
         None => "You have a new notification",
     }
 }

@@ -365,7 +365,9 @@ async fn decide(
         .and_then(|id| recipients.notifications.get(id))
         .filter(|n| n.user_id == job.user_id);
     let unread = recipients.unread.get(&job.user_id).copied().unwrap_or(0);
-    let preview = if prefs.previews {
+    // Someone else's crisis words never go on a lock screen, previews or not.
+    let previewable = job.kind != NotificationKind::CrisisFlag.as_str();
+    let preview = if prefs.previews && previewable {
         preview_of(app, notification).await?
     } else {
         None
