@@ -61,13 +61,13 @@ struct InitPayload {
     authorization: Option<String>,
 }
 
-async fn close_with(socket: &mut WebSocket, code: u16, reason: &'static str) {
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
-            code,
-            reason: reason.into(),
-        })))
-        .await;
+/// Sends the close frame, waiting no longer than for any other message.
+async fn close_with(socket: &mut WebSocket, code: u16, reason: impl Into<String>) {
+    let frame = Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into().into(),
+    }));
+    let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(frame)).await;
 }
 
 async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
@@ -135,12 +135,7 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
         }
     };
     if let Some((code, reason)) = closing {
-        let _ = socket
-            .send(Message::Close(Some(CloseFrame {
-                code,
-                reason: reason.into(),
-            })))
-            .await;
+        close_with(&mut socket, code, reason).await;
     }
 }
 
