@@ -190,6 +190,8 @@ async fn moderators_can_act_on_a_crisis_flag() {
         },
         _dir,
     ) = room().await;
+    let admin = app.register("Platform Keeper").await;
+    app.make_admin(&admin).await;
     let heavy = create(
         &app,
         &ana,
@@ -264,6 +266,18 @@ async fn moderators_can_act_on_a_crisis_flag() {
         json!({"groupId": group, "title": "Me too", "body": "I feel suicidal."}),
     )
     .await;
+    // Nobody else moderates this group, so the platform's admins are told: of this flag only.
+    let told = app
+        .ok(
+            &admin.access,
+            "{ notifications(first: 10) { edges { node { kind postId } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        told["notifications"]["edges"],
+        json!([{"node": {"kind": "CRISIS_FLAG", "postId": mine["id"]}}])
+    );
     let flagged = priority_queue(&app, &moderator, &group).await;
     let own_flag = flagged
         .iter()

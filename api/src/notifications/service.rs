@@ -5,7 +5,9 @@ use crate::error::AppResult;
 use crate::groups::types::{MemberState, NotificationLevel, Role};
 use crate::pagination::{keyset_page, now, Order, Page, PageArgs};
 use crate::state::AppContext;
-use entity::{blocks, memberships, notifications, posts, push_jobs, push_preferences, replies};
+use entity::{
+    blocks, memberships, notifications, posts, push_jobs, push_preferences, replies, users,
+};
 use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -370,22 +372,26 @@ async fn moderators_of(
 }
 
 /// A post or reply that reads like a crisis, to the group's moderators (not its author): the
-/// priority queue is only as good as someone looking at it.
+/// priority queue is only as good as someone looking at it. When nobody else moderates the group
+/// (its only moderator wrote it), the platform's admins are told instead.
 pub async fn notify_crisis_flag(
     txn: &impl ConnectionTrait,
     group_id: &str,
     author_id: &str,
     about: About,
 ) -> AppResult<Vec<Notified>> {
-    let moderators = moderators_of(txn, group_id, author_id).await?;
-    write_all(
-        txn,
-        &moderators,
-        NotificationKind::CrisisFlag,
-        author_id,
-        &about,
-    )
-    .await
+    let mut told = moderators_of(txn, group_id, author_id).await?;
+    if told.is_empty() {
+        told = users::Entity::find()
+            .filter(users::Column::IsAdmin.eq(true))
+            .filter(users::Column::Id.ne(author_id))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|admin| admin.id)
+            .collect();
+    }
+    write_all(txn, &told, NotificationKind::CrisisFlag, author_id, &about).await
 }
 
 /// A join request, to the group's owner and moderators.
