@@ -54,12 +54,7 @@ struct Room {
 
 async fn room() -> (Room, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("crisis.json");
-    std::fs::write(
-        &file,
-        r#"{"GB": [{"name": "Samaritans", "phone": "116 123", "url": "https://www.samaritans.org"}]}"#,
-    )
-    .unwrap();
+    let file = crisis_resources_file(&dir);
     let app = TestApp::spawn_with(|s| s.crisis_resources = Some(file.clone())).await;
     let moderator = app.register("Queue Keeper").await;
     let ana = app.register("Heavy Night").await;

@@ -369,12 +369,7 @@ async fn check_ins_are_their_owners_alone() {
 #[tokio::test]
 async fn low_scores_and_crisis_notes_bring_resources_for_my_country() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("crisis.json");
-    std::fs::write(
-        &file,
-        r#"{"GB": [{"name": "Samaritans", "phone": "116 123", "url": "https://www.samaritans.org"}]}"#,
-    )
-    .unwrap();
+    let file = crisis_resources_file(&dir);
     let app = TestApp::spawn_with(|s| s.crisis_resources = Some(file.clone())).await;
     let ana = app.register("Mood Crisis").await;
     let resources = |body: Value| body["data"]["logMood"]["crisisResources"].clone();

@@ -280,6 +280,17 @@ impl Session {
     }
 }
 
+/// A crisis-resources file (`HEARTH_CRISIS_RESOURCES`) with one list, for Great Britain.
+pub fn crisis_resources_file(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    let file = dir.path().join("crisis.json");
+    std::fs::write(
+        &file,
+        r#"{"GB": [{"name": "Samaritans", "phone": "116 123", "url": "https://www.samaritans.org"}]}"#,
+    )
+    .unwrap();
+    file
+}
+
 /// The `extensions.code` of the first error.
 pub fn error_code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"]
