@@ -1,5 +1,6 @@
 //! GraphQL types and resolvers of moderation and blocking.
 use super::service::{self, ReportStatus};
+use crate::error::AppResult;
 use crate::gql::ContextExt;
 use crate::groups::{GroupObject, UserObject};
 use crate::notifications::announce;
@@ -9,9 +10,28 @@ use crate::posts::{PostObject, ReplyObject};
 use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
-use entity::{mod_log, reports};
+use entity::{mod_log, posts, replies, reports};
+use tokio::sync::OnceCell;
 
-pub struct ReportObject(pub reports::Model);
+pub struct ReportObject(pub reports::Model, Reported);
+
+/// What a report is about, read once for all of its fields.
+type Reported = OnceCell<(Option<posts::Model>, Option<replies::Model>)>;
+
+impl ReportObject {
+    fn new(row: reports::Model) -> Self {
+        ReportObject(row, Reported::default())
+    }
+
+    async fn reported(
+        &self,
+        ctx: &Context<'_>,
+    ) -> AppResult<&(Option<posts::Model>, Option<replies::Model>)> {
+        self.1
+            .get_or_try_init(|| async { service::reported(&ctx.app()?.db, &self.0).await })
+            .await
+    }
+}
 
 #[Object(name = "Report")]
 impl ReportObject {
@@ -40,24 +60,23 @@ impl ReportObject {
     /// The reported post, or the post of the reported reply. Its text is null once deleted or
     /// removed, as everywhere.
     async fn post(&self, ctx: &Context<'_>) -> Result<Option<PostObject>> {
-        let (post, _) = service::reported(&ctx.app()?.db, &self.0).await?;
-        Ok(post.map(PostObject))
+        let (post, _) = self.reported(ctx).await?;
+        Ok(post.clone().map(PostObject))
     }
     /// The reported reply, for a report of a reply.
     async fn reply(&self, ctx: &Context<'_>) -> Result<Option<ReplyObject>> {
-        let (_, reply) = service::reported(&ctx.app()?.db, &self.0).await?;
-        Ok(reply.map(ReplyObject))
+        let (_, reply) = self.reported(ctx).await?;
+        Ok(reply.clone().map(ReplyObject))
     }
     /// Who wrote what is reported, as the group knows them, even once it is deleted: after a
     /// crisis flag a moderator may need to reach out.
     async fn author(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
-        let (post, reply) = service::reported(&ctx.app()?.db, &self.0).await?;
-        let author = match (reply, post) {
-            (Some(reply), _) => reply.author_id,
-            (None, Some(post)) => post.author_id,
+        let author = match self.reported(ctx).await? {
+            (_, Some(reply)) => &reply.author_id,
+            (Some(post), None) => &post.author_id,
             (None, None) => return Ok(None),
         };
-        Ok(UserObject::in_group(ctx, &author, &self.0.group_id).await?)
+        Ok(UserObject::in_group(ctx, author, &self.0.group_id).await?)
     }
     async fn reason(&self) -> &str {
         &self.0.reason
@@ -152,7 +171,7 @@ impl ModerationQuery {
         )
         .await?;
         Ok(connection(
-            rows.map(ReportObject),
+            rows.map(ReportObject::new),
             |r| Cursor {
                 at: r.0.created_at,
                 id: r.0.id.clone(),
@@ -189,7 +208,7 @@ impl ModerationMutation {
             &input.reason,
         )
         .await?;
-        Ok(ReportObject(report))
+        Ok(ReportObject::new(report))
     }
 
     async fn resolve_report(
@@ -199,7 +218,7 @@ impl ModerationMutation {
         status: ReportStatus,
         note: Option<String>,
     ) -> Result<ReportObject> {
-        Ok(ReportObject(
+        Ok(ReportObject::new(
             service::resolve_report(&ctx.app()?.db, ctx.viewer()?, &id, status, note.as_deref())
                 .await?,
         ))
