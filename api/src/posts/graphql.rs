@@ -75,12 +75,13 @@ async fn my_reactions(
 async fn crisis_resources(
     ctx: &Context<'_>,
     author_id: &str,
-    reads_like_crisis: bool,
+    reads_like_crisis: impl FnOnce() -> bool,
 ) -> AppResult<Vec<CrisisResource>> {
     let Ok(viewer) = ctx.viewer() else {
         return Ok(Vec::new());
     };
-    if viewer.user_id != author_id || !reads_like_crisis {
+    // Everyone else's answer is empty: only the author's content is scanned.
+    if viewer.user_id != author_id || !reads_like_crisis() {
         return Ok(Vec::new());
     }
     let author = ctx.loaders()?.users.load_one(author_id.to_owned()).await?;
@@ -166,7 +167,7 @@ impl PostObject {
         if !self.visible() {
             return Ok(Vec::new());
         }
-        let crisis = service::post_reads_like_crisis(&self.0);
+        let crisis = || service::post_reads_like_crisis(&self.0);
         Ok(crisis_resources(ctx, &self.0.author_id, crisis).await?)
     }
     /// Replies oldest first, nested one level through `parentReplyId`.
@@ -240,7 +241,7 @@ impl ReplyObject {
         if !self.visible() {
             return Ok(Vec::new());
         }
-        let crisis = service::reply_reads_like_crisis(&self.0);
+        let crisis = || service::reply_reads_like_crisis(&self.0);
         Ok(crisis_resources(ctx, &self.0.author_id, crisis).await?)
     }
 }
