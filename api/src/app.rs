@@ -92,7 +92,7 @@ impl App {
             push,
             settings: Arc::new(settings),
         });
-        let schema = schema::build(Some(app.clone()), app.settings.is_production());
+        let schema = schema::build(app.clone(), app.settings.is_production())?;
         if app.settings.run_workers {
             crate::push::worker::spawn(
                 app.clone(),

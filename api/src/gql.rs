@@ -4,8 +4,12 @@ use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::posts::loaders::{LazyLoaders, Loaders, MyReactionLoader};
 use crate::state::{AppContext, RequestMeta};
+use crate::telemetry::Metrics;
 use async_graphql::dataloader::DataLoader;
-use async_graphql::Context;
+use async_graphql::{Context, ErrorExtensionValues, Response, ServerError};
+use futures::FutureExt as _;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -63,4 +67,63 @@ impl ContextExt for Context<'_> {
 fn lazy_loaders<'a>(ctx: &'a Context<'_>) -> AppResult<&'a LazyLoaders> {
     ctx.data::<LazyLoaders>()
         .map_err(|e| AppError::internal(anyhow::anyhow!("context: {}", e.message)))
+}
+
+/// Runs one GraphQL execution; a panic inside it is answered as an `INTERNAL` response carrying
+/// a request id, which the log line and the `hearth_panics_total` metric share.
+pub async fn answer_panics<T>(
+    metrics: &Metrics,
+    execution: impl Future<Output = T>,
+) -> Result<T, Response> {
+    let panic = match AssertUnwindSafe(execution).catch_unwind().await {
+        Ok(done) => return Ok(done),
+        Err(panic) => panic,
+    };
+    let what = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message");
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let what: String = what.chars().take(200).collect();
+    tracing::error!(request_id = %request_id, panic = %what, "a request panicked; answered INTERNAL");
+    metrics.count_panic();
+    let mut error = ServerError::new("internal error", None);
+    let mut extensions = ErrorExtensionValues::default();
+    extensions.set("code", "INTERNAL");
+    extensions.set("requestId", request_id);
+    error.extensions = Some(extensions);
+    Err(Response::from_errors(vec![error]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_execution_is_answered_and_counted() {
+        let metrics = Metrics::new();
+        let answered = answer_panics(&metrics, async {
+            if metrics.db_query_count() == 0 {
+                panic!("NaiveDate + Days out of range");
+            }
+            Response::new(async_graphql::Value::Null)
+        })
+        .await;
+        let Err(response) = answered else {
+            panic!("the panic was not caught");
+        };
+        let error = &response.errors[0];
+        assert_eq!(error.message, "internal error");
+        let extensions = error.extensions.as_ref().expect("extensions");
+        assert_eq!(
+            extensions.get("code"),
+            Some(&async_graphql::Value::from("INTERNAL"))
+        );
+        assert!(extensions.get("requestId").is_some());
+        assert!(metrics.render(0, 0).contains("hearth_panics_total 1"));
+        // A calm execution passes through.
+        let calm = answer_panics(&metrics, async { 7 }).await;
+        assert!(matches!(calm, Ok(7)));
+    }
 }

@@ -1,13 +1,16 @@
 //! The GraphQL schema: one query, mutation and subscription object per domain, merged here.
 use crate::accounts::{AccountMutation, AccountQuery};
+use crate::document_guard::DocumentGuard;
 use crate::groups::{GroupMutation, GroupQuery};
 use crate::moderation::{ModerationMutation, ModerationQuery};
 use crate::moods::{MoodMutation, MoodQuery, ShareMutation, ShareQuery};
 use crate::notifications::{NotificationMutation, NotificationQuery};
 use crate::posts::{PostMutation, PostQuery};
 use crate::push::PushMutation;
+use crate::query_cost::CostModel;
 use crate::realtime::LiveSubscription;
 use crate::state::AppContext;
+use anyhow::Context as _;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 #[derive(MergedObject, Default)]
@@ -44,7 +47,18 @@ pub const MAX_COMPLEXITY: usize = 2_000;
 /// Largest page a connection hands out.
 pub const MAX_PAGE: i32 = 100;
 
-pub fn build(app: Option<AppContext>, production: bool) -> HearthSchema {
+/// The schema the server runs: its documents are priced and checked before they validate.
+pub fn build(app: AppContext, production: bool) -> anyhow::Result<HearthSchema> {
+    let cost = CostModel::from_sdl(&sdl()).context("reading the schema's own SDL")?;
+    Ok(builder(Some(app), production)
+        .extension(DocumentGuard::new(cost))
+        .finish())
+}
+
+fn builder(
+    app: Option<AppContext>,
+    production: bool,
+) -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
     let mut builder = Schema::build(
         Query::default(),
         Mutation::default(),
@@ -62,10 +76,10 @@ pub fn build(app: Option<AppContext>, production: bool) -> HearthSchema {
         // every field's resolution and slow large responses and live fan-out.
         builder = builder.data(app);
     }
-    builder.finish()
+    builder
 }
 
 /// The SDL the apps are built against (`hearth schema`; equals the committed `schema.graphql`).
 pub fn sdl() -> String {
-    build(None, false).sdl()
+    builder(None, false).finish().sdl()
 }

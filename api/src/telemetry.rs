@@ -48,6 +48,7 @@ pub struct Metrics {
     websockets: Gauge,
     db_pool: Family<PoolLabels, Gauge>,
     db_queries: Counter,
+    panics: Counter,
     names: Arc<Mutex<HashSet<String>>>,
 }
 
@@ -65,6 +66,12 @@ impl Metrics {
         let websockets = Gauge::default();
         let db_pool = Family::<PoolLabels, Gauge>::default();
         let db_queries = Counter::default();
+        let panics = Counter::default();
+        registry.register(
+            "panics",
+            "Requests whose execution panicked (answered INTERNAL)",
+            panics.clone(),
+        );
         registry.register(
             "graphql_requests",
             "GraphQL operations served",
@@ -92,6 +99,7 @@ impl Metrics {
             websockets,
             db_pool,
             db_queries,
+            panics,
             names: Arc::default(),
         }
     }
@@ -129,6 +137,10 @@ impl Metrics {
 
     pub fn count_db_query(&self) {
         self.db_queries.inc();
+    }
+
+    pub fn count_panic(&self) {
+        self.panics.inc();
     }
 
     /// Database statements run so far (tests bound the round trips of a page with it).

@@ -22,5 +22,6 @@ mod ops;
 mod posts;
 mod push;
 mod realtime;
+mod security;
 mod tokens;
 mod websocket;

@@ -2,6 +2,8 @@
 //! GET for queries only, capped batches, and an `extensions.code` on every error.
 use super::{client_ip, ws, HttpState};
 use crate::auth::{authenticate, bearer_token, Auth};
+use crate::document_guard;
+use crate::gql::answer_panics;
 use crate::posts::loaders::LazyLoaders;
 use crate::state::RequestMeta;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
@@ -18,6 +20,9 @@ use std::time::Instant;
 
 /// Most operations one batched POST may carry.
 pub const MAX_BATCH: usize = 10;
+/// Largest answer to one operation; the query cost keeps answers well under it.
+pub const MAX_RESPONSE: usize = 8 * 1024 * 1024;
+const TOO_LARGE: &str = r#"{"data":null,"errors":[{"message":"the answer is larger than 8 MiB: select less or use smaller pages","extensions":{"code":"BAD_USER_INPUT"}}]}"#;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -225,6 +230,7 @@ pub async fn get_or_upgrade(
 
 /// The type of the operation a request would run, when its document parses.
 fn operation_kind(request: &mut Request) -> Option<OperationType> {
+    document_guard::check_escapes(&request.query).ok()?;
     let name = request.operation_name.clone();
     let document = request.parsed_query().ok()?;
     match (&document.operations, name) {
@@ -280,17 +286,24 @@ async fn execute(
     let mut bodies = Vec::with_capacity(requests.len());
     let mut status = StatusCode::OK;
     for mut request in requests {
-        let operation = operation_name(&mut request);
         let started = Instant::now();
-        let response = state
-            .schema
-            .execute(
-                request
-                    .data(auth.clone())
-                    .data(meta.clone())
-                    .data(LazyLoaders::default()),
-            )
-            .await;
+        // Text the parser would panic on is refused before anything parses it.
+        let (operation, response) = match document_guard::check_escapes(&request.query) {
+            Err(error) => (None, Response::from_errors(vec![error])),
+            Ok(()) => {
+                let operation = operation_name(&mut request);
+                let execution = state.schema.execute(
+                    request
+                        .data(auth.clone())
+                        .data(meta.clone())
+                        .data(LazyLoaders::default()),
+                );
+                let response = answer_panics(&state.app.metrics, execution)
+                    .await
+                    .unwrap_or_else(|internal| internal);
+                (operation, response)
+            }
+        };
         state.app.metrics.record_operation(
             operation.as_deref(),
             response.errors.is_empty(),
@@ -329,6 +342,9 @@ fn response_body(response: Response) -> (String, bool) {
     if response.errors.is_empty() {
         // The common case goes straight to text, without an intermediate JSON tree.
         let body = serde_json::to_string(&response).unwrap_or_else(|_| "{\"data\":null}".into());
+        if body.len() > MAX_RESPONSE {
+            return (TOO_LARGE.to_owned(), false);
+        }
         return (body, false);
     }
     let request_failed = response.data == async_graphql::Value::Null
@@ -352,5 +368,25 @@ fn response_body(response: Response) -> (String, bool) {
             object.remove("data");
         }
     }
-    (body.to_string(), request_failed)
+    let body = body.to_string();
+    if body.len() > MAX_RESPONSE {
+        return (TOO_LARGE.to_owned(), false);
+    }
+    (body, request_failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_over_the_cap_becomes_an_error() {
+        let big = async_graphql::Value::String("x".repeat(MAX_RESPONSE));
+        let (body, failed) = response_body(Response::new(big));
+        assert_eq!(body, TOO_LARGE);
+        assert!(!failed);
+        let small = async_graphql::Value::String("x".repeat(1_000));
+        let (body, _) = response_body(Response::new(small));
+        assert!(body.len() > 1_000 && body.len() < 1_100);
+    }
 }

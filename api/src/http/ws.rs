@@ -83,6 +83,7 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
     let caller = Arc::new(Caller {
         viewer,
         meta: RequestMeta { client_ip: ip },
+        metrics: state.app.metrics.clone(),
     });
     let mut running: StreamMap<String, BoxStream<'static, String>> = StreamMap::new();
     let every = state

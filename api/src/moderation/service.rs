@@ -1,5 +1,6 @@
 //! Moderation services. Every moderator action is written to the group's mod log.
 use crate::auth::Viewer;
+use crate::clock::supported_instant_opt;
 use crate::db::begin_write;
 use crate::error::{text_between, AppError, AppResult};
 use crate::groups::access::{group_access, is_admin, GroupAccess};
@@ -11,8 +12,8 @@ use crate::pagination::{keyset_page, now, Order, Page, PageArgs};
 use crate::posts::service::{visible_post, ReactionTarget};
 use chrono::{DateTime, Utc};
 use entity::{bans, blocks, groups, memberships, mod_log, posts, replies, reports, users};
-use sea_orm::sea_query::Expr;
 use sea_orm::sea_query::ExprTrait as _;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set,
@@ -526,6 +527,7 @@ pub async fn ban_member(
     reason: &str,
 ) -> AppResult<()> {
     let reason = reason_text(reason)?;
+    let until = supported_instant_opt("until", until)?;
     if until.is_some_and(|u| u <= Utc::now()) {
         return Err(AppError::bad_input("until", "must be in the future"));
     }
@@ -551,10 +553,13 @@ pub async fn ban_member(
         {
             return Err(AppError::Forbidden);
         }
-        memberships::Entity::delete_by_id((group_id.to_owned(), user_id.to_owned()))
+        let removed = memberships::Entity::delete_by_id((group_id.to_owned(), user_id.to_owned()))
             .exec(&txn)
             .await?;
-        if MemberState::from_stored(&target.state) == MemberState::Active {
+        // A ban racing this one may have removed the membership (and counted it) first.
+        if removed.rows_affected == 1
+            && MemberState::from_stored(&target.state) == MemberState::Active
+        {
             groups::Entity::update_many()
                 .col_expr(
                     groups::Column::MemberCount,
@@ -565,18 +570,26 @@ pub async fn ban_member(
                 .await?;
         }
     }
-    bans::Entity::delete_by_id((group_id.to_owned(), user_id.to_owned()))
-        .exec(&txn)
-        .await?;
-    bans::ActiveModel {
+    // A second ban replaces the first, also when two moderators ban at the same moment.
+    bans::Entity::insert(bans::ActiveModel {
         group_id: Set(group_id.to_owned()),
         user_id: Set(user_id.to_owned()),
         until: Set(until),
         reason: Set(reason.clone()),
         banned_by: Set(viewer.user_id.clone()),
         created_at: Set(now()),
-    }
-    .insert(&txn)
+    })
+    .on_conflict(
+        OnConflict::columns([bans::Column::GroupId, bans::Column::UserId])
+            .update_columns([
+                bans::Column::Until,
+                bans::Column::Reason,
+                bans::Column::BannedBy,
+                bans::Column::CreatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec(&txn)
     .await?;
     log_action(
         &txn,
@@ -601,9 +614,13 @@ pub async fn unban_member(
     group_access(&txn, viewer, group_id)
         .await?
         .require_moderator()?;
-    bans::Entity::delete_by_id((group_id.to_owned(), user_id.to_owned()))
+    let lifted = bans::Entity::delete_by_id((group_id.to_owned(), user_id.to_owned()))
         .exec(&txn)
         .await?;
+    // Nobody by that id is banned here: nothing to lift, and nothing to log.
+    if lifted.rows_affected == 0 {
+        return Err(AppError::NotFound);
+    }
     log_action(
         &txn,
         group_id,

@@ -2,6 +2,7 @@
 //! someone else's check-in is `NOT_FOUND`. Scores and notes are never logged.
 use super::emotions::Emotion;
 use crate::auth::Viewer;
+use crate::clock::supported_instant_opt;
 use crate::db::{begin_write, is_unique_violation};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{keyset_page, now, Order, Page, PageArgs};
@@ -231,6 +232,8 @@ pub async fn list(
     to: Option<DateTime<Utc>>,
     page: &PageArgs,
 ) -> AppResult<Page<mood_checkins::Model>> {
+    let from = supported_instant_opt("from", from)?;
+    let to = supported_instant_opt("to", to)?;
     let mut query = mood_checkins::Entity::find().filter(mood_checkins::Column::UserId.eq(user_id));
     if let Some(from) = from {
         query = query.filter(mood_checkins::Column::LoggedAt.gte(from));

@@ -2,6 +2,7 @@
 //! timezone, DST included), in day, week (Monday first) or month buckets. Every bucket in the
 //! range is present, empty ones with nulls, so a chart has no gaps to guess.
 use super::emotions::Emotion;
+use crate::clock::supported_day;
 use crate::error::{AppError, AppResult};
 use crate::posts::service::{ReactionKind, ReactionTarget};
 use async_graphql::{Enum, SimpleObject};
@@ -152,6 +153,8 @@ fn count(n: usize) -> i32 {
 
 /// `from`..=`to` in order and at most `RANGE_MAX_DAYS` long.
 pub fn check_range(from: NaiveDate, to: NaiveDate) -> AppResult<()> {
+    supported_day("from", from)?;
+    supported_day("to", to)?;
     if to < from {
         return Err(AppError::bad_input("to", "must not be before from"));
     }

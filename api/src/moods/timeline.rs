@@ -1,5 +1,6 @@
 //! `myTimeline`: my check-ins interleaved with my own posts and replies, newest first, so I can
 //! see what I wrote next to how I felt. Only my own things, never anyone else's.
+use crate::clock::supported_instant_opt;
 use crate::error::AppResult;
 use crate::pagination::{keyset_page, Cursor, Order, Page, PageArgs};
 use chrono::{DateTime, Utc};
@@ -48,6 +49,8 @@ pub async fn page(
     to: Option<DateTime<Utc>>,
     args: &PageArgs,
 ) -> AppResult<Page<Entry>> {
+    let from = supported_instant_opt("from", from)?;
+    let to = supported_instant_opt("to", to)?;
     let checkins = keyset_page(
         db,
         within(

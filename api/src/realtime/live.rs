@@ -6,11 +6,13 @@ use super::Heartbeat;
 use crate::auth::{Auth, Viewer};
 use crate::broker::{Envelope, Event, Topic};
 use crate::error::{AppError, AppResult};
+use crate::gql::answer_panics;
 use crate::notifications::service as notifications;
 use crate::posts::loaders::LazyLoaders;
 use crate::posts::service::is_listed_post;
 use crate::schema::HearthSchema;
 use crate::state::{AppContext, RequestMeta};
+use crate::telemetry::Metrics;
 use async_graphql::Request;
 use chrono::Utc;
 use entity::{posts, replies};
@@ -102,6 +104,8 @@ impl Delivery {
 pub struct Caller {
     pub viewer: Viewer,
     pub meta: RequestMeta,
+    /// Where a panicking rendering is counted.
+    pub metrics: Metrics,
 }
 
 impl Caller {
@@ -126,7 +130,12 @@ pub async fn start(
     let selection = Arc::new(Selection::of(&request));
     let following = Following::default();
     let mut ran = schema.execute_stream(caller.prepare(request).data(following.clone()));
-    let first = ran.next().await;
+    let first = match answer_panics(&app.metrics, ran.next()).await {
+        Ok(first) => first,
+        Err(internal) => {
+            return futures::stream::once(async move { render::json(&internal) }).boxed()
+        }
+    };
     match (first, following.take()) {
         (None, Some(feed)) => {
             let me: Arc<str> = caller.viewer.user_id.as_str().into();

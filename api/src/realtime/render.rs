@@ -3,7 +3,7 @@
 //! reactions, say) or failed: then each viewer's socket renders its own.
 use super::live::{Caller, Delivery};
 use crate::error::AppError;
-use crate::gql::ViewerRead;
+use crate::gql::{answer_panics, ViewerRead};
 use crate::schema::HearthSchema;
 use async_graphql::{Request, Response, Variables};
 use futures::future::{BoxFuture, FutureExt, Shared};
@@ -135,7 +135,9 @@ async fn render(
         .prepare(selection.request())
         .data(delivery)
         .data(read.clone());
-    let response = schema.execute_stream(request).next().await;
+    let response = answer_panics(&caller.metrics, schema.execute_stream(request).next())
+        .await
+        .unwrap_or_else(Some);
     // A rendering with errors may be one socket's bad luck (a dropped connection): not shared.
     let personal = read.happened() || response.as_ref().is_some_and(|r| !r.errors.is_empty());
     Arc::new(Rendered {

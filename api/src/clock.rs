@@ -1,0 +1,50 @@
+//! The span of dates and instants Hearth takes from clients. Both databases store and order
+//! anything inside it, and any arithmetic a day or a month past its ends stays representable.
+use crate::error::{AppError, AppResult};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+
+const FIRST_YEAR: i32 = 1970;
+const LAST_YEAR: i32 = 9999;
+
+/// `day`, or `BAD_USER_INPUT` naming `field` when it falls outside 1970–9999.
+pub fn supported_day(field: &'static str, day: NaiveDate) -> AppResult<NaiveDate> {
+    if (FIRST_YEAR..=LAST_YEAR).contains(&day.year()) {
+        Ok(day)
+    } else {
+        Err(out_of_range(field))
+    }
+}
+
+/// `at`, or `BAD_USER_INPUT` naming `field` when it falls outside 1970–9999.
+pub fn supported_instant(field: &'static str, at: DateTime<Utc>) -> AppResult<DateTime<Utc>> {
+    supported_day(field, at.date_naive()).map(|_| at)
+}
+
+/// An optional instant, checked as [`supported_instant`].
+pub fn supported_instant_opt(
+    field: &'static str,
+    at: Option<DateTime<Utc>>,
+) -> AppResult<Option<DateTime<Utc>>> {
+    at.map(|at| supported_instant(field, at)).transpose()
+}
+
+fn out_of_range(field: &'static str) -> AppError {
+    AppError::bad_input(
+        field,
+        format!("must be a date between the years {FIRST_YEAR} and {LAST_YEAR}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ends_of_chrono_are_refused() {
+        assert!(supported_day("from", NaiveDate::MAX).is_err());
+        assert!(supported_day("from", NaiveDate::MIN).is_err());
+        assert!(supported_instant("until", DateTime::<Utc>::MAX_UTC).is_err());
+        let day = NaiveDate::from_ymd_opt(2026, 11, 29).expect("a real day");
+        assert_eq!(supported_day("from", day).ok(), Some(day));
+    }
+}

@@ -1,0 +1,554 @@
+//! What a GraphQL document would cost to answer, computed on the parsed document before anything
+//! validates or runs it: every field as it would execute, aliases and `__typename` included, each
+//! fragment spread counted at every use (a fragment's cost is memoised, so the check is linear in
+//! the document's size), list fields weighted by their page or their known bound.
+use async_graphql::parser::types::{
+    BaseType, ExecutableDocument, OperationType, Selection, SelectionSet, TypeDefinition, TypeKind,
+    TypeSystemDefinition,
+};
+use async_graphql::{Name, Positioned, Value, Variables};
+use std::collections::HashMap;
+
+/// Most a document may cost; one point is about one resolved field or 1 KiB of text.
+pub const MAX_COST: u64 = 10_000;
+/// Most an introspection selection may cost (GraphiQL's own query fits with room).
+pub const MAX_INTROSPECTION_COST: u64 = 100_000;
+/// Deepest chain of fragments spreading fragments.
+pub const MAX_FRAGMENT_NESTING: usize = 16;
+/// Page of a connection when `first` is not given.
+pub const DEFAULT_PAGE: u64 = crate::pagination::DEFAULT_PAGE as u64;
+/// Largest page a connection hands out.
+pub const MAX_PAGE: u64 = crate::schema::MAX_PAGE as u64;
+/// A mutation writes, checks limits and may hash a password: at most ten in one document.
+const MUTATION_FIELD_COST: u64 = MAX_COST / 10;
+/// A connection reads the database.
+const CONNECTION_COST: u64 = 10;
+/// Items of a list that is neither a connection nor listed in [`LIST_BOUNDS`].
+const DEFAULT_LIST_BOUND: u64 = MAX_PAGE;
+
+/// Lists that are not connections, with the most items they hold.
+const LIST_BOUNDS: &[(&str, &str, u64)] = &[
+    // One bucket per day of a summary of at most 800 days.
+    ("MoodSummary", "buckets", 800),
+    ("MoodSummary", "topEmotions", 5),
+    // A share shows at most 1 000 check-ins.
+    ("SharedMood", "checkins", 1_000),
+];
+
+/// Text fields longer than a line, with their cost (1 point per KiB at 4 bytes a character).
+const TEXT_WEIGHTS: &[(&str, &str, u64)] = &[
+    ("Post", "body", 80),
+    ("Reply", "body", 40),
+    ("Group", "rules", 20),
+    ("Group", "description", 8),
+    ("MoodCheckin", "note", 4),
+    ("SharedCheckin", "note", 4),
+    ("Report", "reason", 4),
+];
+
+/// Why a document is refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Over budget: what it would cost against what is allowed.
+    TooComplex { cost: u64, budget: u64 },
+    /// Fragments spread each other deeper than [`MAX_FRAGMENT_NESTING`], or in a cycle.
+    FragmentsTooDeep,
+}
+
+impl Refusal {
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::TooComplex { cost, budget } => format!(
+                "the query would cost {} and the budget is {budget}; ask for fewer fields or smaller pages",
+                (*cost).min(u64::from(u32::MAX))
+            ),
+            Refusal::FragmentsTooDeep => format!(
+                "fragments may spread other fragments at most {MAX_FRAGMENT_NESTING} deep, without cycles"
+            ),
+        }
+    }
+}
+
+struct FieldShape {
+    /// The named type the field returns, lists unwrapped.
+    ty: Name,
+    list: bool,
+    /// Takes `first`: a connection whose page multiplies its selection.
+    paged: bool,
+    weight: u64,
+    bound: u64,
+}
+
+/// The schema's shape as far as cost needs it.
+pub struct CostModel {
+    fields: HashMap<(Name, Name), FieldShape>,
+    query: Name,
+    mutation: Name,
+    subscription: Name,
+}
+
+impl CostModel {
+    /// Reads the shape from the schema's SDL.
+    pub fn from_sdl(sdl: &str) -> anyhow::Result<Self> {
+        let document = async_graphql::parser::parse_schema(sdl)?;
+        let mut fields = HashMap::new();
+        let mut type_count: u64 = 0;
+        let mut member_count: u64 = 0;
+        let mut argument_count: u64 = 0;
+        let mut field_count: u64 = 0;
+        for definition in &document.definitions {
+            let TypeSystemDefinition::Type(definition) = definition else {
+                continue;
+            };
+            let TypeDefinition { name, kind, .. } = &definition.node;
+            type_count += 1;
+            let defined = match kind {
+                TypeKind::Object(object) => &object.fields,
+                TypeKind::Interface(interface) => &interface.fields,
+                TypeKind::Enum(values) => {
+                    member_count += values.values.len() as u64;
+                    continue;
+                }
+                TypeKind::InputObject(input) => {
+                    member_count += input.fields.len() as u64;
+                    continue;
+                }
+                TypeKind::Scalar | TypeKind::Union(_) => continue,
+            };
+            member_count += defined.len() as u64;
+            for field in defined {
+                let field = &field.node;
+                field_count += 1;
+                argument_count += field.arguments.len() as u64;
+                let (ty, list) = named(&field.ty.node.base);
+                let paged = field.arguments.iter().any(|a| a.node.name.node == "first");
+                let key = (name.node.clone(), field.name.node.clone());
+                let lookup = |table: &[(&str, &str, u64)]| {
+                    table
+                        .iter()
+                        .find(|(t, f, _)| *t == key.0.as_str() && *f == key.1.as_str())
+                        .map(|(_, _, n)| *n)
+                };
+                let bound = if name.node.ends_with("Connection") {
+                    // The connection field's page already counts its edges and nodes.
+                    1
+                } else {
+                    lookup(LIST_BOUNDS).unwrap_or(DEFAULT_LIST_BOUND)
+                };
+                let shape = FieldShape {
+                    ty: ty.clone(),
+                    list,
+                    paged,
+                    weight: lookup(TEXT_WEIGHTS).unwrap_or(0),
+                    bound,
+                };
+                fields.insert(key, shape);
+            }
+        }
+        let mut model = CostModel {
+            fields,
+            query: Name::new("Query"),
+            mutation: Name::new("Mutation"),
+            subscription: Name::new("Subscription"),
+        };
+        model.add_introspection(IntrospectionSizes {
+            types: type_count + 10,
+            members: member_count.div_ceil(type_count.max(1)).max(1),
+            arguments: argument_count.div_ceil(field_count.max(1)).max(1),
+        });
+        Ok(model)
+    }
+
+    /// The introspection types are not in the SDL; their lists are bounded by what the schema
+    /// holds on average, so a whole-schema query is priced at about what it returns.
+    fn add_introspection(&mut self, sizes: IntrospectionSizes) {
+        let shapes: [(&str, &str, &str, Option<u64>); 19] = [
+            ("Query", "__schema", "__Schema", None),
+            ("Query", "__type", "__Type", None),
+            ("__Schema", "types", "__Type", Some(sizes.types)),
+            ("__Schema", "queryType", "__Type", None),
+            ("__Schema", "mutationType", "__Type", None),
+            ("__Schema", "subscriptionType", "__Type", None),
+            ("__Schema", "directives", "__Directive", Some(10)),
+            ("__Type", "fields", "__Field", Some(sizes.members)),
+            ("__Type", "inputFields", "__InputValue", Some(sizes.members)),
+            ("__Type", "enumValues", "__EnumValue", Some(sizes.members)),
+            ("__Type", "interfaces", "__Type", Some(4)),
+            ("__Type", "possibleTypes", "__Type", Some(4)),
+            ("__Type", "ofType", "__Type", None),
+            ("__Field", "args", "__InputValue", Some(sizes.arguments)),
+            ("__Field", "type", "__Type", None),
+            ("__InputValue", "type", "__Type", None),
+            ("__Directive", "args", "__InputValue", Some(sizes.arguments)),
+            ("__Directive", "locations", "__DirectiveLocation", Some(20)),
+            ("__Type", "specifiedByURL", "String", None),
+        ];
+        for (parent, field, ty, bound) in shapes {
+            self.fields.insert(
+                (Name::new(parent), Name::new(field)),
+                FieldShape {
+                    ty: Name::new(ty),
+                    list: bound.is_some(),
+                    paged: false,
+                    weight: 0,
+                    bound: bound.unwrap_or(1),
+                },
+            );
+        }
+    }
+
+    /// The cost of the costliest operation or fragment of `document`, or why it is refused.
+    pub fn check(
+        &self,
+        document: &ExecutableDocument,
+        variables: &Variables,
+    ) -> Result<u64, Refusal> {
+        let mut walk = Walk {
+            model: self,
+            document,
+            variables,
+            fragments: HashMap::new(),
+            nesting: 0,
+        };
+        let mut worst = Cost::default();
+        for (_, operation) in document.operations.iter() {
+            let operation = &operation.node;
+            let root = match operation.ty {
+                OperationType::Query => &self.query,
+                OperationType::Mutation => &self.mutation,
+                OperationType::Subscription => &self.subscription,
+            };
+            let mut cost = walk.selection_set(&operation.selection_set, Some(root))?;
+            if operation.ty == OperationType::Mutation {
+                let fields = operation.selection_set.node.items.len() as u64;
+                cost.fields = cost
+                    .fields
+                    .saturating_add(fields.saturating_mul(MUTATION_FIELD_COST));
+            }
+            worst = worst.max(cost);
+        }
+        // Fragments no operation uses are still validated, so they are priced too.
+        for name in document.fragments.keys() {
+            let cost = walk.fragment(name)?;
+            worst = worst.max(cost);
+        }
+        if worst.fields > MAX_COST {
+            return Err(Refusal::TooComplex {
+                cost: worst.fields,
+                budget: MAX_COST,
+            });
+        }
+        if worst.introspection > MAX_INTROSPECTION_COST {
+            return Err(Refusal::TooComplex {
+                cost: worst.introspection,
+                budget: MAX_INTROSPECTION_COST,
+            });
+        }
+        Ok(worst.fields + worst.introspection)
+    }
+}
+
+struct IntrospectionSizes {
+    types: u64,
+    members: u64,
+    arguments: u64,
+}
+
+/// Ordinary fields and introspection are budgeted apart: a schema is large, a screen is not.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+struct Cost {
+    fields: u64,
+    introspection: u64,
+}
+
+impl Cost {
+    fn add(self, other: Cost) -> Cost {
+        Cost {
+            fields: self.fields.saturating_add(other.fields),
+            introspection: self.introspection.saturating_add(other.introspection),
+        }
+    }
+
+    fn times(self, n: u64) -> Cost {
+        Cost {
+            fields: self.fields.saturating_mul(n),
+            introspection: self.introspection.saturating_mul(n),
+        }
+    }
+
+    fn max(self, other: Cost) -> Cost {
+        Cost {
+            fields: self.fields.max(other.fields),
+            introspection: self.introspection.max(other.introspection),
+        }
+    }
+}
+
+enum Memo {
+    Running,
+    Done(Cost),
+}
+
+struct Walk<'a> {
+    model: &'a CostModel,
+    document: &'a ExecutableDocument,
+    variables: &'a Variables,
+    fragments: HashMap<&'a str, Memo>,
+    nesting: usize,
+}
+
+impl<'a> Walk<'a> {
+    fn selection_set(
+        &mut self,
+        set: &'a Positioned<SelectionSet>,
+        parent: Option<&Name>,
+    ) -> Result<Cost, Refusal> {
+        let mut total = Cost::default();
+        for selection in &set.node.items {
+            let cost = match &selection.node {
+                Selection::Field(field) => {
+                    let field = &field.node;
+                    let name = &field.name.node;
+                    let shape =
+                        parent.and_then(|p| self.model.fields.get(&(p.clone(), name.clone())));
+                    let introspection = matches!(name.as_str(), "__schema" | "__type")
+                        || parent.is_some_and(|p| p.starts_with("__"));
+                    let (own, multiplier) = match shape {
+                        None => (Cost::one(introspection), 1),
+                        Some(shape) => {
+                            let multiplier = if shape.paged {
+                                self.page(field.get_argument("first"))
+                            } else if shape.list {
+                                shape.bound
+                            } else {
+                                1
+                            };
+                            let mut own = Cost::one(introspection);
+                            own.fields +=
+                                shape.weight + if shape.paged { CONNECTION_COST } else { 0 };
+                            (own, multiplier)
+                        }
+                    };
+                    let inner = if field.selection_set.node.items.is_empty() {
+                        Cost::default()
+                    } else {
+                        self.selection_set(&field.selection_set, shape.map(|s| &s.ty))?
+                    };
+                    own.add(inner.times(multiplier))
+                }
+                Selection::InlineFragment(fragment) => {
+                    let fragment = &fragment.node;
+                    let on = fragment.type_condition.as_ref().map(|c| &c.node.on.node);
+                    self.selection_set(&fragment.selection_set, on.or(parent))?
+                }
+                Selection::FragmentSpread(spread) => {
+                    self.fragment(&spread.node.fragment_name.node)?
+                }
+            };
+            total = total.add(cost);
+        }
+        Ok(total)
+    }
+
+    fn fragment(&mut self, name: &'a Name) -> Result<Cost, Refusal> {
+        match self.fragments.get(name.as_str()) {
+            Some(Memo::Done(cost)) => return Ok(*cost),
+            Some(Memo::Running) => return Err(Refusal::FragmentsTooDeep),
+            None => {}
+        }
+        // An unknown fragment is refused by validation; it costs nothing here.
+        let Some(definition) = self.document.fragments.get(name) else {
+            return Ok(Cost::default());
+        };
+        if self.nesting >= MAX_FRAGMENT_NESTING {
+            return Err(Refusal::FragmentsTooDeep);
+        }
+        self.fragments.insert(name.as_str(), Memo::Running);
+        self.nesting += 1;
+        let on = &definition.node.type_condition.node.on.node;
+        let cost = self.selection_set(&definition.node.selection_set, Some(on));
+        self.nesting -= 1;
+        let cost = cost?;
+        self.fragments.insert(name.as_str(), Memo::Done(cost));
+        Ok(cost)
+    }
+
+    /// The page a `first` argument asks for, as the resolver would clamp it.
+    fn page(&self, first: Option<&Positioned<async_graphql_value::Value>>) -> u64 {
+        let value = match first.map(|v| &v.node) {
+            None => None,
+            Some(async_graphql_value::Value::Variable(name)) => {
+                self.variables.get(name).and_then(as_i64)
+            }
+            Some(literal) => literal.clone().into_const().as_ref().and_then(as_i64),
+        };
+        value.map_or(DEFAULT_PAGE, |n| n.clamp(1, MAX_PAGE as i64) as u64)
+    }
+}
+
+impl Cost {
+    fn one(introspection: bool) -> Cost {
+        if introspection {
+            Cost {
+                fields: 0,
+                introspection: 1,
+            }
+        } else {
+            Cost {
+                fields: 1,
+                introspection: 0,
+            }
+        }
+    }
+}
+
+fn as_i64(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64(),
+        _ => None,
+    }
+}
+
+fn named(base: &BaseType) -> (&Name, bool) {
+    match base {
+        BaseType::Named(name) => (name, false),
+        BaseType::List(inner) => (named(&inner.base).0, true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::parser::parse_query;
+
+    fn model() -> CostModel {
+        CostModel::from_sdl(&crate::schema::sdl()).expect("the schema's SDL parses")
+    }
+
+    fn cost(query: &str) -> Result<u64, Refusal> {
+        let document = parse_query(query).expect("parses");
+        model().check(&document, &Variables::default())
+    }
+
+    #[test]
+    fn aliases_and_typename_count() {
+        assert_eq!(cost("{ __typename }"), Ok(1));
+        assert_eq!(cost("{ a: __typename b: __typename me { id } }"), Ok(4));
+    }
+
+    #[test]
+    fn pages_multiply_their_selection() {
+        let twenty = cost("{ feed { edges { node { id title } } } }").expect("fits");
+        let hundred = cost("{ feed(first: 100) { edges { node { id title } } } }").expect("fits");
+        assert!(hundred > 4 * twenty, "{twenty} vs {hundred}");
+        // `first: 0` still validates and walks its selection: it counts as one.
+        assert!(cost("{ feed(first: 0) { edges { node { id } } } }").expect("fits") > 0);
+    }
+
+    #[test]
+    fn nested_fragment_spreads_are_counted_at_each_use_without_blowing_up() {
+        let mut query = String::from("query { ...F0 }\nfragment F0 on Query { __typename }\n");
+        for level in 1..=12 {
+            query.push_str(&format!("fragment F{level} on Query {{"));
+            for _ in 0..10 {
+                query.push_str(&format!(" ...F{}", level - 1));
+            }
+            query.push_str(" }\n");
+        }
+        query = query.replacen("...F0 }", "...F12 }", 1);
+        let started = std::time::Instant::now();
+        let refused = cost(&query);
+        assert!(
+            matches!(refused, Err(Refusal::TooComplex { .. })),
+            "{refused:?}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_millis(500));
+    }
+
+    #[test]
+    fn fragment_cycles_and_deep_chains_are_refused() {
+        assert_eq!(
+            cost("{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }"),
+            Err(Refusal::FragmentsTooDeep)
+        );
+        let mut chain = String::from("{ ...F0 }");
+        for n in 0..=MAX_FRAGMENT_NESTING {
+            chain.push_str(&format!(" fragment F{n} on Query {{ ...F{} }}", n + 1));
+        }
+        chain.push_str(&format!(
+            " fragment F{} on Query {{ __typename }}",
+            MAX_FRAGMENT_NESTING + 1
+        ));
+        assert_eq!(cost(&chain), Err(Refusal::FragmentsTooDeep));
+    }
+
+    #[test]
+    fn long_lists_and_text_weigh_more() {
+        let one =
+            cost("{ moodSummary(from: \"2026-01-01\", to: \"2026-12-31\") { buckets { count } } }")
+                .expect("one summary fits");
+        assert!(one > 800, "{one}");
+        let mut many = String::from("{");
+        for n in 0..100 {
+            many.push_str(&format!(
+                " s{n}: moodSummary(from: \"2024-01-01\", to: \"2026-03-01\") {{ buckets {{ count averageScore }} }}"
+            ));
+        }
+        many.push('}');
+        assert!(matches!(cost(&many), Err(Refusal::TooComplex { .. })));
+        let titles = cost("{ feed(first: 100) { edges { node { title } } } }").expect("fits");
+        let bodies = cost("{ feed(first: 100) { edges { node { body } } } }").expect("fits");
+        assert!(bodies > titles * 10, "{titles} vs {bodies}");
+    }
+
+    #[test]
+    fn mutations_are_few_per_document() {
+        let mut query = String::from("mutation {");
+        for n in 0..11 {
+            query.push_str(&format!(" l{n}: logout"));
+        }
+        query.push('}');
+        assert!(matches!(cost(&query), Err(Refusal::TooComplex { .. })));
+    }
+
+    /// The query GraphiQL sends when it opens (graphql-js `getIntrospectionQuery`).
+    const GRAPHIQL_INTROSPECTION: &str = r#"
+        query IntrospectionQuery {
+          __schema {
+            queryType { name } mutationType { name } subscriptionType { name }
+            types { ...FullType }
+            directives { name description locations args { ...InputValue } }
+          }
+        }
+        fragment FullType on __Type {
+          kind name description
+          fields(includeDeprecated: true) {
+            name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason
+          }
+          inputFields { ...InputValue }
+          interfaces { ...TypeRef }
+          enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+          possibleTypes { ...TypeRef }
+        }
+        fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+        fragment TypeRef on __Type {
+          kind name ofType { kind name ofType { kind name ofType { kind name ofType {
+            kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
+        }
+    "#;
+
+    #[test]
+    fn graphiql_introspection_fits_and_many_copies_do_not() {
+        let one = cost(GRAPHIQL_INTROSPECTION).expect("GraphiQL's introspection fits");
+        assert!(one > 1_000, "{one}");
+        let copies: String = (0..20)
+            .map(|n| format!(" s{n}: __schema {{ types {{ ...FullType }} }}"))
+            .collect();
+        let abuse = GRAPHIQL_INTROSPECTION.replacen(
+            "query IntrospectionQuery {",
+            &format!("query IntrospectionQuery {{ {copies}"),
+            1,
+        );
+        assert!(matches!(cost(&abuse), Err(Refusal::TooComplex { .. })));
+    }
+}

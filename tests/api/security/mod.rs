@@ -1,0 +1,4 @@
+//! Hostile requests, as issue 10 lists them: each answered with a clear code, none taking the
+//! server down. Run on both backends like the rest of the suite.
+mod documents;
+mod inputs;
