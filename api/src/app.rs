@@ -5,8 +5,9 @@ use crate::auth::tokens::TokenKeys;
 use crate::auth::SessionCache;
 use crate::broker::Broker;
 use crate::config::Settings;
-use crate::http::{router, HttpState};
+use crate::http::{metrics_router, router, HttpState};
 use crate::rate_limit::RateLimiter;
+use crate::redis_conn::RedisLink;
 use crate::schema;
 use crate::state::{AppContext, AppParts};
 use crate::telemetry::Metrics;
@@ -23,6 +24,7 @@ const SOCKET_DRAIN: Duration = Duration::from_secs(5);
 
 pub struct App {
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     state: HttpState,
 }
 
@@ -52,22 +54,32 @@ impl App {
                         .await
                         .context("HEARTH_REDIS_URL: Redis did not answer")?
                         .context("HEARTH_REDIS_URL: cannot connect to Redis")?;
+                let link = RedisLink::new(conn);
                 let broker = Broker::redis(
                     client,
-                    conn.clone(),
+                    link.clone(),
                     &settings.redis_prefix,
                     shutdown.clone(),
+                    metrics.clone(),
                 );
-                (Some(conn), broker)
+                (Some(link), broker)
             }
         };
         let limiter = match &redis {
-            Some(conn) => RateLimiter::redis(conn.clone(), &settings.redis_prefix),
+            Some(link) => RateLimiter::redis(link.clone(), &settings.redis_prefix, metrics.clone()),
             None => RateLimiter::in_memory(),
         };
         let listener = TcpListener::bind(settings.bind)
             .await
             .with_context(|| format!("HEARTH_BIND: cannot listen on {}", settings.bind))?;
+        let metrics_listener = match settings.metrics_bind {
+            None => None,
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("HEARTH_METRICS_BIND: cannot listen on {addr}"))?,
+            ),
+        };
         let graphiql = !settings.is_production();
         let push = match &settings.fcm_credentials {
             None => crate::push::fcm::Sender::Log,
@@ -93,6 +105,7 @@ impl App {
             settings: Arc::new(settings),
         });
         let schema = schema::build(app.clone(), app.settings.is_production())?;
+        crate::auth::revocation::follow(app.sessions.clone(), &app.broker, shutdown.clone());
         if app.settings.run_workers {
             crate::push::worker::spawn(
                 app.clone(),
@@ -103,6 +116,7 @@ impl App {
         }
         Ok(Self {
             listener,
+            metrics_listener,
             state: HttpState {
                 app,
                 schema,
@@ -117,6 +131,13 @@ impl App {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Where `/metrics` is served on its own, when `HEARTH_METRICS_BIND` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     pub fn port(&self) -> u16 {
@@ -137,6 +158,18 @@ impl App {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let shutdown = self.state.shutdown.clone();
         let sockets = self.state.sockets.clone();
+        if let Some(listener) = self.metrics_listener {
+            let metrics = metrics_router(self.state.clone());
+            let stopping = shutdown.clone();
+            tokio::spawn(async move {
+                let served = axum::serve(listener, metrics)
+                    .with_graceful_shutdown(async move { stopping.cancelled().await })
+                    .await;
+                if let Err(err) = served {
+                    tracing::error!(error = %err, "the metrics listener stopped");
+                }
+            });
+        }
         let routes = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let stopping = shutdown.clone();
         axum::serve(self.listener, routes)

@@ -13,6 +13,9 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+use crate::redis_conn::RedisLink;
+use crate::telemetry::Metrics;
+
 /// Events waiting for a slow socket before it starts missing them (it catches up by query).
 const CHANNEL_CAPACITY: usize = 64;
 
@@ -34,6 +37,11 @@ pub enum Event {
     },
     /// Push jobs are due: wakes the push workers of every instance.
     PushQueued,
+    /// These sessions were revoked (sign-out, password change, a replayed refresh token):
+    /// every instance forgets them and closes their sockets.
+    SessionsRevoked {
+        session_ids: Vec<String>,
+    },
 }
 
 /// An event with its id, as carried on a channel.
@@ -105,6 +113,7 @@ pub enum Topic {
     Post(String),
     User(String),
     Push,
+    Sessions,
 }
 
 impl Topic {
@@ -114,6 +123,7 @@ impl Topic {
             Topic::Post(id) => format!("post:{id}"),
             Topic::User(id) => format!("user:{id}"),
             Topic::Push => "push".to_owned(),
+            Topic::Sessions => "sessions".to_owned(),
         }
     }
 }
@@ -130,6 +140,7 @@ impl Event {
             }
             Event::NotificationAdded { user_id, .. } => vec![Topic::User(user_id.clone())],
             Event::PushQueued => vec![Topic::Push],
+            Event::SessionsRevoked { .. } => vec![Topic::Sessions],
         }
     }
 }
@@ -144,8 +155,9 @@ pub struct Broker {
 
 #[derive(Clone)]
 struct RedisSide {
-    publisher: redis::aio::ConnectionManager,
+    publisher: RedisLink,
     prefix: String,
+    metrics: Metrics,
 }
 
 impl Broker {
@@ -160,9 +172,10 @@ impl Broker {
     /// reconnects and resubscribes by itself when Redis comes back.
     pub fn redis(
         client: redis::Client,
-        publisher: redis::aio::ConnectionManager,
+        publisher: RedisLink,
         prefix: &str,
         stop: CancellationToken,
+        metrics: Metrics,
     ) -> Self {
         let channels: Channels = Arc::default();
         let prefix = format!("{prefix}:ev:");
@@ -174,12 +187,17 @@ impl Broker {
         ));
         Broker {
             channels,
-            redis: Some(RedisSide { publisher, prefix }),
+            redis: Some(RedisSide {
+                publisher,
+                prefix,
+                metrics,
+            }),
         }
     }
 
     /// Publishes an event on its channels. Delivery is best effort: a client that missed
-    /// something catches up through the paginated queries.
+    /// something catches up through the paginated queries. While Redis is away the event is
+    /// dropped and counted; the write that raised it has already committed.
     pub async fn publish(&self, event: Event) {
         let envelope = Arc::new(Envelope::new(event));
         for topic in envelope.event.topics() {
@@ -196,9 +214,8 @@ impl Broker {
                         .arg(format!("{}{key}", side.prefix))
                         .arg(payload)
                         .ignore();
-                    let sent = crate::redis_conn::query::<()>(&side.publisher, &pipeline).await;
-                    if let Err(err) = sent {
-                        tracing::warn!(error = %err, "publishing an event to Redis failed");
+                    if side.publisher.query::<()>(&pipeline).await.is_err() {
+                        side.metrics.count_event_dropped();
                     }
                 }
             }

@@ -34,7 +34,10 @@ impl fmt::Debug for Secret {
 /// Limits on sign-in and sign-up attempts: strict per account, loose per IP address.
 #[derive(Clone, Debug)]
 pub struct AuthLimits {
+    /// Failed sign-ins against one account from one address.
     pub login_failures_per_account: u32,
+    /// Failed sign-ins against one account from anywhere.
+    pub login_failures_per_account_total: u32,
     pub login_attempts_per_ip: u32,
     pub login_window: Duration,
     pub registrations_per_ip: u32,
@@ -45,6 +48,8 @@ pub struct AuthLimits {
 pub struct Settings {
     pub env: Environment,
     pub bind: SocketAddr,
+    /// Where `/metrics` is served on its own; unset: on `bind` in development, nowhere in production.
+    pub metrics_bind: Option<SocketAddr>,
     pub database_url: String,
     pub redis_url: Option<String>,
     /// Prefix of every Redis key and channel, so several deployments (or tests) can share a server.
@@ -88,6 +93,7 @@ fn bad(variable: &str, message: impl Into<String>) -> ConfigError {
 const KEYS: &[&str] = &[
     "ENV",
     "BIND",
+    "METRICS_BIND",
     "DATABASE_URL",
     "REDIS_URL",
     "REDIS_PREFIX",
@@ -98,6 +104,7 @@ const KEYS: &[&str] = &[
     "CRISIS_RESOURCES",
     "TRUST_FORWARDED_FOR",
     "LOGIN_FAILURES_PER_ACCOUNT",
+    "LOGIN_FAILURES_PER_ACCOUNT_TOTAL",
     "LOGIN_ATTEMPTS_PER_IP",
     "LOGIN_WINDOW_SECS",
     "REGISTRATIONS_PER_IP",
@@ -173,6 +180,16 @@ impl Settings {
             .unwrap_or_else(|| "127.0.0.1:8000".into())
             .parse()
             .map_err(|_| bad("HEARTH_BIND", "must be an address like 127.0.0.1:8000"))?;
+        let metrics_bind = get("METRICS_BIND")
+            .map(|v| {
+                v.parse().map_err(|_| {
+                    bad(
+                        "HEARTH_METRICS_BIND",
+                        "must be an address like 127.0.0.1:9100",
+                    )
+                })
+            })
+            .transpose()?;
         let database_url =
             get("DATABASE_URL").unwrap_or_else(|| "sqlite://hearth-data/hearth.db?mode=rwc".into());
         if !(database_url.starts_with("sqlite:")
@@ -199,6 +216,12 @@ impl Settings {
                 None => return Err(bad("HEARTH_JWT_SECRET", "is required in production")),
                 Some(s) if s.expose().len() < 32 => {
                     return Err(bad("HEARTH_JWT_SECRET", "must be at least 32 bytes"))
+                }
+                Some(s) if shannon_bits(s.expose()) < MIN_SECRET_BITS => {
+                    return Err(bad(
+                        "HEARTH_JWT_SECRET",
+                        "is too predictable: use 32 random bytes, e.g. `openssl rand -base64 32`",
+                    ))
                 }
                 Some(_) => {}
             }
@@ -253,6 +276,7 @@ impl Settings {
         Ok(Settings {
             env: env_kind,
             bind,
+            metrics_bind,
             database_url,
             redis_url,
             redis_prefix: get("REDIS_PREFIX").unwrap_or_else(|| "hearth".into()),
@@ -266,6 +290,10 @@ impl Settings {
                 login_failures_per_account: as_u32(
                     number("LOGIN_FAILURES_PER_ACCOUNT", 5, 1)?,
                     "LOGIN_FAILURES_PER_ACCOUNT",
+                )?,
+                login_failures_per_account_total: as_u32(
+                    number("LOGIN_FAILURES_PER_ACCOUNT_TOTAL", 100, 1)?,
+                    "LOGIN_FAILURES_PER_ACCOUNT_TOTAL",
                 )?,
                 login_attempts_per_ip: as_u32(
                     number("LOGIN_ATTEMPTS_PER_IP", 300, 1)?,
@@ -299,6 +327,11 @@ impl Settings {
                 retry_base: Duration::from_millis(number("PUSH_RETRY_BASE_MS", 1_000, 1)?),
             },
         })
+    }
+
+    /// `/metrics` shares the public port only in development with no address of its own.
+    pub fn metrics_on_public_port(&self) -> bool {
+        self.metrics_bind.is_none() && !self.is_production()
     }
 
     pub fn is_production(&self) -> bool {
@@ -339,6 +372,29 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// Least entropy a production JWT secret must show, in bits over its length.
+const MIN_SECRET_BITS: f64 = 100.0;
+
+/// The Shannon entropy of the text's characters times its length: 0 for 32 × `a`, about 190
+/// for 32 random bytes in base64. It cannot prove a secret random, only catch a lazy one.
+fn shannon_bits(text: &str) -> f64 {
+    let mut counts: HashMap<char, usize> = HashMap::new();
+    let mut total = 0_usize;
+    for c in text.chars() {
+        *counts.entry(c).or_default() += 1;
+        total += 1;
+    }
+    let total_f = total as f64;
+    let per_char: f64 = counts
+        .values()
+        .map(|&n| {
+            let p = n as f64 / total_f;
+            -p * p.log2()
+        })
+        .sum();
+    per_char * total_f
 }
 
 fn read_or_create_secret(path: &Path) -> std::io::Result<String> {
@@ -394,6 +450,20 @@ mod tests {
         assert_eq!(e.variable, "HEARTH_JWT_SECRET");
         let e = Settings::from_sources(None, &env(&[("HEARTH_ENV", "production")])).unwrap_err();
         assert_eq!(e.variable, "HEARTH_JWT_SECRET");
+        for lazy in ["a".repeat(32), "abab".repeat(10), "password".repeat(4)] {
+            let e = Settings::from_sources(
+                None,
+                &env(&[("HEARTH_ENV", "production"), ("HEARTH_JWT_SECRET", &lazy)]),
+            )
+            .unwrap_err();
+            assert_eq!(e.variable, "HEARTH_JWT_SECRET", "{lazy}");
+        }
+        let random = crate::auth::tokens::random_token();
+        let fine = Settings::from_sources(
+            None,
+            &env(&[("HEARTH_ENV", "production"), ("HEARTH_JWT_SECRET", &random)]),
+        );
+        assert!(fine.is_ok());
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
                 name.to_lowercase().replace(' ', ".")
             )),
             display_name: Set(name.to_owned()),
-            display_name_key: Set(name.to_lowercase()),
+            display_name_key: Set(migration::name_key::name_key(name)),
             password_hash: Set(hash.clone()),
             timezone: Set("Europe/London".into()),
             country: Set(None),

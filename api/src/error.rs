@@ -22,6 +22,11 @@ pub enum AppError {
     RateLimited {
         retry_after: Duration,
     },
+    /// Something this needs is out of reach for a moment (the database's connections are all
+    /// taken or it cannot be reached); nothing was written. Try again after `retry_after`.
+    Unavailable {
+        retry_after: Duration,
+    },
     Internal(anyhow::Error),
 }
 
@@ -56,6 +61,7 @@ impl AppError {
             AppError::NotFound => "not found",
             AppError::BadInput { message, .. } | AppError::Conflict { message, .. } => message,
             AppError::RateLimited { .. } => "too many attempts, try again later",
+            AppError::Unavailable { .. } => "temporarily unavailable, try again shortly",
             AppError::Internal(_) => "internal error",
         }
     }
@@ -77,6 +83,7 @@ impl AppError {
             AppError::BadInput { .. } => "BAD_USER_INPUT",
             AppError::Conflict { .. } => "CONFLICT",
             AppError::RateLimited { .. } => "RATE_LIMITED",
+            AppError::Unavailable { .. } => "UNAVAILABLE",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -84,7 +91,16 @@ impl AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
-        AppError::Internal(err.into())
+        match err {
+            // The pool had no connection to give in time, or the server cannot be reached.
+            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
+                tracing::warn!(error = %err, "the database is out of reach; answered UNAVAILABLE");
+                AppError::Unavailable {
+                    retry_after: Duration::from_secs(2),
+                }
+            }
+            other => AppError::Internal(other.into()),
+        }
     }
 }
 
@@ -97,7 +113,7 @@ impl From<AppError> for async_graphql::Error {
                 AppError::BadInput { field, .. } | AppError::Conflict { field, .. } => {
                     ext.set("field", *field)
                 }
-                AppError::RateLimited { retry_after } => {
+                AppError::RateLimited { retry_after } | AppError::Unavailable { retry_after } => {
                     ext.set("retryAfter", retry_after.as_secs().max(1))
                 }
                 _ => {}

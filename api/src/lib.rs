@@ -22,7 +22,7 @@ pub mod push;
 pub mod query_cost;
 pub mod rate_limit;
 pub mod realtime;
-mod redis_conn;
+pub mod redis_conn;
 pub mod safety;
 pub mod schema;
 pub mod state;

@@ -1,17 +1,23 @@
 //! Fixed-window counters: in process when embedded, in Redis when instances share the count.
+//! While Redis is away, counting goes on per instance (looser, never refusing for it).
 use crate::error::{AppError, AppResult};
-use crate::redis_conn::query;
-use redis::aio::ConnectionManager;
+use crate::redis_conn::RedisLink;
+use crate::telemetry::Metrics;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+type Counters = Arc<Mutex<HashMap<String, (u32, Instant)>>>;
 
 #[derive(Clone)]
 pub enum RateLimiter {
-    Memory(Arc<Mutex<HashMap<String, (u32, Instant)>>>),
+    Memory(Counters),
     Redis {
-        conn: ConnectionManager,
+        link: RedisLink,
         prefix: String,
+        /// Counts kept here while Redis is away.
+        fallback: Counters,
+        metrics: Metrics,
     },
 }
 
@@ -27,10 +33,12 @@ impl RateLimiter {
         RateLimiter::Memory(Arc::default())
     }
 
-    pub fn redis(conn: ConnectionManager, prefix: &str) -> Self {
+    pub fn redis(link: RedisLink, prefix: &str, metrics: Metrics) -> Self {
         RateLimiter::Redis {
-            conn,
+            link,
             prefix: format!("{prefix}:rl:"),
+            fallback: Arc::default(),
+            metrics,
         }
     }
 
@@ -54,62 +62,59 @@ impl RateLimiter {
     pub async fn clear(&self, key: &str) -> AppResult<()> {
         match self {
             RateLimiter::Memory(map) => {
-                if let Ok(mut map) = map.lock() {
-                    map.remove(key);
-                }
-                Ok(())
+                lock(map).remove(key);
             }
-            RateLimiter::Redis { conn, prefix } => {
+            RateLimiter::Redis {
+                link,
+                prefix,
+                fallback,
+                metrics,
+            } => {
+                lock(fallback).remove(key);
                 let mut pipeline = redis::pipe();
                 pipeline.cmd("DEL").arg(format!("{prefix}{key}")).ignore();
-                query::<()>(conn, &pipeline)
-                    .await
-                    .map_err(AppError::internal)
+                if link.query::<()>(&pipeline).await.is_err() {
+                    metrics.count_redis_fallback("rate_limit");
+                }
             }
         }
+        Ok(())
     }
 
     async fn read(&self, key: &str, limit: Limit) -> AppResult<(u32, Duration)> {
         match self {
-            RateLimiter::Memory(map) => {
-                let map = map
-                    .lock()
-                    .map_err(|_| AppError::internal(anyhow::anyhow!("rate limiter poisoned")))?;
-                Ok(match map.get(key) {
-                    Some((count, start)) if start.elapsed() < limit.window => {
-                        (*count, limit.window - start.elapsed())
-                    }
-                    _ => (0, Duration::ZERO),
-                })
-            }
-            RateLimiter::Redis { conn, prefix } => {
+            RateLimiter::Memory(map) => Ok(read_local(map, key, limit)),
+            RateLimiter::Redis {
+                link,
+                prefix,
+                fallback,
+                metrics,
+            } => {
                 let full = format!("{prefix}{key}");
                 let mut pipeline = redis::pipe();
                 pipeline.cmd("GET").arg(&full).cmd("PTTL").arg(&full);
-                let (count, ttl): (Option<u32>, i64) =
-                    query(conn, &pipeline).await.map_err(AppError::internal)?;
-                Ok((count.unwrap_or(0), Duration::from_millis(ttl.max(0) as u64)))
+                match link.query::<(Option<u32>, i64)>(&pipeline).await {
+                    Ok((count, ttl)) => {
+                        Ok((count.unwrap_or(0), Duration::from_millis(ttl.max(0) as u64)))
+                    }
+                    Err(_) => {
+                        metrics.count_redis_fallback("rate_limit");
+                        Ok(read_local(fallback, key, limit))
+                    }
+                }
             }
         }
     }
 
     async fn add(&self, key: &str, limit: Limit) -> AppResult<(u32, Duration)> {
         match self {
-            RateLimiter::Memory(map) => {
-                let mut map = map
-                    .lock()
-                    .map_err(|_| AppError::internal(anyhow::anyhow!("rate limiter poisoned")))?;
-                if map.len() > 100_000 {
-                    map.retain(|_, (_, start)| start.elapsed() < limit.window);
-                }
-                let entry = map.entry(key.to_owned()).or_insert((0, Instant::now()));
-                if entry.1.elapsed() >= limit.window {
-                    *entry = (0, Instant::now());
-                }
-                entry.0 += 1;
-                Ok((entry.0, limit.window.saturating_sub(entry.1.elapsed())))
-            }
-            RateLimiter::Redis { conn, prefix } => {
+            RateLimiter::Memory(map) => Ok(add_local(map, key, limit)),
+            RateLimiter::Redis {
+                link,
+                prefix,
+                fallback,
+                metrics,
+            } => {
                 let full = format!("{prefix}{key}");
                 let window_ms = limit.window.as_millis() as u64;
                 let mut pipeline = redis::pipe();
@@ -124,14 +129,43 @@ impl RateLimiter {
                     .ignore()
                     .cmd("PTTL")
                     .arg(&full);
-                let (count, ttl): (u32, i64) =
-                    query(conn, &pipeline).await.map_err(AppError::internal)?;
-                Ok((count, Duration::from_millis(ttl.max(0) as u64)))
+                match link.query::<(u32, i64)>(&pipeline).await {
+                    Ok((count, ttl)) => Ok((count, Duration::from_millis(ttl.max(0) as u64))),
+                    Err(_) => {
+                        metrics.count_redis_fallback("rate_limit");
+                        Ok(add_local(fallback, key, limit))
+                    }
+                }
             }
         }
     }
 }
 
+fn lock(map: &Counters) -> std::sync::MutexGuard<'_, HashMap<String, (u32, Instant)>> {
+    map.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn read_local(map: &Counters, key: &str, limit: Limit) -> (u32, Duration) {
+    match lock(map).get(key) {
+        Some((count, start)) if start.elapsed() < limit.window => {
+            (*count, limit.window - start.elapsed())
+        }
+        _ => (0, Duration::ZERO),
+    }
+}
+
+fn add_local(map: &Counters, key: &str, limit: Limit) -> (u32, Duration) {
+    let mut map = lock(map);
+    if map.len() > 100_000 {
+        map.retain(|_, (_, start)| start.elapsed() < limit.window);
+    }
+    let entry = map.entry(key.to_owned()).or_insert((0, Instant::now()));
+    if entry.1.elapsed() >= limit.window {
+        *entry = (0, Instant::now());
+    }
+    entry.0 += 1;
+    (entry.0, limit.window.saturating_sub(entry.1.elapsed()))
+}
 fn refuse_over(count: u32, limit: Limit, retry_after: Duration, adding: u32) -> AppResult<()> {
     if count > limit.max || (adding == 0 && count >= limit.max) {
         return Err(AppError::RateLimited {

@@ -5,8 +5,8 @@ use crate::auth::SessionCache;
 use crate::broker::Broker;
 use crate::config::Settings;
 use crate::rate_limit::RateLimiter;
+use crate::redis_conn::RedisLink;
 use crate::telemetry::Metrics;
-use redis::aio::ConnectionManager;
 use sea_orm::DatabaseConnection;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -37,7 +37,7 @@ pub struct AppParts {
     pub sessions: SessionCache,
     pub passwords: PasswordHasher,
     pub limiter: RateLimiter,
-    pub redis: Option<ConnectionManager>,
+    pub redis: Option<RedisLink>,
     pub metrics: Metrics,
     pub broker: Broker,
     pub push: crate::push::fcm::Sender,

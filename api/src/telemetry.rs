@@ -33,6 +33,11 @@ struct LatencyLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FallbackLabels {
+    what: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     state: &'static str,
 }
@@ -49,6 +54,8 @@ pub struct Metrics {
     db_pool: Family<PoolLabels, Gauge>,
     db_queries: Counter,
     panics: Counter,
+    redis_fallbacks: Family<FallbackLabels, Counter>,
+    events_dropped: Counter,
     names: Arc<Mutex<HashSet<String>>>,
 }
 
@@ -67,6 +74,18 @@ impl Metrics {
         let db_pool = Family::<PoolLabels, Gauge>::default();
         let db_queries = Counter::default();
         let panics = Counter::default();
+        let redis_fallbacks = Family::<FallbackLabels, Counter>::default();
+        let events_dropped = Counter::default();
+        registry.register(
+            "redis_fallbacks",
+            "Redis commands given up (Redis away): rate limits counted per instance",
+            redis_fallbacks.clone(),
+        );
+        registry.register(
+            "events_dropped",
+            "Live events not published because Redis was away (apps catch up by query)",
+            events_dropped.clone(),
+        );
         registry.register(
             "panics",
             "Requests whose execution panicked (answered INTERNAL)",
@@ -100,6 +119,8 @@ impl Metrics {
             db_pool,
             db_queries,
             panics,
+            redis_fallbacks,
+            events_dropped,
             names: Arc::default(),
         }
     }
@@ -141,6 +162,16 @@ impl Metrics {
 
     pub fn count_panic(&self) {
         self.panics.inc();
+    }
+
+    pub fn count_redis_fallback(&self, what: &'static str) {
+        self.redis_fallbacks
+            .get_or_create(&FallbackLabels { what })
+            .inc();
+    }
+
+    pub fn count_event_dropped(&self) {
+        self.events_dropped.inc();
     }
 
     /// Database statements run so far (tests bound the round trips of a page with it).

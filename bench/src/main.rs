@@ -1,5 +1,6 @@
 //! Benchmarks that print figures. `cargo run --release -p bench -- <scenario> [options]`.
 //! The server runs in this process on a temp SQLite file, or on `HEARTH_BENCH_DATABASE_URL`.
+mod abuse;
 mod fanout;
 mod feed;
 mod load;
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: bench login|feed [--requests N] [--concurrency C] | fanout [--sockets N] | push [--jobs N] | mood [--requests N]";
+const USAGE: &str = "usage: bench login|feed [--requests N] [--concurrency C] | fanout [--sockets N] | push [--jobs N] | mood [--requests N] | abuse [--seconds S]";
 
 fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
     match args.iter().position(|a| a == name) {
@@ -56,6 +57,7 @@ fn main() -> ExitCode {
             Some("fanout") => fanout::run(option(&args, "--sockets", 1_000)?).await,
             Some("push") => push::run(option(&args, "--jobs", 5_000)?).await,
             Some("mood") => mood::run(option(&args, "--requests", 200)?).await,
+            Some("abuse") => abuse::run(option(&args, "--seconds", 10)?).await,
             _ => Err(anyhow::anyhow!(USAGE)),
         }
     });

@@ -301,29 +301,76 @@ async fn profile_updates_are_validated() {
     );
 }
 
+/// Signs in as if from `address` (the server trusts `X-Forwarded-For` in these tests).
+async fn login_from(
+    app: &TestApp,
+    address: &str,
+    email: &str,
+    password: &str,
+) -> serde_json::Value {
+    app.http
+        .post(app.url("/graphql"))
+        .header("x-forwarded-for", address)
+        .json(&json!({
+            "query": "mutation($input: LoginInput!) { login(input: $input) { accessToken refreshToken accessTokenExpiresAt user { id displayName } } }",
+            "variables": {"input": {"email": email, "password": password}}
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
-async fn failed_logins_are_limited_per_account() {
-    let app = TestApp::spawn_with(|s| s.auth_limits.login_failures_per_account = 3).await;
+async fn failed_logins_lock_out_the_guesser_not_the_owner() {
+    let app = TestApp::spawn_with(|s| {
+        s.trust_forwarded_for = true;
+        s.auth_limits.login_failures_per_account = 3;
+        s.auth_limits.login_failures_per_account_total = 6;
+    })
+    .await;
     let ana = app.register("Patient Owl").await;
+    let stranger = "198.51.100.7";
     for _ in 0..3 {
-        assert_eq!(
-            error_code(&app.login(&ana.email, "wrong password!").await),
-            "UNAUTHENTICATED"
-        );
+        let body = login_from(&app, stranger, &ana.email, "wrong password!").await;
+        assert_eq!(error_code(&body), "UNAUTHENTICATED");
     }
-    // Now even the right password waits: the account is protected, not the guesser's IP.
-    let limited = app.login(&ana.email, PASSWORD).await;
+    // From the guesser's address even the right password now waits.
+    let limited = login_from(&app, stranger, &ana.email, PASSWORD).await;
     assert_eq!(error_code(&limited), "RATE_LIMITED");
     let retry_after = limited["errors"][0]["extensions"]["retryAfter"]
         .as_u64()
         .unwrap();
     assert!((1..=900).contains(&retry_after), "{limited}");
-
-    // Another account from the same address is unaffected.
-    let bo = app.register("Patient Bear").await;
+    // The owner, elsewhere, signs in.
+    let owner = login_from(&app, "203.0.113.9", &ana.email, PASSWORD).await;
     assert!(
-        Session::from_payload(&app.login(&bo.email, PASSWORD).await["data"]["login"]).is_some()
+        Session::from_payload(&owner["data"]["login"]).is_some(),
+        "{owner}"
     );
+    // Another account from the guesser's address is unaffected.
+    let bo = app.register("Patient Bear").await;
+    let other = login_from(&app, stranger, &bo.email, PASSWORD).await;
+    assert!(
+        Session::from_payload(&other["data"]["login"]).is_some(),
+        "{other}"
+    );
+
+    // Guessing from many addresses meets the account-wide ceiling (6 here).
+    for n in 0..3 {
+        let body = login_from(
+            &app,
+            &format!("198.51.100.{}", 20 + n),
+            &ana.email,
+            "nope nope!",
+        )
+        .await;
+        assert_eq!(error_code(&body), "UNAUTHENTICATED");
+    }
+    let ceiling = login_from(&app, "203.0.113.10", &ana.email, PASSWORD).await;
+    assert_eq!(error_code(&ceiling), "RATE_LIMITED", "{ceiling}");
 }
 
 #[tokio::test]

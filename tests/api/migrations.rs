@@ -39,3 +39,49 @@ async fn migrations_run_up_down_and_up_again() {
     assert_eq!(table_count(&db, "sessions").await.unwrap(), 0);
     db.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn names_are_rekeyed_by_their_skeleton_and_old_look_alikes_keep_working() {
+    let test_db = TestDb::new().await;
+    let db = api::db::connect(&test_db.url).await.unwrap();
+    Migrator::up(&db, Some(7)).await.unwrap();
+    let backend = db.get_database_backend();
+    let insert = match backend {
+        sea_orm::DbBackend::Postgres => "INSERT INTO users (id, email, display_name, display_name_key, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, 'x', $5, $5)",
+        _ => "INSERT INTO users (id, email, display_name, display_name_key, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, 'x', ?, ?)",
+    };
+    // Two people registered before look-alikes were refused.
+    for (n, name) in ["Owner Olive", "0wner 0live"].iter().enumerate() {
+        let at = chrono::Utc::now() + chrono::Duration::seconds(n as i64);
+        let mut values: Vec<sea_orm::Value> = vec![
+            format!("user-{n}").into(),
+            format!("{n}@example.org").into(),
+            (*name).into(),
+            name.to_lowercase().into(),
+            at.into(),
+        ];
+        if backend != sea_orm::DbBackend::Postgres {
+            values.push(at.into());
+        }
+        db.execute_raw(Statement::from_sql_and_values(backend, insert, values))
+            .await
+            .unwrap();
+    }
+    Migrator::up(&db, None).await.unwrap();
+    let keys = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT id, display_name_key FROM users ORDER BY id",
+        ))
+        .await
+        .unwrap();
+    let keys: Vec<String> = keys
+        .iter()
+        .map(|r| r.try_get::<String>("", "display_name_key").unwrap())
+        .collect();
+    let key = migration::name_key::name_key("Owner Olive");
+    assert_eq!(keys, vec![key.clone(), format!("{key}#user-1")]);
+    Migrator::down(&db, Some(1)).await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    db.close().await.unwrap();
+}

@@ -116,6 +116,8 @@ pub fn test_settings(db: &TestDb) -> Settings {
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// `/metrics` on its own address, when the settings gave one.
+    pub metrics_addr: Option<SocketAddr>,
     pub http: reqwest::Client,
     pub context: api::state::AppContext,
     shutdown: tokio_util::sync::CancellationToken,
@@ -138,11 +140,13 @@ impl TestApp {
     pub async fn start(db: TestDb, settings: Settings) -> Self {
         let app = App::build(settings).await.expect("app builds");
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         let context = app.context().clone();
         let shutdown = app.shutdown_token();
         let server = tokio::spawn(app.run_until_stopped());
         TestApp {
             addr,
+            metrics_addr,
             http: reqwest::Client::new(),
             context,
             shutdown,
@@ -457,11 +461,13 @@ impl TestApp {
         settings.bind = "127.0.0.1:0".parse().unwrap();
         let app = App::build(settings).await.expect("sibling builds");
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         let context = app.context().clone();
         let shutdown = app.shutdown_token();
         let server = tokio::spawn(app.run_until_stopped());
         TestApp {
             addr,
+            metrics_addr,
             http: reqwest::Client::new(),
             context,
             shutdown,

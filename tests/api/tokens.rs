@@ -50,6 +50,9 @@ async fn forged_and_expired_access_tokens_are_refused() {
         ("wrong audience", "aud", json!("another-app")),
         ("wrong type", "typ", json!("refresh")),
         ("expired", "exp", json!(now - 120)),
+        ("expired beyond the 5 s leeway", "exp", json!(now - 7)),
+        ("not valid yet", "nbf", json!(now + 60)),
+        ("issued in the future", "iat", json!(now + 60)),
         (
             "unknown session",
             "sid",
@@ -60,9 +63,11 @@ async fn forged_and_expired_access_tokens_are_refused() {
         forged[key] = value;
         forgeries.push((what, sign(&forged, JWT_SECRET)));
     }
-    let mut no_subject = claims.clone();
-    no_subject.as_object_mut().unwrap().remove("sub");
-    forgeries.push(("no subject", sign(&no_subject, JWT_SECRET)));
+    for claim in ["sub", "nbf"] {
+        let mut missing = claims.clone();
+        missing.as_object_mut().unwrap().remove(claim);
+        forgeries.push((claim, sign(&missing, JWT_SECRET)));
+    }
     let header = b64(br#"{"alg":"none","typ":"JWT"}"#);
     let body = b64(claims.to_string().as_bytes());
     forgeries.push(("alg none", format!("{header}.{body}.")));
@@ -79,9 +84,12 @@ async fn forged_and_expired_access_tokens_are_refused() {
         assert_eq!(error_code(&body), "UNAUTHENTICATED", "{what}: {body}");
     }
 
-    // An expiry within the 30 s leeway is still honoured; beyond it is not (checked above).
+    // An expiry and a start within the 5 s leeway are still honoured; beyond it they are not
+    // (checked above).
     let mut nearly = claims.clone();
-    nearly["exp"] = json!(now - 5);
+    nearly["exp"] = json!(now - 2);
+    nearly["nbf"] = json!(now + 2);
+    nearly["iat"] = json!(now + 2);
     assert_eq!(
         app.me(Some(&sign(&nearly, JWT_SECRET))).await["data"]["me"]["id"],
         json!(ana.user_id)

@@ -5,8 +5,11 @@
 mod support;
 
 use serde_json::json;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use support::*;
+
+/// The tests here disturb the one Redis server: one at a time.
+static REDIS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 #[tokio::test]
 async fn a_redis_restart_keeps_live_sockets_and_resubscribes() {
@@ -16,6 +19,7 @@ async fn a_redis_restart_keeps_live_sockets_and_resubscribes() {
         );
         return;
     };
+    let _alone = REDIS.lock().await;
     let app = TestApp::spawn().await;
     let owner = app.register("Fault Owner").await;
     let group = app.create_group(&owner, "Fault Line", "PUBLIC").await;
@@ -49,21 +53,111 @@ async fn a_redis_restart_keeps_live_sockets_and_resubscribes() {
             .unwrap();
     }
     // The instance resubscribes by itself; meanwhile the socket stays open.
-    let mut delivered = false;
+    delivery_resumes(&app, &owner, &post, &mut socket).await;
+}
+
+/// Replies until one reaches the socket again (live delivery resumed), or gives up.
+async fn delivery_resumes(app: &TestApp, who: &Session, post: &str, socket: &mut Socket) {
     for attempt in 0..20 {
         tokio::time::sleep(Duration::from_millis(250)).await;
-        app.reply(&owner, &post, &format!("after {attempt}")).await;
+        app.reply(who, post, &format!("after {attempt}")).await;
         match socket.try_receive(Duration::from_millis(750)).await {
             Some(Received::Json(message)) => {
                 assert_eq!(message["type"], "next", "{message}");
-                delivered = true;
-                break;
+                return;
             }
-            Some(Received::Closed(code)) => {
-                panic!("the socket closed ({code:?}) during the Redis restart")
-            }
+            Some(Received::Closed(code)) => panic!("the socket closed ({code:?})"),
             None => {}
         }
     }
-    assert!(delivered, "no event arrived after Redis came back");
+    panic!("no event arrived after Redis came back");
+}
+
+#[tokio::test]
+async fn a_redis_pause_degrades_without_refusing_writes() {
+    let Some(redis_url) = test_redis_url() else {
+        eprintln!("a_redis_pause_degrades_without_refusing_writes: needs HEARTH_TEST_REDIS_URL");
+        return;
+    };
+    let _alone = REDIS.lock().await;
+    let app = TestApp::spawn().await;
+    let owner = app.register("Pause Owner").await;
+    let group = app.create_group(&owner, "Paused Line", "PUBLIC").await;
+    let post = app.post(&owner, &group, "Paused?").await;
+    let mut socket = app.socket().await;
+    socket
+        .subscribe(
+            &owner.access,
+            "r",
+            "subscription($p: ID!) { replyAdded(postId: $p) { body } }",
+            json!({"p": post}),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.reply(&owner, &post, "before").await;
+    assert_eq!(
+        socket.expect_json(Duration::from_secs(5)).await["payload"]["data"]["replyAdded"]["body"],
+        "before"
+    );
+
+    // Redis stops answering anyone for 4 s.
+    let pause = Duration::from_secs(4);
+    let client = redis::Client::open(redis_url.as_str()).unwrap();
+    let mut admin = client.get_multiplexed_async_connection().await.unwrap();
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(pause.as_millis() as u64)
+        .arg("ALL")
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    let paused = Instant::now();
+    // Every write succeeds meanwhile, each well within a second.
+    let timed = |what: &'static str, started: Instant| {
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{what} took {:?}",
+            started.elapsed()
+        );
+    };
+    let started = Instant::now();
+    let newcomer = app.register("Pause Newcomer").await;
+    timed("register", started);
+    let started = Instant::now();
+    let signed_in = app.login(&newcomer.email, PASSWORD).await;
+    assert!(
+        signed_in["data"]["login"]["accessToken"].is_string(),
+        "{signed_in}"
+    );
+    timed("login", started);
+    let started = Instant::now();
+    let during = app.post(&owner, &group, "Written while Redis sleeps").await;
+    timed("createPost", started);
+    let started = Instant::now();
+    let joined = app.join(&newcomer, &group).await;
+    assert_eq!(joined["data"]["joinGroup"]["state"], "ACTIVE", "{joined}");
+    timed("joinGroup", started);
+    let started = Instant::now();
+    app.reply(&newcomer, &during, "so was this").await;
+    timed("createReply", started);
+    assert!(paused.elapsed() < pause, "the writes outlasted the pause");
+    // Nothing was lost: the writes are there.
+    let read = app
+        .ok(
+            &owner.access,
+            "query($p: ID!) { post(id: $p) { replyCount } }",
+            json!({"p": during}),
+        )
+        .await;
+    assert_eq!(read["post"]["replyCount"], 1);
+    let metrics = app.context.metrics.render(0, 0);
+    assert!(
+        metrics.contains(r#"hearth_redis_fallbacks_total{what="rate_limit"}"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains("hearth_events_dropped_total"), "{metrics}");
+
+    // Once Redis answers again, live delivery resumes on the same socket.
+    tokio::time::sleep(pause.saturating_sub(paused.elapsed())).await;
+    delivery_resumes(&app, &owner, &post, &mut socket).await;
 }

@@ -199,7 +199,14 @@ impl AccountMutation {
         current: String,
         new: String,
     ) -> Result<bool> {
-        service::change_password(ctx.app()?, ctx.auth()?.viewer()?, &current, &new).await?;
+        service::change_password(
+            ctx.app()?,
+            ctx.meta()?,
+            ctx.auth()?.viewer()?,
+            &current,
+            &new,
+        )
+        .await?;
         Ok(true)
     }
 

@@ -50,9 +50,10 @@ impl DisplayName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-    /// The case-insensitive uniqueness key.
+    /// The uniqueness key: names that read the same to a person (case, and look-alike
+    /// letters from other scripts or digits, by UTS #39) share it.
     pub fn key(&self) -> String {
-        self.0.to_lowercase()
+        migration::name_key::name_key(&self.0)
     }
 }
 

@@ -1,18 +1,20 @@
 //! Account services: plain async functions over the database, testable without GraphQL.
 use super::input::{Country, DisplayName, Email, Password, Timezone};
 use crate::auth::tokens::{random_token, sha256_hex};
-use crate::auth::Viewer;
+use crate::auth::{revocation, Viewer};
+use crate::config::AuthLimits;
 use crate::db::{begin_write, is_unique_violation};
 use crate::error::{AppError, AppResult};
 use crate::rate_limit::Limit;
 use crate::state::{AppContext, RequestMeta};
 use chrono::{DateTime, Utc};
-use entity::{devices, refresh_tokens, sessions, users};
+use entity::{devices, memberships, refresh_tokens, sessions, users};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set,
 };
+use std::net::IpAddr;
 
 /// A signed-in session as handed to the app.
 pub struct SignedIn {
@@ -26,8 +28,51 @@ fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-fn login_account_key(email: &str) -> String {
-    format!("login:account:{}", sha256_hex(email))
+/// Failed password checks against one account, counted per client address (so a stranger
+/// elsewhere cannot lock the owner out) and account-wide under a much higher ceiling (so many
+/// addresses together cannot guess for ever).
+struct PasswordGuesses {
+    from_address: String,
+    anywhere: String,
+    per_address: Limit,
+    per_account: Limit,
+}
+
+impl PasswordGuesses {
+    fn new(limits: &AuthLimits, email: &str, client: IpAddr) -> Self {
+        let account = sha256_hex(email);
+        PasswordGuesses {
+            from_address: format!("login:account-ip:{account}:{client}"),
+            anywhere: format!("login:account:{account}"),
+            per_address: Limit {
+                max: limits.login_failures_per_account,
+                window: limits.login_window,
+            },
+            per_account: Limit {
+                max: limits.login_failures_per_account_total,
+                window: limits.login_window,
+            },
+        }
+    }
+
+    async fn check(&self, ctx: &AppContext) -> AppResult<()> {
+        ctx.limiter
+            .check(&self.from_address, self.per_address)
+            .await?;
+        ctx.limiter.check(&self.anywhere, self.per_account).await
+    }
+
+    async fn failed(&self, ctx: &AppContext) -> AppResult<()> {
+        ctx.limiter
+            .record(&self.from_address, self.per_address)
+            .await?;
+        ctx.limiter.record(&self.anywhere, self.per_account).await
+    }
+
+    /// The account-wide count stays: the owner signing in does not give guessers a new start.
+    async fn succeeded(&self, ctx: &AppContext) -> AppResult<()> {
+        ctx.limiter.clear(&self.from_address).await
+    }
 }
 
 pub async fn find_user(db: &DatabaseConnection, user_id: &str) -> AppResult<users::Model> {
@@ -57,7 +102,9 @@ pub async fn register(
     let email = Email::parse(email)?;
     let display_name = DisplayName::parse(display_name)?;
     let password = Password::parse(password, "password")?;
-    ensure_display_name_free(&ctx.db, &display_name, None).await?;
+    if name_in_use(&ctx.db, &display_name.key(), None, None).await? {
+        return Err(name_taken());
+    }
     if users::Entity::find()
         .filter(users::Column::Email.eq(email.as_str()))
         .one(&ctx.db)
@@ -116,13 +163,9 @@ pub async fn login(
             },
         )
         .await?;
-    let account_limit = Limit {
-        max: limits.login_failures_per_account,
-        window: limits.login_window,
-    };
     let normalised = email.trim().to_lowercase();
-    let account_key = login_account_key(&normalised);
-    ctx.limiter.check(&account_key, account_limit).await?;
+    let guesses = PasswordGuesses::new(limits, &normalised, meta.client_ip);
+    guesses.check(ctx).await?;
 
     let user = match Email::parse(&normalised) {
         Ok(email) => {
@@ -138,10 +181,10 @@ pub async fn login(
         .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
         .await?;
     let Some(user) = user.filter(|_| ok) else {
-        ctx.limiter.record(&account_key, account_limit).await?;
+        guesses.failed(ctx).await?;
         return Err(AppError::InvalidCredentials);
     };
-    ctx.limiter.clear(&account_key).await?;
+    guesses.succeeded(ctx).await?;
 
     let txn = begin_write(&ctx.db).await?;
     let (session_id, refresh_token) = open_session(ctx, &txn, &user.id).await?;
@@ -230,24 +273,20 @@ pub async fn logout(ctx: &AppContext, viewer: &Viewer, all_devices: bool) -> App
 /// Changes the password and signs out every other session of the account.
 pub async fn change_password(
     ctx: &AppContext,
+    meta: &RequestMeta,
     viewer: &Viewer,
     current: &str,
     new: &str,
 ) -> AppResult<()> {
     let user = find_user(&ctx.db, &viewer.user_id).await?;
-    let limits = &ctx.settings.auth_limits;
-    let account_limit = Limit {
-        max: limits.login_failures_per_account,
-        window: limits.login_window,
-    };
-    let account_key = login_account_key(&user.email);
-    ctx.limiter.check(&account_key, account_limit).await?;
+    let guesses = PasswordGuesses::new(&ctx.settings.auth_limits, &user.email, meta.client_ip);
+    guesses.check(ctx).await?;
     if !ctx
         .passwords
         .verify(current, Some(&user.password_hash))
         .await?
     {
-        ctx.limiter.record(&account_key, account_limit).await?;
+        guesses.failed(ctx).await?;
         return Err(AppError::bad_input(
             "current",
             "the current password is incorrect",
@@ -270,7 +309,7 @@ pub async fn change_password(
         .await?;
     revoke_sessions_in(&txn, &others, "password_changed").await?;
     txn.commit().await?;
-    ctx.sessions.forget(&others);
+    revocation::announce(&ctx.sessions, &ctx.broker, &others).await;
     tracing::info!(user_id = %user.id, revoked = others.len(), "password changed");
     Ok(())
 }
@@ -287,7 +326,9 @@ pub async fn update_profile(
     let country = country.map(Country::parse).transpose()?;
     let user = find_user(&ctx.db, &viewer.user_id).await?;
     if let Some(name) = &display_name {
-        ensure_display_name_free(&ctx.db, name, Some(&user.id)).await?;
+        if name_in_use(&ctx.db, &name.key(), Some(&user.id), None).await? {
+            return Err(name_taken());
+        }
     }
     let mut active: users::ActiveModel = user.into();
     if let Some(name) = display_name {
@@ -313,22 +354,32 @@ pub async fn update_profile(
     Ok(user)
 }
 
-async fn ensure_display_name_free(
-    db: &DatabaseConnection,
-    name: &DisplayName,
-    except_user: Option<&str>,
-) -> AppResult<()> {
-    let holder = users::Entity::find()
-        .filter(users::Column::DisplayNameKey.eq(name.key()))
-        .one(db)
-        .await?;
-    match holder {
-        Some(u) if Some(u.id.as_str()) != except_user => Err(AppError::conflict(
-            "displayName",
-            "this display name is taken",
-        )),
-        _ => Ok(()),
+fn name_taken() -> AppError {
+    AppError::conflict(
+        "displayName",
+        "this display name is taken, or looks like one that is",
+    )
+}
+
+/// Whether someone other than `me` goes by a name with this key (see [`DisplayName::key`]):
+/// as a display name, or as an alias in `group` (in any group when `None`). Others see a
+/// person by either, so a look-alike of either is someone passing for them.
+pub async fn name_in_use(
+    db: &impl ConnectionTrait,
+    key: &str,
+    me: Option<&str>,
+    group: Option<&str>,
+) -> AppResult<bool> {
+    let mut named = users::Entity::find().filter(users::Column::DisplayNameKey.eq(key));
+    let mut aliased = memberships::Entity::find().filter(memberships::Column::AliasKey.eq(key));
+    if let Some(me) = me {
+        named = named.filter(users::Column::Id.ne(me));
+        aliased = aliased.filter(memberships::Column::UserId.ne(me));
     }
+    if let Some(group) = group {
+        aliased = aliased.filter(memberships::Column::GroupId.eq(group));
+    }
+    Ok(named.one(db).await?.is_some() || aliased.one(db).await?.is_some())
 }
 
 async fn live_session_ids(db: &DatabaseConnection, user_id: &str) -> AppResult<Vec<String>> {
@@ -382,7 +433,7 @@ async fn revoke_sessions(ctx: &AppContext, session_ids: &[String], reason: &str)
     let txn = begin_write(&ctx.db).await?;
     revoke_sessions_in(&txn, session_ids, reason).await?;
     txn.commit().await?;
-    ctx.sessions.forget(session_ids);
+    revocation::announce(&ctx.sessions, &ctx.broker, session_ids).await;
     Ok(())
 }
 

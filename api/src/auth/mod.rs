@@ -1,6 +1,7 @@
 //! Credentials and tokens: password hashing, JWT access tokens, opaque refresh tokens,
 //! and the signed-in viewer a request carries.
 pub mod passwords;
+pub mod revocation;
 pub mod tokens;
 mod viewer;
 

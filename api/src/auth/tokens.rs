@@ -9,6 +9,8 @@ use sha2::{Digest, Sha256};
 use std::time::Duration;
 
 pub const ISSUER: &str = "hearth";
+/// Clock difference tolerated between instances for `exp`, `nbf` and `iat`.
+pub const LEEWAY_SECS: u64 = 5;
 pub const AUDIENCE: &str = "hearth-app";
 const ACCESS: &str = "access";
 
@@ -17,6 +19,7 @@ pub struct Claims {
     pub sub: String,
     pub sid: String,
     pub iat: i64,
+    pub nbf: i64,
     pub exp: i64,
     pub iss: String,
     pub aud: String,
@@ -36,8 +39,9 @@ impl TokenKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 30;
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_SECS;
         Self {
             encoding: EncodingKey::from_secret(secret.expose().as_bytes()),
             decoding: DecodingKey::from_secret(secret.expose().as_bytes()),
@@ -58,6 +62,7 @@ impl TokenKeys {
             sub: user_id.to_owned(),
             sid: session_id.to_owned(),
             iat: now.timestamp(),
+            nbf: now.timestamp(),
             exp: expires.timestamp(),
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
@@ -67,12 +72,15 @@ impl TokenKeys {
         Ok((token, expires))
     }
 
-    /// Verifies signature, algorithm, expiry, issuer, audience and type. Session liveness is checked elsewhere.
+    /// Verifies signature, algorithm, expiry, not-before, issue time, issuer, audience and type.
+    /// Session liveness is checked elsewhere.
     pub fn verify(&self, token: &str) -> Option<Claims> {
         let claims = decode::<Claims>(token, &self.decoding, &self.validation)
             .ok()?
             .claims;
-        (claims.typ == ACCESS).then_some(claims)
+        // A token issued in the future was not issued by a clock we trust.
+        let issued_in_time = claims.iat <= Utc::now().timestamp() + LEEWAY_SECS as i64;
+        (claims.typ == ACCESS && issued_in_time).then_some(claims)
     }
 }
 

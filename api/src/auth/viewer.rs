@@ -4,8 +4,9 @@ use chrono::Utc;
 use entity::sessions;
 use sea_orm::{DatabaseConnection, EntityTrait};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
 
 use super::tokens::TokenKeys;
 
@@ -43,52 +44,110 @@ impl Auth {
     }
 }
 
-/// Remembers sessions found live for a short while, so not every request reads the sessions table.
-/// Revocation on another instance therefore takes effect within `ttl`.
+/// Remembers sessions found live for a short while, so not every request reads the sessions
+/// table, and forgets a revoked one at once: revocations are announced to every instance
+/// ([`SessionCache::revoke`]), which also closes the sockets signed in with them. `ttl` bounds
+/// how late a revocation bites when its announcement is lost.
 #[derive(Clone)]
 pub struct SessionCache {
     ttl: Duration,
-    live: Arc<Mutex<HashMap<String, Instant>>>,
+    state: Arc<Mutex<CacheState>>,
 }
+
+#[derive(Default)]
+struct CacheState {
+    live: HashMap<String, Instant>,
+    /// Revoked here: never remembered as live again (a check that read the row just before the
+    /// revocation committed must not bring it back).
+    revoked: HashMap<String, Instant>,
+    /// Sockets open under each session: cancelled when it is revoked.
+    sockets: HashMap<String, (CancellationToken, usize)>,
+}
+
+/// How long a revocation is remembered; the sessions table says the rest.
+const TOMBSTONE: Duration = Duration::from_secs(120);
 
 impl SessionCache {
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl,
-            live: Arc::default(),
+            state: Arc::default(),
         }
     }
 
-    fn fresh(&self, session_id: &str) -> bool {
-        let Ok(live) = self.live.lock() else {
-            return false;
-        };
-        live.get(session_id)
-            .is_some_and(|checked| checked.elapsed() < self.ttl)
+    fn state(&self) -> std::sync::MutexGuard<'_, CacheState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Live by a recent check (`Some(true)`), revoked here (`Some(false)`), or unknown.
+    fn known(&self, session_id: &str) -> Option<bool> {
+        let state = self.state();
+        if state.revoked.contains_key(session_id) {
+            return Some(false);
+        }
+        state
+            .live
+            .get(session_id)
+            .filter(|checked| checked.elapsed() < self.ttl)
+            .map(|_| true)
     }
 
     fn remember(&self, session_id: &str) {
-        if let Ok(mut live) = self.live.lock() {
-            if live.len() > 100_000 {
-                let ttl = self.ttl;
-                live.retain(|_, checked| checked.elapsed() < ttl);
+        let mut state = self.state();
+        if state.revoked.contains_key(session_id) {
+            return;
+        }
+        if state.live.len() > 100_000 {
+            let ttl = self.ttl;
+            state.live.retain(|_, checked| checked.elapsed() < ttl);
+        }
+        state.live.insert(session_id.to_owned(), Instant::now());
+    }
+
+    /// Forgets these sessions and closes their sockets on this instance.
+    pub fn revoke(&self, session_ids: &[String]) {
+        let mut state = self.state();
+        if state.revoked.len() > 100_000 {
+            state.revoked.retain(|_, at| at.elapsed() < TOMBSTONE);
+        }
+        for id in session_ids {
+            state.live.remove(id);
+            state.revoked.insert(id.clone(), Instant::now());
+            if let Some((token, _)) = state.sockets.get(id) {
+                token.cancel();
             }
-            live.insert(session_id.to_owned(), Instant::now());
         }
     }
 
-    pub fn forget(&self, session_ids: &[String]) {
-        if let Ok(mut live) = self.live.lock() {
-            for id in session_ids {
-                live.remove(id);
-            }
+    /// Forgets every remembered check (revocations may have been missed): the next request of
+    /// each session reads the table again.
+    pub fn forget_all(&self) {
+        self.state().live.clear();
+    }
+
+    /// A handle a socket keeps while it is open: cancelled when its session is revoked.
+    pub fn watch(&self, session_id: &str) -> SessionWatch {
+        let mut state = self.state();
+        let revoked = state.revoked.contains_key(session_id);
+        let (token, count) = state
+            .sockets
+            .entry(session_id.to_owned())
+            .or_insert_with(|| (CancellationToken::new(), 0));
+        *count += 1;
+        if revoked {
+            token.cancel();
+        }
+        SessionWatch {
+            revoked: token.clone(),
+            session_id: session_id.to_owned(),
+            cache: self.clone(),
         }
     }
 
     /// Whether the session exists, is not revoked and has not expired.
     pub async fn is_live(&self, db: &DatabaseConnection, session_id: &str) -> AppResult<bool> {
-        if self.fresh(session_id) {
-            return Ok(true);
+        if let Some(known) = self.known(session_id) {
+            return Ok(known);
         }
         let live = sessions::Entity::find_by_id(session_id.to_owned())
             .one(db)
@@ -98,6 +157,25 @@ impl SessionCache {
             self.remember(session_id);
         }
         Ok(live)
+    }
+}
+
+/// See [`SessionCache::watch`].
+pub struct SessionWatch {
+    pub revoked: CancellationToken,
+    session_id: String,
+    cache: SessionCache,
+}
+
+impl Drop for SessionWatch {
+    fn drop(&mut self) {
+        let mut state = self.cache.state();
+        if let Some((_, count)) = state.sockets.get_mut(&self.session_id) {
+            *count -= 1;
+            if *count == 0 {
+                state.sockets.remove(&self.session_id);
+            }
+        }
     }
 }
 

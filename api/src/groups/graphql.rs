@@ -2,7 +2,7 @@
 use super::access::GroupAccess;
 use super::service::{self, GroupChanges, NewGroup};
 use super::types::{LedBy, MemberState, NotificationLevel, Role, Topic, Visibility};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::gql::ContextExt;
 use crate::moderation::ModLogEntryObject;
 use crate::notifications::announce;
@@ -21,6 +21,9 @@ use tokio::sync::OnceCell;
 pub struct UserObject {
     pub id: ID,
     pub display_name: String,
+    /// Their role in the group this is shown in, so nobody can pass for its moderators or
+    /// professionals by name alone; null outside a group or once they are no member.
+    pub role: Option<Role>,
 }
 
 impl UserObject {
@@ -28,6 +31,7 @@ impl UserObject {
         UserObject {
             id: ID(user.id.clone()),
             display_name: alias.unwrap_or_else(|| user.display_name.clone()),
+            role: None,
         }
     }
 
@@ -39,11 +43,17 @@ impl UserObject {
     ) -> AppResult<Option<Self>> {
         let loaders = ctx.loaders()?;
         let user = loaders.users.load_one(user_id.to_owned()).await?;
-        let alias = loaders
-            .aliases
+        let standing = loaders
+            .members
             .load_one((group_id.to_owned(), user_id.to_owned()))
             .await?;
-        Ok(user.map(|u| UserObject::new(&u, alias)))
+        Ok(user.map(|u| match standing {
+            Some(standing) => UserObject {
+                role: Some(standing.role),
+                ..UserObject::new(&u, standing.alias)
+            },
+            None => UserObject::new(&u, None),
+        }))
     }
 }
 
@@ -53,7 +63,26 @@ pub struct GroupObject {
 }
 
 impl GroupObject {
-    pub fn new(row: groups::Model) -> Self {
+    /// A group reached from something else (a post, a notification, a report), under the same
+    /// rule as `group(id)`: a hidden group is `None` to whoever is not (or no longer) in it.
+    pub async fn reachable(ctx: &Context<'_>, group_id: &str) -> AppResult<Option<Self>> {
+        let Some(row) = ctx.loaders()?.groups.load_one(group_id.to_owned()).await? else {
+            return Ok(None);
+        };
+        if Visibility::from_stored(&row.visibility) != Visibility::Hidden {
+            return Ok(Some(GroupObject::new(row)));
+        }
+        let Ok(viewer) = ctx.viewer() else {
+            return Ok(None);
+        };
+        match super::access::access_to(&ctx.app()?.db, viewer, row).await {
+            Ok(access) => Ok(Some(GroupObject::with_access(access))),
+            Err(AppError::NotFound) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    fn new(row: groups::Model) -> Self {
         GroupObject {
             row,
             access: OnceCell::new(),

@@ -347,8 +347,17 @@ pub async fn update_membership(
                 let name = crate::accounts::DisplayName::parse(&raw).map_err(|_| {
                     AppError::bad_input("alias", "must be 3 to 32 letters, digits, spaces, _ - .")
                 })?;
+                let key = name.key();
+                if crate::accounts::name_in_use(&txn, &key, Some(&viewer.user_id), Some(group_id))
+                    .await?
+                {
+                    return Err(AppError::conflict(
+                        "alias",
+                        "someone here goes by this name, or one that looks like it",
+                    ));
+                }
                 active.alias = Set(Some(name.as_str().to_owned()));
-                active.alias_key = Set(Some(name.key()));
+                active.alias_key = Set(Some(key));
             }
         }
     }

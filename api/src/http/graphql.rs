@@ -3,6 +3,7 @@
 use super::{client_ip, ws, HttpState};
 use crate::auth::{authenticate, bearer_token, Auth};
 use crate::document_guard;
+use crate::error::AppError;
 use crate::gql::answer_panics;
 use crate::posts::loaders::LazyLoaders;
 use crate::state::RequestMeta;
@@ -269,14 +270,13 @@ async fn execute(
     let auth = match auth {
         Ok(auth) => auth,
         Err(err) => {
-            err.log_internal();
-            let body = json!({"errors": [{"message": "internal error", "extensions": {"code": "INTERNAL"}}]});
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                [(header::CONTENT_TYPE, media.content_type())],
-                body.to_string(),
-            )
-                .into_response();
+            let status = match err {
+                AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            let error = async_graphql::Error::from(err).into_server_error(Default::default());
+            let (body, _) = response_body(Response::from_errors(vec![error]));
+            return (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response();
         }
     };
     let meta = RequestMeta {

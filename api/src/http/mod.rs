@@ -6,13 +6,14 @@ mod ws;
 use crate::schema::HearthSchema;
 use crate::state::AppContext;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderMap, Request};
+use axum::http::{header, HeaderMap, HeaderValue, Request};
 use axum::routing::get;
 use axum::Router;
 use std::net::{IpAddr, SocketAddr};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// Largest request body accepted, in bytes.
@@ -29,20 +30,40 @@ pub struct HttpState {
 }
 
 pub fn router(state: HttpState) -> Router {
-    Router::new()
-        .route(
-            "/graphql",
-            get(graphql::get_or_upgrade).post(graphql::post),
-        )
+    let mut routes = Router::new()
+        .route("/graphql", get(graphql::get_or_upgrade).post(graphql::post))
         .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
+        .route("/readyz", get(ops::readyz));
+    if state.app.settings.metrics_on_public_port() {
+        routes = routes.route("/metrics", get(ops::metrics));
+    }
+    routes
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        // Answers are about one person and never for a shared cache; nothing is sniffed as HTML.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(CompressionLayer::new().gzip(true).br(true))
         // Method and path only: query strings can carry GraphQL text and variables.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
         }))
+        .with_state(state)
+}
+
+/// `/metrics` alone, for its own listen address (`HEARTH_METRICS_BIND`).
+pub fn metrics_router(state: HttpState) -> Router {
+    Router::new()
+        .route("/metrics", get(ops::metrics))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .with_state(state)
 }
 

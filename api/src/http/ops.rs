@@ -11,13 +11,15 @@ pub async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
-/// Ready when the database answers, and Redis too when it is configured.
+/// Ready when the database answers. Redis being away degrades an instance (per-instance rate
+/// limits, no live events across instances) but does not take it out of rotation: every
+/// instance shares the same Redis, so refusing would refuse everything.
 pub async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
     let database = state.app.db.ping().await.is_ok();
     let redis = match &state.app.redis {
         None => None,
-        Some(conn) => {
-            let mut conn = conn.clone();
+        Some(link) => {
+            let mut conn = link.connection();
             let pong = tokio::time::timeout(
                 std::time::Duration::from_secs(2),
                 redis::cmd("PING").query_async::<String>(&mut conn),
@@ -26,14 +28,12 @@ pub async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
             Some(matches!(pong, Ok(Ok(_))))
         }
     };
-    let ready = database && redis.unwrap_or(true);
-    let status = if ready {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
+    let (status, word) = match (database, redis) {
+        (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        (true, Some(false)) => (StatusCode::OK, "degraded"),
+        (true, _) => (StatusCode::OK, "ready"),
     };
-    let mut body =
-        json!({"status": if ready { "ready" } else { "unavailable" }, "database": database});
+    let mut body = json!({"status": word, "database": database});
     if let Some(redis) = redis {
         body["redis"] = json!(redis);
     }

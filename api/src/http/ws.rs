@@ -23,6 +23,8 @@ const MAX_MESSAGE: usize = 64 * 1024;
 
 pub mod close {
     pub const GOING_AWAY: u16 = 1001;
+    /// The server could not check the sign-in just now (its database was out of reach).
+    pub const TRY_AGAIN_LATER: u16 = 1013;
     pub const BAD_REQUEST: u16 = 4400;
     pub const UNAUTHORIZED: u16 = 4401;
     pub const FORBIDDEN: u16 = 4403;
@@ -80,6 +82,8 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
         return;
     }
     let session_id = viewer.session_id.clone();
+    // Cancelled when the session is revoked on any instance.
+    let watch = state.app.sessions.watch(&session_id);
     let caller = Arc::new(Caller {
         viewer,
         meta: RequestMeta { client_ip: ip },
@@ -104,6 +108,7 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
             () = state.shutdown.cancelled() => {
                 Step::Close(close::GOING_AWAY, "server shutting down".to_owned())
             }
+            () = watch.revoked.cancelled() => Step::Close(close::FORBIDDEN, "Forbidden".to_owned()),
             () = &mut recheck => {
                 recheck.as_mut().reset(tokio::time::Instant::now() + every);
                 let live = Box::pin(state.app.sessions.is_live(&state.app.db, &session_id)).await;
@@ -135,6 +140,8 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
             Step::End => break None,
         }
     };
+    // Operations still running stop here: nothing more of theirs is served.
+    drop(running);
     if let Some((code, reason)) = closing {
         close_with(&mut socket, code, reason).await;
     }
@@ -290,9 +297,11 @@ async fn sign_in(state: &HttpState, socket: &mut WebSocket) -> Option<Viewer> {
                     .await
                     {
                         Ok(auth) => auth,
+                        // The token may be fine: the app should come back, not sign in again.
                         Err(err) => {
                             err.log_internal();
-                            Auth::Rejected
+                            close_with(socket, close::TRY_AGAIN_LATER, "Try again later").await;
+                            return None;
                         }
                     }
                 }

@@ -39,13 +39,7 @@ impl ReportObject {
         ID(self.0.id.clone())
     }
     async fn group(&self, ctx: &Context<'_>) -> Result<Option<GroupObject>> {
-        let group = ctx
-            .loaders()?
-            .groups
-            .load_one(self.0.group_id.clone())
-            .await
-            .map_err(crate::error::AppError::from)?;
-        Ok(group.map(GroupObject::new))
+        Ok(GroupObject::reachable(ctx, &self.0.group_id).await?)
     }
     async fn target_type(&self) -> ReactionTarget {
         if self.0.target_type == "REPLY" {

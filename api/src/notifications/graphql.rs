@@ -40,13 +40,7 @@ impl NotificationObject {
         let Some(group_id) = &self.0.group_id else {
             return Ok(None);
         };
-        let group = ctx
-            .loaders()?
-            .groups
-            .load_one(group_id.clone())
-            .await
-            .map_err(crate::error::AppError::from)?;
-        Ok(group.map(GroupObject::new))
+        Ok(GroupObject::reachable(ctx, group_id).await?)
     }
     async fn post_id(&self) -> Option<ID> {
         self.0.post_id.clone().map(ID)

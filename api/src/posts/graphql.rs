@@ -109,13 +109,7 @@ impl PostObject {
         ID(self.0.id.clone())
     }
     async fn group(&self, ctx: &Context<'_>) -> Result<Option<GroupObject>> {
-        Ok(ctx
-            .loaders()?
-            .groups
-            .load_one(self.0.group_id.clone())
-            .await
-            .map_err(crate::error::AppError::from)?
-            .map(GroupObject::new))
+        Ok(GroupObject::reachable(ctx, &self.0.group_id).await?)
     }
     /// Null once the post is deleted or removed.
     async fn author(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {

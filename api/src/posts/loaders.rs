@@ -1,6 +1,7 @@
 //! Per-request DataLoaders: one query per kind of thing on a page, however long the page.
 use super::service::{ReactionKind, ReactionTarget};
 use crate::error::AppError;
+use crate::groups::types::{MemberState, Role};
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{groups, memberships, reactions, users};
 use sea_orm::sea_query::Expr;
@@ -12,7 +13,7 @@ use std::sync::Arc;
 /// The loaders of one request that read the same for every caller.
 pub struct Loaders {
     pub users: DataLoader<UserLoader>,
-    pub aliases: DataLoader<AliasLoader>,
+    pub members: DataLoader<MemberLoader>,
     pub groups: DataLoader<GroupLoader>,
     pub reaction_counts: DataLoader<ReactionCountLoader>,
 }
@@ -21,7 +22,7 @@ impl Loaders {
     pub fn new(db: &DatabaseConnection) -> Self {
         Loaders {
             users: DataLoader::new(UserLoader(db.clone()), tokio::spawn),
-            aliases: DataLoader::new(AliasLoader(db.clone()), tokio::spawn),
+            members: DataLoader::new(MemberLoader(db.clone()), tokio::spawn),
             groups: DataLoader::new(GroupLoader(db.clone()), tokio::spawn),
             reaction_counts: DataLoader::new(ReactionCountLoader(db.clone()), tokio::spawn),
         }
@@ -92,28 +93,41 @@ impl Loader<String> for UserLoader {
     }
 }
 
-/// (group id, user id) → that member's alias in that group.
-pub struct AliasLoader(DatabaseConnection);
+/// How a member shows in a group: their alias there (if any) and their role.
+#[derive(Clone)]
+pub struct Standing {
+    pub alias: Option<String>,
+    pub role: Role,
+}
 
-impl Loader<(String, String)> for AliasLoader {
-    type Value = String;
+/// (group id, user id) → that person's standing in that group, while an active member.
+pub struct MemberLoader(DatabaseConnection);
+
+impl Loader<(String, String)> for MemberLoader {
+    type Value = Standing;
     type Error = LoadError;
 
     async fn load(
         &self,
         keys: &[(String, String)],
-    ) -> Result<HashMap<(String, String), String>, LoadError> {
+    ) -> Result<HashMap<(String, String), Standing>, LoadError> {
         let group_ids: Vec<&str> = keys.iter().map(|(g, _)| g.as_str()).collect();
         let user_ids: Vec<&str> = keys.iter().map(|(_, u)| u.as_str()).collect();
         let rows = memberships::Entity::find()
             .filter(memberships::Column::GroupId.is_in(group_ids))
             .filter(memberships::Column::UserId.is_in(user_ids))
-            .filter(memberships::Column::Alias.is_not_null())
+            .filter(memberships::Column::State.eq(MemberState::Active.as_str()))
             .all(&self.0)
             .await?;
         Ok(rows
             .into_iter()
-            .filter_map(|m| m.alias.map(|alias| ((m.group_id, m.user_id), alias)))
+            .map(|m| {
+                let standing = Standing {
+                    alias: m.alias,
+                    role: Role::from_stored(&m.role),
+                };
+                ((m.group_id, m.user_id), standing)
+            })
             .collect())
     }
 }

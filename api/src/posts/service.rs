@@ -300,8 +300,9 @@ pub async fn edit_post(
     warning: Option<Option<&str>>,
 ) -> AppResult<(posts::Model, Vec<Notified>)> {
     let txn = begin_write(db).await?;
-    let (post, _) = visible_post(&txn, viewer, post_id).await?;
-    if post.author_id != viewer.user_id {
+    let (post, access) = visible_post(&txn, viewer, post_id).await?;
+    // Someone banned keeps their words deletable, not editable.
+    if post.author_id != viewer.user_id || access.banned {
         return Err(AppError::Forbidden);
     }
     if !is_listed_post(&post) {
@@ -546,8 +547,8 @@ pub async fn edit_reply(
 ) -> AppResult<(replies::Model, Vec<Notified>)> {
     let body = text_between("body", body, 1, 10_000)?;
     let txn = begin_write(db).await?;
-    let (reply, _, _) = visible_reply(&txn, viewer, reply_id).await?;
-    if reply.author_id != viewer.user_id {
+    let (reply, _, access) = visible_reply(&txn, viewer, reply_id).await?;
+    if reply.author_id != viewer.user_id || access.banned {
         return Err(AppError::Forbidden);
     }
     if reply.deleted_at.is_some() || reply.removed_at.is_some() {
