@@ -1,5 +1,5 @@
-//! Refuses a GraphQL document before it is validated or run: text the parser cannot take, a
-//! cost over budget, or a NUL character in any text it carries.
+//! Refuses a GraphQL document before it is validated or run: a cost over budget, or a NUL
+//! character in any text it carries.
 use crate::query_cost::{CostModel, Refusal};
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
@@ -38,7 +38,6 @@ impl Extension for GuardExtension {
         mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        check_escapes(&request.query)?;
         let variables = std::mem::take(&mut request.variables);
         let checked = request.parsed_query().and_then(|document| {
             self.0.check(document, &variables).map_err(|refusal| {
@@ -53,27 +52,6 @@ impl Extension for GuardExtension {
         checked?;
         next.run(ctx, request).await
     }
-}
-
-/// A `\uD800`–`\uDFFF` escape makes the GraphQL parser panic (it decodes each escape alone), so
-/// text carrying one is refused before it is parsed. Send such characters as themselves or in
-/// variables. Run this before anything parses a request's query.
-pub fn check_escapes(query: &str) -> ServerResult<()> {
-    let bytes = query.as_bytes();
-    let surrogate = bytes.windows(6).any(|w| {
-        w[0] == b'\\'
-            && w[1] == b'u'
-            && matches!(w[2], b'd' | b'D')
-            && matches!(w[3], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
-    });
-    if surrogate {
-        return Err(error(
-            "BAD_USER_INPUT",
-            "a \\u escape names a UTF-16 surrogate; write the character itself".into(),
-            None,
-        ));
-    }
-    Ok(())
 }
 
 /// No text may carry a NUL: PostgreSQL cannot store it and no person types it.
@@ -166,13 +144,6 @@ fn error(code: &str, message: String, field: Option<&str>) -> ServerError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn surrogate_escapes_are_refused_before_parsing() {
-        assert!(check_escapes(r#"{ a(b: "\uD83D\uDE00") }"#).is_err());
-        assert!(check_escapes(r#"{ a(b: "\udfff") }"#).is_err());
-        assert!(check_escapes(r#"{ a(b: "\u00e9 \uE000 😀") }"#).is_ok());
-    }
 
     #[test]
     fn nul_is_found_in_nested_input() {

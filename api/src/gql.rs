@@ -33,6 +33,8 @@ pub trait ContextExt {
     fn loaders(&self) -> AppResult<&Loaders>;
     /// The loader of the caller's own reactions.
     fn my_reactions(&self) -> AppResult<&DataLoader<MyReactionLoader>>;
+    /// This request's loaders and what it has checked for the caller.
+    fn lazy_loaders(&self) -> AppResult<&LazyLoaders>;
     /// The signed-in caller, or `UNAUTHENTICATED`.
     fn viewer(&self) -> AppResult<&Viewer> {
         self.auth()?.viewer()
@@ -61,6 +63,9 @@ impl ContextExt for Context<'_> {
     fn my_reactions(&self) -> AppResult<&DataLoader<MyReactionLoader>> {
         let viewer = self.auth()?.viewer().ok().map(|v| v.user_id.as_str());
         Ok(lazy_loaders(self)?.my_reactions(&self.app()?.db, viewer))
+    }
+    fn lazy_loaders(&self) -> AppResult<&LazyLoaders> {
+        lazy_loaders(self)
     }
 }
 

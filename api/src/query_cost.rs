@@ -19,8 +19,11 @@ pub const MAX_FRAGMENT_NESTING: usize = 16;
 pub const DEFAULT_PAGE: u64 = crate::pagination::DEFAULT_PAGE as u64;
 /// Largest page a connection hands out.
 pub const MAX_PAGE: u64 = crate::schema::MAX_PAGE as u64;
-/// A mutation writes, checks limits and may hash a password: at most ten in one document.
+/// A mutation writes, checks limits and may hash a password: at most ten in one document,
+/// however they are spread.
 const MUTATION_FIELD_COST: u64 = MAX_COST / 10;
+/// Every operation and fragment definition of a document together, in budgets.
+const VALIDATION_FACTOR: u64 = 3;
 /// A connection reads the database.
 const CONNECTION_COST: u64 = 10;
 /// Items of a list that is neither a connection nor listed in [`LIST_BOUNDS`].
@@ -33,6 +36,26 @@ const LIST_BOUNDS: &[(&str, &str, u64)] = &[
     ("MoodSummary", "topEmotions", 5),
     // A share shows at most 1 000 check-ins.
     ("SharedMood", "checkins", 1_000),
+    (
+        "Account",
+        "blockedUsers",
+        crate::moderation::service::MAX_BLOCKED_SHOWN,
+    ),
+    (
+        "Account",
+        "devices",
+        crate::accounts::devices::MAX_DEVICES_SHOWN,
+    ),
+    (
+        "Group",
+        "moderators",
+        crate::groups::service::MAX_MODERATORS_SHOWN,
+    ),
+    (
+        "Group",
+        "pinnedPosts",
+        crate::posts::service::MAX_PINNED_SHOWN,
+    ),
 ];
 
 /// Text fields longer than a line, with their cost (1 point per KiB at 4 bytes a character).
@@ -210,7 +233,11 @@ impl CostModel {
             fragments: HashMap::new(),
             nesting: 0,
         };
+        // One operation runs, but async-graphql validates every operation and every fragment
+        // definition, expanding spreads: the one that runs is bounded by the budget, all of
+        // them together by a few budgets.
         let mut worst = Cost::default();
+        let mut validated = Cost::default();
         for (_, operation) in document.operations.iter() {
             let operation = &operation.node;
             let root = match operation.ty {
@@ -218,33 +245,29 @@ impl CostModel {
                 OperationType::Mutation => &self.mutation,
                 OperationType::Subscription => &self.subscription,
             };
-            let mut cost = walk.selection_set(&operation.selection_set, Some(root))?;
-            if operation.ty == OperationType::Mutation {
-                let fields = operation.selection_set.node.items.len() as u64;
-                cost.fields = cost
-                    .fields
-                    .saturating_add(fields.saturating_mul(MUTATION_FIELD_COST));
-            }
+            let cost = walk.selection_set(&operation.selection_set, Some(root))?;
             worst = worst.max(cost);
+            validated = validated.add(cost);
         }
-        // Fragments no operation uses are still validated, so they are priced too.
         for name in document.fragments.keys() {
-            let cost = walk.fragment(name)?;
-            worst = worst.max(cost);
+            validated = validated.add(walk.fragment(name)?);
         }
-        if worst.fields > MAX_COST {
-            return Err(Refusal::TooComplex {
-                cost: worst.fields,
-                budget: MAX_COST,
+        let over = |cost: u64, budget: u64| {
+            (cost > budget).then_some(Refusal::TooComplex { cost, budget })
+        };
+        let refusal = over(worst.fields, MAX_COST)
+            .or_else(|| over(worst.introspection, MAX_INTROSPECTION_COST))
+            .or_else(|| over(validated.fields, VALIDATION_FACTOR * MAX_COST))
+            .or_else(|| {
+                over(
+                    validated.introspection,
+                    VALIDATION_FACTOR * MAX_INTROSPECTION_COST,
+                )
             });
+        match refusal {
+            Some(refusal) => Err(refusal),
+            None => Ok(worst.fields + worst.introspection),
         }
-        if worst.introspection > MAX_INTROSPECTION_COST {
-            return Err(Refusal::TooComplex {
-                cost: worst.introspection,
-                budget: MAX_INTROSPECTION_COST,
-            });
-        }
-        Ok(worst.fields + worst.introspection)
     }
 }
 
@@ -313,8 +336,12 @@ impl<'a> Walk<'a> {
                         parent.and_then(|p| self.model.fields.get(&(p.clone(), name.clone())));
                     let introspection = matches!(name.as_str(), "__schema" | "__type")
                         || parent.is_some_and(|p| p.starts_with("__"));
+                    let mut own = Cost::one(introspection);
+                    if parent == Some(&self.model.mutation) {
+                        own.fields += MUTATION_FIELD_COST;
+                    }
                     let (own, multiplier) = match shape {
-                        None => (Cost::one(introspection), 1),
+                        None => (own, 1),
                         Some(shape) => {
                             let multiplier = if shape.paged {
                                 self.page(field.get_argument("first"))
@@ -323,7 +350,7 @@ impl<'a> Walk<'a> {
                             } else {
                                 1
                             };
-                            let mut own = Cost::one(introspection);
+                            let mut own = own;
                             own.fields +=
                                 shape.weight + if shape.paged { CONNECTION_COST } else { 0 };
                             (own, multiplier)
@@ -373,13 +400,16 @@ impl<'a> Walk<'a> {
         Ok(cost)
     }
 
-    /// The page a `first` argument asks for, as the resolver would clamp it.
+    /// The page a `first` argument asks for, as the resolver would clamp it. A variable the
+    /// request does not give may have a default in its operation; fragments are priced apart
+    /// from operations, so it is priced as the largest page.
     fn page(&self, first: Option<&Positioned<async_graphql_value::Value>>) -> u64 {
         let value = match first.map(|v| &v.node) {
             None => None,
-            Some(async_graphql_value::Value::Variable(name)) => {
-                self.variables.get(name).and_then(as_i64)
-            }
+            Some(async_graphql_value::Value::Variable(name)) => match self.variables.get(name) {
+                None => return MAX_PAGE,
+                Some(value) => as_i64(value),
+            },
             Some(literal) => literal.clone().into_const().as_ref().and_then(as_i64),
         };
         value.map_or(DEFAULT_PAGE, |n| n.clamp(1, MAX_PAGE as i64) as u64)
@@ -503,12 +533,42 @@ mod tests {
 
     #[test]
     fn mutations_are_few_per_document() {
-        let mut query = String::from("mutation {");
-        for n in 0..11 {
-            query.push_str(&format!(" l{n}: logout"));
+        let logouts = |n: usize| (0..n).map(|i| format!(" l{i}: logout")).collect::<String>();
+        assert!(cost(&format!("mutation {{{} }}", logouts(9))).is_ok());
+        assert!(matches!(
+            cost(&format!("mutation {{{} }}", logouts(11))),
+            Err(Refusal::TooComplex { .. })
+        ));
+        // Spread through a fragment or an inline fragment, they count all the same.
+        let spread = format!(
+            "mutation {{ ...M }} fragment M on Mutation {{{} }}",
+            logouts(11)
+        );
+        assert!(matches!(cost(&spread), Err(Refusal::TooComplex { .. })));
+        let inline = format!("mutation {{ ... on Mutation {{{} }} }}", logouts(11));
+        assert!(matches!(cost(&inline), Err(Refusal::TooComplex { .. })));
+    }
+
+    #[test]
+    fn many_operations_cannot_share_one_budget_each() {
+        // Each operation fits; async-graphql would validate all of them.
+        let mut query = String::from(
+            "fragment F on Query { a: __typename b: __typename c: __typename d: __typename }",
+        );
+        for n in 0..10_000 {
+            query.push_str(&format!(" query q{n} {{ ...F }}"));
         }
-        query.push('}');
         assert!(matches!(cost(&query), Err(Refusal::TooComplex { .. })));
+    }
+
+    #[test]
+    fn a_page_from_a_variable_not_sent_counts_as_the_largest() {
+        let query = "query($n: Int = 100) { feed(first: $n) { edges { node { id body } } } }";
+        let unsent = cost(query).expect("fits");
+        let document = parse_query(query).expect("parses");
+        let twenty = Variables::from_json(serde_json::json!({"n": 20}));
+        let sent = model().check(&document, &twenty).expect("fits");
+        assert!(unsent > 4 * sent, "{unsent} vs {sent}");
     }
 
     /// The query GraphiQL sends when it opens (graphql-js `getIntrospectionQuery`).

@@ -59,6 +59,12 @@ impl RateLimiter {
         self.add(key, limit).await.map(|_| ())
     }
 
+    /// Whether anything was counted under `key` within `window`.
+    pub async fn seen(&self, key: &str, window: Duration) -> AppResult<bool> {
+        let limit = Limit { max: 0, window };
+        Ok(self.read(key, limit).await?.0 > 0)
+    }
+
     pub async fn clear(&self, key: &str) -> AppResult<()> {
         match self {
             RateLimiter::Memory(map) => {

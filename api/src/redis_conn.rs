@@ -34,6 +34,8 @@ impl RedisLink {
         self.conn.clone()
     }
 
+    /// Whether to leave Redis alone now. When the pause is over, the first caller probes it
+    /// and the others wait another pause, so a Redis still away costs one request, not all.
     fn is_away(&self) -> bool {
         let mut away = self
             .away_until
@@ -42,11 +44,19 @@ impl RedisLink {
         match *away {
             Some(until) if Instant::now() < until => true,
             Some(_) => {
-                *away = None;
+                *away = Some(Instant::now() + AWAY_FOR);
                 false
             }
             None => false,
         }
+    }
+
+    fn is_back(&self) {
+        let mut away = self
+            .away_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *away = None;
     }
 
     fn went_away(&self) {
@@ -73,9 +83,22 @@ impl RedisLink {
             }
         };
         match tokio::time::timeout(COMMAND_BUDGET, attempt).await {
-            Ok(Ok(value)) => Ok(value),
+            Ok(Ok(value)) => {
+                self.is_back();
+                Ok(value)
+            }
+            // An answer Redis gave (an error reply, a value of another shape): it is there.
+            Ok(Err(err))
+                if !(err.is_io_error()
+                    || err.is_connection_dropped()
+                    || err.is_timeout()
+                    || err.is_connection_refusal()) =>
+            {
+                tracing::warn!(error = %err, "a Redis command failed");
+                Err(Away)
+            }
             Ok(Err(err)) => {
-                tracing::warn!(error = %err, "a Redis command failed; falling back for a moment");
+                tracing::warn!(error = %err, "lost Redis; falling back for a moment");
                 self.went_away();
                 Err(Away)
             }

@@ -94,13 +94,13 @@ fn exploding(levels: usize) -> String {
 
 /// As many fragments as fit, each spreading every earlier one: the widest fragment graph.
 fn fragment_mesh() -> String {
-    let mut query = String::from("query { ...M0 }\nfragment M0 on Query { __typename }\n");
+    let mut query = String::from("query { ...M0 } fragment M0 on Query { __typename } ");
     let mut n = 1;
     loop {
         let spreads: String = (0..n.min(60))
             .map(|k| format!(" ...M{}", n - 1 - k))
             .collect();
-        let next = format!("fragment M{n} on Query {{{spreads} }}\n");
+        let next = format!("fragment M{n} on Query {{{spreads} }} ");
         if query.len() + next.len() > BODY_LIMIT - 200 {
             break;
         }
@@ -169,7 +169,13 @@ async fn send(
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
-    Ok(request.send().await?.json().await?)
+    let response = request.send().await?;
+    let status = response.status();
+    let text = response.text().await?;
+    serde_json::from_str(&text).map_err(|_| {
+        let start: String = text.chars().take(200).collect();
+        anyhow::anyhow!("answered {status} without JSON: {start}")
+    })
 }
 
 fn outcome(body: &Value) -> String {

@@ -10,6 +10,8 @@ use std::collections::HashSet;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
+const ALIAS_KEY_INDEX: &str = "idx_memberships_alias_key";
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -104,10 +106,28 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         }
-        Ok(())
+        // A display name is checked against aliases in every group.
+        manager
+            .create_index(
+                Index::create()
+                    .name(ALIAS_KEY_INDEX)
+                    .if_not_exists()
+                    .table("memberships")
+                    .col("alias_key")
+                    .to_owned(),
+            )
+            .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name(ALIAS_KEY_INDEX)
+                    .table("memberships")
+                    .to_owned(),
+            )
+            .await?;
         let db = manager.get_connection();
         let backend = db.get_database_backend();
         // Back to lower case. Names equal in lower case have equal skeletons too, so no two

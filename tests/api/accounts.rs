@@ -371,6 +371,20 @@ async fn failed_logins_lock_out_the_guesser_not_the_owner() {
     }
     let ceiling = login_from(&app, "203.0.113.10", &ana.email, PASSWORD).await;
     assert_eq!(error_code(&ceiling), "RATE_LIMITED", "{ceiling}");
+    // From where the owner signed in before, they still get in.
+    let known = login_from(&app, "203.0.113.9", &ana.email, PASSWORD).await;
+    assert!(
+        Session::from_payload(&known["data"]["login"]).is_some(),
+        "{known}"
+    );
+
+    // An IPv6 client is its /64: new addresses in it do not buy new guesses.
+    for n in 1..=3 {
+        let body = login_from(&app, &format!("2001:db8:7:9::{n}"), &bo.email, "nope nope!").await;
+        assert_eq!(error_code(&body), "UNAUTHENTICATED");
+    }
+    let same_network = login_from(&app, "2001:db8:7:9::ffff", &bo.email, PASSWORD).await;
+    assert_eq!(error_code(&same_network), "RATE_LIMITED", "{same_network}");
 }
 
 #[tokio::test]

@@ -63,11 +63,9 @@ async fn forged_and_expired_access_tokens_are_refused() {
         forged[key] = value;
         forgeries.push((what, sign(&forged, JWT_SECRET)));
     }
-    for claim in ["sub", "nbf"] {
-        let mut missing = claims.clone();
-        missing.as_object_mut().unwrap().remove(claim);
-        forgeries.push((claim, sign(&missing, JWT_SECRET)));
-    }
+    let mut no_subject = claims.clone();
+    no_subject.as_object_mut().unwrap().remove("sub");
+    forgeries.push(("no subject", sign(&no_subject, JWT_SECRET)));
     let header = b64(br#"{"alg":"none","typ":"JWT"}"#);
     let body = b64(claims.to_string().as_bytes());
     forgeries.push(("alg none", format!("{header}.{body}.")));

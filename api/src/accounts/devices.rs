@@ -4,6 +4,7 @@ use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
 use chrono::Utc;
 use entity::devices;
+use sea_orm::QuerySelect as _;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -115,6 +116,9 @@ pub async fn unregister_device(
     Ok(removed > 0)
 }
 
+/// The most devices `devices` lists (the query cost counts on it).
+pub const MAX_DEVICES_SHOWN: u64 = 100;
+
 pub async fn list_devices(
     db: &DatabaseConnection,
     user_id: &str,
@@ -122,6 +126,7 @@ pub async fn list_devices(
     Ok(devices::Entity::find()
         .filter(devices::Column::UserId.eq(user_id))
         .order_by_asc(devices::Column::CreatedAt)
+        .limit(MAX_DEVICES_SHOWN)
         .all(db)
         .await?)
 }

@@ -30,20 +30,39 @@ fn new_id() -> String {
 
 /// Failed password checks against one account, counted per client address (so a stranger
 /// elsewhere cannot lock the owner out) and account-wide under a much higher ceiling (so many
-/// addresses together cannot guess for ever).
+/// addresses together cannot guess for ever). Addresses the account signed in from lately are
+/// held to their own count only: guessing from many addresses does not lock the owner out of
+/// the places they use.
 struct PasswordGuesses {
     from_address: String,
     anywhere: String,
+    known_address: String,
     per_address: Limit,
     per_account: Limit,
+}
+
+/// How long an address that signed in stays known to its account.
+const KNOWN_ADDRESS_FOR: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+/// An address as one client: IPv6 by its /64, which one subscriber usually holds whole.
+fn client_key(client: IpAddr) -> String {
+    match client {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
 }
 
 impl PasswordGuesses {
     fn new(limits: &AuthLimits, email: &str, client: IpAddr) -> Self {
         let account = sha256_hex(email);
+        let client = client_key(client);
         PasswordGuesses {
             from_address: format!("login:account-ip:{account}:{client}"),
             anywhere: format!("login:account:{account}"),
+            known_address: format!("login:known:{account}:{client}"),
             per_address: Limit {
                 max: limits.login_failures_per_account,
                 window: limits.login_window,
@@ -59,6 +78,13 @@ impl PasswordGuesses {
         ctx.limiter
             .check(&self.from_address, self.per_address)
             .await?;
+        if ctx
+            .limiter
+            .seen(&self.known_address, KNOWN_ADDRESS_FOR)
+            .await?
+        {
+            return Ok(());
+        }
         ctx.limiter.check(&self.anywhere, self.per_account).await
     }
 
@@ -71,6 +97,11 @@ impl PasswordGuesses {
 
     /// The account-wide count stays: the owner signing in does not give guessers a new start.
     async fn succeeded(&self, ctx: &AppContext) -> AppResult<()> {
+        let known = Limit {
+            max: u32::MAX,
+            window: KNOWN_ADDRESS_FOR,
+        };
+        ctx.limiter.record(&self.known_address, known).await?;
         ctx.limiter.clear(&self.from_address).await
     }
 }

@@ -75,9 +75,22 @@ impl GroupObject {
         let Ok(viewer) = ctx.viewer() else {
             return Ok(None);
         };
+        // A page of notifications or reports may reach one hidden group many times.
+        let checked = ctx.lazy_loaders()?;
+        match checked.hidden_group_seen(group_id) {
+            Some(true) => return Ok(Some(GroupObject::new(row))),
+            Some(false) => return Ok(None),
+            None => {}
+        }
         match super::access::access_to(&ctx.app()?.db, viewer, row).await {
-            Ok(access) => Ok(Some(GroupObject::with_access(access))),
-            Err(AppError::NotFound) => Ok(None),
+            Ok(access) => {
+                checked.remember_hidden_group(group_id, true);
+                Ok(Some(GroupObject::with_access(access)))
+            }
+            Err(AppError::NotFound) => {
+                checked.remember_hidden_group(group_id, false);
+                Ok(None)
+            }
             Err(other) => Err(other),
         }
     }

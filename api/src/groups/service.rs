@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use entity::{groups, invite_codes, memberships, users};
 use sea_orm::sea_query::ExprTrait as _;
 use sea_orm::sea_query::{Expr, Func};
+use sea_orm::QuerySelect as _;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     QueryFilter, QueryOrder, Set,
@@ -403,6 +404,9 @@ pub async fn list_memberships(
     .await
 }
 
+/// The most moderators a group lists (the query cost counts on it).
+pub const MAX_MODERATORS_SHOWN: u64 = 100;
+
 /// The moderators and owner, shown on professionally led groups.
 pub async fn moderators(
     db: &DatabaseConnection,
@@ -413,6 +417,7 @@ pub async fn moderators(
         .filter(memberships::Column::State.eq(MemberState::Active.as_str()))
         .filter(memberships::Column::Role.is_in([Role::Owner.as_str(), Role::Moderator.as_str()]))
         .order_by_asc(memberships::Column::CreatedAt)
+        .limit(MAX_MODERATORS_SHOWN)
         .all(db)
         .await?)
 }

@@ -2,7 +2,6 @@
 //! GET for queries only, capped batches, and an `extensions.code` on every error.
 use super::{client_ip, ws, HttpState};
 use crate::auth::{authenticate, bearer_token, Auth};
-use crate::document_guard;
 use crate::error::AppError;
 use crate::gql::answer_panics;
 use crate::posts::loaders::LazyLoaders;
@@ -10,6 +9,7 @@ use crate::state::RequestMeta;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, Request, Response};
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -82,8 +82,22 @@ pub async fn post(
     State(state): State<HttpState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> axum::response::Response {
+    let body = match body {
+        Ok(body) => body,
+        // Over the body limit (or a broken upload): a GraphQL error, not axum's plain text.
+        Err(rejection) => {
+            return request_error(
+                rejection.status(),
+                negotiate(&headers).unwrap_or(MediaType::Json),
+                &format!(
+                    "the body could not be read: at most {} KiB",
+                    super::MAX_BODY / 1024
+                ),
+            );
+        }
+    };
     let Some(media) = negotiate(&headers) else {
         return request_error(
             StatusCode::NOT_ACCEPTABLE,
@@ -231,7 +245,6 @@ pub async fn get_or_upgrade(
 
 /// The type of the operation a request would run, when its document parses.
 fn operation_kind(request: &mut Request) -> Option<OperationType> {
-    document_guard::check_escapes(&request.query).ok()?;
     let name = request.operation_name.clone();
     let document = request.parsed_query().ok()?;
     match (&document.operations, name) {
@@ -287,23 +300,16 @@ async fn execute(
     let mut status = StatusCode::OK;
     for mut request in requests {
         let started = Instant::now();
-        // Text the parser would panic on is refused before anything parses it.
-        let (operation, response) = match document_guard::check_escapes(&request.query) {
-            Err(error) => (None, Response::from_errors(vec![error])),
-            Ok(()) => {
-                let operation = operation_name(&mut request);
-                let execution = state.schema.execute(
-                    request
-                        .data(auth.clone())
-                        .data(meta.clone())
-                        .data(LazyLoaders::default()),
-                );
-                let response = answer_panics(&state.app.metrics, execution)
-                    .await
-                    .unwrap_or_else(|internal| internal);
-                (operation, response)
-            }
-        };
+        let operation = operation_name(&mut request);
+        let execution = state.schema.execute(
+            request
+                .data(auth.clone())
+                .data(meta.clone())
+                .data(LazyLoaders::default()),
+        );
+        let response = answer_panics(&state.app.metrics, execution)
+            .await
+            .unwrap_or_else(|internal| internal);
         state.app.metrics.record_operation(
             operation.as_deref(),
             response.errors.is_empty(),

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use entity::{bans, blocks, groups, memberships, mod_log, posts, replies, reports, users};
 use sea_orm::sea_query::ExprTrait as _;
 use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::QuerySelect as _;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set,
@@ -109,12 +110,16 @@ pub async fn unblock_user(
     Ok(())
 }
 
+/// The most blocked people `blockedUsers` lists (the query cost counts on it).
+pub const MAX_BLOCKED_SHOWN: u64 = 1_000;
+
 pub async fn blocked_users(
     db: &DatabaseConnection,
     viewer: &Viewer,
 ) -> AppResult<Vec<users::Model>> {
     let ids: Vec<String> = blocks::Entity::find()
         .filter(blocks::Column::BlockerId.eq(viewer.user_id.as_str()))
+        .limit(MAX_BLOCKED_SHOWN)
         .all(db)
         .await?
         .into_iter()

@@ -36,12 +36,30 @@ impl Loaders {
 pub struct LazyLoaders {
     shared: std::sync::OnceLock<Box<Loaders>>,
     mine: std::sync::OnceLock<Box<DataLoader<MyReactionLoader>>>,
+    /// Hidden groups checked for this caller: whether they may see each.
+    hidden_groups: std::sync::Mutex<HashMap<String, bool>>,
 }
 
 impl LazyLoaders {
     /// The loaders that read the same whoever asks, made on first use.
     pub fn get(&self, db: &DatabaseConnection) -> &Loaders {
         self.shared.get_or_init(|| Box::new(Loaders::new(db)))
+    }
+
+    /// Whether this caller may see a hidden group, if already checked in this request.
+    pub fn hidden_group_seen(&self, group_id: &str) -> Option<bool> {
+        let seen = self
+            .hidden_groups
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        seen.get(group_id).copied()
+    }
+
+    pub fn remember_hidden_group(&self, group_id: &str, visible: bool) {
+        self.hidden_groups
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(group_id.to_owned(), visible);
     }
 
     /// The loader of this caller's reactions, made on first use.
@@ -111,11 +129,17 @@ impl Loader<(String, String)> for MemberLoader {
         &self,
         keys: &[(String, String)],
     ) -> Result<HashMap<(String, String), Standing>, LoadError> {
-        let group_ids: Vec<&str> = keys.iter().map(|(g, _)| g.as_str()).collect();
-        let user_ids: Vec<&str> = keys.iter().map(|(_, u)| u.as_str()).collect();
+        // The exact pairs: every author of a page in every group of it would be a cross product.
+        let pairs = Expr::tuple([
+            Expr::col(memberships::Column::GroupId),
+            Expr::col(memberships::Column::UserId),
+        ])
+        .in_tuples(
+            keys.iter()
+                .map(|(group, user)| (group.clone(), user.clone())),
+        );
         let rows = memberships::Entity::find()
-            .filter(memberships::Column::GroupId.is_in(group_ids))
-            .filter(memberships::Column::UserId.is_in(user_ids))
+            .filter(pairs)
             .filter(memberships::Column::State.eq(MemberState::Active.as_str()))
             .all(&self.0)
             .await?;

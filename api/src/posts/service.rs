@@ -383,6 +383,9 @@ pub async fn group_posts(
     .await
 }
 
+/// The most pinned posts a group lists (the query cost counts on it).
+pub const MAX_PINNED_SHOWN: u64 = 20;
+
 pub async fn pinned_posts(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -396,7 +399,7 @@ pub async fn pinned_posts(
         .filter(posts::Column::RemovedAt.is_null())
         .filter(not_blocked_with(posts::Column::AuthorId, &viewer.user_id))
         .order_by_desc(posts::Column::CreatedAt)
-        .limit(20)
+        .limit(MAX_PINNED_SHOWN)
         .all(db)
         .await?)
 }

@@ -47,3 +47,23 @@ async fn production_never_serves_metrics_on_the_public_port() {
     let public = reqwest::get(app.url("/metrics")).await.unwrap();
     assert_eq!(public.status(), 404);
 }
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_a_graphql_error() {
+    let app = TestApp::spawn().await;
+    let padding = "x".repeat(300 * 1024);
+    let response = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&json!({"query": "{ __typename }", "variables": {"padding": padding}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("256 KiB"));
+}

@@ -99,7 +99,7 @@ async fn nul_in_any_text_is_bad_input_and_writes_nothing() {
 #[tokio::test]
 async fn surrogate_escapes_in_a_document_are_answered() {
     let app = TestApp::spawn().await;
-    // The GraphQL parser panics on these; they are refused before it runs.
+    // GraphQL strings cannot carry UTF-16 surrogates; the parser refuses them.
     for query in [
         r#"{ groups(search: "\uD800") { totalCount } }"#,
         r#"{ groups(search: "\uD83D\uDE00") { totalCount } }"#,
