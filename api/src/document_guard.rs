@@ -1,31 +1,57 @@
-//! Refuses a GraphQL document before it is validated or run: a cost over budget, or a NUL
-//! character in any text it carries.
+//! Refuses a GraphQL document before it is validated or run: more tokens than a person writes,
+//! a cost over budget, or a NUL character in any text it carries. Documents that are accepted
+//! but costly run a few at a time, so the other cores stay free for everyone else.
 use crate::query_cost::{CostModel, Refusal};
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest,
 };
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Positioned, Request, ServerError, ServerResult, Value, Variables};
+use async_graphql::{Positioned, Request, Response, ServerError, ServerResult, Value, Variables};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
 
+/// Most tokens a document may have: parsing costs about a microsecond a token, and GraphiQL's
+/// whole introspection query has some 250.
+pub const MAX_TOKENS: usize = 5_000;
+
+/// From this cost on, a document waits for one of the few heavy-execution permits.
+pub const HEAVY_COST: u64 = 1_000;
+
 /// The schema extension that applies the guard to every operation, over HTTP and WebSocket.
-pub struct DocumentGuard(Arc<CostModel>);
+pub struct DocumentGuard {
+    model: Arc<CostModel>,
+    heavy: Arc<Semaphore>,
+}
 
 impl DocumentGuard {
-    pub fn new(model: CostModel) -> Self {
-        DocumentGuard(Arc::new(model))
+    /// `heavy_at_once`: how many costly documents execute at the same time (fewer than the cores).
+    pub fn new(model: CostModel, heavy_at_once: usize) -> Self {
+        DocumentGuard {
+            model: Arc::new(model),
+            heavy: Arc::new(Semaphore::new(heavy_at_once.max(1))),
+        }
     }
 }
 
 impl ExtensionFactory for DocumentGuard {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(GuardExtension(self.0.clone()))
+        Arc::new(GuardExtension {
+            model: self.model.clone(),
+            heavy: self.heavy.clone(),
+            cost: AtomicU64::new(0),
+        })
     }
 }
 
-struct GuardExtension(Arc<CostModel>);
+struct GuardExtension {
+    model: Arc<CostModel>,
+    heavy: Arc<Semaphore>,
+    /// The cost of this request's document, once priced.
+    cost: AtomicU64,
+}
 
 #[async_trait::async_trait]
 impl Extension for GuardExtension {
@@ -38,20 +64,108 @@ impl Extension for GuardExtension {
         mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
+        check_tokens(&request.query)?;
         let variables = std::mem::take(&mut request.variables);
         let checked = request.parsed_query().and_then(|document| {
-            self.0.check(document, &variables).map_err(|refusal| {
+            let cost = self.model.check(document, &variables).map_err(|refusal| {
                 let code = match refusal {
                     Refusal::TooComplex { .. } | Refusal::FragmentsTooDeep => QUERY_TOO_COMPLEX,
                 };
                 error(code, refusal.message(), None)
             })?;
-            check_text(document, &variables)
+            check_text(document, &variables)?;
+            Ok(cost)
         });
         request.variables = variables;
-        checked?;
+        self.cost.store(checked?, Ordering::Relaxed);
         next.run(ctx, request).await
     }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let _permit = if self.cost.load(Ordering::Relaxed) >= HEAVY_COST {
+            self.heavy.acquire().await.ok()
+        } else {
+            None
+        };
+        next.run(ctx, operation_name).await
+    }
+}
+
+/// Refuses a document of more than [`MAX_TOKENS`] tokens before anything parses it. Counting
+/// is a linear scan of its bytes, much cheaper than the parser.
+pub fn check_tokens(query: &str) -> ServerResult<()> {
+    if count_tokens(query, MAX_TOKENS) > MAX_TOKENS {
+        return Err(error(
+            QUERY_TOO_COMPLEX,
+            format!("a document may have at most {MAX_TOKENS} tokens; use fragments or variables"),
+            None,
+        ));
+    }
+    Ok(())
+}
+
+/// GraphQL's lexical tokens (names, numbers, strings, punctuators), counted up to one past
+/// `limit`. Commas, white space and comments are not tokens.
+fn count_tokens(query: &str, limit: usize) -> usize {
+    let bytes = query.as_bytes();
+    let mut count = 0;
+    let mut i = 0;
+    while i < bytes.len() && count <= limit {
+        let byte = bytes[i];
+        i += 1;
+        match byte {
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => continue,
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"") => {
+                i += 2;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 3;
+            }
+            b'"' => {
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'.' if bytes[i..].starts_with(b"..") => i += 2,
+            b'_' | b'a'..=b'z' | b'A'..=b'Z' => {
+                while i < bytes.len() && (bytes[i] == b'_' || bytes[i].is_ascii_alphanumeric()) {
+                    i += 1;
+                }
+            }
+            b'-' | b'0'..=b'9' => {
+                while i < bytes.len()
+                    && matches!(bytes[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+                {
+                    i += 1;
+                }
+            }
+            // A byte order mark is ignored like white space.
+            0xEF if bytes[i..].starts_with(&[0xBB, 0xBF]) => {
+                i += 2;
+                continue;
+            }
+            _ => {}
+        }
+        count += 1;
+    }
+    count
 }
 
 /// No text may carry a NUL: PostgreSQL cannot store it and no person types it.
@@ -144,6 +258,27 @@ fn error(code: &str, message: String, field: Option<&str>) -> ServerError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_are_counted_as_graphql_lexes_them() {
+        assert_eq!(count_tokens("{ __typename }", 100), 3);
+        assert_eq!(
+            count_tokens(
+                "query Q($n: Int = -1.5e3) { a: f(x: $n, y: \"s, \\\" t\") }",
+                100
+            ),
+            24
+        );
+        assert_eq!(count_tokens("# a comment, { } \n{ ...F }", 100), 4);
+        assert_eq!(
+            count_tokens("{ f(x: \"\"\" block \\\"\"\" \"quoted\" \"\"\") }", 100),
+            8
+        );
+        // Counting stops one past the limit, however long the document.
+        assert_eq!(count_tokens(&" a".repeat(100_000), 10), 11);
+        assert!(check_tokens(&format!("{{{} }}", " a".repeat(MAX_TOKENS))).is_err());
+        assert!(check_tokens(&format!("{{{} }}", " a".repeat(MAX_TOKENS - 2))).is_ok());
+    }
 
     #[test]
     fn nul_is_found_in_nested_input() {

@@ -51,7 +51,7 @@ pub const MAX_PAGE: i32 = 100;
 pub fn build(app: AppContext, production: bool) -> anyhow::Result<HearthSchema> {
     let cost = CostModel::from_sdl(&sdl()).context("reading the schema's own SDL")?;
     Ok(builder(Some(app), production)
-        .extension(DocumentGuard::new(cost))
+        .extension(DocumentGuard::new(cost, heavy_at_once()))
         .finish())
 }
 
@@ -77,6 +77,13 @@ fn builder(
         builder = builder.data(app);
     }
     builder
+}
+
+/// Costly documents execute on all cores but one, which stays free for cheap requests and
+/// health checks.
+fn heavy_at_once() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    cores.saturating_sub(1).max(1)
 }
 
 /// The SDL the apps are built against (`hearth schema`; equals the committed `schema.graphql`).

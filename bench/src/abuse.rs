@@ -122,6 +122,33 @@ fn alias_flood() -> String {
     query
 }
 
+/// As many aliases as the token limit lets through (3 tokens each): parsed, then priced.
+fn aliases_under_the_token_limit() -> String {
+    let fields: String = (0..1_630).map(|n| format!(" a{n}: __typename")).collect();
+    format!("{{{fields} }}")
+}
+
+/// Fragments each spreading the 20 before them (20^n selections unexpanded), as many as fit
+/// in `tokens` tokens.
+fn fragment_mesh_within(tokens: usize) -> String {
+    let mut query = String::from("query { ...M0 } fragment M0 on Query { __typename } ");
+    let mut used = 12;
+    let mut n = 1;
+    loop {
+        let width = n.min(20);
+        let spreads: String = (0..width).map(|k| format!(" ...M{}", n - 1 - k)).collect();
+        // `fragment Mn on Query {` and `}`, then two tokens a spread.
+        let cost = 6 + 2 * width;
+        if used + cost > tokens {
+            break;
+        }
+        query.push_str(&format!("fragment M{n} on Query {{{spreads} }} "));
+        used += cost;
+        n += 1;
+    }
+    query.replacen("{ ...M0 }", &format!("{{ ...M{} }}", n - 1), 1)
+}
+
 /// Nested pages as deep as the nesting limit lets them go.
 fn nested_pages() -> String {
     "{ feed(first: 100) { edges { node { replies(first: 100) { edges { node { body author { displayName } } } } group { posts(first: 100) { edges { node { title body } } } } } } } }".into()
@@ -147,10 +174,26 @@ fn introspection_flood() -> String {
     query
 }
 
+/// The query GraphiQL sends when it opens (graphql-js `getIntrospectionQuery`).
+const GRAPHIQL_INTROSPECTION: &str = "query IntrospectionQuery { __schema { queryType { name } mutationType { name } subscriptionType { name } types { ...FullType } directives { name description locations args { ...InputValue } } } } fragment FullType on __Type { kind name description fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason } inputFields { ...InputValue } interfaces { ...TypeRef } enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason } possibleTypes { ...TypeRef } } fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue } fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }";
+
+/// Fields of fields of fields of the largest types, through `ofType`.
+fn introspection_nested() -> String {
+    // Whichever wrapper a field's type is (named, non-null, list of non-null), its fields.
+    let mut inner = String::from("name description");
+    for _ in 0..2 {
+        inner = format!(
+            "name description type {{ fields {{ {inner} }} ofType {{ fields {{ {inner} }} ofType {{ fields {{ {inner} }} ofType {{ fields {{ {inner} }} }} }} }} }}"
+        );
+    }
+    format!("{{ a: __type(name: \"Query\") {{ fields {{ {inner} }} }} b: __type(name: \"Mutation\") {{ fields {{ {inner} }} }} }}")
+}
+
 /// The costliest document that is still accepted: just under the budget, all of it resolved.
 fn largest_accepted() -> String {
-    let fields = " __typename".repeat(9_990);
-    format!("{{{fields} }}")
+    let fields = " __typename".repeat(999);
+    let spreads = " ...T".repeat(10);
+    format!("{{{spreads} }} fragment T on Query {{{fields} }}")
 }
 
 struct Probe {
@@ -228,8 +271,18 @@ pub async fn run(seconds: usize) -> anyhow::Result<()> {
             signed_in: false,
         },
         Probe {
+            name: "fragment mesh within 5 000 tokens",
+            query: fragment_mesh_within(4_900),
+            signed_in: false,
+        },
+        Probe {
             name: "aliases to the body limit",
             query: alias_flood(),
+            signed_in: false,
+        },
+        Probe {
+            name: "aliases within 5 000 tokens",
+            query: aliases_under_the_token_limit(),
             signed_in: false,
         },
         Probe {
@@ -248,7 +301,7 @@ pub async fn run(seconds: usize) -> anyhow::Result<()> {
             signed_in: false,
         },
         Probe {
-            name: "largest accepted (9 990 fields)",
+            name: "largest accepted (cost 9 990)",
             query: largest_accepted(),
             signed_in: false,
         },
@@ -256,6 +309,16 @@ pub async fn run(seconds: usize) -> anyhow::Result<()> {
             name: "one moodSummary over 800 days",
             query: summaries(1),
             signed_in: true,
+        },
+        Probe {
+            name: "GraphiQL's introspection (development)",
+            query: GRAPHIQL_INTROSPECTION.to_owned(),
+            signed_in: false,
+        },
+        Probe {
+            name: "introspection nested through types",
+            query: introspection_nested(),
+            signed_in: false,
         },
     ];
     // Warm up, then take the baseline.

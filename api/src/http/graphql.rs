@@ -2,6 +2,7 @@
 //! GET for queries only, capped batches, and an `extensions.code` on every error.
 use super::{client_ip, ws, HttpState};
 use crate::auth::{authenticate, bearer_token, Auth};
+use crate::document_guard;
 use crate::error::AppError;
 use crate::gql::answer_panics;
 use crate::posts::loaders::LazyLoaders;
@@ -245,6 +246,7 @@ pub async fn get_or_upgrade(
 
 /// The type of the operation a request would run, when its document parses.
 fn operation_kind(request: &mut Request) -> Option<OperationType> {
+    document_guard::check_tokens(&request.query).ok()?;
     let name = request.operation_name.clone();
     let document = request.parsed_query().ok()?;
     match (&document.operations, name) {
@@ -300,16 +302,23 @@ async fn execute(
     let mut status = StatusCode::OK;
     for mut request in requests {
         let started = Instant::now();
-        let operation = operation_name(&mut request);
-        let execution = state.schema.execute(
-            request
-                .data(auth.clone())
-                .data(meta.clone())
-                .data(LazyLoaders::default()),
-        );
-        let response = answer_panics(&state.app.metrics, execution)
-            .await
-            .unwrap_or_else(|internal| internal);
+        // A document too long to parse cheaply is refused before the parse for metrics.
+        let (operation, response) = match document_guard::check_tokens(&request.query) {
+            Err(refused) => (None, Response::from_errors(vec![refused])),
+            Ok(()) => {
+                let operation = operation_name(&mut request);
+                let execution = state.schema.execute(
+                    request
+                        .data(auth.clone())
+                        .data(meta.clone())
+                        .data(LazyLoaders::default()),
+                );
+                let response = answer_panics(&state.app.metrics, execution)
+                    .await
+                    .unwrap_or_else(|internal| internal);
+                (operation, response)
+            }
+        };
         state.app.metrics.record_operation(
             operation.as_deref(),
             response.errors.is_empty(),

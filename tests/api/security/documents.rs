@@ -104,9 +104,32 @@ async fn aliases_and_pages_count() {
     let small = app.ok(&ana.access, nested, json!({"n": 5})).await;
     assert_eq!(small["feed"]["edges"], json!([]));
 
-    // `__typename` counts like any field.
-    let names = " __typename".repeat(10_001);
-    assert_too_complex(&app.gql(None, &format!("{{{names} }}"), json!({})).await);
+    // `__typename` counts like any field: 11 x 1 000 of them.
+    let names = " __typename".repeat(1_000);
+    let spreads = " ...T".repeat(11);
+    let typenames = format!("{{{spreads} }} fragment T on Query {{{names} }}");
+    assert_too_complex(&app.gql(None, &typenames, json!({})).await);
+}
+
+#[tokio::test]
+async fn a_document_longer_than_a_person_writes_is_refused_unparsed() {
+    let app = TestApp::spawn().await;
+    let aliases: String = (0..3_000).map(|n| format!(" a{n}: __typename")).collect();
+    let body = app.gql(None, &format!("{{{aliases} }}"), json!({})).await;
+    assert_eq!(error_code(&body), "QUERY_TOO_COMPLEX", "{body}");
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("5000 tokens"));
+    // Long text in one string is one token: a long post body is not refused for it.
+    let ana = app.register("Long Writer").await;
+    let group = app.create_group(&ana, "Long Reads", "PUBLIC").await;
+    let body_text = "word ".repeat(3_000);
+    let literal = format!(
+        r#"mutation {{ createPost(input: {{groupId: "{group}", title: "Long", body: "{body_text}"}}) {{ id }} }}"#
+    );
+    let created = app.ok(&ana.access, &literal, json!({})).await;
+    assert!(created["createPost"]["id"].is_string());
 }
 
 #[tokio::test]
