@@ -22,6 +22,7 @@ mod ops;
 mod posts;
 mod push;
 mod realtime;
+mod rules_in_time;
 mod security;
 mod tokens;
 mod websocket;

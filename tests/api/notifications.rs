@@ -204,14 +204,13 @@ async fn notifications_arrive_live() {
     let post = app.post(&p[0], &group, "Anyone?").await;
     let mut socket = app.socket().await;
     socket
-        .subscribe(
+        .subscribe_ready(
             &p[0].access,
             "n",
             "subscription { notificationAdded { kind text postId } }",
             json!({}),
         )
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
     app.reply(&p[1], &post, "Yes").await;
     let next = socket.expect_json(Duration::from_secs(5)).await;
     assert_eq!(
@@ -221,14 +220,13 @@ async fn notifications_arrive_live() {
     // The replier's own action is not announced to them.
     let mut theirs = app.socket().await;
     theirs
-        .subscribe(
+        .subscribe_ready(
             &p[1].access,
             "n",
             "subscription { notificationAdded { kind } }",
             json!({}),
         )
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
     app.reply(&p[1], &post, "Again").await;
     assert_eq!(
         socket.expect_json(Duration::from_secs(5)).await["payload"]["data"]["notificationAdded"]

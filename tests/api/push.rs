@@ -72,6 +72,14 @@ async fn wait_for_states(app: &TestApp, expected: &[&str]) {
 #[tokio::test]
 async fn a_reply_is_pushed_through_fcm_v1_without_health_text() {
     let w = world(|_| {}).await;
+    // The replier has a phone too: it must stay quiet about their own reply.
+    w.app
+        .ok(
+            &w.replier.access,
+            "mutation { registerDevice(input: {token: \"replier-phone\", platform: IOS}) { id } }",
+            json!({}),
+        )
+        .await;
     w.app
         .reply(
             &w.replier,
@@ -100,9 +108,10 @@ async fn a_reply_is_pushed_through_fcm_v1_without_health_text() {
         assert!(!text.contains(secret), "the push leaks {secret:?}: {text}");
     }
     assert_eq!(w.fcm.token_requests(), 1);
+    // The replier is never pushed about their own reply: one job in all, to the author.
     wait_for_states(&w.app, &["SENT"]).await;
-    // The replier is never pushed about their own reply.
     assert_eq!(w.fcm.send_count(), 1);
+    assert_eq!(w.fcm.sends()[0].body["message"]["token"], "author-phone");
 }
 
 #[tokio::test]

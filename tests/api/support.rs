@@ -104,6 +104,12 @@ pub fn test_redis_url() -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// The Redis of a test that needs one (marked `#[ignore]`, so a plain run lists it as ignored
+/// with the reason; `-- --include-ignored` runs it, and then Redis must be configured).
+pub fn required_redis_url() -> String {
+    test_redis_url().expect("this test needs Redis: set HEARTH_TEST_REDIS_URL (see the README)")
+}
+
 pub fn test_settings(db: &TestDb) -> Settings {
     let mut settings = Settings::from_sources(None, &HashMap::new()).unwrap();
     settings.bind = "127.0.0.1:0".parse().unwrap();
@@ -301,6 +307,9 @@ pub fn error_code(body: &Value) -> &str {
         .as_str()
         .unwrap_or_else(|| panic!("no error code in {body}"))
 }
+
+/// The id of the heartbeat that tells a test its subscriptions are live.
+const READY: &str = "ready";
 
 pub struct Socket {
     pub stream: tokio_tungstenite::WebSocketStream<
@@ -504,10 +513,45 @@ impl Socket {
             .await;
     }
 
-    /// Asserts that nothing arrives for a while.
+    /// Asserts that nothing arrives for a while, on a socket still open: a closed or broken
+    /// stream is not silence. Call it after a peer has received the same event, so the event
+    /// is known to have gone out.
     pub async fn expect_silence(&mut self, wait: Duration) {
-        if let Ok(Some(Ok(message))) = tokio::time::timeout(wait, self.stream.next()).await {
-            panic!("expected silence, got {message:?}");
+        match tokio::time::timeout(wait, self.stream.next()).await {
+            Err(_) => {}
+            Ok(Some(Ok(message))) => panic!("expected silence, got {message:?}"),
+            Ok(Some(Err(err))) => panic!("expected silence, the socket broke: {err}"),
+            Ok(None) => panic!("expected silence, the socket ended"),
         }
+    }
+
+    /// Subscribes, and returns once the server follows the subscription (see [`Self::ready`]).
+    pub async fn subscribe_ready(&mut self, token: &str, id: &str, query: &str, variables: Value) {
+        self.subscribe(token, id, query, variables).await;
+        self.probe().await;
+        self.ready().await;
+    }
+
+    /// Starts a one-second heartbeat under the id `ready`, after the operations already sent.
+    pub async fn probe(&mut self) {
+        self.start(
+            READY,
+            "subscription { heartbeat(intervalSeconds: 1) { sequence } }",
+            json!({}),
+        )
+        .await;
+    }
+
+    /// Waits for the probe's first tick, then ends it. The server polls every operation of a
+    /// socket whenever it polls one, so by the time a heartbeat sent after a subscription has
+    /// ticked (a second on), that subscription has done its checks and follows its events.
+    pub async fn ready(&mut self) {
+        let tick = self.expect_json(Duration::from_secs(5)).await;
+        assert_eq!(tick["id"], READY, "expected the readiness tick, got {tick}");
+        assert_eq!(
+            tick["payload"]["data"]["heartbeat"]["sequence"], 1,
+            "{tick}"
+        );
+        self.send(json!({"id": READY, "type": "complete"})).await;
     }
 }
