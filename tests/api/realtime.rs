@@ -249,7 +249,8 @@ async fn events_cross_instances_through_redis() {
 /// one post is the same for two followers as for twelve.
 #[tokio::test]
 async fn one_event_costs_the_same_however_many_sockets_follow() {
-    let app = TestApp::spawn().await;
+    // Workers off: their polling would add queries to the count at random.
+    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
     let owner = app.register("Crowd Owner").await;
     let readers = [
         app.register("Crowd A").await,

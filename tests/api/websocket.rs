@@ -90,7 +90,15 @@ async fn shutdown_closes_sockets_with_1001_and_finishes_requests() {
             .send()
             .await
     });
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    // Shutdown begins while the login's password check runs, not before it arrives.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while app.context.passwords.running() == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the login never started hashing"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
     app.begin_stop();
     assert_eq!(socket.expect_close(WAIT).await, Some(1001));
     let response = in_flight.await.unwrap().unwrap();

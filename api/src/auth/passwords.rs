@@ -9,6 +9,7 @@ use tokio::sync::Semaphore;
 #[derive(Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
+    cores: usize,
     /// Verified against when the email is unknown, so both failures cost the same time.
     dummy_hash: Arc<String>,
 }
@@ -46,8 +47,14 @@ impl PasswordHasher {
             .unwrap_or(2);
         Ok(Self {
             permits: Arc::new(Semaphore::new(cores)),
+            cores,
             dummy_hash: Arc::new(hash_blocking("not a real password, only a timing twin")?),
         })
+    }
+
+    /// Hashes running now (what a test waits for to know a sign-in is in flight).
+    pub fn running(&self) -> usize {
+        self.cores.saturating_sub(self.permits.available_permits())
     }
 
     async fn run<T: Send + 'static>(
