@@ -5,6 +5,7 @@
 mod support;
 
 mod accounts;
+mod authorisation;
 mod cli;
 mod crisis;
 mod devices;

@@ -127,7 +127,9 @@ pub async fn update_group(
 ) -> AppResult<groups::Model> {
     let access = group_access(db, viewer, group_id).await?;
     access.require_moderator()?;
-    if changes.visibility.is_some() && !(access.is_owner() || access.admin) {
+    // Who may see the group, and whether it says professionals lead it, are the owner's call.
+    let owners_call = changes.visibility.is_some() || changes.led_by.is_some();
+    if owners_call && !(access.is_owner() || access.admin) {
         return Err(AppError::Forbidden);
     }
     let mut group: groups::ActiveModel = groups::Model::clone(&access.group).into();
@@ -638,12 +640,17 @@ pub async fn set_member_role(
     active.role = Set(role.as_str().to_owned());
     let updated = active.update(&txn).await?;
     if role == Role::Owner {
-        let was_owner = access.is_owner();
-        if let Some(mine) = access.membership.filter(|_| was_owner) {
-            let mut mine: memberships::ActiveModel = mine.into();
-            mine.role = Set(Role::Moderator.as_str().to_owned());
-            mine.update(&txn).await?;
-        }
+        // One owner at a time, also when a platform admin hands the group over.
+        memberships::Entity::update_many()
+            .col_expr(
+                memberships::Column::Role,
+                Expr::value(Role::Moderator.as_str()),
+            )
+            .filter(memberships::Column::GroupId.eq(group_id))
+            .filter(memberships::Column::Role.eq(Role::Owner.as_str()))
+            .filter(memberships::Column::UserId.ne(user_id))
+            .exec(&txn)
+            .await?;
     }
     log_action(
         &txn,
