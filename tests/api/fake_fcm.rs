@@ -1,6 +1,10 @@
 //! A fake FCM on loopback speaking the real protocol: the OAuth2 token endpoint (JWT bearer
 //! grant) and `messages:send` with bearer checks and `google.firebase.fcm.v1.FcmError` bodies.
-//! It records every request and can be told to fail.
+//! It checks what Google checks: the assertion's RS256 signature against the service account's
+//! public key, its issuer, audience, scope and lifetime; the v1 message's shape (one target,
+//! string-only `data`, the `notification`, `android` and `apns` blocks), answering
+//! `invalid_grant` and `INVALID_ARGUMENT` as Google does. It records every request and can be
+//! told to fail.
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -31,6 +35,10 @@ pub struct Sent {
 
 #[derive(Default)]
 struct FakeState {
+    /// Where assertions must be addressed (`aud`): this fake's token endpoint.
+    token_uri: String,
+    /// Why requests were refused, for tests to read.
+    refusals: Vec<String>,
     token_requests: usize,
     current_token: String,
     sends: Vec<Sent>,
@@ -42,6 +50,157 @@ struct FakeState {
 pub struct FakeFcm {
     pub addr: SocketAddr,
     state: Arc<Mutex<FakeState>>,
+}
+
+const CLIENT_EMAIL: &str = "hearth@hearth-test.iam.gserviceaccount.com";
+const SCOPE: &str = "https://www.googleapis.com/auth/firebase.messaging";
+
+/// The public half of [`private_key`], as Google holds it for the service account.
+fn public_key() -> &'static str {
+    static KEY: OnceLock<String> = OnceLock::new();
+    KEY.get_or_init(|| {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new("openssl")
+            .args(["pkey", "-pubout"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("openssl runs");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(private_key().as_bytes())
+            .unwrap();
+        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+    })
+}
+
+/// Checks a JWT-bearer assertion as Google's token endpoint does.
+fn check_assertion(assertion: &str, token_uri: &str) -> Result<(), String> {
+    use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
+    let key = DecodingKey::from_rsa_pem(public_key().as_bytes()).map_err(|e| e.to_string())?;
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&[token_uri]);
+    validation.set_issuer(&[CLIENT_EMAIL]);
+    validation.set_required_spec_claims(&["exp", "iat", "aud", "iss"]);
+    // gcp_auth pads its base64url segments; Google's endpoint takes them either way.
+    let unpadded: Vec<&str> = assertion
+        .split('.')
+        .map(|s| s.trim_end_matches('='))
+        .collect();
+    let claims = decode::<Value>(&unpadded.join("."), &key, &validation)
+        .map_err(|e| format!("assertion refused: {e}"))?
+        .claims;
+    let scopes = claims["scope"].as_str().unwrap_or_default();
+    if !scopes.split(' ').any(|s| s == SCOPE) {
+        return Err(format!("scope {scopes:?} lacks {SCOPE}"));
+    }
+    let (iat, exp) = (claims["iat"].as_i64(), claims["exp"].as_i64());
+    match (iat, exp) {
+        (Some(iat), Some(exp)) if exp > iat && exp - iat <= 3600 => Ok(()),
+        _ => Err(format!(
+            "lifetime from {iat:?} to {exp:?} is not within an hour"
+        )),
+    }
+}
+
+/// Checks a `messages:send` body as FCM v1 does; the reason when it would be refused.
+fn check_message(body: &Value) -> Result<(), String> {
+    let Some(top) = body.as_object() else {
+        return Err("the body is not an object".into());
+    };
+    if let Some(extra) = top
+        .keys()
+        .find(|k| !["message", "validate_only"].contains(&k.as_str()))
+    {
+        return Err(format!("unknown field {extra:?}"));
+    }
+    let message = body["message"].as_object().ok_or("`message` is missing")?;
+    let known = [
+        "token",
+        "topic",
+        "condition",
+        "notification",
+        "data",
+        "android",
+        "apns",
+        "webpush",
+        "fcm_options",
+        "name",
+    ];
+    if let Some(extra) = message.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(format!("unknown message field {extra:?}"));
+    }
+    let targets = ["token", "topic", "condition"]
+        .iter()
+        .filter(|t| {
+            message
+                .get(**t)
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty())
+        })
+        .count();
+    if targets != 1 {
+        return Err("a message names exactly one of token, topic, condition".into());
+    }
+    let strings = |value: &Value, what: &str, allowed: &[&str]| -> Result<(), String> {
+        let Some(map) = value.as_object() else {
+            return Err(format!("{what} is not an object"));
+        };
+        for (key, v) in map {
+            if !allowed.is_empty() && !allowed.contains(&key.as_str()) {
+                return Err(format!("unknown field {what}.{key}"));
+            }
+            if !v.is_string() {
+                return Err(format!("{what}.{key} must be a string"));
+            }
+        }
+        Ok(())
+    };
+    if let Some(notification) = message.get("notification") {
+        strings(notification, "notification", &["title", "body", "image"])?;
+    }
+    if let Some(data) = message.get("data") {
+        strings(data, "data", &[])?;
+    }
+    if let Some(android) = message.get("android") {
+        let android = android.as_object().ok_or("android is not an object")?;
+        for (key, value) in android {
+            match key.as_str() {
+                "collapse_key" | "restricted_package_name" => {
+                    value
+                        .as_str()
+                        .ok_or(format!("android.{key} must be a string"))?;
+                }
+                "priority" if matches!(value.as_str(), Some("NORMAL" | "HIGH")) => {}
+                "ttl" => {
+                    let ttl = value.as_str().unwrap_or_default();
+                    let seconds = ttl.strip_suffix('s').unwrap_or("x");
+                    if seconds.parse::<f64>().is_err() {
+                        return Err(format!(
+                            "android.ttl {ttl:?} is not a duration like \"3600s\""
+                        ));
+                    }
+                }
+                "data" => strings(value, "android.data", &[])?,
+                "notification" | "direct_boot_ok" | "fcm_options" => {}
+                other => return Err(format!("unknown or invalid android field {other:?}")),
+            }
+        }
+    }
+    if let Some(apns) = message.get("apns") {
+        let apns = apns.as_object().ok_or("apns is not an object")?;
+        if let Some(headers) = apns.get("headers") {
+            strings(headers, "apns.headers", &[])?;
+        }
+        if let Some(payload) = apns.get("payload") {
+            if !payload["aps"].is_object() {
+                return Err("apns.payload needs an aps dictionary".into());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A throwaway RSA key, made once per test run (never a real credential).
@@ -66,19 +225,22 @@ async fn token(
     State(state): State<Arc<Mutex<FakeState>>>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    let mut state = state.lock().unwrap();
     let grant_ok = form.get("grant_type").map(String::as_str)
         == Some("urn:ietf:params:oauth:grant-type:jwt-bearer");
-    let assertion_ok = form
-        .get("assertion")
-        .is_some_and(|a| a.split('.').count() == 3);
-    if !(grant_ok && assertion_ok) {
+    let checked = match form.get("assertion") {
+        _ if !grant_ok => Err("grant_type is not jwt-bearer".to_owned()),
+        None => Err("no assertion".to_owned()),
+        Some(assertion) => check_assertion(assertion, &state.token_uri),
+    };
+    if let Err(why) = checked {
+        state.refusals.push(why.clone());
         return (
             StatusCode::BAD_REQUEST,
-            Json(json!({"error": "invalid_grant"})),
+            Json(json!({"error": "invalid_grant", "error_description": why})),
         )
             .into_response();
     }
-    let mut state = state.lock().unwrap();
     state.token_requests += 1;
     state.current_token = format!("fake-access-token-{}", state.token_requests);
     Json(json!({"access_token": state.current_token, "expires_in": 3600, "token_type": "Bearer"}))
@@ -116,6 +278,12 @@ async fn send(
             Json(json!({"error": {"code": 401, "status": "UNAUTHENTICATED"}})),
         )
             .into_response();
+    }
+    if let Err(why) = check_message(&body) {
+        state.refusals.push(why.clone());
+        let mut error = fcm_error(400, "INVALID_ARGUMENT");
+        error["error"]["message"] = json!(why);
+        return (StatusCode::BAD_REQUEST, Json(error)).into_response();
     }
     state.sends.push(Sent {
         body,
@@ -155,6 +323,7 @@ impl FakeFcm {
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        state.lock().unwrap().token_uri = format!("http://{addr}/token");
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         FakeFcm { addr, state }
     }
@@ -171,7 +340,7 @@ impl FakeFcm {
             "project_id": "hearth-test",
             "private_key_id": "test-key",
             "private_key": private_key(),
-            "client_email": "hearth@hearth-test.iam.gserviceaccount.com",
+            "client_email": CLIENT_EMAIL,
             "client_id": "1",
             "token_uri": format!("http://{}/token", self.addr),
         });
@@ -196,6 +365,11 @@ impl FakeFcm {
         self.state.lock().unwrap().sends.len()
     }
 
+    /// Why the fake refused requests (assertions or messages Google would refuse).
+    pub fn refusals(&self) -> Vec<String> {
+        self.state.lock().unwrap().refusals.clone()
+    }
+
     pub fn token_requests(&self) -> usize {
         self.state.lock().unwrap().token_requests
     }
@@ -204,6 +378,9 @@ impl FakeFcm {
     pub async fn wait_for_sends(&self, n: usize) -> Vec<Sent> {
         let deadline = Instant::now() + std::time::Duration::from_secs(15);
         loop {
+            // Whatever Hearth sends must pass Google's checks: a refusal fails the test at once.
+            let refusals = self.refusals();
+            assert!(refusals.is_empty(), "the fake FCM refused: {refusals:?}");
             let sends = self.sends();
             if sends.len() >= n {
                 return sends;
@@ -216,4 +393,101 @@ impl FakeFcm {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
+}
+
+#[tokio::test]
+async fn the_fake_refuses_what_google_refuses() {
+    let fcm = FakeFcm::start().await;
+    let http = reqwest::Client::new();
+    // An assertion signed by another key is an invalid grant.
+    let other = jsonwebtoken::EncodingKey::from_secret(b"not the service account's key");
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({"iss": CLIENT_EMAIL, "aud": format!("{}/token", fcm.endpoint()), "scope": SCOPE, "iat": now, "exp": now + 3600});
+    let forged = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &other).unwrap();
+    let answer = http
+        .post(format!("{}/token", fcm.endpoint()))
+        .form(&[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+            ("assertion", forged.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    // Signed with the right key but the wrong scope, or living too long.
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(private_key().as_bytes()).unwrap();
+    let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    for (field, value) in [
+        (
+            "scope",
+            json!("https://www.googleapis.com/auth/cloud-platform.read-only"),
+        ),
+        ("exp", json!(now + 7200)),
+        ("aud", json!("https://oauth2.googleapis.com/token")),
+    ] {
+        let mut wrong = claims.clone();
+        wrong[field] = value;
+        let assertion = jsonwebtoken::encode(&header, &wrong, &key).unwrap();
+        let answer = http
+            .post(format!("{}/token", fcm.endpoint()))
+            .form(&[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                ("assertion", assertion.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 400, "{field}");
+    }
+    // The right assertion gets a token.
+    let good = jsonwebtoken::encode(&header, &claims, &key).unwrap();
+    let token: Value = http
+        .post(format!("{}/token", fcm.endpoint()))
+        .form(&[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+            ("assertion", good.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = token["access_token"].as_str().unwrap().to_owned();
+    // Messages FCM would refuse, one flaw each.
+    let send_url = format!("{}/v1/projects/hearth-test/messages:send", fcm.endpoint());
+    for bad in [
+        json!({"message": {"notification": {"title": "t"}}}),
+        json!({"message": {"token": "a", "topic": "b"}}),
+        json!({"message": {"token": "a", "data": {"unread": 3}}}),
+        json!({"message": {"token": "a", "android": {"priority": "URGENT"}}}),
+        json!({"message": {"token": "a", "android": {"ttl": "3600"}}}),
+        json!({"message": {"token": "a", "apns": {"payload": {"badge": 1}}}}),
+        json!({"message": {"token": "a", "notification": {"title": "t", "sound": "x"}}}),
+        json!({"token": "a"}),
+    ] {
+        let answer = http
+            .post(&send_url)
+            .bearer_auth(&bearer)
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 400, "{bad}");
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(
+            body["error"]["details"][0]["errorCode"], "INVALID_ARGUMENT",
+            "{bad}"
+        );
+    }
+    assert_eq!(fcm.send_count(), 0);
+    let fine = json!({"message": {"token": "a", "notification": {"title": "t", "body": "b"}, "data": {"kind": "REPLY"}, "android": {"priority": "HIGH", "ttl": "86400s", "collapse_key": "c"}, "apns": {"headers": {"apns-priority": "10"}, "payload": {"aps": {"badge": 1}}}}});
+    let answer = http
+        .post(&send_url)
+        .bearer_auth(&bearer)
+        .json(&fine)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
 }
