@@ -58,6 +58,7 @@ pub async fn run(jobs: usize) -> anyhow::Result<()> {
             claimed_by: Set(None),
             claimed_until: Set(None),
             last_error: Set(None),
+            delivered_to: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         })

@@ -16,6 +16,8 @@ pub struct Model {
     pub claimed_by: Option<String>,
     pub claimed_until: Option<DateTimeUtc>,
     pub last_error: Option<String>,
+    /// Devices (ids, comma-separated) that already have this push, while others are retried.
+    pub delivered_to: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -43,6 +43,8 @@ struct FakeState {
     current_token: String,
     sends: Vec<Sent>,
     script: VecDeque<Reply>,
+    /// Replies for one device token, before the general script.
+    token_scripts: HashMap<String, VecDeque<Reply>>,
     /// Refuse the next send's bearer token with 401 (a token revoked early).
     revoke_token: bool,
 }
@@ -285,11 +287,22 @@ async fn send(
         error["error"]["message"] = json!(why);
         return (StatusCode::BAD_REQUEST, Json(error)).into_response();
     }
+    let token = body["message"]["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     state.sends.push(Sent {
         body,
         at: Instant::now(),
     });
-    match state.script.pop_front().unwrap_or(Reply::Ok) {
+    let scripted = state
+        .token_scripts
+        .get_mut(&token)
+        .and_then(VecDeque::pop_front);
+    match scripted
+        .or_else(|| state.script.pop_front())
+        .unwrap_or(Reply::Ok)
+    {
         Reply::Ok => {
             Json(json!({"name": format!("projects/{project}/messages/{}", state.sends.len())}))
                 .into_response()
@@ -350,6 +363,17 @@ impl FakeFcm {
 
     pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
         self.state.lock().unwrap().script.extend(replies);
+    }
+
+    /// What the sends to one device token answer, in order (then the general script).
+    pub fn script_for(&self, token: &str, replies: impl IntoIterator<Item = Reply>) {
+        self.state
+            .lock()
+            .unwrap()
+            .token_scripts
+            .entry(token.to_owned())
+            .or_default()
+            .extend(replies);
     }
 
     pub fn revoke_token(&self) {

@@ -422,3 +422,189 @@ async fn a_job_claimed_by_a_dead_worker_is_delivered_by_another() {
     assert_eq!(sends.len(), 1);
     wait_for_states(&w.app, &["SENT"]).await;
 }
+
+/// Lets time pass for the push queue: quiet hours over, deferred jobs due now.
+async fn quiet_hours_end(w: &PushWorld) {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let now = chrono::Utc::now();
+    let (start, end) = (
+        (now - chrono::Duration::hours(3))
+            .format("%H:%M")
+            .to_string(),
+        (now - chrono::Duration::hours(2))
+            .format("%H:%M")
+            .to_string(),
+    );
+    w.app
+        .ok(
+            &w.author.access,
+            "mutation($s: String!, $e: String!) { updatePushPreferences(input: {quietHours: {start: $s, end: $e, timezone: \"UTC\"}}) { previews } }",
+            json!({"s": start, "e": end}),
+        )
+        .await;
+    entity::push_jobs::Entity::update_many()
+        .col_expr(entity::push_jobs::Column::DueAt, Expr::value(now))
+        .filter(entity::push_jobs::Column::State.eq("PENDING"))
+        .exec(&w.app.context.db)
+        .await
+        .unwrap();
+    // Wake the workers the way a new job does.
+    w.app
+        .context
+        .broker
+        .publish(api::broker::Event::PushQueued)
+        .await;
+}
+
+async fn quiet_now(w: &PushWorld, previews: bool) {
+    let now = chrono::Utc::now();
+    let (start, end) = (
+        (now - chrono::Duration::hours(1))
+            .format("%H:%M")
+            .to_string(),
+        (now + chrono::Duration::hours(1))
+            .format("%H:%M")
+            .to_string(),
+    );
+    w.app
+        .ok(
+            &w.author.access,
+            "mutation($s: String!, $e: String!, $p: Boolean!) { updatePushPreferences(input: {previews: $p, quietHours: {start: $s, end: $e, timezone: \"UTC\"}}) { previews } }",
+            json!({"s": start, "e": end, "p": previews}),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn a_push_held_by_quiet_hours_goes_out_once_they_end() {
+    let w = world(|_| {}).await;
+    quiet_now(&w, false).await;
+    w.app.reply(&w.replier, &w.post, "one").await;
+    w.app.reply(&w.replier, &w.post, "two").await;
+    wait_for_states(&w.app, &["PENDING", "COLLAPSED"]).await;
+    assert_eq!(w.fcm.send_count(), 0);
+    quiet_hours_end(&w).await;
+    let sends = w.fcm.wait_for_sends(1).await;
+    // One push for both replies, counting both.
+    assert_eq!(sends[0].body["message"]["token"], "author-phone");
+    assert_eq!(
+        sends[0].body["message"]["apns"]["payload"]["aps"]["badge"],
+        2
+    );
+    wait_for_states(&w.app, &["SENT", "COLLAPSED"]).await;
+    assert_eq!(w.fcm.send_count(), 1);
+}
+
+#[tokio::test]
+async fn a_preview_never_shows_words_deleted_before_it_went_out() {
+    let w = world(|_| {}).await;
+    quiet_now(&w, true).await;
+    let reply = w
+        .app
+        .reply(&w.replier, &w.post, "words I regret writing")
+        .await;
+    wait_for_states(&w.app, &["PENDING"]).await;
+    w.app
+        .ok(
+            &w.replier.access,
+            "mutation($r: ID!) { deleteReply(id: $r) { id } }",
+            json!({"r": reply}),
+        )
+        .await;
+    quiet_hours_end(&w).await;
+    // Whatever goes out (or does not) carries none of the deleted words.
+    for _ in 0..50 {
+        if job_states(&w.app).await != ["PENDING"] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_ne!(
+        job_states(&w.app).await,
+        ["PENDING"],
+        "the job was never taken"
+    );
+    for sent in w.fcm.sends() {
+        let text = sent.body.to_string().to_lowercase();
+        assert!(
+            !text.contains("regret"),
+            "the push shows deleted words: {text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn push_enabled_false_sends_nothing() {
+    let w = world(|_| {}).await;
+    let toggle = "mutation($on: Boolean!) { updatePushPreferences(input: {pushEnabled: $on}) { pushEnabled } }";
+    w.app
+        .ok(&w.author.access, toggle, json!({"on": false}))
+        .await;
+    w.app.reply(&w.replier, &w.post, "while off").await;
+    w.app
+        .ok(&w.author.access, toggle, json!({"on": true}))
+        .await;
+    w.app.reply(&w.replier, &w.post, "while on").await;
+    // The push for the second reply goes out; nothing for the first, before or after it.
+    let sends = w.fcm.wait_for_sends(1).await;
+    assert_eq!(sends[0].body["message"]["data"]["kind"], "REPLY");
+    wait_for_states(&w.app, &["SENT"]).await;
+    assert_eq!(w.fcm.send_count(), 1);
+}
+
+#[tokio::test]
+async fn several_devices_with_mixed_fates() {
+    let w = world(|_| {}).await;
+    for (token, platform) in [("author-tablet", "IOS"), ("author-old-phone", "ANDROID")] {
+        w.app
+            .ok(
+                &w.author.access,
+                "mutation($t: String!, $p: Platform!) { registerDevice(input: {token: $t, platform: $p}) { id } }",
+                json!({"t": token, "p": platform}),
+            )
+            .await;
+    }
+    w.fcm.script_for(
+        "author-old-phone",
+        [Reply::Error {
+            status: 404,
+            code: "UNREGISTERED",
+            retry_after: None,
+        }],
+    );
+    w.fcm.script_for(
+        "author-tablet",
+        [Reply::Error {
+            status: 503,
+            code: "UNAVAILABLE",
+            retry_after: None,
+        }],
+    );
+    w.app.reply(&w.replier, &w.post, "to every device").await;
+    // The phone at once, the old phone refused once, the tablet after one retry.
+    let sends = w.fcm.wait_for_sends(4).await;
+    let mut tokens: Vec<String> = sends
+        .iter()
+        .map(|s| s.body["message"]["token"].as_str().unwrap().to_owned())
+        .collect();
+    tokens.sort();
+    assert_eq!(
+        tokens,
+        [
+            "author-old-phone",
+            "author-phone",
+            "author-tablet",
+            "author-tablet"
+        ]
+    );
+    let devices = w.app.me(Some(&w.author.access)).await["data"]["me"]["devices"].clone();
+    let kept: Vec<&str> = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["platform"].as_str().unwrap())
+        .collect();
+    assert_eq!(kept.len(), 2, "the unregistered phone is gone: {devices}");
+    assert_eq!(w.fcm.send_count(), 4);
+}

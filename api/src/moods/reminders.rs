@@ -198,6 +198,7 @@ async fn decide(
             claimed_by: Set(None),
             claimed_until: Set(None),
             last_error: Set(None),
+            delivered_to: Set(None),
             created_at: Set(queued),
             updated_at: Set(queued),
         }

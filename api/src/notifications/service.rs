@@ -221,6 +221,7 @@ async fn queue_push(
         claimed_by: Set(None),
         claimed_until: Set(None),
         last_error: Set(None),
+        delivered_to: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
     }

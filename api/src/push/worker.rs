@@ -180,7 +180,8 @@ pub async fn claim(
              WHERE id IN (SELECT id FROM push_jobs \
                WHERE (state = 'PENDING' AND due_at <= $3) OR (state = 'CLAIMED' AND claimed_until < $3) \
                ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
-             RETURNING *"
+             RETURNING id, user_id, notification_id, kind, collapse_key, state, attempts, due_at, \
+             claimed_by, claimed_until, last_error, delivered_to, created_at, updated_at"
         }
         // SQLite has one writer at a time (BEGIN IMMEDIATE): the same claim without row locks.
         _ => {
@@ -188,7 +189,8 @@ pub async fn claim(
              WHERE id IN (SELECT id FROM push_jobs \
                WHERE (state = 'PENDING' AND due_at <= ?3) OR (state = 'CLAIMED' AND claimed_until < ?3) \
                ORDER BY due_at LIMIT ?4) \
-             RETURNING *"
+             RETURNING id, user_id, notification_id, kind, collapse_key, state, attempts, due_at, \
+             claimed_by, claimed_until, last_error, delivered_to, created_at, updated_at"
         }
     };
     let txn = crate::db::begin_write(&app.db).await?;
@@ -214,7 +216,8 @@ enum Fate {
     Dropped(String),
     Collapsed,
     Deferred(DateTime<Utc>),
-    Retry(Option<Duration>, String),
+    /// Try again later; the devices listed already have it and are not sent it again.
+    Retry(Option<Duration>, String, Vec<String>),
 }
 
 /// Writes the outcomes of one claim: finished jobs in one statement per outcome, retried and
@@ -256,11 +259,15 @@ async fn record(
                     push_jobs::Column::LastError,
                     Expr::value("deferred to the end of quiet hours"),
                 ),
-            Fate::Retry(after, why) => {
+            Fate::Retry(after, why, delivered) => {
                 let attempts = job.attempts + 1;
                 let update = released(worker_id, at)
                     .col_expr(push_jobs::Column::Attempts, Expr::value(attempts))
-                    .col_expr(push_jobs::Column::LastError, Expr::value(why));
+                    .col_expr(push_jobs::Column::LastError, Expr::value(why))
+                    .col_expr(
+                        push_jobs::Column::DeliveredTo,
+                        Expr::value((!delivered.is_empty()).then(|| delivered.join(","))),
+                    );
                 if attempts >= config.max_attempts {
                     tracing::warn!(job = %job.id, attempts, "push failed for good");
                     update.col_expr(push_jobs::Column::State, Expr::value("FAILED"))
@@ -375,11 +382,22 @@ async fn decide(
 
     let mut retry: Option<(Option<Duration>, String)> = None;
     let mut invalid = None;
-    let mut delivered = false;
-    for device in tokens {
+    // Devices that got it on an earlier attempt of this job are not sent it again.
+    let mut have_it: Vec<String> = job
+        .delivered_to
+        .as_deref()
+        .map(|ids| ids.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
+    let mut delivered = !have_it.is_empty();
+    let waiting: Vec<&devices::Model> =
+        tokens.iter().filter(|d| !have_it.contains(&d.id)).collect();
+    for device in waiting {
         let message = message::build(&device.token, job, notification, unread, preview.as_ref());
         match sender.send(message).await {
-            Outcome::Sent => delivered = true,
+            Outcome::Sent => {
+                delivered = true;
+                have_it.push(device.id.clone());
+            }
             Outcome::Unregistered => {
                 devices::Entity::delete_by_id(device.id.clone())
                     .exec(db)
@@ -397,7 +415,7 @@ async fn decide(
         }
     }
     Ok(match (retry, invalid, delivered) {
-        (Some((after, why)), _, _) => Fate::Retry(after, why),
+        (Some((after, why)), _, _) => Fate::Retry(after, why, have_it),
         (None, Some(why), false) => Fate::Dropped(why),
         _ => Fate::Sent(None),
     })
@@ -420,14 +438,17 @@ async fn preview_of(
     else {
         return Ok(None);
     };
+    // Words deleted or removed since the notification was written are not shown.
     let text = match (&n.reply_id, &n.post_id) {
         (Some(reply), _) => replies::Entity::find_by_id(reply.clone())
             .one(&app.db)
             .await?
+            .filter(|r| r.deleted_at.is_none() && r.removed_at.is_none())
             .map(|r| r.body),
         (None, Some(post)) => posts::Entity::find_by_id(post.clone())
             .one(&app.db)
             .await?
+            .filter(crate::posts::service::is_listed_post)
             .map(|p| p.title),
         _ => None,
     };
