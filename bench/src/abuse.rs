@@ -2,85 +2,14 @@
 //! its CPU and memory are its own: CPU per answer, peak RSS over the baseline, and `/healthz`
 //! latency while 8 clients send them. Needs `cargo build --release` (the `hearth` binary next
 //! to this one).
+use crate::process::{cpu, memory_kib, ServerProcess};
 use serde_json::{json, Value};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The server's body limit: every document here stays under it.
 const BODY_LIMIT: usize = 256 * 1024;
-
-struct Server {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start() -> anyhow::Result<Server> {
-    let exe = std::env::current_exe()?;
-    let hearth = exe
-        .parent()
-        .map(|dir| dir.join("hearth"))
-        .filter(|path| path.exists())
-        .ok_or_else(|| anyhow::anyhow!("build the server first: cargo build --release"))?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let dir = tempfile::tempdir()?;
-    let database = std::env::var("HEARTH_BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}/abuse.db?mode=rwc", dir.path().display()));
-    let child = Command::new(hearth)
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env("HEARTH_DATABASE_URL", database)
-        .env("HEARTH_DATA_DIR", dir.path())
-        .env("HEARTH_REGISTRATIONS_PER_IP", "1000")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    Ok(Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-        _dir: dir,
-    })
-}
-
-/// Total CPU time (user + system) of a process, from /proc.
-fn cpu(pid: u32) -> anyhow::Result<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let after_name = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest)
-        .ok_or_else(|| anyhow::anyhow!("unreadable /proc stat"))?;
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
-    let ticks: u64 = fields
-        .get(11..13)
-        .ok_or_else(|| anyhow::anyhow!("short /proc stat"))?
-        .iter()
-        .map(|f| f.parse::<u64>().unwrap_or(0))
-        .sum();
-    // The kernel's USER_HZ is 100 on every Linux this runs on.
-    Ok(Duration::from_millis(ticks * 10))
-}
-
-/// A line of /proc/<pid>/status in KiB (VmRSS, VmHWM).
-fn memory_kib(pid: u32, key: &str) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(key))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("no {key} in /proc status"))
-}
 
 /// Fragments that spread the one below ten times, `levels` deep: 10^levels fields.
 fn exploding(levels: usize) -> String {
@@ -229,24 +158,19 @@ fn outcome(body: &Value) -> String {
 }
 
 pub async fn run(seconds: usize) -> anyhow::Result<()> {
-    let server = start()?;
-    let pid = server.child.id();
-    let url = format!("{}/graphql", server.base);
-    let http = reqwest::Client::new();
-    let mut ready = false;
-    for _ in 0..200 {
-        if http
-            .get(format!("{}/healthz", server.base))
-            .send()
-            .await
-            .is_ok()
-        {
-            ready = true;
-            break;
+    let server = ServerProcess::start(|command| {
+        if let Ok(database) = std::env::var("HEARTH_BENCH_DATABASE_URL") {
+            command.env("HEARTH_DATABASE_URL", database);
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    anyhow::ensure!(ready, "the server did not start");
+        command
+            .env("HEARTH_REGISTRATIONS_PER_IP", "1000")
+            .env("RUST_LOG", "error")
+            .args(["serve"]);
+    })
+    .await?;
+    let pid = server.pid();
+    let url = server.url("/graphql");
+    let http = reqwest::Client::new();
     let registered = send(
         &http,
         &url,
@@ -383,7 +307,7 @@ pub async fn run(seconds: usize) -> anyhow::Result<()> {
             sent
         }));
     }
-    let health_url = format!("{}/healthz", server.base);
+    let health_url = server.url("/healthz");
     let started = Instant::now();
     let mut health = Vec::new();
     let mut failed = 0;

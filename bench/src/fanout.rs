@@ -2,94 +2,19 @@
 //! sending the post to each socket receiving it; and the server's RSS growth per idle socket.
 //! The server runs as its own process (`target/release/hearth`), so its RSS is its own.
 use crate::load;
+use crate::process::{cpu, memory_kib, ServerProcess};
 use anyhow::Context as _;
 use futures::{SinkExt, StreamExt};
 use serde_json::json;
-use std::process::{Child, Command};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
-struct Server {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .context("no VmRSS")?;
-    Ok(line
-        .split_whitespace()
-        .nth(1)
-        .context("bad VmRSS")?
-        .parse()?)
-}
-
-/// CPU time (user + system) a process has used, in milliseconds.
+/// CPU time a process has used, in milliseconds.
 fn cpu_ms(pid: u32) -> anyhow::Result<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .context("bad stat")?
-        .1
-        .split_whitespace()
-        .collect();
-    let ticks: u64 = fields.get(11).context("no utime")?.parse::<u64>()?
-        + fields.get(12).context("no stime")?.parse::<u64>()?;
-    // The kernel counts in USER_HZ, which is 100 on Linux.
-    Ok(ticks * 10)
-}
-
-async fn start() -> anyhow::Result<Server> {
-    let binary = std::env::current_exe()?.with_file_name("hearth");
-    anyhow::ensure!(
-        binary.exists(),
-        "build the server first: cargo build --release"
-    );
-    let dir = tempfile::tempdir()?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let child = Command::new(binary)
-        .current_dir(dir.path())
-        .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
-        .env(
-            "HEARTH_JWT_SECRET",
-            "bench-secret-bench-secret-bench-secret-0123",
-        )
-        .env("HEARTH_WS_INIT_TIMEOUT_SECS", "120")
-        .env("HEARTH_POSTS_PER_HOUR", "1000000")
-        .env("RUST_LOG", "warn")
-        .env_remove("HEARTH_REDIS_URL")
-        .env_remove("HEARTH_DATABASE_URL")
-        .args(["serve", "--no-workers"])
-        .spawn()?;
-    let base = format!("127.0.0.1:{port}");
-    for _ in 0..100 {
-        if reqwest::get(format!("http://{base}/healthz")).await.is_ok() {
-            return Ok(Server {
-                child,
-                base,
-                _dir: dir,
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("the server did not start")
+    Ok(cpu(pid)?.as_millis() as u64)
 }
 
 type Socket =
@@ -117,7 +42,13 @@ async fn subscribed_socket(base: &str, token: &str, group: &str) -> anyhow::Resu
 }
 
 pub async fn run(sockets: usize) -> anyhow::Result<()> {
-    let server = start().await?;
+    let server = ServerProcess::start(|command| {
+        command
+            .env("HEARTH_WS_INIT_TIMEOUT_SECS", "120")
+            .env("HEARTH_POSTS_PER_HOUR", "1000000")
+            .args(["serve", "--no-workers"]);
+    })
+    .await?;
     let http = reqwest::Client::new();
     let base = server.base.clone();
     let graphql_url = format!("http://{base}/graphql");
@@ -133,7 +64,7 @@ pub async fn run(sockets: usize) -> anyhow::Result<()> {
         .to_owned();
 
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let before = rss_kib(server.child.id())?;
+    let before = memory_kib(server.pid(), "VmRSS:")?;
     let mut opened = Vec::with_capacity(sockets);
     for chunk in (0..sockets).collect::<Vec<_>>().chunks(250) {
         let batch = futures::future::join_all(
@@ -147,7 +78,7 @@ pub async fn run(sockets: usize) -> anyhow::Result<()> {
         }
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let after = rss_kib(server.child.id())?;
+    let after = memory_kib(server.pid(), "VmRSS:")?;
     let per_socket = (after.saturating_sub(before)) as f64 * 1024.0 / sockets as f64;
 
     let sent_at: Arc<OnceLock<Instant>> = Arc::default();
@@ -165,7 +96,7 @@ pub async fn run(sockets: usize) -> anyhow::Result<()> {
         });
     }
     drop(tx);
-    let cpu_before = cpu_ms(server.child.id())?;
+    let cpu_before = cpu_ms(server.pid())?;
     let own_cpu_before = cpu_ms(std::process::id())?;
     let _ = sent_at.set(Instant::now());
     load::gql(&http, &graphql_url, Some(&token), "mutation($g: ID!) { createPost(input: {groupId: $g, title: \"to everyone\", body: \"fan-out\"}) { id } }", json!({"g": group})).await?;
@@ -179,7 +110,7 @@ pub async fn run(sockets: usize) -> anyhow::Result<()> {
             None => missed += 1,
         }
     }
-    let cpu = cpu_ms(server.child.id())? - cpu_before;
+    let cpu = cpu_ms(server.pid())? - cpu_before;
     let own_cpu = cpu_ms(std::process::id())? - own_cpu_before;
     drop(finished);
     latencies.sort();

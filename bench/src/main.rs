@@ -6,6 +6,7 @@ mod feed;
 mod load;
 mod login;
 mod mood;
+mod process;
 mod push;
 
 use std::process::ExitCode;

@@ -30,12 +30,7 @@ async fn cast(visibility: &str) -> Cast {
         if visibility == "PUBLIC" {
             app.join(who, &group).await;
         } else {
-            app.ok(
-                &owner.access,
-                "mutation($g: ID!, $u: ID!) { inviteMember(groupId: $g, userId: $u) }",
-                json!({"g": group, "u": who.user_id}),
-            )
-            .await;
+            app.invite(&owner, &group, who).await;
             app.join(who, &group).await;
         }
     }

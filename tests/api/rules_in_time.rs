@@ -57,12 +57,7 @@ async fn a_ban_for_good_keeps_the_code_shut() {
     let owner = app.register("Forever Owner").await;
     let ana = app.register("Forever Guest").await;
     let group = app.create_group(&owner, "For Good", "HIDDEN").await;
-    app.ok(
-        &owner.access,
-        "mutation($g: ID!, $u: ID!) { inviteMember(groupId: $g, userId: $u) }",
-        json!({"g": group, "u": ana.user_id}),
-    )
-    .await;
+    app.invite(&owner, &group, &ana).await;
     app.join(&ana, &group).await;
     app.ok(
         &owner.access,

@@ -410,6 +410,16 @@ impl TestApp {
         data["createGroup"]["id"].as_str().unwrap().to_owned()
     }
 
+    /// A moderator invites someone (into a hidden group, say); they still have to join.
+    pub async fn invite(&self, moderator: &Session, group_id: &str, who: &Session) {
+        self.ok(
+            &moderator.access,
+            "mutation($g: ID!, $u: ID!) { inviteMember(groupId: $g, userId: $u) }",
+            json!({"g": group_id, "u": who.user_id}),
+        )
+        .await;
+    }
+
     pub async fn join(&self, who: &Session, group_id: &str) -> Value {
         self.gql(
             Some(&who.access),

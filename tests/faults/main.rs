@@ -16,6 +16,41 @@ static REDIS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 async fn a_redis_restart_keeps_live_sockets_and_resubscribes() {
     let redis_url = required_redis_url();
     let _alone = REDIS.lock().await;
+    let Thread {
+        app,
+        owner,
+        post,
+        mut socket,
+        ..
+    } = live_thread().await;
+
+    // What a Redis restart looks like from here: every connection it had is cut.
+    let client = redis::Client::open(redis_url.as_str()).unwrap();
+    let mut admin = client.get_multiplexed_async_connection().await.unwrap();
+    for kind in ["pubsub", "normal"] {
+        let _: redis::Value = redis::cmd("CLIENT")
+            .arg("KILL")
+            .arg("TYPE")
+            .arg(kind)
+            .query_async(&mut admin)
+            .await
+            .unwrap();
+    }
+    // The instance resubscribes by itself; meanwhile the socket stays open.
+    delivery_resumes(&app, &owner, &post, &mut socket).await;
+}
+
+/// A server, a post in a public group, and its owner's socket following its replies live
+/// (one reply already seen arriving).
+struct Thread {
+    app: TestApp,
+    owner: Session,
+    group: String,
+    post: String,
+    socket: Socket,
+}
+
+async fn live_thread() -> Thread {
     let app = TestApp::spawn().await;
     let owner = app.register("Fault Owner").await;
     let group = app.create_group(&owner, "Fault Line", "PUBLIC").await;
@@ -34,21 +69,13 @@ async fn a_redis_restart_keeps_live_sockets_and_resubscribes() {
         socket.expect_json(Duration::from_secs(5)).await["payload"]["data"]["replyAdded"]["body"],
         "before"
     );
-
-    // What a Redis restart looks like from here: every connection it had is cut.
-    let client = redis::Client::open(redis_url.as_str()).unwrap();
-    let mut admin = client.get_multiplexed_async_connection().await.unwrap();
-    for kind in ["pubsub", "normal"] {
-        let _: redis::Value = redis::cmd("CLIENT")
-            .arg("KILL")
-            .arg("TYPE")
-            .arg(kind)
-            .query_async(&mut admin)
-            .await
-            .unwrap();
+    Thread {
+        app,
+        owner,
+        group,
+        post,
+        socket,
     }
-    // The instance resubscribes by itself; meanwhile the socket stays open.
-    delivery_resumes(&app, &owner, &post, &mut socket).await;
 }
 
 /// Replies until one reaches the socket again (live delivery resumed), or gives up.
@@ -73,24 +100,13 @@ async fn delivery_resumes(app: &TestApp, who: &Session, post: &str, socket: &mut
 async fn a_redis_pause_degrades_without_refusing_writes() {
     let redis_url = required_redis_url();
     let _alone = REDIS.lock().await;
-    let app = TestApp::spawn().await;
-    let owner = app.register("Pause Owner").await;
-    let group = app.create_group(&owner, "Paused Line", "PUBLIC").await;
-    let post = app.post(&owner, &group, "Paused?").await;
-    let mut socket = app.socket().await;
-    socket
-        .subscribe_ready(
-            &owner.access,
-            "r",
-            "subscription($p: ID!) { replyAdded(postId: $p) { body } }",
-            json!({"p": post}),
-        )
-        .await;
-    app.reply(&owner, &post, "before").await;
-    assert_eq!(
-        socket.expect_json(Duration::from_secs(5)).await["payload"]["data"]["replyAdded"]["body"],
-        "before"
-    );
+    let Thread {
+        app,
+        owner,
+        group,
+        post,
+        mut socket,
+    } = live_thread().await;
 
     // Redis stops answering anyone for 4 s.
     let pause = Duration::from_secs(4);

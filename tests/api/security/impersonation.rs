@@ -123,12 +123,7 @@ async fn leaving_a_hidden_group_leaves_every_way_to_it() {
     let owner = app.register("Hidden Keeper").await;
     let ana = app.register("Hidden Leaver").await;
     let group = app.create_group(&owner, "Unlisted Circle", "HIDDEN").await;
-    app.ok(
-        &owner.access,
-        "mutation($g: ID!, $u: ID!) { inviteMember(groupId: $g, userId: $u) }",
-        json!({"g": group, "u": ana.user_id}),
-    )
-    .await;
+    app.invite(&owner, &group, &ana).await;
     app.join(&ana, &group).await;
     let post = app.post(&ana, &group, "My first words here").await;
     app.reply(&owner, &post, "Welcome in").await;

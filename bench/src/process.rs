@@ -1,0 +1,93 @@
+//! The release server binary in a process of its own, so what it uses (CPU, memory) is read
+//! apart from the load generator's. Needs `cargo build --release` (`hearth` beside `bench`).
+use anyhow::Context as _;
+use std::process::{Child, Command};
+use std::time::Duration;
+
+pub struct ServerProcess {
+    child: Child,
+    /// `127.0.0.1:<port>`.
+    pub base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl ServerProcess {
+    /// Starts `hearth` on a free port in a temp dir (its SQLite file and dev secret there, no
+    /// Redis), with `configure` adding arguments and variables; returns once `/healthz` answers.
+    pub async fn start(configure: impl FnOnce(&mut Command)) -> anyhow::Result<Self> {
+        let binary = std::env::current_exe()?.with_file_name("hearth");
+        anyhow::ensure!(
+            binary.exists(),
+            "build the server first: cargo build --release -p hearth -p bench"
+        );
+        let dir = tempfile::tempdir()?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let mut command = Command::new(binary);
+        command
+            .current_dir(dir.path())
+            .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
+            .env(
+                "HEARTH_JWT_SECRET",
+                "bench-secret-bench-secret-bench-secret-0123",
+            )
+            .env("RUST_LOG", "warn")
+            .env_remove("HEARTH_REDIS_URL")
+            .env_remove("HEARTH_DATABASE_URL");
+        configure(&mut command);
+        let server = ServerProcess {
+            child: command.spawn()?,
+            base: format!("127.0.0.1:{port}"),
+            _dir: dir,
+        };
+        for _ in 0..100 {
+            if reqwest::get(server.url("/healthz")).await.is_ok() {
+                return Ok(server);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        anyhow::bail!("the server did not start")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.base)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+/// CPU time (user + system) a process has used, in 10 ms steps.
+pub fn cpu(pid: u32) -> anyhow::Result<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("bad stat")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields.get(11).context("no utime")?.parse::<u64>()?
+        + fields.get(12).context("no stime")?.parse::<u64>()?;
+    // The kernel counts in USER_HZ, which is 100 on Linux.
+    Ok(Duration::from_millis(ticks * 10))
+}
+
+/// A `Vm…:` line of a process's status, in KiB (`VmRSS:` now, `VmHWM:` at its peak).
+pub fn memory_kib(pid: u32, key: &str) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(key))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .with_context(|| format!("no {key} in /proc status"))
+}
