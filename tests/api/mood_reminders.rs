@@ -193,6 +193,9 @@ async fn a_reminder_push_says_nothing_personal_and_ignores_quiet_hours() {
         "How are you feeling today?"
     );
     assert_eq!(message["data"]["kind"], "MOOD_REMINDER");
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // Another pass the same day decides nothing new: the day's reminder is one job, sent once.
+    let again = run_once(&app.context, Utc::now()).await.unwrap();
+    assert_eq!(again.sent, 0);
+    assert_eq!(reminder_jobs(&app, &ana).await, 1);
     assert_eq!(fcm.send_count(), 1);
 }
