@@ -37,6 +37,20 @@ pub fn is_open(share: &mood_shares::Model, at: DateTime<Utc>) -> bool {
     share.revoked_at.is_none() && share.expires_at > at
 }
 
+/// A share ends after `at` and at most [`MAX_DAYS`] after it.
+fn check_expiry(expires_at: DateTime<Utc>, at: DateTime<Utc>) -> AppResult<()> {
+    if expires_at <= at {
+        return Err(AppError::bad_input("expiresAt", "must be in the future"));
+    }
+    if expires_at > at + Duration::days(MAX_DAYS) {
+        return Err(AppError::bad_input(
+            "expiresAt",
+            format!("a share lasts at most {MAX_DAYS} days"),
+        ));
+    }
+    Ok(())
+}
+
 pub async fn create(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -44,15 +58,7 @@ pub async fn create(
 ) -> AppResult<CreatedShare> {
     let at = now();
     let label = text_between("label", &input.label, 1, 100)?;
-    if input.expires_at <= at {
-        return Err(AppError::bad_input("expiresAt", "must be in the future"));
-    }
-    if input.expires_at > at + Duration::days(MAX_DAYS) {
-        return Err(AppError::bad_input(
-            "expiresAt",
-            format!("a share lasts at most {MAX_DAYS} days"),
-        ));
-    }
+    check_expiry(input.expires_at, at)?;
     let token = random_token();
     let txn = begin_write(db).await?;
     let share = mood_shares::ActiveModel {
@@ -153,4 +159,43 @@ pub async fn checkins(
         .limit(SHARED_CHECKINS_MAX)
         .all(db)
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_share_lasts_from_just_after_now_to_exactly_the_longest_span() {
+        let at = now();
+        let longest = at + Duration::days(MAX_DAYS);
+        assert!(check_expiry(at, at).is_err());
+        assert!(check_expiry(at + Duration::microseconds(1), at).is_ok());
+        assert!(check_expiry(longest, at).is_ok());
+        assert!(check_expiry(longest + Duration::microseconds(1), at).is_err());
+    }
+
+    #[test]
+    fn a_share_closes_at_its_expiry_or_when_revoked() {
+        let at = now();
+        let share = mood_shares::Model {
+            id: "s".into(),
+            user_id: "u".into(),
+            label: "Dr Okafor".into(),
+            token_hash: "h".into(),
+            include_notes: false,
+            expires_at: at,
+            revoked_at: None,
+            last_accessed_at: None,
+            access_count: 0,
+            created_at: at,
+        };
+        assert!(!is_open(&share, at), "expiring now is expired");
+        assert!(is_open(&share, at - Duration::microseconds(1)));
+        let revoked = mood_shares::Model {
+            revoked_at: Some(at),
+            ..share
+        };
+        assert!(!is_open(&revoked, at - Duration::seconds(1)));
+    }
 }
