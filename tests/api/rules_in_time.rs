@@ -9,6 +9,14 @@ const CODE: &str =
     "mutation($g: ID!) { createInviteCode(groupId: $g, validHours: 1) { code expiresAt } }";
 const REDEEM: &str = "mutation($c: String!) { joinWithInviteCode(code: $c) { id } }";
 
+/// A fresh invite code to the group, made by its owner.
+async fn invite_code(app: &TestApp, owner: &Session, group: &str) -> String {
+    app.ok(&owner.access, CODE, json!({"g": group})).await["createInviteCode"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// Moves every ban in the group into the past, as if its time had run out.
 async fn let_bans_run_out(app: &TestApp, group: &str) {
     entity::bans::Entity::update_many()
@@ -38,10 +46,7 @@ async fn a_ban_that_runs_out_lets_the_person_back() {
     .await;
     // While it lasts: no way back in, by joining or by a code.
     assert_eq!(error_code(&app.join(&ana, &group).await), "FORBIDDEN");
-    let code = app.ok(&owner.access, CODE, json!({"g": group})).await["createInviteCode"]["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = invite_code(&app, &owner, &group).await;
     let redeemed = app.gql(Some(&ana.access), REDEEM, json!({"c": code})).await;
     assert_eq!(error_code(&redeemed), "FORBIDDEN", "{redeemed}");
 
@@ -65,10 +70,7 @@ async fn a_ban_for_good_keeps_the_code_shut() {
         json!({"g": group, "u": ana.user_id, "until": null}),
     )
     .await;
-    let code = app.ok(&owner.access, CODE, json!({"g": group})).await["createInviteCode"]["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = invite_code(&app, &owner, &group).await;
     let redeemed = app.gql(Some(&ana.access), REDEEM, json!({"c": code})).await;
     assert_eq!(error_code(&redeemed), "FORBIDDEN", "{redeemed}");
     // Someone else uses the same code: it works, so the refusal was the ban's.
@@ -83,10 +85,7 @@ async fn an_expired_invite_code_is_refused() {
     let owner = app.register("Code Owner").await;
     let ana = app.register("Code Late").await;
     let group = app.create_group(&owner, "Expiring Codes", "HIDDEN").await;
-    let code = app.ok(&owner.access, CODE, json!({"g": group})).await["createInviteCode"]["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = invite_code(&app, &owner, &group).await;
     entity::invite_codes::Entity::update_many()
         .col_expr(
             entity::invite_codes::Column::ExpiresAt,
