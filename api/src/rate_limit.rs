@@ -3,6 +3,7 @@
 use crate::error::{AppError, AppResult};
 use crate::redis_conn::RedisLink;
 use crate::telemetry::Metrics;
+use redis::{FromRedisValue, Pipeline};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -12,13 +13,35 @@ type Counters = Arc<Mutex<HashMap<String, (u32, Instant)>>>;
 #[derive(Clone)]
 pub enum RateLimiter {
     Memory(Counters),
-    Redis {
-        link: RedisLink,
-        prefix: String,
-        /// Counts kept here while Redis is away.
-        fallback: Counters,
-        metrics: Metrics,
-    },
+    Redis(SharedCounters),
+}
+
+/// Counters in Redis, shared by the instances, and this instance's own while Redis is away.
+#[derive(Clone)]
+pub struct SharedCounters {
+    link: RedisLink,
+    prefix: String,
+    fallback: Counters,
+    metrics: Metrics,
+}
+
+impl SharedCounters {
+    /// Runs `pipeline` on Redis and reads its answer with `shared`; while Redis is away, counts
+    /// with `local` on this instance's counters instead.
+    async fn run<R: FromRedisValue, T>(
+        &self,
+        pipeline: &Pipeline,
+        shared: impl FnOnce(R) -> T,
+        local: impl FnOnce(&Counters) -> T,
+    ) -> T {
+        match self.link.query::<R>(pipeline).await {
+            Ok(answer) => shared(answer),
+            Err(_) => {
+                self.metrics.count_redis_fallback("rate_limit");
+                local(&self.fallback)
+            }
+        }
+    }
 }
 
 /// A limit: at most `max` events per `window` under one key.
@@ -34,94 +57,81 @@ impl RateLimiter {
     }
 
     pub fn redis(link: RedisLink, prefix: &str, metrics: Metrics) -> Self {
-        RateLimiter::Redis {
+        RateLimiter::Redis(SharedCounters {
             link,
             prefix: format!("{prefix}:rl:"),
             fallback: Arc::default(),
             metrics,
-        }
+        })
     }
 
     /// Refuses with `RATE_LIMITED` when `key` has already used up its limit, without counting.
     pub async fn check(&self, key: &str, limit: Limit) -> AppResult<()> {
-        let (count, retry_after) = self.read(key, limit).await?;
+        let (count, retry_after) = self.read(key, limit).await;
         refuse_over(count, limit, retry_after, 0)
     }
 
     /// Counts one event under `key`; refuses with `RATE_LIMITED` when that goes over the limit.
     pub async fn hit(&self, key: &str, limit: Limit) -> AppResult<()> {
-        let (count, retry_after) = self.add(key, limit).await?;
+        let (count, retry_after) = self.add(key, limit).await;
         refuse_over(count, limit, retry_after, 1)
     }
 
     /// Counts one event under `key` without refusing (e.g. a failed login, refused next time).
     pub async fn record(&self, key: &str, limit: Limit) -> AppResult<()> {
-        self.add(key, limit).await.map(|_| ())
+        self.add(key, limit).await;
+        Ok(())
     }
 
     /// Whether anything was counted under `key` within `window`.
     pub async fn seen(&self, key: &str, window: Duration) -> AppResult<bool> {
         let limit = Limit { max: 0, window };
-        Ok(self.read(key, limit).await?.0 > 0)
+        Ok(self.read(key, limit).await.0 > 0)
     }
 
     pub async fn clear(&self, key: &str) -> AppResult<()> {
+        let forget = |map: &Counters| {
+            lock(map).remove(key);
+        };
         match self {
-            RateLimiter::Memory(map) => {
-                lock(map).remove(key);
-            }
-            RateLimiter::Redis {
-                link,
-                prefix,
-                fallback,
-                metrics,
-            } => {
-                lock(fallback).remove(key);
+            RateLimiter::Memory(map) => forget(map),
+            RateLimiter::Redis(shared) => {
+                // Both: counts made while Redis was away are forgotten too.
+                forget(&shared.fallback);
                 let mut pipeline = redis::pipe();
-                pipeline.cmd("DEL").arg(format!("{prefix}{key}")).ignore();
-                if link.query::<()>(&pipeline).await.is_err() {
-                    metrics.count_redis_fallback("rate_limit");
-                }
+                pipeline
+                    .cmd("DEL")
+                    .arg(format!("{}{key}", shared.prefix))
+                    .ignore();
+                shared.run(&pipeline, |()| (), |_| ()).await;
             }
         }
         Ok(())
     }
 
-    async fn read(&self, key: &str, limit: Limit) -> AppResult<(u32, Duration)> {
+    async fn read(&self, key: &str, limit: Limit) -> (u32, Duration) {
         match self {
-            RateLimiter::Memory(map) => Ok(read_local(map, key, limit)),
-            RateLimiter::Redis {
-                link,
-                prefix,
-                fallback,
-                metrics,
-            } => {
-                let full = format!("{prefix}{key}");
+            RateLimiter::Memory(map) => read_local(map, key, limit),
+            RateLimiter::Redis(shared) => {
+                let full = format!("{}{key}", shared.prefix);
                 let mut pipeline = redis::pipe();
                 pipeline.cmd("GET").arg(&full).cmd("PTTL").arg(&full);
-                match link.query::<(Option<u32>, i64)>(&pipeline).await {
-                    Ok((count, ttl)) => {
-                        Ok((count.unwrap_or(0), Duration::from_millis(ttl.max(0) as u64)))
-                    }
-                    Err(_) => {
-                        metrics.count_redis_fallback("rate_limit");
-                        Ok(read_local(fallback, key, limit))
-                    }
-                }
+                shared
+                    .run(
+                        &pipeline,
+                        |(count, ttl): (Option<u32>, i64)| (count.unwrap_or(0), millis(ttl)),
+                        |local| read_local(local, key, limit),
+                    )
+                    .await
             }
         }
     }
 
-    async fn add(&self, key: &str, limit: Limit) -> AppResult<(u32, Duration)> {
+    async fn add(&self, key: &str, limit: Limit) -> (u32, Duration) {
         match self {
-            RateLimiter::Memory(map) => Ok(add_local(map, key, limit)),
-            RateLimiter::Redis {
-                link,
-                prefix,
-                fallback,
-                metrics,
-            } => {
-                let full = format!("{prefix}{key}");
+            RateLimiter::Memory(map) => add_local(map, key, limit),
+            RateLimiter::Redis(shared) => {
+                let full = format!("{}{key}", shared.prefix);
                 let window_ms = limit.window.as_millis() as u64;
                 let mut pipeline = redis::pipe();
                 pipeline
@@ -135,16 +145,21 @@ impl RateLimiter {
                     .ignore()
                     .cmd("PTTL")
                     .arg(&full);
-                match link.query::<(u32, i64)>(&pipeline).await {
-                    Ok((count, ttl)) => Ok((count, Duration::from_millis(ttl.max(0) as u64))),
-                    Err(_) => {
-                        metrics.count_redis_fallback("rate_limit");
-                        Ok(add_local(fallback, key, limit))
-                    }
-                }
+                shared
+                    .run(
+                        &pipeline,
+                        |(count, ttl): (u32, i64)| (count, millis(ttl)),
+                        |local| add_local(local, key, limit),
+                    )
+                    .await
             }
         }
     }
+}
+
+/// A Redis `PTTL` as a duration (none left when negative: no key, or no expiry).
+fn millis(ttl: i64) -> Duration {
+    Duration::from_millis(ttl.max(0) as u64)
 }
 
 fn lock(map: &Counters) -> std::sync::MutexGuard<'_, HashMap<String, (u32, Instant)>> {
