@@ -1,4 +1,4 @@
-//! The span of dates and instants Hearth takes from clients. Both databases store and order
+//! The clock, and the span of dates and instants Hearth takes from clients. Both databases store and order
 //! anything inside it, and any arithmetic a day or a month past its ends stays representable.
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -33,6 +33,37 @@ fn out_of_range(field: &'static str) -> AppError {
         field,
         format!("must be a date between the years {FIRST_YEAR} and {LAST_YEAR}"),
     )
+}
+
+/// A calendar day as apps send and read it: ISO 8601, `2026-11-30`.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct Date(pub NaiveDate);
+
+async_graphql::scalar!(Date, "Date", "A calendar day in ISO 8601: `2026-11-30`.");
+
+impl From<NaiveDate> for Date {
+    fn from(day: NaiveDate) -> Self {
+        Date(day)
+    }
+}
+
+/// Now, to the microsecond: what the cursor keeps, so positions round-trip exactly.
+pub fn now() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
 }
 
 #[cfg(test)]

@@ -44,6 +44,23 @@ pub struct AuthLimits {
     pub registration_window: Duration,
 }
 
+/// Per-user posting limits (per hour), counted across instances when Redis is configured.
+#[derive(Clone, Copy, Debug)]
+pub struct PostingLimits {
+    pub posts_per_hour: u32,
+    pub replies_per_hour: u32,
+}
+
+/// The push worker's settings.
+#[derive(Clone, Debug)]
+pub struct PushWorkerSettings {
+    /// How long a claim holds; a job whose worker died is taken again after it.
+    pub lease: Duration,
+    pub max_attempts: i32,
+    /// First retry delay; doubles with each attempt (plus jitter), or what `Retry-After` says.
+    pub retry_base: Duration,
+}
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub env: Environment,
@@ -70,10 +87,10 @@ pub struct Settings {
     pub session_ttl: Duration,
     /// How long a WebSocket client has to send `connection_init` (closed with 4408 after).
     pub ws_init_timeout: Duration,
-    pub posting_limits: crate::posts::service::PostingLimits,
+    pub posting_limits: PostingLimits,
     /// Run the push workers in this process (`hearth serve --no-workers` turns them off).
     pub run_workers: bool,
-    pub push_worker: crate::push::worker::WorkerConfig,
+    pub push_worker: PushWorkerSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -315,12 +332,12 @@ impl Settings {
             access_token_ttl: Duration::from_secs(15 * 60),
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             ws_init_timeout: Duration::from_secs(number("WS_INIT_TIMEOUT_SECS", 10, 1)?),
-            posting_limits: crate::posts::service::PostingLimits {
+            posting_limits: PostingLimits {
                 posts_per_hour: as_u32(number("POSTS_PER_HOUR", 10, 1)?, "POSTS_PER_HOUR")?,
                 replies_per_hour: as_u32(number("REPLIES_PER_HOUR", 60, 1)?, "REPLIES_PER_HOUR")?,
             },
             run_workers: true,
-            push_worker: crate::push::worker::WorkerConfig {
+            push_worker: PushWorkerSettings {
                 lease: Duration::from_secs(number("PUSH_CLAIM_SECS", 60, 1)?),
                 max_attempts: i32::try_from(number("PUSH_MAX_ATTEMPTS", 5, 1)?)
                     .map_err(|_| bad("HEARTH_PUSH_MAX_ATTEMPTS", "is too large"))?,
@@ -407,7 +424,7 @@ fn read_or_create_secret(path: &Path) -> std::io::Result<String> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let secret = crate::auth::tokens::random_token();
+    let secret = crate::secrets::random_token();
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -458,7 +475,7 @@ mod tests {
             .unwrap_err();
             assert_eq!(e.variable, "HEARTH_JWT_SECRET", "{lazy}");
         }
-        let random = crate::auth::tokens::random_token();
+        let random = crate::secrets::random_token();
         let fine = Settings::from_sources(
             None,
             &env(&[("HEARTH_ENV", "production"), ("HEARTH_JWT_SECRET", &random)]),

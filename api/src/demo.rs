@@ -2,13 +2,13 @@
 //! so a newcomer sees a living API in GraphiQL.
 use crate::auth::passwords::PasswordHasher;
 use crate::auth::Viewer;
+use crate::clock::now;
+use crate::config::PostingLimits;
+use crate::content::{ContentType, ReactionKind};
 use crate::error::AppResult;
 use crate::groups::service::{self as groups, NewGroup};
 use crate::groups::types::{LedBy, Topic, Visibility};
-use crate::pagination::now;
-use crate::posts::service::{
-    self as posts, NewPost, NewReply, PostingLimits, ReactionKind, ReactionTarget,
-};
+use crate::posts::service::{self as posts, NewPost, NewReply};
 use crate::rate_limit::RateLimiter;
 use entity::{sessions, users};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set};
@@ -193,7 +193,7 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
             posts::react(
                 db,
                 replier,
-                ReactionTarget::Post,
+                ContentType::Post,
                 &post.id,
                 ReactionKind::Support,
             )

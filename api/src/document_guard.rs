@@ -53,7 +53,7 @@ struct GuardExtension {
     cost: AtomicU64,
 }
 
-#[async_trait::async_trait]
+#[async_graphql::async_trait::async_trait]
 impl Extension for GuardExtension {
     /// Runs before async-graphql looks at the document: its own nesting check and validation
     /// follow every fragment spread without memoising, so an unpriced document could make them

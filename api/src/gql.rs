@@ -1,9 +1,10 @@
 //! Reading what a resolver needs out of the GraphQL context.
 use crate::auth::Auth;
+use crate::auth::RequestMeta;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::posts::loaders::{LazyLoaders, Loaders, MyReactionLoader};
-use crate::state::{AppContext, RequestMeta};
+use crate::state::AppContext;
 use crate::telemetry::Metrics;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ErrorExtensionValues, Response, ServerError};

@@ -6,6 +6,7 @@ pub mod broker;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod content;
 pub mod db;
 pub mod demo;
 pub(crate) mod document_guard;
@@ -25,6 +26,7 @@ pub mod realtime;
 pub mod redis_conn;
 pub mod safety;
 pub mod schema;
+pub mod secrets;
 pub mod state;
 pub mod telemetry;
 

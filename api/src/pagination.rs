@@ -1,6 +1,5 @@
 //! Keyset pagination: an opaque cursor of (timestamp, id), pages of at most 100.
 use crate::error::{AppError, AppResult};
-use crate::schema::MAX_PAGE;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{OutputType, SimpleObject};
 use base64::Engine as _;
@@ -12,6 +11,8 @@ use sea_orm::{
 };
 
 pub const DEFAULT_PAGE: i32 = 20;
+/// Largest page a connection hands out.
+pub const MAX_PAGE: i32 = 100;
 
 /// A position in a list ordered by (time, id).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,12 +121,6 @@ pub fn connection<T: OutputType>(
     connection
 }
 
-/// Now, to the microsecond: what the cursor keeps, so positions round-trip exactly.
-pub fn now() -> DateTime<Utc> {
-    let now = Utc::now();
-    DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,7 +128,7 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
         let cursor = Cursor {
-            at: now(),
+            at: crate::clock::now(),
             id: "abc".into(),
         };
         assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);

@@ -18,7 +18,7 @@ pub const MAX_FRAGMENT_NESTING: usize = 16;
 /// Page of a connection when `first` is not given.
 pub const DEFAULT_PAGE: u64 = crate::pagination::DEFAULT_PAGE as u64;
 /// Largest page a connection hands out.
-pub const MAX_PAGE: u64 = crate::schema::MAX_PAGE as u64;
+pub const MAX_PAGE: u64 = crate::pagination::MAX_PAGE as u64;
 /// A mutation writes, checks limits and may hash a password: at most ten in one document,
 /// however they are spread.
 const MUTATION_FIELD_COST: u64 = MAX_COST / 10;

@@ -44,8 +44,6 @@ pub type HearthSchema = Schema<Query, Mutation, Subscription>;
 /// Deepest selection allowed; GraphiQL's introspection query needs 13.
 pub const MAX_DEPTH: usize = 15;
 pub const MAX_COMPLEXITY: usize = 2_000;
-/// Largest page a connection hands out.
-pub const MAX_PAGE: i32 = 100;
 
 /// The schema the server runs: its documents are priced and checked before they validate.
 pub fn build(app: AppContext, production: bool) -> anyhow::Result<HearthSchema> {

@@ -1,4 +1,5 @@
 //! What every request and worker shares: the database, settings, credentials plumbing and limits.
+use crate::accounts::Credentials;
 use crate::auth::passwords::PasswordHasher;
 use crate::auth::tokens::TokenKeys;
 use crate::auth::SessionCache;
@@ -8,7 +9,6 @@ use crate::rate_limit::RateLimiter;
 use crate::redis_conn::RedisLink;
 use crate::telemetry::Metrics;
 use sea_orm::DatabaseConnection;
-use std::net::IpAddr;
 use std::sync::Arc;
 
 /// What every request, socket and worker shares. Cloning it is one reference count: a socket
@@ -19,6 +19,21 @@ pub struct AppContext(Arc<AppParts>);
 impl AppContext {
     pub fn new(parts: AppParts) -> Self {
         AppContext(Arc::new(parts))
+    }
+}
+
+impl AppContext {
+    /// The narrow handle the account services take.
+    pub fn credentials(&self) -> Credentials<'_> {
+        Credentials {
+            db: &self.db,
+            settings: &self.settings,
+            keys: &self.keys,
+            passwords: &self.passwords,
+            limiter: &self.limiter,
+            sessions: &self.sessions,
+            broker: &self.broker,
+        }
     }
 }
 
@@ -42,10 +57,4 @@ pub struct AppParts {
     pub broker: Broker,
     pub push: crate::push::fcm::Sender,
     pub crisis: Arc<crate::safety::CrisisDirectory>,
-}
-
-/// Facts about one request that services may need (never logged).
-#[derive(Clone, Debug)]
-pub struct RequestMeta {
-    pub client_ip: IpAddr,
 }

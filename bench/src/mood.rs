@@ -146,7 +146,7 @@ pub async fn run(requests: usize) -> anyhow::Result<()> {
     let from = to - Duration::days(DAYS - 1);
     for bucket in ["DAY", "WEEK"] {
         let (http, url, token) = (http.clone(), url.clone(), Arc::new(token.clone()));
-        let query = "query($f: NaiveDate!, $t: NaiveDate!, $b: MoodBucketSize!) { moodSummary(from: $f, to: $t, bucket: $b) { checkinCount averageScore currentStreak longestStreak daysWithGroupActivity { averageScore days } daysWithoutGroupActivity { averageScore days } topEmotions { emotion count } buckets { start checkinCount averageScore minScore maxScore averageSleepHours postsWritten repliesWritten repliesReceived supportReceived } } }";
+        let query = "query($f: Date!, $t: Date!, $b: MoodBucketSize!) { moodSummary(from: $f, to: $t, bucket: $b) { checkinCount averageScore currentStreak longestStreak daysWithGroupActivity { averageScore days } daysWithoutGroupActivity { averageScore days } topEmotions { emotion count } buckets { start checkinCount averageScore minScore maxScore averageSleepHours postsWritten repliesWritten repliesReceived supportReceived } } }";
         let variables = json!({"f": from.to_string(), "t": to.to_string(), "b": bucket});
         let stats = load::run(requests, 1, move |_| {
             let (http, url, token, variables) =

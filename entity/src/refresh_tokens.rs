@@ -12,14 +12,6 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::sessions::Entity",
-        from = "Column::SessionId",
-        to = "super::sessions::Column::Id",
-        on_delete = "Cascade"
-    )]
-    Session,
-}
+pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -5,7 +5,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
 
 const CREATE: &str = "mutation($i: CreateMoodShareInput!) { createMoodShare(input: $i) { token share { id label includeNotes active accessCount lastAccessedAt } } }";
-const SHARED: &str = "query($t: String!, $f: NaiveDate!, $to: NaiveDate!) { sharedMood(token: $t, from: $f, to: $to, bucket: DAY) {
+const SHARED: &str = "query($t: String!, $f: Date!, $to: Date!) { sharedMood(token: $t, from: $f, to: $to, bucket: DAY) {
     label includesNotes checkins { score note emotions localDate }
     summary { checkinCount averageScore daysWithGroupActivity { days } buckets { checkinCount postsWritten } } } }";
 

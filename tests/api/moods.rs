@@ -127,7 +127,7 @@ async fn a_late_evening_check_in_belongs_to_that_local_day() {
     let summary = app
         .ok(
             &ana.access,
-            "query($f: NaiveDate!, $t: NaiveDate!) { moodSummary(from: $f, to: $t, bucket: DAY) { timezone buckets { start checkinCount averageScore } } }",
+            "query($f: Date!, $t: Date!) { moodSummary(from: $f, to: $t, bucket: DAY) { timezone buckets { start checkinCount averageScore } } }",
             json!({"f": day.to_string(), "t": (day + Duration::days(1)).to_string()}),
         )
         .await;
@@ -212,7 +212,7 @@ async fn the_summary_adds_up_by_hand_and_sets_mood_beside_group_activity() {
     .await;
     written_on(&app, "reactions", &post, d(1)).await;
 
-    let query = "query($f: NaiveDate!, $t: NaiveDate!, $b: MoodBucketSize!) { moodSummary(from: $f, to: $t, bucket: $b) {
+    let query = "query($f: Date!, $t: Date!, $b: MoodBucketSize!) { moodSummary(from: $f, to: $t, bucket: $b) {
         checkinCount averageScore currentStreak longestStreak
         daysWithGroupActivity { averageScore days } daysWithoutGroupActivity { averageScore days }
         topEmotions { emotion count }

@@ -153,7 +153,7 @@ pub struct AccountMutation;
 impl AccountMutation {
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload> {
         let signed_in = service::register(
-            ctx.app()?,
+            &ctx.app()?.credentials(),
             ctx.meta()?,
             &input.email,
             &input.password,
@@ -164,11 +164,14 @@ impl AccountMutation {
     }
 
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<AuthPayload> {
-        Ok(
-            service::login(ctx.app()?, ctx.meta()?, &input.email, &input.password)
-                .await?
-                .into(),
+        Ok(service::login(
+            &ctx.app()?.credentials(),
+            ctx.meta()?,
+            &input.email,
+            &input.password,
         )
+        .await?
+        .into())
     }
 
     /// Exchanges a refresh token (single use) for a new access and refresh token.
@@ -177,9 +180,11 @@ impl AccountMutation {
         ctx: &Context<'_>,
         refresh_token: String,
     ) -> Result<AuthPayload> {
-        Ok(service::refresh_session(ctx.app()?, &refresh_token)
-            .await?
-            .into())
+        Ok(
+            service::refresh_session(&ctx.app()?.credentials(), &refresh_token)
+                .await?
+                .into(),
+        )
     }
 
     /// Signs this session out (or every session of the account) and drops its push devices.
@@ -188,7 +193,12 @@ impl AccountMutation {
         ctx: &Context<'_>,
         #[graphql(default = false)] all_devices: bool,
     ) -> Result<bool> {
-        service::logout(ctx.app()?, ctx.auth()?.viewer()?, all_devices).await?;
+        service::logout(
+            &ctx.app()?.credentials(),
+            ctx.auth()?.viewer()?,
+            all_devices,
+        )
+        .await?;
         Ok(true)
     }
 
@@ -200,7 +210,7 @@ impl AccountMutation {
         new: String,
     ) -> Result<bool> {
         service::change_password(
-            ctx.app()?,
+            &ctx.app()?.credentials(),
             ctx.meta()?,
             ctx.auth()?.viewer()?,
             &current,
@@ -221,7 +231,7 @@ impl AccountMutation {
         country: Option<String>,
     ) -> Result<Account> {
         let user = service::update_profile(
-            ctx.app()?,
+            &ctx.app()?.credentials(),
             ctx.auth()?.viewer()?,
             display_name.as_deref(),
             timezone.as_deref(),

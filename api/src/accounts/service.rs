@@ -1,12 +1,14 @@
 //! Account services: plain async functions over the database, testable without GraphQL.
 use super::input::{Country, DisplayName, Email, Password, Timezone};
-use crate::auth::tokens::{random_token, sha256_hex};
-use crate::auth::{revocation, Viewer};
-use crate::config::AuthLimits;
+use crate::auth::passwords::PasswordHasher;
+use crate::auth::tokens::TokenKeys;
+use crate::auth::{revocation, RequestMeta, SessionCache, Viewer};
+use crate::broker::Broker;
+use crate::config::{AuthLimits, Settings};
 use crate::db::{begin_write, is_unique_violation};
 use crate::error::{AppError, AppResult};
-use crate::rate_limit::Limit;
-use crate::state::{AppContext, RequestMeta};
+use crate::rate_limit::{Limit, RateLimiter};
+use crate::secrets::{random_token, sha256_hex};
 use chrono::{DateTime, Utc};
 use entity::{devices, memberships, refresh_tokens, sessions, users};
 use sea_orm::sea_query::Expr;
@@ -15,6 +17,17 @@ use sea_orm::{
     Set,
 };
 use std::net::IpAddr;
+
+/// What the account services work with: the database and the credential plumbing, nothing more.
+pub struct Credentials<'a> {
+    pub db: &'a DatabaseConnection,
+    pub settings: &'a Settings,
+    pub keys: &'a TokenKeys,
+    pub passwords: &'a PasswordHasher,
+    pub limiter: &'a RateLimiter,
+    pub sessions: &'a SessionCache,
+    pub broker: &'a Broker,
+}
 
 /// A signed-in session as handed to the app.
 pub struct SignedIn {
@@ -74,7 +87,7 @@ impl PasswordGuesses {
         }
     }
 
-    async fn check(&self, ctx: &AppContext) -> AppResult<()> {
+    async fn check(&self, ctx: &Credentials<'_>) -> AppResult<()> {
         ctx.limiter
             .check(&self.from_address, self.per_address)
             .await?;
@@ -88,7 +101,7 @@ impl PasswordGuesses {
         ctx.limiter.check(&self.anywhere, self.per_account).await
     }
 
-    async fn failed(&self, ctx: &AppContext) -> AppResult<()> {
+    async fn failed(&self, ctx: &Credentials<'_>) -> AppResult<()> {
         ctx.limiter
             .record(&self.from_address, self.per_address)
             .await?;
@@ -96,7 +109,7 @@ impl PasswordGuesses {
     }
 
     /// The account-wide count stays: the owner signing in does not give guessers a new start.
-    async fn succeeded(&self, ctx: &AppContext) -> AppResult<()> {
+    async fn succeeded(&self, ctx: &Credentials<'_>) -> AppResult<()> {
         let known = Limit {
             max: u32::MAX,
             window: KNOWN_ADDRESS_FOR,
@@ -114,7 +127,7 @@ pub async fn find_user(db: &DatabaseConnection, user_id: &str) -> AppResult<user
 }
 
 pub async fn register(
-    ctx: &AppContext,
+    ctx: &Credentials<'_>,
     meta: &RequestMeta,
     email: &str,
     password: &str,
@@ -133,12 +146,12 @@ pub async fn register(
     let email = Email::parse(email)?;
     let display_name = DisplayName::parse(display_name)?;
     let password = Password::parse(password, "password")?;
-    if name_in_use(&ctx.db, &display_name.key(), None, None).await? {
+    if name_in_use(ctx.db, &display_name.key(), None, None).await? {
         return Err(name_taken());
     }
     if users::Entity::find()
         .filter(users::Column::Email.eq(email.as_str()))
-        .one(&ctx.db)
+        .one(ctx.db)
         .await?
         .is_some()
     {
@@ -150,7 +163,7 @@ pub async fn register(
     let password_hash = ctx.passwords.hash(password.expose()).await?;
 
     let now = Utc::now();
-    let txn = begin_write(&ctx.db).await?;
+    let txn = begin_write(ctx.db).await?;
     let user = users::ActiveModel {
         id: Set(new_id()),
         email: Set(email.as_str().to_owned()),
@@ -179,7 +192,7 @@ pub async fn register(
 }
 
 pub async fn login(
-    ctx: &AppContext,
+    ctx: &Credentials<'_>,
     meta: &RequestMeta,
     email: &str,
     password: &str,
@@ -202,7 +215,7 @@ pub async fn login(
         Ok(email) => {
             users::Entity::find()
                 .filter(users::Column::Email.eq(email.as_str()))
-                .one(&ctx.db)
+                .one(ctx.db)
                 .await?
         }
         Err(_) => None,
@@ -217,7 +230,7 @@ pub async fn login(
     };
     guesses.succeeded(ctx).await?;
 
-    let txn = begin_write(&ctx.db).await?;
+    let txn = begin_write(ctx.db).await?;
     let (session_id, refresh_token) = open_session(ctx, &txn, &user.id).await?;
     txn.commit().await?;
     tracing::info!(user_id = %user.id, session_id = %session_id, "signed in");
@@ -227,16 +240,16 @@ pub async fn login(
 /// Exchanges a refresh token for a new pair. Each token is single use: a rotated token is still
 /// honoured within the grace window (an app's two concurrent refreshes); after it, presenting it
 /// means it was stolen or replayed, and the whole session is revoked.
-pub async fn refresh_session(ctx: &AppContext, refresh_token: &str) -> AppResult<SignedIn> {
+pub async fn refresh_session(ctx: &Credentials<'_>, refresh_token: &str) -> AppResult<SignedIn> {
     let hash = sha256_hex(refresh_token.trim());
     let Some(token) = refresh_tokens::Entity::find_by_id(hash.clone())
-        .one(&ctx.db)
+        .one(ctx.db)
         .await?
     else {
         return Err(AppError::SessionExpired);
     };
     let session = sessions::Entity::find_by_id(token.session_id.clone())
-        .one(&ctx.db)
+        .one(ctx.db)
         .await?
         .ok_or(AppError::SessionExpired)?;
     let now = Utc::now();
@@ -246,7 +259,7 @@ pub async fn refresh_session(ctx: &AppContext, refresh_token: &str) -> AppResult
     let grace =
         chrono::Duration::from_std(ctx.settings.refresh_reuse_grace).map_err(AppError::internal)?;
 
-    let txn = begin_write(&ctx.db).await?;
+    let txn = begin_write(ctx.db).await?;
     let won_rotation = refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::RotatedAt, Expr::value(now))
         .filter(refresh_tokens::Column::TokenHash.eq(hash.as_str()))
@@ -286,13 +299,13 @@ pub async fn refresh_session(ctx: &AppContext, refresh_token: &str) -> AppResult
         .exec(&txn)
         .await?;
     txn.commit().await?;
-    let user = find_user(&ctx.db, &session.user_id).await?;
+    let user = find_user(ctx.db, &session.user_id).await?;
     signed_in(ctx, user, &session.id, refresh_token)
 }
 
-pub async fn logout(ctx: &AppContext, viewer: &Viewer, all_devices: bool) -> AppResult<()> {
+pub async fn logout(ctx: &Credentials<'_>, viewer: &Viewer, all_devices: bool) -> AppResult<()> {
     let session_ids = if all_devices {
-        live_session_ids(&ctx.db, &viewer.user_id).await?
+        live_session_ids(ctx.db, &viewer.user_id).await?
     } else {
         vec![viewer.session_id.clone()]
     };
@@ -303,13 +316,13 @@ pub async fn logout(ctx: &AppContext, viewer: &Viewer, all_devices: bool) -> App
 
 /// Changes the password and signs out every other session of the account.
 pub async fn change_password(
-    ctx: &AppContext,
+    ctx: &Credentials<'_>,
     meta: &RequestMeta,
     viewer: &Viewer,
     current: &str,
     new: &str,
 ) -> AppResult<()> {
-    let user = find_user(&ctx.db, &viewer.user_id).await?;
+    let user = find_user(ctx.db, &viewer.user_id).await?;
     let guesses = PasswordGuesses::new(&ctx.settings.auth_limits, &user.email, meta.client_ip);
     guesses.check(ctx).await?;
     if !ctx
@@ -325,13 +338,13 @@ pub async fn change_password(
     }
     let new = Password::parse(new, "new")?;
     let hash = ctx.passwords.hash(new.expose()).await?;
-    let others: Vec<String> = live_session_ids(&ctx.db, &user.id)
+    let others: Vec<String> = live_session_ids(ctx.db, &user.id)
         .await?
         .into_iter()
         .filter(|id| *id != viewer.session_id)
         .collect();
 
-    let txn = begin_write(&ctx.db).await?;
+    let txn = begin_write(ctx.db).await?;
     users::Entity::update_many()
         .col_expr(users::Column::PasswordHash, Expr::value(hash))
         .col_expr(users::Column::UpdatedAt, Expr::value(Utc::now()))
@@ -340,13 +353,13 @@ pub async fn change_password(
         .await?;
     revoke_sessions_in(&txn, &others, "password_changed").await?;
     txn.commit().await?;
-    revocation::announce(&ctx.sessions, &ctx.broker, &others).await;
+    revocation::announce(ctx.sessions, ctx.broker, &others).await;
     tracing::info!(user_id = %user.id, revoked = others.len(), "password changed");
     Ok(())
 }
 
 pub async fn update_profile(
-    ctx: &AppContext,
+    ctx: &Credentials<'_>,
     viewer: &Viewer,
     display_name: Option<&str>,
     timezone: Option<&str>,
@@ -355,9 +368,9 @@ pub async fn update_profile(
     let display_name = display_name.map(DisplayName::parse).transpose()?;
     let timezone = timezone.map(Timezone::parse).transpose()?;
     let country = country.map(Country::parse).transpose()?;
-    let user = find_user(&ctx.db, &viewer.user_id).await?;
+    let user = find_user(ctx.db, &viewer.user_id).await?;
     if let Some(name) = &display_name {
-        if name_in_use(&ctx.db, &name.key(), Some(&user.id), None).await? {
+        if name_in_use(ctx.db, &name.key(), Some(&user.id), None).await? {
             return Err(name_taken());
         }
     }
@@ -373,7 +386,7 @@ pub async fn update_profile(
         active.country = Set(country.into_code());
     }
     active.updated_at = Set(Utc::now());
-    let txn = begin_write(&ctx.db).await?;
+    let txn = begin_write(ctx.db).await?;
     let user = active.update(&txn).await.map_err(|e| {
         if is_unique_violation(&e) {
             AppError::conflict("displayName", "this display name is taken")
@@ -425,7 +438,7 @@ async fn live_session_ids(db: &DatabaseConnection, user_id: &str) -> AppResult<V
 }
 
 async fn open_session(
-    ctx: &AppContext,
+    ctx: &Credentials<'_>,
     txn: &impl ConnectionTrait,
     user_id: &str,
 ) -> AppResult<(String, String)> {
@@ -460,11 +473,15 @@ async fn insert_refresh_token(txn: &impl ConnectionTrait, session_id: &str) -> A
 }
 
 /// Revokes sessions and drops their push devices: a signed-out phone gets no more pushes.
-async fn revoke_sessions(ctx: &AppContext, session_ids: &[String], reason: &str) -> AppResult<()> {
-    let txn = begin_write(&ctx.db).await?;
+async fn revoke_sessions(
+    ctx: &Credentials<'_>,
+    session_ids: &[String],
+    reason: &str,
+) -> AppResult<()> {
+    let txn = begin_write(ctx.db).await?;
     revoke_sessions_in(&txn, session_ids, reason).await?;
     txn.commit().await?;
-    revocation::announce(&ctx.sessions, &ctx.broker, session_ids).await;
+    revocation::announce(ctx.sessions, ctx.broker, session_ids).await;
     Ok(())
 }
 
@@ -491,7 +508,7 @@ async fn revoke_sessions_in(
 }
 
 fn signed_in(
-    ctx: &AppContext,
+    ctx: &Credentials<'_>,
     user: users::Model,
     session_id: &str,
     refresh_token: String,

@@ -5,4 +5,4 @@ pub mod revocation;
 pub mod tokens;
 mod viewer;
 
-pub use viewer::{authenticate, bearer_token, Auth, SessionCache, Viewer};
+pub use viewer::{authenticate, bearer_token, Auth, RequestMeta, SessionCache, Viewer};

@@ -1,11 +1,8 @@
 //! JWT access tokens (HS256, short-lived) and opaque refresh tokens (256 random bits, stored hashed).
 use crate::config::Secret;
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::time::Duration;
 
 pub const ISSUER: &str = "hearth";
@@ -84,15 +81,4 @@ impl TokenKeys {
         let issued_in_time = claims.iat <= Utc::now().timestamp() + LEEWAY_SECS as i64;
         (claims.typ == ACCESS && issued_in_time).then_some(claims)
     }
-}
-
-/// 256 random bits, URL-safe base64.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-pub fn sha256_hex(value: &str) -> String {
-    hex::encode(Sha256::digest(value.as_bytes()))
 }

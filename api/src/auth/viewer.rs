@@ -4,6 +4,7 @@ use chrono::Utc;
 use entity::sessions;
 use sea_orm::{DatabaseConnection, EntityTrait};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -208,4 +209,10 @@ pub fn bearer_token(header: &str) -> Option<&str> {
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim())
         .filter(|t| !t.is_empty())
+}
+
+/// Facts about one request that services may need (never logged).
+#[derive(Clone, Debug)]
+pub struct RequestMeta {
+    pub client_ip: IpAddr,
 }

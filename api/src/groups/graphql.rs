@@ -438,7 +438,7 @@ impl GroupMutation {
     async fn join_group(&self, ctx: &Context<'_>, group_id: ID) -> Result<MembershipObject> {
         let app = ctx.app()?;
         let (membership, notified) = service::join_group(&app.db, ctx.viewer()?, &group_id).await?;
-        announce(app, notified).await;
+        announce(&app.broker, notified).await;
         Ok(MembershipObject(membership))
     }
 
@@ -480,7 +480,7 @@ impl GroupMutation {
         let app = ctx.app()?;
         let (_, notified) =
             service::decide_join_request(&app.db, ctx.viewer()?, &group_id, &user_id, true).await?;
-        announce(app, notified).await;
+        announce(&app.broker, notified).await;
         Ok(true)
     }
 

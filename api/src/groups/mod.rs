@@ -1,6 +1,7 @@
 //! Support groups: who may see and do what, memberships, join requests and invitations.
 pub mod access;
 mod graphql;
+pub mod mod_log;
 pub mod service;
 pub mod types;
 

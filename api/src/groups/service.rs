@@ -1,13 +1,14 @@
 //! Group services: creating and finding groups, joining and leaving, invitations, roles.
 use super::access::{group_access, is_banned, GroupAccess};
 use super::types::{LedBy, MemberState, NotificationLevel, Role, Topic, Visibility};
-use crate::auth::tokens::{random_token, sha256_hex};
 use crate::auth::Viewer;
+use crate::clock::now;
 use crate::db::{begin_write, is_unique_violation};
 use crate::error::{text_between, AppError, AppResult};
-use crate::moderation::log_action;
+use crate::groups::mod_log::log_action;
 use crate::notifications::service::{self as notifications, About, NotificationKind, Notified};
-use crate::pagination::{keyset_page, now, Order, Page, PageArgs};
+use crate::pagination::{keyset_page, Order, Page, PageArgs};
+use crate::secrets::{random_token, sha256_hex};
 use chrono::{DateTime, Utc};
 use entity::{groups, invite_codes, memberships, users};
 use sea_orm::sea_query::ExprTrait as _;

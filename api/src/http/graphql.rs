@@ -1,12 +1,12 @@
 //! GraphQL over HTTP, following the GraphQL-over-HTTP specification: media types, status codes,
 //! GET for queries only, capped batches, and an `extensions.code` on every error.
 use super::{client_ip, ws, HttpState};
+use crate::auth::RequestMeta;
 use crate::auth::{authenticate, bearer_token, Auth};
 use crate::document_guard;
 use crate::error::AppError;
 use crate::gql::answer_panics;
 use crate::posts::loaders::LazyLoaders;
-use crate::state::RequestMeta;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, Request, Response};
 use axum::body::Bytes;

@@ -2,9 +2,9 @@
 //! [`MAX_SUBSCRIPTIONS`] operations at once, sessions re-checked while open, and a 1001 close on
 //! shutdown. What each operation sends comes from [`realtime::start`].
 use super::HttpState;
+use crate::auth::RequestMeta;
 use crate::auth::{authenticate, bearer_token, Auth, Viewer};
 use crate::realtime::{self, Caller};
-use crate::state::RequestMeta;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures::stream::BoxStream;

@@ -1,11 +1,12 @@
 //! GraphQL types and resolvers of moderation and blocking.
-use super::service::{self, ReportStatus};
+use super::service;
+use crate::content::ContentType;
+use crate::content::ReportStatus;
 use crate::error::AppResult;
 use crate::gql::ContextExt;
 use crate::groups::{GroupObject, UserObject};
 use crate::notifications::announce;
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
-use crate::posts::service::ReactionTarget;
 use crate::posts::{PostObject, ReplyObject};
 use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, Result, ID};
@@ -41,11 +42,11 @@ impl ReportObject {
     async fn group(&self, ctx: &Context<'_>) -> Result<Option<GroupObject>> {
         Ok(GroupObject::reachable(ctx, &self.0.group_id).await?)
     }
-    async fn target_type(&self) -> ReactionTarget {
+    async fn target_type(&self) -> ContentType {
         if self.0.target_type == "REPLY" {
-            ReactionTarget::Reply
+            ContentType::Reply
         } else {
-            ReactionTarget::Post
+            ContentType::Post
         }
     }
     async fn target_id(&self) -> ID {
@@ -132,7 +133,7 @@ impl ModLogEntryObject {
 
 #[derive(InputObject)]
 pub struct ReportInput {
-    target_type: ReactionTarget,
+    target_type: ContentType,
     target_id: ID,
     reason: String,
 }
@@ -221,14 +222,14 @@ impl ModerationMutation {
     async fn remove_post(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<PostObject> {
         let app = ctx.app()?;
         let (post, notified) = service::remove_post(&app.db, ctx.viewer()?, &id, &reason).await?;
-        announce(app, notified).await;
+        announce(&app.broker, notified).await;
         Ok(PostObject(post))
     }
 
     async fn remove_reply(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<ReplyObject> {
         let app = ctx.app()?;
         let (reply, notified) = service::remove_reply(&app.db, ctx.viewer()?, &id, &reason).await?;
-        announce(app, notified).await;
+        announce(&app.broker, notified).await;
         Ok(ReplyObject(reply))
     }
 

@@ -3,4 +3,3 @@ mod graphql;
 pub mod service;
 
 pub use graphql::{ModLogEntryObject, ModerationMutation, ModerationQuery};
-pub use service::log_action;

@@ -1,15 +1,16 @@
 //! Moderation services. Every moderator action is written to the group's mod log.
 use crate::auth::Viewer;
+use crate::clock::now;
 use crate::clock::supported_instant_opt;
+use crate::content::{ContentType, ReportStatus};
 use crate::db::begin_write;
 use crate::error::{text_between, AppError, AppResult};
 use crate::groups::access::{group_access, is_admin, GroupAccess};
+use crate::groups::mod_log::log_action;
 use crate::groups::types::{MemberState, Role};
-use crate::notifications::service::{
-    self as notifications, notify_person, About, NotificationKind, Notified,
-};
-use crate::pagination::{keyset_page, now, Order, Page, PageArgs};
-use crate::posts::service::{visible_post, ReactionTarget};
+use crate::notifications::service::{notify_person, About, NotificationKind, Notified};
+use crate::pagination::{keyset_page, Order, Page, PageArgs};
+use crate::posts::service::visible_post;
 use chrono::{DateTime, Utc};
 use entity::{bans, blocks, groups, memberships, mod_log, posts, replies, reports, users};
 use sea_orm::sea_query::ExprTrait as _;
@@ -19,53 +20,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set,
 };
-
-#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReportStatus {
-    Open,
-    Resolved,
-    Dismissed,
-}
-
-impl ReportStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReportStatus::Open => "OPEN",
-            ReportStatus::Resolved => "RESOLVED",
-            ReportStatus::Dismissed => "DISMISSED",
-        }
-    }
-    pub fn from_stored(value: &str) -> Self {
-        match value {
-            "RESOLVED" => ReportStatus::Resolved,
-            "DISMISSED" => ReportStatus::Dismissed,
-            _ => ReportStatus::Open,
-        }
-    }
-}
-
-pub async fn log_action(
-    txn: &impl ConnectionTrait,
-    group_id: &str,
-    actor_id: &str,
-    action: &str,
-    target: Option<(&str, &str)>,
-    reason: Option<&str>,
-) -> AppResult<()> {
-    mod_log::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
-        group_id: Set(group_id.to_owned()),
-        actor_id: Set(actor_id.to_owned()),
-        action: Set(action.to_owned()),
-        target_type: Set(target.map(|(t, _)| t.to_owned())),
-        target_id: Set(target.map(|(_, id)| id.to_owned())),
-        reason: Set(reason.map(str::to_owned)),
-        created_at: Set(now()),
-    }
-    .insert(txn)
-    .await?;
-    Ok(())
-}
 
 fn reason_text(raw: &str) -> AppResult<String> {
     text_between("reason", raw, 1, 1_000)
@@ -136,14 +90,14 @@ pub async fn blocked_users(
 pub async fn report(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    target: ReactionTarget,
+    target: ContentType,
     target_id: &str,
     reason: &str,
 ) -> AppResult<reports::Model> {
     let reason = reason_text(reason)?;
     let group_id = match target {
-        ReactionTarget::Post => visible_post(db, viewer, target_id).await?.0.group_id,
-        ReactionTarget::Reply => {
+        ContentType::Post => visible_post(db, viewer, target_id).await?.0.group_id,
+        ContentType::Reply => {
             let reply = replies::Entity::find_by_id(target_id.to_owned())
                 .one(db)
                 .await?
@@ -191,58 +145,13 @@ pub async fn report(
     Ok(report)
 }
 
-/// What moderators read on a report raised by the words of a post or reply themselves.
-pub const CRISIS_REASON: &str = "Crisis language: flagged automatically when written";
-
-/// Puts a post or reply whose words read like a crisis in its group's priority queue, in the
-/// transaction that writes it; the writing goes ahead either way. Nobody reported it: the report
-/// is filed under the author because a report needs someone, and a report's filer is never shown.
-/// An item has at most one open crisis report. The moderators are told (the notifications to
-/// announce after commit).
-pub async fn flag_crisis(
-    txn: &impl ConnectionTrait,
-    group_id: &str,
-    author_id: &str,
-    about: About,
-    target: ReactionTarget,
-    target_id: &str,
-) -> AppResult<Vec<Notified>> {
-    let open = reports::Entity::find()
-        .filter(reports::Column::TargetType.eq(target.as_str()))
-        .filter(reports::Column::TargetId.eq(target_id))
-        .filter(reports::Column::Status.eq(ReportStatus::Open.as_str()))
-        .filter(reports::Column::Priority.eq(true))
-        .one(txn)
-        .await?;
-    if open.is_some() {
-        return Ok(Vec::new());
-    }
-    reports::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
-        group_id: Set(group_id.to_owned()),
-        target_type: Set(target.as_str().to_owned()),
-        target_id: Set(target_id.to_owned()),
-        reporter_id: Set(author_id.to_owned()),
-        reason: Set(CRISIS_REASON.to_owned()),
-        status: Set(ReportStatus::Open.as_str().to_owned()),
-        priority: Set(true),
-        resolved_by: Set(None),
-        resolution_note: Set(None),
-        created_at: Set(now()),
-        resolved_at: Set(None),
-    }
-    .insert(txn)
-    .await?;
-    notifications::notify_crisis_flag(txn, group_id, author_id, about).await
-}
-
 /// What a report is about, read as stored (the report's reader is its group's moderator or its
 /// filer): the post, or for a reply the reply and its post.
 pub async fn reported(
     db: &DatabaseConnection,
     report: &reports::Model,
 ) -> AppResult<(Option<posts::Model>, Option<replies::Model>)> {
-    let reply = if report.target_type == ReactionTarget::Reply.as_str() {
+    let reply = if report.target_type == ContentType::Reply.as_str() {
         replies::Entity::find_by_id(report.target_id.clone())
             .one(db)
             .await?

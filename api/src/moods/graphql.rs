@@ -4,6 +4,7 @@ use super::reminders;
 use super::service::{self, CheckinChanges, Logged, NewCheckin};
 use super::summary::{self, MoodBucketSize, MoodSummary, SummaryRequest};
 use super::timeline::{self, Entry};
+use crate::clock::Date;
 use crate::error::AppError;
 use crate::gql::ContextExt;
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
@@ -14,7 +15,7 @@ use async_graphql::connection::Connection;
 use async_graphql::{
     Context, InputObject, MaybeUndefined, Object, Result, SimpleObject, Union, ID,
 };
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use entity::{mood_checkins, users};
 use sea_orm::EntityTrait;
@@ -72,8 +73,8 @@ impl MoodCheckinObject {
         self.row.logged_at
     }
     /// The day it belongs to, in my profile's timezone.
-    async fn local_date(&self) -> NaiveDate {
-        summary::local_day(self.tz, self.row.logged_at)
+    async fn local_date(&self) -> Date {
+        summary::local_day(self.tz, self.row.logged_at).into()
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.row.created_at
@@ -280,10 +281,11 @@ impl MoodQuery {
     async fn mood_summary(
         &self,
         ctx: &Context<'_>,
-        from: NaiveDate,
-        to: NaiveDate,
+        from: Date,
+        to: Date,
         #[graphql(default_with = "MoodBucketSize::Day")] bucket: MoodBucketSize,
     ) -> Result<MoodSummary> {
+        let (from, to) = (from.0, to.0);
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         let owner = owner_of(app, &viewer.user_id).await?;
         let today = summary::local_day(owner.tz, Utc::now());

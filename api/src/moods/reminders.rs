@@ -6,10 +6,10 @@
 use super::summary::{local_day, local_instant, start_of_day};
 use crate::auth::Viewer;
 use crate::broker::Event;
+use crate::clock::now;
 use crate::db::{begin_write, is_unique_violation};
 use crate::error::{AppError, AppResult};
 use crate::notifications::service::NotificationKind;
-use crate::pagination::now;
 use crate::push::preferences::parse_time;
 use crate::state::AppContext;
 use chrono::{DateTime, Days, NaiveDate, Utc};

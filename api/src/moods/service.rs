@@ -2,11 +2,12 @@
 //! someone else's check-in is `NOT_FOUND`. Scores and notes are never logged.
 use super::emotions::Emotion;
 use crate::auth::Viewer;
+use crate::clock::now;
 use crate::clock::supported_instant_opt;
+use crate::content::idempotency_key;
 use crate::db::{begin_write, is_unique_violation};
 use crate::error::{AppError, AppResult};
-use crate::pagination::{keyset_page, now, Order, Page, PageArgs};
-use crate::posts::service::idempotency_key;
+use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use crate::safety::has_crisis_language;
 use chrono::{DateTime, Duration, Utc};
 use entity::mood_checkins;

@@ -3,10 +3,11 @@ use super::emotions::Emotion;
 use super::graphql::owner_of;
 use super::sharing::{self, NewShare};
 use super::summary::{self, MoodBucketSize, MoodSummary, SummaryRequest};
+use crate::clock::Date;
 use crate::error::AppError;
 use crate::gql::ContextExt;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, Utc};
 use chrono_tz::Tz;
 use entity::{mood_checkins, mood_shares};
 
@@ -86,8 +87,8 @@ impl SharedCheckin {
     async fn logged_at(&self) -> DateTime<Utc> {
         self.row.logged_at
     }
-    async fn local_date(&self) -> NaiveDate {
-        summary::local_day(self.tz, self.row.logged_at)
+    async fn local_date(&self) -> Date {
+        summary::local_day(self.tz, self.row.logged_at).into()
     }
 }
 
@@ -120,10 +121,11 @@ impl ShareQuery {
         &self,
         ctx: &Context<'_>,
         token: String,
-        from: NaiveDate,
-        to: NaiveDate,
+        from: Date,
+        to: Date,
         #[graphql(default_with = "MoodBucketSize::Week")] bucket: MoodBucketSize,
     ) -> Result<SharedMood> {
+        let (from, to) = (from.0, to.0);
         let app = ctx.app()?;
         summary::check_range(from, to)?;
         let share = sharing::open(&app.db, &token).await?;

@@ -1,11 +1,11 @@
 //! Sharing check-ins with a clinician or someone trusted: a token shown once (kept hashed) opens a
 //! read-only view until it expires or is revoked. Every use is recorded: when, which share; never
 //! what was seen. An unknown, expired or revoked token is `NOT_FOUND`.
-use crate::auth::tokens::{random_token, sha256_hex};
 use crate::auth::Viewer;
+use crate::clock::now;
 use crate::db::begin_write;
 use crate::error::{text_between, AppError, AppResult};
-use crate::pagination::now;
+use crate::secrets::{random_token, sha256_hex};
 use chrono::{DateTime, Duration, Utc};
 use entity::{mood_checkins, mood_share_accesses, mood_shares};
 use sea_orm::sea_query::{Expr, ExprTrait as _};

@@ -2,9 +2,9 @@
 //! timezone, DST included), in day, week (Monday first) or month buckets. Every bucket in the
 //! range is present, empty ones with nulls, so a chart has no gaps to guess.
 use super::emotions::Emotion;
-use crate::clock::supported_day;
+use crate::clock::{supported_day, Date};
+use crate::content::{ContentType, ReactionKind};
 use crate::error::{AppError, AppResult};
-use crate::posts::service::{ReactionKind, ReactionTarget};
 use async_graphql::{Enum, SimpleObject};
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -29,9 +29,9 @@ pub enum MoodBucketSize {
 #[derive(SimpleObject, Debug, Default)]
 pub struct MoodBucket {
     /// First local day of the bucket (a Monday for weeks, the 1st for months).
-    pub start: NaiveDate,
+    pub start: Date,
     /// Last local day of the bucket.
-    pub end: NaiveDate,
+    pub end: Date,
     pub checkin_count: i32,
     pub average_score: Option<f64>,
     pub min_score: Option<i32>,
@@ -62,8 +62,8 @@ pub struct EmotionCount {
 
 #[derive(SimpleObject, Debug)]
 pub struct MoodSummary {
-    pub from: NaiveDate,
-    pub to: NaiveDate,
+    pub from: Date,
+    pub to: Date,
     pub bucket: MoodBucketSize,
     /// The timezone the days were counted in.
     pub timezone: String,
@@ -208,8 +208,8 @@ pub async fn summarize(
         buckets.insert(
             first,
             MoodBucket {
-                start: first,
-                end: next - Days::new(1),
+                start: first.into(),
+                end: (next - Days::new(1)).into(),
                 posts_written: with_activity.then_some(0),
                 replies_written: with_activity.then_some(0),
                 replies_received: with_activity.then_some(0),
@@ -276,8 +276,8 @@ pub async fn summarize(
     top.truncate(TOP_EMOTIONS);
 
     Ok(MoodSummary {
-        from,
-        to,
+        from: from.into(),
+        to: to.into(),
         bucket: size,
         timezone: tz.name().to_owned(),
         checkin_count: count(checkins.len()),
@@ -421,12 +421,12 @@ async fn load_activity(
                 Condition::any()
                     .add(
                         reactions::Column::TargetType
-                            .eq(ReactionTarget::Post.as_str())
+                            .eq(ContentType::Post.as_str())
                             .and(reactions::Column::TargetId.in_subquery(my_posts)),
                     )
                     .add(
                         reactions::Column::TargetType
-                            .eq(ReactionTarget::Reply.as_str())
+                            .eq(ContentType::Reply.as_str())
                             .and(reactions::Column::TargetId.in_subquery(my_replies)),
                     ),
             ),

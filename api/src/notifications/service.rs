@@ -1,10 +1,10 @@
 //! Who hears about what. Never the actor themself, never across a block, and only as each
 //! membership's notification level asks.
-use crate::broker::Event;
+use crate::broker::{Broker, Event};
+use crate::clock::now;
 use crate::error::AppResult;
 use crate::groups::types::{MemberState, NotificationLevel, Role};
-use crate::pagination::{keyset_page, now, Order, Page, PageArgs};
-use crate::state::AppContext;
+use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use entity::{
     blocks, memberships, notifications, posts, push_jobs, push_preferences, replies, users,
 };
@@ -60,13 +60,13 @@ pub struct About {
 }
 
 /// Announces committed notifications on each recipient's channel, and wakes the push workers.
-pub async fn announce(app: &AppContext, notified: Vec<Notified>) {
+pub async fn announce(broker: &Broker, notified: Vec<Notified>) {
     if notified.is_empty() {
         return;
     }
-    app.broker.publish(Event::PushQueued).await;
+    broker.publish(Event::PushQueued).await;
     for n in notified {
-        app.broker
+        broker
             .publish(Event::NotificationAdded {
                 user_id: n.user_id,
                 notification_id: n.notification_id,

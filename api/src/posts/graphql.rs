@@ -1,6 +1,8 @@
 //! GraphQL types and resolvers of posts, replies, reactions and the feed.
-use super::service::{self, NewPost, NewReply, PostingLimits, ReactionKind, ReactionTarget};
+use super::service::{self, NewPost, NewReply};
 use crate::broker::Event;
+use crate::config::PostingLimits;
+use crate::content::{ContentType, ReactionKind};
 use crate::error::AppResult;
 use crate::gql::ContextExt;
 use crate::groups::{GroupObject, UserObject};
@@ -37,7 +39,7 @@ pub struct ReactionCount {
 
 async fn reaction_counts(
     ctx: &Context<'_>,
-    target: ReactionTarget,
+    target: ContentType,
     id: &str,
 ) -> AppResult<Vec<ReactionCount>> {
     let counts = ctx
@@ -60,7 +62,7 @@ async fn reaction_counts(
 
 async fn my_reactions(
     ctx: &Context<'_>,
-    target: ReactionTarget,
+    target: ContentType,
     id: &str,
 ) -> AppResult<Vec<ReactionKind>> {
     Ok(ctx
@@ -99,7 +101,7 @@ impl PostObject {
         }
     }
     fn visible(&self) -> bool {
-        service::is_listed_post(&self.0)
+        crate::content::is_listed_post(&self.0)
     }
 }
 
@@ -150,10 +152,10 @@ impl PostObject {
     }
     /// Every kind, zero included.
     async fn reaction_counts(&self, ctx: &Context<'_>) -> Result<Vec<ReactionCount>> {
-        Ok(reaction_counts(ctx, ReactionTarget::Post, &self.0.id).await?)
+        Ok(reaction_counts(ctx, ContentType::Post, &self.0.id).await?)
     }
     async fn my_reactions(&self, ctx: &Context<'_>) -> Result<Vec<ReactionKind>> {
-        Ok(my_reactions(ctx, ReactionTarget::Post, &self.0.id).await?)
+        Ok(my_reactions(ctx, ContentType::Post, &self.0.id).await?)
     }
     /// For my own post when its words read like a crisis: places to reach someone now. It is
     /// posted all the same, and its group's moderators see it first. Empty otherwise.
@@ -161,7 +163,7 @@ impl PostObject {
         if !self.visible() {
             return Ok(Vec::new());
         }
-        let crisis = || service::post_reads_like_crisis(&self.0);
+        let crisis = || super::crisis::post_reads_like_crisis(&self.0);
         Ok(crisis_resources(ctx, &self.0.author_id, crisis).await?)
     }
     /// Replies oldest first, nested one level through `parentReplyId`.
@@ -224,10 +226,10 @@ impl ReplyObject {
         self.0.edited_at
     }
     async fn reaction_counts(&self, ctx: &Context<'_>) -> Result<Vec<ReactionCount>> {
-        Ok(reaction_counts(ctx, ReactionTarget::Reply, &self.0.id).await?)
+        Ok(reaction_counts(ctx, ContentType::Reply, &self.0.id).await?)
     }
     async fn my_reactions(&self, ctx: &Context<'_>) -> Result<Vec<ReactionKind>> {
-        Ok(my_reactions(ctx, ReactionTarget::Reply, &self.0.id).await?)
+        Ok(my_reactions(ctx, ContentType::Reply, &self.0.id).await?)
     }
     /// For my own reply when its words read like a crisis: places to reach someone now. It is
     /// posted all the same, and its group's moderators see it first. Empty otherwise.
@@ -235,7 +237,7 @@ impl ReplyObject {
         if !self.visible() {
             return Ok(Vec::new());
         }
-        let crisis = || service::reply_reads_like_crisis(&self.0);
+        let crisis = || super::crisis::reply_reads_like_crisis(&self.0);
         Ok(crisis_resources(ctx, &self.0.author_id, crisis).await?)
     }
 }
@@ -261,7 +263,7 @@ pub struct CreateReplyInput {
 
 #[derive(InputObject)]
 pub struct ReactionInput {
-    target_type: ReactionTarget,
+    target_type: ContentType,
     target_id: ID,
     kind: ReactionKind,
 }
@@ -328,7 +330,7 @@ impl PostMutation {
                 })
                 .await;
         }
-        announce(app, written.notified).await;
+        announce(&app.broker, written.notified).await;
         Ok(PostObject(written.row))
     }
 
@@ -355,7 +357,7 @@ impl PostMutation {
             warning,
         )
         .await?;
-        announce(app, notified).await;
+        announce(&app.broker, notified).await;
         Ok(PostObject(post))
     }
 
@@ -395,14 +397,14 @@ impl PostMutation {
                 })
                 .await;
         }
-        announce(app, written.notified).await;
+        announce(&app.broker, written.notified).await;
         Ok(ReplyObject(written.row))
     }
 
     async fn edit_reply(&self, ctx: &Context<'_>, id: ID, body: String) -> Result<ReplyObject> {
         let app = ctx.app()?;
         let (reply, notified) = service::edit_reply(&app.db, ctx.viewer()?, &id, &body).await?;
-        announce(app, notified).await;
+        announce(&app.broker, notified).await;
         Ok(ReplyObject(reply))
     }
 
@@ -423,7 +425,7 @@ impl PostMutation {
             input.kind,
         )
         .await?;
-        announce(app, notified).await;
+        announce(&app.broker, notified).await;
         Ok(true)
     }
 

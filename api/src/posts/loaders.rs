@@ -1,5 +1,5 @@
 //! Per-request DataLoaders: one query per kind of thing on a page, however long the page.
-use super::service::{ReactionKind, ReactionTarget};
+use crate::content::{ContentType, ReactionKind};
 use crate::error::AppError;
 use crate::groups::types::{MemberState, Role};
 use async_graphql::dataloader::{DataLoader, Loader};
@@ -171,7 +171,7 @@ impl Loader<String> for GroupLoader {
     }
 }
 
-type TargetKey = (ReactionTarget, String);
+type TargetKey = (ContentType, String);
 
 fn targets_of(keys: &[TargetKey]) -> (Vec<&str>, Vec<&str>) {
     let types = keys.iter().map(|(t, _)| t.as_str()).collect();
@@ -179,11 +179,11 @@ fn targets_of(keys: &[TargetKey]) -> (Vec<&str>, Vec<&str>) {
     (types, ids)
 }
 
-fn target_of(kind: &str) -> ReactionTarget {
+fn target_of(kind: &str) -> ContentType {
     if kind == "REPLY" {
-        ReactionTarget::Reply
+        ContentType::Reply
     } else {
-        ReactionTarget::Post
+        ContentType::Post
     }
 }
 

@@ -1,4 +1,5 @@
 //! Posts, threaded replies, reactions and the feed.
+mod crisis;
 mod graphql;
 pub mod loaders;
 pub mod service;

@@ -1,14 +1,16 @@
 //! Post, reply and reaction services. Lists leave out people blocked either way.
+use super::crisis;
 use crate::auth::Viewer;
+use crate::clock::now;
+use crate::config::PostingLimits;
+use crate::content::{idempotency_key, is_listed_post, ContentType, ReactionKind};
 use crate::db::{begin_write, is_unique_violation};
 use crate::error::{text_between, AppError, AppResult};
 use crate::groups::access::{blocked_between, group_access, not_blocked_with, GroupAccess};
 use crate::groups::types::MemberState;
-use crate::moderation::service as moderation;
 use crate::notifications::service::{self as notifications, About, Notified};
-use crate::pagination::{keyset_page, now, Order, Page, PageArgs};
+use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use crate::rate_limit::{Limit, RateLimiter};
-use crate::safety::has_crisis_language;
 use entity::{groups, memberships, posts, reactions, replies};
 use sea_orm::sea_query::ExprTrait as _;
 use sea_orm::sea_query::{Expr, Query};
@@ -17,59 +19,6 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set,
 };
 use std::time::Duration;
-
-#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ReactionKind {
-    Support,
-    Relate,
-    Thanks,
-}
-
-impl ReactionKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReactionKind::Support => "SUPPORT",
-            ReactionKind::Relate => "RELATE",
-            ReactionKind::Thanks => "THANKS",
-        }
-    }
-    pub fn from_stored(value: &str) -> Self {
-        match value {
-            "RELATE" => ReactionKind::Relate,
-            "THANKS" => ReactionKind::Thanks,
-            _ => ReactionKind::Support,
-        }
-    }
-    pub const ALL: [ReactionKind; 3] = [
-        ReactionKind::Support,
-        ReactionKind::Relate,
-        ReactionKind::Thanks,
-    ];
-}
-
-/// What a reaction or report points at.
-#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[graphql(name = "ContentType")]
-pub enum ReactionTarget {
-    Post,
-    Reply,
-}
-
-impl ReactionTarget {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReactionTarget::Post => "POST",
-            ReactionTarget::Reply => "REPLY",
-        }
-    }
-}
-
-/// Per-user posting limits (per hour), counted across instances when Redis is configured.
-#[derive(Clone, Copy, Debug)]
-pub struct PostingLimits {
-    pub posts_per_hour: u32,
-    pub replies_per_hour: u32,
-}
 
 /// A row a create call returns: just written, or an earlier one found by its idempotency key.
 pub struct Written<T> {
@@ -111,20 +60,11 @@ pub struct NewReply {
     pub idempotency_key: Option<String>,
 }
 
-pub(crate) fn idempotency_key(raw: Option<&str>) -> AppResult<Option<String>> {
-    raw.map(|k| text_between("idempotencyKey", k, 1, 64))
-        .transpose()
-}
-
 fn content_warning(raw: Option<&str>) -> AppResult<Option<String>> {
     Ok(raw
         .map(|w| text_between("contentWarning", w, 0, 200))
         .transpose()?
         .filter(|w| !w.is_empty()))
-}
-
-pub fn is_listed_post(post: &posts::Model) -> bool {
-    post.deleted_at.is_none() && post.removed_at.is_none()
 }
 
 /// A post the caller may see, with their standing in its group; otherwise `NOT_FOUND`.
@@ -221,60 +161,9 @@ pub async fn create_post(
         .exec(&txn)
         .await?;
     let mut notified = notifications::notify_new_post(&txn, &post).await?;
-    notified.extend(flag_crisis_in_post(&txn, &post, None).await?);
+    notified.extend(crisis::flag_crisis_in_post(&txn, &post, None).await?);
     txn.commit().await?;
     Ok(Written::new(post, notified))
-}
-
-/// Whether a post's words read like a crisis: title, body or content warning.
-pub fn post_reads_like_crisis(post: &posts::Model) -> bool {
-    let warning = post.content_warning.as_deref().unwrap_or_default();
-    [post.title.as_str(), post.body.as_str(), warning]
-        .into_iter()
-        .any(has_crisis_language)
-}
-
-pub fn reply_reads_like_crisis(reply: &replies::Model) -> bool {
-    has_crisis_language(&reply.body)
-}
-
-/// A post that reads like a crisis, and did not before this write, goes to its group's priority
-/// queue and its moderators are told: an edit that keeps the words (a dismissed flag, a fixed
-/// typo) does not queue it again.
-async fn flag_crisis_in_post(
-    txn: &impl ConnectionTrait,
-    post: &posts::Model,
-    before: Option<&posts::Model>,
-) -> AppResult<Vec<Notified>> {
-    if !post_reads_like_crisis(post) || before.is_some_and(post_reads_like_crisis) {
-        return Ok(Vec::new());
-    }
-    let about = About {
-        group_id: Some(post.group_id.clone()),
-        post_id: Some(post.id.clone()),
-        ..Default::default()
-    };
-    let (group, author, target) = (&post.group_id, &post.author_id, ReactionTarget::Post);
-    moderation::flag_crisis(txn, group, author, about, target, &post.id).await
-}
-
-/// The same for a reply.
-async fn flag_crisis_in_reply(
-    txn: &impl ConnectionTrait,
-    reply: &replies::Model,
-    before: Option<&replies::Model>,
-) -> AppResult<Vec<Notified>> {
-    if !reply_reads_like_crisis(reply) || before.is_some_and(reply_reads_like_crisis) {
-        return Ok(Vec::new());
-    }
-    let about = About {
-        group_id: Some(reply.group_id.clone()),
-        post_id: Some(reply.post_id.clone()),
-        reply_id: Some(reply.id.clone()),
-        ..Default::default()
-    };
-    let (group, author, target) = (&reply.group_id, &reply.author_id, ReactionTarget::Reply);
-    moderation::flag_crisis(txn, group, author, about, target, &reply.id).await
 }
 
 async fn earlier_post(
@@ -321,7 +210,7 @@ pub async fn edit_post(
     }
     active.edited_at = Set(Some(now()));
     let post = active.update(&txn).await?;
-    let notified = flag_crisis_in_post(&txn, &post, Some(&before)).await?;
+    let notified = crisis::flag_crisis_in_post(&txn, &post, Some(&before)).await?;
     txn.commit().await?;
     Ok((post, notified))
 }
@@ -507,7 +396,7 @@ pub async fn create_reply(
         .exec(&txn)
         .await?;
     let mut notified = notifications::notify_reply(&txn, &post, &reply).await?;
-    notified.extend(flag_crisis_in_reply(&txn, &reply, None).await?);
+    notified.extend(crisis::flag_crisis_in_reply(&txn, &reply, None).await?);
     txn.commit().await?;
     Ok(Written::new(reply, notified))
 }
@@ -562,7 +451,7 @@ pub async fn edit_reply(
     active.body = Set(body);
     active.edited_at = Set(Some(now()));
     let reply = active.update(&txn).await?;
-    let notified = flag_crisis_in_reply(&txn, &reply, Some(&before)).await?;
+    let notified = crisis::flag_crisis_in_reply(&txn, &reply, Some(&before)).await?;
     txn.commit().await?;
     Ok((reply, notified))
 }
@@ -623,11 +512,11 @@ pub async fn post_replies(
 async fn reactable(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
-    target: ReactionTarget,
+    target: ContentType,
     target_id: &str,
 ) -> AppResult<(String, About)> {
     let (access, author, about) = match target {
-        ReactionTarget::Post => {
+        ContentType::Post => {
             let (post, access) = visible_post(db, viewer, target_id).await?;
             if !is_listed_post(&post) {
                 return Err(AppError::NotFound);
@@ -639,7 +528,7 @@ async fn reactable(
             };
             (access, post.author_id, about)
         }
-        ReactionTarget::Reply => {
+        ContentType::Reply => {
             let (reply, _, access) = visible_reply(db, viewer, target_id).await?;
             if reply.deleted_at.is_some() || reply.removed_at.is_some() {
                 return Err(AppError::NotFound);
@@ -661,7 +550,7 @@ async fn reactable(
 pub async fn react(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    target: ReactionTarget,
+    target: ContentType,
     target_id: &str,
     kind: ReactionKind,
 ) -> AppResult<Vec<Notified>> {
@@ -705,7 +594,7 @@ pub async fn react(
 pub async fn unreact(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    target: ReactionTarget,
+    target: ContentType,
     target_id: &str,
     kind: ReactionKind,
 ) -> AppResult<()> {

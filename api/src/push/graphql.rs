@@ -1,5 +1,5 @@
 //! GraphQL types and resolvers of push preferences.
-use super::preferences::{self, Changes, QuietHours};
+use super::preferences::{self, Changes, QuietHours as QuietHoursSetting};
 use crate::gql::ContextExt;
 use crate::notifications::service::NotificationKind;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, SimpleObject};
@@ -8,7 +8,7 @@ use entity::push_preferences;
 pub struct PushPreferencesObject(pub push_preferences::Model);
 
 #[derive(SimpleObject)]
-pub struct QuietHoursObject {
+pub struct QuietHours {
     /// Local time, `HH:MM`.
     start: String,
     end: String,
@@ -35,8 +35,8 @@ impl PushPreferencesObject {
         self.0.previews
     }
     /// Pushes due inside quiet hours wait until they end.
-    async fn quiet_hours(&self) -> Option<QuietHoursObject> {
-        Some(QuietHoursObject {
+    async fn quiet_hours(&self) -> Option<QuietHours> {
+        Some(QuietHours {
             start: self.0.quiet_start.clone()?,
             end: self.0.quiet_end.clone()?,
             timezone: self.0.quiet_timezone.clone()?,
@@ -73,7 +73,7 @@ impl PushMutation {
         let quiet_hours = match input.quiet_hours {
             MaybeUndefined::Undefined => None,
             MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(q) => Some(Some(QuietHours {
+            MaybeUndefined::Value(q) => Some(Some(QuietHoursSetting {
                 start: q.start,
                 end: q.end,
                 timezone: q.timezone,

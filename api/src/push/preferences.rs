@@ -1,8 +1,8 @@
 //! Push preferences: on or off, per kind, previews (off by default), and quiet hours.
+use crate::clock::now;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
 use crate::notifications::service::NotificationKind;
-use crate::pagination::now;
 use chrono::{DateTime, Days, NaiveTime, TimeZone, Utc};
 use entity::push_preferences;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};

@@ -5,9 +5,10 @@ use super::fcm::{Outcome, Sender};
 use super::message::{self, Preview};
 use super::preferences::{self, quiet_until};
 use crate::broker::Topic;
+use crate::clock::now;
+use crate::config::PushWorkerSettings;
 use crate::error::AppResult;
 use crate::notifications::service::NotificationKind;
-use crate::pagination::now;
 use crate::state::AppContext;
 use chrono::{DateTime, Utc};
 use entity::notifications as notifications_table;
@@ -29,16 +30,7 @@ const IN_FLIGHT: usize = 64;
 /// How often a worker looks for due jobs when nothing woke it.
 const SWEEP: Duration = Duration::from_secs(5);
 
-#[derive(Clone, Debug)]
-pub struct WorkerConfig {
-    /// How long a claim holds; a job whose worker died is taken again after it.
-    pub lease: Duration,
-    pub max_attempts: i32,
-    /// First retry delay; doubles with each attempt (plus jitter), or what `Retry-After` says.
-    pub retry_base: Duration,
-}
-
-pub fn spawn(app: AppContext, config: WorkerConfig, stop: CancellationToken) {
+pub fn spawn(app: AppContext, config: PushWorkerSettings, stop: CancellationToken) {
     let worker_id = uuid::Uuid::now_v7().to_string();
     tokio::spawn(async move {
         let mut wake = app.broker.subscribe(&Topic::Push);
@@ -64,7 +56,7 @@ pub async fn run_once(
     app: &AppContext,
     sender: &Sender,
     worker_id: &str,
-    config: &WorkerConfig,
+    config: &PushWorkerSettings,
 ) -> AppResult<usize> {
     let jobs = claim(app, worker_id, config).await?;
     let claimed = jobs.len();
@@ -167,7 +159,7 @@ impl Recipients {
 pub async fn claim(
     app: &AppContext,
     worker_id: &str,
-    config: &WorkerConfig,
+    config: &PushWorkerSettings,
 ) -> AppResult<Vec<push_jobs::Model>> {
     let at = now();
     let until = at
@@ -225,7 +217,7 @@ enum Fate {
 async fn record(
     db: &DatabaseConnection,
     worker_id: &str,
-    config: &WorkerConfig,
+    config: &PushWorkerSettings,
     fates: Vec<(push_jobs::Model, Fate)>,
 ) -> AppResult<()> {
     let at = now();
@@ -314,7 +306,11 @@ fn released(worker_id: &str, at: DateTime<Utc>) -> sea_orm::UpdateMany<push_jobs
 }
 
 /// Exponential backoff with jitter, or what `Retry-After` asked if that is longer.
-fn retry_delay(config: &WorkerConfig, attempts: i32, after: Option<Duration>) -> chrono::Duration {
+fn retry_delay(
+    config: &PushWorkerSettings,
+    attempts: i32,
+    after: Option<Duration>,
+) -> chrono::Duration {
     let doubling = config
         .retry_base
         .saturating_mul(1 << (attempts - 1).clamp(0, 16));
@@ -448,7 +444,7 @@ async fn preview_of(
         (None, Some(post)) => posts::Entity::find_by_id(post.clone())
             .one(&app.db)
             .await?
-            .filter(crate::posts::service::is_listed_post)
+            .filter(crate::content::is_listed_post)
             .map(|p| p.title),
         _ => None,
     };

@@ -2,15 +2,15 @@
 //! every socket following its channel: a post to a group followed by ten thousand sockets costs a
 //! handful of queries, not ten thousand standings looked up one by one. The rules are those of
 //! [`GroupAccess`], read from the same rows.
-use super::render::Renders;
 use crate::error::AppResult;
 use crate::groups::access::GroupAccess;
 use crate::groups::types::Visibility;
 use chrono::Utc;
 use entity::{bans, blocks, groups, memberships, posts, replies, users};
+use futures::future::{BoxFuture, FutureExt, Shared};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// The standings in one group, and who is blocked with the authors of one piece of content.
 pub struct Audience {
@@ -159,5 +159,46 @@ impl LiveReply {
             audience,
             renders: Renders::default(),
         }))
+    }
+}
+
+/// The renderings of one event, by selection. A rendering that read who was asking, or that
+/// failed, is kept only for the socket that made it; everyone else renders their own, which is
+/// not kept. At most [`MAX_SHARED_SELECTIONS`] are kept per event: an event stays buffered in
+/// its channel until its slowest subscriber has read it, and its renderings stay with it.
+#[derive(Default)]
+pub struct Renders(Mutex<HashMap<[u8; 32], Rendering>>);
+
+const MAX_SHARED_SELECTIONS: usize = 16;
+
+/// A rendering in progress or done. Whichever socket is polled drives it, so a socket that
+/// stalls after starting one holds up nobody else.
+pub(super) type Rendering = Shared<BoxFuture<'static, Arc<Rendered>>>;
+
+pub(super) struct Rendered {
+    /// `None` when the resolver had nothing to hand out.
+    pub(super) payload: Option<Arc<str>>,
+    /// Made for this viewer alone (it read who was asking, or failed): nobody else gets it.
+    pub(super) personal_to: Option<String>,
+}
+
+impl Renders {
+    /// The shared rendering of this selection, started by `render` if it is the first; `None`
+    /// when this event already keeps as many as it may.
+    pub(super) fn start<F, Fut>(&self, key: [u8; 32], render: F) -> Option<Rendering>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Arc<Rendered>> + Send + 'static,
+    {
+        let mut renderings = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(started) = renderings.get(&key) {
+            return Some(started.clone());
+        }
+        if renderings.len() >= MAX_SHARED_SELECTIONS {
+            return None;
+        }
+        let started = render().boxed().shared();
+        renderings.insert(key, started.clone());
+        Some(started)
     }
 }

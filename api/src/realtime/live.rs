@@ -1,122 +1,21 @@
 //! The running side of a subscription: what it follows, the events of that feed its caller may
 //! see, and the operation a socket starts.
 use super::audience::{LivePost, LiveReply};
+use super::delivery::{Caller, Delivery, Feed, Following, Heartbeat};
 use super::render::{self, Selection};
-use super::Heartbeat;
-use crate::auth::{Auth, Viewer};
 use crate::broker::{Envelope, Event, Topic};
-use crate::error::{AppError, AppResult};
+use crate::content::is_listed_post;
+use crate::error::AppResult;
 use crate::gql::answer_panics;
 use crate::notifications::service as notifications;
-use crate::posts::loaders::LazyLoaders;
-use crate::posts::service::is_listed_post;
 use crate::schema::HearthSchema;
-use crate::state::{AppContext, RequestMeta};
-use crate::telemetry::Metrics;
+use crate::state::AppContext;
 use async_graphql::Request;
 use chrono::Utc;
-use entity::{posts, replies};
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 use tokio::sync::broadcast;
-
-/// What a subscription follows, named by its resolver once the caller passed its checks.
-pub enum Feed {
-    Posts { group_id: String },
-    Replies { post_id: String },
-    Notifications,
-    Heartbeat { every: Duration },
-}
-
-/// Where a resolver names its feed while subscribing.
-#[derive(Clone, Default)]
-pub struct Following(Arc<Mutex<Option<Feed>>>);
-
-impl Following {
-    /// One feed per subscription: a second root field is refused.
-    pub fn name(&self, feed: Feed) -> AppResult<()> {
-        let mut named = self
-            .0
-            .lock()
-            .map_err(|_| AppError::internal(anyhow::anyhow!("feed slot poisoned")))?;
-        if named.is_some() {
-            return Err(AppError::bad_input(
-                "subscription",
-                "a subscription selects exactly one field",
-            ));
-        }
-        *named = Some(feed);
-        Ok(())
-    }
-
-    fn take(&self) -> Option<Feed> {
-        self.0.lock().ok()?.take()
-    }
-}
-
-/// One item a subscription's resolver hands out while delivering.
-#[derive(Clone)]
-pub enum Delivery {
-    Post(Arc<LivePost>),
-    Reply(Arc<LiveReply>),
-    Notification(Arc<entity::notifications::Model>),
-    Tick(Heartbeat),
-}
-
-impl Delivery {
-    pub fn post(&self) -> Option<posts::Model> {
-        match self {
-            Delivery::Post(live) => Some(live.post.clone()),
-            _ => None,
-        }
-    }
-    pub fn reply(&self) -> Option<replies::Model> {
-        match self {
-            Delivery::Reply(live) => Some(live.reply.clone()),
-            _ => None,
-        }
-    }
-    pub fn notification(&self) -> Option<entity::notifications::Model> {
-        match self {
-            Delivery::Notification(row) => Some(entity::notifications::Model::clone(row)),
-            _ => None,
-        }
-    }
-    pub fn tick(&self) -> Option<Heartbeat> {
-        match self {
-            Delivery::Tick(beat) => Some(beat.clone()),
-            _ => None,
-        }
-    }
-    /// Where renderings of this event are kept for the other sockets, if it is shared.
-    pub fn renders(&self) -> Option<&render::Renders> {
-        match self {
-            Delivery::Post(live) => Some(&live.renders),
-            Delivery::Reply(live) => Some(&live.renders),
-            Delivery::Notification(_) | Delivery::Tick(_) => None,
-        }
-    }
-}
-
-/// Who holds a socket: what its operations run as.
-pub struct Caller {
-    pub viewer: Viewer,
-    pub meta: RequestMeta,
-    /// Where a panicking rendering is counted.
-    pub metrics: Metrics,
-}
-
-impl Caller {
-    /// The request with what resolvers read about the caller.
-    pub(super) fn prepare(&self, request: Request) -> Request {
-        request
-            .data(Auth::Signed(self.viewer.clone()))
-            .data(self.meta.clone())
-            .data(LazyLoaders::default())
-    }
-}
 
 /// Runs an operation sent over a socket. A live subscription yields a payload for each event its
 /// caller may see, for as long as the stream is kept; anything else (a query, a mutation, a

@@ -1,16 +1,15 @@
 //! Rendering a delivered item through a subscription's selection. Per event, a selection is
 //! rendered once for everybody on this instance, unless that rendering read who was asking (my
 //! reactions, say) or failed: then each viewer's socket renders its own.
-use super::live::{Caller, Delivery};
+use super::audience::Rendered;
+use super::delivery::{Caller, Delivery};
 use crate::error::AppError;
 use crate::gql::{answer_panics, ViewerRead};
 use crate::schema::HearthSchema;
 use async_graphql::{Request, Response, Variables};
-use futures::future::{BoxFuture, FutureExt, Shared};
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 /// What a subscription asked for, kept to render each delivery.
 pub struct Selection {
@@ -51,26 +50,6 @@ impl Selection {
     }
 }
 
-/// The renderings of one event, by selection. A rendering that read who was asking, or that
-/// failed, is kept only for the socket that made it; everyone else renders their own, which is
-/// not kept. At most [`MAX_SHARED_SELECTIONS`] are kept per event: an event stays buffered in
-/// its channel until its slowest subscriber has read it, and its renderings stay with it.
-#[derive(Default)]
-pub struct Renders(Mutex<HashMap<[u8; 32], Rendering>>);
-
-const MAX_SHARED_SELECTIONS: usize = 16;
-
-/// A rendering in progress or done. Whichever socket is polled drives it, so a socket that
-/// stalls after starting one holds up nobody else.
-type Rendering = Shared<BoxFuture<'static, Arc<Rendered>>>;
-
-struct Rendered {
-    /// `None` when the resolver had nothing to hand out.
-    payload: Option<Arc<str>>,
-    /// Made for this viewer alone (it read who was asking, or failed): nobody else gets it.
-    personal_to: Option<String>,
-}
-
 /// The payload of one delivery for one subscription, rendered or taken from another socket's
 /// rendering of the same event and selection.
 pub async fn payload(
@@ -101,27 +80,6 @@ pub async fn payload(
         .await
         .payload
         .clone()
-}
-
-impl Renders {
-    /// The shared rendering of this selection, started by `render` if it is the first; `None`
-    /// when this event already keeps as many as it may.
-    fn start<F, Fut>(&self, key: [u8; 32], render: F) -> Option<Rendering>
-    where
-        F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Arc<Rendered>> + Send + 'static,
-    {
-        let mut renderings = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(started) = renderings.get(&key) {
-            return Some(started.clone());
-        }
-        if renderings.len() >= MAX_SHARED_SELECTIONS {
-            return None;
-        }
-        let started = render().boxed().shared();
-        renderings.insert(key, started.clone());
-        Some(started)
-    }
 }
 
 async fn render(

@@ -14,7 +14,7 @@ async fn dates_at_the_ends_of_the_calendar_are_bad_input() {
     let app = TestApp::spawn().await;
     let ana = app.register("Calendar End").await;
     let summary =
-        "query($f: NaiveDate!, $t: NaiveDate!) { moodSummary(from: $f, to: $t) { checkinCount } }";
+        "query($f: Date!, $t: Date!) { moodSummary(from: $f, to: $t) { checkinCount } }";
     for (from, to, field) in [
         ("2026-01-01", FAR_FUTURE_DAY, "to"),
         (FAR_FUTURE_DAY, FAR_FUTURE_DAY, "from"),
@@ -53,7 +53,7 @@ async fn a_refused_shared_mood_range_is_not_counted_as_an_access() {
     let body = app
         .gql(
             None,
-            "query($t: String!, $f: NaiveDate!, $to: NaiveDate!) { sharedMood(token: $t, from: $f, to: $to) { label } }",
+            "query($t: String!, $f: Date!, $to: Date!) { sharedMood(token: $t, from: $f, to: $to) { label } }",
             json!({"t": token, "f": FAR_FUTURE_DAY, "to": FAR_FUTURE_DAY}),
         )
         .await;
@@ -277,7 +277,7 @@ impl Shape {
             "Float" => json!(1.0),
             "Boolean" => json!(true),
             "DateTime" => json!(Utc::now() + chrono::Duration::days(1)),
-            "NaiveDate" => json!(Utc::now().date_naive()),
+            "Date" => json!(Utc::now().date_naive()),
             other => match (self.enums.get(other), self.inputs.get(other)) {
                 (Some(values), _) => json!(values[0]),
                 (_, Some(fields)) => Value::Object(
@@ -346,7 +346,7 @@ fn extremes(arg: &Arg) -> Vec<Value> {
             json!("1969-12-31T23:59:59Z"),
             json!("2026-02-30T25:61:00Z"),
         ],
-        "NaiveDate" => vec![
+        "Date" => vec![
             json!("+262142-12-31"),
             json!("-262143-01-01"),
             json!("0001-01-01"),

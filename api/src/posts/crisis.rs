@@ -1,0 +1,105 @@
+//! Words that read like a crisis: a post or reply that has them goes to its group's priority
+//! queue of reports, in the transaction that writes it, and its moderators are told.
+use crate::clock::now;
+use crate::content::{ContentType, ReportStatus};
+use crate::error::AppResult;
+use crate::notifications::service::{self as notifications, About, Notified};
+use crate::safety::has_crisis_language;
+use entity::{posts, replies, reports};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+
+/// Whether a post's words read like a crisis: title, body or content warning.
+pub fn post_reads_like_crisis(post: &posts::Model) -> bool {
+    let warning = post.content_warning.as_deref().unwrap_or_default();
+    [post.title.as_str(), post.body.as_str(), warning]
+        .into_iter()
+        .any(has_crisis_language)
+}
+
+pub fn reply_reads_like_crisis(reply: &replies::Model) -> bool {
+    has_crisis_language(&reply.body)
+}
+
+/// A post that reads like a crisis, and did not before this write, goes to its group's priority
+/// queue and its moderators are told: an edit that keeps the words (a dismissed flag, a fixed
+/// typo) does not queue it again.
+pub(super) async fn flag_crisis_in_post(
+    txn: &impl ConnectionTrait,
+    post: &posts::Model,
+    before: Option<&posts::Model>,
+) -> AppResult<Vec<Notified>> {
+    if !post_reads_like_crisis(post) || before.is_some_and(post_reads_like_crisis) {
+        return Ok(Vec::new());
+    }
+    let about = About {
+        group_id: Some(post.group_id.clone()),
+        post_id: Some(post.id.clone()),
+        ..Default::default()
+    };
+    let (group, author, target) = (&post.group_id, &post.author_id, ContentType::Post);
+    flag_crisis(txn, group, author, about, target, &post.id).await
+}
+
+/// The same for a reply.
+pub(super) async fn flag_crisis_in_reply(
+    txn: &impl ConnectionTrait,
+    reply: &replies::Model,
+    before: Option<&replies::Model>,
+) -> AppResult<Vec<Notified>> {
+    if !reply_reads_like_crisis(reply) || before.is_some_and(reply_reads_like_crisis) {
+        return Ok(Vec::new());
+    }
+    let about = About {
+        group_id: Some(reply.group_id.clone()),
+        post_id: Some(reply.post_id.clone()),
+        reply_id: Some(reply.id.clone()),
+        ..Default::default()
+    };
+    let (group, author, target) = (&reply.group_id, &reply.author_id, ContentType::Reply);
+    flag_crisis(txn, group, author, about, target, &reply.id).await
+}
+
+/// What moderators read on a report raised by the words of a post or reply themselves.
+pub const CRISIS_REASON: &str = "Crisis language: flagged automatically when written";
+
+/// Puts a post or reply whose words read like a crisis in its group's priority queue, in the
+/// transaction that writes it; the writing goes ahead either way. Nobody reported it: the report
+/// is filed under the author because a report needs someone, and a report's filer is never shown.
+/// An item has at most one open crisis report. The moderators are told (the notifications to
+/// announce after commit).
+async fn flag_crisis(
+    txn: &impl ConnectionTrait,
+    group_id: &str,
+    author_id: &str,
+    about: About,
+    target: ContentType,
+    target_id: &str,
+) -> AppResult<Vec<Notified>> {
+    let open = reports::Entity::find()
+        .filter(reports::Column::TargetType.eq(target.as_str()))
+        .filter(reports::Column::TargetId.eq(target_id))
+        .filter(reports::Column::Status.eq(ReportStatus::Open.as_str()))
+        .filter(reports::Column::Priority.eq(true))
+        .one(txn)
+        .await?;
+    if open.is_some() {
+        return Ok(Vec::new());
+    }
+    reports::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        group_id: Set(group_id.to_owned()),
+        target_type: Set(target.as_str().to_owned()),
+        target_id: Set(target_id.to_owned()),
+        reporter_id: Set(author_id.to_owned()),
+        reason: Set(CRISIS_REASON.to_owned()),
+        status: Set(ReportStatus::Open.as_str().to_owned()),
+        priority: Set(true),
+        resolved_by: Set(None),
+        resolution_note: Set(None),
+        created_at: Set(now()),
+        resolved_at: Set(None),
+    }
+    .insert(txn)
+    .await?;
+    notifications::notify_crisis_flag(txn, group_id, author_id, about).await
+}
