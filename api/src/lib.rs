@@ -1,5 +1,5 @@
-//! Hearth: the backend of peer-support apps. `ARCHITECTURE.md` at the repository root gives the layers
-//! (checked by `tests/architecture`) and the path a request takes.
+//! Hearth: the backend of peer-support apps. `ARCHITECTURE.md` at the repository root gives the
+//! layers (checked by `tests/architecture`) and the path a request takes.
 pub mod accounts;
 pub mod app;
 pub mod auth;
