@@ -3,6 +3,9 @@
 use crate::load;
 use anyhow::Context as _;
 use chrono::{Duration, Utc};
+use entity::enums::{
+    ContentType, LedBy, MemberState, NotificationLevel, ReactionKind, Role, Topic, Visibility,
+};
 use entity::{groups, memberships, posts, reactions, replies, users};
 use rand::{Rng, SeedableRng};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set};
@@ -84,10 +87,14 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
         id: Set(group_ids[g].clone()),
         name: Set(format!("Bench group {g}")),
         description: Set("A seeded group".into()),
-        topic: Set("OTHER".into()),
+        topic: Set(Topic::Other),
         tags: Set(String::new()),
-        visibility: Set(if g % 3 == 0 { "PRIVATE" } else { "PUBLIC" }.into()),
-        led_by: Set("PEER".into()),
+        visibility: Set(if g % 3 == 0 {
+            Visibility::Private
+        } else {
+            Visibility::Public
+        }),
+        led_by: Set(LedBy::Peer),
         rules: Set(String::new()),
         created_by: Set(user_ids[members[g][0]].clone()),
         member_count: Set(members[g].len() as i32),
@@ -103,11 +110,11 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
         .map(|(g, u, owner)| memberships::ActiveModel {
             group_id: Set(group_ids[g].clone()),
             user_id: Set(user_ids[u].clone()),
-            role: Set(if owner { "OWNER" } else { "MEMBER" }.into()),
-            state: Set("ACTIVE".into()),
+            role: Set(if owner { Role::Owner } else { Role::Member }),
+            state: Set(MemberState::Active),
             alias: Set(None),
             alias_key: Set(None),
-            notification_level: Set("REPLIES".into()),
+            notification_level: Set(NotificationLevel::Replies),
             created_at: Set(now),
             joined_at: Set(Some(now)),
         })
@@ -154,7 +161,7 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
         let p = rng.random_range(0..POSTS);
         let g = post_rows[p].1;
         let who = members[g][rng.random_range(0..members[g].len())];
-        let kind = ["SUPPORT", "RELATE", "THANKS"][rng.random_range(0..3)];
+        let kind = ReactionKind::ALL[rng.random_range(0..3)];
         reaction_rows.push((post_rows[p].0.clone(), user_ids[who].clone(), kind));
     }
     reaction_rows.sort();
@@ -163,10 +170,10 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
         let rows = chunk
             .iter()
             .map(|(post, user, kind)| reactions::ActiveModel {
-                target_type: Set("POST".into()),
+                target_type: Set(ContentType::Post),
                 target_id: Set(post.clone()),
                 user_id: Set(user.clone()),
-                kind: Set((*kind).into()),
+                kind: Set(*kind),
                 created_at: Set(now),
             });
         reactions::Entity::insert_many(rows).exec(db).await?;

@@ -3,6 +3,7 @@
 use crate::load;
 use anyhow::Context as _;
 use chrono::{Duration, Utc};
+use entity::enums::{ContentType, ReactionKind};
 use sea_orm::{EntityTrait, Set};
 use serde_json::json;
 use std::sync::Arc;
@@ -91,10 +92,10 @@ async fn seed(
                 });
             }
             reactions.push(entity::reactions::ActiveModel {
-                target_type: Set("POST".to_owned()),
+                target_type: Set(ContentType::Post),
                 target_id: Set(post_id),
                 user_id: Set(friend.to_owned()),
-                kind: Set("SUPPORT".to_owned()),
+                kind: Set(ReactionKind::Support),
                 created_at: Set(at + Duration::minutes(5)),
             });
         }

@@ -6,6 +6,7 @@ mod fake_fcm;
 
 use crate::load;
 use anyhow::Context as _;
+use entity::enums::{NotificationKind, PushJobState};
 use sea_orm::{EntityTrait, Set};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -50,9 +51,9 @@ pub async fn run(jobs: usize) -> anyhow::Result<()> {
             id: Set(uuid::Uuid::now_v7().to_string()),
             user_id: Set(user_id.clone()),
             notification_id: Set(None),
-            kind: Set("REPLY".into()),
+            kind: Set(NotificationKind::Reply),
             collapse_key: Set(Some(format!("post-{}", n % 100))),
-            state: Set("PENDING".into()),
+            state: Set(PushJobState::Pending),
             attempts: Set(0),
             due_at: Set(now),
             claimed_by: Set(None),

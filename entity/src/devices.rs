@@ -1,3 +1,4 @@
+use crate::enums::Platform;
 use sea_orm::entity::prelude::*;
 
 /// An FCM registration token, tied to the session that registered it.
@@ -10,7 +11,7 @@ pub struct Model {
     pub session_id: String,
     #[sea_orm(unique)]
     pub token: String,
-    pub platform: String,
+    pub platform: Platform,
     pub app_version: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -1,3 +1,4 @@
+use crate::enums::{LedBy, Topic, Visibility};
 use sea_orm::entity::prelude::*;
 
 /// A support group.
@@ -8,10 +9,10 @@ pub struct Model {
     pub id: String,
     pub name: String,
     pub description: String,
-    pub topic: String,
+    pub topic: Topic,
     pub tags: String,
-    pub visibility: String,
-    pub led_by: String,
+    pub visibility: Visibility,
+    pub led_by: LedBy,
     pub rules: String,
     pub created_by: String,
     pub member_count: i32,

@@ -1,7 +1,9 @@
-//! sea-orm entities, one file per table. These are storage rows: GraphQL types live in `api`.
+//! sea-orm entities, one file per table. These are storage rows: GraphQL types live in `api`,
+//! except the stored enums (`enums`), which are the GraphQL enums of the same name.
 pub mod bans;
 pub mod blocks;
 pub mod devices;
+pub mod enums;
 pub mod groups;
 pub mod invite_codes;
 pub mod memberships;

@@ -1,3 +1,4 @@
+use crate::enums::{MemberState, NotificationLevel, Role};
 use sea_orm::entity::prelude::*;
 
 /// A person's place in a group: an active member, a pending join request, or an invitation.
@@ -8,11 +9,11 @@ pub struct Model {
     pub group_id: String,
     #[sea_orm(primary_key, auto_increment = false)]
     pub user_id: String,
-    pub role: String,
-    pub state: String,
+    pub role: Role,
+    pub state: MemberState,
     pub alias: Option<String>,
     pub alias_key: Option<String>,
-    pub notification_level: String,
+    pub notification_level: NotificationLevel,
     pub created_at: DateTimeUtc,
     pub joined_at: Option<DateTimeUtc>,
 }

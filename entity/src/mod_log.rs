@@ -1,3 +1,4 @@
+use crate::enums::{ModAction, ModTarget};
 use sea_orm::entity::prelude::*;
 
 /// A moderator action, readable by the group's moderators.
@@ -8,8 +9,8 @@ pub struct Model {
     pub id: String,
     pub group_id: String,
     pub actor_id: String,
-    pub action: String,
-    pub target_type: Option<String>,
+    pub action: ModAction,
+    pub target_type: Option<ModTarget>,
     pub target_id: Option<String>,
     pub reason: Option<String>,
     pub created_at: DateTimeUtc,

@@ -1,3 +1,4 @@
+use crate::enums::ReminderOutcome;
 use sea_orm::entity::prelude::*;
 
 /// The decision about one person's reminder on one local day: `SENT` (a push job was queued in
@@ -10,7 +11,7 @@ pub struct Model {
     /// `YYYY-MM-DD`, local.
     #[sea_orm(primary_key, auto_increment = false)]
     pub local_date: String,
-    pub outcome: String,
+    pub outcome: ReminderOutcome,
     pub decided_at: DateTimeUtc,
 }
 

@@ -1,3 +1,4 @@
+use crate::enums::NotificationKind;
 use sea_orm::entity::prelude::*;
 
 /// An entry in someone's notification inbox. Reactions to one item batch into one entry.
@@ -7,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub user_id: String,
-    pub kind: String,
+    pub kind: NotificationKind,
     pub group_id: Option<String>,
     pub post_id: Option<String>,
     pub reply_id: Option<String>,

@@ -1,3 +1,4 @@
+use crate::enums::{NotificationKind, PushJobState};
 use sea_orm::entity::prelude::*;
 
 /// A push to send, durable until delivered, failed or dropped.
@@ -8,9 +9,9 @@ pub struct Model {
     pub id: String,
     pub user_id: String,
     pub notification_id: Option<String>,
-    pub kind: String,
+    pub kind: NotificationKind,
     pub collapse_key: Option<String>,
-    pub state: String,
+    pub state: PushJobState,
     pub attempts: i32,
     pub due_at: DateTimeUtc,
     pub claimed_by: Option<String>,

@@ -1,3 +1,4 @@
+use crate::enums::{ContentType, ReactionKind};
 use sea_orm::entity::prelude::*;
 
 /// One person's reaction of one kind to a post or reply.
@@ -5,13 +6,13 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "reactions")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub target_type: String,
+    pub target_type: ContentType,
     #[sea_orm(primary_key, auto_increment = false)]
     pub target_id: String,
     #[sea_orm(primary_key, auto_increment = false)]
     pub user_id: String,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub kind: String,
+    pub kind: ReactionKind,
     pub created_at: DateTimeUtc,
 }
 

@@ -1,3 +1,4 @@
+use crate::enums::{ContentType, ReportStatus};
 use sea_orm::entity::prelude::*;
 
 /// A report of a post or reply to the group's moderators.
@@ -7,11 +8,11 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub group_id: String,
-    pub target_type: String,
+    pub target_type: ContentType,
     pub target_id: String,
     pub reporter_id: String,
     pub reason: String,
-    pub status: String,
+    pub status: ReportStatus,
     pub priority: bool,
     pub resolved_by: Option<String>,
     pub resolution_note: Option<String>,

@@ -25,5 +25,6 @@ mod push;
 mod realtime;
 mod rules_in_time;
 mod security;
+mod stored_values;
 mod tokens;
 mod websocket;

@@ -48,14 +48,14 @@ async fn world(adjust: impl FnOnce(&mut api::Settings)) -> PushWorld {
 }
 
 async fn job_states(app: &TestApp) -> Vec<String> {
-    use sea_orm::{EntityTrait, QueryOrder};
+    use sea_orm::{ActiveEnum, EntityTrait, QueryOrder};
     entity::push_jobs::Entity::find()
         .order_by_asc(entity::push_jobs::Column::CreatedAt)
         .all(&app.context.db)
         .await
         .unwrap()
         .into_iter()
-        .map(|j| j.state)
+        .map(|j| j.state.to_value())
         .collect()
 }
 
@@ -323,7 +323,7 @@ async fn quiet_hours_defer_and_collapse_never_drop() {
         .unwrap();
     let due = deferred
         .iter()
-        .find(|j| j.state == "PENDING")
+        .find(|j| j.state == entity::enums::PushJobState::Pending)
         .unwrap()
         .due_at;
     assert!(

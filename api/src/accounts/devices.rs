@@ -9,30 +9,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
-#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Platform {
-    Android,
-    Ios,
-    Web,
-}
-
-impl Platform {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Platform::Android => "ANDROID",
-            Platform::Ios => "IOS",
-            Platform::Web => "WEB",
-        }
-    }
-
-    pub fn from_stored(value: &str) -> Platform {
-        match value {
-            "IOS" => Platform::Ios,
-            "WEB" => Platform::Web,
-            _ => Platform::Android,
-        }
-    }
-}
+pub use entity::enums::Platform;
 
 fn parse_token(raw: &str) -> AppResult<&str> {
     let token = raw.trim();
@@ -76,7 +53,7 @@ pub async fn register_device(
             let mut active: devices::ActiveModel = device.into();
             active.user_id = Set(viewer.user_id.clone());
             active.session_id = Set(viewer.session_id.clone());
-            active.platform = Set(platform.as_str().to_owned());
+            active.platform = Set(platform);
             active.app_version = Set(app_version.map(str::to_owned));
             active.updated_at = Set(now);
             active.update(&txn).await?
@@ -87,7 +64,7 @@ pub async fn register_device(
                 user_id: Set(viewer.user_id.clone()),
                 session_id: Set(viewer.session_id.clone()),
                 token: Set(token.to_owned()),
-                platform: Set(platform.as_str().to_owned()),
+                platform: Set(platform),
                 app_version: Set(app_version.map(str::to_owned)),
                 created_at: Set(now),
                 updated_at: Set(now),

@@ -81,7 +81,7 @@ impl Device {
     fn from_row(row: device_rows::Model, current_session: &str) -> Self {
         Device {
             id: ID(row.id),
-            platform: Platform::from_stored(&row.platform),
+            platform: row.platform,
             app_version: row.app_version,
             current: row.session_id == current_session,
             created_at: row.created_at,

@@ -20,13 +20,11 @@ pub struct GroupAccess {
 
 impl GroupAccess {
     pub fn visibility(&self) -> Visibility {
-        Visibility::from_stored(&self.group.visibility)
+        self.group.visibility
     }
 
     fn state(&self) -> Option<MemberState> {
-        self.membership
-            .as_ref()
-            .map(|m| MemberState::from_stored(&m.state))
+        self.membership.as_ref().map(|m| m.state)
     }
 
     pub fn is_member(&self) -> bool {
@@ -37,7 +35,7 @@ impl GroupAccess {
         self.membership
             .as_ref()
             .filter(|_| self.is_member())
-            .map(|m| Role::from_stored(&m.role))
+            .map(|m| m.role)
     }
 
     pub fn is_moderator(&self) -> bool {

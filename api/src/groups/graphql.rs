@@ -69,7 +69,7 @@ impl GroupObject {
         let Some(row) = ctx.loaders()?.groups.load_one(group_id.to_owned()).await? else {
             return Ok(None);
         };
-        if Visibility::from_stored(&row.visibility) != Visibility::Hidden {
+        if row.visibility != Visibility::Hidden {
             return Ok(Some(GroupObject::new(row)));
         }
         let Ok(viewer) = ctx.viewer() else {
@@ -130,17 +130,17 @@ impl GroupObject {
         &self.row.description
     }
     async fn topic(&self) -> Topic {
-        Topic::from_stored(&self.row.topic)
+        self.row.topic
     }
     /// Free tags beside the topic.
     async fn tags(&self) -> Vec<String> {
         service::tags_of(&self.row)
     }
     async fn visibility(&self) -> Visibility {
-        Visibility::from_stored(&self.row.visibility)
+        self.row.visibility
     }
     async fn led_by(&self) -> LedBy {
-        LedBy::from_stored(&self.row.led_by)
+        self.row.led_by
     }
     async fn rules(&self) -> &str {
         &self.row.rules
@@ -269,17 +269,17 @@ pub struct MembershipObject(pub memberships::Model);
 #[Object(name = "Membership")]
 impl MembershipObject {
     async fn role(&self) -> Role {
-        Role::from_stored(&self.0.role)
+        self.0.role
     }
     async fn state(&self) -> MemberState {
-        MemberState::from_stored(&self.0.state)
+        self.0.state
     }
     /// The name shown for me in this group, instead of my pseudonym.
     async fn alias(&self) -> Option<&str> {
         self.0.alias.as_deref()
     }
     async fn notification_level(&self) -> NotificationLevel {
-        NotificationLevel::from_stored(&self.0.notification_level)
+        self.0.notification_level
     }
     async fn joined_at(&self) -> Option<DateTime<Utc>> {
         self.0.joined_at
@@ -304,7 +304,7 @@ impl MemberObject {
         Ok(UserObject::in_group(ctx, &self.0.user_id, &self.0.group_id).await?)
     }
     async fn role(&self) -> Role {
-        Role::from_stored(&self.0.role)
+        self.0.role
     }
     async fn joined_at(&self) -> Option<DateTime<Utc>> {
         self.0.joined_at

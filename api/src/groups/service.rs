@@ -10,6 +10,7 @@ use crate::notifications::service::{self as notifications, About, NotificationKi
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use crate::secrets::{random_token, sha256_hex};
 use chrono::{DateTime, Utc};
+use entity::enums::{ModAction, ModTarget};
 use entity::{groups, invite_codes, memberships, users};
 use sea_orm::sea_query::ExprTrait as _;
 use sea_orm::sea_query::{Expr, Func};
@@ -88,10 +89,10 @@ pub async fn create_group(
         id: Set(uuid::Uuid::now_v7().to_string()),
         name: Set(name),
         description: Set(description),
-        topic: Set(input.topic.as_str().to_owned()),
+        topic: Set(input.topic),
         tags: Set(tags),
-        visibility: Set(input.visibility.as_str().to_owned()),
-        led_by: Set(input.led_by.as_str().to_owned()),
+        visibility: Set(input.visibility),
+        led_by: Set(input.led_by),
         rules: Set(rules),
         created_by: Set(viewer.user_id.clone()),
         member_count: Set(1),
@@ -104,11 +105,11 @@ pub async fn create_group(
     memberships::ActiveModel {
         group_id: Set(group.id.clone()),
         user_id: Set(viewer.user_id.clone()),
-        role: Set(Role::Owner.as_str().to_owned()),
-        state: Set(MemberState::Active.as_str().to_owned()),
+        role: Set(Role::Owner),
+        state: Set(MemberState::Active),
         alias: Set(None),
         alias_key: Set(None),
-        notification_level: Set(NotificationLevel::Replies.as_str().to_owned()),
+        notification_level: Set(NotificationLevel::Replies),
         created_at: Set(at),
         joined_at: Set(Some(at)),
     }
@@ -147,18 +148,26 @@ pub async fn update_group(
         group.tags = Set(parse_tags(&tags)?);
     }
     if let Some(topic) = changes.topic {
-        group.topic = Set(topic.as_str().to_owned());
+        group.topic = Set(topic);
     }
     if let Some(visibility) = changes.visibility {
-        group.visibility = Set(visibility.as_str().to_owned());
+        group.visibility = Set(visibility);
     }
     if let Some(led_by) = changes.led_by {
-        group.led_by = Set(led_by.as_str().to_owned());
+        group.led_by = Set(led_by);
     }
     group.updated_at = Set(now());
     let txn = begin_write(db).await?;
     let group = group.update(&txn).await?;
-    log_action(&txn, &group.id, &viewer.user_id, "UPDATE_GROUP", None, None).await?;
+    log_action(
+        &txn,
+        &group.id,
+        &viewer.user_id,
+        ModAction::UpdateGroup,
+        None,
+        None,
+    )
+    .await?;
     txn.commit().await?;
     Ok(group)
 }
@@ -182,7 +191,7 @@ pub async fn list_groups(
         .to_owned();
     let mut query = groups::Entity::find().filter(
         Condition::any()
-            .add(groups::Column::Visibility.ne(Visibility::Hidden.as_str()))
+            .add(groups::Column::Visibility.ne(Visibility::Hidden))
             .add(groups::Column::Id.in_subquery(mine)),
     );
     if let Some(topic) = topic {
@@ -237,11 +246,11 @@ fn new_membership(group_id: &str, user_id: &str, state: MemberState) -> membersh
     memberships::ActiveModel {
         group_id: Set(group_id.to_owned()),
         user_id: Set(user_id.to_owned()),
-        role: Set(Role::Member.as_str().to_owned()),
-        state: Set(state.as_str().to_owned()),
+        role: Set(Role::Member),
+        state: Set(state),
         alias: Set(None),
         alias_key: Set(None),
-        notification_level: Set(NotificationLevel::Replies.as_str().to_owned()),
+        notification_level: Set(NotificationLevel::Replies),
         created_at: Set(at),
         joined_at: Set((state == MemberState::Active).then_some(at)),
     }
@@ -253,7 +262,7 @@ async fn activate(
 ) -> AppResult<memberships::Model> {
     let group_id = membership.group_id.clone();
     let mut active: memberships::ActiveModel = membership.into();
-    active.state = Set(MemberState::Active.as_str().to_owned());
+    active.state = Set(MemberState::Active);
     active.joined_at = Set(Some(now()));
     let membership = active.update(txn).await?;
     set_member_count(txn, &group_id, 1).await?;
@@ -273,9 +282,7 @@ pub async fn join_group(
     }
     let mut notified = Vec::new();
     let membership = match access.membership {
-        Some(m) if MemberState::from_stored(&m.state) == MemberState::Invited => {
-            activate(&txn, m).await?
-        }
+        Some(m) if m.state == MemberState::Invited => activate(&txn, m).await?,
         Some(m) => m,
         None => {
             let state = match access.visibility() {
@@ -319,7 +326,7 @@ pub async fn leave_group(
     memberships::Entity::delete_by_id((group_id.to_owned(), viewer.user_id.clone()))
         .exec(&txn)
         .await?;
-    if MemberState::from_stored(&membership.state) == MemberState::Active {
+    if membership.state == MemberState::Active {
         set_member_count(&txn, group_id, -1).await?;
     }
     txn.commit().await?;
@@ -366,7 +373,7 @@ pub async fn update_membership(
         }
     }
     if let Some(level) = level {
-        active.notification_level = Set(level.as_str().to_owned());
+        active.notification_level = Set(level);
     }
     let membership = active.update(&txn).await.map_err(|e| {
         if is_unique_violation(&e) {
@@ -417,7 +424,7 @@ pub async fn moderators(
 ) -> AppResult<Vec<memberships::Model>> {
     Ok(memberships::Entity::find()
         .filter(memberships::Column::GroupId.eq(group_id))
-        .filter(memberships::Column::State.eq(MemberState::Active.as_str()))
+        .filter(memberships::Column::State.eq(MemberState::Active))
         .filter(memberships::Column::Role.is_in([Role::Owner.as_str(), Role::Moderator.as_str()]))
         .order_by_asc(memberships::Column::CreatedAt)
         .limit(MAX_MODERATORS_SHOWN)
@@ -448,7 +455,7 @@ pub async fn decide_join_request(
         .await?
         .require_moderator()?;
     let request = target_membership(&txn, group_id, user_id).await?;
-    if MemberState::from_stored(&request.state) != MemberState::Pending {
+    if request.state != MemberState::Pending {
         return Err(AppError::NotFound);
     }
     let outcome = if approve {
@@ -460,16 +467,16 @@ pub async fn decide_join_request(
         None
     };
     let action = if approve {
-        "APPROVE_JOIN"
+        ModAction::ApproveJoin
     } else {
-        "DECLINE_JOIN"
+        ModAction::DeclineJoin
     };
     log_action(
         &txn,
         group_id,
         &viewer.user_id,
         action,
-        Some(("USER", user_id)),
+        Some((ModTarget::User, user_id)),
         None,
     )
     .await?;
@@ -516,9 +523,7 @@ pub async fn invite_member(
             .one(&txn)
             .await?
         {
-            Some(m) if MemberState::from_stored(&m.state) == MemberState::Pending => {
-                activate(&txn, m).await?
-            }
+            Some(m) if m.state == MemberState::Pending => activate(&txn, m).await?,
             Some(m) => m,
             None => {
                 new_membership(group_id, user_id, MemberState::Invited)
@@ -530,8 +535,8 @@ pub async fn invite_member(
         &txn,
         group_id,
         &viewer.user_id,
-        "INVITE",
-        Some(("USER", user_id)),
+        ModAction::Invite,
+        Some((ModTarget::User, user_id)),
         None,
     )
     .await?;
@@ -568,7 +573,7 @@ pub async fn create_invite_code(
         &txn,
         group_id,
         &viewer.user_id,
-        "CREATE_INVITE_CODE",
+        ModAction::CreateInviteCode,
         None,
         None,
     )
@@ -600,7 +605,7 @@ pub async fn join_with_invite_code(
             .one(&txn)
             .await?
         {
-            Some(m) if MemberState::from_stored(&m.state) == MemberState::Active => m,
+            Some(m) if m.state == MemberState::Active => m,
             Some(m) => activate(&txn, m).await?,
             None => {
                 let m = new_membership(&group.id, &viewer.user_id, MemberState::Active)
@@ -628,7 +633,7 @@ pub async fn set_member_role(
         return Err(AppError::Forbidden);
     }
     let target = target_membership(&txn, group_id, user_id).await?;
-    if MemberState::from_stored(&target.state) != MemberState::Active {
+    if target.state != MemberState::Active {
         return Err(AppError::NotFound);
     }
     if user_id == viewer.user_id {
@@ -638,7 +643,7 @@ pub async fn set_member_role(
         ));
     }
     let mut active: memberships::ActiveModel = target.into();
-    active.role = Set(role.as_str().to_owned());
+    active.role = Set(role);
     let updated = active.update(&txn).await?;
     if role == Role::Owner {
         // One owner at a time, also when a platform admin hands the group over.
@@ -648,7 +653,7 @@ pub async fn set_member_role(
                 Expr::value(Role::Moderator.as_str()),
             )
             .filter(memberships::Column::GroupId.eq(group_id))
-            .filter(memberships::Column::Role.eq(Role::Owner.as_str()))
+            .filter(memberships::Column::Role.eq(Role::Owner))
             .filter(memberships::Column::UserId.ne(user_id))
             .exec(&txn)
             .await?;
@@ -657,8 +662,8 @@ pub async fn set_member_role(
         &txn,
         group_id,
         &viewer.user_id,
-        &format!("SET_ROLE_{}", role.as_str()),
-        Some(("USER", user_id)),
+        ModAction::set_role(role),
+        Some((ModTarget::User, user_id)),
         None,
     )
     .await?;

@@ -11,6 +11,7 @@ use crate::posts::{PostObject, ReplyObject};
 use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
+use entity::enums::ModAction;
 use entity::{mod_log, posts, replies, reports};
 use tokio::sync::OnceCell;
 
@@ -43,11 +44,7 @@ impl ReportObject {
         Ok(GroupObject::reachable(ctx, &self.0.group_id).await?)
     }
     async fn target_type(&self) -> ContentType {
-        if self.0.target_type == "REPLY" {
-            ContentType::Reply
-        } else {
-            ContentType::Post
-        }
+        self.0.target_type
     }
     async fn target_id(&self) -> ID {
         ID(self.0.target_id.clone())
@@ -77,7 +74,7 @@ impl ReportObject {
         &self.0.reason
     }
     async fn status(&self) -> ReportStatus {
-        ReportStatus::from_stored(&self.0.status)
+        self.0.status
     }
     /// Crisis language: look at these first.
     async fn priority(&self) -> bool {
@@ -111,14 +108,15 @@ impl ModLogEntryObject {
         ID(self.0.id.clone())
     }
     /// What was done, e.g. REMOVE_POST, BAN, APPROVE_JOIN.
-    async fn action(&self) -> &str {
-        &self.0.action
+    async fn action(&self) -> ModAction {
+        self.0.action
     }
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
         Ok(UserObject::in_group(ctx, &self.0.actor_id, &self.0.group_id).await?)
     }
+    // USER, POST, REPLY or REPORT.
     async fn target_type(&self) -> Option<&str> {
-        self.0.target_type.as_deref()
+        self.0.target_type.map(|t| t.as_str())
     }
     async fn target_id(&self) -> Option<ID> {
         self.0.target_id.clone().map(ID)

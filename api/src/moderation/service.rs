@@ -12,6 +12,7 @@ use crate::notifications::service::{notify_person, About, NotificationKind, Noti
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use crate::posts::service::visible_post;
 use chrono::{DateTime, Utc};
+use entity::enums::{ModAction, ModTarget};
 use entity::{bans, blocks, groups, memberships, mod_log, posts, replies, reports, users};
 use sea_orm::sea_query::ExprTrait as _;
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -116,7 +117,7 @@ pub async fn report(
         .filter(reports::Column::ReporterId.eq(viewer.user_id.as_str()))
         .filter(reports::Column::TargetType.eq(target.as_str()))
         .filter(reports::Column::TargetId.eq(target_id))
-        .filter(reports::Column::Status.eq(ReportStatus::Open.as_str()))
+        .filter(reports::Column::Status.eq(ReportStatus::Open))
         .filter(reports::Column::Priority.eq(false))
         .one(&txn)
         .await?;
@@ -126,11 +127,11 @@ pub async fn report(
             reports::ActiveModel {
                 id: Set(uuid::Uuid::now_v7().to_string()),
                 group_id: Set(group_id),
-                target_type: Set(target.as_str().to_owned()),
+                target_type: Set(target),
                 target_id: Set(target_id.to_owned()),
                 reporter_id: Set(viewer.user_id.clone()),
                 reason: Set(reason),
-                status: Set(ReportStatus::Open.as_str().to_owned()),
+                status: Set(ReportStatus::Open),
                 priority: Set(false),
                 resolved_by: Set(None),
                 resolution_note: Set(None),
@@ -151,7 +152,7 @@ pub async fn reported(
     db: &DatabaseConnection,
     report: &reports::Model,
 ) -> AppResult<(Option<posts::Model>, Option<replies::Model>)> {
-    let reply = if report.target_type == ContentType::Reply.as_str() {
+    let reply = if report.target_type == ContentType::Reply {
         replies::Entity::find_by_id(report.target_id.clone())
             .one(db)
             .await?
@@ -236,7 +237,7 @@ pub async fn resolve_report(
     }
     let group_id = report.group_id.clone();
     let mut active: reports::ActiveModel = report.into();
-    active.status = Set(status.as_str().to_owned());
+    active.status = Set(status);
     active.resolved_by = Set(Some(viewer.user_id.clone()));
     active.resolution_note = Set(note.clone());
     active.resolved_at = Set(Some(now()));
@@ -245,8 +246,8 @@ pub async fn resolve_report(
         &txn,
         &group_id,
         &viewer.user_id,
-        &format!("REPORT_{}", status.as_str()),
-        Some(("REPORT", report_id)),
+        ModAction::report(status),
+        Some((ModTarget::Report, report_id)),
         note.as_deref(),
     )
     .await?;
@@ -304,8 +305,8 @@ pub async fn remove_post(
         &txn,
         &group_id,
         &viewer.user_id,
-        "REMOVE_POST",
-        Some(("POST", post_id)),
+        ModAction::RemovePost,
+        Some((ModTarget::Post, post_id)),
         Some(&reason),
     )
     .await?;
@@ -313,7 +314,7 @@ pub async fn remove_post(
         group_id: Some(group_id.clone()),
         post_id: Some(post.id.clone()),
         reply_id: None,
-        detail: Some("REMOVE_POST".into()),
+        detail: Some(ModAction::RemovePost.as_str().into()),
     };
     let notified = notify_person(
         &txn,
@@ -363,8 +364,8 @@ pub async fn remove_reply(
         &txn,
         &group_id,
         &viewer.user_id,
-        "REMOVE_REPLY",
-        Some(("REPLY", reply_id)),
+        ModAction::RemoveReply,
+        Some((ModTarget::Reply, reply_id)),
         Some(&reason),
     )
     .await?;
@@ -372,7 +373,7 @@ pub async fn remove_reply(
         group_id: Some(group_id.clone()),
         post_id: Some(post_id.clone()),
         reply_id: Some(reply.id.clone()),
-        detail: Some("REMOVE_REPLY".into()),
+        detail: Some(ModAction::RemoveReply.as_str().into()),
     };
     let notified = notify_person(
         &txn,
@@ -401,19 +402,19 @@ pub async fn set_post_flag(
     let action = match (lock, on) {
         (true, true) => {
             active.locked = Set(true);
-            "LOCK_POST"
+            ModAction::LockPost
         }
         (true, false) => {
             active.locked = Set(false);
-            "UNLOCK_POST"
+            ModAction::UnlockPost
         }
         (false, true) => {
             active.pinned = Set(true);
-            "PIN_POST"
+            ModAction::PinPost
         }
         (false, false) => {
             active.pinned = Set(false);
-            "UNPIN_POST"
+            ModAction::UnpinPost
         }
     };
     let post = active.update(&txn).await?;
@@ -422,7 +423,7 @@ pub async fn set_post_flag(
         &group_id,
         &viewer.user_id,
         action,
-        Some(("POST", post_id)),
+        Some((ModTarget::Post, post_id)),
         None,
     )
     .await?;
@@ -462,7 +463,7 @@ pub async fn ban_member(
         .one(&txn)
         .await?
     {
-        let role = Role::from_stored(&target.role);
+        let role = target.role;
         if role == Role::Owner || (role == Role::Moderator && !(access.is_owner() || access.admin))
         {
             return Err(AppError::Forbidden);
@@ -471,9 +472,7 @@ pub async fn ban_member(
             .exec(&txn)
             .await?;
         // A ban racing this one may have removed the membership (and counted it) first.
-        if removed.rows_affected == 1
-            && MemberState::from_stored(&target.state) == MemberState::Active
-        {
+        if removed.rows_affected == 1 && target.state == MemberState::Active {
             groups::Entity::update_many()
                 .col_expr(
                     groups::Column::MemberCount,
@@ -509,8 +508,8 @@ pub async fn ban_member(
         &txn,
         group_id,
         &viewer.user_id,
-        "BAN",
-        Some(("USER", user_id)),
+        ModAction::Ban,
+        Some((ModTarget::User, user_id)),
         Some(&reason),
     )
     .await?;
@@ -539,8 +538,8 @@ pub async fn unban_member(
         &txn,
         group_id,
         &viewer.user_id,
-        "UNBAN",
-        Some(("USER", user_id)),
+        ModAction::Unban,
+        Some((ModTarget::User, user_id)),
         None,
     )
     .await?;

@@ -14,6 +14,7 @@ use crate::push::preferences::parse_time;
 use crate::state::AppContext;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
+use entity::enums::{PushJobState, ReminderOutcome};
 use entity::{mood_checkins, mood_reminder_days, mood_reminders, push_jobs, users};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -171,7 +172,11 @@ async fn decide(
     let claimed = mood_reminder_days::ActiveModel {
         user_id: Set(user_id.to_owned()),
         local_date: Set(day.to_string()),
-        outcome: Set(if checked_in { "SKIPPED" } else { "SENT" }.to_owned()),
+        outcome: Set(if checked_in {
+            ReminderOutcome::Skipped
+        } else {
+            ReminderOutcome::Sent
+        }),
         decided_at: Set(at),
     }
     .insert(&txn)
@@ -190,9 +195,9 @@ async fn decide(
             id: Set(uuid::Uuid::now_v7().to_string()),
             user_id: Set(user_id.to_owned()),
             notification_id: Set(None),
-            kind: Set(NotificationKind::MoodReminder.as_str().to_owned()),
+            kind: Set(NotificationKind::MoodReminder),
             collapse_key: Set(Some("mood-reminder".to_owned())),
-            state: Set("PENDING".into()),
+            state: Set(PushJobState::Pending),
             attempts: Set(0),
             due_at: Set(queued),
             claimed_by: Set(None),

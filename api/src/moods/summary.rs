@@ -415,18 +415,18 @@ async fn load_activity(
     let support = times_between(
         db,
         reactions::Entity::find()
-            .filter(reactions::Column::Kind.eq(ReactionKind::Support.as_str()))
+            .filter(reactions::Column::Kind.eq(ReactionKind::Support))
             .filter(reactions::Column::UserId.ne(user_id))
             .filter(
                 Condition::any()
                     .add(
                         reactions::Column::TargetType
-                            .eq(ContentType::Post.as_str())
+                            .eq(ContentType::Post)
                             .and(reactions::Column::TargetId.in_subquery(my_posts)),
                     )
                     .add(
                         reactions::Column::TargetType
-                            .eq(ContentType::Reply.as_str())
+                            .eq(ContentType::Reply)
                             .and(reactions::Column::TargetId.in_subquery(my_replies)),
                     ),
             ),

@@ -33,8 +33,9 @@ impl NotificationObject {
     async fn id(&self) -> ID {
         ID(self.0.id.clone())
     }
+    // Always set; nullable for apps built when unknown kinds were possible.
     async fn kind(&self) -> Option<NotificationKind> {
-        NotificationKind::from_stored(&self.0.kind)
+        Some(self.0.kind)
     }
     async fn group(&self, ctx: &Context<'_>) -> Result<Option<GroupObject>> {
         let Some(group_id) = &self.0.group_id else {
@@ -64,12 +65,12 @@ impl NotificationObject {
         let actor = self.actor_name(ctx).await?;
         let count = self.0.count;
         let detail = self.0.detail.as_deref().unwrap_or_default();
-        Ok(match NotificationKind::from_stored(&self.0.kind) {
-            Some(NotificationKind::Reply) => format!("{actor} replied to your post"),
-            Some(NotificationKind::ThreadReply) => {
+        Ok(match self.0.kind {
+            NotificationKind::Reply => format!("{actor} replied to your post"),
+            NotificationKind::ThreadReply => {
                 format!("{actor} replied in a thread you follow")
             }
-            Some(NotificationKind::Reaction) => {
+            NotificationKind::Reaction => {
                 let verb = match detail {
                     "RELATE" => "relate to what you wrote",
                     "THANKS" => "said thanks",
@@ -81,21 +82,18 @@ impl NotificationObject {
                     format!("{actor} {verb}")
                 }
             }
-            Some(NotificationKind::NewPost) => format!("{actor} posted in one of your groups"),
-            Some(NotificationKind::JoinRequest) => format!("{actor} asked to join your group"),
-            Some(NotificationKind::JoinApproved) => {
-                "Your request to join a group was approved".into()
-            }
-            Some(NotificationKind::Moderation) => match detail {
+            NotificationKind::NewPost => format!("{actor} posted in one of your groups"),
+            NotificationKind::JoinRequest => format!("{actor} asked to join your group"),
+            NotificationKind::JoinApproved => "Your request to join a group was approved".into(),
+            NotificationKind::Moderation => match detail {
                 "BAN" => "A moderator banned you from a group".into(),
                 "REMOVE_REPLY" => "A moderator removed your reply".into(),
                 _ => "A moderator removed your post".into(),
             },
-            Some(NotificationKind::MoodReminder) => "How are you feeling today?".into(),
-            Some(NotificationKind::CrisisFlag) => {
+            NotificationKind::MoodReminder => "How are you feeling today?".into(),
+            NotificationKind::CrisisFlag => {
                 "Something written in your group may need a moderator's care".into()
             }
-            None => "Something happened in one of your groups".into(),
         })
     }
     async fn read(&self) -> bool {

@@ -5,6 +5,7 @@ use crate::clock::now;
 use crate::error::AppResult;
 use crate::groups::types::{MemberState, NotificationLevel, Role};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
+use entity::enums::PushJobState;
 use entity::{
     blocks, memberships, notifications, posts, push_jobs, push_preferences, replies, users,
 };
@@ -14,34 +15,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 
-macro_rules! kinds {
-    ($($variant:ident => $text:literal),+ $(,)?) => {
-        #[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum NotificationKind { $($variant),+ }
-        impl NotificationKind {
-            pub fn as_str(self) -> &'static str {
-                match self { $(NotificationKind::$variant => $text),+ }
-            }
-            pub fn from_stored(value: &str) -> Option<Self> {
-                match value { $($text => Some(NotificationKind::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
-kinds! {
-    Reply => "REPLY",
-    ThreadReply => "THREAD_REPLY",
-    Reaction => "REACTION",
-    NewPost => "NEW_POST",
-    JoinRequest => "JOIN_REQUEST",
-    JoinApproved => "JOIN_APPROVED",
-    Moderation => "MODERATION",
-    // Words in a post or reply of my group read like a crisis (to its moderators).
-    CrisisFlag => "CRISIS_FLAG",
-    // The daily check-in prompt the person set up (pushed only, never in the inbox).
-    MoodReminder => "MOOD_REMINDER",
-}
+pub use entity::enums::NotificationKind;
 
 /// A notification written (or a batched one updated) for someone, to announce after commit.
 #[derive(Clone, Debug)]
@@ -86,7 +60,7 @@ async fn audience(
 ) -> AppResult<Vec<String>> {
     let mut query = memberships::Entity::find()
         .filter(memberships::Column::GroupId.eq(group_id))
-        .filter(memberships::Column::State.eq(MemberState::Active.as_str()))
+        .filter(memberships::Column::State.eq(MemberState::Active))
         .filter(memberships::Column::NotificationLevel.is_in(levels.iter().map(|l| l.as_str())))
         .filter(memberships::Column::UserId.ne(actor_id));
     if let Some(candidates) = candidates {
@@ -171,7 +145,7 @@ async fn write(
     let row = notifications::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         user_id: Set(user_id.to_owned()),
-        kind: Set(kind.as_str().to_owned()),
+        kind: Set(kind),
         group_id: Set(about.group_id.clone()),
         post_id: Set(about.post_id.clone()),
         reply_id: Set(about.reply_id.clone()),
@@ -213,9 +187,9 @@ async fn queue_push(
         id: Set(uuid::Uuid::now_v7().to_string()),
         user_id: Set(user_id.to_owned()),
         notification_id: Set(Some(notification_id.to_owned())),
-        kind: Set(kind.as_str().to_owned()),
+        kind: Set(kind),
         collapse_key: Set(about.post_id.clone().or_else(|| about.group_id.clone())),
-        state: Set("PENDING".into()),
+        state: Set(PushJobState::Pending),
         attempts: Set(0),
         due_at: Set(at),
         claimed_by: Set(None),
@@ -362,7 +336,7 @@ async fn moderators_of(
 ) -> AppResult<Vec<String>> {
     Ok(memberships::Entity::find()
         .filter(memberships::Column::GroupId.eq(group_id))
-        .filter(memberships::Column::State.eq(MemberState::Active.as_str()))
+        .filter(memberships::Column::State.eq(MemberState::Active))
         .filter(memberships::Column::Role.is_in([Role::Owner.as_str(), Role::Moderator.as_str()]))
         .all(txn)
         .await?

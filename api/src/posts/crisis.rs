@@ -78,7 +78,7 @@ async fn flag_crisis(
     let open = reports::Entity::find()
         .filter(reports::Column::TargetType.eq(target.as_str()))
         .filter(reports::Column::TargetId.eq(target_id))
-        .filter(reports::Column::Status.eq(ReportStatus::Open.as_str()))
+        .filter(reports::Column::Status.eq(ReportStatus::Open))
         .filter(reports::Column::Priority.eq(true))
         .one(txn)
         .await?;
@@ -88,11 +88,11 @@ async fn flag_crisis(
     reports::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         group_id: Set(group_id.to_owned()),
-        target_type: Set(target.as_str().to_owned()),
+        target_type: Set(target),
         target_id: Set(target_id.to_owned()),
         reporter_id: Set(author_id.to_owned()),
         reason: Set(CRISIS_REASON.to_owned()),
-        status: Set(ReportStatus::Open.as_str().to_owned()),
+        status: Set(ReportStatus::Open),
         priority: Set(true),
         resolved_by: Set(None),
         resolution_note: Set(None),

@@ -140,7 +140,7 @@ impl Loader<(String, String)> for MemberLoader {
         );
         let rows = memberships::Entity::find()
             .filter(pairs)
-            .filter(memberships::Column::State.eq(MemberState::Active.as_str()))
+            .filter(memberships::Column::State.eq(MemberState::Active))
             .all(&self.0)
             .await?;
         Ok(rows
@@ -148,7 +148,7 @@ impl Loader<(String, String)> for MemberLoader {
             .map(|m| {
                 let standing = Standing {
                     alias: m.alias,
-                    role: Role::from_stored(&m.role),
+                    role: m.role,
                 };
                 ((m.group_id, m.user_id), standing)
             })
@@ -173,18 +173,10 @@ impl Loader<String> for GroupLoader {
 
 type TargetKey = (ContentType, String);
 
-fn targets_of(keys: &[TargetKey]) -> (Vec<&str>, Vec<&str>) {
-    let types = keys.iter().map(|(t, _)| t.as_str()).collect();
+fn targets_of(keys: &[TargetKey]) -> (Vec<ContentType>, Vec<&str>) {
+    let types = keys.iter().map(|(t, _)| *t).collect();
     let ids = keys.iter().map(|(_, id)| id.as_str()).collect();
     (types, ids)
-}
-
-fn target_of(kind: &str) -> ContentType {
-    if kind == "REPLY" {
-        ContentType::Reply
-    } else {
-        ContentType::Post
-    }
 }
 
 /// How many of each reaction a post or reply has.
@@ -196,7 +188,7 @@ impl Loader<TargetKey> for ReactionCountLoader {
 
     async fn load(&self, keys: &[TargetKey]) -> Result<HashMap<TargetKey, Self::Value>, LoadError> {
         let (types, ids) = targets_of(keys);
-        let rows: Vec<(String, String, String, i64)> = reactions::Entity::find()
+        let rows: Vec<(ContentType, String, ReactionKind, i64)> = reactions::Entity::find()
             .select_only()
             .column(reactions::Column::TargetType)
             .column(reactions::Column::TargetId)
@@ -212,10 +204,7 @@ impl Loader<TargetKey> for ReactionCountLoader {
             .await?;
         let mut counts: HashMap<TargetKey, Self::Value> = HashMap::new();
         for (target, id, kind, n) in rows {
-            counts
-                .entry((target_of(&target), id))
-                .or_default()
-                .push((ReactionKind::from_stored(&kind), n));
+            counts.entry((target, id)).or_default().push((kind, n));
         }
         Ok(counts)
     }
@@ -241,9 +230,9 @@ impl Loader<TargetKey> for MyReactionLoader {
             .await?;
         let mut mine: HashMap<TargetKey, Self::Value> = HashMap::new();
         for r in rows {
-            mine.entry((target_of(&r.target_type), r.target_id))
+            mine.entry((r.target_type, r.target_id))
                 .or_default()
-                .push(ReactionKind::from_stored(&r.kind));
+                .push(r.kind);
         }
         Ok(mine)
     }

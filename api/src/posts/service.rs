@@ -304,7 +304,7 @@ pub async fn feed(
         .column(memberships::Column::GroupId)
         .from(memberships::Entity)
         .and_where(Expr::col(memberships::Column::UserId).eq(viewer.user_id.as_str()))
-        .and_where(Expr::col(memberships::Column::State).eq(MemberState::Active.as_str()))
+        .and_where(Expr::col(memberships::Column::State).eq(MemberState::Active))
         .to_owned();
     let query = posts::Entity::find()
         .filter(posts::Column::GroupId.in_subquery(my_groups))
@@ -556,12 +556,7 @@ pub async fn react(
 ) -> AppResult<Vec<Notified>> {
     let (author, mut about) = reactable(db, viewer, target, target_id).await?;
     about.detail = Some(kind.as_str().to_owned());
-    let key = (
-        target.as_str().to_owned(),
-        target_id.to_owned(),
-        viewer.user_id.clone(),
-        kind.as_str().to_owned(),
-    );
+    let key = (target, target_id.to_owned(), viewer.user_id.clone(), kind);
     let txn = begin_write(db).await?;
     if reactions::Entity::find_by_id(key.clone())
         .one(&txn)
@@ -599,13 +594,8 @@ pub async fn unreact(
     kind: ReactionKind,
 ) -> AppResult<()> {
     reactable(db, viewer, target, target_id).await?;
-    reactions::Entity::delete_by_id((
-        target.as_str().to_owned(),
-        target_id.to_owned(),
-        viewer.user_id.clone(),
-        kind.as_str().to_owned(),
-    ))
-    .exec(db)
-    .await?;
+    reactions::Entity::delete_by_id((target, target_id.to_owned(), viewer.user_id.clone(), kind))
+        .exec(db)
+        .await?;
     Ok(())
 }

@@ -22,12 +22,8 @@ impl PushPreferencesObject {
         self.0.push_enabled
     }
     /// Kinds never pushed (they still reach the inbox).
-    async fn disabled_kinds(&self) -> Vec<NotificationKind> {
-        self.0
-            .disabled_kinds
-            .split(',')
-            .filter_map(NotificationKind::from_stored)
-            .collect()
+    async fn disabled_kinds(&self) -> Result<Vec<NotificationKind>> {
+        Ok(preferences::disabled_kinds(&self.0)?)
     }
     /// Show the group's name and first words in pushes. Off by default: pushes then say only
     /// "New reply in one of your groups".

@@ -13,21 +13,18 @@ pub struct Preview {
     pub first_words: String,
 }
 
-fn generic_body(kind: Option<NotificationKind>) -> &'static str {
+fn generic_body(kind: NotificationKind) -> &'static str {
     match kind {
-        Some(NotificationKind::Reply | NotificationKind::ThreadReply) => {
+        NotificationKind::Reply | NotificationKind::ThreadReply => {
             "New reply in one of your groups"
         }
-        Some(NotificationKind::Reaction) => "Someone responded to what you wrote",
-        Some(NotificationKind::NewPost) => "New post in one of your groups",
-        Some(NotificationKind::JoinRequest) => "Someone asked to join your group",
-        Some(NotificationKind::JoinApproved) => "Your request to join was approved",
-        Some(NotificationKind::Moderation) => "A moderator acted on something of yours",
-        Some(NotificationKind::MoodReminder) => "How are you feeling today?",
-        Some(NotificationKind::CrisisFlag) => {
-            "Something in one of your groups may need a moderator"
-        }
-        None => "You have a new notification",
+        NotificationKind::Reaction => "Someone responded to what you wrote",
+        NotificationKind::NewPost => "New post in one of your groups",
+        NotificationKind::JoinRequest => "Someone asked to join your group",
+        NotificationKind::JoinApproved => "Your request to join was approved",
+        NotificationKind::Moderation => "A moderator acted on something of yours",
+        NotificationKind::MoodReminder => "How are you feeling today?",
+        NotificationKind::CrisisFlag => "Something in one of your groups may need a moderator",
     }
 }
 
@@ -54,13 +51,13 @@ pub fn build(
     unread: u64,
     preview: Option<&Preview>,
 ) -> Value {
-    let kind = NotificationKind::from_stored(&job.kind);
+    let kind = job.kind;
     let (title, body) = match preview {
         Some(p) => (p.group_name.clone(), p.first_words.clone()),
         None => ("Hearth".to_owned(), generic_body(kind).to_owned()),
     };
     let mut data = serde_json::Map::new();
-    data.insert("kind".into(), json!(job.kind));
+    data.insert("kind".into(), json!(job.kind.as_str()));
     if let Some(n) = notification {
         data.insert("notificationId".into(), json!(n.id));
         for (key, value) in [
@@ -75,9 +72,12 @@ pub fn build(
     }
     let urgent = matches!(
         kind,
-        Some(NotificationKind::Reply | NotificationKind::ThreadReply)
+        NotificationKind::Reply | NotificationKind::ThreadReply
     );
-    let collapse = job.collapse_key.clone().unwrap_or_else(|| job.kind.clone());
+    let collapse = job
+        .collapse_key
+        .clone()
+        .unwrap_or_else(|| kind.as_str().to_owned());
     let expires = chrono::Utc::now().timestamp() + TTL_SECONDS as i64;
     json!({
         "message": {

@@ -5,7 +5,7 @@ use crate::error::{AppError, AppResult};
 use crate::notifications::service::NotificationKind;
 use chrono::{DateTime, Days, NaiveTime, TimeZone, Utc};
 use entity::push_preferences;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+use sea_orm::{ActiveEnum as _, ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 
 pub fn defaults(user_id: &str) -> push_preferences::Model {
     push_preferences::Model {
@@ -28,6 +28,17 @@ pub async fn get(
         .one(db)
         .await?
         .unwrap_or_else(|| defaults(user_id)))
+}
+
+/// The kinds a person turned off, read from their stored list: a name that is not a kind is an
+/// error, not skipped.
+pub fn disabled_kinds(prefs: &push_preferences::Model) -> AppResult<Vec<NotificationKind>> {
+    prefs
+        .disabled_kinds
+        .split(',')
+        .filter(|name| !name.is_empty())
+        .map(|name| NotificationKind::try_from_value(&name.to_owned()).map_err(AppError::internal))
+        .collect()
 }
 
 pub struct QuietHours {

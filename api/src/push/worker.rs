@@ -11,6 +11,7 @@ use crate::error::AppResult;
 use crate::notifications::service::NotificationKind;
 use crate::state::AppContext;
 use chrono::{DateTime, Utc};
+use entity::enums::PushJobState;
 use entity::notifications as notifications_table;
 use entity::{devices, groups, posts, push_jobs, push_preferences, replies};
 use futures::StreamExt as _;
@@ -221,32 +222,35 @@ async fn record(
     fates: Vec<(push_jobs::Model, Fate)>,
 ) -> AppResult<()> {
     let at = now();
-    let mut finished: HashMap<(&'static str, Option<String>), Vec<String>> = HashMap::new();
+    let mut finished: HashMap<(PushJobState, Option<String>), Vec<String>> = HashMap::new();
     let txn = crate::db::begin_write(db).await?;
     for (job, fate) in fates {
         let rescheduled = match fate {
             Fate::Sent(note) => {
-                finished.entry(("SENT", note)).or_default().push(job.id);
+                finished
+                    .entry((PushJobState::Sent, note))
+                    .or_default()
+                    .push(job.id);
                 continue;
             }
             Fate::Dropped(why) => {
                 tracing::warn!(job = %job.id, reason = %why, "push dropped");
                 finished
-                    .entry(("DROPPED", Some(why)))
+                    .entry((PushJobState::Dropped, Some(why)))
                     .or_default()
                     .push(job.id);
                 continue;
             }
             Fate::Collapsed => {
                 finished
-                    .entry(("COLLAPSED", None))
+                    .entry((PushJobState::Collapsed, None))
                     .or_default()
                     .push(job.id);
                 continue;
             }
             Fate::Deferred(until) => released(worker_id, at)
                 .col_expr(push_jobs::Column::DueAt, Expr::value(until))
-                .col_expr(push_jobs::Column::State, Expr::value("PENDING"))
+                .col_expr(push_jobs::Column::State, Expr::value(PushJobState::Pending))
                 .col_expr(
                     push_jobs::Column::LastError,
                     Expr::value("deferred to the end of quiet hours"),
@@ -262,10 +266,10 @@ async fn record(
                     );
                 if attempts >= config.max_attempts {
                     tracing::warn!(job = %job.id, attempts, "push failed for good");
-                    update.col_expr(push_jobs::Column::State, Expr::value("FAILED"))
+                    update.col_expr(push_jobs::Column::State, Expr::value(PushJobState::Failed))
                 } else {
                     update
-                        .col_expr(push_jobs::Column::State, Expr::value("PENDING"))
+                        .col_expr(push_jobs::Column::State, Expr::value(PushJobState::Pending))
                         .col_expr(
                             push_jobs::Column::DueAt,
                             Expr::value(at + retry_delay(config, attempts, after)),
@@ -333,17 +337,17 @@ async fn decide(
         .get(&job.user_id)
         .cloned()
         .unwrap_or_else(|| preferences::defaults(&job.user_id));
-    if !prefs.push_enabled || prefs.disabled_kinds.split(',').any(|k| k == job.kind) {
+    if !prefs.push_enabled || preferences::disabled_kinds(&prefs)?.contains(&job.kind) {
         return Ok(Fate::Dropped("push turned off".into()));
     }
     // A reminder the person set for a time of their choosing is not held by quiet hours.
-    let chosen_time = job.kind == NotificationKind::MoodReminder.as_str();
+    let chosen_time = job.kind == NotificationKind::MoodReminder;
     if let Some(end) = quiet_until(&prefs, Utc::now()).filter(|_| !chosen_time) {
         // Deferred, never dropped; repeats about one post wait as one.
         let twin = push_jobs::Entity::find()
             .filter(push_jobs::Column::UserId.eq(job.user_id.as_str()))
             .filter(push_jobs::Column::Id.ne(job.id.as_str()))
-            .filter(push_jobs::Column::State.eq("PENDING"))
+            .filter(push_jobs::Column::State.eq(PushJobState::Pending))
             .filter(push_jobs::Column::CollapseKey.eq(job.collapse_key.clone()))
             .filter(push_jobs::Column::DueAt.gte(end))
             .one(db)
@@ -369,7 +373,7 @@ async fn decide(
         .filter(|n| n.user_id == job.user_id);
     let unread = recipients.unread.get(&job.user_id).copied().unwrap_or(0);
     // Someone else's crisis words never go on a lock screen, previews or not.
-    let previewable = job.kind != NotificationKind::CrisisFlag.as_str();
+    let previewable = job.kind != NotificationKind::CrisisFlag;
     let preview = if prefs.previews && previewable {
         preview_of(app, notification).await?
     } else {

@@ -34,7 +34,7 @@ impl Audience {
             return Ok(None);
         };
         // In a public group anyone signed in reads; standing matters only elsewhere.
-        let public = Visibility::from_stored(&group.visibility) == Visibility::Public;
+        let public = group.visibility == Visibility::Public;
         let members = if public {
             HashMap::new()
         } else {

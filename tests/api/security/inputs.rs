@@ -13,8 +13,7 @@ const FAR_FUTURE_DAY: &str = "+262142-12-31";
 async fn dates_at_the_ends_of_the_calendar_are_bad_input() {
     let app = TestApp::spawn().await;
     let ana = app.register("Calendar End").await;
-    let summary =
-        "query($f: Date!, $t: Date!) { moodSummary(from: $f, to: $t) { checkinCount } }";
+    let summary = "query($f: Date!, $t: Date!) { moodSummary(from: $f, to: $t) { checkinCount } }";
     for (from, to, field) in [
         ("2026-01-01", FAR_FUTURE_DAY, "to"),
         (FAR_FUTURE_DAY, FAR_FUTURE_DAY, "from"),

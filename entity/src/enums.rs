@@ -1,0 +1,175 @@
+//! The values kept as text in the tables, as types. Each reads and writes the same upper-case
+//! text as before, and reading a text that is not one of its values is an error, never a guess.
+//! Those the apps see are also the GraphQL enums of the same name.
+use sea_orm::entity::prelude::*;
+
+/// One stored enum: its variants and the text each is kept as.
+macro_rules! stored_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:tt),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[derive(EnumIter, DeriveActiveEnum, async_graphql::Enum)]
+        #[sea_orm(rs_type = "String", db_type = "Text")]
+        pub enum $name {
+            $(#[sea_orm(string_value = $text)] $variant),+
+        }
+
+        impl $name {
+            /// The text it is stored as.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+    };
+}
+
+stored_enum!(Visibility { Public => "PUBLIC", Private => "PRIVATE", Hidden => "HIDDEN" });
+stored_enum!(LedBy { Peer => "PEER", Professional => "PROFESSIONAL" });
+stored_enum!(Role { Member => "MEMBER", Moderator => "MODERATOR", Owner => "OWNER" });
+stored_enum!(MemberState { Active => "ACTIVE", Pending => "PENDING", Invited => "INVITED" });
+stored_enum!(NotificationLevel { Replies => "REPLIES", All => "ALL", Muted => "MUTED" });
+stored_enum!(Topic {
+    Other => "OTHER",
+    Depression => "DEPRESSION",
+    Anxiety => "ANXIETY",
+    Bipolar => "BIPOLAR",
+    Grief => "GRIEF",
+    Caregivers => "CAREGIVERS",
+    Addiction => "ADDICTION",
+    Trauma => "TRAUMA",
+    EatingDisorders => "EATING_DISORDERS",
+    ChronicIllness => "CHRONIC_ILLNESS",
+    Parenting => "PARENTING",
+    Loneliness => "LONELINESS",
+});
+
+stored_enum!(ReactionKind { Support => "SUPPORT", Relate => "RELATE", Thanks => "THANKS" });
+stored_enum!(
+    /// What a reaction or report points at.
+    ContentType { Post => "POST", Reply => "REPLY" }
+);
+stored_enum!(ReportStatus { Open => "OPEN", Resolved => "RESOLVED", Dismissed => "DISMISSED" });
+
+stored_enum!(NotificationKind {
+    Reply => "REPLY",
+    ThreadReply => "THREAD_REPLY",
+    Reaction => "REACTION",
+    NewPost => "NEW_POST",
+    JoinRequest => "JOIN_REQUEST",
+    JoinApproved => "JOIN_APPROVED",
+    Moderation => "MODERATION",
+    // Words in a post or reply of my group read like a crisis (to its moderators).
+    CrisisFlag => "CRISIS_FLAG",
+    // The daily check-in prompt the person set up (pushed only, never in the inbox).
+    MoodReminder => "MOOD_REMINDER",
+});
+
+stored_enum!(Platform { Android => "ANDROID", Ios => "IOS", Web => "WEB" });
+
+/// Where a push job stands. The worker's claim query names these texts in SQL too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum PushJobState {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "CLAIMED")]
+    Claimed,
+    #[sea_orm(string_value = "SENT")]
+    Sent,
+    #[sea_orm(string_value = "DROPPED")]
+    Dropped,
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+    /// A newer job for the same thread and person replaced it.
+    #[sea_orm(string_value = "COLLAPSED")]
+    Collapsed,
+}
+
+/// What became of one day's mood reminder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ReminderOutcome {
+    #[sea_orm(string_value = "SENT")]
+    Sent,
+    /// The person had already checked in that day.
+    #[sea_orm(string_value = "SKIPPED")]
+    Skipped,
+}
+
+stored_enum!(
+    /// What a moderator did, as the group's mod log records it.
+    ModAction {
+        UpdateGroup => "UPDATE_GROUP",
+        ApproveJoin => "APPROVE_JOIN",
+        DeclineJoin => "DECLINE_JOIN",
+        Invite => "INVITE",
+        CreateInviteCode => "CREATE_INVITE_CODE",
+        SetRoleMember => "SET_ROLE_MEMBER",
+        SetRoleModerator => "SET_ROLE_MODERATOR",
+        SetRoleOwner => "SET_ROLE_OWNER",
+        ReportOpen => "REPORT_OPEN",
+        ReportResolved => "REPORT_RESOLVED",
+        ReportDismissed => "REPORT_DISMISSED",
+        RemovePost => "REMOVE_POST",
+        RemoveReply => "REMOVE_REPLY",
+        LockPost => "LOCK_POST",
+        UnlockPost => "UNLOCK_POST",
+        PinPost => "PIN_POST",
+        UnpinPost => "UNPIN_POST",
+        Ban => "BAN",
+        Unban => "UNBAN",
+    }
+);
+
+/// What a mod log entry is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ModTarget {
+    #[sea_orm(string_value = "USER")]
+    User,
+    #[sea_orm(string_value = "POST")]
+    Post,
+    #[sea_orm(string_value = "REPLY")]
+    Reply,
+    #[sea_orm(string_value = "REPORT")]
+    Report,
+}
+
+impl ModAction {
+    /// The log entry of giving someone a role.
+    pub fn set_role(role: Role) -> Self {
+        match role {
+            Role::Member => ModAction::SetRoleMember,
+            Role::Moderator => ModAction::SetRoleModerator,
+            Role::Owner => ModAction::SetRoleOwner,
+        }
+    }
+
+    /// The log entry of moving a report to a status.
+    pub fn report(status: ReportStatus) -> Self {
+        match status {
+            ReportStatus::Open => ModAction::ReportOpen,
+            ReportStatus::Resolved => ModAction::ReportResolved,
+            ReportStatus::Dismissed => ModAction::ReportDismissed,
+        }
+    }
+}
+
+impl ModTarget {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModTarget::User => "USER",
+            ModTarget::Post => "POST",
+            ModTarget::Reply => "REPLY",
+            ModTarget::Report => "REPORT",
+        }
+    }
+}
+
+impl ReactionKind {
+    pub const ALL: [ReactionKind; 3] = [
+        ReactionKind::Support,
+        ReactionKind::Relate,
+        ReactionKind::Thanks,
+    ];
+}

@@ -1,0 +1,42 @@
+//! Values kept as text are read as their types: a stored text that is none of the type's values
+//! is an error, never quietly read as some default (an unknown visibility must not make a hidden
+//! group public, an unknown role must not be read as a plain member).
+use crate::support::*;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use serde_json::json;
+
+async fn corrupt(app: &TestApp, sql: &str, id: &str) {
+    let backend = app.context.db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => sql.replace('?', "$1"),
+        _ => sql.to_owned(),
+    };
+    app.context
+        .db
+        .execute_raw(Statement::from_sql_and_values(backend, sql, [id.into()]))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_unknown_stored_value_is_an_error_not_a_default() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Owner").await;
+    let group = app.create_group(&owner, "Night owls", "HIDDEN").await;
+    let read = "query($id: ID!) { group(id: $id) { name visibility myMembership { role } } }";
+
+    let before = app.ok(&owner.access, read, json!({"id": group})).await;
+    assert_eq!(before["group"]["visibility"], "HIDDEN");
+    assert_eq!(before["group"]["myMembership"]["role"], "OWNER");
+
+    corrupt(&app, "UPDATE memberships SET role = 'WIZARD' WHERE group_id = ?", &group).await;
+    let body = app.gql(Some(&owner.access), read, json!({"id": group})).await;
+    assert_eq!(error_code(&body), "INTERNAL", "{body}");
+    assert!(!body.to_string().contains("MEMBER"), "{body}");
+
+    corrupt(&app, "UPDATE memberships SET role = 'OWNER' WHERE group_id = ?", &group).await;
+    corrupt(&app, "UPDATE groups SET visibility = 'SECRET' WHERE id = ?", &group).await;
+    let body = app.gql(Some(&owner.access), read, json!({"id": group})).await;
+    assert_eq!(error_code(&body), "INTERNAL", "{body}");
+    assert!(!body.to_string().contains("PUBLIC"), "{body}");
+}
