@@ -44,6 +44,81 @@ pub enum Event {
     },
 }
 
+/// What a committed write must announce: the events it raised, in order. A writing service
+/// gathers them inside its transaction and returns them with its row ([`Committed`]); they are
+/// published once, after the commit, by [`Committed::publish`].
+#[must_use = "publish it after the commit (see `Committed::publish`)"]
+#[derive(Debug, Default)]
+pub struct Announcements {
+    events: Vec<Event>,
+}
+
+impl Announcements {
+    pub fn event(&mut self, event: Event) {
+        if event == Event::PushQueued && self.events.contains(&event) {
+            return;
+        }
+        self.events.push(event);
+    }
+
+    /// A notification row was written for someone: they hear of it live, and the push workers
+    /// wake (once per write, however many were written).
+    pub fn notification(&mut self, user_id: String, notification_id: String) {
+        self.event(Event::PushQueued);
+        self.events.push(Event::NotificationAdded {
+            user_id,
+            notification_id,
+        });
+    }
+
+    pub fn extend(&mut self, other: Announcements) {
+        for event in other.events {
+            match event {
+                Event::NotificationAdded {
+                    user_id,
+                    notification_id,
+                } => self.notification(user_id, notification_id),
+                event => self.event(event),
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+}
+
+/// A row a writing service committed, with what it must announce.
+#[must_use = "publish what it announces: `.publish(&broker)` after the commit"]
+#[derive(Debug)]
+pub struct Committed<T> {
+    pub row: T,
+    pub announce: Announcements,
+}
+
+impl<T> Committed<T> {
+    pub fn new(row: T, announce: Announcements) -> Self {
+        Committed { row, announce }
+    }
+
+    /// A write that raised nothing to announce.
+    pub fn quiet(row: T) -> Self {
+        Committed::new(row, Announcements::default())
+    }
+
+    /// The one place announcements leave: every event, in order, then the row.
+    pub async fn publish(self, broker: &Broker) -> T {
+        for event in self.announce.events {
+            broker.publish(event).await;
+        }
+        self.row
+    }
+}
+
 /// An event with its id, as carried on a channel.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Envelope {
@@ -299,5 +374,36 @@ async fn run_subscriber(
             () = stop.cancelled() => return,
         }
         backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn added(user: &str, id: &str) -> Event {
+        Event::NotificationAdded {
+            user_id: user.into(),
+            notification_id: id.into(),
+        }
+    }
+
+    #[test]
+    fn announcements_keep_their_order_and_wake_the_push_workers_once() {
+        let post = Event::PostAdded {
+            group_id: "g".into(),
+            post_id: "p".into(),
+        };
+        let mut first = Announcements::default();
+        first.event(post.clone());
+        first.notification("a".into(), "n1".into());
+        let mut second = Announcements::default();
+        second.notification("b".into(), "n2".into());
+        first.extend(second);
+        assert_eq!(
+            first.events(),
+            [post, Event::PushQueued, added("a", "n1"), added("b", "n2")]
+        );
+        assert!(Announcements::default().is_empty());
     }
 }

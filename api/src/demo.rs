@@ -1,5 +1,6 @@
 //! `hearth demo`: fills an empty database with people, groups of each kind, posts and replies,
-//! so a newcomer sees a living API in GraphiQL.
+//! so a newcomer sees a living API in GraphiQL. It runs before anyone can listen, so what its
+//! writes would announce after commit is dropped (`let _`).
 use crate::auth::passwords::PasswordHasher;
 use crate::auth::Viewer;
 use crate::clock::now;
@@ -133,15 +134,16 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
             match visibility {
                 Visibility::Hidden => {
                     groups::invite_member(db, owner, &group.id, &member.user_id).await?;
-                    groups::join_group(db, member, &group.id).await?;
+                    let _ = groups::join_group(db, member, &group.id).await?;
                 }
                 Visibility::Private => {
-                    groups::join_group(db, member, &group.id).await?;
-                    groups::decide_join_request(db, owner, &group.id, &member.user_id, true)
-                        .await?;
+                    let _ = groups::join_group(db, member, &group.id).await?;
+                    let _ =
+                        groups::decide_join_request(db, owner, &group.id, &member.user_id, true)
+                            .await?;
                 }
                 Visibility::Public => {
-                    groups::join_group(db, member, &group.id).await?;
+                    let _ = groups::join_group(db, member, &group.id).await?;
                 }
             }
         }
@@ -177,7 +179,7 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
             )
             .await?;
             let replier = members[(n + 1) % members.len()];
-            posts::create_reply(
+            let _ = posts::create_reply(
                 db,
                 &limiter,
                 limits,
@@ -190,7 +192,7 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
                 },
             )
             .await?;
-            posts::react(
+            let _ = posts::react(
                 db,
                 replier,
                 ContentType::Post,

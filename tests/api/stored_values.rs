@@ -29,14 +29,33 @@ async fn an_unknown_stored_value_is_an_error_not_a_default() {
     assert_eq!(before["group"]["visibility"], "HIDDEN");
     assert_eq!(before["group"]["myMembership"]["role"], "OWNER");
 
-    corrupt(&app, "UPDATE memberships SET role = 'WIZARD' WHERE group_id = ?", &group).await;
-    let body = app.gql(Some(&owner.access), read, json!({"id": group})).await;
+    corrupt(
+        &app,
+        "UPDATE memberships SET role = 'WIZARD' WHERE group_id = ?",
+        &group,
+    )
+    .await;
+    let body = app
+        .gql(Some(&owner.access), read, json!({"id": group}))
+        .await;
     assert_eq!(error_code(&body), "INTERNAL", "{body}");
     assert!(!body.to_string().contains("MEMBER"), "{body}");
 
-    corrupt(&app, "UPDATE memberships SET role = 'OWNER' WHERE group_id = ?", &group).await;
-    corrupt(&app, "UPDATE groups SET visibility = 'SECRET' WHERE id = ?", &group).await;
-    let body = app.gql(Some(&owner.access), read, json!({"id": group})).await;
+    corrupt(
+        &app,
+        "UPDATE memberships SET role = 'OWNER' WHERE group_id = ?",
+        &group,
+    )
+    .await;
+    corrupt(
+        &app,
+        "UPDATE groups SET visibility = 'SECRET' WHERE id = ?",
+        &group,
+    )
+    .await;
+    let body = app
+        .gql(Some(&owner.access), read, json!({"id": group}))
+        .await;
     assert_eq!(error_code(&body), "INTERNAL", "{body}");
     assert!(!body.to_string().contains("PUBLIC"), "{body}");
 }

@@ -5,7 +5,6 @@ use super::types::{LedBy, MemberState, NotificationLevel, Role, Topic, Visibilit
 use crate::error::{AppError, AppResult};
 use crate::gql::ContextExt;
 use crate::moderation::ModLogEntryObject;
-use crate::notifications::announce;
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
 use crate::posts::service as posts;
 use crate::posts::PostObject;
@@ -437,9 +436,8 @@ impl GroupMutation {
     /// Joins a public group, accepts an invitation, or asks to join a private group (state PENDING).
     async fn join_group(&self, ctx: &Context<'_>, group_id: ID) -> Result<MembershipObject> {
         let app = ctx.app()?;
-        let (membership, notified) = service::join_group(&app.db, ctx.viewer()?, &group_id).await?;
-        announce(&app.broker, notified).await;
-        Ok(MembershipObject(membership))
+        let joined = service::join_group(&app.db, ctx.viewer()?, &group_id).await?;
+        Ok(MembershipObject(joined.publish(&app.broker).await))
     }
 
     async fn leave_group(&self, ctx: &Context<'_>, group_id: ID) -> Result<bool> {
@@ -478,9 +476,10 @@ impl GroupMutation {
         user_id: ID,
     ) -> Result<bool> {
         let app = ctx.app()?;
-        let (_, notified) =
-            service::decide_join_request(&app.db, ctx.viewer()?, &group_id, &user_id, true).await?;
-        announce(&app.broker, notified).await;
+        service::decide_join_request(&app.db, ctx.viewer()?, &group_id, &user_id, true)
+            .await?
+            .publish(&app.broker)
+            .await;
         Ok(true)
     }
 
@@ -490,8 +489,11 @@ impl GroupMutation {
         group_id: ID,
         user_id: ID,
     ) -> Result<bool> {
-        service::decide_join_request(&ctx.app()?.db, ctx.viewer()?, &group_id, &user_id, false)
-            .await?;
+        let app = ctx.app()?;
+        service::decide_join_request(&app.db, ctx.viewer()?, &group_id, &user_id, false)
+            .await?
+            .publish(&app.broker)
+            .await;
         Ok(true)
     }
 

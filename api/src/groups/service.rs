@@ -2,11 +2,12 @@
 use super::access::{group_access, is_banned, GroupAccess};
 use super::types::{LedBy, MemberState, NotificationLevel, Role, Topic, Visibility};
 use crate::auth::Viewer;
+use crate::broker::Committed;
 use crate::clock::now;
 use crate::db::{begin_write, is_unique_violation};
 use crate::error::{text_between, AppError, AppResult};
 use crate::groups::mod_log::log_action;
-use crate::notifications::service::{self as notifications, About, NotificationKind, Notified};
+use crate::notifications::service::{self as notifications, About, NotificationKind};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use crate::secrets::{random_token, sha256_hex};
 use chrono::{DateTime, Utc};
@@ -274,7 +275,7 @@ pub async fn join_group(
     db: &DatabaseConnection,
     viewer: &Viewer,
     group_id: &str,
-) -> AppResult<(memberships::Model, Vec<Notified>)> {
+) -> AppResult<Committed<memberships::Model>> {
     let txn = begin_write(db).await?;
     let access = group_access(&txn, viewer, group_id).await?;
     if access.banned {
@@ -303,7 +304,7 @@ pub async fn join_group(
         }
     };
     txn.commit().await?;
-    Ok((membership, notified))
+    Ok(Committed::new(membership, notified.into()))
 }
 
 /// Leaves a group, withdraws a join request or declines an invitation. The owner hands over first.
@@ -449,7 +450,7 @@ pub async fn decide_join_request(
     group_id: &str,
     user_id: &str,
     approve: bool,
-) -> AppResult<(Option<memberships::Model>, Vec<Notified>)> {
+) -> AppResult<Committed<Option<memberships::Model>>> {
     let txn = begin_write(db).await?;
     group_access(&txn, viewer, group_id)
         .await?
@@ -497,7 +498,7 @@ pub async fn decide_join_request(
         Vec::new()
     };
     txn.commit().await?;
-    Ok((outcome, notified))
+    Ok(Committed::new(outcome, notified.into()))
 }
 
 /// Invites someone by their id: they then see the group (even a hidden one) and join with `joinGroup`.

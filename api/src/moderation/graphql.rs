@@ -5,7 +5,6 @@ use crate::content::ReportStatus;
 use crate::error::AppResult;
 use crate::gql::ContextExt;
 use crate::groups::{GroupObject, UserObject};
-use crate::notifications::announce;
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
 use crate::posts::{PostObject, ReplyObject};
 use async_graphql::connection::Connection;
@@ -219,16 +218,14 @@ impl ModerationMutation {
 
     async fn remove_post(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<PostObject> {
         let app = ctx.app()?;
-        let (post, notified) = service::remove_post(&app.db, ctx.viewer()?, &id, &reason).await?;
-        announce(&app.broker, notified).await;
-        Ok(PostObject(post))
+        let removed = service::remove_post(&app.db, ctx.viewer()?, &id, &reason).await?;
+        Ok(PostObject(removed.publish(&app.broker).await))
     }
 
     async fn remove_reply(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<ReplyObject> {
         let app = ctx.app()?;
-        let (reply, notified) = service::remove_reply(&app.db, ctx.viewer()?, &id, &reason).await?;
-        announce(&app.broker, notified).await;
-        Ok(ReplyObject(reply))
+        let removed = service::remove_reply(&app.db, ctx.viewer()?, &id, &reason).await?;
+        Ok(ReplyObject(removed.publish(&app.broker).await))
     }
 
     /// A locked post takes no more replies.

@@ -1,5 +1,6 @@
 //! Moderation services. Every moderator action is written to the group's mod log.
 use crate::auth::Viewer;
+use crate::broker::Committed;
 use crate::clock::now;
 use crate::clock::supported_instant_opt;
 use crate::content::{ContentType, ReportStatus};
@@ -8,7 +9,7 @@ use crate::error::{text_between, AppError, AppResult};
 use crate::groups::access::{group_access, is_admin, GroupAccess};
 use crate::groups::mod_log::log_action;
 use crate::groups::types::{MemberState, Role};
-use crate::notifications::service::{notify_person, About, NotificationKind, Notified};
+use crate::notifications::service::{notify_person, About, NotificationKind};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use crate::posts::service::visible_post;
 use chrono::{DateTime, Utc};
@@ -278,12 +279,12 @@ pub async fn remove_post(
     viewer: &Viewer,
     post_id: &str,
     reason: &str,
-) -> AppResult<(posts::Model, Vec<Notified>)> {
+) -> AppResult<Committed<posts::Model>> {
     let reason = reason_text(reason)?;
     let txn = begin_write(db).await?;
     let (post, _) = moderated_post(&txn, viewer, post_id).await?;
     if post.removed_at.is_some() {
-        return Ok((post, Vec::new()));
+        return Ok(Committed::quiet(post));
     }
     let was_listed = post.deleted_at.is_none();
     let group_id = post.group_id.clone();
@@ -325,7 +326,7 @@ pub async fn remove_post(
     )
     .await?;
     txn.commit().await?;
-    Ok((post, notified))
+    Ok(Committed::new(post, notified.into()))
 }
 
 pub async fn remove_reply(
@@ -333,7 +334,7 @@ pub async fn remove_reply(
     viewer: &Viewer,
     reply_id: &str,
     reason: &str,
-) -> AppResult<(replies::Model, Vec<Notified>)> {
+) -> AppResult<Committed<replies::Model>> {
     let reason = reason_text(reason)?;
     let txn = begin_write(db).await?;
     let reply = replies::Entity::find_by_id(reply_id.to_owned())
@@ -342,7 +343,7 @@ pub async fn remove_reply(
         .ok_or(AppError::NotFound)?;
     moderated_post(&txn, viewer, &reply.post_id).await?;
     if reply.removed_at.is_some() {
-        return Ok((reply, Vec::new()));
+        return Ok(Committed::quiet(reply));
     }
     let was_listed = reply.deleted_at.is_none();
     let (group_id, post_id) = (reply.group_id.clone(), reply.post_id.clone());
@@ -384,7 +385,7 @@ pub async fn remove_reply(
     )
     .await?;
     txn.commit().await?;
-    Ok((reply, notified))
+    Ok(Committed::new(reply, notified.into()))
 }
 
 /// Locks (no more replies) or pins a post.

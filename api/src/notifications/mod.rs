@@ -4,4 +4,4 @@ mod graphql;
 pub mod service;
 
 pub use graphql::{NotificationMutation, NotificationObject, NotificationQuery};
-pub use service::{announce, Notified};
+pub use service::Notified;

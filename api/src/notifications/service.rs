@@ -1,6 +1,6 @@
 //! Who hears about what. Never the actor themself, never across a block, and only as each
 //! membership's notification level asks.
-use crate::broker::{Broker, Event};
+use crate::broker::Announcements;
 use crate::clock::now;
 use crate::error::AppResult;
 use crate::groups::types::{MemberState, NotificationLevel, Role};
@@ -33,19 +33,13 @@ pub struct About {
     pub detail: Option<String>,
 }
 
-/// Announces committed notifications on each recipient's channel, and wakes the push workers.
-pub async fn announce(broker: &Broker, notified: Vec<Notified>) {
-    if notified.is_empty() {
-        return;
-    }
-    broker.publish(Event::PushQueued).await;
-    for n in notified {
-        broker
-            .publish(Event::NotificationAdded {
-                user_id: n.user_id,
-                notification_id: n.notification_id,
-            })
-            .await;
+impl From<Vec<Notified>> for Announcements {
+    fn from(notified: Vec<Notified>) -> Self {
+        let mut announce = Announcements::default();
+        for n in notified {
+            announce.notification(n.user_id, n.notification_id);
+        }
+        announce
     }
 }
 

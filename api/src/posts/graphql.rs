@@ -1,12 +1,10 @@
 //! GraphQL types and resolvers of posts, replies, reactions and the feed.
 use super::service::{self, NewPost, NewReply};
-use crate::broker::Event;
 use crate::config::PostingLimits;
 use crate::content::{ContentType, ReactionKind};
 use crate::error::AppResult;
 use crate::gql::ContextExt;
 use crate::groups::{GroupObject, UserObject};
-use crate::notifications::announce;
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
 use crate::safety::CrisisResource;
 use async_graphql::connection::Connection;
@@ -321,17 +319,7 @@ impl PostMutation {
             },
         )
         .await?;
-        if written.created {
-            let post = &written.row;
-            app.broker
-                .publish(Event::PostAdded {
-                    group_id: post.group_id.clone(),
-                    post_id: post.id.clone(),
-                })
-                .await;
-        }
-        announce(&app.broker, written.notified).await;
-        Ok(PostObject(written.row))
+        Ok(PostObject(written.publish(&app.broker).await))
     }
 
     async fn edit_post(
@@ -348,7 +336,7 @@ impl PostMutation {
             MaybeUndefined::Value(w) => Some(Some(w.as_str())),
         };
         let app = ctx.app()?;
-        let (post, notified) = service::edit_post(
+        let post = service::edit_post(
             &app.db,
             ctx.viewer()?,
             &id,
@@ -356,8 +344,9 @@ impl PostMutation {
             body.as_deref(),
             warning,
         )
-        .await?;
-        announce(&app.broker, notified).await;
+        .await?
+        .publish(&app.broker)
+        .await;
         Ok(PostObject(post))
     }
 
@@ -387,25 +376,13 @@ impl PostMutation {
             },
         )
         .await?;
-        if written.created {
-            let reply = &written.row;
-            app.broker
-                .publish(Event::ReplyAdded {
-                    group_id: reply.group_id.clone(),
-                    post_id: reply.post_id.clone(),
-                    reply_id: reply.id.clone(),
-                })
-                .await;
-        }
-        announce(&app.broker, written.notified).await;
-        Ok(ReplyObject(written.row))
+        Ok(ReplyObject(written.publish(&app.broker).await))
     }
 
     async fn edit_reply(&self, ctx: &Context<'_>, id: ID, body: String) -> Result<ReplyObject> {
         let app = ctx.app()?;
-        let (reply, notified) = service::edit_reply(&app.db, ctx.viewer()?, &id, &body).await?;
-        announce(&app.broker, notified).await;
-        Ok(ReplyObject(reply))
+        let edited = service::edit_reply(&app.db, ctx.viewer()?, &id, &body).await?;
+        Ok(ReplyObject(edited.publish(&app.broker).await))
     }
 
     async fn delete_reply(&self, ctx: &Context<'_>, id: ID) -> Result<ReplyObject> {
@@ -417,15 +394,16 @@ impl PostMutation {
     /// Adds a reaction (reacting twice is reacting once).
     async fn react(&self, ctx: &Context<'_>, input: ReactionInput) -> Result<bool> {
         let app = ctx.app()?;
-        let notified = service::react(
+        service::react(
             &app.db,
             ctx.viewer()?,
             input.target_type,
             &input.target_id,
             input.kind,
         )
-        .await?;
-        announce(&app.broker, notified).await;
+        .await?
+        .publish(&app.broker)
+        .await;
         Ok(true)
     }
 

@@ -1,6 +1,7 @@
 //! Post, reply and reaction services. Lists leave out people blocked either way.
 use super::crisis;
 use crate::auth::Viewer;
+use crate::broker::{Announcements, Committed, Event};
 use crate::clock::now;
 use crate::config::PostingLimits;
 use crate::content::{idempotency_key, is_listed_post, ContentType, ReactionKind};
@@ -8,7 +9,7 @@ use crate::db::{begin_write, is_unique_violation};
 use crate::error::{text_between, AppError, AppResult};
 use crate::groups::access::{blocked_between, group_access, not_blocked_with, GroupAccess};
 use crate::groups::types::MemberState;
-use crate::notifications::service::{self as notifications, About, Notified};
+use crate::notifications::service::{self as notifications, About};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use crate::rate_limit::{Limit, RateLimiter};
 use entity::{groups, memberships, posts, reactions, replies};
@@ -19,31 +20,6 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set,
 };
 use std::time::Duration;
-
-/// A row a create call returns: just written, or an earlier one found by its idempotency key.
-pub struct Written<T> {
-    pub row: T,
-    pub created: bool,
-    /// Notifications written with it, to announce after commit.
-    pub notified: Vec<Notified>,
-}
-
-impl<T> Written<T> {
-    fn new(row: T, notified: Vec<Notified>) -> Self {
-        Written {
-            row,
-            created: true,
-            notified,
-        }
-    }
-    fn earlier(row: T) -> Self {
-        Written {
-            row,
-            created: false,
-            notified: Vec::new(),
-        }
-    }
-}
 
 pub struct NewPost {
     pub group_id: String,
@@ -107,13 +83,13 @@ pub async fn create_post(
     limits: PostingLimits,
     viewer: &Viewer,
     input: NewPost,
-) -> AppResult<Written<posts::Model>> {
+) -> AppResult<Committed<posts::Model>> {
     let title = text_between("title", &input.title, 1, 200)?;
     let body = text_between("body", &input.body, 1, 20_000)?;
     let warning = content_warning(input.content_warning.as_deref())?;
     let key = idempotency_key(input.idempotency_key.as_deref())?;
     if let Some(existing) = earlier_post(db, viewer, key.as_deref()).await? {
-        return Ok(Written::earlier(existing));
+        return Ok(Committed::quiet(existing));
     }
     let access = group_access(db, viewer, &input.group_id).await?;
     access.require_participant()?;
@@ -147,7 +123,7 @@ pub async fn create_post(
             txn.rollback().await?;
             return earlier_post(db, viewer, key.as_deref())
                 .await?
-                .map(Written::earlier)
+                .map(Committed::quiet)
                 .ok_or(AppError::internal(e));
         }
         Err(e) => return Err(e.into()),
@@ -163,7 +139,13 @@ pub async fn create_post(
     let mut notified = notifications::notify_new_post(&txn, &post).await?;
     notified.extend(crisis::flag_crisis_in_post(&txn, &post, None).await?);
     txn.commit().await?;
-    Ok(Written::new(post, notified))
+    let mut announce = Announcements::default();
+    announce.event(Event::PostAdded {
+        group_id: post.group_id.clone(),
+        post_id: post.id.clone(),
+    });
+    announce.extend(notified.into());
+    Ok(Committed::new(post, announce))
 }
 
 async fn earlier_post(
@@ -187,7 +169,7 @@ pub async fn edit_post(
     title: Option<&str>,
     body: Option<&str>,
     warning: Option<Option<&str>>,
-) -> AppResult<(posts::Model, Vec<Notified>)> {
+) -> AppResult<Committed<posts::Model>> {
     let txn = begin_write(db).await?;
     let (post, access) = visible_post(&txn, viewer, post_id).await?;
     // Someone banned keeps their words deletable, not editable.
@@ -212,7 +194,7 @@ pub async fn edit_post(
     let post = active.update(&txn).await?;
     let notified = crisis::flag_crisis_in_post(&txn, &post, Some(&before)).await?;
     txn.commit().await?;
-    Ok((post, notified))
+    Ok(Committed::new(post, notified.into()))
 }
 
 /// The author deletes their post: it shows as deleted, and counts drop.
@@ -328,11 +310,11 @@ pub async fn create_reply(
     limits: PostingLimits,
     viewer: &Viewer,
     input: NewReply,
-) -> AppResult<Written<replies::Model>> {
+) -> AppResult<Committed<replies::Model>> {
     let body = text_between("body", &input.body, 1, 10_000)?;
     let key = idempotency_key(input.idempotency_key.as_deref())?;
     if let Some(existing) = earlier_reply(db, viewer, key.as_deref()).await? {
-        return Ok(Written::earlier(existing));
+        return Ok(Committed::quiet(existing));
     }
     let (post, access) = visible_post(db, viewer, &input.post_id).await?;
     access.require_participant()?;
@@ -381,7 +363,7 @@ pub async fn create_reply(
             txn.rollback().await?;
             return earlier_reply(db, viewer, key.as_deref())
                 .await?
-                .map(Written::earlier)
+                .map(Committed::quiet)
                 .ok_or(AppError::internal(e));
         }
         Err(e) => return Err(e.into()),
@@ -398,7 +380,14 @@ pub async fn create_reply(
     let mut notified = notifications::notify_reply(&txn, &post, &reply).await?;
     notified.extend(crisis::flag_crisis_in_reply(&txn, &reply, None).await?);
     txn.commit().await?;
-    Ok(Written::new(reply, notified))
+    let mut announce = Announcements::default();
+    announce.event(Event::ReplyAdded {
+        group_id: reply.group_id.clone(),
+        post_id: reply.post_id.clone(),
+        reply_id: reply.id.clone(),
+    });
+    announce.extend(notified.into());
+    Ok(Committed::new(reply, announce))
 }
 
 async fn earlier_reply(
@@ -436,7 +425,7 @@ pub async fn edit_reply(
     viewer: &Viewer,
     reply_id: &str,
     body: &str,
-) -> AppResult<(replies::Model, Vec<Notified>)> {
+) -> AppResult<Committed<replies::Model>> {
     let body = text_between("body", body, 1, 10_000)?;
     let txn = begin_write(db).await?;
     let (reply, _, access) = visible_reply(&txn, viewer, reply_id).await?;
@@ -453,7 +442,7 @@ pub async fn edit_reply(
     let reply = active.update(&txn).await?;
     let notified = crisis::flag_crisis_in_reply(&txn, &reply, Some(&before)).await?;
     txn.commit().await?;
-    Ok((reply, notified))
+    Ok(Committed::new(reply, notified.into()))
 }
 
 pub async fn delete_reply(
@@ -553,7 +542,7 @@ pub async fn react(
     target: ContentType,
     target_id: &str,
     kind: ReactionKind,
-) -> AppResult<Vec<Notified>> {
+) -> AppResult<Committed<()>> {
     let (author, mut about) = reactable(db, viewer, target, target_id).await?;
     about.detail = Some(kind.as_str().to_owned());
     let key = (target, target_id.to_owned(), viewer.user_id.clone(), kind);
@@ -574,16 +563,16 @@ pub async fn react(
         .await;
         match inserted {
             Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => return Ok(Vec::new()),
+            Err(e) if is_unique_violation(&e) => return Ok(Committed::quiet(())),
             Err(e) => return Err(e.into()),
         }
         let notified =
             notifications::notify_reaction(&txn, &author, &viewer.user_id, about).await?;
         txn.commit().await?;
-        return Ok(notified);
+        return Ok(Committed::new((), notified.into()));
     }
     txn.commit().await?;
-    Ok(Vec::new())
+    Ok(Committed::quiet(()))
 }
 
 pub async fn unreact(
