@@ -1,10 +1,13 @@
-//! Database connection (SQLite embedded or PostgreSQL, chosen by URL), migrations and write transactions.
-use crate::error::AppResult;
+//! Database connection (SQLite embedded or PostgreSQL, chosen by URL), migrations, write
+//! transactions, and the two write patterns every domain shares: counters and idempotent inserts.
+use crate::error::{AppError, AppResult};
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectOptions, ConnectionTrait, Database,
+    DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, SqliteTransactionMode, TransactionOptions, TransactionTrait, UpdateMany,
 };
 use std::time::Duration;
 
@@ -63,4 +66,61 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
         err.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
+}
+
+/// An update that adds `delta` to a counter column (`SET c = c + delta`), computed by the
+/// database so concurrent writers never lose a count. Add the row filter (and any other columns)
+/// to it, then execute it in the write's transaction.
+pub fn count_change<E: EntityTrait>(column: E::Column, delta: i32) -> UpdateMany<E> {
+    E::update_many().col_expr(column, Expr::col(column).add(delta))
+}
+
+/// The row an author already wrote with this idempotency key, if any (none without a key).
+pub async fn find_keyed<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    (author_column, key_column): (E::Column, E::Column),
+    author: &str,
+    key: Option<&str>,
+) -> AppResult<Option<E::Model>> {
+    let Some(key) = key else { return Ok(None) };
+    Ok(E::find()
+        .filter(author_column.eq(author))
+        .filter(key_column.eq(key))
+        .one(db)
+        .await?)
+}
+
+/// Where a row carrying a client's idempotency key came from.
+pub enum Keyed<M> {
+    /// Written now, in this still-open transaction.
+    Fresh(M, DatabaseTransaction),
+    /// Written earlier by a request with the same key (this transaction was rolled back).
+    Earlier(M),
+}
+
+/// Inserts `row` in `txn`. If a request with the same idempotency key won the race, the insert
+/// fails on the key's unique index; then the transaction is rolled back and `earlier` finds
+/// that request's row.
+pub async fn insert_keyed<A, F, Fut>(
+    txn: DatabaseTransaction,
+    row: A,
+    earlier: F,
+) -> AppResult<Keyed<<A::Entity as EntityTrait>::Model>>
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = AppResult<Option<<A::Entity as EntityTrait>::Model>>>,
+{
+    match row.insert(&txn).await {
+        Ok(model) => Ok(Keyed::Fresh(model, txn)),
+        Err(e) if is_unique_violation(&e) => {
+            txn.rollback().await?;
+            earlier()
+                .await?
+                .map(Keyed::Earlier)
+                .ok_or_else(|| AppError::internal(e))
+        }
+        Err(e) => Err(e.into()),
+    }
 }

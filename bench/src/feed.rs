@@ -132,20 +132,14 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
         let g = post_rows[p].1;
         let author = members[g][rng.random_range(0..members[g].len())];
         let at = post_rows[p].3 + Duration::seconds(rng.random_range(1..86_400));
-        reply_rows.push(replies::ActiveModel {
-            id: Set(id()),
-            post_id: Set(post_rows[p].0.clone()),
-            group_id: Set(group_ids[g].clone()),
-            author_id: Set(user_ids[author].clone()),
-            parent_reply_id: Set(None),
-            body: Set("A seeded reply with a few words of support.".into()),
-            idempotency_key: Set(None),
-            edited_at: Set(None),
-            deleted_at: Set(None),
-            removed_at: Set(None),
-            removed_reason: Set(None),
-            created_at: Set(at),
-        });
+        reply_rows.push(replies::ActiveModel::fresh(replies::NewRow {
+            id: id(),
+            post_id: post_rows[p].0.clone(),
+            group_id: group_ids[g].clone(),
+            author_id: user_ids[author].clone(),
+            body: "A seeded reply with a few words of support.".into(),
+            at,
+        }));
         if reply_rows.len() == 10_000 {
             for chunk in reply_rows.chunks(1_000) {
                 replies::Entity::insert_many(chunk.to_vec())
@@ -192,26 +186,16 @@ async fn insert_posts(
     user_ids: &[String],
 ) -> anyhow::Result<()> {
     for chunk in rows.chunks(1_000) {
-        let models = chunk
-            .iter()
-            .map(|(pid, g, author, created)| posts::ActiveModel {
-                id: Set(pid.clone()),
-                group_id: Set(group_ids[*g].clone()),
-                author_id: Set(user_ids[*author].clone()),
-                title: Set("A seeded post".into()),
-                body: Set("Some days are heavier than others; this one is seeded.".into()),
-                content_warning: Set(None),
-                idempotency_key: Set(None),
-                reply_count: Set(0),
-                pinned: Set(false),
-                locked: Set(false),
-                edited_at: Set(None),
-                deleted_at: Set(None),
-                removed_at: Set(None),
-                removed_reason: Set(None),
-                last_activity_at: Set(*created),
-                created_at: Set(*created),
-            });
+        let models = chunk.iter().map(|(pid, g, author, created)| {
+            posts::ActiveModel::fresh(posts::NewRow {
+                id: pid.clone(),
+                group_id: group_ids[*g].clone(),
+                author_id: user_ids[*author].clone(),
+                title: "A seeded post".into(),
+                body: "Some days are heavier than others; this one is seeded.".into(),
+                at: *created,
+            })
+        });
         posts::Entity::insert_many(models).exec(db).await?;
     }
     Ok(())

@@ -58,38 +58,27 @@ async fn seed(
         if back % 3 == 0 {
             let post_id = id();
             posts.push(entity::posts::ActiveModel {
-                id: Set(post_id.clone()),
-                group_id: Set(group.to_owned()),
-                author_id: Set(me.to_owned()),
-                title: Set(format!("Day {back}")),
-                body: Set("how it went".to_owned()),
-                content_warning: Set(None),
-                idempotency_key: Set(None),
                 reply_count: Set(2),
-                pinned: Set(false),
-                locked: Set(false),
-                edited_at: Set(None),
-                deleted_at: Set(None),
-                removed_at: Set(None),
-                removed_reason: Set(None),
-                last_activity_at: Set(at),
-                created_at: Set(at),
+                ..entity::posts::ActiveModel::fresh(entity::posts::NewRow {
+                    id: post_id.clone(),
+                    group_id: group.to_owned(),
+                    author_id: me.to_owned(),
+                    title: format!("Day {back}"),
+                    body: "how it went".to_owned(),
+                    at,
+                })
             });
             for r in 0..2 {
-                replies.push(entity::replies::ActiveModel {
-                    id: Set(id()),
-                    post_id: Set(post_id.clone()),
-                    group_id: Set(group.to_owned()),
-                    author_id: Set(friend.to_owned()),
-                    parent_reply_id: Set(None),
-                    body: Set("here with you".to_owned()),
-                    idempotency_key: Set(None),
-                    edited_at: Set(None),
-                    deleted_at: Set(None),
-                    removed_at: Set(None),
-                    removed_reason: Set(None),
-                    created_at: Set(at + Duration::minutes(10 + r)),
-                });
+                replies.push(entity::replies::ActiveModel::fresh(
+                    entity::replies::NewRow {
+                        id: id(),
+                        post_id: post_id.clone(),
+                        group_id: group.to_owned(),
+                        author_id: friend.to_owned(),
+                        body: "here with you".to_owned(),
+                        at: at + Duration::minutes(10 + r),
+                    },
+                ));
             }
             reactions.push(entity::reactions::ActiveModel {
                 target_type: Set(ContentType::Post),

@@ -27,3 +27,39 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Who writes a new post where, and when.
+pub struct NewRow {
+    pub id: String,
+    pub group_id: String,
+    pub author_id: String,
+    pub title: String,
+    pub body: String,
+    pub at: DateTimeUtc,
+}
+
+impl ActiveModel {
+    /// A new post as every writer starts it (the API, the demo, the benchmarks' seeds): listed,
+    /// without replies, flags, edits, content warning or idempotency key.
+    pub fn fresh(row: NewRow) -> Self {
+        use sea_orm::ActiveValue::Set;
+        ActiveModel {
+            id: Set(row.id),
+            group_id: Set(row.group_id),
+            author_id: Set(row.author_id),
+            title: Set(row.title),
+            body: Set(row.body),
+            content_warning: Set(None),
+            idempotency_key: Set(None),
+            reply_count: Set(0),
+            pinned: Set(false),
+            locked: Set(false),
+            edited_at: Set(None),
+            deleted_at: Set(None),
+            removed_at: Set(None),
+            removed_reason: Set(None),
+            last_activity_at: Set(row.at),
+            created_at: Set(row.at),
+        }
+    }
+}

@@ -23,3 +23,34 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Who replies to which post (in its group), with what, and when.
+pub struct NewRow {
+    pub id: String,
+    pub post_id: String,
+    pub group_id: String,
+    pub author_id: String,
+    pub body: String,
+    pub at: DateTimeUtc,
+}
+
+impl ActiveModel {
+    /// A new top-level reply as every writer starts it: listed, unedited, without idempotency key.
+    pub fn fresh(row: NewRow) -> Self {
+        use sea_orm::ActiveValue::Set;
+        ActiveModel {
+            id: Set(row.id),
+            post_id: Set(row.post_id),
+            group_id: Set(row.group_id),
+            author_id: Set(row.author_id),
+            parent_reply_id: Set(None),
+            body: Set(row.body),
+            idempotency_key: Set(None),
+            edited_at: Set(None),
+            deleted_at: Set(None),
+            removed_at: Set(None),
+            removed_reason: Set(None),
+            created_at: Set(row.at),
+        }
+    }
+}

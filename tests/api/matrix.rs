@@ -233,10 +233,7 @@ async fn run_matrix(visibility: &str) {
                 .await;
             let got = match body.get("errors") {
                 None => "ok".to_owned(),
-                Some(_) => body["errors"][0]["extensions"]["code"]
-                    .as_str()
-                    .unwrap_or("?")
-                    .to_owned(),
+                Some(_) => error_code(&body).to_owned(),
             };
             if got != expected {
                 failures.push(format!(

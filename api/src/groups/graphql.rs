@@ -475,12 +475,7 @@ impl GroupMutation {
         group_id: ID,
         user_id: ID,
     ) -> Result<bool> {
-        let app = ctx.app()?;
-        service::decide_join_request(&app.db, ctx.viewer()?, &group_id, &user_id, true)
-            .await?
-            .publish(&app.broker)
-            .await;
-        Ok(true)
+        decide_join_request(ctx, &group_id, &user_id, true).await
     }
 
     async fn decline_join_request(
@@ -489,12 +484,7 @@ impl GroupMutation {
         group_id: ID,
         user_id: ID,
     ) -> Result<bool> {
-        let app = ctx.app()?;
-        service::decide_join_request(&app.db, ctx.viewer()?, &group_id, &user_id, false)
-            .await?
-            .publish(&app.broker)
-            .await;
-        Ok(true)
+        decide_join_request(ctx, &group_id, &user_id, false).await
     }
 
     /// Invites someone: they see the group (even a hidden one) and join with `joinGroup`.
@@ -535,4 +525,18 @@ impl GroupMutation {
                 .await?,
         ))
     }
+}
+
+async fn decide_join_request(
+    ctx: &Context<'_>,
+    group_id: &str,
+    user_id: &str,
+    approve: bool,
+) -> Result<bool> {
+    let app = ctx.app()?;
+    service::decide_join_request(&app.db, ctx.viewer()?, group_id, user_id, approve)
+        .await?
+        .publish(&app.broker)
+        .await;
+    Ok(true)
 }

@@ -4,7 +4,7 @@ use super::types::{LedBy, MemberState, NotificationLevel, Role, Topic, Visibilit
 use crate::auth::Viewer;
 use crate::broker::Committed;
 use crate::clock::now;
-use crate::db::{begin_write, is_unique_violation};
+use crate::db::{begin_write, count_change, is_unique_violation};
 use crate::error::{text_between, AppError, AppResult};
 use crate::groups::mod_log::log_action;
 use crate::notifications::service::{self as notifications, About, NotificationKind};
@@ -231,11 +231,7 @@ pub async fn list_groups(
 }
 
 async fn set_member_count(txn: &impl ConnectionTrait, group_id: &str, delta: i32) -> AppResult<()> {
-    groups::Entity::update_many()
-        .col_expr(
-            groups::Column::MemberCount,
-            Expr::col(groups::Column::MemberCount).add(delta),
-        )
+    count_change::<groups::Entity>(groups::Column::MemberCount, delta)
         .filter(groups::Column::Id.eq(group_id))
         .exec(txn)
         .await?;

@@ -4,19 +4,18 @@ use crate::broker::Committed;
 use crate::clock::now;
 use crate::clock::supported_instant_opt;
 use crate::content::{ContentType, ReportStatus};
-use crate::db::begin_write;
+use crate::db::{begin_write, count_change};
 use crate::error::{text_between, AppError, AppResult};
 use crate::groups::access::{group_access, is_admin, GroupAccess};
 use crate::groups::mod_log::log_action;
 use crate::groups::types::{MemberState, Role};
-use crate::notifications::service::{notify_person, About, NotificationKind};
+use crate::notifications::service::{notify_person, About, NotificationKind, Notified};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use crate::posts::service::visible_post;
 use chrono::{DateTime, Utc};
 use entity::enums::{ModAction, ModTarget};
 use entity::{bans, blocks, groups, memberships, mod_log, posts, replies, reports, users};
-use sea_orm::sea_query::ExprTrait as _;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::QuerySelect as _;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -274,6 +273,40 @@ async fn moderated_post(
     Ok((post, access))
 }
 
+/// A post or reply a moderator removed.
+struct Removal<'a> {
+    group_id: &'a str,
+    action: ModAction,
+    target: (ModTarget, &'a str),
+    author_id: &'a str,
+    reason: &'a str,
+    /// Where it was; `detail` is filled in with the action.
+    about: About,
+}
+
+/// What a removal writes beside the row: the mod log entry, and a notification to its author.
+async fn record_removal(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    removal: Removal<'_>,
+) -> AppResult<Vec<Notified>> {
+    log_action(
+        txn,
+        removal.group_id,
+        &viewer.user_id,
+        removal.action,
+        Some(removal.target),
+        Some(removal.reason),
+    )
+    .await?;
+    let about = About {
+        detail: Some(removal.action.as_str().into()),
+        ..removal.about
+    };
+    let kind = NotificationKind::Moderation;
+    notify_person(txn, removal.author_id, kind, &viewer.user_id, about).await
+}
+
 pub async fn remove_post(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -293,38 +326,24 @@ pub async fn remove_post(
     active.removed_reason = Set(Some(reason.clone()));
     let post = active.update(&txn).await?;
     if was_listed {
-        groups::Entity::update_many()
-            .col_expr(
-                groups::Column::PostCount,
-                Expr::col(groups::Column::PostCount).sub(1),
-            )
+        count_change::<groups::Entity>(groups::Column::PostCount, -1)
             .filter(groups::Column::Id.eq(group_id.as_str()))
             .exec(&txn)
             .await?;
     }
-    log_action(
-        &txn,
-        &group_id,
-        &viewer.user_id,
-        ModAction::RemovePost,
-        Some((ModTarget::Post, post_id)),
-        Some(&reason),
-    )
-    .await?;
-    let about = About {
-        group_id: Some(group_id.clone()),
-        post_id: Some(post.id.clone()),
-        reply_id: None,
-        detail: Some(ModAction::RemovePost.as_str().into()),
+    let removal = Removal {
+        group_id: &group_id,
+        action: ModAction::RemovePost,
+        target: (ModTarget::Post, post_id),
+        author_id: &post.author_id,
+        reason: &reason,
+        about: About {
+            group_id: Some(group_id.clone()),
+            post_id: Some(post.id.clone()),
+            ..Default::default()
+        },
     };
-    let notified = notify_person(
-        &txn,
-        &post.author_id,
-        NotificationKind::Moderation,
-        &viewer.user_id,
-        about,
-    )
-    .await?;
+    let notified = record_removal(&txn, viewer, removal).await?;
     txn.commit().await?;
     Ok(Committed::new(post, notified.into()))
 }
@@ -352,38 +371,25 @@ pub async fn remove_reply(
     active.removed_reason = Set(Some(reason.clone()));
     let reply = active.update(&txn).await?;
     if was_listed {
-        posts::Entity::update_many()
-            .col_expr(
-                posts::Column::ReplyCount,
-                Expr::col(posts::Column::ReplyCount).sub(1),
-            )
+        count_change::<posts::Entity>(posts::Column::ReplyCount, -1)
             .filter(posts::Column::Id.eq(post_id.as_str()))
             .exec(&txn)
             .await?;
     }
-    log_action(
-        &txn,
-        &group_id,
-        &viewer.user_id,
-        ModAction::RemoveReply,
-        Some((ModTarget::Reply, reply_id)),
-        Some(&reason),
-    )
-    .await?;
-    let about = About {
-        group_id: Some(group_id.clone()),
-        post_id: Some(post_id.clone()),
-        reply_id: Some(reply.id.clone()),
-        detail: Some(ModAction::RemoveReply.as_str().into()),
+    let removal = Removal {
+        group_id: &group_id,
+        action: ModAction::RemoveReply,
+        target: (ModTarget::Reply, reply_id),
+        author_id: &reply.author_id,
+        reason: &reason,
+        about: About {
+            group_id: Some(group_id.clone()),
+            post_id: Some(post_id.clone()),
+            reply_id: Some(reply.id.clone()),
+            ..Default::default()
+        },
     };
-    let notified = notify_person(
-        &txn,
-        &reply.author_id,
-        NotificationKind::Moderation,
-        &viewer.user_id,
-        about,
-    )
-    .await?;
+    let notified = record_removal(&txn, viewer, removal).await?;
     txn.commit().await?;
     Ok(Committed::new(reply, notified.into()))
 }
@@ -474,11 +480,7 @@ pub async fn ban_member(
             .await?;
         // A ban racing this one may have removed the membership (and counted it) first.
         if removed.rows_affected == 1 && target.state == MemberState::Active {
-            groups::Entity::update_many()
-                .col_expr(
-                    groups::Column::MemberCount,
-                    Expr::col(groups::Column::MemberCount).sub(1),
-                )
+            count_change::<groups::Entity>(groups::Column::MemberCount, -1)
                 .filter(groups::Column::Id.eq(group_id))
                 .exec(&txn)
                 .await?;

@@ -5,7 +5,7 @@ use crate::auth::Viewer;
 use crate::clock::now;
 use crate::clock::supported_instant_opt;
 use crate::content::idempotency_key;
-use crate::db::{begin_write, is_unique_violation};
+use crate::db::{begin_write, find_keyed, insert_keyed, Keyed};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use crate::safety::has_crisis_language;
@@ -127,7 +127,7 @@ pub async fn log(db: &DatabaseConnection, viewer: &Viewer, input: NewCheckin) ->
         return Ok(Logged::new(earlier));
     }
     let txn = begin_write(db).await?;
-    let inserted = mood_checkins::ActiveModel {
+    let row = mood_checkins::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         user_id: Set(viewer.user_id.clone()),
         score: Set(score),
@@ -138,23 +138,14 @@ pub async fn log(db: &DatabaseConnection, viewer: &Viewer, input: NewCheckin) ->
         idempotency_key: Set(key.clone()),
         created_at: Set(at),
         updated_at: Set(at),
-    }
-    .insert(&txn)
-    .await;
-    match inserted {
-        Ok(row) => {
+    };
+    // The same retry may race in on another connection: then answer with what it wrote.
+    match insert_keyed(txn, row, || earlier(db, viewer, key.as_deref())).await? {
+        Keyed::Fresh(row, txn) => {
             txn.commit().await?;
             Ok(Logged::new(row))
         }
-        // The same retry raced in on another connection: answer with what it wrote.
-        Err(e) if is_unique_violation(&e) => {
-            txn.rollback().await?;
-            earlier(db, viewer, key.as_deref())
-                .await?
-                .map(Logged::new)
-                .ok_or_else(|| AppError::internal(e))
-        }
-        Err(e) => Err(e.into()),
+        Keyed::Earlier(row) => Ok(Logged::new(row)),
     }
 }
 
@@ -163,12 +154,11 @@ async fn earlier(
     viewer: &Viewer,
     key: Option<&str>,
 ) -> AppResult<Option<mood_checkins::Model>> {
-    let Some(key) = key else { return Ok(None) };
-    Ok(mood_checkins::Entity::find()
-        .filter(mood_checkins::Column::UserId.eq(viewer.user_id.as_str()))
-        .filter(mood_checkins::Column::IdempotencyKey.eq(key))
-        .one(db)
-        .await?)
+    let columns = (
+        mood_checkins::Column::UserId,
+        mood_checkins::Column::IdempotencyKey,
+    );
+    find_keyed::<mood_checkins::Entity>(db, columns, &viewer.user_id, key).await
 }
 
 /// One of my check-ins; anyone else's is `NOT_FOUND`.

@@ -3,12 +3,12 @@
 //! what was seen. An unknown, expired or revoked token is `NOT_FOUND`.
 use crate::auth::Viewer;
 use crate::clock::now;
-use crate::db::begin_write;
+use crate::db::{begin_write, count_change};
 use crate::error::{text_between, AppError, AppResult};
 use crate::secrets::{random_token, sha256_hex};
 use chrono::{DateTime, Duration, Utc};
 use entity::{mood_checkins, mood_share_accesses, mood_shares};
-use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -129,12 +129,8 @@ pub async fn open(db: &DatabaseConnection, token: &str) -> AppResult<mood_shares
     }
     .insert(&txn)
     .await?;
-    mood_shares::Entity::update_many()
+    count_change::<mood_shares::Entity>(mood_shares::Column::AccessCount, 1)
         .col_expr(mood_shares::Column::LastAccessedAt, Expr::value(at))
-        .col_expr(
-            mood_shares::Column::AccessCount,
-            Expr::col(mood_shares::Column::AccessCount).add(1),
-        )
         .filter(mood_shares::Column::Id.eq(share.id.as_str()))
         .exec(&txn)
         .await?;

@@ -2,6 +2,7 @@
 //! membership's notification level asks.
 use crate::broker::Announcements;
 use crate::clock::now;
+use crate::db::count_change;
 use crate::error::AppResult;
 use crate::groups::types::{MemberState, NotificationLevel, Role};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
@@ -9,7 +10,7 @@ use entity::enums::PushJobState;
 use entity::{
     blocks, memberships, notifications, posts, push_jobs, push_preferences, replies, users,
 };
-use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QuerySelect, Set,
@@ -119,11 +120,7 @@ async fn write(
             .one(txn)
             .await?;
         if let Some(existing) = unread {
-            notifications::Entity::update_many()
-                .col_expr(
-                    notifications::Column::Count,
-                    Expr::col(notifications::Column::Count).add(1),
-                )
+            count_change::<notifications::Entity>(notifications::Column::Count, 1)
                 .col_expr(notifications::Column::ActorId, Expr::value(actor_id))
                 .col_expr(notifications::Column::UpdatedAt, Expr::value(at))
                 .filter(notifications::Column::Id.eq(existing.id.as_str()))

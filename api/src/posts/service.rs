@@ -5,7 +5,7 @@ use crate::broker::{Announcements, Committed, Event};
 use crate::clock::now;
 use crate::config::PostingLimits;
 use crate::content::{idempotency_key, is_listed_post, ContentType, ReactionKind};
-use crate::db::{begin_write, is_unique_violation};
+use crate::db::{begin_write, count_change, find_keyed, insert_keyed, is_unique_violation, Keyed};
 use crate::error::{text_between, AppError, AppResult};
 use crate::groups::access::{blocked_between, group_access, not_blocked_with, GroupAccess};
 use crate::groups::types::MemberState;
@@ -97,42 +97,24 @@ pub async fn create_post(
 
     let at = now();
     let txn = begin_write(db).await?;
-    let inserted = posts::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
-        group_id: Set(input.group_id.clone()),
-        author_id: Set(viewer.user_id.clone()),
-        title: Set(title),
-        body: Set(body),
+    let row = posts::ActiveModel {
         content_warning: Set(warning),
         idempotency_key: Set(key.clone()),
-        reply_count: Set(0),
-        pinned: Set(false),
-        locked: Set(false),
-        edited_at: Set(None),
-        deleted_at: Set(None),
-        removed_at: Set(None),
-        removed_reason: Set(None),
-        last_activity_at: Set(at),
-        created_at: Set(at),
-    }
-    .insert(&txn)
-    .await;
-    let post = match inserted {
-        Ok(post) => post,
-        Err(e) if is_unique_violation(&e) => {
-            txn.rollback().await?;
-            return earlier_post(db, viewer, key.as_deref())
-                .await?
-                .map(Committed::quiet)
-                .ok_or(AppError::internal(e));
-        }
-        Err(e) => return Err(e.into()),
+        ..posts::ActiveModel::fresh(posts::NewRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            group_id: input.group_id.clone(),
+            author_id: viewer.user_id.clone(),
+            title,
+            body,
+            at,
+        })
     };
-    groups::Entity::update_many()
-        .col_expr(
-            groups::Column::PostCount,
-            Expr::col(groups::Column::PostCount).add(1),
-        )
+    let (post, txn) =
+        match insert_keyed(txn, row, || earlier_post(db, viewer, key.as_deref())).await? {
+            Keyed::Fresh(post, txn) => (post, txn),
+            Keyed::Earlier(post) => return Ok(Committed::quiet(post)),
+        };
+    count_change::<groups::Entity>(groups::Column::PostCount, 1)
         .filter(groups::Column::Id.eq(input.group_id.as_str()))
         .exec(&txn)
         .await?;
@@ -153,12 +135,8 @@ async fn earlier_post(
     viewer: &Viewer,
     key: Option<&str>,
 ) -> AppResult<Option<posts::Model>> {
-    let Some(key) = key else { return Ok(None) };
-    Ok(posts::Entity::find()
-        .filter(posts::Column::AuthorId.eq(viewer.user_id.as_str()))
-        .filter(posts::Column::IdempotencyKey.eq(key))
-        .one(db)
-        .await?)
+    let columns = (posts::Column::AuthorId, posts::Column::IdempotencyKey);
+    find_keyed::<posts::Entity>(db, columns, &viewer.user_id, key).await
 }
 
 /// The author edits their own visible post.
@@ -217,11 +195,7 @@ pub async fn delete_post(
     active.deleted_at = Set(Some(now()));
     let post = active.update(&txn).await?;
     if was_listed {
-        groups::Entity::update_many()
-            .col_expr(
-                groups::Column::PostCount,
-                Expr::col(groups::Column::PostCount).sub(1),
-            )
+        count_change::<groups::Entity>(groups::Column::PostCount, -1)
             .filter(groups::Column::Id.eq(group_id.as_str()))
             .exec(&txn)
             .await?;
@@ -341,38 +315,24 @@ pub async fn create_reply(
 
     let at = now();
     let txn = begin_write(db).await?;
-    let inserted = replies::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
-        post_id: Set(post.id.clone()),
-        group_id: Set(post.group_id.clone()),
-        author_id: Set(viewer.user_id.clone()),
+    let row = replies::ActiveModel {
         parent_reply_id: Set(input.parent_reply_id.clone()),
-        body: Set(body),
         idempotency_key: Set(key.clone()),
-        edited_at: Set(None),
-        deleted_at: Set(None),
-        removed_at: Set(None),
-        removed_reason: Set(None),
-        created_at: Set(at),
-    }
-    .insert(&txn)
-    .await;
-    let reply = match inserted {
-        Ok(reply) => reply,
-        Err(e) if is_unique_violation(&e) => {
-            txn.rollback().await?;
-            return earlier_reply(db, viewer, key.as_deref())
-                .await?
-                .map(Committed::quiet)
-                .ok_or(AppError::internal(e));
-        }
-        Err(e) => return Err(e.into()),
+        ..replies::ActiveModel::fresh(replies::NewRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            post_id: post.id.clone(),
+            group_id: post.group_id.clone(),
+            author_id: viewer.user_id.clone(),
+            body,
+            at,
+        })
     };
-    posts::Entity::update_many()
-        .col_expr(
-            posts::Column::ReplyCount,
-            Expr::col(posts::Column::ReplyCount).add(1),
-        )
+    let (reply, txn) =
+        match insert_keyed(txn, row, || earlier_reply(db, viewer, key.as_deref())).await? {
+            Keyed::Fresh(reply, txn) => (reply, txn),
+            Keyed::Earlier(reply) => return Ok(Committed::quiet(reply)),
+        };
+    count_change::<posts::Entity>(posts::Column::ReplyCount, 1)
         .col_expr(posts::Column::LastActivityAt, Expr::value(at))
         .filter(posts::Column::Id.eq(post.id.as_str()))
         .exec(&txn)
@@ -395,12 +355,8 @@ async fn earlier_reply(
     viewer: &Viewer,
     key: Option<&str>,
 ) -> AppResult<Option<replies::Model>> {
-    let Some(key) = key else { return Ok(None) };
-    Ok(replies::Entity::find()
-        .filter(replies::Column::AuthorId.eq(viewer.user_id.as_str()))
-        .filter(replies::Column::IdempotencyKey.eq(key))
-        .one(db)
-        .await?)
+    let columns = (replies::Column::AuthorId, replies::Column::IdempotencyKey);
+    find_keyed::<replies::Entity>(db, columns, &viewer.user_id, key).await
 }
 
 /// A reply the caller may see (its post visible, its author not blocked either way).
@@ -463,11 +419,7 @@ pub async fn delete_reply(
     active.deleted_at = Set(Some(now()));
     let reply = active.update(&txn).await?;
     if was_listed {
-        posts::Entity::update_many()
-            .col_expr(
-                posts::Column::ReplyCount,
-                Expr::col(posts::Column::ReplyCount).sub(1),
-            )
+        count_change::<posts::Entity>(posts::Column::ReplyCount, -1)
             .filter(posts::Column::Id.eq(post.id.as_str()))
             .exec(&txn)
             .await?;

@@ -181,10 +181,7 @@ async fn a_socket_applies_the_same_budget() {
         .await;
     let next = socket.expect_json(Duration::from_secs(5)).await;
     assert_eq!(next["type"], "next", "{next}");
-    assert_eq!(
-        next["payload"]["errors"][0]["extensions"]["code"],
-        "QUERY_TOO_COMPLEX"
-    );
+    assert_eq!(error_code(&next["payload"]), "QUERY_TOO_COMPLEX");
     // The socket stays usable.
     socket.start("2", "{ me { displayName } }", json!({})).await;
     let mut answer = socket.expect_json(Duration::from_secs(5)).await;
