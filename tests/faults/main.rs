@@ -108,8 +108,11 @@ async fn a_redis_pause_degrades_without_refusing_writes() {
         mut socket,
     } = live_thread().await;
 
-    // Redis stops answering anyone for 4 s.
-    let pause = Duration::from_secs(4);
+    // Redis stops answering anyone for 10 s. A write that waited for Redis would end only when
+    // it answers again; these all end while it is still paused. (Their own durations are not
+    // asserted: on a loaded two-core machine a debug build's password hash alone can take a
+    // second, and a timed test that flakes proves nothing.)
+    let pause = Duration::from_secs(10);
     let client = redis::Client::open(redis_url.as_str()).unwrap();
     let mut admin = client.get_multiplexed_async_connection().await.unwrap();
     let _: () = redis::cmd("CLIENT")
@@ -120,35 +123,22 @@ async fn a_redis_pause_degrades_without_refusing_writes() {
         .await
         .unwrap();
     let paused = Instant::now();
-    // Every write succeeds meanwhile, each well within a second.
-    let timed = |what: &'static str, started: Instant| {
-        assert!(
-            started.elapsed() < Duration::from_secs(1),
-            "{what} took {:?}",
-            started.elapsed()
-        );
-    };
-    let started = Instant::now();
+    // Every write succeeds meanwhile.
     let newcomer = app.register("Pause Newcomer").await;
-    timed("register", started);
-    let started = Instant::now();
     let signed_in = app.login(&newcomer.email, PASSWORD).await;
     assert!(
         signed_in["data"]["login"]["accessToken"].is_string(),
         "{signed_in}"
     );
-    timed("login", started);
-    let started = Instant::now();
     let during = app.post(&owner, &group, "Written while Redis sleeps").await;
-    timed("createPost", started);
-    let started = Instant::now();
     let joined = app.join(&newcomer, &group).await;
     assert_eq!(joined["data"]["joinGroup"]["state"], "ACTIVE", "{joined}");
-    timed("joinGroup", started);
-    let started = Instant::now();
     app.reply(&newcomer, &during, "so was this").await;
-    timed("createReply", started);
-    assert!(paused.elapsed() < pause, "the writes outlasted the pause");
+    let took = paused.elapsed();
+    assert!(
+        took < pause,
+        "the writes took {took:?}: one of them waited for Redis"
+    );
     // Nothing was lost: the writes are there.
     let read = app
         .ok(
