@@ -216,3 +216,114 @@ pub fn bearer_token(header: &str) -> Option<&str> {
 pub struct RequestMeta {
     pub client_ip: IpAddr,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("s{i}")).collect()
+    }
+
+    #[test]
+    fn a_session_found_live_is_known_until_its_ttl_runs_out() {
+        let cache = SessionCache::new(Duration::from_secs(60));
+        assert_eq!(cache.known("a"), None);
+        cache.remember("a");
+        assert_eq!(cache.known("a"), Some(true));
+        assert_eq!(cache.known("b"), None);
+
+        let expired = SessionCache::new(Duration::ZERO);
+        expired.remember("a");
+        assert_eq!(expired.known("a"), None, "a check is good for ttl only");
+    }
+
+    #[test]
+    fn a_revoked_session_stays_revoked_and_is_never_remembered_again() {
+        let cache = SessionCache::new(Duration::from_secs(60));
+        cache.remember("a");
+        cache.revoke(&["a".to_owned()]);
+        assert_eq!(cache.known("a"), Some(false));
+        cache.remember("a");
+        assert_eq!(cache.known("a"), Some(false));
+        cache.forget_all();
+        assert_eq!(
+            cache.known("a"),
+            Some(false),
+            "forgetting checks keeps revocations"
+        );
+    }
+
+    #[test]
+    fn forgetting_all_checks_makes_every_session_unknown() {
+        let cache = SessionCache::new(Duration::from_secs(60));
+        cache.remember("a");
+        cache.remember("b");
+        cache.forget_all();
+        assert_eq!((cache.known("a"), cache.known("b")), (None, None));
+    }
+
+    #[test]
+    fn the_memory_is_bounded_by_dropping_what_ran_out() {
+        let cache = SessionCache::new(Duration::ZERO);
+        for id in ids(100_001) {
+            cache.remember(&id);
+        }
+        assert_eq!(
+            cache.state().live.len(),
+            100_001,
+            "pruned only past the bound"
+        );
+        cache.remember("one more");
+        assert_eq!(
+            cache.state().live.len(),
+            1,
+            "checks past their ttl were dropped"
+        );
+
+        let live = SessionCache::new(Duration::from_secs(60));
+        for id in ids(100_002) {
+            live.remember(&id);
+        }
+        assert_eq!(
+            live.state().live.len(),
+            100_002,
+            "checks still good are kept"
+        );
+
+        let revoked = SessionCache::new(Duration::from_secs(60));
+        revoked.revoke(&ids(100_001));
+        revoked.revoke(&["one more".to_owned()]);
+        assert_eq!(
+            revoked.state().revoked.len(),
+            100_002,
+            "tombstones last two minutes"
+        );
+    }
+
+    #[test]
+    fn sockets_are_cancelled_on_revocation_and_forgotten_when_closed() {
+        let cache = SessionCache::new(Duration::from_secs(60));
+        let first = cache.watch("a");
+        let second = cache.watch("a");
+        let other = cache.watch("b");
+        assert_eq!(cache.state().sockets["a"].1, 2);
+        drop(first);
+        assert_eq!(cache.state().sockets["a"].1, 1);
+        cache.revoke(&["a".to_owned()]);
+        assert!(second.revoked.is_cancelled());
+        assert!(!other.revoked.is_cancelled());
+        drop(second);
+        drop(other);
+        assert!(
+            cache.state().sockets.is_empty(),
+            "closed sockets leave nothing behind"
+        );
+
+        let late = cache.watch("a");
+        assert!(
+            late.revoked.is_cancelled(),
+            "a socket of a revoked session closes at once"
+        );
+    }
+}

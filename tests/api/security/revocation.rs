@@ -124,3 +124,32 @@ async fn a_replayed_refresh_token_closes_the_sessions_sockets_everywhere() {
     assert_closed_promptly(&mut socket, started).await;
     assert_refused(on, &ana).await;
 }
+
+/// When an announcement is lost, the sessions table decides: an instance that has not checked
+/// the session yet reads it there, and a revoked row is refused even before it expires.
+#[tokio::test]
+async fn a_session_revoked_in_the_table_is_refused_without_its_announcement() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let app = TestApp::spawn().await;
+    let who = app.register("Quiet Revocation").await;
+    warm(&app, &who).await;
+    let backend = app.context.db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "UPDATE sessions SET revoked_at = expires_at - INTERVAL '1 day' WHERE user_id = $1"
+        }
+        _ => "UPDATE sessions SET revoked_at = datetime(expires_at, '-1 day') WHERE user_id = ?",
+    };
+    app.context
+        .db
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [who.user_id.clone().into()],
+        ))
+        .await
+        .unwrap();
+    // A second instance on the same database, with its own empty cache and no shared broker.
+    let other = app.sibling().await;
+    assert_refused(&other, &who).await;
+}
