@@ -154,22 +154,3 @@ impl ModAction {
         }
     }
 }
-
-impl ModTarget {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ModTarget::User => "USER",
-            ModTarget::Post => "POST",
-            ModTarget::Reply => "REPLY",
-            ModTarget::Report => "REPORT",
-        }
-    }
-}
-
-impl ReactionKind {
-    pub const ALL: [ReactionKind; 3] = [
-        ReactionKind::Support,
-        ReactionKind::Relate,
-        ReactionKind::Thanks,
-    ];
-}

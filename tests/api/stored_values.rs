@@ -29,33 +29,26 @@ async fn an_unknown_stored_value_is_an_error_not_a_default() {
     assert_eq!(before["group"]["visibility"], "HIDDEN");
     assert_eq!(before["group"]["myMembership"]["role"], "OWNER");
 
-    corrupt(
-        &app,
-        "UPDATE memberships SET role = 'WIZARD' WHERE group_id = ?",
-        &group,
-    )
-    .await;
-    let body = app
-        .gql(Some(&owner.access), read, json!({"id": group}))
-        .await;
-    assert_eq!(error_code(&body), "INTERNAL", "{body}");
-    assert!(!body.to_string().contains("MEMBER"), "{body}");
-
-    corrupt(
-        &app,
-        "UPDATE memberships SET role = 'OWNER' WHERE group_id = ?",
-        &group,
-    )
-    .await;
-    corrupt(
-        &app,
-        "UPDATE groups SET visibility = 'SECRET' WHERE id = ?",
-        &group,
-    )
-    .await;
-    let body = app
-        .gql(Some(&owner.access), read, json!({"id": group}))
-        .await;
-    assert_eq!(error_code(&body), "INTERNAL", "{body}");
-    assert!(!body.to_string().contains("PUBLIC"), "{body}");
+    // Each corruption, the default it must not be read as, and the repair before the next.
+    let cases = [
+        (
+            "UPDATE memberships SET role = 'WIZARD' WHERE group_id = ?",
+            "MEMBER",
+            "UPDATE memberships SET role = 'OWNER' WHERE group_id = ?",
+        ),
+        (
+            "UPDATE groups SET visibility = 'SECRET' WHERE id = ?",
+            "PUBLIC",
+            "UPDATE groups SET visibility = 'HIDDEN' WHERE id = ?",
+        ),
+    ];
+    for (corruption, default, repair) in cases {
+        corrupt(&app, corruption, &group).await;
+        let body = app
+            .gql(Some(&owner.access), read, json!({"id": group}))
+            .await;
+        assert_eq!(error_code(&body), "INTERNAL", "{body}");
+        assert!(!body.to_string().contains(default), "{body}");
+        corrupt(&app, repair, &group).await;
+    }
 }

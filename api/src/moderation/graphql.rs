@@ -12,6 +12,7 @@ use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use entity::enums::ModAction;
 use entity::{mod_log, posts, replies, reports};
+use sea_orm::ActiveEnum as _;
 use tokio::sync::OnceCell;
 
 pub struct ReportObject(pub reports::Model, Reported);
@@ -114,8 +115,8 @@ impl ModLogEntryObject {
         Ok(UserObject::in_group(ctx, &self.0.actor_id, &self.0.group_id).await?)
     }
     // USER, POST, REPLY or REPORT.
-    async fn target_type(&self) -> Option<&str> {
-        self.0.target_type.map(|t| t.as_str())
+    async fn target_type(&self) -> Option<String> {
+        self.0.target_type.map(|t| t.to_value())
     }
     async fn target_id(&self) -> Option<ID> {
         self.0.target_id.clone().map(ID)

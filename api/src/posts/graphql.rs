@@ -11,6 +11,7 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::{posts, replies};
+use sea_orm::Iterable as _;
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum ContentStatus {
@@ -46,13 +47,12 @@ async fn reaction_counts(
         .load_one((target, id.to_owned()))
         .await?
         .unwrap_or_default();
-    Ok(ReactionKind::ALL
-        .iter()
+    Ok(ReactionKind::iter()
         .map(|kind| ReactionCount {
-            kind: *kind,
+            kind,
             count: counts
                 .iter()
-                .find(|(k, _)| k == kind)
+                .find(|(k, _)| *k == kind)
                 .map_or(0, |(_, n)| *n),
         })
         .collect())
