@@ -2,7 +2,7 @@ use crate::support::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-const INBOX: &str = "query($u: Boolean) { notifications(unreadOnly: $u) { edges { node { id kind count text read postId actor { displayName } } } } me { unreadNotificationCount } }";
+const INBOX: &str = "query($u: Boolean) { notifications(unreadOnly: $u) { edges { node { id kind count text read postId group { id } actor { displayName } } } } me { unreadNotificationCount } }";
 
 fn kinds(inbox: &Value) -> Vec<String> {
     inbox["notifications"]["edges"]
@@ -139,6 +139,15 @@ async fn reactions_batch_while_unread() {
     assert_eq!(
         inbox["notifications"]["edges"][0]["node"]["text"],
         "3 people sent support"
+    );
+    // It leads to the post, shown with its group.
+    assert_eq!(
+        inbox["notifications"]["edges"][0]["node"]["postId"],
+        json!(post)
+    );
+    assert_eq!(
+        inbox["notifications"]["edges"][0]["node"]["group"]["id"],
+        json!(group)
     );
     // Once read, the next reaction starts a new entry.
     app.ok(

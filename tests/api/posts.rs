@@ -32,10 +32,18 @@ async fn posts_are_validated_and_idempotent() {
         .await;
     assert_eq!(first["createPost"]["id"], again["createPost"]["id"]);
     let post_id = first["createPost"]["id"].as_str().unwrap();
+    let warned = app
+        .ok(
+            &people[1].access,
+            "mutation($i: CreatePostInput!) { createPost(input: $i) { contentWarning } }",
+            json!({"i": {"groupId": group, "title": "Heavy", "body": "b", "contentWarning": " loss "}}),
+        )
+        .await;
+    assert_eq!(warned["createPost"]["contentWarning"], "loss");
     assert_eq!(
         app.ok(&people[0].access, POST, json!({"id": post_id}))
             .await["post"]["group"]["postCount"],
-        1
+        2
     );
 
     for (field, bad) in [
@@ -74,7 +82,7 @@ async fn posts_are_validated_and_idempotent() {
     assert_eq!(
         app.ok(&people[0].access, POST, json!({"id": post_id}))
             .await["post"]["group"]["postCount"],
-        1
+        2
     );
 }
 
@@ -128,6 +136,23 @@ async fn replies_thread_one_level_and_move_activity() {
         deleted["deleteReply"],
         json!({"status": "DELETED", "body": null})
     );
+    // A deleted reply is not edited back to life, nor reacted to.
+    let revived = app
+        .gql(
+            Some(&people[2].access),
+            "mutation($id: ID!) { editReply(id: $id, body: \"back\") { body } }",
+            json!({"id": top}),
+        )
+        .await;
+    assert_eq!(error_code(&revived), "NOT_FOUND");
+    let reacted = app
+        .gql(
+            Some(&people[1].access),
+            "mutation($r: ID!) { react(input: {targetType: REPLY, targetId: $r, kind: SUPPORT}) }",
+            json!({"r": top}),
+        )
+        .await;
+    assert_eq!(error_code(&reacted), "NOT_FOUND");
     assert_eq!(
         app.ok(&people[1].access, POST, json!({"id": post})).await["post"]["replyCount"],
         1
@@ -162,6 +187,27 @@ async fn replies_thread_one_level_and_move_activity() {
     );
     let after = app.ok(&people[0].access, POST, json!({"id": post})).await;
     assert_eq!(after["post"]["group"]["postCount"], 0);
+}
+
+/// The same reaction sent many times at once (a double tap on a slow network) is one reaction,
+/// and every request is answered `true`. On PostgreSQL the requests race between "is it there?"
+/// and the insert; the losers meet the unique key and must still succeed.
+#[tokio::test]
+async fn the_same_reaction_at_once_is_one() {
+    let app = TestApp::spawn().await;
+    let (group, people) = group_with_members(&app, &["Tap Owner", "Tap Ana"]).await;
+    let post = app.post(&people[0], &group, "Tap tap").await;
+    let react = "mutation($i: ReactionInput!) { react(input: $i) }";
+    let input = json!({"i": {"targetType": "POST", "targetId": post, "kind": "RELATE"}});
+    let taps = (0..16).map(|_| app.gql(Some(&people[1].access), react, input.clone()));
+    for answer in futures::future::join_all(taps).await {
+        assert_eq!(answer["data"]["react"], true, "{answer}");
+    }
+    let seen = app.ok(&people[0].access, POST, json!({"id": post})).await;
+    assert_eq!(
+        seen["post"]["reactionCounts"][1],
+        json!({"kind": "RELATE", "count": 1})
+    );
 }
 
 #[tokio::test]
