@@ -255,3 +255,32 @@ async fn banned_members_cannot_take_part() {
     let past = app.gql(Some(&owner.access), "mutation($g: ID!, $u: ID!) { banMember(groupId: $g, userId: $u, reason: \"x\", until: \"2000-01-01T00:00:00Z\") }", json!({"g": group, "u": ana.user_id})).await;
     assert_eq!(error_code(&past), "BAD_USER_INPUT");
 }
+
+/// Banning someone whose join request is pending turns the request away; no member leaves, so
+/// the member count stays.
+#[tokio::test]
+async fn banning_a_pending_requester_keeps_the_member_count() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Gate Owner").await;
+    let knocker = app.register("Gate Knocker").await;
+    let group = app.create_group(&owner, "Gated Room", "PRIVATE").await;
+    app.join(&knocker, &group).await;
+    let standing = "query($id: ID!) { group(id: $id) { memberCount joinRequests { edges { node { user { id } } } } } }";
+    let before = app.ok(&owner.access, standing, json!({"id": group})).await;
+    assert_eq!(before["group"]["memberCount"], 1);
+    assert_eq!(
+        before["group"]["joinRequests"]["edges"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    app.ok(
+        &owner.access,
+        "mutation($g: ID!, $u: ID!) { banMember(groupId: $g, userId: $u, reason: \"spam\") }",
+        json!({"g": group, "u": knocker.user_id}),
+    )
+    .await;
+    let after = app.ok(&owner.access, standing, json!({"id": group})).await;
+    assert_eq!(after["group"]["memberCount"], 1);
+    assert_eq!(after["group"]["joinRequests"]["edges"], json!([]));
+}

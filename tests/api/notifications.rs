@@ -2,7 +2,7 @@ use crate::support::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-const INBOX: &str = "query($u: Boolean) { notifications(unreadOnly: $u) { edges { node { id kind count text read postId group { id } actor { displayName } } } } me { unreadNotificationCount } }";
+const INBOX: &str = "query($u: Boolean) { notifications(unreadOnly: $u) { edges { node { id kind count text read postId replyId group { id } actor { displayName } } } } me { unreadNotificationCount } }";
 
 fn kinds(inbox: &Value) -> Vec<String> {
     inbox["notifications"]["edges"]
@@ -200,10 +200,30 @@ async fn join_requests_approvals_and_removals_are_notified() {
     .await;
     let inbox = app.ok(&ana.access, INBOX, json!({})).await;
     assert_eq!(kinds(&inbox), vec!["MODERATION", "JOIN_APPROVED"]);
+    let removal = &inbox["notifications"]["edges"][0]["node"];
+    assert_eq!(removal["text"], "A moderator removed your post");
     assert_eq!(
-        inbox["notifications"]["edges"][0]["node"]["text"],
-        "A moderator removed your post"
+        (&removal["postId"], &removal["group"]["id"]),
+        (&json!(post), &json!(group))
     );
+
+    // A removed reply says so, and leads to its post.
+    let kept = app.post(&owner, &group, "House rules").await;
+    let reply = app.reply(&ana, &kept, "Off topic").await;
+    app.ok(
+        &owner.access,
+        "mutation($id: ID!) { removeReply(id: $id, reason: \"off topic\") { status } }",
+        json!({"id": reply}),
+    )
+    .await;
+    let inbox = app.ok(&ana.access, INBOX, json!({})).await;
+    let removal = &inbox["notifications"]["edges"][0]["node"];
+    assert_eq!(removal["text"], "A moderator removed your reply");
+    assert_eq!(
+        (&removal["postId"], &removal["group"]["id"]),
+        (&json!(kept), &json!(group))
+    );
+    assert_eq!(removal["replyId"], json!(reply));
 }
 
 #[tokio::test]
