@@ -190,9 +190,7 @@ async fn replies_thread_one_level_and_move_activity() {
 }
 
 /// The same reaction sent many times at once (a double tap on a slow network) is one reaction,
-/// and every request is answered `true`. This holds the outcome only: it does not force two
-/// requests between "is it there?" and the insert (the unique-key path of `react`), and in
-/// trials on PostgreSQL they never met there.
+/// and every request is answered `true`.
 #[tokio::test]
 async fn the_same_reaction_at_once_is_one() {
     let app = TestApp::spawn().await;

@@ -207,6 +207,26 @@ async fn unregistered_tokens_are_pruned() {
     );
 }
 
+/// Once the only job has failed `attempts` times, how long it was put back for (its new due
+/// time from the moment the worker recorded the failure).
+async fn retry_wait(app: &TestApp, attempts: i32) -> chrono::Duration {
+    use sea_orm::EntityTrait;
+    // Retries are picked up by the worker's sweep (every 5 s) when nothing wakes it.
+    for _ in 0..600 {
+        let jobs = entity::push_jobs::Entity::find()
+            .all(&app.context.db)
+            .await
+            .unwrap();
+        if let [job] = jobs.as_slice() {
+            if job.attempts == attempts {
+                return job.due_at - job.updated_at;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the job never failed {attempts} times");
+}
+
 #[tokio::test]
 async fn transient_failures_retry_honouring_retry_after() {
     let w = world(|_| {}).await;
@@ -223,6 +243,16 @@ async fn transient_failures_retry_honouring_retry_after() {
         },
     ]);
     w.app.reply(&w.replier, &w.post, "hello").await;
+    // Each failure puts the job back for later: after the 429, for what Retry-After asked (1 s,
+    // longer than the first backoff); after the 503, for the second backoff (2 × 200 ms, plus at
+    // most a quarter of the base as jitter).
+    let wait = retry_wait(&w.app, 1).await;
+    assert_eq!(wait, chrono::Duration::seconds(1), "Retry-After not kept");
+    let wait = retry_wait(&w.app, 2).await;
+    assert!(
+        wait >= chrono::Duration::milliseconds(400) && wait <= chrono::Duration::milliseconds(450),
+        "second backoff: {wait}"
+    );
     let sends = w.fcm.wait_for_sends(3).await;
     assert!(
         sends[1].at - sends[0].at >= Duration::from_millis(950),
@@ -551,6 +581,55 @@ async fn push_enabled_false_sends_nothing() {
     assert_eq!(sends[0].body["message"]["data"]["kind"], "REPLY");
     wait_for_states(&w.app, &["SENT"]).await;
     assert_eq!(w.fcm.send_count(), 1);
+}
+
+/// Two devices asked to wait: the job waits for the longer, whichever came last.
+#[tokio::test]
+async fn the_longest_retry_after_of_several_devices_is_kept() {
+    let w = world(|_| {}).await;
+    w.app
+        .ok(
+            &w.author.access,
+            "mutation { registerDevice(input: {token: \"author-tablet\", platform: IOS}) { id } }",
+            json!({}),
+        )
+        .await;
+    w.fcm.script([
+        Reply::Error {
+            status: 429,
+            code: "QUOTA_EXCEEDED",
+            retry_after: Some(2),
+        },
+        Reply::Error {
+            status: 503,
+            code: "UNAVAILABLE",
+            retry_after: None,
+        },
+    ]);
+    w.app.reply(&w.replier, &w.post, "both busy").await;
+    assert_eq!(retry_wait(&w.app, 1).await, chrono::Duration::seconds(2));
+}
+
+/// Preferences are read again when a push goes out: one that waits for a retry is dropped if
+/// pushes (all of them, or that kind) were turned off meanwhile.
+#[tokio::test]
+async fn a_push_waiting_for_its_retry_is_dropped_once_turned_off() {
+    for turn_off in [
+        "mutation { updatePushPreferences(input: {pushEnabled: false}) { pushEnabled } }",
+        "mutation { updatePushPreferences(input: {disabledKinds: [REPLY]}) { disabledKinds } }",
+    ] {
+        let w = world(|_| {}).await;
+        w.fcm.script([Reply::Error {
+            status: 503,
+            code: "UNAVAILABLE",
+            retry_after: None,
+        }]);
+        w.app.reply(&w.replier, &w.post, "soon").await;
+        retry_wait(&w.app, 1).await;
+        w.app.ok(&w.author.access, turn_off, json!({})).await;
+        wait_for_states(&w.app, &["DROPPED"]).await;
+        assert_eq!(w.fcm.send_count(), 1, "{turn_off}");
+    }
 }
 
 #[tokio::test]

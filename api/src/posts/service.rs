@@ -5,7 +5,7 @@ use crate::broker::{Announcements, Committed, Event};
 use crate::clock::now;
 use crate::config::PostingLimits;
 use crate::content::{idempotency_key, is_listed_post, ContentType, ReactionKind};
-use crate::db::{begin_write, count_change, find_keyed, insert_keyed, is_unique_violation, Keyed};
+use crate::db::{begin_write, count_change, find_keyed, insert_keyed, Keyed};
 use crate::error::{text_between, AppError, AppResult};
 use crate::groups::access::{blocked_between, group_access, not_blocked_with, GroupAccess};
 use crate::groups::types::MemberState;
@@ -17,7 +17,7 @@ use sea_orm::sea_query::ExprTrait as _;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, QuerySelect, Set, TryInsertResult,
 };
 use std::time::Duration;
 
@@ -497,34 +497,24 @@ pub async fn react(
 ) -> AppResult<Committed<()>> {
     let (author, mut about) = reactable(db, viewer, target, target_id).await?;
     about.detail = Some(kind.as_str().to_owned());
-    let key = (target, target_id.to_owned(), viewer.user_id.clone(), kind);
     let txn = begin_write(db).await?;
-    if reactions::Entity::find_by_id(key.clone())
-        .one(&txn)
-        .await?
-        .is_none()
-    {
-        let inserted = reactions::ActiveModel {
-            target_type: Set(key.0),
-            target_id: Set(key.1),
-            user_id: Set(key.2),
-            kind: Set(key.3),
-            created_at: Set(now()),
-        }
-        .insert(&txn)
-        .await;
-        match inserted {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => return Ok(Committed::quiet(())),
-            Err(e) => return Err(e.into()),
-        }
-        let notified =
-            notifications::notify_reaction(&txn, &author, &viewer.user_id, about).await?;
-        txn.commit().await?;
-        return Ok(Committed::new((), notified.into()));
+    // A second tap, also one racing this one, meets the key and changes nothing.
+    let inserted = reactions::Entity::insert(reactions::ActiveModel {
+        target_type: Set(target),
+        target_id: Set(target_id.to_owned()),
+        user_id: Set(viewer.user_id.clone()),
+        kind: Set(kind),
+        created_at: Set(now()),
+    })
+    .on_conflict_do_nothing()
+    .exec_without_returning(&txn)
+    .await?;
+    if !matches!(inserted, TryInsertResult::Inserted(1)) {
+        return Ok(Committed::quiet(()));
     }
+    let notified = notifications::notify_reaction(&txn, &author, &viewer.user_id, about).await?;
     txn.commit().await?;
-    Ok(Committed::quiet(()))
+    Ok(Committed::new((), notified.into()))
 }
 
 pub async fn unreact(

@@ -457,3 +457,61 @@ async fn preview_of(
         first_words: message::first_words(&text, 80),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> PushWorkerSettings {
+        PushWorkerSettings {
+            lease: Duration::from_secs(60),
+            max_attempts: 8,
+            retry_base: Duration::from_secs(1),
+        }
+    }
+
+    fn waits(attempts: i32, after: Option<Duration>) -> Vec<chrono::Duration> {
+        (0..200)
+            .map(|_| retry_delay(&settings(), attempts, after))
+            .collect()
+    }
+
+    #[test]
+    fn the_backoff_doubles_with_each_attempt_plus_a_quarter_of_jitter() {
+        for (attempts, doubling_ms) in [(1, 1_000), (2, 2_000), (3, 4_000), (5, 16_000)] {
+            let waits = waits(attempts, None);
+            let low = chrono::Duration::milliseconds(doubling_ms);
+            let high = low + chrono::Duration::milliseconds(250);
+            assert!(
+                waits.iter().all(|w| *w >= low && *w <= high),
+                "attempt {attempts}: {waits:?}"
+            );
+            // 200 draws from 0..=250 ms: all zero would be chance of 251^-200.
+            assert!(
+                waits.iter().any(|w| *w > low),
+                "no jitter at attempt {attempts}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_wins_only_when_longer() {
+        let asked = Duration::from_secs(30);
+        assert!(waits(1, Some(asked))
+            .iter()
+            .all(|w| *w == chrono::Duration::seconds(30)));
+        let short = Duration::from_millis(10);
+        assert!(waits(2, Some(short))
+            .iter()
+            .all(|w| *w == chrono::Duration::seconds(2)));
+    }
+
+    #[test]
+    fn the_backoff_stops_doubling_after_sixteen() {
+        let capped = waits(40, None);
+        let most = chrono::Duration::seconds(1 << 16);
+        assert!(capped
+            .iter()
+            .all(|w| *w >= most && *w <= most + chrono::Duration::milliseconds(250)));
+    }
+}
