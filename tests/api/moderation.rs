@@ -123,13 +123,7 @@ async fn moderators_remove_lock_and_pin() {
         json!({"status": "REMOVED", "body": null})
     );
     // Its author cannot edit it back, and nobody reacts to it.
-    for (who, query) in [
-        (&ana, "mutation($id: ID!) { editReply(id: $id, body: \"again\") { body } }"),
-        (&owner, "mutation($id: ID!) { react(input: {targetType: REPLY, targetId: $id, kind: SUPPORT}) }"),
-    ] {
-        let refused = app.gql(Some(&who.access), query, json!({"id": reply})).await;
-        assert_eq!(error_code(&refused), "NOT_FOUND", "{query}");
-    }
+    crate::posts::assert_reply_is_gone(&app, &ana, &owner, &reply).await;
     let post_now = app
         .ok(
             &ana.access,

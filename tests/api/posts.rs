@@ -18,6 +18,18 @@ async fn group_with_members(app: &TestApp, names: &[&str]) -> (String, Vec<Sessi
     (group, people)
 }
 
+/// A reply that was deleted or removed cannot be edited back by its author, nor reacted to by
+/// anyone: both answer `NOT_FOUND`.
+pub async fn assert_reply_is_gone(app: &TestApp, author: &Session, other: &Session, reply: &str) {
+    for (who, query) in [
+        (author, "mutation($id: ID!) { editReply(id: $id, body: \"back\") { body } }"),
+        (other, "mutation($id: ID!) { react(input: {targetType: REPLY, targetId: $id, kind: SUPPORT}) }"),
+    ] {
+        let refused = app.gql(Some(&who.access), query, json!({"id": reply})).await;
+        assert_eq!(error_code(&refused), "NOT_FOUND", "{query}");
+    }
+}
+
 #[tokio::test]
 async fn posts_are_validated_and_idempotent() {
     let app = TestApp::spawn().await;
@@ -137,22 +149,7 @@ async fn replies_thread_one_level_and_move_activity() {
         json!({"status": "DELETED", "body": null})
     );
     // A deleted reply is not edited back to life, nor reacted to.
-    let revived = app
-        .gql(
-            Some(&people[2].access),
-            "mutation($id: ID!) { editReply(id: $id, body: \"back\") { body } }",
-            json!({"id": top}),
-        )
-        .await;
-    assert_eq!(error_code(&revived), "NOT_FOUND");
-    let reacted = app
-        .gql(
-            Some(&people[1].access),
-            "mutation($r: ID!) { react(input: {targetType: REPLY, targetId: $r, kind: SUPPORT}) }",
-            json!({"r": top}),
-        )
-        .await;
-    assert_eq!(error_code(&reacted), "NOT_FOUND");
+    assert_reply_is_gone(&app, &people[2], &people[1], &top).await;
     assert_eq!(
         app.ok(&people[1].access, POST, json!({"id": post})).await["post"]["replyCount"],
         1
