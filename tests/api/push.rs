@@ -141,6 +141,38 @@ async fn previews_show_the_group_and_first_words_only_when_opted_in() {
 }
 
 #[tokio::test]
+async fn a_new_post_preview_shows_its_title_to_a_follower_of_every_post() {
+    let w = world(|_| {}).await;
+    let follow = "mutation($g: ID!) { updateMembership(groupId: $g, notificationLevel: ALL) { notificationLevel } }";
+    w.app
+        .ok(&w.replier.access, follow, json!({"g": w.group}))
+        .await;
+    w.app
+        .ok(
+            &w.replier.access,
+            "mutation { registerDevice(input: {token: \"follower-phone\", platform: IOS}) { id } }",
+            json!({}),
+        )
+        .await;
+    w.app
+        .ok(
+            &w.replier.access,
+            "mutation { updatePushPreferences(input: {previews: true}) { previews } }",
+            json!({}),
+        )
+        .await;
+    w.app
+        .post(&w.author, &w.group, "Anyone else awake tonight")
+        .await;
+    let sends = w.fcm.wait_for_sends(1).await;
+    let message = &sends[0].body["message"];
+    assert_eq!(message["token"], "follower-phone");
+    assert_eq!(message["data"]["kind"], "NEW_POST");
+    assert_eq!(message["notification"]["title"], "Push Group");
+    assert_eq!(message["notification"]["body"], "Anyone else awake tonight");
+}
+
+#[tokio::test]
 async fn a_crisis_flag_reaches_the_moderator_without_the_words_even_with_previews() {
     let w = world(|_| {}).await;
     let set = "mutation { updatePushPreferences(input: {previews: true}) { previews } }";
