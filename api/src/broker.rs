@@ -13,6 +13,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+use crate::ids::{GroupId, NotificationId, PostId, ReplyId, SessionId, UserId};
 use crate::redis_conn::RedisLink;
 use crate::telemetry::Metrics;
 
@@ -23,24 +24,24 @@ const CHANNEL_CAPACITY: usize = 64;
 #[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Event {
     PostAdded {
-        group_id: String,
-        post_id: String,
+        group_id: GroupId,
+        post_id: PostId,
     },
     ReplyAdded {
-        group_id: String,
-        post_id: String,
-        reply_id: String,
+        group_id: GroupId,
+        post_id: PostId,
+        reply_id: ReplyId,
     },
     NotificationAdded {
-        user_id: String,
-        notification_id: String,
+        user_id: UserId,
+        notification_id: NotificationId,
     },
     /// Push jobs are due: wakes the push workers of every instance.
     PushQueued,
     /// These sessions were revoked (sign-out, password change, a replayed refresh token):
     /// every instance forgets them and closes their sockets.
     SessionsRevoked {
-        session_ids: Vec<String>,
+        session_ids: Vec<SessionId>,
     },
 }
 
@@ -63,7 +64,7 @@ impl Announcements {
 
     /// A notification row was written for someone: they hear of it live, and the push workers
     /// wake (once per write, however many were written).
-    pub fn notification(&mut self, user_id: String, notification_id: String) {
+    pub fn notification(&mut self, user_id: UserId, notification_id: NotificationId) {
         self.event(Event::PushQueued);
         self.events.push(Event::NotificationAdded {
             user_id,
@@ -184,9 +185,9 @@ impl Envelope {
 /// Where an event is published: per group, per post, per user.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Topic {
-    Group(String),
-    Post(String),
-    User(String),
+    Group(GroupId),
+    Post(PostId),
+    User(UserId),
     Push,
     Sessions,
 }

@@ -1,6 +1,7 @@
 //! Database connection (SQLite embedded or PostgreSQL, chosen by URL), migrations, write
 //! transactions, and the two write patterns every domain shares: counters and idempotent inserts.
 use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -79,7 +80,7 @@ pub fn count_change<E: EntityTrait>(column: E::Column, delta: i32) -> UpdateMany
 pub async fn find_keyed<E: EntityTrait>(
     db: &impl ConnectionTrait,
     (author_column, key_column): (E::Column, E::Column),
-    author: &str,
+    author: &UserId,
     key: Option<&str>,
 ) -> AppResult<Option<E::Model>> {
     let Some(key) = key else { return Ok(None) };

@@ -9,6 +9,7 @@ use crate::content::{ContentType, ReactionKind};
 use crate::error::AppResult;
 use crate::groups::service::{self as groups, NewGroup};
 use crate::groups::types::{LedBy, Topic, Visibility};
+use crate::ids::{SessionId, UserId};
 use crate::posts::service::{self as posts, NewPost, NewReply};
 use crate::rate_limit::RateLimiter;
 use entity::{sessions, users};
@@ -32,7 +33,7 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
     let hash = PasswordHasher::new()?.hash(DEMO_PASSWORD).await?;
     let mut people = Vec::new();
     for name in PEOPLE {
-        let id = uuid::Uuid::now_v7().to_string();
+        let id = UserId::generate();
         users::ActiveModel {
             id: Set(id.clone()),
             email: Set(format!(
@@ -51,7 +52,7 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
         .insert(db)
         .await?;
         // Services act for a signed-in viewer; the demo gives each person a session of their own.
-        let session_id = uuid::Uuid::now_v7().to_string();
+        let session_id = SessionId::generate();
         sessions::ActiveModel {
             id: Set(session_id.clone()),
             user_id: Set(id.clone()),
@@ -196,7 +197,7 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
                 db,
                 replier,
                 ContentType::Post,
-                &post.id,
+                post.id.as_str(),
                 ReactionKind::Support,
             )
             .await?;

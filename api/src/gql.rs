@@ -62,7 +62,7 @@ impl ContextExt for Context<'_> {
         Ok(lazy_loaders(self)?.get(&self.app()?.db))
     }
     fn my_reactions(&self) -> AppResult<&DataLoader<MyReactionLoader>> {
-        let viewer = self.auth()?.viewer().ok().map(|v| v.user_id.as_str());
+        let viewer = self.auth()?.viewer().ok().map(|v| &v.user_id);
         Ok(lazy_loaders(self)?.my_reactions(&self.app()?.db, viewer))
     }
     fn lazy_loaders(&self) -> AppResult<&LazyLoaders> {

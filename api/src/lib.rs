@@ -15,6 +15,7 @@ pub mod error;
 mod gql;
 pub mod groups;
 pub mod http;
+pub mod ids;
 pub mod moderation;
 pub mod moods;
 pub mod notifications;

@@ -6,6 +6,7 @@ use chrono::{Duration, Utc};
 use entity::enums::{
     ContentType, LedBy, MemberState, NotificationLevel, ReactionKind, Role, Topic, Visibility,
 };
+use entity::ids::{GroupId, PostId, ReplyId, UserId};
 use entity::{groups, memberships, posts, reactions, replies, users};
 use rand::{Rng, SeedableRng};
 use sea_orm::{
@@ -20,7 +21,7 @@ const POSTS: usize = 100_000;
 const REPLIES: usize = 500_000;
 const GROUPS_PER_USER: usize = 5;
 /// (id, group index, author index, created at)
-type SeedPost = (String, usize, usize, chrono::DateTime<Utc>);
+type SeedPost = (PostId, usize, usize, chrono::DateTime<Utc>);
 
 const PASSWORD: &str = "a benchmark password";
 
@@ -42,9 +43,8 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let now = Utc::now();
-    let id = || uuid::Uuid::now_v7().to_string();
 
-    let user_ids: Vec<String> = (0..USERS).map(|_| id()).collect();
+    let user_ids: Vec<UserId> = (0..USERS).map(|_| UserId::generate()).collect();
     for chunk in user_ids.chunks(500).enumerate() {
         let (c, ids) = chunk;
         let rows = ids.iter().enumerate().map(|(i, uid)| {
@@ -64,7 +64,7 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
         });
         users::Entity::insert_many(rows).exec(db).await?;
     }
-    let group_ids: Vec<String> = (0..GROUPS).map(|_| id()).collect();
+    let group_ids: Vec<GroupId> = (0..GROUPS).map(|_| GroupId::generate()).collect();
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); GROUPS];
     for u in 0..USERS {
         let mut chosen = Vec::new();
@@ -83,7 +83,7 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
         let author = members[g][rng.random_range(0..members[g].len())];
         let created = now - Duration::seconds(rng.random_range(3_600..31_536_000));
         post_counts[g] += 1;
-        post_rows.push((id(), g, author, created));
+        post_rows.push((PostId::generate(), g, author, created));
     }
     let groups_rows = (0..GROUPS).map(|g| groups::ActiveModel {
         id: Set(group_ids[g].clone()),
@@ -135,7 +135,7 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
         let author = members[g][rng.random_range(0..members[g].len())];
         let at = post_rows[p].3 + Duration::seconds(rng.random_range(1..86_400));
         reply_rows.push(replies::ActiveModel::fresh(replies::NewRow {
-            id: id(),
+            id: ReplyId::generate(),
             post_id: post_rows[p].0.clone(),
             group_id: group_ids[g].clone(),
             author_id: user_ids[author].clone(),
@@ -168,7 +168,7 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
             .iter()
             .map(|(post, user, kind)| reactions::ActiveModel {
                 target_type: Set(ContentType::Post),
-                target_id: Set(post.clone()),
+                target_id: Set(post.to_string()),
                 user_id: Set(user.clone()),
                 kind: Set(*kind),
                 created_at: Set(now),
@@ -185,8 +185,8 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
 async fn insert_posts(
     db: &DatabaseConnection,
     rows: &[SeedPost],
-    group_ids: &[String],
-    user_ids: &[String],
+    group_ids: &[GroupId],
+    user_ids: &[UserId],
 ) -> anyhow::Result<()> {
     for chunk in rows.chunks(1_000) {
         let models = chunk.iter().map(|(pid, g, author, created)| {

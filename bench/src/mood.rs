@@ -4,6 +4,7 @@ use crate::load;
 use anyhow::Context as _;
 use chrono::{Duration, Utc};
 use entity::enums::{ContentType, ReactionKind};
+use entity::ids::{CheckinId, GroupId, PostId, ReplyId, UserId};
 use sea_orm::{EntityTrait, Set};
 use serde_json::json;
 use std::sync::Arc;
@@ -29,19 +30,18 @@ async fn register(http: &reqwest::Client, url: &str, n: usize) -> anyhow::Result
 /// each answered twice by a friend and given support once.
 async fn seed(
     db: &sea_orm::DatabaseConnection,
-    me: &str,
-    friend: &str,
-    group: &str,
+    me: &UserId,
+    friend: &UserId,
+    group: &GroupId,
 ) -> anyhow::Result<()> {
     let today = Utc::now();
-    let id = || uuid::Uuid::now_v7().to_string();
     let mut checkins = Vec::new();
     let (mut posts, mut replies, mut reactions) = (Vec::new(), Vec::new(), Vec::new());
     for back in 0..DAYS {
         let at = today - Duration::days(back) - Duration::hours(2);
         for extra in 0..(1 + i64::from(back % 5 == 0)) {
             checkins.push(entity::mood_checkins::ActiveModel {
-                id: Set(id()),
+                id: Set(CheckinId::generate()),
                 user_id: Set(me.to_owned()),
                 score: Set(i16::try_from(1 + (back * 7 + extra) % 10)?),
                 emotions: Set(
@@ -56,7 +56,7 @@ async fn seed(
             });
         }
         if back % 3 == 0 {
-            let post_id = id();
+            let post_id = PostId::generate();
             posts.push(entity::posts::ActiveModel {
                 reply_count: Set(2),
                 ..entity::posts::ActiveModel::fresh(entity::posts::NewRow {
@@ -71,7 +71,7 @@ async fn seed(
             for r in 0..2 {
                 replies.push(entity::replies::ActiveModel::fresh(
                     entity::replies::NewRow {
-                        id: id(),
+                        id: ReplyId::generate(),
                         post_id: post_id.clone(),
                         group_id: group.to_owned(),
                         author_id: friend.to_owned(),
@@ -82,7 +82,7 @@ async fn seed(
             }
             reactions.push(entity::reactions::ActiveModel {
                 target_type: Set(ContentType::Post),
-                target_id: Set(post_id),
+                target_id: Set(post_id.into_string()),
                 user_id: Set(friend.to_owned()),
                 kind: Set(ReactionKind::Support),
                 created_at: Set(at + Duration::minutes(5)),
@@ -124,7 +124,7 @@ pub async fn run(requests: usize) -> anyhow::Result<()> {
         .as_str()
         .context("group")?
         .to_owned();
-    seed(&context.db, &me, &friend, &group).await?;
+    seed(&context.db, &me.into(), &friend.into(), &group.into()).await?;
     let backend = if server.database_url.starts_with("postgres") {
         "PostgreSQL"
     } else {

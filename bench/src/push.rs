@@ -7,6 +7,7 @@ mod fake_fcm;
 use crate::load;
 use anyhow::Context as _;
 use entity::enums::{NotificationKind, PushJobState};
+use entity::ids::{PushJobId, UserId};
 use sea_orm::{EntityTrait, Set};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -48,8 +49,8 @@ pub async fn run(jobs: usize) -> anyhow::Result<()> {
     let now = chrono::Utc::now();
     let rows: Vec<entity::push_jobs::ActiveModel> = (0..jobs)
         .map(|n| entity::push_jobs::ActiveModel {
-            id: Set(uuid::Uuid::now_v7().to_string()),
-            user_id: Set(user_id.clone()),
+            id: Set(PushJobId::generate()),
+            user_id: Set(UserId::from(user_id.as_str())),
             notification_id: Set(None),
             kind: Set(NotificationKind::Reply),
             collapse_key: Set(Some(format!("post-{}", n % 100))),

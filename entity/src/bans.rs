@@ -1,3 +1,4 @@
+use crate::ids::{GroupId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A ban from one group, until a time or for good.
@@ -5,12 +6,12 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "bans")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub group_id: String,
+    pub group_id: GroupId,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub user_id: String,
+    pub user_id: UserId,
     pub until: Option<DateTimeUtc>,
     pub reason: String,
-    pub banned_by: String,
+    pub banned_by: UserId,
     pub created_at: DateTimeUtc,
 }
 

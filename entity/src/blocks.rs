@@ -1,3 +1,4 @@
+use crate::ids::UserId;
 use sea_orm::entity::prelude::*;
 
 /// One person blocking another: content and notifications stop both ways.
@@ -5,9 +6,9 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "blocks")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub blocker_id: String,
+    pub blocker_id: UserId,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub blocked_id: String,
+    pub blocked_id: UserId,
     pub created_at: DateTimeUtc,
 }
 

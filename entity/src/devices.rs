@@ -1,4 +1,5 @@
 use crate::enums::Platform;
+use crate::ids::{DeviceId, SessionId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// An FCM registration token, tied to the session that registered it.
@@ -6,9 +7,9 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "devices")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
-    pub user_id: String,
-    pub session_id: String,
+    pub id: DeviceId,
+    pub user_id: UserId,
+    pub session_id: SessionId,
     #[sea_orm(unique)]
     pub token: String,
     pub platform: Platform,

@@ -1,4 +1,5 @@
 use crate::enums::{LedBy, Topic, Visibility};
+use crate::ids::{GroupId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A support group.
@@ -6,7 +7,7 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "groups")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
+    pub id: GroupId,
     pub name: String,
     pub description: String,
     pub topic: Topic,
@@ -14,7 +15,7 @@ pub struct Model {
     pub visibility: Visibility,
     pub led_by: LedBy,
     pub rules: String,
-    pub created_by: String,
+    pub created_by: UserId,
     pub member_count: i32,
     pub post_count: i32,
     pub created_at: DateTimeUtc,

@@ -1,3 +1,4 @@
+use crate::ids::{GroupId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// An expiring invite code to a group, stored hashed.
@@ -6,8 +7,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub code_hash: String,
-    pub group_id: String,
-    pub created_by: String,
+    pub group_id: GroupId,
+    pub created_by: UserId,
     pub expires_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
 }

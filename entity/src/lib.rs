@@ -5,6 +5,7 @@ pub mod blocks;
 pub mod devices;
 pub mod enums;
 pub mod groups;
+pub mod ids;
 pub mod invite_codes;
 pub mod memberships;
 pub mod mod_log;

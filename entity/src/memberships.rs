@@ -1,4 +1,5 @@
 use crate::enums::{MemberState, NotificationLevel, Role};
+use crate::ids::{GroupId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A person's place in a group: an active member, a pending join request, or an invitation.
@@ -6,9 +7,9 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "memberships")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub group_id: String,
+    pub group_id: GroupId,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub user_id: String,
+    pub user_id: UserId,
     pub role: Role,
     pub state: MemberState,
     pub alias: Option<String>,

@@ -1,4 +1,5 @@
 use crate::enums::{ModAction, ModTarget};
+use crate::ids::{GroupId, ModLogId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A moderator action, readable by the group's moderators.
@@ -6,9 +7,9 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "mod_log")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
-    pub group_id: String,
-    pub actor_id: String,
+    pub id: ModLogId,
+    pub group_id: GroupId,
+    pub actor_id: UserId,
     pub action: ModAction,
     pub target_type: Option<ModTarget>,
     pub target_id: Option<String>,

@@ -1,3 +1,4 @@
+use crate::ids::{CheckinId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// One mood check-in. Its owner's alone: no other person reads it unless the owner shares.
@@ -5,8 +6,8 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "mood_checkins")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
-    pub user_id: String,
+    pub id: CheckinId,
+    pub user_id: UserId,
     pub score: i16,
     /// Comma-separated names from the emotion vocabulary.
     pub emotions: String,

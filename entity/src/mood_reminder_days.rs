@@ -1,4 +1,5 @@
 use crate::enums::ReminderOutcome;
+use crate::ids::UserId;
 use sea_orm::entity::prelude::*;
 
 /// The decision about one person's reminder on one local day: `SENT` (a push job was queued in
@@ -7,7 +8,7 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "mood_reminder_days")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub user_id: String,
+    pub user_id: UserId,
     /// `YYYY-MM-DD`, local.
     #[sea_orm(primary_key, auto_increment = false)]
     pub local_date: String,

@@ -1,3 +1,4 @@
+use crate::ids::UserId;
 use sea_orm::entity::prelude::*;
 
 /// When someone wants their daily check-in prompt, in their profile's timezone.
@@ -5,7 +6,7 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "mood_reminders")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub user_id: String,
+    pub user_id: UserId,
     /// `HH:MM`, local.
     pub local_time: String,
     pub enabled: bool,

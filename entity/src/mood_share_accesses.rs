@@ -1,3 +1,4 @@
+use crate::ids::{MoodShareId, ShareAccessId};
 use sea_orm::entity::prelude::*;
 
 /// One use of a share: when, and which share. Never what was seen.
@@ -5,8 +6,8 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "mood_share_accesses")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
-    pub share_id: String,
+    pub id: ShareAccessId,
+    pub share_id: MoodShareId,
     pub accessed_at: DateTimeUtc,
 }
 

@@ -1,3 +1,4 @@
+use crate::ids::{MoodShareId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A read-only window on someone's check-ins for a clinician or someone trusted.
@@ -5,8 +6,8 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "mood_shares")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
-    pub user_id: String,
+    pub id: MoodShareId,
+    pub user_id: UserId,
     pub label: String,
     /// SHA-256 of the token, hex. The token is shown to the owner once.
     #[sea_orm(unique)]

@@ -1,4 +1,5 @@
 use crate::enums::NotificationKind;
+use crate::ids::{GroupId, NotificationId, PostId, ReplyId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// An entry in someone's notification inbox. Reactions to one item batch into one entry.
@@ -6,13 +7,13 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "notifications")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
-    pub user_id: String,
+    pub id: NotificationId,
+    pub user_id: UserId,
     pub kind: NotificationKind,
-    pub group_id: Option<String>,
-    pub post_id: Option<String>,
-    pub reply_id: Option<String>,
-    pub actor_id: Option<String>,
+    pub group_id: Option<GroupId>,
+    pub post_id: Option<PostId>,
+    pub reply_id: Option<ReplyId>,
+    pub actor_id: Option<UserId>,
     pub detail: Option<String>,
     pub count: i32,
     pub read_at: Option<DateTimeUtc>,

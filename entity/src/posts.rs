@@ -1,3 +1,4 @@
+use crate::ids::{GroupId, PostId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A post in a group.
@@ -5,9 +6,9 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "posts")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
-    pub group_id: String,
-    pub author_id: String,
+    pub id: PostId,
+    pub group_id: GroupId,
+    pub author_id: UserId,
     pub title: String,
     pub body: String,
     pub content_warning: Option<String>,
@@ -30,9 +31,9 @@ impl ActiveModelBehavior for ActiveModel {}
 
 /// Who writes a new post where, and when.
 pub struct NewRow {
-    pub id: String,
-    pub group_id: String,
-    pub author_id: String,
+    pub id: PostId,
+    pub group_id: GroupId,
+    pub author_id: UserId,
     pub title: String,
     pub body: String,
     pub at: DateTimeUtc,

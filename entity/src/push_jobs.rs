@@ -1,4 +1,5 @@
 use crate::enums::{NotificationKind, PushJobState};
+use crate::ids::{NotificationId, PushJobId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A push to send, durable until delivered, failed or dropped.
@@ -6,9 +7,9 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "push_jobs")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
-    pub user_id: String,
-    pub notification_id: Option<String>,
+    pub id: PushJobId,
+    pub user_id: UserId,
+    pub notification_id: Option<NotificationId>,
     pub kind: NotificationKind,
     pub collapse_key: Option<String>,
     pub state: PushJobState,

@@ -1,3 +1,4 @@
+use crate::ids::UserId;
 use sea_orm::entity::prelude::*;
 
 /// How and when someone wants pushes.
@@ -5,7 +6,7 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "push_preferences")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub user_id: String,
+    pub user_id: UserId,
     pub push_enabled: bool,
     pub disabled_kinds: String,
     pub previews: bool,

@@ -1,4 +1,5 @@
 use crate::enums::{ContentType, ReactionKind};
+use crate::ids::UserId;
 use sea_orm::entity::prelude::*;
 
 /// One person's reaction of one kind to a post or reply.
@@ -10,7 +11,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub target_id: String,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub user_id: String,
+    pub user_id: UserId,
     #[sea_orm(primary_key, auto_increment = false)]
     pub kind: ReactionKind,
     pub created_at: DateTimeUtc,

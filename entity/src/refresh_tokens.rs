@@ -1,3 +1,4 @@
+use crate::ids::SessionId;
 use sea_orm::entity::prelude::*;
 
 /// A refresh token, stored only as its SHA-256 hash. `rotated_at` is set once it has been used.
@@ -6,7 +7,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub token_hash: String,
-    pub session_id: String,
+    pub session_id: SessionId,
     pub created_at: DateTimeUtc,
     pub rotated_at: Option<DateTimeUtc>,
 }

@@ -1,3 +1,4 @@
+use crate::ids::{GroupId, PostId, ReplyId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// A reply to a post, possibly to a top-level reply (one level of nesting).
@@ -5,11 +6,11 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "replies")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
-    pub post_id: String,
-    pub group_id: String,
-    pub author_id: String,
-    pub parent_reply_id: Option<String>,
+    pub id: ReplyId,
+    pub post_id: PostId,
+    pub group_id: GroupId,
+    pub author_id: UserId,
+    pub parent_reply_id: Option<ReplyId>,
     pub body: String,
     pub idempotency_key: Option<String>,
     pub edited_at: Option<DateTimeUtc>,
@@ -26,10 +27,10 @@ impl ActiveModelBehavior for ActiveModel {}
 
 /// Who replies to which post (in its group), with what, and when.
 pub struct NewRow {
-    pub id: String,
-    pub post_id: String,
-    pub group_id: String,
-    pub author_id: String,
+    pub id: ReplyId,
+    pub post_id: PostId,
+    pub group_id: GroupId,
+    pub author_id: UserId,
     pub body: String,
     pub at: DateTimeUtc,
 }

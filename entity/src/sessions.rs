@@ -1,3 +1,4 @@
+use crate::ids::{SessionId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// One signed-in app install. Access tokens carry its id; revoking it signs that install out.
@@ -5,8 +6,8 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "sessions")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
-    pub user_id: String,
+    pub id: SessionId,
+    pub user_id: UserId,
     pub created_at: DateTimeUtc,
     pub last_refreshed_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,

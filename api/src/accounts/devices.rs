@@ -2,6 +2,7 @@
 use crate::auth::Viewer;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
+use crate::ids::{DeviceId, UserId};
 use chrono::Utc;
 use entity::devices;
 use sea_orm::QuerySelect as _;
@@ -60,7 +61,7 @@ pub async fn register_device(
         }
         None => {
             devices::ActiveModel {
-                id: Set(uuid::Uuid::now_v7().to_string()),
+                id: Set(DeviceId::generate()),
                 user_id: Set(viewer.user_id.clone()),
                 session_id: Set(viewer.session_id.clone()),
                 token: Set(token.to_owned()),
@@ -98,7 +99,7 @@ pub const MAX_DEVICES_SHOWN: u64 = 100;
 
 pub async fn list_devices(
     db: &DatabaseConnection,
-    user_id: &str,
+    user_id: &UserId,
 ) -> AppResult<Vec<devices::Model>> {
     Ok(devices::Entity::find()
         .filter(devices::Column::UserId.eq(user_id))

@@ -2,6 +2,7 @@
 use super::devices::{self, Platform};
 use super::service::{self, SignedIn};
 use crate::gql::ContextExt;
+use crate::ids::SessionId;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::{devices as device_rows, users};
@@ -12,7 +13,7 @@ pub struct Account(pub users::Model);
 #[Object]
 impl Account {
     async fn id(&self) -> ID {
-        ID(self.0.id.clone())
+        ID::from(self.0.id.clone())
     }
     async fn email(&self) -> &str {
         &self.0.email
@@ -78,12 +79,12 @@ pub struct Device {
 }
 
 impl Device {
-    fn from_row(row: device_rows::Model, current_session: &str) -> Self {
+    fn from_row(row: device_rows::Model, current_session: &SessionId) -> Self {
         Device {
-            id: ID(row.id),
+            id: ID::from(row.id),
             platform: row.platform,
             app_version: row.app_version,
-            current: row.session_id == current_session,
+            current: row.session_id == *current_session,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }

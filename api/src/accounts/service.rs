@@ -7,6 +7,7 @@ use crate::broker::Broker;
 use crate::config::{AuthLimits, Settings};
 use crate::db::{begin_write, is_unique_violation};
 use crate::error::{AppError, AppResult};
+use crate::ids::{GroupId, SessionId, UserId};
 use crate::rate_limit::{Limit, RateLimiter};
 use crate::secrets::{random_token, sha256_hex};
 use chrono::{DateTime, Utc};
@@ -35,10 +36,6 @@ pub struct SignedIn {
     pub access_token_expires_at: DateTime<Utc>,
     pub refresh_token: String,
     pub user: users::Model,
-}
-
-fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
 }
 
 /// Failed password checks against one account, counted per client address (so a stranger
@@ -119,7 +116,7 @@ impl PasswordGuesses {
     }
 }
 
-pub async fn find_user(db: &DatabaseConnection, user_id: &str) -> AppResult<users::Model> {
+pub async fn find_user(db: &DatabaseConnection, user_id: &UserId) -> AppResult<users::Model> {
     users::Entity::find_by_id(user_id.to_owned())
         .one(db)
         .await?
@@ -165,7 +162,7 @@ pub async fn register(
     let now = Utc::now();
     let txn = begin_write(ctx.db).await?;
     let user = users::ActiveModel {
-        id: Set(new_id()),
+        id: Set(UserId::generate()),
         email: Set(email.as_str().to_owned()),
         display_name: Set(display_name.as_str().to_owned()),
         display_name_key: Set(display_name.key()),
@@ -338,7 +335,7 @@ pub async fn change_password(
     }
     let new = Password::parse(new, "new")?;
     let hash = ctx.passwords.hash(new.expose()).await?;
-    let others: Vec<String> = live_session_ids(ctx.db, &user.id)
+    let others: Vec<SessionId> = live_session_ids(ctx.db, &user.id)
         .await?
         .into_iter()
         .filter(|id| *id != viewer.session_id)
@@ -411,8 +408,8 @@ fn name_taken() -> AppError {
 pub async fn name_in_use(
     db: &impl ConnectionTrait,
     key: &str,
-    me: Option<&str>,
-    group: Option<&str>,
+    me: Option<&UserId>,
+    group: Option<&GroupId>,
 ) -> AppResult<bool> {
     let mut named = users::Entity::find().filter(users::Column::DisplayNameKey.eq(key));
     let mut aliased = memberships::Entity::find().filter(memberships::Column::AliasKey.eq(key));
@@ -426,7 +423,7 @@ pub async fn name_in_use(
     Ok(named.one(db).await?.is_some() || aliased.one(db).await?.is_some())
 }
 
-async fn live_session_ids(db: &DatabaseConnection, user_id: &str) -> AppResult<Vec<String>> {
+async fn live_session_ids(db: &DatabaseConnection, user_id: &UserId) -> AppResult<Vec<SessionId>> {
     Ok(sessions::Entity::find()
         .filter(sessions::Column::UserId.eq(user_id))
         .filter(sessions::Column::RevokedAt.is_null())
@@ -440,13 +437,13 @@ async fn live_session_ids(db: &DatabaseConnection, user_id: &str) -> AppResult<V
 async fn open_session(
     ctx: &Credentials<'_>,
     txn: &impl ConnectionTrait,
-    user_id: &str,
-) -> AppResult<(String, String)> {
+    user_id: &UserId,
+) -> AppResult<(SessionId, String)> {
     let now = Utc::now();
     let ttl = chrono::Duration::from_std(ctx.settings.session_ttl).map_err(AppError::internal)?;
     let session = sessions::ActiveModel {
-        id: Set(new_id()),
-        user_id: Set(user_id.to_owned()),
+        id: Set(SessionId::generate()),
+        user_id: Set(user_id.clone()),
         created_at: Set(now),
         last_refreshed_at: Set(now),
         expires_at: Set(now + ttl),
@@ -459,11 +456,14 @@ async fn open_session(
     Ok((session.id, refresh_token))
 }
 
-async fn insert_refresh_token(txn: &impl ConnectionTrait, session_id: &str) -> AppResult<String> {
+async fn insert_refresh_token(
+    txn: &impl ConnectionTrait,
+    session_id: &SessionId,
+) -> AppResult<String> {
     let token = random_token();
     refresh_tokens::ActiveModel {
         token_hash: Set(sha256_hex(&token)),
-        session_id: Set(session_id.to_owned()),
+        session_id: Set(session_id.clone()),
         created_at: Set(Utc::now()),
         rotated_at: Set(None),
     }
@@ -475,7 +475,7 @@ async fn insert_refresh_token(txn: &impl ConnectionTrait, session_id: &str) -> A
 /// Revokes sessions and drops their push devices: a signed-out phone gets no more pushes.
 async fn revoke_sessions(
     ctx: &Credentials<'_>,
-    session_ids: &[String],
+    session_ids: &[SessionId],
     reason: &str,
 ) -> AppResult<()> {
     let txn = begin_write(ctx.db).await?;
@@ -487,7 +487,7 @@ async fn revoke_sessions(
 
 async fn revoke_sessions_in(
     txn: &impl ConnectionTrait,
-    session_ids: &[String],
+    session_ids: &[SessionId],
     reason: &str,
 ) -> AppResult<()> {
     if session_ids.is_empty() {
@@ -496,12 +496,12 @@ async fn revoke_sessions_in(
     sessions::Entity::update_many()
         .col_expr(sessions::Column::RevokedAt, Expr::value(Utc::now()))
         .col_expr(sessions::Column::RevokedReason, Expr::value(reason))
-        .filter(sessions::Column::Id.is_in(session_ids.iter().map(String::as_str)))
+        .filter(sessions::Column::Id.is_in(session_ids))
         .filter(sessions::Column::RevokedAt.is_null())
         .exec(txn)
         .await?;
     devices::Entity::delete_many()
-        .filter(devices::Column::SessionId.is_in(session_ids.iter().map(String::as_str)))
+        .filter(devices::Column::SessionId.is_in(session_ids))
         .exec(txn)
         .await?;
     Ok(())
@@ -510,7 +510,7 @@ async fn revoke_sessions_in(
 fn signed_in(
     ctx: &Credentials<'_>,
     user: users::Model,
-    session_id: &str,
+    session_id: &SessionId,
     refresh_token: String,
 ) -> AppResult<SignedIn> {
     let (access_token, access_token_expires_at) = ctx

@@ -3,6 +3,7 @@
 //! closes the sockets signed in with them (4403).
 use super::SessionCache;
 use crate::broker::{Broker, Envelope, Event, Topic};
+use crate::ids::SessionId;
 use std::sync::Arc;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
@@ -38,7 +39,7 @@ async fn apply(
 }
 
 /// Forgets the sessions here at once, then tells every instance.
-pub async fn announce(sessions: &SessionCache, broker: &Broker, session_ids: &[String]) {
+pub async fn announce(sessions: &SessionCache, broker: &Broker, session_ids: &[SessionId]) {
     if session_ids.is_empty() {
         return;
     }

@@ -1,5 +1,6 @@
 //! JWT access tokens (HS256, short-lived) and opaque refresh tokens (256 random bits, stored hashed).
 use crate::config::Secret;
+use crate::ids::{SessionId, UserId};
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -52,14 +53,14 @@ impl TokenKeys {
     /// Issues an access token for a session; returns it with its expiry.
     pub fn issue(
         &self,
-        user_id: &str,
-        session_id: &str,
+        user_id: &UserId,
+        session_id: &SessionId,
     ) -> anyhow::Result<(String, DateTime<Utc>)> {
         let now = Utc::now();
         let expires = now + chrono::Duration::from_std(self.ttl)?;
         let claims = Claims {
-            sub: user_id.to_owned(),
-            sid: session_id.to_owned(),
+            sub: user_id.to_string(),
+            sid: session_id.to_string(),
             iat: now.timestamp(),
             nbf: now.timestamp(),
             exp: expires.timestamp(),

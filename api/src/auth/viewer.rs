@@ -1,5 +1,6 @@
 //! Who is calling: decoded from the bearer token and checked against the live session.
 use crate::error::{AppError, AppResult};
+use crate::ids::{SessionId, UserId};
 use chrono::Utc;
 use entity::sessions;
 use sea_orm::{DatabaseConnection, EntityTrait};
@@ -13,8 +14,8 @@ use super::tokens::TokenKeys;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Viewer {
-    pub user_id: String,
-    pub session_id: String,
+    pub user_id: UserId,
+    pub session_id: SessionId,
 }
 
 /// The caller of one request or socket.
@@ -57,12 +58,12 @@ pub struct SessionCache {
 
 #[derive(Default)]
 struct CacheState {
-    live: HashMap<String, Instant>,
+    live: HashMap<SessionId, Instant>,
     /// Revoked here: never remembered as live again (a check that read the row just before the
     /// revocation committed must not bring it back).
-    revoked: HashMap<String, Instant>,
+    revoked: HashMap<SessionId, Instant>,
     /// Sockets open under each session: cancelled when it is revoked.
-    sockets: HashMap<String, (CancellationToken, usize)>,
+    sockets: HashMap<SessionId, (CancellationToken, usize)>,
 }
 
 /// How long a revocation is remembered; the sessions table says the rest.
@@ -81,7 +82,7 @@ impl SessionCache {
     }
 
     /// Live by a recent check (`Some(true)`), revoked here (`Some(false)`), or unknown.
-    fn known(&self, session_id: &str) -> Option<bool> {
+    fn known(&self, session_id: &SessionId) -> Option<bool> {
         let state = self.state();
         if state.revoked.contains_key(session_id) {
             return Some(false);
@@ -93,7 +94,7 @@ impl SessionCache {
             .map(|_| true)
     }
 
-    fn remember(&self, session_id: &str) {
+    fn remember(&self, session_id: &SessionId) {
         let mut state = self.state();
         if state.revoked.contains_key(session_id) {
             return;
@@ -102,11 +103,11 @@ impl SessionCache {
             let ttl = self.ttl;
             state.live.retain(|_, checked| checked.elapsed() < ttl);
         }
-        state.live.insert(session_id.to_owned(), Instant::now());
+        state.live.insert(session_id.clone(), Instant::now());
     }
 
     /// Forgets these sessions and closes their sockets on this instance.
-    pub fn revoke(&self, session_ids: &[String]) {
+    pub fn revoke(&self, session_ids: &[SessionId]) {
         let mut state = self.state();
         if state.revoked.len() > 100_000 {
             state.revoked.retain(|_, at| at.elapsed() < TOMBSTONE);
@@ -127,12 +128,12 @@ impl SessionCache {
     }
 
     /// A handle a socket keeps while it is open: cancelled when its session is revoked.
-    pub fn watch(&self, session_id: &str) -> SessionWatch {
+    pub fn watch(&self, session_id: &SessionId) -> SessionWatch {
         let mut state = self.state();
         let revoked = state.revoked.contains_key(session_id);
         let (token, count) = state
             .sockets
-            .entry(session_id.to_owned())
+            .entry(session_id.clone())
             .or_insert_with(|| (CancellationToken::new(), 0));
         *count += 1;
         if revoked {
@@ -140,17 +141,21 @@ impl SessionCache {
         }
         SessionWatch {
             revoked: token.clone(),
-            session_id: session_id.to_owned(),
+            session_id: session_id.clone(),
             cache: self.clone(),
         }
     }
 
     /// Whether the session exists, is not revoked and has not expired.
-    pub async fn is_live(&self, db: &DatabaseConnection, session_id: &str) -> AppResult<bool> {
+    pub async fn is_live(
+        &self,
+        db: &DatabaseConnection,
+        session_id: &SessionId,
+    ) -> AppResult<bool> {
         if let Some(known) = self.known(session_id) {
             return Ok(known);
         }
-        let live = sessions::Entity::find_by_id(session_id.to_owned())
+        let live = sessions::Entity::find_by_id(session_id.clone())
             .one(db)
             .await?
             .is_some_and(|s| s.revoked_at.is_none() && s.expires_at > Utc::now());
@@ -164,7 +169,7 @@ impl SessionCache {
 /// See [`SessionCache::watch`].
 pub struct SessionWatch {
     pub revoked: CancellationToken,
-    session_id: String,
+    session_id: SessionId,
     cache: SessionCache,
 }
 
@@ -193,12 +198,13 @@ pub async fn authenticate(
     let Some(claims) = keys.verify(token) else {
         return Ok(Auth::Rejected);
     };
-    if !sessions.is_live(db, &claims.sid).await? {
+    let session_id = SessionId::from(claims.sid);
+    if !sessions.is_live(db, &session_id).await? {
         return Ok(Auth::Rejected);
     }
     Ok(Auth::Signed(Viewer {
-        user_id: claims.sub,
-        session_id: claims.sid,
+        user_id: UserId::from(claims.sub),
+        session_id,
     }))
 }
 
@@ -221,34 +227,42 @@ pub struct RequestMeta {
 mod tests {
     use super::*;
 
-    fn ids(n: usize) -> Vec<String> {
-        (0..n).map(|i| format!("s{i}")).collect()
+    fn sid(id: &str) -> SessionId {
+        SessionId::from(id)
+    }
+
+    fn ids(n: usize) -> Vec<SessionId> {
+        (0..n).map(|i| SessionId::from(format!("s{i}"))).collect()
     }
 
     #[test]
     fn a_session_found_live_is_known_until_its_ttl_runs_out() {
         let cache = SessionCache::new(Duration::from_secs(60));
-        assert_eq!(cache.known("a"), None);
-        cache.remember("a");
-        assert_eq!(cache.known("a"), Some(true));
-        assert_eq!(cache.known("b"), None);
+        assert_eq!(cache.known(&sid("a")), None);
+        cache.remember(&sid("a"));
+        assert_eq!(cache.known(&sid("a")), Some(true));
+        assert_eq!(cache.known(&sid("b")), None);
 
         let expired = SessionCache::new(Duration::ZERO);
-        expired.remember("a");
-        assert_eq!(expired.known("a"), None, "a check is good for ttl only");
+        expired.remember(&sid("a"));
+        assert_eq!(
+            expired.known(&sid("a")),
+            None,
+            "a check is good for ttl only"
+        );
     }
 
     #[test]
     fn a_revoked_session_stays_revoked_and_is_never_remembered_again() {
         let cache = SessionCache::new(Duration::from_secs(60));
-        cache.remember("a");
-        cache.revoke(&["a".to_owned()]);
-        assert_eq!(cache.known("a"), Some(false));
-        cache.remember("a");
-        assert_eq!(cache.known("a"), Some(false));
+        cache.remember(&sid("a"));
+        cache.revoke(&[sid("a")]);
+        assert_eq!(cache.known(&sid("a")), Some(false));
+        cache.remember(&sid("a"));
+        assert_eq!(cache.known(&sid("a")), Some(false));
         cache.forget_all();
         assert_eq!(
-            cache.known("a"),
+            cache.known(&sid("a")),
             Some(false),
             "forgetting checks keeps revocations"
         );
@@ -257,10 +271,13 @@ mod tests {
     #[test]
     fn forgetting_all_checks_makes_every_session_unknown() {
         let cache = SessionCache::new(Duration::from_secs(60));
-        cache.remember("a");
-        cache.remember("b");
+        cache.remember(&sid("a"));
+        cache.remember(&sid("b"));
         cache.forget_all();
-        assert_eq!((cache.known("a"), cache.known("b")), (None, None));
+        assert_eq!(
+            (cache.known(&sid("a")), cache.known(&sid("b"))),
+            (None, None)
+        );
     }
 
     #[test]
@@ -274,7 +291,7 @@ mod tests {
             100_001,
             "pruned only past the bound"
         );
-        cache.remember("one more");
+        cache.remember(&sid("one more"));
         assert_eq!(
             cache.state().live.len(),
             1,
@@ -293,7 +310,7 @@ mod tests {
 
         let revoked = SessionCache::new(Duration::from_secs(60));
         revoked.revoke(&ids(100_001));
-        revoked.revoke(&["one more".to_owned()]);
+        revoked.revoke(&[sid("one more")]);
         assert_eq!(
             revoked.state().revoked.len(),
             100_002,
@@ -304,13 +321,13 @@ mod tests {
     #[test]
     fn sockets_are_cancelled_on_revocation_and_forgotten_when_closed() {
         let cache = SessionCache::new(Duration::from_secs(60));
-        let first = cache.watch("a");
-        let second = cache.watch("a");
-        let other = cache.watch("b");
-        assert_eq!(cache.state().sockets["a"].1, 2);
+        let first = cache.watch(&sid("a"));
+        let second = cache.watch(&sid("a"));
+        let other = cache.watch(&sid("b"));
+        assert_eq!(cache.state().sockets[&sid("a")].1, 2);
         drop(first);
-        assert_eq!(cache.state().sockets["a"].1, 1);
-        cache.revoke(&["a".to_owned()]);
+        assert_eq!(cache.state().sockets[&sid("a")].1, 1);
+        cache.revoke(&[sid("a")]);
         assert!(second.revoked.is_cancelled());
         assert!(!other.revoked.is_cancelled());
         drop(second);
@@ -320,7 +337,7 @@ mod tests {
             "closed sockets leave nothing behind"
         );
 
-        let late = cache.watch("a");
+        let late = cache.watch(&sid("a"));
         assert!(
             late.revoked.is_cancelled(),
             "a socket of a revoked session closes at once"

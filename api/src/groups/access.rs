@@ -2,6 +2,7 @@
 use super::types::{MemberState, Role, Visibility};
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
+use crate::ids::{GroupId, UserId};
 use chrono::Utc;
 use entity::{bans, blocks, groups, memberships, users};
 use sea_orm::sea_query::ExprTrait as _;
@@ -86,7 +87,7 @@ impl GroupAccess {
     }
 }
 
-pub async fn is_admin(db: &impl ConnectionTrait, user_id: &str) -> AppResult<bool> {
+pub async fn is_admin(db: &impl ConnectionTrait, user_id: &UserId) -> AppResult<bool> {
     Ok(users::Entity::find_by_id(user_id.to_owned())
         .one(db)
         .await?
@@ -96,8 +97,8 @@ pub async fn is_admin(db: &impl ConnectionTrait, user_id: &str) -> AppResult<boo
 /// Whether someone is banned from a group right now (a ban with an `until` in the past is over).
 pub async fn is_banned(
     db: &impl ConnectionTrait,
-    group_id: &str,
-    user_id: &str,
+    group_id: &GroupId,
+    user_id: &UserId,
 ) -> AppResult<bool> {
     let now = Utc::now();
     Ok(
@@ -112,7 +113,7 @@ pub async fn is_banned(
 pub async fn group_access(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
-    group_id: &str,
+    group_id: &GroupId,
 ) -> AppResult<GroupAccess> {
     let group = groups::Entity::find_by_id(group_id.to_owned())
         .one(db)
@@ -146,7 +147,7 @@ pub async fn access_to(
 }
 
 /// Whether either of two people blocked the other.
-pub async fn blocked_between(db: &impl ConnectionTrait, a: &str, b: &str) -> AppResult<bool> {
+pub async fn blocked_between(db: &impl ConnectionTrait, a: &UserId, b: &UserId) -> AppResult<bool> {
     if a == b {
         return Ok(false);
     }
@@ -172,7 +173,7 @@ pub async fn blocked_between(db: &impl ConnectionTrait, a: &str, b: &str) -> App
 /// A condition on an author column: not someone I blocked, nor someone who blocked me.
 pub fn not_blocked_with(
     author: impl sea_orm::sea_query::IntoColumnRef + Clone,
-    viewer_id: &str,
+    viewer_id: &UserId,
 ) -> SimpleExpr {
     let i_blocked = Query::select()
         .column(blocks::Column::BlockedId)

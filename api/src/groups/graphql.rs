@@ -4,6 +4,7 @@ use super::service::{self, GroupChanges, NewGroup};
 use super::types::{LedBy, MemberState, NotificationLevel, Role, Topic, Visibility};
 use crate::error::{AppError, AppResult};
 use crate::gql::ContextExt;
+use crate::ids::{GroupId, UserId};
 use crate::moderation::ModLogEntryObject;
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
 use crate::posts::service as posts;
@@ -28,7 +29,7 @@ pub struct UserObject {
 impl UserObject {
     pub fn new(user: &users::Model, alias: Option<String>) -> Self {
         UserObject {
-            id: ID(user.id.clone()),
+            id: ID::from(user.id.clone()),
             display_name: alias.unwrap_or_else(|| user.display_name.clone()),
             role: None,
         }
@@ -37,8 +38,8 @@ impl UserObject {
     /// Loads a person as they appear in a group.
     pub async fn in_group(
         ctx: &Context<'_>,
-        user_id: &str,
-        group_id: &str,
+        user_id: &UserId,
+        group_id: &GroupId,
     ) -> AppResult<Option<Self>> {
         let loaders = ctx.loaders()?;
         let user = loaders.users.load_one(user_id.to_owned()).await?;
@@ -64,7 +65,7 @@ pub struct GroupObject {
 impl GroupObject {
     /// A group reached from something else (a post, a notification, a report), under the same
     /// rule as `group(id)`: a hidden group is `None` to whoever is not (or no longer) in it.
-    pub async fn reachable(ctx: &Context<'_>, group_id: &str) -> AppResult<Option<Self>> {
+    pub async fn reachable(ctx: &Context<'_>, group_id: &GroupId) -> AppResult<Option<Self>> {
         let Some(row) = ctx.loaders()?.groups.load_one(group_id.to_owned()).await? else {
             return Ok(None);
         };
@@ -120,7 +121,7 @@ impl GroupObject {
 #[Object(name = "Group")]
 impl GroupObject {
     async fn id(&self) -> ID {
-        ID(self.row.id.clone())
+        ID::from(self.row.id.clone())
     }
     async fn name(&self) -> &str {
         &self.row.name
@@ -292,7 +293,7 @@ impl MemberObject {
     fn cursor(&self) -> Cursor {
         Cursor {
             at: self.0.created_at,
-            id: self.0.user_id.clone(),
+            id: self.0.user_id.to_string(),
         }
     }
 }
@@ -372,14 +373,14 @@ impl GroupQuery {
             rows.map(GroupObject::new),
             |g| Cursor {
                 at: g.row.created_at,
-                id: g.row.id.clone(),
+                id: g.row.id.to_string(),
             },
             page.after.is_some(),
             None,
         ))
     }
 
-    async fn group(&self, ctx: &Context<'_>, id: ID) -> Result<GroupObject> {
+    async fn group(&self, ctx: &Context<'_>, id: GroupId) -> Result<GroupObject> {
         let access = super::access::group_access(&ctx.app()?.db, ctx.viewer()?, &id).await?;
         Ok(GroupObject::with_access(access))
     }
@@ -416,7 +417,7 @@ impl GroupMutation {
     async fn update_group(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        id: GroupId,
         input: UpdateGroupInput,
     ) -> Result<GroupObject> {
         let changes = GroupChanges {
@@ -434,13 +435,13 @@ impl GroupMutation {
     }
 
     /// Joins a public group, accepts an invitation, or asks to join a private group (state PENDING).
-    async fn join_group(&self, ctx: &Context<'_>, group_id: ID) -> Result<MembershipObject> {
+    async fn join_group(&self, ctx: &Context<'_>, group_id: GroupId) -> Result<MembershipObject> {
         let app = ctx.app()?;
         let joined = service::join_group(&app.db, ctx.viewer()?, &group_id).await?;
         Ok(MembershipObject(joined.publish(&app.broker).await))
     }
 
-    async fn leave_group(&self, ctx: &Context<'_>, group_id: ID) -> Result<bool> {
+    async fn leave_group(&self, ctx: &Context<'_>, group_id: GroupId) -> Result<bool> {
         service::leave_group(&ctx.app()?.db, ctx.viewer()?, &group_id).await?;
         Ok(true)
     }
@@ -449,7 +450,7 @@ impl GroupMutation {
     async fn update_membership(
         &self,
         ctx: &Context<'_>,
-        group_id: ID,
+        group_id: GroupId,
         alias: MaybeUndefined<String>,
         notification_level: Option<NotificationLevel>,
     ) -> Result<MembershipObject> {
@@ -472,8 +473,8 @@ impl GroupMutation {
     async fn approve_join_request(
         &self,
         ctx: &Context<'_>,
-        group_id: ID,
-        user_id: ID,
+        group_id: GroupId,
+        user_id: UserId,
     ) -> Result<bool> {
         decide_join_request(ctx, &group_id, &user_id, true).await
     }
@@ -481,14 +482,19 @@ impl GroupMutation {
     async fn decline_join_request(
         &self,
         ctx: &Context<'_>,
-        group_id: ID,
-        user_id: ID,
+        group_id: GroupId,
+        user_id: UserId,
     ) -> Result<bool> {
         decide_join_request(ctx, &group_id, &user_id, false).await
     }
 
     /// Invites someone: they see the group (even a hidden one) and join with `joinGroup`.
-    async fn invite_member(&self, ctx: &Context<'_>, group_id: ID, user_id: ID) -> Result<bool> {
+    async fn invite_member(
+        &self,
+        ctx: &Context<'_>,
+        group_id: GroupId,
+        user_id: UserId,
+    ) -> Result<bool> {
         service::invite_member(&ctx.app()?.db, ctx.viewer()?, &group_id, &user_id).await?;
         Ok(true)
     }
@@ -496,7 +502,7 @@ impl GroupMutation {
     async fn create_invite_code(
         &self,
         ctx: &Context<'_>,
-        group_id: ID,
+        group_id: GroupId,
         #[graphql(default = 72)] valid_hours: i32,
     ) -> Result<InviteCode> {
         let (code, expires_at) =
@@ -516,8 +522,8 @@ impl GroupMutation {
     async fn set_member_role(
         &self,
         ctx: &Context<'_>,
-        group_id: ID,
-        user_id: ID,
+        group_id: GroupId,
+        user_id: UserId,
         role: Role,
     ) -> Result<MemberObject> {
         Ok(MemberObject(
@@ -529,8 +535,8 @@ impl GroupMutation {
 
 async fn decide_join_request(
     ctx: &Context<'_>,
-    group_id: &str,
-    user_id: &str,
+    group_id: &GroupId,
+    user_id: &UserId,
     approve: bool,
 ) -> Result<bool> {
     let app = ctx.app()?;

@@ -7,6 +7,7 @@ use crate::clock::now;
 use crate::db::{begin_write, count_change, is_unique_violation};
 use crate::error::{text_between, AppError, AppResult};
 use crate::groups::mod_log::log_action;
+use crate::ids::{GroupId, UserId};
 use crate::notifications::service::{self as notifications, About, NotificationKind};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use crate::secrets::{random_token, sha256_hex};
@@ -87,7 +88,7 @@ pub async fn create_group(
     let at = now();
     let txn = begin_write(db).await?;
     let group = groups::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
+        id: Set(GroupId::generate()),
         name: Set(name),
         description: Set(description),
         topic: Set(input.topic),
@@ -125,7 +126,7 @@ pub async fn create_group(
 pub async fn update_group(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    group_id: &str,
+    group_id: &GroupId,
     changes: GroupChanges,
 ) -> AppResult<groups::Model> {
     let access = group_access(db, viewer, group_id).await?;
@@ -230,7 +231,11 @@ pub async fn list_groups(
     .await
 }
 
-async fn set_member_count(txn: &impl ConnectionTrait, group_id: &str, delta: i32) -> AppResult<()> {
+async fn set_member_count(
+    txn: &impl ConnectionTrait,
+    group_id: &GroupId,
+    delta: i32,
+) -> AppResult<()> {
     count_change::<groups::Entity>(groups::Column::MemberCount, delta)
         .filter(groups::Column::Id.eq(group_id))
         .exec(txn)
@@ -238,7 +243,11 @@ async fn set_member_count(txn: &impl ConnectionTrait, group_id: &str, delta: i32
     Ok(())
 }
 
-fn new_membership(group_id: &str, user_id: &str, state: MemberState) -> memberships::ActiveModel {
+fn new_membership(
+    group_id: &GroupId,
+    user_id: &UserId,
+    state: MemberState,
+) -> memberships::ActiveModel {
     let at = now();
     memberships::ActiveModel {
         group_id: Set(group_id.to_owned()),
@@ -270,7 +279,7 @@ async fn activate(
 pub async fn join_group(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    group_id: &str,
+    group_id: &GroupId,
 ) -> AppResult<Committed<memberships::Model>> {
     let txn = begin_write(db).await?;
     let access = group_access(&txn, viewer, group_id).await?;
@@ -307,7 +316,7 @@ pub async fn join_group(
 pub async fn leave_group(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    group_id: &str,
+    group_id: &GroupId,
 ) -> AppResult<()> {
     let txn = begin_write(db).await?;
     let access = group_access(&txn, viewer, group_id).await?;
@@ -334,7 +343,7 @@ pub async fn leave_group(
 pub async fn update_membership(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    group_id: &str,
+    group_id: &GroupId,
     alias: Option<Option<String>>,
     level: Option<NotificationLevel>,
 ) -> AppResult<memberships::Model> {
@@ -417,7 +426,7 @@ pub const MAX_MODERATORS_SHOWN: u64 = 100;
 /// The moderators and owner, shown on professionally led groups.
 pub async fn moderators(
     db: &DatabaseConnection,
-    group_id: &str,
+    group_id: &GroupId,
 ) -> AppResult<Vec<memberships::Model>> {
     Ok(memberships::Entity::find()
         .filter(memberships::Column::GroupId.eq(group_id))
@@ -431,8 +440,8 @@ pub async fn moderators(
 
 async fn target_membership(
     txn: &impl ConnectionTrait,
-    group_id: &str,
-    user_id: &str,
+    group_id: &GroupId,
+    user_id: &UserId,
 ) -> AppResult<memberships::Model> {
     memberships::Entity::find_by_id((group_id.to_owned(), user_id.to_owned()))
         .one(txn)
@@ -443,8 +452,8 @@ async fn target_membership(
 pub async fn decide_join_request(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    group_id: &str,
-    user_id: &str,
+    group_id: &GroupId,
+    user_id: &UserId,
     approve: bool,
 ) -> AppResult<Committed<Option<memberships::Model>>> {
     let txn = begin_write(db).await?;
@@ -473,7 +482,7 @@ pub async fn decide_join_request(
         group_id,
         &viewer.user_id,
         action,
-        Some((ModTarget::User, user_id)),
+        Some((ModTarget::User, user_id.as_str())),
         None,
     )
     .await?;
@@ -501,8 +510,8 @@ pub async fn decide_join_request(
 pub async fn invite_member(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    group_id: &str,
-    user_id: &str,
+    group_id: &GroupId,
+    user_id: &UserId,
 ) -> AppResult<memberships::Model> {
     let txn = begin_write(db).await?;
     group_access(&txn, viewer, group_id)
@@ -533,7 +542,7 @@ pub async fn invite_member(
         group_id,
         &viewer.user_id,
         ModAction::Invite,
-        Some((ModTarget::User, user_id)),
+        Some((ModTarget::User, user_id.as_str())),
         None,
     )
     .await?;
@@ -545,7 +554,7 @@ pub async fn invite_member(
 pub async fn create_invite_code(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    group_id: &str,
+    group_id: &GroupId,
     valid_hours: i32,
 ) -> AppResult<(String, DateTime<Utc>)> {
     if !(1..=720).contains(&valid_hours) {
@@ -620,8 +629,8 @@ pub async fn join_with_invite_code(
 pub async fn set_member_role(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    group_id: &str,
-    user_id: &str,
+    group_id: &GroupId,
+    user_id: &UserId,
     role: Role,
 ) -> AppResult<memberships::Model> {
     let txn = begin_write(db).await?;
@@ -633,7 +642,7 @@ pub async fn set_member_role(
     if target.state != MemberState::Active {
         return Err(AppError::NotFound);
     }
-    if user_id == viewer.user_id {
+    if *user_id == viewer.user_id {
         return Err(AppError::bad_input(
             "userId",
             "name another member; the owner's own role follows from that",
@@ -660,7 +669,7 @@ pub async fn set_member_role(
         group_id,
         &viewer.user_id,
         ModAction::set_role(role),
-        Some((ModTarget::User, user_id)),
+        Some((ModTarget::User, user_id.as_str())),
         None,
     )
     .await?;

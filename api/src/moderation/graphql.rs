@@ -5,6 +5,7 @@ use crate::content::ReportStatus;
 use crate::error::AppResult;
 use crate::gql::ContextExt;
 use crate::groups::{GroupObject, UserObject};
+use crate::ids::{GroupId, PostId, ReplyId, ReportId, UserId};
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
 use crate::posts::{PostObject, ReplyObject};
 use async_graphql::connection::Connection;
@@ -38,7 +39,7 @@ impl ReportObject {
 #[Object(name = "Report")]
 impl ReportObject {
     async fn id(&self) -> ID {
-        ID(self.0.id.clone())
+        ID::from(self.0.id.clone())
     }
     async fn group(&self, ctx: &Context<'_>) -> Result<Option<GroupObject>> {
         Ok(GroupObject::reachable(ctx, &self.0.group_id).await?)
@@ -47,7 +48,7 @@ impl ReportObject {
         self.0.target_type
     }
     async fn target_id(&self) -> ID {
-        ID(self.0.target_id.clone())
+        ID::from(self.0.target_id.clone())
     }
     /// The reported post, or the post of the reported reply. Its text is null once deleted or
     /// removed, as everywhere.
@@ -97,7 +98,7 @@ impl ModLogEntryObject {
     pub fn cursor(&self) -> Cursor {
         Cursor {
             at: self.0.created_at,
-            id: self.0.id.clone(),
+            id: self.0.id.to_string(),
         }
     }
 }
@@ -105,7 +106,7 @@ impl ModLogEntryObject {
 #[Object(name = "ModLogEntry")]
 impl ModLogEntryObject {
     async fn id(&self) -> ID {
-        ID(self.0.id.clone())
+        ID::from(self.0.id.clone())
     }
     /// What was done, e.g. REMOVE_POST, BAN, APPROVE_JOIN.
     async fn action(&self) -> ModAction {
@@ -119,7 +120,7 @@ impl ModLogEntryObject {
         self.0.target_type.map(|t| t.to_value())
     }
     async fn target_id(&self) -> Option<ID> {
-        self.0.target_id.clone().map(ID)
+        self.0.target_id.clone().map(ID::from)
     }
     async fn reason(&self) -> Option<&str> {
         self.0.reason.as_deref()
@@ -147,7 +148,7 @@ impl ModerationQuery {
     async fn reports(
         &self,
         ctx: &Context<'_>,
-        group_id: Option<ID>,
+        group_id: Option<GroupId>,
         #[graphql(default_with = "ReportStatus::Open")] status: ReportStatus,
         priority: Option<bool>,
         first: Option<i32>,
@@ -157,7 +158,7 @@ impl ModerationQuery {
         let rows = service::list_reports(
             &ctx.app()?.db,
             ctx.viewer()?,
-            group_id.as_ref().map(|id| id.as_str()),
+            group_id.as_ref(),
             status,
             priority,
             &page,
@@ -167,7 +168,7 @@ impl ModerationQuery {
             rows.map(ReportObject::new),
             |r| Cursor {
                 at: r.0.created_at,
-                id: r.0.id.clone(),
+                id: r.0.id.to_string(),
             },
             page.after.is_some(),
             None,
@@ -181,12 +182,12 @@ pub struct ModerationMutation;
 #[Object]
 impl ModerationMutation {
     /// Hides their posts and replies from me and mine from them, and stops notifications between us.
-    async fn block_user(&self, ctx: &Context<'_>, user_id: ID) -> Result<bool> {
+    async fn block_user(&self, ctx: &Context<'_>, user_id: UserId) -> Result<bool> {
         service::block_user(&ctx.app()?.db, ctx.viewer()?, &user_id).await?;
         Ok(true)
     }
 
-    async fn unblock_user(&self, ctx: &Context<'_>, user_id: ID) -> Result<bool> {
+    async fn unblock_user(&self, ctx: &Context<'_>, user_id: UserId) -> Result<bool> {
         service::unblock_user(&ctx.app()?.db, ctx.viewer()?, &user_id).await?;
         Ok(true)
     }
@@ -207,7 +208,7 @@ impl ModerationMutation {
     async fn resolve_report(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        id: ReportId,
         status: ReportStatus,
         note: Option<String>,
     ) -> Result<ReportObject> {
@@ -217,13 +218,23 @@ impl ModerationMutation {
         ))
     }
 
-    async fn remove_post(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<PostObject> {
+    async fn remove_post(
+        &self,
+        ctx: &Context<'_>,
+        id: PostId,
+        reason: String,
+    ) -> Result<PostObject> {
         let app = ctx.app()?;
         let removed = service::remove_post(&app.db, ctx.viewer()?, &id, &reason).await?;
         Ok(PostObject(removed.publish(&app.broker).await))
     }
 
-    async fn remove_reply(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<ReplyObject> {
+    async fn remove_reply(
+        &self,
+        ctx: &Context<'_>,
+        id: ReplyId,
+        reason: String,
+    ) -> Result<ReplyObject> {
         let app = ctx.app()?;
         let removed = service::remove_reply(&app.db, ctx.viewer()?, &id, &reason).await?;
         Ok(ReplyObject(removed.publish(&app.broker).await))
@@ -233,7 +244,7 @@ impl ModerationMutation {
     async fn lock_post(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        id: PostId,
         #[graphql(default = true)] locked: bool,
     ) -> Result<PostObject> {
         Ok(PostObject(
@@ -244,7 +255,7 @@ impl ModerationMutation {
     async fn pin_post(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        id: PostId,
         #[graphql(default = true)] pinned: bool,
     ) -> Result<PostObject> {
         Ok(PostObject(
@@ -256,8 +267,8 @@ impl ModerationMutation {
     async fn ban_member(
         &self,
         ctx: &Context<'_>,
-        group_id: ID,
-        user_id: ID,
+        group_id: GroupId,
+        user_id: UserId,
         until: Option<DateTime<Utc>>,
         reason: String,
     ) -> Result<bool> {
@@ -273,7 +284,12 @@ impl ModerationMutation {
         Ok(true)
     }
 
-    async fn unban_member(&self, ctx: &Context<'_>, group_id: ID, user_id: ID) -> Result<bool> {
+    async fn unban_member(
+        &self,
+        ctx: &Context<'_>,
+        group_id: GroupId,
+        user_id: UserId,
+    ) -> Result<bool> {
         service::unban_member(&ctx.app()?.db, ctx.viewer()?, &group_id, &user_id).await?;
         Ok(true)
     }

@@ -9,6 +9,7 @@ use crate::error::{text_between, AppError, AppResult};
 use crate::groups::access::{group_access, is_admin, GroupAccess};
 use crate::groups::mod_log::log_action;
 use crate::groups::types::{MemberState, Role};
+use crate::ids::{GroupId, PostId, ReplyId, ReportId, UserId};
 use crate::notifications::service::{notify_person, About, NotificationKind, Notified};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use crate::posts::service::visible_post;
@@ -26,8 +27,12 @@ fn reason_text(raw: &str) -> AppResult<String> {
     text_between("reason", raw, 1, 1_000)
 }
 
-pub async fn block_user(db: &DatabaseConnection, viewer: &Viewer, user_id: &str) -> AppResult<()> {
-    if user_id == viewer.user_id {
+pub async fn block_user(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    user_id: &UserId,
+) -> AppResult<()> {
+    if *user_id == viewer.user_id {
         return Err(AppError::bad_input("userId", "you cannot block yourself"));
     }
     let txn = begin_write(db).await?;
@@ -57,7 +62,7 @@ pub async fn block_user(db: &DatabaseConnection, viewer: &Viewer, user_id: &str)
 pub async fn unblock_user(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    user_id: &str,
+    user_id: &UserId,
 ) -> AppResult<()> {
     blocks::Entity::delete_by_id((viewer.user_id.clone(), user_id.to_owned()))
         .exec(db)
@@ -72,8 +77,8 @@ pub async fn blocked_users(
     db: &DatabaseConnection,
     viewer: &Viewer,
 ) -> AppResult<Vec<users::Model>> {
-    let ids: Vec<String> = blocks::Entity::find()
-        .filter(blocks::Column::BlockerId.eq(viewer.user_id.as_str()))
+    let ids: Vec<UserId> = blocks::Entity::find()
+        .filter(blocks::Column::BlockerId.eq(&viewer.user_id))
         .limit(MAX_BLOCKED_SHOWN)
         .all(db)
         .await?
@@ -97,9 +102,14 @@ pub async fn report(
 ) -> AppResult<reports::Model> {
     let reason = reason_text(reason)?;
     let group_id = match target {
-        ContentType::Post => visible_post(db, viewer, target_id).await?.0.group_id,
+        ContentType::Post => {
+            visible_post(db, viewer, &PostId::from(target_id))
+                .await?
+                .0
+                .group_id
+        }
         ContentType::Reply => {
-            let reply = replies::Entity::find_by_id(target_id.to_owned())
+            let reply = replies::Entity::find_by_id(ReplyId::from(target_id))
                 .one(db)
                 .await?
                 .ok_or(AppError::NotFound)?;
@@ -125,7 +135,7 @@ pub async fn report(
         Some(report) => report,
         None => {
             reports::ActiveModel {
-                id: Set(uuid::Uuid::now_v7().to_string()),
+                id: Set(ReportId::generate()),
                 group_id: Set(group_id),
                 target_type: Set(target),
                 target_id: Set(target_id.to_owned()),
@@ -173,7 +183,7 @@ pub async fn reported(
 pub async fn list_reports(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    group_id: Option<&str>,
+    group_id: Option<&GroupId>,
     status: ReportStatus,
     priority: Option<bool>,
     page: &PageArgs,
@@ -209,7 +219,7 @@ pub async fn list_reports(
 pub async fn resolve_report(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    report_id: &str,
+    report_id: &ReportId,
     status: ReportStatus,
     note: Option<&str>,
 ) -> AppResult<reports::Model> {
@@ -247,7 +257,7 @@ pub async fn resolve_report(
         &group_id,
         &viewer.user_id,
         ModAction::report(status),
-        Some((ModTarget::Report, report_id)),
+        Some((ModTarget::Report, report_id.as_str())),
         note.as_deref(),
     )
     .await?;
@@ -259,7 +269,7 @@ pub async fn resolve_report(
 async fn moderated_post(
     txn: &impl ConnectionTrait,
     viewer: &Viewer,
-    post_id: &str,
+    post_id: &PostId,
 ) -> AppResult<(posts::Model, GroupAccess)> {
     let post = posts::Entity::find_by_id(post_id.to_owned())
         .one(txn)
@@ -275,10 +285,10 @@ async fn moderated_post(
 
 /// A post or reply a moderator removed.
 struct Removal<'a> {
-    group_id: &'a str,
+    group_id: &'a GroupId,
     action: ModAction,
     target: (ModTarget, &'a str),
-    author_id: &'a str,
+    author_id: &'a UserId,
     reason: &'a str,
     /// Where it was; `detail` is filled in with the action.
     about: About,
@@ -310,7 +320,7 @@ async fn record_removal(
 pub async fn remove_post(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    post_id: &str,
+    post_id: &PostId,
     reason: &str,
 ) -> AppResult<Committed<posts::Model>> {
     let reason = reason_text(reason)?;
@@ -334,7 +344,7 @@ pub async fn remove_post(
     let removal = Removal {
         group_id: &group_id,
         action: ModAction::RemovePost,
-        target: (ModTarget::Post, post_id),
+        target: (ModTarget::Post, post_id.as_str()),
         author_id: &post.author_id,
         reason: &reason,
         about: About {
@@ -351,7 +361,7 @@ pub async fn remove_post(
 pub async fn remove_reply(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    reply_id: &str,
+    reply_id: &ReplyId,
     reason: &str,
 ) -> AppResult<Committed<replies::Model>> {
     let reason = reason_text(reason)?;
@@ -379,7 +389,7 @@ pub async fn remove_reply(
     let removal = Removal {
         group_id: &group_id,
         action: ModAction::RemoveReply,
-        target: (ModTarget::Reply, reply_id),
+        target: (ModTarget::Reply, reply_id.as_str()),
         author_id: &reply.author_id,
         reason: &reason,
         about: About {
@@ -398,7 +408,7 @@ pub async fn remove_reply(
 pub async fn set_post_flag(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    post_id: &str,
+    post_id: &PostId,
     lock: bool,
     on: bool,
 ) -> AppResult<posts::Model> {
@@ -430,7 +440,7 @@ pub async fn set_post_flag(
         &group_id,
         &viewer.user_id,
         action,
-        Some((ModTarget::Post, post_id)),
+        Some((ModTarget::Post, post_id.as_str())),
         None,
     )
     .await?;
@@ -443,8 +453,8 @@ pub async fn set_post_flag(
 pub async fn ban_member(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    group_id: &str,
-    user_id: &str,
+    group_id: &GroupId,
+    user_id: &UserId,
     until: Option<DateTime<Utc>>,
     reason: &str,
 ) -> AppResult<()> {
@@ -453,7 +463,7 @@ pub async fn ban_member(
     if until.is_some_and(|u| u <= Utc::now()) {
         return Err(AppError::bad_input("until", "must be in the future"));
     }
-    if user_id == viewer.user_id {
+    if *user_id == viewer.user_id {
         return Err(AppError::bad_input("userId", "you cannot ban yourself"));
     }
     let txn = begin_write(db).await?;
@@ -512,7 +522,7 @@ pub async fn ban_member(
         group_id,
         &viewer.user_id,
         ModAction::Ban,
-        Some((ModTarget::User, user_id)),
+        Some((ModTarget::User, user_id.as_str())),
         Some(&reason),
     )
     .await?;
@@ -523,8 +533,8 @@ pub async fn ban_member(
 pub async fn unban_member(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    group_id: &str,
-    user_id: &str,
+    group_id: &GroupId,
+    user_id: &UserId,
 ) -> AppResult<()> {
     let txn = begin_write(db).await?;
     group_access(&txn, viewer, group_id)
@@ -542,7 +552,7 @@ pub async fn unban_member(
         group_id,
         &viewer.user_id,
         ModAction::Unban,
-        Some((ModTarget::User, user_id)),
+        Some((ModTarget::User, user_id.as_str())),
         None,
     )
     .await?;

@@ -7,6 +7,7 @@ use super::timeline::{self, Entry};
 use crate::clock::Date;
 use crate::error::AppError;
 use crate::gql::ContextExt;
+use crate::ids::{CheckinId, UserId};
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
 use crate::posts::{PostObject, ReplyObject};
 use crate::safety::CrisisResource;
@@ -26,7 +27,7 @@ pub(crate) struct Owner {
     pub country: Option<String>,
 }
 
-pub(crate) async fn owner_of(app: &AppContext, user_id: &str) -> Result<Owner, AppError> {
+pub(crate) async fn owner_of(app: &AppContext, user_id: &UserId) -> Result<Owner, AppError> {
     let user = users::Entity::find_by_id(user_id.to_owned())
         .one(&app.db)
         .await?
@@ -46,7 +47,7 @@ impl MoodCheckinObject {
     fn cursor(&self) -> Cursor {
         Cursor {
             at: self.row.logged_at,
-            id: self.row.id.clone(),
+            id: self.row.id.to_string(),
         }
     }
 }
@@ -54,7 +55,7 @@ impl MoodCheckinObject {
 #[Object(name = "MoodCheckin")]
 impl MoodCheckinObject {
     async fn id(&self) -> ID {
-        ID(self.row.id.clone())
+        ID::from(self.row.id.clone())
     }
     /// 1 (worst) to 10 (best).
     async fn score(&self) -> i32 {
@@ -98,11 +99,11 @@ impl TimelineItem {
             TimelineItem::Checkin(c) => c.cursor(),
             TimelineItem::Post(p) => Cursor {
                 at: p.0.created_at,
-                id: p.0.id.clone(),
+                id: p.0.id.to_string(),
             },
             TimelineItem::Reply(r) => Cursor {
                 at: r.0.created_at,
-                id: r.0.id.clone(),
+                id: r.0.id.to_string(),
             },
         }
     }
@@ -151,7 +152,7 @@ pub struct LogMoodInput {
 
 #[derive(InputObject)]
 pub struct UpdateMoodInput {
-    id: ID,
+    id: CheckinId,
     score: Option<i32>,
     emotions: Option<Vec<Emotion>>,
     /// `null` clears the note.
@@ -222,7 +223,7 @@ impl MoodQuery {
     }
 
     /// One of my check-ins.
-    async fn mood_checkin(&self, ctx: &Context<'_>, id: ID) -> Result<MoodCheckinObject> {
+    async fn mood_checkin(&self, ctx: &Context<'_>, id: CheckinId) -> Result<MoodCheckinObject> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         let row = service::mine(&app.db, viewer, &id).await?;
         let owner = owner_of(app, &viewer.user_id).await?;
@@ -364,7 +365,7 @@ impl MoodMutation {
     }
 
     /// Deletes one of my check-ins for good.
-    async fn delete_mood(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+    async fn delete_mood(&self, ctx: &Context<'_>, id: CheckinId) -> Result<bool> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         service::delete(&app.db, viewer, &id).await?;
         Ok(true)

@@ -9,6 +9,7 @@ use crate::broker::Event;
 use crate::clock::now;
 use crate::db::{begin_write, is_unique_violation};
 use crate::error::{AppError, AppResult};
+use crate::ids::{PushJobId, UserId};
 use crate::notifications::service::NotificationKind;
 use crate::push::preferences::parse_time;
 use crate::state::AppContext;
@@ -67,7 +68,7 @@ pub async fn set(
 
 pub async fn get(
     db: &DatabaseConnection,
-    user_id: &str,
+    user_id: &UserId,
 ) -> AppResult<Option<mood_reminders::Model>> {
     Ok(mood_reminders::Entity::find_by_id(user_id.to_owned())
         .one(db)
@@ -91,12 +92,12 @@ pub async fn run_once(app: &AppContext, at: DateTime<Utc>) -> AppResult<Pass> {
     if reminders.is_empty() {
         return Ok(Pass::default());
     }
-    let zones: HashMap<String, String> = users::Entity::find()
+    let zones: HashMap<UserId, String> = users::Entity::find()
         .select_only()
         .column(users::Column::Id)
         .column(users::Column::Timezone)
-        .filter(users::Column::Id.is_in(reminders.iter().map(|r| r.user_id.as_str())))
-        .into_tuple::<(String, String)>()
+        .filter(users::Column::Id.is_in(reminders.iter().map(|r| &r.user_id)))
+        .into_tuple::<(UserId, String)>()
         .all(db)
         .await?
         .into_iter()
@@ -121,8 +122,8 @@ pub async fn run_once(app: &AppContext, at: DateTime<Utc>) -> AppResult<Pass> {
     if due.is_empty() {
         return Ok(Pass::default());
     }
-    let decided: HashSet<(String, String)> = mood_reminder_days::Entity::find()
-        .filter(mood_reminder_days::Column::UserId.is_in(due.iter().map(|(u, _, _)| u.as_str())))
+    let decided: HashSet<(UserId, String)> = mood_reminder_days::Entity::find()
+        .filter(mood_reminder_days::Column::UserId.is_in(due.iter().map(|(u, _, _)| u)))
         .filter(
             mood_reminder_days::Column::LocalDate.is_in(
                 due.iter()
@@ -156,7 +157,7 @@ pub async fn run_once(app: &AppContext, at: DateTime<Utc>) -> AppResult<Pass> {
 /// they checked in, `None` when another instance decided first.
 async fn decide(
     db: &DatabaseConnection,
-    user_id: &str,
+    user_id: &UserId,
     tz: Tz,
     day: NaiveDate,
     at: DateTime<Utc>,
@@ -192,7 +193,7 @@ async fn decide(
     if !checked_in {
         let queued = now();
         push_jobs::ActiveModel {
-            id: Set(uuid::Uuid::now_v7().to_string()),
+            id: Set(PushJobId::generate()),
             user_id: Set(user_id.to_owned()),
             notification_id: Set(None),
             kind: Set(NotificationKind::MoodReminder),

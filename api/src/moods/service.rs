@@ -7,6 +7,7 @@ use crate::clock::supported_instant_opt;
 use crate::content::idempotency_key;
 use crate::db::{begin_write, find_keyed, insert_keyed, Keyed};
 use crate::error::{AppError, AppResult};
+use crate::ids::{CheckinId, UserId};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use crate::safety::has_crisis_language;
 use chrono::{DateTime, Duration, Utc};
@@ -128,7 +129,7 @@ pub async fn log(db: &DatabaseConnection, viewer: &Viewer, input: NewCheckin) ->
     }
     let txn = begin_write(db).await?;
     let row = mood_checkins::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
+        id: Set(CheckinId::generate()),
         user_id: Set(viewer.user_id.clone()),
         score: Set(score),
         emotions: Set(emotions),
@@ -165,9 +166,9 @@ async fn earlier(
 pub async fn mine(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
-    id: &str,
+    id: &CheckinId,
 ) -> AppResult<mood_checkins::Model> {
-    mood_checkins::Entity::find_by_id(id.to_owned())
+    mood_checkins::Entity::find_by_id(id.clone())
         .one(db)
         .await?
         .filter(|row| row.user_id == viewer.user_id)
@@ -177,7 +178,7 @@ pub async fn mine(
 pub async fn update(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    id: &str,
+    id: &CheckinId,
     changes: CheckinChanges,
 ) -> AppResult<Logged> {
     let at = now();
@@ -205,7 +206,7 @@ pub async fn update(
     Ok(Logged::new(row))
 }
 
-pub async fn delete(db: &DatabaseConnection, viewer: &Viewer, id: &str) -> AppResult<()> {
+pub async fn delete(db: &DatabaseConnection, viewer: &Viewer, id: &CheckinId) -> AppResult<()> {
     let txn = begin_write(db).await?;
     let row = mine(&txn, viewer, id).await?;
     mood_checkins::Entity::delete_by_id(row.id)
@@ -218,7 +219,7 @@ pub async fn delete(db: &DatabaseConnection, viewer: &Viewer, id: &str) -> AppRe
 /// My check-ins between two instants (either end open), newest first.
 pub async fn list(
     db: &DatabaseConnection,
-    user_id: &str,
+    user_id: &UserId,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
     page: &PageArgs,

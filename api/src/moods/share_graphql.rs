@@ -6,6 +6,7 @@ use super::summary::{self, MoodBucketSize, MoodSummary, SummaryRequest};
 use crate::clock::Date;
 use crate::error::AppError;
 use crate::gql::ContextExt;
+use crate::ids::MoodShareId;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Days, Utc};
 use chrono_tz::Tz;
@@ -16,7 +17,7 @@ pub struct MoodShareObject(mood_shares::Model);
 #[Object(name = "MoodShare")]
 impl MoodShareObject {
     async fn id(&self) -> ID {
-        ID(self.0.id.clone())
+        ID::from(self.0.id.clone())
     }
     /// Who it is for, in my words ("Dr Okafor").
     async fn label(&self) -> &str {
@@ -196,7 +197,11 @@ impl ShareMutation {
     }
 
     /// Ends one of my shares at once.
-    async fn revoke_mood_share(&self, ctx: &Context<'_>, id: ID) -> Result<MoodShareObject> {
+    async fn revoke_mood_share(
+        &self,
+        ctx: &Context<'_>,
+        id: MoodShareId,
+    ) -> Result<MoodShareObject> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         Ok(MoodShareObject(
             sharing::revoke(&app.db, viewer, &id).await?,

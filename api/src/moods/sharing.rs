@@ -5,6 +5,7 @@ use crate::auth::Viewer;
 use crate::clock::now;
 use crate::db::{begin_write, count_change};
 use crate::error::{text_between, AppError, AppResult};
+use crate::ids::{MoodShareId, ShareAccessId, UserId};
 use crate::secrets::{random_token, sha256_hex};
 use chrono::{DateTime, Duration, Utc};
 use entity::{mood_checkins, mood_share_accesses, mood_shares};
@@ -62,7 +63,7 @@ pub async fn create(
     let token = random_token();
     let txn = begin_write(db).await?;
     let share = mood_shares::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
+        id: Set(MoodShareId::generate()),
         user_id: Set(viewer.user_id.clone()),
         label: Set(label),
         token_hash: Set(sha256_hex(&token)),
@@ -80,7 +81,7 @@ pub async fn create(
 }
 
 /// My shares, newest first, open or not.
-pub async fn list(db: &DatabaseConnection, user_id: &str) -> AppResult<Vec<mood_shares::Model>> {
+pub async fn list(db: &DatabaseConnection, user_id: &UserId) -> AppResult<Vec<mood_shares::Model>> {
     Ok(mood_shares::Entity::find()
         .filter(mood_shares::Column::UserId.eq(user_id))
         .order_by_desc(mood_shares::Column::CreatedAt)
@@ -93,10 +94,10 @@ pub async fn list(db: &DatabaseConnection, user_id: &str) -> AppResult<Vec<mood_
 pub async fn revoke(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    id: &str,
+    id: &MoodShareId,
 ) -> AppResult<mood_shares::Model> {
     let txn = begin_write(db).await?;
-    let share = mood_shares::Entity::find_by_id(id.to_owned())
+    let share = mood_shares::Entity::find_by_id(id.clone())
         .one(&txn)
         .await?
         .filter(|s| s.user_id == viewer.user_id)
@@ -123,7 +124,7 @@ pub async fn open(db: &DatabaseConnection, token: &str) -> AppResult<mood_shares
         .filter(|s| is_open(s, at))
         .ok_or(AppError::NotFound)?;
     mood_share_accesses::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
+        id: Set(ShareAccessId::generate()),
         share_id: Set(share.id.clone()),
         accessed_at: Set(at),
     }
@@ -142,7 +143,7 @@ pub async fn open(db: &DatabaseConnection, token: &str) -> AppResult<mood_shares
 /// The owner's check-ins in [`start`, `end`), newest first, for a shared view.
 pub async fn checkins(
     db: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &UserId,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> AppResult<Vec<mood_checkins::Model>> {

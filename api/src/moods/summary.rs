@@ -5,6 +5,7 @@ use super::emotions::Emotion;
 use crate::clock::{supported_day, Date};
 use crate::content::{ContentType, ReactionKind};
 use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
 use async_graphql::{Enum, SimpleObject};
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -181,7 +182,7 @@ pub struct SummaryRequest {
 
 pub async fn summarize(
     db: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &UserId,
     request: SummaryRequest,
 ) -> AppResult<MoodSummary> {
     let SummaryRequest {
@@ -320,7 +321,7 @@ fn streaks(days: &BTreeSet<NaiveDate>, last: NaiveDate, today: NaiveDate) -> (i3
 
 async fn load_checkins(
     db: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &UserId,
     tz: Tz,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
@@ -368,7 +369,7 @@ async fn times_between<E: EntityTrait>(
 /// When I wrote and was answered or supported, as local days.
 async fn load_activity(
     db: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &UserId,
     tz: Tz,
     start: DateTime<Utc>,
     end: DateTime<Utc>,

@@ -2,6 +2,7 @@
 //! see what I wrote next to how I felt. Only my own things, never anyone else's.
 use crate::clock::supported_instant_opt;
 use crate::error::AppResult;
+use crate::ids::UserId;
 use crate::pagination::{keyset_page, Cursor, Order, Page, PageArgs};
 use chrono::{DateTime, Utc};
 use entity::{mood_checkins, posts, replies};
@@ -16,11 +17,14 @@ pub enum Entry {
 impl Entry {
     fn cursor(&self) -> Cursor {
         let (at, id) = match self {
-            Entry::Checkin(c) => (c.logged_at, &c.id),
-            Entry::Post(p) => (p.created_at, &p.id),
-            Entry::Reply(r) => (r.created_at, &r.id),
+            Entry::Checkin(c) => (c.logged_at, c.id.as_str()),
+            Entry::Post(p) => (p.created_at, p.id.as_str()),
+            Entry::Reply(r) => (r.created_at, r.id.as_str()),
         };
-        Cursor { at, id: id.clone() }
+        Cursor {
+            at,
+            id: id.to_owned(),
+        }
     }
 }
 
@@ -44,7 +48,7 @@ fn within<E: EntityTrait>(
 /// merged: whatever belongs on this page is in one of those three pages.
 pub async fn page(
     db: &DatabaseConnection,
-    user_id: &str,
+    user_id: &UserId,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
     args: &PageArgs,

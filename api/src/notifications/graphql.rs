@@ -2,6 +2,7 @@
 use super::service::{self, NotificationKind};
 use crate::gql::ContextExt;
 use crate::groups::{GroupObject, UserObject};
+use crate::ids::NotificationId;
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Object, Result, ID};
@@ -14,7 +15,7 @@ impl NotificationObject {
     fn cursor(&self) -> Cursor {
         Cursor {
             at: self.0.updated_at,
-            id: self.0.id.clone(),
+            id: self.0.id.to_string(),
         }
     }
 
@@ -31,7 +32,7 @@ impl NotificationObject {
 #[Object(name = "Notification")]
 impl NotificationObject {
     async fn id(&self) -> ID {
-        ID(self.0.id.clone())
+        ID::from(self.0.id.clone())
     }
     // Always set; nullable for apps built when unknown kinds were possible.
     async fn kind(&self) -> Option<NotificationKind> {
@@ -44,10 +45,10 @@ impl NotificationObject {
         Ok(GroupObject::reachable(ctx, group_id).await?)
     }
     async fn post_id(&self) -> Option<ID> {
-        self.0.post_id.clone().map(ID)
+        self.0.post_id.clone().map(ID::from)
     }
     async fn reply_id(&self) -> Option<ID> {
-        self.0.reply_id.clone().map(ID)
+        self.0.reply_id.clone().map(ID::from)
     }
     /// The latest person behind it, as shown in that group.
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
@@ -142,10 +143,10 @@ impl NotificationMutation {
     async fn mark_notifications_read(
         &self,
         ctx: &Context<'_>,
-        ids: Option<Vec<ID>>,
+        ids: Option<Vec<NotificationId>>,
         all: Option<bool>,
     ) -> Result<u64> {
-        let ids: Vec<String> = ids.unwrap_or_default().into_iter().map(|id| id.0).collect();
+        let ids = ids.unwrap_or_default();
         let all = all.unwrap_or(false);
         if ids.len() > 100 {
             return Err(crate::error::AppError::bad_input(

@@ -5,6 +5,7 @@ use crate::clock::now;
 use crate::db::count_change;
 use crate::error::AppResult;
 use crate::groups::types::{MemberState, NotificationLevel, Role};
+use crate::ids::{GroupId, NotificationId, PostId, PushJobId, ReplyId, UserId};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use entity::enums::PushJobState;
 use entity::{
@@ -21,16 +22,16 @@ pub use entity::enums::NotificationKind;
 /// A notification written (or a batched one updated) for someone, to announce after commit.
 #[derive(Clone, Debug)]
 pub struct Notified {
-    pub user_id: String,
-    pub notification_id: String,
+    pub user_id: UserId,
+    pub notification_id: NotificationId,
 }
 
 /// What a notification is about.
 #[derive(Clone, Debug, Default)]
 pub struct About {
-    pub group_id: Option<String>,
-    pub post_id: Option<String>,
-    pub reply_id: Option<String>,
+    pub group_id: Option<GroupId>,
+    pub post_id: Option<PostId>,
+    pub reply_id: Option<ReplyId>,
     pub detail: Option<String>,
 }
 
@@ -48,11 +49,11 @@ impl From<Vec<Notified>> for Announcements {
 /// not blocked either way with them.
 async fn audience(
     txn: &impl ConnectionTrait,
-    group_id: &str,
-    actor_id: &str,
-    candidates: Option<&[String]>,
+    group_id: &GroupId,
+    actor_id: &UserId,
+    candidates: Option<&[UserId]>,
     levels: &[NotificationLevel],
-) -> AppResult<Vec<String>> {
+) -> AppResult<Vec<UserId>> {
     let mut query = memberships::Entity::find()
         .filter(memberships::Column::GroupId.eq(group_id))
         .filter(memberships::Column::State.eq(MemberState::Active))
@@ -62,10 +63,9 @@ async fn audience(
         if candidates.is_empty() {
             return Ok(Vec::new());
         }
-        query =
-            query.filter(memberships::Column::UserId.is_in(candidates.iter().map(String::as_str)));
+        query = query.filter(memberships::Column::UserId.is_in(candidates));
     }
-    let members: Vec<String> = query
+    let members: Vec<UserId> = query
         .all(txn)
         .await?
         .into_iter()
@@ -74,7 +74,7 @@ async fn audience(
     if members.is_empty() {
         return Ok(members);
     }
-    let blocked: Vec<String> = blocks::Entity::find()
+    let blocked: Vec<UserId> = blocks::Entity::find()
         .filter(
             Condition::any()
                 .add(blocks::Column::BlockerId.eq(actor_id))
@@ -84,7 +84,7 @@ async fn audience(
         .await?
         .into_iter()
         .map(|b| {
-            if b.blocker_id == actor_id {
+            if b.blocker_id == *actor_id {
                 b.blocked_id
             } else {
                 b.blocker_id
@@ -99,9 +99,9 @@ async fn audience(
 
 async fn write(
     txn: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &UserId,
     kind: NotificationKind,
-    actor_id: &str,
+    actor_id: &UserId,
     about: &About,
 ) -> AppResult<Notified> {
     let at = now();
@@ -112,7 +112,7 @@ async fn write(
             .filter(notifications::Column::Kind.eq(kind.as_str()))
             .filter(notifications::Column::ReadAt.is_null())
             .filter(match &about.reply_id {
-                Some(reply) => notifications::Column::ReplyId.eq(reply.as_str()),
+                Some(reply) => notifications::Column::ReplyId.eq(reply),
                 None => notifications::Column::ReplyId.is_null(),
             })
             .filter(notifications::Column::PostId.eq(about.post_id.clone()))
@@ -123,24 +123,24 @@ async fn write(
             count_change::<notifications::Entity>(notifications::Column::Count, 1)
                 .col_expr(notifications::Column::ActorId, Expr::value(actor_id))
                 .col_expr(notifications::Column::UpdatedAt, Expr::value(at))
-                .filter(notifications::Column::Id.eq(existing.id.as_str()))
+                .filter(notifications::Column::Id.eq(&existing.id))
                 .exec(txn)
                 .await?;
             queue_push(txn, user_id, &existing.id, kind, about).await?;
             return Ok(Notified {
-                user_id: user_id.to_owned(),
+                user_id: user_id.clone(),
                 notification_id: existing.id,
             });
         }
     }
     let row = notifications::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
-        user_id: Set(user_id.to_owned()),
+        id: Set(NotificationId::generate()),
+        user_id: Set(user_id.clone()),
         kind: Set(kind),
         group_id: Set(about.group_id.clone()),
         post_id: Set(about.post_id.clone()),
         reply_id: Set(about.reply_id.clone()),
-        actor_id: Set(Some(actor_id.to_owned())),
+        actor_id: Set(Some(actor_id.clone())),
         detail: Set(about.detail.clone()),
         count: Set(1),
         read_at: Set(None),
@@ -151,7 +151,7 @@ async fn write(
     .await?;
     queue_push(txn, user_id, &row.id, kind, about).await?;
     Ok(Notified {
-        user_id: user_id.to_owned(),
+        user_id: user_id.clone(),
         notification_id: row.id,
     })
 }
@@ -159,12 +159,12 @@ async fn write(
 /// A durable push job, in the same transaction, when the person wants this kind pushed.
 async fn queue_push(
     txn: &impl ConnectionTrait,
-    user_id: &str,
-    notification_id: &str,
+    user_id: &UserId,
+    notification_id: &NotificationId,
     kind: NotificationKind,
     about: &About,
 ) -> AppResult<()> {
-    let prefs = push_preferences::Entity::find_by_id(user_id.to_owned())
+    let prefs = push_preferences::Entity::find_by_id(user_id.clone())
         .one(txn)
         .await?;
     if let Some(prefs) = &prefs {
@@ -175,11 +175,15 @@ async fn queue_push(
     }
     let at = now();
     push_jobs::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
-        user_id: Set(user_id.to_owned()),
-        notification_id: Set(Some(notification_id.to_owned())),
+        id: Set(PushJobId::generate()),
+        user_id: Set(user_id.clone()),
+        notification_id: Set(Some(notification_id.clone())),
         kind: Set(kind),
-        collapse_key: Set(about.post_id.clone().or_else(|| about.group_id.clone())),
+        collapse_key: Set(about
+            .post_id
+            .as_ref()
+            .map(PostId::to_string)
+            .or_else(|| about.group_id.as_ref().map(GroupId::to_string))),
         state: Set(PushJobState::Pending),
         attempts: Set(0),
         due_at: Set(at),
@@ -197,9 +201,9 @@ async fn queue_push(
 
 async fn write_all(
     txn: &impl ConnectionTrait,
-    users: &[String],
+    users: &[UserId],
     kind: NotificationKind,
-    actor_id: &str,
+    actor_id: &UserId,
     about: &About,
 ) -> AppResult<Vec<Notified>> {
     let mut notified = Vec::with_capacity(users.len());
@@ -239,13 +243,13 @@ pub async fn notify_reply(
         &about,
     )
     .await?;
-    let followers: Vec<String> = replies::Entity::find()
+    let followers: Vec<UserId> = replies::Entity::find()
         .select_only()
         .column(replies::Column::AuthorId)
         .distinct()
-        .filter(replies::Column::PostId.eq(post.id.as_str()))
+        .filter(replies::Column::PostId.eq(&post.id))
         .filter(replies::Column::DeletedAt.is_null())
-        .filter(replies::Column::AuthorId.ne(post.author_id.as_str()))
+        .filter(replies::Column::AuthorId.ne(&post.author_id))
         .into_tuple()
         .all(txn)
         .await?;
@@ -301,8 +305,8 @@ pub async fn notify_new_post(
 /// A reaction, to the author of what was reacted to; batched while unread.
 pub async fn notify_reaction(
     txn: &impl ConnectionTrait,
-    author_id: &str,
-    actor_id: &str,
+    author_id: &UserId,
+    actor_id: &UserId,
     about: About,
 ) -> AppResult<Vec<Notified>> {
     let Some(group_id) = about.group_id.clone() else {
@@ -312,7 +316,7 @@ pub async fn notify_reaction(
         txn,
         &group_id,
         actor_id,
-        Some(&[author_id.to_owned()]),
+        Some(std::slice::from_ref(author_id)),
         &WANTS_REPLIES,
     )
     .await?;
@@ -322,9 +326,9 @@ pub async fn notify_reaction(
 /// The group's owner and moderators, but for `except`.
 async fn moderators_of(
     txn: &impl ConnectionTrait,
-    group_id: &str,
-    except: &str,
-) -> AppResult<Vec<String>> {
+    group_id: &GroupId,
+    except: &UserId,
+) -> AppResult<Vec<UserId>> {
     Ok(memberships::Entity::find()
         .filter(memberships::Column::GroupId.eq(group_id))
         .filter(memberships::Column::State.eq(MemberState::Active))
@@ -342,8 +346,8 @@ async fn moderators_of(
 /// (its only moderator wrote it), the platform's admins are told instead.
 pub async fn notify_crisis_flag(
     txn: &impl ConnectionTrait,
-    group_id: &str,
-    author_id: &str,
+    group_id: &GroupId,
+    author_id: &UserId,
     about: About,
 ) -> AppResult<Vec<Notified>> {
     let mut told = moderators_of(txn, group_id, author_id).await?;
@@ -363,12 +367,12 @@ pub async fn notify_crisis_flag(
 /// A join request, to the group's owner and moderators.
 pub async fn notify_join_request(
     txn: &impl ConnectionTrait,
-    group_id: &str,
-    requester: &str,
+    group_id: &GroupId,
+    requester: &UserId,
 ) -> AppResult<Vec<Notified>> {
     let moderators = moderators_of(txn, group_id, requester).await?;
     let about = About {
-        group_id: Some(group_id.to_owned()),
+        group_id: Some(group_id.clone()),
         ..Default::default()
     };
     write_all(
@@ -384,9 +388,9 @@ pub async fn notify_join_request(
 /// Something that happened to one person: their request approved, their post removed, a ban.
 pub async fn notify_person(
     txn: &impl ConnectionTrait,
-    user_id: &str,
+    user_id: &UserId,
     kind: NotificationKind,
-    actor_id: &str,
+    actor_id: &UserId,
     about: About,
 ) -> AppResult<Vec<Notified>> {
     if user_id == actor_id {
@@ -397,7 +401,7 @@ pub async fn notify_person(
 
 pub async fn list(
     db: &DatabaseConnection,
-    user_id: &str,
+    user_id: &UserId,
     unread_only: bool,
     page: &PageArgs,
 ) -> AppResult<Page<notifications::Model>> {
@@ -418,16 +422,16 @@ pub async fn list(
 
 pub async fn find(
     db: &DatabaseConnection,
-    user_id: &str,
-    id: &str,
+    user_id: &UserId,
+    id: &NotificationId,
 ) -> AppResult<Option<notifications::Model>> {
-    Ok(notifications::Entity::find_by_id(id.to_owned())
+    Ok(notifications::Entity::find_by_id(id.clone())
         .one(db)
         .await?
-        .filter(|n| n.user_id == user_id))
+        .filter(|n| n.user_id == *user_id))
 }
 
-pub async fn unread_count(db: &DatabaseConnection, user_id: &str) -> AppResult<u64> {
+pub async fn unread_count(db: &DatabaseConnection, user_id: &UserId) -> AppResult<u64> {
     Ok(notifications::Entity::find()
         .filter(notifications::Column::UserId.eq(user_id))
         .filter(notifications::Column::ReadAt.is_null())
@@ -438,8 +442,8 @@ pub async fn unread_count(db: &DatabaseConnection, user_id: &str) -> AppResult<u
 /// Marks some (or all) of my notifications read; returns how many changed.
 pub async fn mark_read(
     db: &DatabaseConnection,
-    user_id: &str,
-    ids: &[String],
+    user_id: &UserId,
+    ids: &[NotificationId],
     all: bool,
 ) -> AppResult<u64> {
     let mut update = notifications::Entity::update_many()
@@ -450,7 +454,7 @@ pub async fn mark_read(
         if ids.is_empty() {
             return Ok(0);
         }
-        update = update.filter(notifications::Column::Id.is_in(ids.iter().map(String::as_str)));
+        update = update.filter(notifications::Column::Id.is_in(ids));
     }
     Ok(update.exec(db).await?.rows_affected)
 }

@@ -3,6 +3,7 @@
 use crate::clock::now;
 use crate::content::{ContentType, ReportStatus};
 use crate::error::AppResult;
+use crate::ids::{GroupId, ReportId, UserId};
 use crate::notifications::service::{self as notifications, About, Notified};
 use crate::safety::has_crisis_language;
 use entity::{posts, replies, reports};
@@ -37,7 +38,7 @@ pub(super) async fn flag_crisis_in_post(
         ..Default::default()
     };
     let (group, author, target) = (&post.group_id, &post.author_id, ContentType::Post);
-    flag_crisis(txn, group, author, about, target, &post.id).await
+    flag_crisis(txn, group, author, about, target, post.id.as_str()).await
 }
 
 /// The same for a reply.
@@ -56,7 +57,7 @@ pub(super) async fn flag_crisis_in_reply(
         ..Default::default()
     };
     let (group, author, target) = (&reply.group_id, &reply.author_id, ContentType::Reply);
-    flag_crisis(txn, group, author, about, target, &reply.id).await
+    flag_crisis(txn, group, author, about, target, reply.id.as_str()).await
 }
 
 /// What moderators read on a report raised by the words of a post or reply themselves.
@@ -69,8 +70,8 @@ pub const CRISIS_REASON: &str = "Crisis language: flagged automatically when wri
 /// announce after commit).
 async fn flag_crisis(
     txn: &impl ConnectionTrait,
-    group_id: &str,
-    author_id: &str,
+    group_id: &GroupId,
+    author_id: &UserId,
     about: About,
     target: ContentType,
     target_id: &str,
@@ -86,7 +87,7 @@ async fn flag_crisis(
         return Ok(Vec::new());
     }
     reports::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
+        id: Set(ReportId::generate()),
         group_id: Set(group_id.to_owned()),
         target_type: Set(target),
         target_id: Set(target_id.to_owned()),

@@ -5,6 +5,7 @@ use crate::content::{ContentType, ReactionKind};
 use crate::error::AppResult;
 use crate::gql::ContextExt;
 use crate::groups::{GroupObject, UserObject};
+use crate::ids::{GroupId, PostId, ReplyId, UserId};
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
 use crate::safety::CrisisResource;
 use async_graphql::connection::Connection;
@@ -74,14 +75,14 @@ async fn my_reactions(
 /// country); empty for everyone else, and once the item is deleted or removed.
 async fn crisis_resources(
     ctx: &Context<'_>,
-    author_id: &str,
+    author_id: &UserId,
     reads_like_crisis: impl FnOnce() -> bool,
 ) -> AppResult<Vec<CrisisResource>> {
     let Ok(viewer) = ctx.viewer() else {
         return Ok(Vec::new());
     };
     // Everyone else's answer is empty: only the author's content is scanned.
-    if viewer.user_id != author_id || !reads_like_crisis() {
+    if viewer.user_id != *author_id || !reads_like_crisis() {
         return Ok(Vec::new());
     }
     let author = ctx.loaders()?.users.load_one(author_id.to_owned()).await?;
@@ -95,7 +96,7 @@ impl PostObject {
     pub fn activity_cursor(&self) -> Cursor {
         Cursor {
             at: self.0.last_activity_at,
-            id: self.0.id.clone(),
+            id: self.0.id.to_string(),
         }
     }
     fn visible(&self) -> bool {
@@ -106,7 +107,7 @@ impl PostObject {
 #[Object(name = "Post")]
 impl PostObject {
     async fn id(&self) -> ID {
-        ID(self.0.id.clone())
+        ID::from(self.0.id.clone())
     }
     async fn group(&self, ctx: &Context<'_>) -> Result<Option<GroupObject>> {
         Ok(GroupObject::reachable(ctx, &self.0.group_id).await?)
@@ -150,10 +151,10 @@ impl PostObject {
     }
     /// Every kind, zero included.
     async fn reaction_counts(&self, ctx: &Context<'_>) -> Result<Vec<ReactionCount>> {
-        Ok(reaction_counts(ctx, ContentType::Post, &self.0.id).await?)
+        Ok(reaction_counts(ctx, ContentType::Post, self.0.id.as_str()).await?)
     }
     async fn my_reactions(&self, ctx: &Context<'_>) -> Result<Vec<ReactionKind>> {
-        Ok(my_reactions(ctx, ContentType::Post, &self.0.id).await?)
+        Ok(my_reactions(ctx, ContentType::Post, self.0.id.as_str()).await?)
     }
     /// For my own post when its words read like a crisis: places to reach someone now. It is
     /// posted all the same, and its group's moderators see it first. Empty otherwise.
@@ -177,7 +178,7 @@ impl PostObject {
             rows.map(ReplyObject),
             |r| Cursor {
                 at: r.0.created_at,
-                id: r.0.id.clone(),
+                id: r.0.id.to_string(),
             },
             page.after.is_some(),
             Some(self.0.reply_count.into()),
@@ -196,14 +197,14 @@ impl ReplyObject {
 #[Object(name = "Reply")]
 impl ReplyObject {
     async fn id(&self) -> ID {
-        ID(self.0.id.clone())
+        ID::from(self.0.id.clone())
     }
     async fn post_id(&self) -> ID {
-        ID(self.0.post_id.clone())
+        ID::from(self.0.post_id.clone())
     }
     /// The top-level reply this one answers, if any.
     async fn parent_reply_id(&self) -> Option<ID> {
-        self.0.parent_reply_id.clone().map(ID)
+        self.0.parent_reply_id.clone().map(ID::from)
     }
     async fn author(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
         if !self.visible() {
@@ -224,10 +225,10 @@ impl ReplyObject {
         self.0.edited_at
     }
     async fn reaction_counts(&self, ctx: &Context<'_>) -> Result<Vec<ReactionCount>> {
-        Ok(reaction_counts(ctx, ContentType::Reply, &self.0.id).await?)
+        Ok(reaction_counts(ctx, ContentType::Reply, self.0.id.as_str()).await?)
     }
     async fn my_reactions(&self, ctx: &Context<'_>) -> Result<Vec<ReactionKind>> {
-        Ok(my_reactions(ctx, ContentType::Reply, &self.0.id).await?)
+        Ok(my_reactions(ctx, ContentType::Reply, self.0.id.as_str()).await?)
     }
     /// For my own reply when its words read like a crisis: places to reach someone now. It is
     /// posted all the same, and its group's moderators see it first. Empty otherwise.
@@ -242,7 +243,7 @@ impl ReplyObject {
 
 #[derive(InputObject)]
 pub struct CreatePostInput {
-    group_id: ID,
+    group_id: GroupId,
     title: String,
     body: String,
     content_warning: Option<String>,
@@ -252,10 +253,10 @@ pub struct CreatePostInput {
 
 #[derive(InputObject)]
 pub struct CreateReplyInput {
-    post_id: ID,
+    post_id: PostId,
     body: String,
     /// Answer a top-level reply (one level of nesting).
-    parent_reply_id: Option<ID>,
+    parent_reply_id: Option<ReplyId>,
     idempotency_key: Option<String>,
 }
 
@@ -275,7 +276,7 @@ pub struct PostQuery;
 
 #[Object]
 impl PostQuery {
-    async fn post(&self, ctx: &Context<'_>, id: ID) -> Result<PostObject> {
+    async fn post(&self, ctx: &Context<'_>, id: PostId) -> Result<PostObject> {
         let (post, _) = service::visible_post(&ctx.app()?.db, ctx.viewer()?, &id).await?;
         Ok(PostObject(post))
     }
@@ -311,7 +312,7 @@ impl PostMutation {
             posting_limits(ctx)?,
             ctx.viewer()?,
             NewPost {
-                group_id: input.group_id.0,
+                group_id: input.group_id,
                 title: input.title,
                 body: input.body,
                 content_warning: input.content_warning,
@@ -325,7 +326,7 @@ impl PostMutation {
     async fn edit_post(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        id: PostId,
         title: Option<String>,
         body: Option<String>,
         content_warning: MaybeUndefined<String>,
@@ -351,7 +352,7 @@ impl PostMutation {
     }
 
     /// Deletes my post: it shows as deleted; replies stay but it leaves lists.
-    async fn delete_post(&self, ctx: &Context<'_>, id: ID) -> Result<PostObject> {
+    async fn delete_post(&self, ctx: &Context<'_>, id: PostId) -> Result<PostObject> {
         Ok(PostObject(
             service::delete_post(&ctx.app()?.db, ctx.viewer()?, &id).await?,
         ))
@@ -369,9 +370,9 @@ impl PostMutation {
             posting_limits(ctx)?,
             ctx.viewer()?,
             NewReply {
-                post_id: input.post_id.0,
+                post_id: input.post_id,
                 body: input.body,
-                parent_reply_id: input.parent_reply_id.map(|id| id.0),
+                parent_reply_id: input.parent_reply_id,
                 idempotency_key: input.idempotency_key,
             },
         )
@@ -379,13 +380,18 @@ impl PostMutation {
         Ok(ReplyObject(written.publish(&app.broker).await))
     }
 
-    async fn edit_reply(&self, ctx: &Context<'_>, id: ID, body: String) -> Result<ReplyObject> {
+    async fn edit_reply(
+        &self,
+        ctx: &Context<'_>,
+        id: ReplyId,
+        body: String,
+    ) -> Result<ReplyObject> {
         let app = ctx.app()?;
         let edited = service::edit_reply(&app.db, ctx.viewer()?, &id, &body).await?;
         Ok(ReplyObject(edited.publish(&app.broker).await))
     }
 
-    async fn delete_reply(&self, ctx: &Context<'_>, id: ID) -> Result<ReplyObject> {
+    async fn delete_reply(&self, ctx: &Context<'_>, id: ReplyId) -> Result<ReplyObject> {
         Ok(ReplyObject(
             service::delete_reply(&ctx.app()?.db, ctx.viewer()?, &id).await?,
         ))

@@ -2,6 +2,7 @@
 use crate::content::{ContentType, ReactionKind};
 use crate::error::AppError;
 use crate::groups::types::{MemberState, Role};
+use crate::ids::{GroupId, UserId};
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{groups, memberships, reactions, users};
 use sea_orm::sea_query::Expr;
@@ -37,7 +38,7 @@ pub struct LazyLoaders {
     shared: std::sync::OnceLock<Box<Loaders>>,
     mine: std::sync::OnceLock<Box<DataLoader<MyReactionLoader>>>,
     /// Hidden groups checked for this caller: whether they may see each.
-    hidden_groups: std::sync::Mutex<HashMap<String, bool>>,
+    hidden_groups: std::sync::Mutex<HashMap<GroupId, bool>>,
 }
 
 impl LazyLoaders {
@@ -47,7 +48,7 @@ impl LazyLoaders {
     }
 
     /// Whether this caller may see a hidden group, if already checked in this request.
-    pub fn hidden_group_seen(&self, group_id: &str) -> Option<bool> {
+    pub fn hidden_group_seen(&self, group_id: &GroupId) -> Option<bool> {
         let seen = self
             .hidden_groups
             .lock()
@@ -55,22 +56,22 @@ impl LazyLoaders {
         seen.get(group_id).copied()
     }
 
-    pub fn remember_hidden_group(&self, group_id: &str, visible: bool) {
+    pub fn remember_hidden_group(&self, group_id: &GroupId, visible: bool) {
         self.hidden_groups
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(group_id.to_owned(), visible);
+            .insert(group_id.clone(), visible);
     }
 
     /// The loader of this caller's reactions, made on first use.
     pub fn my_reactions(
         &self,
         db: &DatabaseConnection,
-        viewer: Option<&str>,
+        viewer: Option<&UserId>,
     ) -> &DataLoader<MyReactionLoader> {
         self.mine.get_or_init(|| {
             Box::new(DataLoader::new(
-                MyReactionLoader(db.clone(), viewer.map(str::to_owned)),
+                MyReactionLoader(db.clone(), viewer.cloned()),
                 tokio::spawn,
             ))
         })
@@ -98,13 +99,13 @@ impl From<LoadError> for AppError {
 
 pub struct UserLoader(DatabaseConnection);
 
-impl Loader<String> for UserLoader {
+impl Loader<UserId> for UserLoader {
     type Value = users::Model;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[String]) -> Result<HashMap<String, users::Model>, LoadError> {
+    async fn load(&self, keys: &[UserId]) -> Result<HashMap<UserId, users::Model>, LoadError> {
         let rows = users::Entity::find()
-            .filter(users::Column::Id.is_in(keys.iter().map(String::as_str)))
+            .filter(users::Column::Id.is_in(keys))
             .all(&self.0)
             .await?;
         Ok(rows.into_iter().map(|u| (u.id.clone(), u)).collect())
@@ -121,14 +122,14 @@ pub struct Standing {
 /// (group id, user id) → that person's standing in that group, while an active member.
 pub struct MemberLoader(DatabaseConnection);
 
-impl Loader<(String, String)> for MemberLoader {
+impl Loader<(GroupId, UserId)> for MemberLoader {
     type Value = Standing;
     type Error = LoadError;
 
     async fn load(
         &self,
-        keys: &[(String, String)],
-    ) -> Result<HashMap<(String, String), Standing>, LoadError> {
+        keys: &[(GroupId, UserId)],
+    ) -> Result<HashMap<(GroupId, UserId), Standing>, LoadError> {
         // The exact pairs: every author of a page in every group of it would be a cross product.
         let pairs = Expr::tuple([
             Expr::col(memberships::Column::GroupId),
@@ -158,13 +159,13 @@ impl Loader<(String, String)> for MemberLoader {
 
 pub struct GroupLoader(DatabaseConnection);
 
-impl Loader<String> for GroupLoader {
+impl Loader<GroupId> for GroupLoader {
     type Value = groups::Model;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[String]) -> Result<HashMap<String, groups::Model>, LoadError> {
+    async fn load(&self, keys: &[GroupId]) -> Result<HashMap<GroupId, groups::Model>, LoadError> {
         let rows = groups::Entity::find()
-            .filter(groups::Column::Id.is_in(keys.iter().map(String::as_str)))
+            .filter(groups::Column::Id.is_in(keys))
             .all(&self.0)
             .await?;
         Ok(rows.into_iter().map(|g| (g.id.clone(), g)).collect())
@@ -211,7 +212,7 @@ impl Loader<TargetKey> for ReactionCountLoader {
 }
 
 /// Which reactions the signed-in person gave a post or reply.
-pub struct MyReactionLoader(DatabaseConnection, Option<String>);
+pub struct MyReactionLoader(DatabaseConnection, Option<UserId>);
 
 impl Loader<TargetKey> for MyReactionLoader {
     type Value = Vec<ReactionKind>;
@@ -223,7 +224,7 @@ impl Loader<TargetKey> for MyReactionLoader {
         };
         let (types, ids) = targets_of(keys);
         let rows = reactions::Entity::find()
-            .filter(reactions::Column::UserId.eq(viewer.as_str()))
+            .filter(reactions::Column::UserId.eq(viewer))
             .filter(reactions::Column::TargetType.is_in(types))
             .filter(reactions::Column::TargetId.is_in(ids))
             .all(&self.0)

@@ -9,6 +9,7 @@ use crate::db::{begin_write, count_change, find_keyed, insert_keyed, Keyed};
 use crate::error::{text_between, AppError, AppResult};
 use crate::groups::access::{blocked_between, group_access, not_blocked_with, GroupAccess};
 use crate::groups::types::MemberState;
+use crate::ids::{GroupId, PostId, ReplyId, UserId};
 use crate::notifications::service::{self as notifications, About};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use crate::rate_limit::{Limit, RateLimiter};
@@ -22,7 +23,7 @@ use sea_orm::{
 use std::time::Duration;
 
 pub struct NewPost {
-    pub group_id: String,
+    pub group_id: GroupId,
     pub title: String,
     pub body: String,
     pub content_warning: Option<String>,
@@ -30,9 +31,9 @@ pub struct NewPost {
 }
 
 pub struct NewReply {
-    pub post_id: String,
+    pub post_id: PostId,
     pub body: String,
-    pub parent_reply_id: Option<String>,
+    pub parent_reply_id: Option<ReplyId>,
     pub idempotency_key: Option<String>,
 }
 
@@ -47,7 +48,7 @@ fn content_warning(raw: Option<&str>) -> AppResult<Option<String>> {
 pub async fn visible_post(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
-    post_id: &str,
+    post_id: &PostId,
 ) -> AppResult<(posts::Model, GroupAccess)> {
     let post = posts::Entity::find_by_id(post_id.to_owned())
         .one(db)
@@ -63,7 +64,7 @@ pub async fn visible_post(
 async fn enforce_limit(
     limiter: &RateLimiter,
     kind: &str,
-    user_id: &str,
+    user_id: &UserId,
     per_hour: u32,
 ) -> AppResult<()> {
     limiter
@@ -101,7 +102,7 @@ pub async fn create_post(
         content_warning: Set(warning),
         idempotency_key: Set(key.clone()),
         ..posts::ActiveModel::fresh(posts::NewRow {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: PostId::generate(),
             group_id: input.group_id.clone(),
             author_id: viewer.user_id.clone(),
             title,
@@ -143,7 +144,7 @@ async fn earlier_post(
 pub async fn edit_post(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    post_id: &str,
+    post_id: &PostId,
     title: Option<&str>,
     body: Option<&str>,
     warning: Option<Option<&str>>,
@@ -179,7 +180,7 @@ pub async fn edit_post(
 pub async fn delete_post(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    post_id: &str,
+    post_id: &PostId,
 ) -> AppResult<posts::Model> {
     let txn = begin_write(db).await?;
     let (post, _) = visible_post(&txn, viewer, post_id).await?;
@@ -319,7 +320,7 @@ pub async fn create_reply(
         parent_reply_id: Set(input.parent_reply_id.clone()),
         idempotency_key: Set(key.clone()),
         ..replies::ActiveModel::fresh(replies::NewRow {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: ReplyId::generate(),
             post_id: post.id.clone(),
             group_id: post.group_id.clone(),
             author_id: viewer.user_id.clone(),
@@ -363,7 +364,7 @@ async fn earlier_reply(
 pub async fn visible_reply(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
-    reply_id: &str,
+    reply_id: &ReplyId,
 ) -> AppResult<(replies::Model, posts::Model, GroupAccess)> {
     let reply = replies::Entity::find_by_id(reply_id.to_owned())
         .one(db)
@@ -379,7 +380,7 @@ pub async fn visible_reply(
 pub async fn edit_reply(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    reply_id: &str,
+    reply_id: &ReplyId,
     body: &str,
 ) -> AppResult<Committed<replies::Model>> {
     let body = text_between("body", body, 1, 10_000)?;
@@ -404,7 +405,7 @@ pub async fn edit_reply(
 pub async fn delete_reply(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    reply_id: &str,
+    reply_id: &ReplyId,
 ) -> AppResult<replies::Model> {
     let txn = begin_write(db).await?;
     let (reply, post, _) = visible_reply(&txn, viewer, reply_id).await?;
@@ -455,10 +456,10 @@ async fn reactable(
     viewer: &Viewer,
     target: ContentType,
     target_id: &str,
-) -> AppResult<(String, About)> {
+) -> AppResult<(UserId, About)> {
     let (access, author, about) = match target {
         ContentType::Post => {
-            let (post, access) = visible_post(db, viewer, target_id).await?;
+            let (post, access) = visible_post(db, viewer, &PostId::from(target_id)).await?;
             if !is_listed_post(&post) {
                 return Err(AppError::NotFound);
             }
@@ -470,7 +471,7 @@ async fn reactable(
             (access, post.author_id, about)
         }
         ContentType::Reply => {
-            let (reply, _, access) = visible_reply(db, viewer, target_id).await?;
+            let (reply, _, access) = visible_reply(db, viewer, &ReplyId::from(target_id)).await?;
             if reply.deleted_at.is_some() || reply.removed_at.is_some() {
                 return Err(AppError::NotFound);
             }

@@ -1,5 +1,6 @@
 //! The FCM v1 message for one device. Without previews it carries no health text: a generic
 //! line, and ids only in `data`.
+use crate::ids::{GroupId, PostId, ReplyId};
 use crate::notifications::service::NotificationKind;
 use entity::{notifications, push_jobs};
 use serde_json::{json, Value};
@@ -61,9 +62,9 @@ pub fn build(
     if let Some(n) = notification {
         data.insert("notificationId".into(), json!(n.id));
         for (key, value) in [
-            ("groupId", &n.group_id),
-            ("postId", &n.post_id),
-            ("replyId", &n.reply_id),
+            ("groupId", n.group_id.as_ref().map(GroupId::as_str)),
+            ("postId", n.post_id.as_ref().map(PostId::as_str)),
+            ("replyId", n.reply_id.as_ref().map(ReplyId::as_str)),
         ] {
             if let Some(value) = value {
                 data.insert(key.into(), json!(value));

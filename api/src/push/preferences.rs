@@ -2,12 +2,13 @@
 use crate::clock::now;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
 use crate::notifications::service::NotificationKind;
 use chrono::{DateTime, Days, NaiveTime, TimeZone, Utc};
 use entity::push_preferences;
 use sea_orm::{ActiveEnum as _, ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 
-pub fn defaults(user_id: &str) -> push_preferences::Model {
+pub fn defaults(user_id: &UserId) -> push_preferences::Model {
     push_preferences::Model {
         user_id: user_id.to_owned(),
         push_enabled: true,
@@ -22,7 +23,7 @@ pub fn defaults(user_id: &str) -> push_preferences::Model {
 
 pub async fn get(
     db: &impl sea_orm::ConnectionTrait,
-    user_id: &str,
+    user_id: &UserId,
 ) -> AppResult<push_preferences::Model> {
     Ok(push_preferences::Entity::find_by_id(user_id.to_owned())
         .one(db)
@@ -63,7 +64,7 @@ pub(crate) fn parse_time(field: &'static str, raw: &str) -> AppResult<NaiveTime>
 
 pub async fn update(
     db: &DatabaseConnection,
-    user_id: &str,
+    user_id: &UserId,
     changes: Changes,
 ) -> AppResult<push_preferences::Model> {
     let txn = begin_write(db).await?;
@@ -167,7 +168,7 @@ mod tests {
     use super::*;
 
     fn prefs(start: &str, end: &str, tz: &str) -> push_preferences::Model {
-        let mut p = defaults("u");
+        let mut p = defaults(&UserId::from("u"));
         p.quiet_start = Some(start.into());
         p.quiet_end = Some(end.into());
         p.quiet_timezone = Some(tz.into());

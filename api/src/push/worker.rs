@@ -8,6 +8,7 @@ use crate::broker::Topic;
 use crate::clock::now;
 use crate::config::PushWorkerSettings;
 use crate::error::AppResult;
+use crate::ids::{DeviceId, NotificationId, PushJobId, UserId};
 use crate::notifications::service::NotificationKind;
 use crate::state::AppContext;
 use chrono::{DateTime, Utc};
@@ -92,17 +93,17 @@ pub async fn run_once(
 
 /// What the jobs of one claim need to know about their people, read in four queries.
 struct Recipients {
-    preferences: HashMap<String, push_preferences::Model>,
-    devices: HashMap<String, Vec<devices::Model>>,
-    unread: HashMap<String, u64>,
-    notifications: HashMap<String, notifications_table::Model>,
+    preferences: HashMap<UserId, push_preferences::Model>,
+    devices: HashMap<UserId, Vec<devices::Model>>,
+    unread: HashMap<UserId, u64>,
+    notifications: HashMap<NotificationId, notifications_table::Model>,
 }
 
 impl Recipients {
     async fn load(db: &DatabaseConnection, jobs: &[push_jobs::Model]) -> AppResult<Self> {
-        let users: Vec<&str> = jobs
+        let users: Vec<&UserId> = jobs
             .iter()
-            .map(|j| j.user_id.as_str())
+            .map(|j| &j.user_id)
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
@@ -113,7 +114,7 @@ impl Recipients {
             .into_iter()
             .map(|p| (p.user_id.clone(), p))
             .collect();
-        let mut devices: HashMap<String, Vec<devices::Model>> = HashMap::new();
+        let mut devices: HashMap<UserId, Vec<devices::Model>> = HashMap::new();
         for device in devices::Entity::find()
             .filter(devices::Column::UserId.is_in(users.iter().copied()))
             .all(db)
@@ -131,7 +132,7 @@ impl Recipients {
             .filter(notifications_table::Column::UserId.is_in(users.iter().copied()))
             .filter(notifications_table::Column::ReadAt.is_null())
             .group_by(notifications_table::Column::UserId)
-            .into_tuple::<(String, i64)>()
+            .into_tuple::<(UserId, i64)>()
             .all(db)
             .await?
             .into_iter()
@@ -140,7 +141,7 @@ impl Recipients {
         let notifications = notifications_table::Entity::find()
             .filter(
                 notifications_table::Column::Id
-                    .is_in(jobs.iter().filter_map(|j| j.notification_id.as_deref())),
+                    .is_in(jobs.iter().filter_map(|j| j.notification_id.as_ref())),
             )
             .all(db)
             .await?
@@ -210,7 +211,7 @@ enum Fate {
     Collapsed,
     Deferred(DateTime<Utc>),
     /// Try again later; the devices listed already have it and are not sent it again.
-    Retry(Option<Duration>, String, Vec<String>),
+    Retry(Option<Duration>, String, Vec<DeviceId>),
 }
 
 /// Writes the outcomes of one claim: finished jobs in one statement per outcome, retried and
@@ -222,7 +223,7 @@ async fn record(
     fates: Vec<(push_jobs::Model, Fate)>,
 ) -> AppResult<()> {
     let at = now();
-    let mut finished: HashMap<(PushJobState, Option<String>), Vec<String>> = HashMap::new();
+    let mut finished: HashMap<(PushJobState, Option<String>), Vec<PushJobId>> = HashMap::new();
     let txn = crate::db::begin_write(db).await?;
     for (job, fate) in fates {
         let rescheduled = match fate {
@@ -262,7 +263,13 @@ async fn record(
                     .col_expr(push_jobs::Column::LastError, Expr::value(why))
                     .col_expr(
                         push_jobs::Column::DeliveredTo,
-                        Expr::value((!delivered.is_empty()).then(|| delivered.join(","))),
+                        Expr::value((!delivered.is_empty()).then(|| {
+                            delivered
+                                .iter()
+                                .map(DeviceId::as_str)
+                                .collect::<Vec<_>>()
+                                .join(",")
+                        })),
                     );
                 if attempts >= config.max_attempts {
                     tracing::warn!(job = %job.id, attempts, "push failed for good");
@@ -383,10 +390,10 @@ async fn decide(
     let mut retry: Option<(Option<Duration>, String)> = None;
     let mut invalid = None;
     // Devices that got it on an earlier attempt of this job are not sent it again.
-    let mut have_it: Vec<String> = job
+    let mut have_it: Vec<DeviceId> = job
         .delivered_to
         .as_deref()
-        .map(|ids| ids.split(',').map(str::to_owned).collect())
+        .map(|ids| ids.split(',').map(DeviceId::from).collect())
         .unwrap_or_default();
     let mut delivered = !have_it.is_empty();
     let waiting: Vec<&devices::Model> =

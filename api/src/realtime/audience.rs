@@ -5,6 +5,7 @@
 use crate::error::AppResult;
 use crate::groups::access::GroupAccess;
 use crate::groups::types::Visibility;
+use crate::ids::{GroupId, PostId, ReplyId, UserId};
 use chrono::Utc;
 use entity::{bans, blocks, groups, memberships, posts, replies, users};
 use futures::future::{BoxFuture, FutureExt, Shared};
@@ -15,22 +16,19 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// The standings in one group, and who is blocked with the authors of one piece of content.
 pub struct Audience {
     group: Arc<groups::Model>,
-    members: HashMap<String, memberships::Model>,
-    banned: HashSet<String>,
-    admins: HashSet<String>,
-    blocked: HashSet<String>,
+    members: HashMap<UserId, memberships::Model>,
+    banned: HashSet<UserId>,
+    admins: HashSet<UserId>,
+    blocked: HashSet<UserId>,
 }
 
 impl Audience {
     async fn of(
         db: &impl ConnectionTrait,
-        group_id: &str,
-        authors: &[&str],
+        group_id: &GroupId,
+        authors: &[&UserId],
     ) -> AppResult<Option<Self>> {
-        let Some(group) = groups::Entity::find_by_id(group_id.to_owned())
-            .one(db)
-            .await?
-        else {
+        let Some(group) = groups::Entity::find_by_id(group_id.clone()).one(db).await? else {
             return Ok(None);
         };
         // In a public group anyone signed in reads; standing matters only elsewhere.
@@ -63,7 +61,7 @@ impl Audience {
                 .select_only()
                 .column(users::Column::Id)
                 .filter(users::Column::IsAdmin.eq(true))
-                .into_tuple::<String>()
+                .into_tuple::<UserId>()
                 .all(db)
                 .await?
                 .into_iter()
@@ -79,7 +77,7 @@ impl Audience {
             .await?
             .into_iter()
             .flat_map(|b| [b.blocker_id, b.blocked_id])
-            .filter(|id| !authors.contains(&id.as_str()))
+            .filter(|id| !authors.contains(&id))
             .collect();
         Ok(Some(Audience {
             group: group.into(),
@@ -92,7 +90,7 @@ impl Audience {
 
     /// Whether this person may see the content now: they can read the group, are not banned
     /// from it, and neither they nor an author blocked the other.
-    pub fn admits(&self, me: &str) -> bool {
+    pub fn admits(&self, me: &UserId) -> bool {
         if self.blocked.contains(me) {
             return false;
         }
@@ -114,7 +112,7 @@ pub struct LivePost {
 }
 
 impl LivePost {
-    pub async fn load(db: &impl ConnectionTrait, post_id: &str) -> AppResult<Option<Self>> {
+    pub async fn load(db: &impl ConnectionTrait, post_id: &PostId) -> AppResult<Option<Self>> {
         let Some(post) = posts::Entity::find_by_id(post_id.to_owned())
             .one(db)
             .await?
@@ -139,7 +137,7 @@ pub struct LiveReply {
 }
 
 impl LiveReply {
-    pub async fn load(db: &impl ConnectionTrait, reply_id: &str) -> AppResult<Option<Self>> {
+    pub async fn load(db: &impl ConnectionTrait, reply_id: &ReplyId) -> AppResult<Option<Self>> {
         let Some(reply) = replies::Entity::find_by_id(reply_id.to_owned())
             .one(db)
             .await?
@@ -179,7 +177,7 @@ pub(super) struct Rendered {
     /// `None` when the resolver had nothing to hand out.
     pub(super) payload: Option<Arc<str>>,
     /// Made for this viewer alone (it read who was asking, or failed): nobody else gets it.
-    pub(super) personal_to: Option<String>,
+    pub(super) personal_to: Option<UserId>,
 }
 
 impl Renders {

@@ -3,6 +3,7 @@
 use super::audience::{LivePost, LiveReply, Renders};
 use crate::auth::{Auth, RequestMeta, Viewer};
 use crate::error::{AppError, AppResult};
+use crate::ids::{GroupId, PostId};
 use crate::posts::loaders::LazyLoaders;
 use crate::telemetry::Metrics;
 use async_graphql::{Request, SimpleObject};
@@ -20,8 +21,8 @@ pub struct Heartbeat {
 
 /// What a subscription follows, named by its resolver once the caller passed its checks.
 pub enum Feed {
-    Posts { group_id: String },
-    Replies { post_id: String },
+    Posts { group_id: GroupId },
+    Replies { post_id: PostId },
     Notifications,
     Heartbeat { every: Duration },
 }

@@ -5,11 +5,12 @@ use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::gql::ContextExt;
 use crate::groups::access::group_access;
+use crate::ids::{GroupId, PostId};
 use crate::notifications::NotificationObject;
 use crate::posts::service::visible_post;
 use crate::posts::{PostObject, ReplyObject};
 use crate::state::AppContext;
-use async_graphql::{Context, Result, Subscription, ID};
+use async_graphql::{Context, Result, Subscription};
 use std::time::Duration;
 
 /// What a subscription resolver returns: nothing while subscribing (it names its feed instead),
@@ -33,7 +34,7 @@ fn follow<T>(ctx: &Context<'_>, feed: Feed) -> Result<AtMostOne<T>> {
 }
 
 /// May this person follow a group live? Readers of its posts who are not banned from it.
-async fn may_follow_group(app: &AppContext, viewer: &Viewer, group_id: &str) -> AppResult<()> {
+async fn may_follow_group(app: &AppContext, viewer: &Viewer, group_id: &GroupId) -> AppResult<()> {
     let access = group_access(&app.db, viewer, group_id).await?;
     if !access.can_read_content() || access.banned {
         return Err(AppError::NotFound);
@@ -64,21 +65,24 @@ impl LiveSubscription {
     }
 
     /// New posts in a group I can read.
-    async fn post_added(&self, ctx: &Context<'_>, group_id: ID) -> Result<AtMostOne<PostObject>> {
+    async fn post_added(
+        &self,
+        ctx: &Context<'_>,
+        group_id: GroupId,
+    ) -> Result<AtMostOne<PostObject>> {
         if let Some(delivery) = ctx.data_opt::<Delivery>() {
             return Ok(at_most_one(delivery.post().map(PostObject)));
         }
         may_follow_group(ctx.app()?, ctx.viewer()?, &group_id).await?;
-        follow(
-            ctx,
-            Feed::Posts {
-                group_id: group_id.0,
-            },
-        )
+        follow(ctx, Feed::Posts { group_id })
     }
 
     /// New replies to a post I can read.
-    async fn reply_added(&self, ctx: &Context<'_>, post_id: ID) -> Result<AtMostOne<ReplyObject>> {
+    async fn reply_added(
+        &self,
+        ctx: &Context<'_>,
+        post_id: PostId,
+    ) -> Result<AtMostOne<ReplyObject>> {
         if let Some(delivery) = ctx.data_opt::<Delivery>() {
             return Ok(at_most_one(delivery.reply().map(ReplyObject)));
         }

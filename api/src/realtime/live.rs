@@ -7,6 +7,7 @@ use crate::broker::{Envelope, Event, Topic};
 use crate::content::is_listed_post;
 use crate::error::AppResult;
 use crate::gql::answer_panics;
+use crate::ids::UserId;
 use crate::notifications::service as notifications;
 use crate::schema::HearthSchema;
 use crate::state::AppContext;
@@ -37,7 +38,7 @@ pub async fn start(
     };
     match (first, following.take()) {
         (None, Some(feed)) => {
-            let me: Arc<str> = caller.viewer.user_id.as_str().into();
+            let me = Arc::new(caller.viewer.user_id.clone());
             deliveries(app, feed, me)
                 .then(move |delivery| {
                     Box::pin(render::payload(
@@ -58,7 +59,7 @@ pub async fn start(
 }
 
 /// The items of a feed that this caller may see, as events arrive.
-fn deliveries(app: AppContext, feed: Feed, me: Arc<str>) -> BoxStream<'static, Delivery> {
+fn deliveries(app: AppContext, feed: Feed, me: Arc<UserId>) -> BoxStream<'static, Delivery> {
     match feed {
         Feed::Posts { group_id } => {
             let events = app.broker.subscribe(&Topic::Group(group_id));
@@ -105,7 +106,7 @@ fn deliveries(app: AppContext, feed: Feed, me: Arc<str>) -> BoxStream<'static, D
             .boxed()
         }
         Feed::Notifications => {
-            let events = app.broker.subscribe(&Topic::User(me.to_string()));
+            let events = app.broker.subscribe(&Topic::User(UserId::clone(&me)));
             on_events(events, move |envelope| {
                 let (app, me) = (app.clone(), me.clone());
                 async move {
@@ -116,7 +117,7 @@ fn deliveries(app: AppContext, feed: Feed, me: Arc<str>) -> BoxStream<'static, D
                     else {
                         return None;
                     };
-                    if user_id.as_str() != &*me {
+                    if *user_id != *me {
                         return None;
                     }
                     let row = Box::pin(notifications::find(&app.db, &me, notification_id));
