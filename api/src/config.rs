@@ -48,7 +48,9 @@ pub struct AuthLimits {
 #[derive(Clone, Copy, Debug)]
 pub struct PostingLimits {
     pub posts_per_hour: u32,
+    /// Replies and answers.
     pub replies_per_hour: u32,
+    pub questions_per_hour: u32,
 }
 
 /// The push worker's settings.
@@ -131,6 +133,7 @@ const KEYS: &[&str] = &[
     "WS_INIT_TIMEOUT_SECS",
     "POSTS_PER_HOUR",
     "REPLIES_PER_HOUR",
+    "QUESTIONS_PER_HOUR",
     "PUSH_MAX_ATTEMPTS",
     "PUSH_RETRY_BASE_MS",
     "PUSH_CLAIM_SECS",
@@ -335,6 +338,10 @@ impl Settings {
             posting_limits: PostingLimits {
                 posts_per_hour: as_u32(number("POSTS_PER_HOUR", 10, 1)?, "POSTS_PER_HOUR")?,
                 replies_per_hour: as_u32(number("REPLIES_PER_HOUR", 60, 1)?, "REPLIES_PER_HOUR")?,
+                questions_per_hour: as_u32(
+                    number("QUESTIONS_PER_HOUR", 5, 1)?,
+                    "QUESTIONS_PER_HOUR",
+                )?,
             },
             run_workers: true,
             push_worker: PushWorkerSettings {

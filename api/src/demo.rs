@@ -73,6 +73,7 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
     let limits = PostingLimits {
         posts_per_hour: u32::MAX,
         replies_per_hour: u32::MAX,
+        questions_per_hour: u32::MAX,
     };
     let groups_to_make = [
         (

@@ -23,6 +23,7 @@ pub mod pagination;
 pub mod posts;
 pub mod push;
 pub mod query_cost;
+pub mod questions;
 pub mod rate_limit;
 pub mod realtime;
 pub mod redis_conn;

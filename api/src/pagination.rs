@@ -121,6 +121,87 @@ pub fn connection<T: OutputType>(
     connection
 }
 
+/// `first` / `after` for ranked lists (answers by rank, search results by relevance), where a
+/// row's place can change between pages: the cursor is a position, bounded so that no request
+/// walks the database far.
+#[derive(Clone, Debug)]
+pub struct RankArgs {
+    pub first: u64,
+    pub offset: u64,
+}
+
+/// The deepest position a ranked list pages to.
+pub const MAX_RANK_OFFSET: u64 = 10_000;
+
+impl RankArgs {
+    pub fn new(first: Option<i32>, after: Option<String>) -> AppResult<Self> {
+        let PageArgs { first, .. } = PageArgs::new(first, None)?;
+        let offset = match after {
+            None => 0,
+            Some(raw) => Self::decode(&raw)?,
+        };
+        Ok(RankArgs { first, offset })
+    }
+
+    fn decode(raw: &str) -> AppResult<u64> {
+        let bad = || AppError::bad_input("after", "not a cursor from this list");
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(raw)
+            .map_err(|_| bad())?;
+        let text = String::from_utf8(bytes).map_err(|_| bad())?;
+        let position = text
+            .strip_prefix("rank|")
+            .and_then(|n| n.parse::<u64>().ok())
+            .ok_or_else(bad)?;
+        if position > MAX_RANK_OFFSET {
+            return Err(AppError::bad_input(
+                "after",
+                format!("ranked lists end after {MAX_RANK_OFFSET} items"),
+            ));
+        }
+        Ok(position)
+    }
+
+    /// The cursor of the item at `position` (counted from 1).
+    pub fn cursor(position: u64) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("rank|{position}"))
+    }
+
+    pub fn limit(&self) -> u64 {
+        self.first + 1
+    }
+
+    /// Cuts the extra row fetched by `limit`.
+    pub fn page<T>(&self, mut rows: Vec<T>) -> Page<T> {
+        let has_next = rows.len() as u64 > self.first;
+        rows.truncate(self.first as usize);
+        Page {
+            items: rows,
+            has_next,
+        }
+    }
+}
+
+/// Turns a page of a ranked list into a Relay connection.
+pub fn ranked_connection<T: OutputType>(
+    page: Page<T>,
+    args: &RankArgs,
+    total_count: Option<i64>,
+) -> Connection<String, T, ListInfo> {
+    let mut connection = Connection::with_additional_fields(
+        args.offset > 0,
+        page.has_next,
+        ListInfo { total_count },
+    );
+    connection.edges.extend(
+        page.items
+            .into_iter()
+            .zip(args.offset + 1..)
+            .map(|(item, position)| Edge::new(RankArgs::cursor(position), item)),
+    );
+    connection
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +217,19 @@ mod tests {
         assert!(PageArgs::new(Some(101), None).is_err());
         assert!(PageArgs::new(Some(-1), None).is_err());
         assert_eq!(PageArgs::new(None, None).unwrap().first, 20);
+    }
+
+    #[test]
+    fn rank_cursors_are_positions_within_bounds() {
+        let args = RankArgs::new(Some(5), Some(RankArgs::cursor(40))).unwrap();
+        assert_eq!((args.first, args.offset), (5, 40));
+        assert!(RankArgs::new(None, Some(RankArgs::cursor(MAX_RANK_OFFSET + 1))).is_err());
+        let keyset = Cursor {
+            at: crate::clock::now(),
+            id: "abc".into(),
+        };
+        assert!(RankArgs::new(None, Some(keyset.encode())).is_err());
+        assert!(RankArgs::new(Some(101), None).is_err());
     }
 }
 

@@ -36,6 +36,7 @@ const LIST_BOUNDS: &[(&str, &str, u64)] = &[
     ("MoodSummary", "topEmotions", 5),
     // A share shows at most 1 000 check-ins.
     ("SharedMood", "checkins", 1_000),
+    ("Question", "tags", 5),
     (
         "Account",
         "blockedUsers",
@@ -62,6 +63,8 @@ const LIST_BOUNDS: &[(&str, &str, u64)] = &[
 const TEXT_WEIGHTS: &[(&str, &str, u64)] = &[
     ("Post", "body", 80),
     ("Reply", "body", 40),
+    ("Question", "body", 40),
+    ("Answer", "body", 40),
     ("Group", "rules", 20),
     ("Group", "description", 8),
     ("MoodCheckin", "note", 4),

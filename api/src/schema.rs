@@ -8,6 +8,7 @@ use crate::notifications::{NotificationMutation, NotificationQuery};
 use crate::posts::{PostMutation, PostQuery};
 use crate::push::PushMutation;
 use crate::query_cost::CostModel;
+use crate::questions::{QuestionMutation, QuestionQuery};
 use crate::realtime::LiveSubscription;
 use crate::state::AppContext;
 use anyhow::Context as _;
@@ -22,6 +23,7 @@ pub struct Query(
     NotificationQuery,
     MoodQuery,
     ShareQuery,
+    QuestionQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -34,6 +36,7 @@ pub struct Mutation(
     PushMutation,
     MoodMutation,
     ShareMutation,
+    QuestionMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -151,4 +151,7 @@ entity_id! {
     MoodShareId;
     ShareAccessId;
     ModLogId;
+    /// A question asked of experts and the community.
+    QuestionId;
+    AnswerId;
 }

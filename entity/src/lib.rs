@@ -1,9 +1,12 @@
 //! sea-orm entities, one file per table. These are storage rows: GraphQL types live in `api`,
 //! except the stored enums (`enums`), which are the GraphQL enums of the same name.
+pub mod answer_helpful;
+pub mod answers;
 pub mod bans;
 pub mod blocks;
 pub mod devices;
 pub mod enums;
+pub mod experts;
 pub mod groups;
 pub mod ids;
 pub mod invite_codes;
@@ -19,6 +22,8 @@ pub mod posts;
 pub mod prelude;
 pub mod push_jobs;
 pub mod push_preferences;
+pub mod question_follows;
+pub mod questions;
 pub mod reactions;
 pub mod refresh_tokens;
 pub mod replies;

@@ -1,6 +1,9 @@
+pub use super::answer_helpful::Entity as AnswerHelpful;
+pub use super::answers::Entity as Answers;
 pub use super::bans::Entity as Bans;
 pub use super::blocks::Entity as Blocks;
 pub use super::devices::Entity as Devices;
+pub use super::experts::Entity as Experts;
 pub use super::groups::Entity as Groups;
 pub use super::invite_codes::Entity as InviteCodes;
 pub use super::memberships::Entity as Memberships;
@@ -14,6 +17,8 @@ pub use super::notifications::Entity as Notifications;
 pub use super::posts::Entity as Posts;
 pub use super::push_jobs::Entity as PushJobs;
 pub use super::push_preferences::Entity as PushPreferences;
+pub use super::question_follows::Entity as QuestionFollows;
+pub use super::questions::Entity as Questions;
 pub use super::reactions::Entity as Reactions;
 pub use super::refresh_tokens::Entity as RefreshTokens;
 pub use super::replies::Entity as Replies;

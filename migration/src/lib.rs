@@ -10,6 +10,7 @@ mod m20261126_000006_index_posts_by_activity;
 mod m20261126_000007_index_reports_by_target;
 mod m20261129_000008_confusable_name_keys;
 mod m20261130_000009_push_jobs_delivered_to;
+mod m20261130_000010_create_questions;
 pub mod name_key;
 
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_index_reports_by_target::Migration),
             Box::new(m20261129_000008_confusable_name_keys::Migration),
             Box::new(m20261130_000009_push_jobs_delivered_to::Migration),
+            Box::new(m20261130_000010_create_questions::Migration),
         ]
     }
 }

@@ -17,19 +17,51 @@ use tokio::sync::OnceCell;
 
 /// Another person as shown in a group: their alias there, or their pseudonym. Never an email.
 #[derive(SimpleObject, Clone)]
-#[graphql(name = "User")]
+#[graphql(name = "User", complex)]
 pub struct UserObject {
-    pub id: ID,
+    pub id: UserId,
     pub display_name: String,
     /// Their role in the group this is shown in, so nobody can pass for its moderators or
     /// professionals by name alone; null outside a group or once they are no member.
     pub role: Option<Role>,
 }
 
+/// A credential a platform admin verified, shown beside the person's name until it runs out.
+#[derive(SimpleObject)]
+#[graphql(name = "Expert")]
+pub struct ExpertStanding {
+    /// As granted, e.g. "Licensed clinical social worker".
+    title: String,
+    verified_until: DateTime<Utc>,
+}
+
+impl ExpertStanding {
+    pub fn new(title: String, verified_until: DateTime<Utc>) -> Self {
+        ExpertStanding {
+            title,
+            verified_until,
+        }
+    }
+}
+
+#[async_graphql::ComplexObject]
+impl UserObject {
+    /// Their current expert standing; null for everyone else and once it ran out.
+    async fn expert(&self, ctx: &Context<'_>) -> Result<Option<ExpertStanding>> {
+        let standing = ctx
+            .loaders()?
+            .experts
+            .load_one(self.id.clone())
+            .await
+            .map_err(AppError::from)?;
+        Ok(standing.map(|e| ExpertStanding::new(e.title, e.verified_until)))
+    }
+}
+
 impl UserObject {
     pub fn new(user: &users::Model, alias: Option<String>) -> Self {
         UserObject {
-            id: ID::from(user.id.clone()),
+            id: user.id.clone(),
             display_name: alias.unwrap_or_else(|| user.display_name.clone()),
             role: None,
         }

@@ -5,4 +5,6 @@ pub mod mod_log;
 pub mod service;
 pub mod types;
 
-pub use graphql::{GroupMutation, GroupObject, GroupQuery, MemberObject, UserObject};
+pub use graphql::{
+    ExpertStanding, GroupMutation, GroupObject, GroupQuery, MemberObject, UserObject,
+};

@@ -44,7 +44,7 @@ pub struct GroupChanges {
 }
 
 /// Free tags: at most 5, each 1–24 of a–z, 0–9 and `-`; stored comma-separated.
-fn parse_tags(tags: &[String]) -> AppResult<String> {
+pub(crate) fn parse_tags(tags: &[String]) -> AppResult<String> {
     if tags.len() > 5 {
         return Err(AppError::bad_input("tags", "at most 5 tags"));
     }

@@ -4,7 +4,7 @@ use crate::error::AppError;
 use crate::groups::types::{MemberState, Role};
 use crate::ids::{GroupId, UserId};
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{groups, memberships, reactions, users};
+use entity::{experts, groups, memberships, reactions, users};
 use sea_orm::sea_query::Expr;
 use sea_orm::sea_query::ExprTrait as _;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
@@ -17,6 +17,7 @@ pub struct Loaders {
     pub members: DataLoader<MemberLoader>,
     pub groups: DataLoader<GroupLoader>,
     pub reaction_counts: DataLoader<ReactionCountLoader>,
+    pub experts: DataLoader<ExpertLoader>,
 }
 
 impl Loaders {
@@ -26,6 +27,7 @@ impl Loaders {
             members: DataLoader::new(MemberLoader(db.clone()), tokio::spawn),
             groups: DataLoader::new(GroupLoader(db.clone()), tokio::spawn),
             reaction_counts: DataLoader::new(ReactionCountLoader(db.clone()), tokio::spawn),
+            experts: DataLoader::new(ExpertLoader(db.clone()), tokio::spawn),
         }
     }
 }
@@ -109,6 +111,20 @@ impl Loader<UserId> for UserLoader {
             .all(&self.0)
             .await?;
         Ok(rows.into_iter().map(|u| (u.id.clone(), u)).collect())
+    }
+}
+
+/// A person's current expert standing (none once it ran out).
+pub struct ExpertLoader(DatabaseConnection);
+
+impl Loader<UserId> for ExpertLoader {
+    type Value = experts::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[UserId]) -> Result<HashMap<UserId, experts::Model>, LoadError> {
+        crate::questions::experts::current(&self.0, keys)
+            .await
+            .map_err(|e| LoadError(Arc::new(e)))
     }
 }
 

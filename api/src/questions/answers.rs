@@ -1,0 +1,294 @@
+//! Answers: written by anyone who may read the question, ranked accepted first, then answers by
+//! current experts, then by how many found them helpful, then oldest first.
+use super::service::{enforce_limit, visible_question};
+use crate::auth::Viewer;
+use crate::broker::Committed;
+use crate::clock::now;
+use crate::config::PostingLimits;
+use crate::content::idempotency_key;
+use crate::db::{begin_write, count_change, find_keyed, insert_keyed, Keyed};
+use crate::error::{text_between, AppError, AppResult};
+use crate::groups::access::{blocked_between, not_blocked_with};
+use crate::ids::{AnswerId, QuestionId, UserId};
+use crate::pagination::{Page, RankArgs};
+use entity::{answer_helpful, answers, experts, questions};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TryInsertResult,
+};
+
+pub struct NewAnswer {
+    pub question_id: QuestionId,
+    pub body: String,
+    pub idempotency_key: Option<String>,
+}
+
+fn body(raw: &str) -> AppResult<String> {
+    text_between("body", raw, 1, 10_000)
+}
+
+pub fn is_listed(answer: &answers::Model) -> bool {
+    answer.deleted_at.is_none() && answer.removed_at.is_none()
+}
+
+/// A listed answer the caller may read, with its question; `NOT_FOUND` otherwise.
+pub async fn visible_answer(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: &AnswerId,
+) -> AppResult<(answers::Model, questions::Model)> {
+    let answer = answers::Entity::find_by_id(id.clone())
+        .one(db)
+        .await?
+        .filter(is_listed)
+        .ok_or(AppError::NotFound)?;
+    let question = visible_question(db, viewer, &answer.question_id).await?;
+    if blocked_between(db, &viewer.user_id, &answer.author_id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok((answer, question))
+}
+
+async fn earlier_answer(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    key: Option<&str>,
+) -> AppResult<Option<answers::Model>> {
+    let columns = (answers::Column::AuthorId, answers::Column::IdempotencyKey);
+    find_keyed::<answers::Entity>(db, columns, &viewer.user_id, key).await
+}
+
+pub async fn answer(
+    db: &DatabaseConnection,
+    limiter: &crate::rate_limit::RateLimiter,
+    limits: PostingLimits,
+    viewer: &Viewer,
+    input: NewAnswer,
+) -> AppResult<Committed<answers::Model>> {
+    let body = body(&input.body)?;
+    let key = idempotency_key(input.idempotency_key.as_deref())?;
+    if let Some(existing) = earlier_answer(db, viewer, key.as_deref()).await? {
+        return Ok(Committed::quiet(existing));
+    }
+    let question = visible_question(db, viewer, &input.question_id).await?;
+    if question.locked {
+        return Err(AppError::Forbidden);
+    }
+    enforce_limit(limiter, "answers", &viewer.user_id, limits.replies_per_hour).await?;
+
+    let at = now();
+    let txn = begin_write(db).await?;
+    let row = answers::ActiveModel {
+        id: Set(AnswerId::generate()),
+        question_id: Set(question.id.clone()),
+        author_id: Set(viewer.user_id.clone()),
+        body: Set(body),
+        idempotency_key: Set(key.clone()),
+        helpful_count: Set(0),
+        accepted: Set(false),
+        edited_at: Set(None),
+        deleted_at: Set(None),
+        removed_at: Set(None),
+        removed_reason: Set(None),
+        created_at: Set(at),
+    };
+    let (answer, txn) =
+        match insert_keyed(txn, row, || earlier_answer(db, viewer, key.as_deref())).await? {
+            Keyed::Fresh(answer, txn) => (answer, txn),
+            Keyed::Earlier(answer) => return Ok(Committed::quiet(answer)),
+        };
+    count_change::<questions::Entity>(questions::Column::AnswerCount, 1)
+        .col_expr(questions::Column::LastActivityAt, Expr::value(at))
+        .filter(questions::Column::Id.eq(&question.id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(Committed::quiet(answer))
+}
+
+/// The author's own listed answer.
+async fn my_answer(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: &AnswerId,
+) -> AppResult<(answers::Model, questions::Model)> {
+    let (answer, question) = visible_answer(db, viewer, id).await?;
+    if answer.author_id != viewer.user_id {
+        return Err(AppError::Forbidden);
+    }
+    Ok((answer, question))
+}
+
+pub async fn edit(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: &AnswerId,
+    raw_body: &str,
+) -> AppResult<answers::Model> {
+    let body = body(raw_body)?;
+    let txn = begin_write(db).await?;
+    let (answer, _) = my_answer(&txn, viewer, id).await?;
+    let mut active: answers::ActiveModel = answer.into();
+    active.body = Set(body);
+    active.edited_at = Set(Some(now()));
+    let answer = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(answer)
+}
+
+/// The author deletes their answer: it leaves the question, and stops being its accepted one.
+pub async fn delete(db: &DatabaseConnection, viewer: &Viewer, id: &AnswerId) -> AppResult<()> {
+    let txn = begin_write(db).await?;
+    let (answer, question) = my_answer(&txn, viewer, id).await?;
+    let mut update = count_change::<questions::Entity>(questions::Column::AnswerCount, -1);
+    if question.accepted_answer_id.as_ref() == Some(&answer.id) {
+        update = update.col_expr(
+            questions::Column::AcceptedAnswerId,
+            Expr::value(Option::<String>::None),
+        );
+    }
+    update
+        .filter(questions::Column::Id.eq(&question.id))
+        .exec(&txn)
+        .await?;
+    let mut active: answers::ActiveModel = answer.into();
+    active.deleted_at = Set(Some(now()));
+    active.accepted = Set(false);
+    active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The asker accepts one answer (another accepted before is no longer); the same again is a
+/// no-op. `accepted: false` takes the acceptance back.
+pub async fn set_accepted(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: &AnswerId,
+    accepted: bool,
+) -> AppResult<answers::Model> {
+    let txn = begin_write(db).await?;
+    let (answer, question) = visible_answer(&txn, viewer, id).await?;
+    if question.author_id != viewer.user_id {
+        return Err(AppError::Forbidden);
+    }
+    answers::Entity::update_many()
+        .col_expr(answers::Column::Accepted, Expr::value(false))
+        .filter(answers::Column::QuestionId.eq(&question.id))
+        .filter(answers::Column::Accepted.eq(true))
+        .exec(&txn)
+        .await?;
+    let accepted_id = accepted.then(|| answer.id.clone());
+    questions::Entity::update_many()
+        .col_expr(
+            questions::Column::AcceptedAnswerId,
+            Expr::value(accepted_id.as_ref().map(AnswerId::to_string)),
+        )
+        .filter(questions::Column::Id.eq(&question.id))
+        .exec(&txn)
+        .await?;
+    let mut active: answers::ActiveModel = answer.into();
+    active.accepted = Set(accepted);
+    let answer = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(answer)
+}
+
+/// One mark per person, never on one's own answer; marking twice is the same as once.
+pub async fn set_helpful(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: &AnswerId,
+    helpful: bool,
+) -> AppResult<answers::Model> {
+    let txn = begin_write(db).await?;
+    let (answer, _) = visible_answer(&txn, viewer, id).await?;
+    if answer.author_id == viewer.user_id {
+        return Err(AppError::bad_input(
+            "answerId",
+            "you cannot mark your own answer helpful",
+        ));
+    }
+    let changed = if helpful {
+        let inserted = answer_helpful::Entity::insert(answer_helpful::ActiveModel {
+            answer_id: Set(answer.id.clone()),
+            user_id: Set(viewer.user_id.clone()),
+            created_at: Set(now()),
+        })
+        .on_conflict_do_nothing()
+        .exec_without_returning(&txn)
+        .await?;
+        matches!(inserted, TryInsertResult::Inserted(1))
+    } else {
+        answer_helpful::Entity::delete_by_id((answer.id.clone(), viewer.user_id.clone()))
+            .exec(&txn)
+            .await?
+            .rows_affected
+            == 1
+    };
+    if changed {
+        count_change::<answers::Entity>(
+            answers::Column::HelpfulCount,
+            if helpful { 1 } else { -1 },
+        )
+        .filter(answers::Column::Id.eq(&answer.id))
+        .exec(&txn)
+        .await?;
+    }
+    let answer = answers::Entity::find_by_id(answer.id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    txn.commit().await?;
+    Ok(answer)
+}
+
+/// A page of a question's answers, best first (see the module's rank).
+pub async fn of_question(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    question: &questions::Model,
+    page: &RankArgs,
+) -> AppResult<Page<answers::Model>> {
+    let by_expert_now = Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(experts::Entity)
+            .and_where(
+                Expr::col((experts::Entity, experts::Column::UserId))
+                    .equals((answers::Entity, answers::Column::AuthorId)),
+            )
+            .and_where(Expr::col((experts::Entity, experts::Column::VerifiedUntil)).gt(now()))
+            .to_owned(),
+    );
+    let rows = answers::Entity::find()
+        .filter(answers::Column::QuestionId.eq(&question.id))
+        .filter(answers::Column::DeletedAt.is_null())
+        .filter(answers::Column::RemovedAt.is_null())
+        .filter(not_blocked_with(answers::Column::AuthorId, &viewer.user_id))
+        .order_by_desc(answers::Column::Accepted)
+        .order_by(by_expert_now, sea_orm::Order::Desc)
+        .order_by_desc(answers::Column::HelpfulCount)
+        .order_by_asc(answers::Column::CreatedAt)
+        .order_by_asc(answers::Column::Id)
+        .offset(page.offset)
+        .limit(page.limit())
+        .all(db)
+        .await?;
+    Ok(page.page(rows))
+}
+
+/// Whether this person marked this answer helpful.
+pub async fn marked_helpful(
+    db: &DatabaseConnection,
+    user_id: &UserId,
+    answer_id: &AnswerId,
+) -> AppResult<bool> {
+    Ok(
+        answer_helpful::Entity::find_by_id((answer_id.clone(), user_id.clone()))
+            .one(db)
+            .await?
+            .is_some(),
+    )
+}

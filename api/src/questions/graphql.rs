@@ -1,0 +1,446 @@
+//! GraphQL types and resolvers of questions, answers and expert standing.
+use super::answers::{self, NewAnswer};
+use super::experts;
+use super::service::{self, NewQuestion, QuestionChanges, QuestionFilter, QuestionSort};
+use crate::error::AppResult;
+use crate::gql::ContextExt;
+use crate::groups::types::Topic;
+use crate::groups::{ExpertStanding, GroupObject, UserObject};
+use crate::ids::{AnswerId, GroupId, QuestionId, UserId};
+use crate::pagination::{connection, ranked_connection, Cursor, ListInfo, PageArgs, RankArgs};
+use async_graphql::connection::Connection;
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::{answers as answer_rows, questions};
+
+/// A person as shown beside a question or answer: in the question's group when it has one.
+async fn person(
+    ctx: &Context<'_>,
+    user_id: &UserId,
+    group_id: Option<&GroupId>,
+) -> AppResult<Option<UserObject>> {
+    match group_id {
+        Some(group_id) => UserObject::in_group(ctx, user_id, group_id).await,
+        None => Ok(ctx
+            .loaders()?
+            .users
+            .load_one(user_id.clone())
+            .await?
+            .map(|u| UserObject::new(&u, None))),
+    }
+}
+
+pub struct QuestionObject(pub questions::Model);
+
+impl QuestionObject {
+    fn cursor_by(&self, sort: QuestionSort) -> Cursor {
+        let at = match sort {
+            QuestionSort::Active => self.0.last_activity_at,
+            QuestionSort::Newest | QuestionSort::Unanswered => self.0.created_at,
+        };
+        Cursor {
+            at,
+            id: self.0.id.to_string(),
+        }
+    }
+}
+
+#[Object(name = "Question")]
+impl QuestionObject {
+    async fn id(&self) -> &QuestionId {
+        &self.0.id
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+    async fn topic(&self) -> Topic {
+        self.0.topic
+    }
+    async fn tags(&self) -> Vec<&str> {
+        self.0.tags.split(',').filter(|t| !t.is_empty()).collect()
+    }
+    async fn content_warning(&self) -> Option<&str> {
+        self.0.content_warning.as_deref()
+    }
+    /// Asked anonymously: `author` is null for everyone, the asker included.
+    async fn anonymous(&self) -> bool {
+        self.0.anonymous
+    }
+    /// "Anonymous member" for an anonymous question, else the asker's name where it is shown.
+    async fn author_name(&self, ctx: &Context<'_>) -> Result<String> {
+        if self.0.anonymous {
+            return Ok(ANONYMOUS.to_owned());
+        }
+        Ok(person(ctx, &self.0.author_id, self.0.group_id.as_ref())
+            .await?
+            .map_or_else(|| ANONYMOUS.to_owned(), |p| p.display_name))
+    }
+    /// Null when anonymous.
+    async fn author(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
+        if self.0.anonymous {
+            return Ok(None);
+        }
+        Ok(person(ctx, &self.0.author_id, self.0.group_id.as_ref()).await?)
+    }
+    /// Whether I asked it (so the app offers edit, delete and accept).
+    async fn asked_by_me(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self.0.author_id == ctx.viewer()?.user_id)
+    }
+    /// The group it was asked in; null for a platform-wide question.
+    async fn group(&self, ctx: &Context<'_>) -> Result<Option<GroupObject>> {
+        match &self.0.group_id {
+            Some(group_id) => Ok(GroupObject::reachable(ctx, group_id).await?),
+            None => Ok(None),
+        }
+    }
+    async fn answer_count(&self) -> i32 {
+        self.0.answer_count
+    }
+    async fn accepted_answer_id(&self) -> Option<&AnswerId> {
+        self.0.accepted_answer_id.as_ref()
+    }
+    async fn locked(&self) -> bool {
+        self.0.locked
+    }
+    /// Whether I hear of new answers.
+    async fn following(&self, ctx: &Context<'_>) -> Result<bool> {
+        let app = ctx.app()?;
+        Ok(service::is_following(&app.db, &ctx.viewer()?.user_id, &self.0.id).await?)
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn edited_at(&self) -> Option<DateTime<Utc>> {
+        self.0.edited_at
+    }
+    async fn last_activity_at(&self) -> DateTime<Utc> {
+        self.0.last_activity_at
+    }
+    /// Accepted first, then answers by current experts, then the most helpful, then oldest.
+    async fn answers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, AnswerObject, ListInfo>> {
+        let page = RankArgs::new(first, after)?;
+        let rows = answers::of_question(&ctx.app()?.db, ctx.viewer()?, &self.0, &page).await?;
+        let group = self.0.group_id.clone();
+        Ok(ranked_connection(
+            rows.map(|a| AnswerObject {
+                row: a,
+                group_id: group.clone(),
+            }),
+            &page,
+            Some(i64::from(self.0.answer_count)),
+        ))
+    }
+}
+
+const ANONYMOUS: &str = "Anonymous member";
+
+pub struct AnswerObject {
+    row: answer_rows::Model,
+    /// The question's group, where the author is shown.
+    group_id: Option<GroupId>,
+}
+
+#[Object(name = "Answer")]
+impl AnswerObject {
+    async fn id(&self) -> &AnswerId {
+        &self.row.id
+    }
+    async fn question_id(&self) -> &QuestionId {
+        &self.row.question_id
+    }
+    async fn body(&self) -> &str {
+        &self.row.body
+    }
+    async fn author(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
+        Ok(person(ctx, &self.row.author_id, self.group_id.as_ref()).await?)
+    }
+    async fn accepted(&self) -> bool {
+        self.row.accepted
+    }
+    async fn helpful_count(&self) -> i32 {
+        self.row.helpful_count
+    }
+    /// Whether I marked it helpful.
+    async fn marked_helpful(&self, ctx: &Context<'_>) -> Result<bool> {
+        let app = ctx.app()?;
+        Ok(answers::marked_helpful(&app.db, &ctx.viewer()?.user_id, &self.row.id).await?)
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.row.created_at
+    }
+    async fn edited_at(&self) -> Option<DateTime<Utc>> {
+        self.row.edited_at
+    }
+}
+
+impl AnswerObject {
+    fn of(row: answer_rows::Model, question: &questions::Model) -> Self {
+        AnswerObject {
+            row,
+            group_id: question.group_id.clone(),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct AskQuestionInput {
+    title: String,
+    #[graphql(default)]
+    body: String,
+    topic: Topic,
+    #[graphql(default)]
+    tags: Vec<String>,
+    /// Shown as "Anonymous member" to everyone else.
+    #[graphql(default)]
+    anonymous: bool,
+    content_warning: Option<String>,
+    /// Ask inside a group (read as its posts are); platform-wide when absent.
+    group_id: Option<GroupId>,
+    /// Retrying with the same key returns the first question and creates nothing.
+    idempotency_key: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct EditQuestionInput {
+    title: Option<String>,
+    body: Option<String>,
+    topic: Option<Topic>,
+    tags: Option<Vec<String>>,
+    /// `null` removes it.
+    content_warning: MaybeUndefined<String>,
+}
+
+#[derive(InputObject)]
+pub struct AnswerQuestionInput {
+    question_id: QuestionId,
+    body: String,
+    idempotency_key: Option<String>,
+}
+
+#[derive(Default)]
+pub struct QuestionQuery;
+
+#[Object]
+impl QuestionQuery {
+    async fn question(&self, ctx: &Context<'_>, id: QuestionId) -> Result<QuestionObject> {
+        let row = service::visible_question(&ctx.app()?.db, ctx.viewer()?, &id).await?;
+        Ok(QuestionObject(row))
+    }
+
+    /// Questions I may read: platform-wide ones, and those of groups whose posts I may read.
+    #[allow(clippy::too_many_arguments)]
+    async fn questions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        topic: Option<Topic>,
+        tag: Option<String>,
+        unanswered: Option<bool>,
+        expert_answered: Option<bool>,
+        group_id: Option<GroupId>,
+        sort: Option<QuestionSort>,
+    ) -> Result<Connection<String, QuestionObject, ListInfo>> {
+        let page = PageArgs::new(first, after)?;
+        let filter = QuestionFilter {
+            topic,
+            tag,
+            unanswered: unanswered.unwrap_or(false),
+            expert_answered: expert_answered.unwrap_or(false),
+            group_id,
+        };
+        let sort = sort.unwrap_or(QuestionSort::Newest);
+        let (rows, total) =
+            service::list(&ctx.app()?.db, ctx.viewer()?, &filter, sort, &page).await?;
+        Ok(connection(
+            rows.map(QuestionObject),
+            |q| q.cursor_by(sort),
+            page.after.is_some(),
+            Some(i64::try_from(total).unwrap_or(i64::MAX)),
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct QuestionMutation;
+
+#[Object]
+impl QuestionMutation {
+    async fn ask_question(
+        &self,
+        ctx: &Context<'_>,
+        input: AskQuestionInput,
+    ) -> Result<QuestionObject> {
+        let app = ctx.app()?;
+        let written = service::ask(
+            &app.db,
+            &app.limiter,
+            app.settings.posting_limits,
+            ctx.viewer()?,
+            NewQuestion {
+                title: input.title,
+                body: input.body,
+                topic: input.topic,
+                tags: input.tags,
+                anonymous: input.anonymous,
+                content_warning: input.content_warning,
+                group_id: input.group_id,
+                idempotency_key: input.idempotency_key,
+            },
+        )
+        .await?;
+        Ok(QuestionObject(written.publish(&app.broker).await))
+    }
+
+    async fn edit_question(
+        &self,
+        ctx: &Context<'_>,
+        id: QuestionId,
+        input: EditQuestionInput,
+    ) -> Result<QuestionObject> {
+        let changes = QuestionChanges {
+            title: input.title,
+            body: input.body,
+            topic: input.topic,
+            tags: input.tags,
+            content_warning: match input.content_warning {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(w) => Some(Some(w)),
+            },
+        };
+        let row = service::edit(&ctx.app()?.db, ctx.viewer()?, &id, changes).await?;
+        Ok(QuestionObject(row))
+    }
+
+    async fn delete_question(&self, ctx: &Context<'_>, id: QuestionId) -> Result<bool> {
+        service::delete(&ctx.app()?.db, ctx.viewer()?, &id).await?;
+        Ok(true)
+    }
+
+    async fn follow_question(
+        &self,
+        ctx: &Context<'_>,
+        question_id: QuestionId,
+    ) -> Result<QuestionObject> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        service::follow(&app.db, viewer, &question_id).await?;
+        Ok(QuestionObject(
+            service::visible_question(&app.db, viewer, &question_id).await?,
+        ))
+    }
+
+    async fn unfollow_question(
+        &self,
+        ctx: &Context<'_>,
+        question_id: QuestionId,
+    ) -> Result<QuestionObject> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        service::unfollow(&app.db, viewer, &question_id).await?;
+        Ok(QuestionObject(
+            service::visible_question(&app.db, viewer, &question_id).await?,
+        ))
+    }
+
+    async fn answer_question(
+        &self,
+        ctx: &Context<'_>,
+        input: AnswerQuestionInput,
+    ) -> Result<AnswerObject> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let written = answers::answer(
+            &app.db,
+            &app.limiter,
+            app.settings.posting_limits,
+            viewer,
+            NewAnswer {
+                question_id: input.question_id,
+                body: input.body,
+                idempotency_key: input.idempotency_key,
+            },
+        )
+        .await?;
+        let row = written.publish(&app.broker).await;
+        let question = service::visible_question(&app.db, viewer, &row.question_id).await?;
+        Ok(AnswerObject::of(row, &question))
+    }
+
+    async fn edit_answer(
+        &self,
+        ctx: &Context<'_>,
+        id: AnswerId,
+        body: String,
+    ) -> Result<AnswerObject> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let row = answers::edit(&app.db, viewer, &id, &body).await?;
+        answer_object(ctx, row).await
+    }
+
+    async fn delete_answer(&self, ctx: &Context<'_>, id: AnswerId) -> Result<bool> {
+        answers::delete(&ctx.app()?.db, ctx.viewer()?, &id).await?;
+        Ok(true)
+    }
+
+    /// The asker accepts an answer (one at a time).
+    async fn accept_answer(&self, ctx: &Context<'_>, answer_id: AnswerId) -> Result<AnswerObject> {
+        let row = answers::set_accepted(&ctx.app()?.db, ctx.viewer()?, &answer_id, true).await?;
+        answer_object(ctx, row).await
+    }
+
+    async fn unaccept_answer(
+        &self,
+        ctx: &Context<'_>,
+        answer_id: AnswerId,
+    ) -> Result<AnswerObject> {
+        let row = answers::set_accepted(&ctx.app()?.db, ctx.viewer()?, &answer_id, false).await?;
+        answer_object(ctx, row).await
+    }
+
+    async fn mark_helpful(&self, ctx: &Context<'_>, answer_id: AnswerId) -> Result<AnswerObject> {
+        let row = answers::set_helpful(&ctx.app()?.db, ctx.viewer()?, &answer_id, true).await?;
+        answer_object(ctx, row).await
+    }
+
+    async fn unmark_helpful(&self, ctx: &Context<'_>, answer_id: AnswerId) -> Result<AnswerObject> {
+        let row = answers::set_helpful(&ctx.app()?.db, ctx.viewer()?, &answer_id, false).await?;
+        answer_object(ctx, row).await
+    }
+
+    /// Platform admins: grant or renew someone's expert standing.
+    async fn grant_expert(
+        &self,
+        ctx: &Context<'_>,
+        user_id: UserId,
+        title: String,
+        verified_until: DateTime<Utc>,
+    ) -> Result<ExpertStanding> {
+        let row = experts::grant(
+            &ctx.app()?.db,
+            ctx.viewer()?,
+            &user_id,
+            &title,
+            verified_until,
+        )
+        .await?;
+        Ok(ExpertStanding::new(row.title, row.verified_until))
+    }
+
+    /// Platform admins: end someone's expert standing; false when they had none.
+    async fn revoke_expert(&self, ctx: &Context<'_>, user_id: UserId) -> Result<bool> {
+        Ok(experts::revoke(&ctx.app()?.db, ctx.viewer()?, &user_id).await?)
+    }
+}
+
+async fn answer_object(ctx: &Context<'_>, row: answer_rows::Model) -> Result<AnswerObject> {
+    let question =
+        service::visible_question(&ctx.app()?.db, ctx.viewer()?, &row.question_id).await?;
+    Ok(AnswerObject::of(row, &question))
+}

@@ -1,0 +1,8 @@
+//! Ask a Question: questions asked of experts and the community, their answers, and the expert
+//! standing platform admins grant.
+pub mod answers;
+pub mod experts;
+mod graphql;
+pub mod service;
+
+pub use graphql::{AnswerObject, QuestionMutation, QuestionObject, QuestionQuery};

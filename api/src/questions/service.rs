@@ -1,0 +1,399 @@
+//! Questions: asked platform-wide (anyone signed in reads them) or inside a group (read as that
+//! group's posts are). An anonymous question never names its author to anyone else.
+use crate::auth::Viewer;
+use crate::broker::Committed;
+use crate::clock::now;
+use crate::config::PostingLimits;
+use crate::content::idempotency_key;
+use crate::db::{begin_write, find_keyed, insert_keyed, Keyed};
+use crate::error::{text_between, AppError, AppResult};
+use crate::groups::access::{blocked_between, group_access, not_blocked_with};
+use crate::groups::service::parse_tags;
+use crate::groups::types::{MemberState, Topic, Visibility};
+use crate::ids::{GroupId, QuestionId, UserId};
+use crate::pagination::{keyset_page, Order, Page, PageArgs};
+use crate::rate_limit::{Limit, RateLimiter};
+use entity::{answers, experts, groups, memberships, question_follows, questions};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Query, SimpleExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, Select, Set,
+};
+use std::time::Duration;
+
+pub struct NewQuestion {
+    pub title: String,
+    pub body: String,
+    pub topic: Topic,
+    pub tags: Vec<String>,
+    pub anonymous: bool,
+    pub content_warning: Option<String>,
+    pub group_id: Option<GroupId>,
+    pub idempotency_key: Option<String>,
+}
+
+/// What an edit changes; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct QuestionChanges {
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub topic: Option<Topic>,
+    pub tags: Option<Vec<String>>,
+    pub content_warning: Option<Option<String>>,
+}
+
+/// How `questions` is ordered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
+#[graphql(name = "QuestionSort")]
+pub enum QuestionSort {
+    /// Newest asked first.
+    Newest,
+    /// Latest answered (or asked) first.
+    Active,
+    /// Questions nobody has answered yet, the longest waiting first.
+    Unanswered,
+}
+
+/// Which questions `questions` lists.
+#[derive(Default)]
+pub struct QuestionFilter {
+    pub topic: Option<Topic>,
+    pub tag: Option<String>,
+    pub unanswered: bool,
+    pub expert_answered: bool,
+    pub group_id: Option<GroupId>,
+}
+
+pub(super) fn title(raw: &str) -> AppResult<String> {
+    text_between("title", raw, 5, 200)
+}
+
+pub(super) fn body(raw: &str) -> AppResult<String> {
+    text_between("body", raw, 0, 10_000)
+}
+
+fn content_warning(raw: Option<&str>) -> AppResult<Option<String>> {
+    Ok(raw
+        .map(|w| text_between("contentWarning", w, 0, 200))
+        .transpose()?
+        .filter(|w| !w.is_empty()))
+}
+
+/// Listed: neither deleted by its author nor removed by a moderator.
+pub fn is_listed(question: &questions::Model) -> bool {
+    question.deleted_at.is_none() && question.removed_at.is_none()
+}
+
+/// A listed question the caller may read; `NOT_FOUND` otherwise.
+pub async fn visible_question(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: &QuestionId,
+) -> AppResult<questions::Model> {
+    let question = questions::Entity::find_by_id(id.clone())
+        .one(db)
+        .await?
+        .filter(is_listed)
+        .ok_or(AppError::NotFound)?;
+    if let Some(group_id) = &question.group_id {
+        if !group_access(db, viewer, group_id).await?.can_read_content() {
+            return Err(AppError::NotFound);
+        }
+    }
+    // Blocks hide people both ways; an anonymous question names nobody, so it hides nobody.
+    if !question.anonymous && blocked_between(db, &viewer.user_id, &question.author_id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(question)
+}
+
+/// The caller's own listed question, for the asker's actions.
+async fn my_question(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: &QuestionId,
+) -> AppResult<questions::Model> {
+    let question = visible_question(db, viewer, id).await?;
+    if question.author_id != viewer.user_id {
+        return Err(AppError::Forbidden);
+    }
+    Ok(question)
+}
+
+pub(super) async fn enforce_limit(
+    limiter: &RateLimiter,
+    kind: &str,
+    user_id: &UserId,
+    per_hour: u32,
+) -> AppResult<()> {
+    limiter
+        .hit(
+            &format!("{kind}:user:{user_id}"),
+            Limit {
+                max: per_hour,
+                window: Duration::from_secs(3600),
+            },
+        )
+        .await
+}
+
+async fn earlier_question(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    key: Option<&str>,
+) -> AppResult<Option<questions::Model>> {
+    let columns = (
+        questions::Column::AuthorId,
+        questions::Column::IdempotencyKey,
+    );
+    find_keyed::<questions::Entity>(db, columns, &viewer.user_id, key).await
+}
+
+pub async fn ask(
+    db: &DatabaseConnection,
+    limiter: &RateLimiter,
+    limits: PostingLimits,
+    viewer: &Viewer,
+    input: NewQuestion,
+) -> AppResult<Committed<questions::Model>> {
+    let title = title(&input.title)?;
+    let body = body(&input.body)?;
+    let tags = parse_tags(&input.tags)?;
+    let warning = content_warning(input.content_warning.as_deref())?;
+    let key = idempotency_key(input.idempotency_key.as_deref())?;
+    if let Some(existing) = earlier_question(db, viewer, key.as_deref()).await? {
+        return Ok(Committed::quiet(existing));
+    }
+    if let Some(group_id) = &input.group_id {
+        group_access(db, viewer, group_id)
+            .await?
+            .require_participant()?;
+    }
+    enforce_limit(
+        limiter,
+        "questions",
+        &viewer.user_id,
+        limits.questions_per_hour,
+    )
+    .await?;
+
+    let at = now();
+    let txn = begin_write(db).await?;
+    let row = questions::ActiveModel {
+        id: Set(QuestionId::generate()),
+        author_id: Set(viewer.user_id.clone()),
+        group_id: Set(input.group_id),
+        title: Set(title),
+        body: Set(body),
+        topic: Set(input.topic),
+        tags: Set(tags),
+        anonymous: Set(input.anonymous),
+        content_warning: Set(warning),
+        idempotency_key: Set(key.clone()),
+        answer_count: Set(0),
+        accepted_answer_id: Set(None),
+        locked: Set(false),
+        edited_at: Set(None),
+        deleted_at: Set(None),
+        removed_at: Set(None),
+        removed_reason: Set(None),
+        last_activity_at: Set(at),
+        created_at: Set(at),
+    };
+    let (question, txn) =
+        match insert_keyed(txn, row, || earlier_question(db, viewer, key.as_deref())).await? {
+            Keyed::Fresh(question, txn) => (question, txn),
+            Keyed::Earlier(question) => return Ok(Committed::quiet(question)),
+        };
+    // The asker hears of every answer.
+    follow_in(&txn, &question.id, &viewer.user_id).await?;
+    txn.commit().await?;
+    Ok(Committed::quiet(question))
+}
+
+pub async fn edit(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: &QuestionId,
+    changes: QuestionChanges,
+) -> AppResult<questions::Model> {
+    let txn = begin_write(db).await?;
+    let question = my_question(&txn, viewer, id).await?;
+    let mut active: questions::ActiveModel = question.into();
+    if let Some(raw) = changes.title {
+        active.title = Set(title(&raw)?);
+    }
+    if let Some(raw) = changes.body {
+        active.body = Set(body(&raw)?);
+    }
+    if let Some(topic) = changes.topic {
+        active.topic = Set(topic);
+    }
+    if let Some(tags) = changes.tags {
+        active.tags = Set(parse_tags(&tags)?);
+    }
+    if let Some(warning) = changes.content_warning {
+        active.content_warning = Set(content_warning(warning.as_deref())?);
+    }
+    active.edited_at = Set(Some(now()));
+    let question = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(question)
+}
+
+/// The asker deletes their question: it leaves every list, answers and all.
+pub async fn delete(db: &DatabaseConnection, viewer: &Viewer, id: &QuestionId) -> AppResult<()> {
+    let txn = begin_write(db).await?;
+    let question = my_question(&txn, viewer, id).await?;
+    let mut active: questions::ActiveModel = question.into();
+    active.deleted_at = Set(Some(now()));
+    active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Platform-wide questions, those of public groups, and those of the caller's groups.
+fn readable_by(viewer: &Viewer) -> Condition {
+    let public_groups = Query::select()
+        .column(groups::Column::Id)
+        .from(groups::Entity)
+        .and_where(Expr::col(groups::Column::Visibility).eq(Visibility::Public))
+        .to_owned();
+    let my_groups = Query::select()
+        .column(memberships::Column::GroupId)
+        .from(memberships::Entity)
+        .and_where(Expr::col(memberships::Column::UserId).eq(&viewer.user_id))
+        .and_where(Expr::col(memberships::Column::State).eq(MemberState::Active))
+        .to_owned();
+    Condition::any()
+        .add(questions::Column::GroupId.is_null())
+        .add(questions::Column::GroupId.in_subquery(public_groups))
+        .add(questions::Column::GroupId.in_subquery(my_groups))
+}
+
+/// An answer by someone whose expert standing is current.
+pub(super) fn expert_answer_exists() -> SimpleExpr {
+    let experts_now = Query::select()
+        .column(experts::Column::UserId)
+        .from(experts::Entity)
+        .and_where(Expr::col(experts::Column::VerifiedUntil).gt(now()))
+        .to_owned();
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(answers::Entity)
+            .and_where(
+                Expr::col((answers::Entity, answers::Column::QuestionId))
+                    .equals((questions::Entity, questions::Column::Id)),
+            )
+            .and_where(Expr::col((answers::Entity, answers::Column::DeletedAt)).is_null())
+            .and_where(Expr::col((answers::Entity, answers::Column::RemovedAt)).is_null())
+            .and_where(
+                Expr::col((answers::Entity, answers::Column::AuthorId)).in_subquery(experts_now),
+            )
+            .to_owned(),
+    )
+}
+
+fn filtered(viewer: &Viewer, filter: &QuestionFilter) -> Select<questions::Entity> {
+    let mut query = questions::Entity::find()
+        .filter(questions::Column::DeletedAt.is_null())
+        .filter(questions::Column::RemovedAt.is_null())
+        .filter(readable_by(viewer))
+        .filter(
+            Condition::any()
+                .add(questions::Column::Anonymous.eq(true))
+                .add(not_blocked_with(
+                    questions::Column::AuthorId,
+                    &viewer.user_id,
+                )),
+        );
+    if let Some(topic) = filter.topic {
+        query = query.filter(questions::Column::Topic.eq(topic));
+    }
+    if let Some(tag) = &filter.tag {
+        // Tags are kept as "a,b": the tag is the whole list, its start, its end or between.
+        let tag = tag.trim().to_lowercase();
+        query = query.filter(
+            Condition::any()
+                .add(questions::Column::Tags.eq(tag.as_str()))
+                .add(questions::Column::Tags.starts_with(format!("{tag},")))
+                .add(questions::Column::Tags.ends_with(format!(",{tag}")))
+                .add(questions::Column::Tags.contains(format!(",{tag},"))),
+        );
+    }
+    if filter.unanswered {
+        query = query.filter(questions::Column::AnswerCount.eq(0));
+    }
+    if filter.expert_answered {
+        query = query.filter(expert_answer_exists());
+    }
+    if let Some(group_id) = &filter.group_id {
+        query = query.filter(questions::Column::GroupId.eq(group_id));
+    }
+    query
+}
+
+/// Questions the caller may read, with how many match in all.
+pub async fn list(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    filter: &QuestionFilter,
+    sort: QuestionSort,
+    page: &PageArgs,
+) -> AppResult<(Page<questions::Model>, u64)> {
+    let mut query = filtered(viewer, filter);
+    if sort == QuestionSort::Unanswered {
+        query = query.filter(questions::Column::AnswerCount.eq(0));
+    }
+    let total = query.clone().count(db).await?;
+    let (at, order) = match sort {
+        QuestionSort::Newest => (questions::Column::CreatedAt, Order::NewestFirst),
+        QuestionSort::Active => (questions::Column::LastActivityAt, Order::NewestFirst),
+        QuestionSort::Unanswered => (questions::Column::CreatedAt, Order::OldestFirst),
+    };
+    let rows = keyset_page(db, query, at, questions::Column::Id, order, page).await?;
+    Ok((rows, total))
+}
+
+pub(super) async fn follow_in(
+    txn: &impl ConnectionTrait,
+    question_id: &QuestionId,
+    user_id: &UserId,
+) -> AppResult<()> {
+    question_follows::Entity::insert(question_follows::ActiveModel {
+        question_id: Set(question_id.clone()),
+        user_id: Set(user_id.clone()),
+        created_at: Set(now()),
+    })
+    .on_conflict_do_nothing()
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+pub async fn follow(db: &DatabaseConnection, viewer: &Viewer, id: &QuestionId) -> AppResult<()> {
+    let question = visible_question(db, viewer, id).await?;
+    follow_in(db, &question.id, &viewer.user_id).await
+}
+
+pub async fn unfollow(db: &DatabaseConnection, viewer: &Viewer, id: &QuestionId) -> AppResult<()> {
+    let question = visible_question(db, viewer, id).await?;
+    question_follows::Entity::delete_by_id((question.id, viewer.user_id.clone()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn is_following(
+    db: &DatabaseConnection,
+    user_id: &UserId,
+    id: &QuestionId,
+) -> AppResult<bool> {
+    Ok(
+        question_follows::Entity::find_by_id((id.clone(), user_id.clone()))
+            .one(db)
+            .await?
+            .is_some(),
+    )
+}
