@@ -36,6 +36,26 @@ enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL) the apps are built against.
     Schema,
+    /// Platform administration that has no API on purpose.
+    Admin {
+        #[command(subcommand)]
+        action: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Make the account with this email a platform admin (the first admin is made here).
+    CreateAdmin { email: String },
+    /// Give the account with this email expert standing with a shown credential.
+    GrantExpert {
+        email: String,
+        /// The credential shown beside their answers, e.g. "Licensed clinical social worker".
+        title: String,
+        /// How many days the standing lasts before it must be renewed.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -76,6 +96,7 @@ pub fn main() -> ExitCode {
     let outcome = runtime.block_on(async move {
         match cli.command {
             Some(Command::Migrate) => migrate(&settings).await,
+            Some(Command::Admin { action }) => admin(&settings, action).await,
             Some(Command::Demo) => demo(&settings).await,
             Some(Command::Serve {
                 bind,
@@ -103,6 +124,39 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     let db = crate::db::connect(&settings.database_url).await?;
     crate::db::migrate(&db).await?;
     tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn admin(settings: &Settings, action: AdminCommand) -> anyhow::Result<()> {
+    let db = crate::db::connect(&settings.database_url).await?;
+    crate::db::migrate(&db).await?;
+    let failed = |what: &str, e: crate::error::AppError| anyhow::anyhow!("{what}: {}", e.message());
+    match action {
+        AdminCommand::CreateAdmin { email } => {
+            let user = crate::accounts::find_by_email(&db, &email)
+                .await
+                .map_err(|e| failed("no such account", e))?;
+            crate::accounts::make_admin(&db, &user.id)
+                .await
+                .map_err(|e| failed("create-admin", e))?;
+            println!("{} is a platform admin.", user.email);
+        }
+        AdminCommand::GrantExpert { email, title, days } => {
+            let user = crate::accounts::find_by_email(&db, &email)
+                .await
+                .map_err(|e| failed("no such account", e))?;
+            let until = crate::clock::now() + chrono::Duration::days(i64::from(days));
+            let standing = crate::questions::experts::write(&db, &user.id, None, &title, until)
+                .await
+                .map_err(|e| failed("grant-expert", e))?;
+            println!(
+                "{} is an expert ({}) until {}.",
+                user.email,
+                standing.title,
+                standing.verified_until.format("%Y-%m-%d")
+            );
+        }
+    }
     Ok(())
 }
 

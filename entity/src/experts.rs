@@ -10,7 +10,8 @@ pub struct Model {
     pub user_id: UserId,
     pub title: String,
     pub verified_until: DateTimeUtc,
-    pub granted_by: UserId,
+    /// The admin who granted it; `None` when granted on the command line.
+    pub granted_by: Option<UserId>,
     pub granted_at: DateTimeUtc,
 }
 

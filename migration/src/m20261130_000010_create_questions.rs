@@ -43,7 +43,8 @@ impl MigrationTrait for Migration {
                     .col(string_len("user_id", 36).primary_key())
                     .col(string_len("title", 120))
                     .col(timestamp_with_time_zone("verified_until"))
-                    .col(string_len("granted_by", 36))
+                    // Null when granted on the command line.
+                    .col(string_len_null("granted_by", 36))
                     .col(timestamp_with_time_zone("granted_at"))
                     .foreign_key(&mut fk("experts", "user_id", "users"))
                     .to_owned(),

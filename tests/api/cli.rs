@@ -24,6 +24,8 @@ fn every_command_has_help() {
         &["serve", "--help"],
         &["migrate", "--help"],
         &["schema", "--help"],
+        &["admin", "create-admin", "--help"],
+        &["admin", "grant-expert", "--help"],
     ] {
         let output = hearth().args(args).output().unwrap();
         assert!(output.status.success(), "{args:?}");
@@ -88,4 +90,82 @@ fn migrate_creates_the_embedded_database_and_a_kept_dev_secret() {
     assert!(dir.path().join("hearth-data/hearth.db").exists());
     let secret = std::fs::read_to_string(dir.path().join("hearth-data/jwt-secret")).unwrap();
     assert!(secret.len() >= 32);
+}
+
+/// `hearth admin create-admin` and `grant-expert` on the running server's database: the
+/// first admin can then grant standing over the API, and the expert's answers show it.
+#[tokio::test]
+async fn the_first_admin_and_an_expert_are_made_on_the_command_line() {
+    use crate::support::TestApp;
+    use serde_json::json;
+    let app = TestApp::spawn().await;
+    let admin = app.register("Cli Admin").await;
+    let expert = app.register("Cli Expert").await;
+    let run = |args: &[&str]| {
+        let output = hearth()
+            .env("HEARTH_DATABASE_URL", &app.db.url)
+            .env(
+                "HEARTH_JWT_SECRET",
+                "a-test-secret-of-at-least-thirty-two-bytes",
+            )
+            .env_remove("HEARTH_ENV")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let revoke = "mutation($u: ID!) { revokeExpert(userId: $u) }";
+    let before = app
+        .gql(Some(&admin.access), revoke, json!({"u": expert.user_id}))
+        .await;
+    assert_eq!(crate::support::error_code(&before), "FORBIDDEN");
+
+    let (ok, out, err) = run(&["admin", "create-admin", "  CLI.Admin@example.org "]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("cli.admin@example.org is a platform admin"),
+        "{out}"
+    );
+    let (ok, out, err) = run(&[
+        "admin",
+        "grant-expert",
+        "cli.expert@example.org",
+        "Registered psychiatric nurse",
+        "--days",
+        "30",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Registered psychiatric nurse"), "{out}");
+    let (ok, _, err) = run(&["admin", "create-admin", "nobody@example.org"]);
+    assert!(!ok);
+    assert!(err.contains("no such account"), "{err}");
+
+    let asked = app
+        .ok(
+            &expert.access,
+            "mutation($i: AskQuestionInput!) { askQuestion(input: $i) { id } }",
+            json!({"i": {"title": "Checking my own standing", "topic": "OTHER"}}),
+        )
+        .await;
+    let question = asked["askQuestion"]["id"].as_str().unwrap();
+    let answered = app
+        .ok(
+            &expert.access,
+            "mutation($i: AnswerQuestionInput!) { answerQuestion(input: $i) { author { expert { title verifiedUntil } } } }",
+            json!({"i": {"questionId": question, "body": "An answer with standing"}}),
+        )
+        .await;
+    assert_eq!(
+        answered["answerQuestion"]["author"]["expert"]["title"],
+        "Registered psychiatric nurse"
+    );
+    // The admin made on the command line acts over the API.
+    let revoked = app
+        .ok(&admin.access, revoke, json!({"u": expert.user_id}))
+        .await;
+    assert_eq!(revoked["revokeExpert"], true);
 }

@@ -123,6 +123,26 @@ pub async fn find_user(db: &DatabaseConnection, user_id: &UserId) -> AppResult<u
         .ok_or(AppError::NotFound)
 }
 
+/// The account with this email (compared as stored: trimmed, lower case); `NOT_FOUND` if none.
+pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> AppResult<users::Model> {
+    let email = Email::parse(&email.trim().to_lowercase())?;
+    users::Entity::find()
+        .filter(users::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Makes an account a platform admin (the command line's `admin create-admin`).
+pub async fn make_admin(db: &impl ConnectionTrait, user_id: &UserId) -> AppResult<()> {
+    users::Entity::update_many()
+        .col_expr(users::Column::IsAdmin, Expr::value(true))
+        .filter(users::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn register(
     ctx: &Credentials<'_>,
     meta: &RequestMeta,

@@ -26,7 +26,7 @@ pub async fn grant(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    write(db, user_id, &viewer.user_id, title, verified_until).await
+    write(db, user_id, Some(&viewer.user_id), title, verified_until).await
 }
 
 /// Ends someone's expert standing; false when they had none. Platform admins only.
@@ -45,7 +45,7 @@ pub async fn revoke(db: &DatabaseConnection, viewer: &Viewer, user_id: &UserId) 
 pub async fn write(
     db: &impl ConnectionTrait,
     user_id: &UserId,
-    granted_by: &UserId,
+    granted_by: Option<&UserId>,
     title: &str,
     verified_until: DateTime<Utc>,
 ) -> AppResult<experts::Model> {
@@ -60,7 +60,7 @@ pub async fn write(
         user_id: Set(user_id.clone()),
         title: Set(title),
         verified_until: Set(verified_until),
-        granted_by: Set(granted_by.clone()),
+        granted_by: Set(granted_by.cloned()),
         granted_at: Set(now()),
     };
     experts::Entity::insert(row)
