@@ -29,6 +29,7 @@ pub mod realtime;
 pub mod redis_conn;
 pub mod safety;
 pub mod schema;
+pub mod search;
 pub mod secrets;
 pub mod state;
 pub mod telemetry;

@@ -38,6 +38,11 @@ const LIST_BOUNDS: &[(&str, &str, u64)] = &[
     ("SharedMood", "checkins", 1_000),
     ("Question", "tags", 5),
     (
+        "Query",
+        "similarQuestions",
+        crate::questions::service::MAX_SIMILAR,
+    ),
+    (
         "Account",
         "blockedUsers",
         crate::moderation::service::MAX_BLOCKED_SHOWN,

@@ -11,6 +11,7 @@ mod m20261126_000007_index_reports_by_target;
 mod m20261129_000008_confusable_name_keys;
 mod m20261130_000009_push_jobs_delivered_to;
 mod m20261130_000010_create_questions;
+mod m20261130_000011_full_text_search;
 pub mod name_key;
 
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_confusable_name_keys::Migration),
             Box::new(m20261130_000009_push_jobs_delivered_to::Migration),
             Box::new(m20261130_000010_create_questions::Migration),
+            Box::new(m20261130_000011_full_text_search::Migration),
         ]
     }
 }

@@ -25,6 +25,7 @@ mod push;
 mod questions;
 mod realtime;
 mod rules_in_time;
+mod search;
 mod security;
 mod stored_values;
 mod tokens;

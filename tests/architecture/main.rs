@@ -29,6 +29,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "pagination",
             "content",
             "safety",
+            "search",
             "telemetry",
             "db",
             "redis_conn",

@@ -170,6 +170,28 @@ pub async fn blocked_between(db: &impl ConnectionTrait, a: &UserId, b: &UserId) 
     Ok(found.is_some())
 }
 
+/// A condition on a group column: a public group, or one I am an active member of (the groups
+/// whose posts I may read, as `can_read_content` says for one group).
+pub fn in_readable_group(
+    group: impl sea_orm::sea_query::IntoColumnRef + Clone,
+    viewer_id: &UserId,
+) -> sea_orm::Condition {
+    let public = Query::select()
+        .column(groups::Column::Id)
+        .from(groups::Entity)
+        .and_where(Expr::col(groups::Column::Visibility).eq(Visibility::Public))
+        .to_owned();
+    let mine = Query::select()
+        .column(memberships::Column::GroupId)
+        .from(memberships::Entity)
+        .and_where(Expr::col(memberships::Column::UserId).eq(viewer_id))
+        .and_where(Expr::col(memberships::Column::State).eq(MemberState::Active))
+        .to_owned();
+    sea_orm::Condition::any()
+        .add(Expr::col(group.clone()).in_subquery(public))
+        .add(Expr::col(group).in_subquery(mine))
+}
+
 /// A condition on an author column: not someone I blocked, nor someone who blocked me.
 pub fn not_blocked_with(
     author: impl sea_orm::sea_query::IntoColumnRef + Clone,

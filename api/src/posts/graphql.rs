@@ -6,7 +6,7 @@ use crate::error::AppResult;
 use crate::gql::ContextExt;
 use crate::groups::{GroupObject, UserObject};
 use crate::ids::{GroupId, PostId, ReplyId, UserId};
-use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
+use crate::pagination::{connection, ranked_connection, Cursor, ListInfo, PageArgs, RankArgs};
 use crate::safety::CrisisResource;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID};
@@ -279,6 +279,28 @@ impl PostQuery {
     async fn post(&self, ctx: &Context<'_>, id: PostId) -> Result<PostObject> {
         let (post, _) = service::visible_post(&ctx.app()?.db, ctx.viewer()?, &id).await?;
         Ok(PostObject(post))
+    }
+
+    /// Posts I may read whose title or body holds every word of `query`, best match first;
+    /// within one group when `groupId` is given.
+    async fn search_posts(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        group_id: Option<GroupId>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, PostObject, ListInfo>> {
+        let page = RankArgs::new(first, after)?;
+        let rows = service::search(
+            &ctx.app()?.db,
+            ctx.viewer()?,
+            &query,
+            group_id.as_ref(),
+            &page,
+        )
+        .await?;
+        Ok(ranked_connection(rows.map(PostObject), &page, None))
     }
 
     /// Posts of all my groups by latest activity.

@@ -7,12 +7,15 @@ use crate::config::PostingLimits;
 use crate::content::{idempotency_key, is_listed_post, ContentType, ReactionKind};
 use crate::db::{begin_write, count_change, find_keyed, insert_keyed, Keyed};
 use crate::error::{text_between, AppError, AppResult};
-use crate::groups::access::{blocked_between, group_access, not_blocked_with, GroupAccess};
+use crate::groups::access::{
+    blocked_between, group_access, in_readable_group, not_blocked_with, GroupAccess,
+};
 use crate::groups::types::MemberState;
 use crate::ids::{GroupId, PostId, ReplyId, UserId};
 use crate::notifications::service::{self as notifications, About};
-use crate::pagination::{keyset_page, Order, Page, PageArgs};
+use crate::pagination::{keyset_page, Order, Page, PageArgs, RankArgs};
 use crate::rate_limit::{Limit, RateLimiter};
+use crate::search::{Indexed, Mode, Search};
 use entity::{groups, memberships, posts, reactions, replies};
 use sea_orm::sea_query::ExprTrait as _;
 use sea_orm::sea_query::{Expr, Query};
@@ -277,6 +280,47 @@ pub async fn feed(
         page,
     )
     .await
+}
+
+/// Listed posts the caller may read whose title or body holds every word of `query`, best
+/// match first; within one group when `group_id` is given. People blocked either way are left
+/// out, as in every list.
+pub async fn search(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    query: &str,
+    group_id: Option<&GroupId>,
+    page: &RankArgs,
+) -> AppResult<Page<posts::Model>> {
+    let Some(search) = Search::parse("query", query, Mode::AllWords)? else {
+        return Ok(page.page(Vec::new()));
+    };
+    let mut select = posts::Entity::find()
+        .filter(posts::Column::DeletedAt.is_null())
+        .filter(posts::Column::RemovedAt.is_null())
+        .filter(not_blocked_with(posts::Column::AuthorId, &viewer.user_id));
+    select = match group_id {
+        Some(group_id) => {
+            group_access(db, viewer, group_id)
+                .await?
+                .require_readable()?;
+            select.filter(posts::Column::GroupId.eq(group_id))
+        }
+        None => select.filter(in_readable_group(
+            (posts::Entity, posts::Column::GroupId),
+            &viewer.user_id,
+        )),
+    };
+    let backend = db.get_database_backend();
+    let rows = select
+        .filter(search.matches(backend, Indexed::Posts))
+        .order_by(search.rank(backend, Indexed::Posts), sea_orm::Order::Desc)
+        .order_by_desc(posts::Column::CreatedAt)
+        .offset(page.offset)
+        .limit(page.limit())
+        .all(db)
+        .await?;
+    Ok(page.page(rows))
 }
 
 pub async fn create_reply(

@@ -235,6 +235,20 @@ impl QuestionQuery {
         Ok(QuestionObject(row))
     }
 
+    /// Before asking: the questions I may read that share the most words with my draft, best
+    /// first (at most 10), so the app can show "these may already answer you".
+    async fn similar_questions(
+        &self,
+        ctx: &Context<'_>,
+        title: String,
+        body: Option<String>,
+        first: Option<u64>,
+    ) -> Result<Vec<QuestionObject>> {
+        let (body, first) = (body.unwrap_or_default(), first.unwrap_or(5));
+        let rows = service::similar(&ctx.app()?.db, ctx.viewer()?, &title, &body, first).await?;
+        Ok(rows.into_iter().map(QuestionObject).collect())
+    }
+
     /// Questions I may read: platform-wide ones, and those of groups whose posts I may read.
     #[allow(clippy::too_many_arguments)]
     async fn questions(

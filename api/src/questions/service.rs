@@ -7,17 +7,18 @@ use crate::config::PostingLimits;
 use crate::content::idempotency_key;
 use crate::db::{begin_write, find_keyed, insert_keyed, Keyed};
 use crate::error::{text_between, AppError, AppResult};
-use crate::groups::access::{blocked_between, group_access, not_blocked_with};
+use crate::groups::access::{blocked_between, group_access, in_readable_group, not_blocked_with};
 use crate::groups::service::parse_tags;
-use crate::groups::types::{MemberState, Topic, Visibility};
+use crate::groups::types::Topic;
 use crate::ids::{GroupId, QuestionId, UserId};
-use crate::pagination::{keyset_page, Order, Page, PageArgs};
+use crate::pagination::{keyset_page, Order as ListOrder, Page, PageArgs};
 use crate::rate_limit::{Limit, RateLimiter};
-use entity::{answers, experts, groups, memberships, question_follows, questions};
+use crate::search::{Indexed, Mode, Search};
+use entity::{answers, experts, question_follows, questions};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, Select, Set,
+    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
 use std::time::Duration;
 
@@ -254,21 +255,12 @@ pub async fn delete(db: &DatabaseConnection, viewer: &Viewer, id: &QuestionId) -
 
 /// Platform-wide questions, those of public groups, and those of the caller's groups.
 fn readable_by(viewer: &Viewer) -> Condition {
-    let public_groups = Query::select()
-        .column(groups::Column::Id)
-        .from(groups::Entity)
-        .and_where(Expr::col(groups::Column::Visibility).eq(Visibility::Public))
-        .to_owned();
-    let my_groups = Query::select()
-        .column(memberships::Column::GroupId)
-        .from(memberships::Entity)
-        .and_where(Expr::col(memberships::Column::UserId).eq(&viewer.user_id))
-        .and_where(Expr::col(memberships::Column::State).eq(MemberState::Active))
-        .to_owned();
     Condition::any()
         .add(questions::Column::GroupId.is_null())
-        .add(questions::Column::GroupId.in_subquery(public_groups))
-        .add(questions::Column::GroupId.in_subquery(my_groups))
+        .add(in_readable_group(
+            (questions::Entity, questions::Column::GroupId),
+            &viewer.user_id,
+        ))
 }
 
 /// An answer by someone whose expert standing is current.
@@ -334,6 +326,31 @@ fn filtered(viewer: &Viewer, filter: &QuestionFilter) -> Select<questions::Entit
     query
 }
 
+/// The most questions `similarQuestions` returns.
+pub const MAX_SIMILAR: u64 = 10;
+
+/// The listed questions the caller may read that share the most words with a draft, best first.
+pub async fn similar(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    title: &str,
+    body: &str,
+    limit: u64,
+) -> AppResult<Vec<questions::Model>> {
+    let draft = format!("{title} {body}");
+    let Some(search) = Search::parse("title", &draft, Mode::AnyWord)? else {
+        return Ok(Vec::new());
+    };
+    let backend = db.get_database_backend();
+    Ok(filtered(viewer, &QuestionFilter::default())
+        .filter(search.matches(backend, Indexed::Questions))
+        .order_by(search.rank(backend, Indexed::Questions), Order::Desc)
+        .order_by_desc(questions::Column::CreatedAt)
+        .limit(std::cmp::min(limit, MAX_SIMILAR))
+        .all(db)
+        .await?)
+}
+
 /// Questions the caller may read, with how many match in all.
 pub async fn list(
     db: &DatabaseConnection,
@@ -348,9 +365,9 @@ pub async fn list(
     }
     let total = query.clone().count(db).await?;
     let (at, order) = match sort {
-        QuestionSort::Newest => (questions::Column::CreatedAt, Order::NewestFirst),
-        QuestionSort::Active => (questions::Column::LastActivityAt, Order::NewestFirst),
-        QuestionSort::Unanswered => (questions::Column::CreatedAt, Order::OldestFirst),
+        QuestionSort::Newest => (questions::Column::CreatedAt, ListOrder::NewestFirst),
+        QuestionSort::Active => (questions::Column::LastActivityAt, ListOrder::NewestFirst),
+        QuestionSort::Unanswered => (questions::Column::CreatedAt, ListOrder::OldestFirst),
     };
     let rows = keyset_page(db, query, at, questions::Column::Id, order, page).await?;
     Ok((rows, total))
