@@ -113,6 +113,7 @@ impl App {
                 shutdown.clone(),
             );
             crate::moods::reminders::spawn(app.clone(), shutdown.clone());
+            crate::questions::reminders::spawn(app.clone(), shutdown.clone());
         }
         Ok(Self {
             listener,

@@ -13,7 +13,9 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use crate::ids::{GroupId, NotificationId, PostId, ReplyId, SessionId, UserId};
+use crate::ids::{
+    AnswerId, GroupId, NotificationId, PostId, QuestionId, ReplyId, SessionId, UserId,
+};
 use crate::redis_conn::RedisLink;
 use crate::telemetry::Metrics;
 
@@ -35,6 +37,10 @@ pub enum Event {
     NotificationAdded {
         user_id: UserId,
         notification_id: NotificationId,
+    },
+    AnswerAdded {
+        question_id: QuestionId,
+        answer_id: AnswerId,
     },
     /// Push jobs are due: wakes the push workers of every instance.
     PushQueued,
@@ -188,6 +194,7 @@ pub enum Topic {
     Group(GroupId),
     Post(PostId),
     User(UserId),
+    Question(QuestionId),
     Push,
     Sessions,
 }
@@ -198,6 +205,7 @@ impl Topic {
             Topic::Group(id) => format!("group:{id}"),
             Topic::Post(id) => format!("post:{id}"),
             Topic::User(id) => format!("user:{id}"),
+            Topic::Question(id) => format!("question:{id}"),
             Topic::Push => "push".to_owned(),
             Topic::Sessions => "sessions".to_owned(),
         }
@@ -215,6 +223,7 @@ impl Event {
                 vec![Topic::Post(post_id.clone()), Topic::Group(group_id.clone())]
             }
             Event::NotificationAdded { user_id, .. } => vec![Topic::User(user_id.clone())],
+            Event::AnswerAdded { question_id, .. } => vec![Topic::Question(question_id.clone())],
             Event::PushQueued => vec![Topic::Push],
             Event::SessionsRevoked { .. } => vec![Topic::Sessions],
         }

@@ -62,6 +62,14 @@ stored_enum!(NotificationKind {
     CrisisFlag => "CRISIS_FLAG",
     // The daily check-in prompt the person set up (pushed only, never in the inbox).
     MoodReminder => "MOOD_REMINDER",
+    // A new answer to a question I follow.
+    Answer => "ANSWER",
+    // An expert answered my question.
+    ExpertAnswer => "EXPERT_ANSWER",
+    // The asker accepted my answer.
+    AnswerAccepted => "ANSWER_ACCEPTED",
+    // My question has had answers for a week and none accepted (once per question).
+    QuestionReminder => "QUESTION_REMINDER",
 });
 
 stored_enum!(Platform { Android => "ANDROID", Ios => "IOS", Web => "WEB" });

@@ -1,5 +1,5 @@
 use crate::enums::NotificationKind;
-use crate::ids::{GroupId, NotificationId, PostId, ReplyId, UserId};
+use crate::ids::{AnswerId, GroupId, NotificationId, PostId, QuestionId, ReplyId, UserId};
 use sea_orm::entity::prelude::*;
 
 /// An entry in someone's notification inbox. Reactions to one item batch into one entry.
@@ -14,6 +14,8 @@ pub struct Model {
     pub post_id: Option<PostId>,
     pub reply_id: Option<ReplyId>,
     pub actor_id: Option<UserId>,
+    pub question_id: Option<QuestionId>,
+    pub answer_id: Option<AnswerId>,
     pub detail: Option<String>,
     pub count: i32,
     pub read_at: Option<DateTimeUtc>,

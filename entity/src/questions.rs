@@ -28,6 +28,8 @@ pub struct Model {
     pub removed_reason: Option<String>,
     pub last_activity_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
+    /// When the asker was reminded that answers wait to be accepted (once per question).
+    pub reminded_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod m20261129_000008_confusable_name_keys;
 mod m20261130_000009_push_jobs_delivered_to;
 mod m20261130_000010_create_questions;
 mod m20261130_000011_full_text_search;
+mod m20261130_000012_question_notifications;
 pub mod name_key;
 
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_push_jobs_delivered_to::Migration),
             Box::new(m20261130_000010_create_questions::Migration),
             Box::new(m20261130_000011_full_text_search::Migration),
+            Box::new(m20261130_000012_question_notifications::Migration),
         ]
     }
 }

@@ -719,3 +719,37 @@ async fn several_devices_with_mixed_fates() {
     assert_eq!(kept.len(), 2, "the unregistered phone is gone: {devices}");
     assert_eq!(w.fcm.send_count(), 4);
 }
+
+#[tokio::test]
+async fn an_answer_is_pushed_to_the_asker_without_its_words() {
+    let w = world(|_| {}).await;
+    let asked = w
+        .app
+        .ok(
+            &w.author.access,
+            "mutation($i: AskQuestionInput!) { askQuestion(input: $i) { id } }",
+            json!({"i": {"title": "Is it normal to feel numb on sertraline?", "topic": "DEPRESSION", "anonymous": true}}),
+        )
+        .await;
+    let question = asked["askQuestion"]["id"].as_str().unwrap().to_owned();
+    w.app
+        .ok(
+            &w.replier.access,
+            "mutation($i: AnswerQuestionInput!) { answerQuestion(input: $i) { id } }",
+            json!({"i": {"questionId": question, "body": "Numbness often fades after a few weeks"}}),
+        )
+        .await;
+    let sends = w.fcm.wait_for_sends(1).await;
+    let message = &sends[0].body["message"];
+    assert_eq!(message["token"], "author-phone");
+    assert_eq!(message["data"]["kind"], "ANSWER");
+    assert_eq!(message["data"]["questionId"], json!(question));
+    assert_eq!(
+        message["notification"],
+        json!({"title": "Hearth", "body": "New answer to a question you follow"})
+    );
+    let text = sends[0].body.to_string().to_lowercase();
+    for secret in ["sertraline", "numb", "push replier"] {
+        assert!(!text.contains(secret), "the push leaks {secret:?}: {text}");
+    }
+}

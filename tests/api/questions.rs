@@ -655,3 +655,208 @@ async fn following_is_per_person_and_undone() {
     );
     assert_eq!(question(&app, &asker, &id).await["following"], true);
 }
+
+const INBOX: &str = "{ notifications(first: 20) { edges { node { kind questionId answerId actor { id } text } } } }";
+
+async fn inbox(app: &TestApp, who: &Session) -> Vec<Value> {
+    app.ok(&who.access, INBOX, json!({})).await["notifications"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect()
+}
+
+fn kinds(notes: &[Value]) -> Vec<&str> {
+    notes.iter().map(|n| n["kind"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn answers_notify_followers_the_asker_hears_of_experts_and_answerers_of_acceptance() {
+    let app = TestApp::spawn().await;
+    let asker = app.register("Notified Asker").await;
+    let follower = app.register("Notified Follower").await;
+    let helper = app.register("Notified Helper").await;
+    let expert = app.register("Notified Expert").await;
+    let admin = app.register("Notified Admin").await;
+    app.make_admin(&admin).await;
+    let until = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    grant_expert(&app, &admin, &expert, &until).await;
+    let id = ask(
+        &app,
+        &asker,
+        json!({"title": "What helps with panic at night?", "topic": "ANXIETY", "anonymous": true}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.ok(
+        &follower.access,
+        "mutation($q: ID!) { followQuestion(questionId: $q) { following } }",
+        json!({"q": id}),
+    )
+    .await;
+
+    let a = answer(&app, &helper, &id, "Cold water on the face.").await;
+    let asker_notes = inbox(&app, &asker).await;
+    assert_eq!(kinds(&asker_notes), ["ANSWER"]);
+    assert_eq!(asker_notes[0]["questionId"], json!(id));
+    assert_eq!(asker_notes[0]["answerId"], json!(a));
+    assert_eq!(kinds(&inbox(&app, &follower).await), ["ANSWER"]);
+    assert!(inbox(&app, &helper).await.is_empty(), "never the answerer");
+
+    let b = answer(
+        &app,
+        &expert,
+        &id,
+        "Slow breathing; see your GP if it persists.",
+    )
+    .await;
+    assert_eq!(
+        kinds(&inbox(&app, &asker).await),
+        ["EXPERT_ANSWER", "ANSWER"]
+    );
+    assert_eq!(kinds(&inbox(&app, &follower).await), ["ANSWER", "ANSWER"]);
+
+    // Accepting tells the answerer, without naming an anonymous asker.
+    app.ok(
+        &asker.access,
+        "mutation($a: ID!) { acceptAnswer(answerId: $a) { accepted } }",
+        json!({"a": b}),
+    )
+    .await;
+    let expert_notes = inbox(&app, &expert).await;
+    assert_eq!(kinds(&expert_notes), ["ANSWER_ACCEPTED"]);
+    assert_eq!(expert_notes[0]["actor"], Value::Null);
+    assert!(!expert_notes
+        .iter()
+        .any(|n| n.to_string().contains(&asker.user_id)));
+    // Accepting the same again tells nobody twice.
+    app.ok(
+        &asker.access,
+        "mutation($a: ID!) { acceptAnswer(answerId: $a) { accepted } }",
+        json!({"a": b}),
+    )
+    .await;
+    assert_eq!(inbox(&app, &expert).await.len(), 1);
+}
+
+#[tokio::test]
+async fn new_answers_arrive_live_to_those_who_may_read_the_question() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Live Owner").await;
+    let member = app.register("Live Member").await;
+    let outsider = app.register("Live Outsider").await;
+    let group = app
+        .create_group(&owner, "Live question circle", "PRIVATE")
+        .await;
+    app.invite(&owner, &group, &member).await;
+    app.join(&member, &group).await;
+    let id = ask(
+        &app,
+        &owner,
+        json!({"title": "Live: how was your week?", "topic": "OTHER", "groupId": group}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let live =
+        "subscription($q: ID!) { answerAdded(questionId: $q) { id body author { displayName } } }";
+    let mut watching = app.socket().await;
+    watching
+        .subscribe_ready(&owner.access, "a", live, json!({"q": id}))
+        .await;
+    let mut refused = app.socket().await;
+    refused
+        .subscribe(&outsider.access, "a", live, json!({"q": id}))
+        .await;
+    let error = refused.expect_json(std::time::Duration::from_secs(5)).await;
+    assert_eq!(
+        error["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{error}"
+    );
+
+    let a = answer(&app, &member, &id, "Better than the last one.").await;
+    let next = watching
+        .expect_json(std::time::Duration::from_secs(5))
+        .await;
+    assert_eq!(next["payload"]["data"]["answerAdded"]["id"], json!(a));
+    assert_eq!(
+        next["payload"]["data"]["answerAdded"]["author"]["displayName"],
+        "Live Member"
+    );
+}
+
+#[tokio::test]
+async fn the_acceptance_reminder_comes_once_across_two_instances() {
+    let app = TestApp::spawn().await;
+    let sibling = app.sibling().await;
+    let asker = app.register("Reminded Asker").await;
+    let helper = app.register("Reminded Helper").await;
+    let waiting = ask(
+        &app,
+        &asker,
+        json!({"title": "Answered, never accepted", "topic": "OTHER"}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let unanswered = ask(
+        &app,
+        &asker,
+        json!({"title": "Nobody answered this", "topic": "OTHER"}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let accepted = ask(
+        &app,
+        &asker,
+        json!({"title": "Answered and accepted", "topic": "OTHER"}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    answer(&app, &helper, &waiting, "an answer").await;
+    let a = answer(&app, &helper, &accepted, "the answer").await;
+    app.ok(
+        &asker.access,
+        "mutation($a: ID!) { acceptAnswer(answerId: $a) { accepted } }",
+        json!({"a": a}),
+    )
+    .await;
+    let at = chrono::Utc::now();
+    // Not yet a week: nothing.
+    assert_eq!(
+        api::questions::reminders::run_once(&app.context, at)
+            .await
+            .unwrap(),
+        0
+    );
+    // A week and a bit later, both instances pass at once: one reminder in all.
+    let later = at + api::questions::reminders::WAIT + chrono::Duration::hours(1);
+    let (one, two) = tokio::join!(
+        api::questions::reminders::run_once(&app.context, later),
+        api::questions::reminders::run_once(&sibling.context, later),
+    );
+    assert_eq!(one.unwrap() + two.unwrap(), 1);
+    assert_eq!(
+        api::questions::reminders::run_once(&app.context, later)
+            .await
+            .unwrap(),
+        0
+    );
+    let notes = inbox(&app, &asker).await;
+    let reminders: Vec<&Value> = notes
+        .iter()
+        .filter(|n| n["kind"] == "QUESTION_REMINDER")
+        .collect();
+    assert_eq!(reminders.len(), 1, "{notes:?}");
+    assert_eq!(reminders[0]["questionId"], json!(waiting));
+    assert!(!notes.iter().any(|n| n["questionId"] == json!(unanswered)));
+}

@@ -65,6 +65,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "moods/graphql",
             "moods/share_graphql",
             "moods/reminders",
+            "questions/reminders",
             "questions/graphql",
             "push/graphql",
             "push/worker",

@@ -2,7 +2,7 @@
 use super::service::{self, NotificationKind};
 use crate::gql::ContextExt;
 use crate::groups::{GroupObject, UserObject};
-use crate::ids::NotificationId;
+use crate::ids::{AnswerId, NotificationId, QuestionId};
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Object, Result, ID};
@@ -50,6 +50,12 @@ impl NotificationObject {
     async fn reply_id(&self) -> Option<ID> {
         self.0.reply_id.clone().map(ID::from)
     }
+    async fn question_id(&self) -> Option<&QuestionId> {
+        self.0.question_id.as_ref()
+    }
+    async fn answer_id(&self) -> Option<&AnswerId> {
+        self.0.answer_id.as_ref()
+    }
     /// The latest person behind it, as shown in that group.
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
         let (Some(actor), Some(group)) = (&self.0.actor_id, &self.0.group_id) else {
@@ -94,6 +100,12 @@ impl NotificationObject {
             NotificationKind::MoodReminder => "How are you feeling today?".into(),
             NotificationKind::CrisisFlag => {
                 "Something written in your group may need a moderator's care".into()
+            }
+            NotificationKind::Answer => format!("{actor} answered a question you follow"),
+            NotificationKind::ExpertAnswer => "An expert answered your question".into(),
+            NotificationKind::AnswerAccepted => "Your answer was accepted".into(),
+            NotificationKind::QuestionReminder => {
+                "Your question has answers: did one help? You can accept it".into()
             }
         })
     }

@@ -5,11 +5,14 @@ use crate::clock::now;
 use crate::db::count_change;
 use crate::error::AppResult;
 use crate::groups::types::{MemberState, NotificationLevel, Role};
-use crate::ids::{GroupId, NotificationId, PostId, PushJobId, ReplyId, UserId};
+use crate::ids::{
+    AnswerId, GroupId, NotificationId, PostId, PushJobId, QuestionId, ReplyId, UserId,
+};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use entity::enums::PushJobState;
 use entity::{
-    blocks, memberships, notifications, posts, push_jobs, push_preferences, replies, users,
+    answers, blocks, memberships, notifications, posts, push_jobs, push_preferences,
+    question_follows, questions, replies, users,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -32,7 +35,11 @@ pub struct About {
     pub group_id: Option<GroupId>,
     pub post_id: Option<PostId>,
     pub reply_id: Option<ReplyId>,
+    pub question_id: Option<QuestionId>,
+    pub answer_id: Option<AnswerId>,
     pub detail: Option<String>,
+    /// The actor is not named (an anonymous asker's acts).
+    pub anonymous_actor: bool,
 }
 
 impl From<Vec<Notified>> for Announcements {
@@ -71,8 +78,17 @@ async fn audience(
         .into_iter()
         .map(|m| m.user_id)
         .collect();
-    if members.is_empty() {
-        return Ok(members);
+    unblocked_with(txn, actor_id, members).await
+}
+
+/// Of `people`, those neither blocking nor blocked by `actor_id`.
+async fn unblocked_with(
+    txn: &impl ConnectionTrait,
+    actor_id: &UserId,
+    people: Vec<UserId>,
+) -> AppResult<Vec<UserId>> {
+    if people.is_empty() {
+        return Ok(people);
     }
     let blocked: Vec<UserId> = blocks::Entity::find()
         .filter(
@@ -91,7 +107,7 @@ async fn audience(
             }
         })
         .collect();
-    Ok(members
+    Ok(people
         .into_iter()
         .filter(|m| !blocked.contains(m))
         .collect())
@@ -140,7 +156,9 @@ async fn write(
         group_id: Set(about.group_id.clone()),
         post_id: Set(about.post_id.clone()),
         reply_id: Set(about.reply_id.clone()),
-        actor_id: Set(Some(actor_id.clone())),
+        actor_id: Set((!about.anonymous_actor).then(|| actor_id.clone())),
+        question_id: Set(about.question_id.clone()),
+        answer_id: Set(about.answer_id.clone()),
         detail: Set(about.detail.clone()),
         count: Set(1),
         read_at: Set(None),
@@ -183,6 +201,7 @@ async fn queue_push(
             .post_id
             .as_ref()
             .map(PostId::to_string)
+            .or_else(|| about.question_id.as_ref().map(QuestionId::to_string))
             .or_else(|| about.group_id.as_ref().map(GroupId::to_string))),
         state: Set(PushJobState::Pending),
         attempts: Set(0),
@@ -225,7 +244,7 @@ pub async fn notify_reply(
         group_id: Some(post.group_id.clone()),
         post_id: Some(post.id.clone()),
         reply_id: Some(reply.id.clone()),
-        detail: None,
+        ..Default::default()
     };
     let author = audience(
         txn,
@@ -383,6 +402,73 @@ pub async fn notify_join_request(
         &about,
     )
     .await
+}
+
+/// A new answer: the question's followers hear of it (ANSWER), but the asker hears that an
+/// expert answered (EXPERT_ANSWER) when the answerer's standing is current. Never the answerer,
+/// never across a block.
+pub async fn notify_answer(
+    txn: &impl ConnectionTrait,
+    question: &questions::Model,
+    answer: &answers::Model,
+    by_expert: bool,
+) -> AppResult<Vec<Notified>> {
+    let about = About {
+        group_id: question.group_id.clone(),
+        question_id: Some(question.id.clone()),
+        answer_id: Some(answer.id.clone()),
+        ..Default::default()
+    };
+    let followers: Vec<UserId> = question_follows::Entity::find()
+        .filter(question_follows::Column::QuestionId.eq(&question.id))
+        .filter(question_follows::Column::UserId.ne(&answer.author_id))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|f| f.user_id)
+        .collect();
+    let mut notified = Vec::new();
+    for user in unblocked_with(txn, &answer.author_id, followers).await? {
+        let kind = if by_expert && user == question.author_id {
+            NotificationKind::ExpertAnswer
+        } else {
+            NotificationKind::Answer
+        };
+        notified.push(write(txn, &user, kind, &answer.author_id, &about).await?);
+    }
+    Ok(notified)
+}
+
+/// The asker accepted an answer: its author hears of it, never who an anonymous asker is.
+pub async fn notify_answer_accepted(
+    txn: &impl ConnectionTrait,
+    question: &questions::Model,
+    answer: &answers::Model,
+) -> AppResult<Vec<Notified>> {
+    let about = About {
+        group_id: question.group_id.clone(),
+        question_id: Some(question.id.clone()),
+        answer_id: Some(answer.id.clone()),
+        anonymous_actor: question.anonymous,
+        ..Default::default()
+    };
+    let kind = NotificationKind::AnswerAccepted;
+    notify_person(txn, &answer.author_id, kind, &question.author_id, about).await
+}
+
+/// The asker's one reminder that answers wait to be accepted.
+pub async fn notify_question_reminder(
+    txn: &impl ConnectionTrait,
+    question: &questions::Model,
+) -> AppResult<Notified> {
+    let about = About {
+        group_id: question.group_id.clone(),
+        question_id: Some(question.id.clone()),
+        anonymous_actor: true,
+        ..Default::default()
+    };
+    let (asker, kind) = (&question.author_id, NotificationKind::QuestionReminder);
+    write(txn, asker, kind, asker, &about).await
 }
 
 /// Something that happened to one person: their request approved, their post removed, a ban.

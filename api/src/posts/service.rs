@@ -523,7 +523,7 @@ async fn reactable(
                 group_id: Some(reply.group_id),
                 post_id: Some(reply.post_id),
                 reply_id: Some(reply.id),
-                detail: None,
+                ..Default::default()
             };
             (access, reply.author_id, about)
         }

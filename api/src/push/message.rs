@@ -1,6 +1,6 @@
 //! The FCM v1 message for one device. Without previews it carries no health text: a generic
 //! line, and ids only in `data`.
-use crate::ids::{GroupId, PostId, ReplyId};
+use crate::ids::{AnswerId, GroupId, PostId, QuestionId, ReplyId};
 use crate::notifications::service::NotificationKind;
 use entity::{notifications, push_jobs};
 use serde_json::{json, Value};
@@ -26,6 +26,10 @@ fn generic_body(kind: NotificationKind) -> &'static str {
         NotificationKind::Moderation => "A moderator acted on something of yours",
         NotificationKind::MoodReminder => "How are you feeling today?",
         NotificationKind::CrisisFlag => "Something in one of your groups may need a moderator",
+        NotificationKind::Answer => "New answer to a question you follow",
+        NotificationKind::ExpertAnswer => "An expert answered your question",
+        NotificationKind::AnswerAccepted => "Your answer was accepted",
+        NotificationKind::QuestionReminder => "Did an answer help? You can accept it",
     }
 }
 
@@ -65,6 +69,8 @@ pub fn build(
             ("groupId", n.group_id.as_ref().map(GroupId::as_str)),
             ("postId", n.post_id.as_ref().map(PostId::as_str)),
             ("replyId", n.reply_id.as_ref().map(ReplyId::as_str)),
+            ("questionId", n.question_id.as_ref().map(QuestionId::as_str)),
+            ("answerId", n.answer_id.as_ref().map(AnswerId::as_str)),
         ] {
             if let Some(value) = value {
                 data.insert(key.into(), json!(value));
@@ -73,7 +79,10 @@ pub fn build(
     }
     let urgent = matches!(
         kind,
-        NotificationKind::Reply | NotificationKind::ThreadReply
+        NotificationKind::Reply
+            | NotificationKind::ThreadReply
+            | NotificationKind::Answer
+            | NotificationKind::ExpertAnswer
     );
     let collapse = job
         .collapse_key

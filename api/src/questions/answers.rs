@@ -1,8 +1,9 @@
 //! Answers: written by anyone who may read the question, ranked accepted first, then answers by
 //! current experts, then by how many found them helpful, then oldest first.
+use super::experts::current as current_experts;
 use super::service::{enforce_limit, visible_question};
 use crate::auth::Viewer;
-use crate::broker::Committed;
+use crate::broker::{Announcements, Committed, Event};
 use crate::clock::now;
 use crate::config::PostingLimits;
 use crate::content::idempotency_key;
@@ -10,8 +11,9 @@ use crate::db::{begin_write, count_change, find_keyed, insert_keyed, Keyed};
 use crate::error::{text_between, AppError, AppResult};
 use crate::groups::access::{blocked_between, not_blocked_with};
 use crate::ids::{AnswerId, QuestionId, UserId};
+use crate::notifications::service as notifications;
 use crate::pagination::{Page, RankArgs};
-use entity::{answer_helpful, answers, experts, questions};
+use entity::{answer_helpful, answers, experts as expert_rows, questions};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -103,8 +105,18 @@ pub async fn answer(
         .filter(questions::Column::Id.eq(&question.id))
         .exec(&txn)
         .await?;
+    let by_expert = !current_experts(&txn, std::slice::from_ref(&viewer.user_id))
+        .await?
+        .is_empty();
+    let notified = notifications::notify_answer(&txn, &question, &answer, by_expert).await?;
     txn.commit().await?;
-    Ok(Committed::quiet(answer))
+    let mut announce = Announcements::default();
+    announce.event(Event::AnswerAdded {
+        question_id: question.id.clone(),
+        answer_id: answer.id.clone(),
+    });
+    announce.extend(notified.into());
+    Ok(Committed::new(answer, announce))
 }
 
 /// The author's own listed answer.
@@ -167,7 +179,7 @@ pub async fn set_accepted(
     viewer: &Viewer,
     id: &AnswerId,
     accepted: bool,
-) -> AppResult<answers::Model> {
+) -> AppResult<Committed<answers::Model>> {
     let txn = begin_write(db).await?;
     let (answer, question) = visible_answer(&txn, viewer, id).await?;
     if question.author_id != viewer.user_id {
@@ -188,11 +200,17 @@ pub async fn set_accepted(
         .filter(questions::Column::Id.eq(&question.id))
         .exec(&txn)
         .await?;
+    let newly = accepted && !answer.accepted;
     let mut active: answers::ActiveModel = answer.into();
     active.accepted = Set(accepted);
     let answer = active.update(&txn).await?;
+    let notified = if newly {
+        notifications::notify_answer_accepted(&txn, &question, &answer).await?
+    } else {
+        Vec::new()
+    };
     txn.commit().await?;
-    Ok(answer)
+    Ok(Committed::new(answer, notified.into()))
 }
 
 /// One mark per person, never on one's own answer; marking twice is the same as once.
@@ -254,12 +272,14 @@ pub async fn of_question(
     let by_expert_now = Expr::exists(
         Query::select()
             .expr(Expr::val(1))
-            .from(experts::Entity)
+            .from(expert_rows::Entity)
             .and_where(
-                Expr::col((experts::Entity, experts::Column::UserId))
+                Expr::col((expert_rows::Entity, expert_rows::Column::UserId))
                     .equals((answers::Entity, answers::Column::AuthorId)),
             )
-            .and_where(Expr::col((experts::Entity, experts::Column::VerifiedUntil)).gt(now()))
+            .and_where(
+                Expr::col((expert_rows::Entity, expert_rows::Column::VerifiedUntil)).gt(now()),
+            )
             .to_owned(),
     );
     let rows = answers::Entity::find()

@@ -182,7 +182,7 @@ impl AnswerObject {
 }
 
 impl AnswerObject {
-    fn of(row: answer_rows::Model, question: &questions::Model) -> Self {
+    pub fn of(row: answer_rows::Model, question: &questions::Model) -> Self {
         AnswerObject {
             row,
             group_id: question.group_id.clone(),
@@ -405,8 +405,9 @@ impl QuestionMutation {
 
     /// The asker accepts an answer (one at a time).
     async fn accept_answer(&self, ctx: &Context<'_>, answer_id: AnswerId) -> Result<AnswerObject> {
-        let row = answers::set_accepted(&ctx.app()?.db, ctx.viewer()?, &answer_id, true).await?;
-        answer_object(ctx, row).await
+        let app = ctx.app()?;
+        let written = answers::set_accepted(&app.db, ctx.viewer()?, &answer_id, true).await?;
+        answer_object(ctx, written.publish(&app.broker).await).await
     }
 
     async fn unaccept_answer(
@@ -414,8 +415,9 @@ impl QuestionMutation {
         ctx: &Context<'_>,
         answer_id: AnswerId,
     ) -> Result<AnswerObject> {
-        let row = answers::set_accepted(&ctx.app()?.db, ctx.viewer()?, &answer_id, false).await?;
-        answer_object(ctx, row).await
+        let app = ctx.app()?;
+        let written = answers::set_accepted(&app.db, ctx.viewer()?, &answer_id, false).await?;
+        answer_object(ctx, written.publish(&app.broker).await).await
     }
 
     async fn mark_helpful(&self, ctx: &Context<'_>, answer_id: AnswerId) -> Result<AnswerObject> {

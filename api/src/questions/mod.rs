@@ -3,6 +3,7 @@
 pub mod answers;
 pub mod experts;
 mod graphql;
+pub mod reminders;
 pub mod service;
 
 pub use graphql::{AnswerObject, QuestionMutation, QuestionObject, QuestionQuery};

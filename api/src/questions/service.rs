@@ -200,6 +200,7 @@ pub async fn ask(
         removed_reason: Set(None),
         last_activity_at: Set(at),
         created_at: Set(at),
+        reminded_at: Set(None),
     };
     let (question, txn) =
         match insert_keyed(txn, row, || earlier_question(db, viewer, key.as_deref())).await? {

@@ -3,12 +3,12 @@
 use super::audience::{LivePost, LiveReply, Renders};
 use crate::auth::{Auth, RequestMeta, Viewer};
 use crate::error::{AppError, AppResult};
-use crate::ids::{GroupId, PostId};
+use crate::ids::{GroupId, PostId, QuestionId};
 use crate::posts::loaders::LazyLoaders;
 use crate::telemetry::Metrics;
 use async_graphql::{Request, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{posts, replies};
+use entity::{answers, posts, questions, replies};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,6 +23,7 @@ pub struct Heartbeat {
 pub enum Feed {
     Posts { group_id: GroupId },
     Replies { post_id: PostId },
+    Answers { question_id: QuestionId },
     Notifications,
     Heartbeat { every: Duration },
 }
@@ -59,6 +60,8 @@ pub enum Delivery {
     Post(Arc<LivePost>),
     Reply(Arc<LiveReply>),
     Notification(Arc<entity::notifications::Model>),
+    /// An answer and its question, checked for this one socket's caller.
+    Answer(Arc<(answers::Model, questions::Model)>),
     Tick(Heartbeat),
 }
 
@@ -81,6 +84,12 @@ impl Delivery {
             _ => None,
         }
     }
+    pub fn answer(&self) -> Option<(answers::Model, questions::Model)> {
+        match self {
+            Delivery::Answer(pair) => Some(pair.as_ref().clone()),
+            _ => None,
+        }
+    }
     pub fn tick(&self) -> Option<Heartbeat> {
         match self {
             Delivery::Tick(beat) => Some(beat.clone()),
@@ -92,7 +101,7 @@ impl Delivery {
         match self {
             Delivery::Post(live) => Some(&live.renders),
             Delivery::Reply(live) => Some(&live.renders),
-            Delivery::Notification(_) | Delivery::Tick(_) => None,
+            Delivery::Notification(_) | Delivery::Answer(_) | Delivery::Tick(_) => None,
         }
     }
 }

@@ -5,10 +5,12 @@ use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
 use crate::gql::ContextExt;
 use crate::groups::access::group_access;
-use crate::ids::{GroupId, PostId};
+use crate::ids::{GroupId, PostId, QuestionId};
 use crate::notifications::NotificationObject;
 use crate::posts::service::visible_post;
 use crate::posts::{PostObject, ReplyObject};
+use crate::questions::service::visible_question;
+use crate::questions::AnswerObject;
 use crate::state::AppContext;
 use async_graphql::{Context, Result, Subscription};
 use std::time::Duration;
@@ -91,6 +93,25 @@ impl LiveSubscription {
             return Err(AppError::NotFound.into());
         }
         follow(ctx, Feed::Replies { post_id: post.id })
+    }
+
+    /// New answers to a question I can read.
+    async fn answer_added(
+        &self,
+        ctx: &Context<'_>,
+        question_id: QuestionId,
+    ) -> Result<AtMostOne<AnswerObject>> {
+        if let Some(delivery) = ctx.data_opt::<Delivery>() {
+            let answer = delivery.answer();
+            return Ok(at_most_one(answer.map(|(a, q)| AnswerObject::of(a, &q))));
+        }
+        let question = visible_question(&ctx.app()?.db, ctx.viewer()?, &question_id).await?;
+        follow(
+            ctx,
+            Feed::Answers {
+                question_id: question.id,
+            },
+        )
     }
 
     /// My new notifications (and batched ones as they grow), as they are written.

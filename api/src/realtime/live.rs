@@ -3,12 +3,14 @@
 use super::audience::{LivePost, LiveReply};
 use super::delivery::{Caller, Delivery, Feed, Following, Heartbeat};
 use super::render::{self, Selection};
+use crate::auth::Viewer;
 use crate::broker::{Envelope, Event, Topic};
 use crate::content::is_listed_post;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::gql::answer_panics;
 use crate::ids::UserId;
 use crate::notifications::service as notifications;
+use crate::questions::answers::visible_answer;
 use crate::schema::HearthSchema;
 use crate::state::AppContext;
 use async_graphql::Request;
@@ -38,8 +40,8 @@ pub async fn start(
     };
     match (first, following.take()) {
         (None, Some(feed)) => {
-            let me = Arc::new(caller.viewer.user_id.clone());
-            deliveries(app, feed, me)
+            let viewer = Arc::new(caller.viewer.clone());
+            deliveries(app, feed, viewer)
                 .then(move |delivery| {
                     Box::pin(render::payload(
                         schema.clone(),
@@ -59,7 +61,8 @@ pub async fn start(
 }
 
 /// The items of a feed that this caller may see, as events arrive.
-fn deliveries(app: AppContext, feed: Feed, me: Arc<UserId>) -> BoxStream<'static, Delivery> {
+fn deliveries(app: AppContext, feed: Feed, viewer: Arc<Viewer>) -> BoxStream<'static, Delivery> {
+    let me = Arc::new(viewer.user_id.clone());
     match feed {
         Feed::Posts { group_id } => {
             let events = app.broker.subscribe(&Topic::Group(group_id));
@@ -101,6 +104,24 @@ fn deliveries(app: AppContext, feed: Feed, me: Arc<UserId>) -> BoxStream<'static
                             .await?;
                     let live = live.as_ref().clone()?;
                     live.audience.admits(&me).then_some(Delivery::Reply(live))
+                }
+            })
+            .boxed()
+        }
+        Feed::Answers { question_id } => {
+            let events = app.broker.subscribe(&Topic::Question(question_id));
+            on_events(events, move |envelope| {
+                let (app, viewer) = (app.clone(), viewer.clone());
+                async move {
+                    let Event::AnswerAdded { answer_id, .. } = &envelope.event else {
+                        return None;
+                    };
+                    // Few follow one question live: each socket checks its own caller.
+                    let pair = match visible_answer(&app.db, &viewer, answer_id).await {
+                        Err(AppError::NotFound) => Ok(None),
+                        seen => seen.map(Some),
+                    };
+                    logged(pair).map(|pair| Delivery::Answer(Arc::new(pair)))
                 }
             })
             .boxed()
