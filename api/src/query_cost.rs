@@ -70,6 +70,7 @@ const TEXT_WEIGHTS: &[(&str, &str, u64)] = &[
     ("Reply", "body", 40),
     ("Question", "body", 40),
     ("Answer", "body", 40),
+    ("QuestionReport", "reason", 4),
     ("Group", "rules", 20),
     ("Group", "description", 8),
     ("MoodCheckin", "note", 4),

@@ -8,7 +8,9 @@ use crate::notifications::{NotificationMutation, NotificationQuery};
 use crate::posts::{PostMutation, PostQuery};
 use crate::push::PushMutation;
 use crate::query_cost::CostModel;
-use crate::questions::{QuestionMutation, QuestionQuery};
+use crate::questions::{
+    QuestionModerationMutation, QuestionModerationQuery, QuestionMutation, QuestionQuery,
+};
 use crate::realtime::LiveSubscription;
 use crate::state::AppContext;
 use anyhow::Context as _;
@@ -24,6 +26,7 @@ pub struct Query(
     MoodQuery,
     ShareQuery,
     QuestionQuery,
+    QuestionModerationQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -37,6 +40,7 @@ pub struct Mutation(
     MoodMutation,
     ShareMutation,
     QuestionMutation,
+    QuestionModerationMutation,
 );
 
 #[derive(MergedSubscription, Default)]

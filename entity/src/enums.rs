@@ -126,6 +126,12 @@ stored_enum!(
         UnpinPost => "UNPIN_POST",
         Ban => "BAN",
         Unban => "UNBAN",
+        RemoveQuestion => "REMOVE_QUESTION",
+        RemoveAnswer => "REMOVE_ANSWER",
+        LockQuestion => "LOCK_QUESTION",
+        UnlockQuestion => "UNLOCK_QUESTION",
+        // A moderator read who asked an anonymous question, acting on a report.
+        RevealAsker => "REVEAL_ASKER",
     }
 );
 
@@ -141,6 +147,10 @@ pub enum ModTarget {
     Reply,
     #[sea_orm(string_value = "REPORT")]
     Report,
+    #[sea_orm(string_value = "QUESTION")]
+    Question,
+    #[sea_orm(string_value = "ANSWER")]
+    Answer,
 }
 
 impl ModAction {

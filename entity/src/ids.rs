@@ -154,4 +154,5 @@ entity_id! {
     /// A question asked of experts and the community.
     QuestionId;
     AnswerId;
+    QuestionReportId;
 }

@@ -13,6 +13,7 @@ mod m20261130_000009_push_jobs_delivered_to;
 mod m20261130_000010_create_questions;
 mod m20261130_000011_full_text_search;
 mod m20261130_000012_question_notifications;
+mod m20261130_000013_question_reports;
 pub mod name_key;
 
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_create_questions::Migration),
             Box::new(m20261130_000011_full_text_search::Migration),
             Box::new(m20261130_000012_question_notifications::Migration),
+            Box::new(m20261130_000013_question_reports::Migration),
         ]
     }
 }

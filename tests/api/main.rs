@@ -22,6 +22,7 @@ mod notifications;
 mod ops;
 mod posts;
 mod push;
+mod question_safety;
 mod questions;
 mod realtime;
 mod rules_in_time;

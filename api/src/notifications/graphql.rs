@@ -95,6 +95,8 @@ impl NotificationObject {
             NotificationKind::Moderation => match detail {
                 "BAN" => "A moderator banned you from a group".into(),
                 "REMOVE_REPLY" => "A moderator removed your reply".into(),
+                "REMOVE_QUESTION" => "A moderator removed your question".into(),
+                "REMOVE_ANSWER" => "A moderator removed your answer".into(),
                 _ => "A moderator removed your post".into(),
             },
             NotificationKind::MoodReminder => "How are you feeling today?".into(),

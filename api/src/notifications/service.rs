@@ -365,11 +365,14 @@ async fn moderators_of(
 /// (its only moderator wrote it), the platform's admins are told instead.
 pub async fn notify_crisis_flag(
     txn: &impl ConnectionTrait,
-    group_id: &GroupId,
+    group_id: Option<&GroupId>,
     author_id: &UserId,
     about: About,
 ) -> AppResult<Vec<Notified>> {
-    let mut told = moderators_of(txn, group_id, author_id).await?;
+    let mut told = match group_id {
+        Some(group_id) => moderators_of(txn, group_id, author_id).await?,
+        None => Vec::new(),
+    };
     if told.is_empty() {
         told = users::Entity::find()
             .filter(users::Column::IsAdmin.eq(true))

@@ -102,5 +102,5 @@ async fn flag_crisis(
     }
     .insert(txn)
     .await?;
-    notifications::notify_crisis_flag(txn, group_id, author_id, about).await
+    notifications::notify_crisis_flag(txn, Some(group_id), author_id, about).await
 }

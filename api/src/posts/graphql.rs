@@ -73,7 +73,7 @@ async fn my_reactions(
 
 /// Places to reach someone now, for the author of words that read like a crisis (by the author's
 /// country); empty for everyone else, and once the item is deleted or removed.
-async fn crisis_resources(
+pub async fn crisis_resources(
     ctx: &Context<'_>,
     author_id: &UserId,
     reads_like_crisis: impl FnOnce() -> bool,

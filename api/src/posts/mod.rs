@@ -4,4 +4,4 @@ mod graphql;
 pub mod loaders;
 pub mod service;
 
-pub use graphql::{PostMutation, PostObject, PostQuery, ReplyObject};
+pub use graphql::{crisis_resources, PostMutation, PostObject, PostQuery, ReplyObject};

@@ -1,6 +1,7 @@
 //! Answers: written by anyone who may read the question, ranked accepted first, then answers by
 //! current experts, then by how many found them helpful, then oldest first.
 use super::experts::current as current_experts;
+use super::moderation;
 use super::service::{enforce_limit, visible_question};
 use crate::auth::Viewer;
 use crate::broker::{Announcements, Committed, Event};
@@ -108,7 +109,8 @@ pub async fn answer(
     let by_expert = !current_experts(&txn, std::slice::from_ref(&viewer.user_id))
         .await?
         .is_empty();
-    let notified = notifications::notify_answer(&txn, &question, &answer, by_expert).await?;
+    let mut notified = notifications::notify_answer(&txn, &question, &answer, by_expert).await?;
+    notified.extend(moderation::flag_crisis(&txn, &question, Some(&answer), false).await?);
     txn.commit().await?;
     let mut announce = Announcements::default();
     announce.event(Event::AnswerAdded {
@@ -137,22 +139,40 @@ pub async fn edit(
     viewer: &Viewer,
     id: &AnswerId,
     raw_body: &str,
-) -> AppResult<answers::Model> {
+) -> AppResult<Committed<answers::Model>> {
     let body = body(raw_body)?;
     let txn = begin_write(db).await?;
-    let (answer, _) = my_answer(&txn, viewer, id).await?;
+    let (answer, question) = my_answer(&txn, viewer, id).await?;
+    let was_crisis = moderation::answer_reads_like_crisis(&answer);
     let mut active: answers::ActiveModel = answer.into();
     active.body = Set(body);
     active.edited_at = Set(Some(now()));
     let answer = active.update(&txn).await?;
+    let notified = moderation::flag_crisis(&txn, &question, Some(&answer), was_crisis).await?;
     txn.commit().await?;
-    Ok(answer)
+    Ok(Committed::new(answer, notified.into()))
 }
 
 /// The author deletes their answer: it leaves the question, and stops being its accepted one.
 pub async fn delete(db: &DatabaseConnection, viewer: &Viewer, id: &AnswerId) -> AppResult<()> {
     let txn = begin_write(db).await?;
     let (answer, question) = my_answer(&txn, viewer, id).await?;
+    take_from_question(&txn, &question, &answer).await?;
+    let mut active: answers::ActiveModel = answer.into();
+    active.deleted_at = Set(Some(now()));
+    active.accepted = Set(false);
+    active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Takes an answer that is going (deleted or removed) off its question's count, and off its
+/// accepted answer.
+pub(super) async fn take_from_question(
+    txn: &impl ConnectionTrait,
+    question: &questions::Model,
+    answer: &answers::Model,
+) -> AppResult<()> {
     let mut update = count_change::<questions::Entity>(questions::Column::AnswerCount, -1);
     if question.accepted_answer_id.as_ref() == Some(&answer.id) {
         update = update.col_expr(
@@ -162,13 +182,8 @@ pub async fn delete(db: &DatabaseConnection, viewer: &Viewer, id: &AnswerId) -> 
     }
     update
         .filter(questions::Column::Id.eq(&question.id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    let mut active: answers::ActiveModel = answer.into();
-    active.deleted_at = Set(Some(now()));
-    active.accepted = Set(false);
-    active.update(&txn).await?;
-    txn.commit().await?;
     Ok(())
 }
 

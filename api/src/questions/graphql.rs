@@ -1,17 +1,21 @@
 //! GraphQL types and resolvers of questions, answers and expert standing.
 use super::answers::{self, NewAnswer};
 use super::experts;
+use super::moderation;
 use super::service::{self, NewQuestion, QuestionChanges, QuestionFilter, QuestionSort};
+use crate::content::ReportStatus;
 use crate::error::AppResult;
 use crate::gql::ContextExt;
 use crate::groups::types::Topic;
 use crate::groups::{ExpertStanding, GroupObject, UserObject};
-use crate::ids::{AnswerId, GroupId, QuestionId, UserId};
+use crate::ids::{AnswerId, GroupId, QuestionId, QuestionReportId, UserId};
 use crate::pagination::{connection, ranked_connection, Cursor, ListInfo, PageArgs, RankArgs};
+use crate::posts::crisis_resources;
+use crate::safety::CrisisResource;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
-use entity::{answers as answer_rows, questions};
+use entity::{answers as answer_rows, question_reports, questions};
 
 /// A person as shown beside a question or answer: in the question's group when it has one.
 async fn person(
@@ -105,6 +109,12 @@ impl QuestionObject {
     async fn locked(&self) -> bool {
         self.0.locked
     }
+    /// For its asker, when its words read like a crisis: places to reach someone now (empty for
+    /// everyone else).
+    async fn crisis_resources(&self, ctx: &Context<'_>) -> Result<Vec<CrisisResource>> {
+        let crisis = || moderation::question_reads_like_crisis(&self.0);
+        Ok(crisis_resources(ctx, &self.0.author_id, crisis).await?)
+    }
     /// Whether I hear of new answers.
     async fn following(&self, ctx: &Context<'_>) -> Result<bool> {
         let app = ctx.app()?;
@@ -167,6 +177,11 @@ impl AnswerObject {
     }
     async fn helpful_count(&self) -> i32 {
         self.row.helpful_count
+    }
+    /// For its author, when its words read like a crisis: places to reach someone now.
+    async fn crisis_resources(&self, ctx: &Context<'_>) -> Result<Vec<CrisisResource>> {
+        let crisis = || moderation::answer_reads_like_crisis(&self.row);
+        Ok(crisis_resources(ctx, &self.row.author_id, crisis).await?)
     }
     /// Whether I marked it helpful.
     async fn marked_helpful(&self, ctx: &Context<'_>) -> Result<bool> {
@@ -331,8 +346,9 @@ impl QuestionMutation {
                 MaybeUndefined::Value(w) => Some(Some(w)),
             },
         };
-        let row = service::edit(&ctx.app()?.db, ctx.viewer()?, &id, changes).await?;
-        Ok(QuestionObject(row))
+        let app = ctx.app()?;
+        let written = service::edit(&app.db, ctx.viewer()?, &id, changes).await?;
+        Ok(QuestionObject(written.publish(&app.broker).await))
     }
 
     async fn delete_question(&self, ctx: &Context<'_>, id: QuestionId) -> Result<bool> {
@@ -394,8 +410,8 @@ impl QuestionMutation {
         body: String,
     ) -> Result<AnswerObject> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
-        let row = answers::edit(&app.db, viewer, &id, &body).await?;
-        answer_object(ctx, row).await
+        let written = answers::edit(&app.db, viewer, &id, &body).await?;
+        answer_object(ctx, written.publish(&app.broker).await).await
     }
 
     async fn delete_answer(&self, ctx: &Context<'_>, id: AnswerId) -> Result<bool> {
@@ -459,4 +475,168 @@ async fn answer_object(ctx: &Context<'_>, row: answer_rows::Model) -> Result<Ans
     let question =
         service::visible_question(&ctx.app()?.db, ctx.viewer()?, &row.question_id).await?;
     Ok(AnswerObject::of(row, &question))
+}
+
+/// A report on a question or answer, for those who handle it.
+pub struct QuestionReportObject(question_reports::Model);
+
+#[Object(name = "QuestionReport")]
+impl QuestionReportObject {
+    async fn id(&self) -> &QuestionReportId {
+        &self.0.id
+    }
+    async fn question_id(&self) -> &QuestionId {
+        &self.0.question_id
+    }
+    /// Set when an answer is reported.
+    async fn answer_id(&self) -> Option<&AnswerId> {
+        self.0.answer_id.as_ref()
+    }
+    /// The reported question as written (even once removed).
+    async fn question(&self, ctx: &Context<'_>) -> Result<Option<QuestionObject>> {
+        let (question, _) = moderation::reported(&ctx.app()?.db, &self.0).await?;
+        Ok(question.map(QuestionObject))
+    }
+    /// The reported answer as written (even once removed).
+    async fn answer(&self, ctx: &Context<'_>) -> Result<Option<AnswerObject>> {
+        let (_, answer) = moderation::reported(&ctx.app()?.db, &self.0).await?;
+        Ok(answer.map(|row| AnswerObject {
+            row,
+            group_id: self.0.group_id.clone(),
+        }))
+    }
+    async fn reason(&self) -> &str {
+        &self.0.reason
+    }
+    /// Raised by crisis language.
+    async fn priority(&self) -> bool {
+        self.0.priority
+    }
+    async fn status(&self) -> ReportStatus {
+        self.0.status
+    }
+    async fn resolution_note(&self) -> Option<&str> {
+        self.0.resolution_note.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn resolved_at(&self) -> Option<DateTime<Utc>> {
+        self.0.resolved_at
+    }
+}
+
+#[derive(Default)]
+pub struct QuestionModerationQuery;
+
+#[Object]
+impl QuestionModerationQuery {
+    /// Reports on questions and answers: a group's (its moderators), or, without `groupId`,
+    /// those of platform-wide questions (platform admins). Newest first.
+    async fn question_reports(
+        &self,
+        ctx: &Context<'_>,
+        group_id: Option<GroupId>,
+        status: Option<ReportStatus>,
+        priority: Option<bool>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, QuestionReportObject, ListInfo>> {
+        let page = PageArgs::new(first, after)?;
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let rows = moderation::reports(&app.db, viewer, group_id.as_ref(), status, priority, &page)
+            .await?;
+        Ok(connection(
+            rows.map(QuestionReportObject),
+            |r| Cursor {
+                at: r.0.created_at,
+                id: r.0.id.to_string(),
+            },
+            page.after.is_some(),
+            None,
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct QuestionModerationMutation;
+
+#[Object]
+impl QuestionModerationMutation {
+    /// Reports a question I can read to those who handle it.
+    async fn report_question(
+        &self,
+        ctx: &Context<'_>,
+        question_id: QuestionId,
+        reason: String,
+    ) -> Result<QuestionReportObject> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let row = moderation::report(&app.db, viewer, &question_id, None, &reason).await?;
+        Ok(QuestionReportObject(row))
+    }
+
+    /// Reports an answer I can read to those who handle it.
+    async fn report_answer(
+        &self,
+        ctx: &Context<'_>,
+        answer_id: AnswerId,
+        reason: String,
+    ) -> Result<QuestionReportObject> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let (answer, _) = answers::visible_answer(&app.db, viewer, &answer_id).await?;
+        let row = moderation::report(
+            &app.db,
+            viewer,
+            &answer.question_id,
+            Some(&answer_id),
+            &reason,
+        )
+        .await?;
+        Ok(QuestionReportObject(row))
+    }
+
+    async fn resolve_question_report(
+        &self,
+        ctx: &Context<'_>,
+        id: QuestionReportId,
+        status: ReportStatus,
+        note: Option<String>,
+    ) -> Result<QuestionReportObject> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let row = moderation::resolve(&app.db, viewer, &id, status, note.as_deref()).await?;
+        Ok(QuestionReportObject(row))
+    }
+
+    /// Moderators: removes a question from every list; its asker is told.
+    async fn remove_question(
+        &self,
+        ctx: &Context<'_>,
+        id: QuestionId,
+        reason: String,
+    ) -> Result<bool> {
+        let app = ctx.app()?;
+        let written = moderation::remove_question(&app.db, ctx.viewer()?, &id, &reason).await?;
+        written.publish(&app.broker).await;
+        Ok(true)
+    }
+
+    /// Moderators: removes an answer; its author is told.
+    async fn remove_answer(&self, ctx: &Context<'_>, id: AnswerId, reason: String) -> Result<bool> {
+        let app = ctx.app()?;
+        let written = moderation::remove_answer(&app.db, ctx.viewer()?, &id, &reason).await?;
+        written.publish(&app.broker).await;
+        Ok(true)
+    }
+
+    /// Moderators: a locked question takes no new answers.
+    async fn lock_question(
+        &self,
+        ctx: &Context<'_>,
+        id: QuestionId,
+        locked: bool,
+    ) -> Result<QuestionObject> {
+        let app = ctx.app()?;
+        let row = moderation::set_locked(&app.db, ctx.viewer()?, &id, locked).await?;
+        Ok(QuestionObject(row))
+    }
 }

@@ -3,7 +3,11 @@
 pub mod answers;
 pub mod experts;
 mod graphql;
+pub mod moderation;
 pub mod reminders;
 pub mod service;
 
-pub use graphql::{AnswerObject, QuestionMutation, QuestionObject, QuestionQuery};
+pub use graphql::{
+    AnswerObject, QuestionModerationMutation, QuestionModerationQuery, QuestionMutation,
+    QuestionObject, QuestionQuery,
+};

@@ -1,5 +1,6 @@
 //! Questions: asked platform-wide (anyone signed in reads them) or inside a group (read as that
 //! group's posts are). An anonymous question never names its author to anyone else.
+use super::moderation;
 use crate::auth::Viewer;
 use crate::broker::Committed;
 use crate::clock::now;
@@ -209,8 +210,9 @@ pub async fn ask(
         };
     // The asker hears of every answer.
     follow_in(&txn, &question.id, &viewer.user_id).await?;
+    let notified = moderation::flag_crisis(&txn, &question, None, false).await?;
     txn.commit().await?;
-    Ok(Committed::quiet(question))
+    Ok(Committed::new(question, notified.into()))
 }
 
 pub async fn edit(
@@ -218,9 +220,10 @@ pub async fn edit(
     viewer: &Viewer,
     id: &QuestionId,
     changes: QuestionChanges,
-) -> AppResult<questions::Model> {
+) -> AppResult<Committed<questions::Model>> {
     let txn = begin_write(db).await?;
     let question = my_question(&txn, viewer, id).await?;
+    let was_crisis = moderation::question_reads_like_crisis(&question);
     let mut active: questions::ActiveModel = question.into();
     if let Some(raw) = changes.title {
         active.title = Set(title(&raw)?);
@@ -239,8 +242,9 @@ pub async fn edit(
     }
     active.edited_at = Set(Some(now()));
     let question = active.update(&txn).await?;
+    let notified = moderation::flag_crisis(&txn, &question, None, was_crisis).await?;
     txn.commit().await?;
-    Ok(question)
+    Ok(Committed::new(question, notified.into()))
 }
 
 /// The asker deletes their question: it leaves every list, answers and all.

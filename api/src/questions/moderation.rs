@@ -1,0 +1,398 @@
+//! Reports, crisis flags, removal and locking of questions and answers. A group's questions are
+//! its moderators' to handle; platform-wide ones are the platform admins'. Actions on a group's
+//! questions go into its mod log.
+use super::answers::{self as answer_service, visible_answer};
+use super::service::visible_question;
+use crate::auth::Viewer;
+use crate::broker::Committed;
+use crate::clock::now;
+use crate::content::ReportStatus;
+use crate::db::begin_write;
+use crate::error::{text_between, AppError, AppResult};
+use crate::groups::access::{group_access, is_admin};
+use crate::groups::mod_log::log_action;
+use crate::ids::{AnswerId, GroupId, QuestionId, QuestionReportId};
+use crate::notifications::service::{self as notifications, About, NotificationKind, Notified};
+use crate::pagination::{keyset_page, Order, Page, PageArgs};
+use crate::safety::has_crisis_language;
+use entity::enums::{ModAction, ModTarget};
+use entity::{answers, question_reports, questions};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
+
+/// What moderators read on a report raised by the words themselves.
+pub const CRISIS_REASON: &str = "Crisis language: flagged automatically when written";
+
+fn reason_text(raw: &str) -> AppResult<String> {
+    text_between("reason", raw, 1, 1_000)
+}
+
+pub fn question_reads_like_crisis(question: &questions::Model) -> bool {
+    let warning = question.content_warning.as_deref().unwrap_or_default();
+    [question.title.as_str(), question.body.as_str(), warning]
+        .into_iter()
+        .any(has_crisis_language)
+}
+
+pub fn answer_reads_like_crisis(answer: &answers::Model) -> bool {
+    has_crisis_language(&answer.body)
+}
+
+/// Whether the caller handles this question's reports: a platform admin, or a moderator of the
+/// question's group.
+pub async fn moderates(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    group_id: Option<&GroupId>,
+) -> AppResult<bool> {
+    if is_admin(db, &viewer.user_id).await? {
+        return Ok(true);
+    }
+    Ok(match group_id {
+        Some(group_id) => group_access(db, viewer, group_id).await?.is_moderator(),
+        None => false,
+    })
+}
+
+async fn require_moderator(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    group_id: Option<&GroupId>,
+) -> AppResult<()> {
+    if moderates(db, viewer, group_id).await? {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+fn about(question: &questions::Model, answer: Option<&answers::Model>) -> About {
+    About {
+        group_id: question.group_id.clone(),
+        question_id: Some(question.id.clone()),
+        answer_id: answer.map(|a| a.id.clone()),
+        // Whoever is told of an anonymous question's words is not told whose they are.
+        anonymous_actor: question.anonymous && answer.is_none(),
+        ..Default::default()
+    }
+}
+
+/// Files a crisis flag on a question or answer whose words read like a crisis and did not
+/// before this write (at most one open flag per item), in the writing transaction; the group's
+/// moderators, or the platform admins, are told.
+pub async fn flag_crisis(
+    txn: &impl ConnectionTrait,
+    question: &questions::Model,
+    answer: Option<&answers::Model>,
+    was_crisis: bool,
+) -> AppResult<Vec<Notified>> {
+    let reads_like_crisis = match answer {
+        Some(answer) => answer_reads_like_crisis(answer),
+        None => question_reads_like_crisis(question),
+    };
+    if !reads_like_crisis || was_crisis {
+        return Ok(Vec::new());
+    }
+    let answer_id = answer.map(|a| a.id.clone());
+    let open = question_reports::Entity::find()
+        .filter(question_reports::Column::QuestionId.eq(&question.id))
+        .filter(match &answer_id {
+            Some(id) => question_reports::Column::AnswerId.eq(id),
+            None => question_reports::Column::AnswerId.is_null(),
+        })
+        .filter(question_reports::Column::Status.eq(ReportStatus::Open))
+        .filter(question_reports::Column::Priority.eq(true))
+        .one(txn)
+        .await?;
+    if open.is_some() {
+        return Ok(Vec::new());
+    }
+    let author = answer.map_or(&question.author_id, |a| &a.author_id);
+    insert_report(txn, question, answer_id, author, CRISIS_REASON, true).await?;
+    let group = question.group_id.as_ref();
+    notifications::notify_crisis_flag(txn, group, author, about(question, answer)).await
+}
+
+async fn insert_report(
+    txn: &impl ConnectionTrait,
+    question: &questions::Model,
+    answer_id: Option<AnswerId>,
+    reporter: &crate::ids::UserId,
+    reason: &str,
+    priority: bool,
+) -> AppResult<question_reports::Model> {
+    Ok(question_reports::ActiveModel {
+        id: Set(QuestionReportId::generate()),
+        question_id: Set(question.id.clone()),
+        answer_id: Set(answer_id),
+        group_id: Set(question.group_id.clone()),
+        reporter_id: Set(reporter.clone()),
+        reason: Set(reason.to_owned()),
+        priority: Set(priority),
+        status: Set(ReportStatus::Open),
+        resolved_by: Set(None),
+        resolution_note: Set(None),
+        created_at: Set(now()),
+        resolved_at: Set(None),
+    }
+    .insert(txn)
+    .await?)
+}
+
+/// What a report is about, as written (even once removed): for those who handle it.
+pub async fn reported(
+    db: &impl ConnectionTrait,
+    report: &question_reports::Model,
+) -> AppResult<(Option<questions::Model>, Option<answers::Model>)> {
+    let question = questions::Entity::find_by_id(report.question_id.clone())
+        .one(db)
+        .await?;
+    let answer = match &report.answer_id {
+        Some(id) => answers::Entity::find_by_id(id.clone()).one(db).await?,
+        None => None,
+    };
+    Ok((question, answer))
+}
+
+/// A reader reports a question (or, with `answer_id`, one of its answers). The same reader's
+/// open report on the same item is returned instead of a second one.
+pub async fn report(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    question_id: &QuestionId,
+    answer_id: Option<&AnswerId>,
+    reason: &str,
+) -> AppResult<question_reports::Model> {
+    let reason = reason_text(reason)?;
+    let (question, answer_id) = match answer_id {
+        Some(id) => {
+            let (answer, question) = visible_answer(db, viewer, id).await?;
+            (question, Some(answer.id))
+        }
+        None => (visible_question(db, viewer, question_id).await?, None),
+    };
+    let earlier = question_reports::Entity::find()
+        .filter(question_reports::Column::QuestionId.eq(&question.id))
+        .filter(match &answer_id {
+            Some(id) => question_reports::Column::AnswerId.eq(id),
+            None => question_reports::Column::AnswerId.is_null(),
+        })
+        .filter(question_reports::Column::ReporterId.eq(&viewer.user_id))
+        .filter(question_reports::Column::Status.eq(ReportStatus::Open))
+        .one(db)
+        .await?;
+    if let Some(earlier) = earlier {
+        return Ok(earlier);
+    }
+    let txn = begin_write(db).await?;
+    let report = insert_report(&txn, &question, answer_id, &viewer.user_id, &reason, false).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// The reports the caller handles: of one group (its moderators), or of platform-wide
+/// questions (platform admins, when `group_id` is absent).
+pub async fn reports(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    group_id: Option<&GroupId>,
+    status: Option<ReportStatus>,
+    priority: Option<bool>,
+    page: &PageArgs,
+) -> AppResult<Page<question_reports::Model>> {
+    require_moderator(db, viewer, group_id).await?;
+    let mut query = question_reports::Entity::find().filter(match group_id {
+        Some(id) => question_reports::Column::GroupId.eq(id),
+        None => question_reports::Column::GroupId.is_null(),
+    });
+    if let Some(status) = status {
+        query = query.filter(question_reports::Column::Status.eq(status));
+    }
+    if let Some(priority) = priority {
+        query = query.filter(question_reports::Column::Priority.eq(priority));
+    }
+    keyset_page(
+        db,
+        query,
+        question_reports::Column::CreatedAt,
+        question_reports::Column::Id,
+        Order::NewestFirst,
+        page,
+    )
+    .await
+}
+
+/// A report the caller handles.
+pub async fn handled_report(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: &QuestionReportId,
+) -> AppResult<question_reports::Model> {
+    let report = question_reports::Entity::find_by_id(id.clone())
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !moderates(db, viewer, report.group_id.as_ref()).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(report)
+}
+
+pub async fn resolve(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: &QuestionReportId,
+    status: ReportStatus,
+    note: Option<&str>,
+) -> AppResult<question_reports::Model> {
+    let note = note.map(reason_text).transpose()?;
+    let txn = begin_write(db).await?;
+    let report = handled_report(&txn, viewer, id).await?;
+    let author_of_item = match &report.answer_id {
+        Some(answer_id) => answers::Entity::find_by_id(answer_id.clone())
+            .one(&txn)
+            .await?
+            .map(|a| a.author_id),
+        None => questions::Entity::find_by_id(report.question_id.clone())
+            .one(&txn)
+            .await?
+            .map(|q| q.author_id),
+    };
+    // Nobody closes the flag on their own words.
+    if report.priority && author_of_item.as_ref() == Some(&viewer.user_id) {
+        return Err(AppError::Forbidden);
+    }
+    if let Some(group_id) = &report.group_id {
+        let target = (ModTarget::Report, report.id.as_str());
+        let action = ModAction::report(status);
+        log_action(
+            &txn,
+            group_id,
+            &viewer.user_id,
+            action,
+            Some(target),
+            note.as_deref(),
+        )
+        .await?;
+    }
+    let mut active: question_reports::ActiveModel = report.into();
+    active.status = Set(status);
+    active.resolved_by = Set((status != ReportStatus::Open).then(|| viewer.user_id.clone()));
+    active.resolution_note = Set(note);
+    active.resolved_at = Set((status != ReportStatus::Open).then(now));
+    let report = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// A moderator removes a question: it leaves every list and its author is told.
+pub async fn remove_question(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: &QuestionId,
+    reason: &str,
+) -> AppResult<Committed<questions::Model>> {
+    let reason = reason_text(reason)?;
+    let txn = begin_write(db).await?;
+    let question = visible_question(&txn, viewer, id).await?;
+    require_moderator(&txn, viewer, question.group_id.as_ref()).await?;
+    let mut active: questions::ActiveModel = question.clone().into();
+    active.removed_at = Set(Some(now()));
+    active.removed_reason = Set(Some(reason.clone()));
+    let removed = active.update(&txn).await?;
+    let notified = record_removal(&txn, viewer, &question, None, &reason).await?;
+    txn.commit().await?;
+    Ok(Committed::new(removed, notified.into()))
+}
+
+/// A moderator removes an answer: it leaves the question, and its author is told.
+pub async fn remove_answer(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: &AnswerId,
+    reason: &str,
+) -> AppResult<Committed<answers::Model>> {
+    let reason = reason_text(reason)?;
+    let txn = begin_write(db).await?;
+    let (answer, question) = visible_answer(&txn, viewer, id).await?;
+    require_moderator(&txn, viewer, question.group_id.as_ref()).await?;
+    answer_service::take_from_question(&txn, &question, &answer).await?;
+    let mut active: answers::ActiveModel = answer.clone().into();
+    active.removed_at = Set(Some(now()));
+    active.removed_reason = Set(Some(reason.clone()));
+    active.accepted = Set(false);
+    let removed = active.update(&txn).await?;
+    let notified = record_removal(&txn, viewer, &question, Some(&answer), &reason).await?;
+    txn.commit().await?;
+    Ok(Committed::new(removed, notified.into()))
+}
+
+/// What a removal writes beside the row: the group's mod log entry (for a group's question) and
+/// a notification to the author.
+async fn record_removal(
+    txn: &impl ConnectionTrait,
+    viewer: &Viewer,
+    question: &questions::Model,
+    answer: Option<&answers::Model>,
+    reason: &str,
+) -> AppResult<Vec<Notified>> {
+    let (action, target, author, detail) = match answer {
+        Some(a) => (
+            ModAction::RemoveAnswer,
+            (ModTarget::Answer, a.id.as_str()),
+            &a.author_id,
+            "REMOVE_ANSWER",
+        ),
+        None => (
+            ModAction::RemoveQuestion,
+            (ModTarget::Question, question.id.as_str()),
+            &question.author_id,
+            "REMOVE_QUESTION",
+        ),
+    };
+    if let Some(group_id) = &question.group_id {
+        log_action(
+            txn,
+            group_id,
+            &viewer.user_id,
+            action,
+            Some(target),
+            Some(reason),
+        )
+        .await?;
+    }
+    let about = About {
+        detail: Some(detail.to_owned()),
+        ..about(question, answer)
+    };
+    let kind = NotificationKind::Moderation;
+    notifications::notify_person(txn, author, kind, &viewer.user_id, about).await
+}
+
+/// A moderator locks a question (no new answers) or unlocks it.
+pub async fn set_locked(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: &QuestionId,
+    locked: bool,
+) -> AppResult<questions::Model> {
+    let txn = begin_write(db).await?;
+    let question = visible_question(&txn, viewer, id).await?;
+    require_moderator(&txn, viewer, question.group_id.as_ref()).await?;
+    if let Some(group_id) = &question.group_id {
+        let action = if locked {
+            ModAction::LockQuestion
+        } else {
+            ModAction::UnlockQuestion
+        };
+        let target = (ModTarget::Question, question.id.as_str());
+        log_action(&txn, group_id, &viewer.user_id, action, Some(target), None).await?;
+    }
+    let mut active: questions::ActiveModel = question.into();
+    active.locked = Set(locked);
+    let question = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(question)
+}
