@@ -157,6 +157,7 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
                 author,
                 NewPost {
                     group_id: group.id.clone(),
+                    anonymous: false,
                     title: format!("Week {} check-in", n + 1),
                     body:
                         "Some days are heavier than others. How is everyone holding up this week?"

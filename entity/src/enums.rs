@@ -130,8 +130,8 @@ stored_enum!(
         RemoveAnswer => "REMOVE_ANSWER",
         LockQuestion => "LOCK_QUESTION",
         UnlockQuestion => "UNLOCK_QUESTION",
-        // A moderator read who asked an anonymous question, acting on a report.
-        RevealAsker => "REVEAL_ASKER",
+        // A moderator read who wrote an anonymous question or post, acting on a report.
+        RevealAuthor => "REVEAL_AUTHOR",
     }
 );
 

@@ -22,6 +22,8 @@ pub struct Model {
     pub removed_reason: Option<String>,
     pub last_activity_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
+    /// Shown as "Anonymous member": no field names the author to other people.
+    pub anonymous: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -61,6 +63,7 @@ impl ActiveModel {
             removed_reason: Set(None),
             last_activity_at: Set(row.at),
             created_at: Set(row.at),
+            anonymous: Set(false),
         }
     }
 }

@@ -14,6 +14,7 @@ mod m20261130_000010_create_questions;
 mod m20261130_000011_full_text_search;
 mod m20261130_000012_question_notifications;
 mod m20261130_000013_question_reports;
+mod m20261130_000014_anonymous_posts;
 pub mod name_key;
 
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_full_text_search::Migration),
             Box::new(m20261130_000012_question_notifications::Migration),
             Box::new(m20261130_000013_question_reports::Migration),
+            Box::new(m20261130_000014_anonymous_posts::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@
 mod support;
 
 mod accounts;
+mod anonymity;
 mod authorisation;
 mod cli;
 mod crisis;

@@ -122,6 +122,22 @@ async fn crisis_words_in_a_question_or_answer_are_flagged_and_answered_with_reso
         2
     );
 
+    // The admin handling the flag may learn who asked (the server's audit log keeps it);
+    // nobody else can.
+    let reveal = "mutation($r: ID!) { revealQuestionReportAuthor(reportId: $r) { id } }";
+    let flagged_question = queue[1]["id"].clone();
+    let refused = app
+        .gql(Some(&helper.access), reveal, json!({"r": flagged_question}))
+        .await;
+    assert_eq!(error_code(&refused), "NOT_FOUND");
+    let revealed = app
+        .ok(&admin.access, reveal, json!({"r": flagged_question}))
+        .await;
+    assert_eq!(
+        revealed["revealQuestionReportAuthor"]["id"],
+        json!(asker.user_id)
+    );
+
     // Resolving: an admin closes the flag (with a note); the writer could not close their own.
     let flag = queue[1]["id"].clone();
     let resolve = "mutation($r: ID!) { resolveQuestionReport(id: $r, status: RESOLVED, note: \"Reached out\") { status } }";

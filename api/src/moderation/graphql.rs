@@ -63,11 +63,12 @@ impl ReportObject {
     }
     /// Who wrote what is reported, as the group knows them, even once it is deleted: after a
     /// crisis flag a moderator may need to reach out.
+    /// Null for an anonymous post: `revealReportedAuthor` names them, into the mod log.
     async fn author(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
         let author = match self.reported(ctx).await? {
             (_, Some(reply)) => &reply.author_id,
-            (Some(post), None) => &post.author_id,
-            (None, None) => return Ok(None),
+            (Some(post), None) if !post.anonymous => &post.author_id,
+            _ => return Ok(None),
         };
         Ok(UserObject::in_group(ctx, author, &self.0.group_id).await?)
     }
@@ -216,6 +217,19 @@ impl ModerationMutation {
             service::resolve_report(&ctx.app()?.db, ctx.viewer()?, &id, status, note.as_deref())
                 .await?,
         ))
+    }
+
+    /// Moderators acting on a report: who wrote the reported item, an anonymous post included.
+    /// The reveal goes into the group's mod log.
+    async fn reveal_reported_author(
+        &self,
+        ctx: &Context<'_>,
+        report_id: ReportId,
+    ) -> Result<Option<UserObject>> {
+        let app = ctx.app()?;
+        let author = service::reveal_author(&app.db, ctx.viewer()?, &report_id).await?;
+        let group = service::report_group(&app.db, &report_id).await?;
+        Ok(UserObject::in_group(ctx, &author, &group).await?)
     }
 
     async fn remove_post(

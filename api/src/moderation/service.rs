@@ -216,6 +216,53 @@ pub async fn list_reports(
     .await
 }
 
+/// Who wrote an anonymous post, for a moderator acting on a report of it. The reveal goes into
+/// the group's mod log, so it is never silent.
+pub async fn reveal_author(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    report_id: &ReportId,
+) -> AppResult<UserId> {
+    let txn = begin_write(db).await?;
+    let report = reports::Entity::find_by_id(report_id.to_owned())
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let access = group_access(&txn, viewer, &report.group_id)
+        .await
+        .map_err(|_| AppError::NotFound)?;
+    if access.require_moderator().is_err() {
+        return Err(AppError::NotFound);
+    }
+    let (post, reply) = reported(db, &report).await?;
+    let author = match (post, reply) {
+        (_, Some(reply)) => reply.author_id,
+        (Some(post), None) => post.author_id,
+        (None, None) => return Err(AppError::NotFound),
+    };
+    let target = (ModTarget::Report, report.id.as_str());
+    log_action(
+        &txn,
+        &report.group_id,
+        &viewer.user_id,
+        ModAction::RevealAuthor,
+        Some(target),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(author)
+}
+
+/// The group a report belongs to.
+pub async fn report_group(db: &DatabaseConnection, report_id: &ReportId) -> AppResult<GroupId> {
+    Ok(reports::Entity::find_by_id(report_id.to_owned())
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .group_id)
+}
+
 pub async fn resolve_report(
     db: &DatabaseConnection,
     viewer: &Viewer,

@@ -301,6 +301,7 @@ pub async fn notify_new_post(
     let about = About {
         group_id: Some(post.group_id.clone()),
         post_id: Some(post.id.clone()),
+        anonymous_actor: post.anonymous,
         ..Default::default()
     };
     let everyone = audience(

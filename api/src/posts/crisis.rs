@@ -35,6 +35,7 @@ pub(super) async fn flag_crisis_in_post(
     let about = About {
         group_id: Some(post.group_id.clone()),
         post_id: Some(post.id.clone()),
+        anonymous_actor: post.anonymous,
         ..Default::default()
     };
     let (group, author, target) = (&post.group_id, &post.author_id, ContentType::Post);

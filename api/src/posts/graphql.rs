@@ -112,12 +112,20 @@ impl PostObject {
     async fn group(&self, ctx: &Context<'_>) -> Result<Option<GroupObject>> {
         Ok(GroupObject::reachable(ctx, &self.0.group_id).await?)
     }
-    /// Null once the post is deleted or removed.
+    /// Null once the post is deleted or removed, and for an anonymous post.
     async fn author(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
-        if !self.visible() {
+        if !self.visible() || self.0.anonymous {
             return Ok(None);
         }
         Ok(UserObject::in_group(ctx, &self.0.author_id, &self.0.group_id).await?)
+    }
+    /// Posted anonymously: `author` is null for everyone, the author included.
+    async fn anonymous(&self) -> bool {
+        self.0.anonymous
+    }
+    /// Whether I wrote it (so the app offers edit and delete, anonymous or not).
+    async fn posted_by_me(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self.0.author_id == ctx.viewer()?.user_id)
     }
     async fn status(&self) -> ContentStatus {
         status(self.0.deleted_at.is_some(), self.0.removed_at.is_some())
@@ -244,6 +252,9 @@ impl ReplyObject {
 #[derive(InputObject)]
 pub struct CreatePostInput {
     group_id: GroupId,
+    /// Shown as "Anonymous member" to everyone else.
+    #[graphql(default)]
+    anonymous: bool,
     title: String,
     body: String,
     content_warning: Option<String>,
@@ -335,6 +346,7 @@ impl PostMutation {
             ctx.viewer()?,
             NewPost {
                 group_id: input.group_id,
+                anonymous: input.anonymous,
                 title: input.title,
                 body: input.body,
                 content_warning: input.content_warning,

@@ -27,6 +27,8 @@ use std::time::Duration;
 
 pub struct NewPost {
     pub group_id: GroupId,
+    /// Shown as "Anonymous member" to everyone else.
+    pub anonymous: bool,
     pub title: String,
     pub body: String,
     pub content_warning: Option<String>,
@@ -47,6 +49,13 @@ fn content_warning(raw: Option<&str>) -> AppResult<Option<String>> {
         .filter(|w| !w.is_empty()))
 }
 
+/// Posts not written by someone blocked either way with the viewer, unless anonymous.
+fn not_blocked_unless_anonymous(viewer_id: &UserId) -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(posts::Column::Anonymous.eq(true))
+        .add(not_blocked_with(posts::Column::AuthorId, viewer_id))
+}
+
 /// A post the caller may see, with their standing in its group; otherwise `NOT_FOUND`.
 pub async fn visible_post(
     db: &impl ConnectionTrait,
@@ -58,7 +67,10 @@ pub async fn visible_post(
         .await?
         .ok_or(AppError::NotFound)?;
     let access = group_access(db, viewer, &post.group_id).await?;
-    if !access.can_read_content() || blocked_between(db, &viewer.user_id, &post.author_id).await? {
+    // An anonymous post names nobody, so a block hides it from nobody (hiding it would tell).
+    if !access.can_read_content()
+        || (!post.anonymous && blocked_between(db, &viewer.user_id, &post.author_id).await?)
+    {
         return Err(AppError::NotFound);
     }
     Ok((post, access))
@@ -104,6 +116,7 @@ pub async fn create_post(
     let row = posts::ActiveModel {
         content_warning: Set(warning),
         idempotency_key: Set(key.clone()),
+        anonymous: Set(input.anonymous),
         ..posts::ActiveModel::fresh(posts::NewRow {
             id: PostId::generate(),
             group_id: input.group_id.clone(),
@@ -220,7 +233,7 @@ pub async fn group_posts(
         .filter(posts::Column::GroupId.eq(access.group.id.as_str()))
         .filter(posts::Column::DeletedAt.is_null())
         .filter(posts::Column::RemovedAt.is_null())
-        .filter(not_blocked_with(posts::Column::AuthorId, &viewer.user_id));
+        .filter(not_blocked_unless_anonymous(&viewer.user_id));
     keyset_page(
         db,
         query,
@@ -246,7 +259,7 @@ pub async fn pinned_posts(
         .filter(posts::Column::Pinned.eq(true))
         .filter(posts::Column::DeletedAt.is_null())
         .filter(posts::Column::RemovedAt.is_null())
-        .filter(not_blocked_with(posts::Column::AuthorId, &viewer.user_id))
+        .filter(not_blocked_unless_anonymous(&viewer.user_id))
         .order_by_desc(posts::Column::CreatedAt)
         .limit(MAX_PINNED_SHOWN)
         .all(db)
@@ -270,7 +283,7 @@ pub async fn feed(
         .filter(posts::Column::GroupId.in_subquery(my_groups))
         .filter(posts::Column::DeletedAt.is_null())
         .filter(posts::Column::RemovedAt.is_null())
-        .filter(not_blocked_with(posts::Column::AuthorId, &viewer.user_id));
+        .filter(not_blocked_unless_anonymous(&viewer.user_id));
     keyset_page(
         db,
         query,
@@ -298,7 +311,7 @@ pub async fn search(
     let mut select = posts::Entity::find()
         .filter(posts::Column::DeletedAt.is_null())
         .filter(posts::Column::RemovedAt.is_null())
-        .filter(not_blocked_with(posts::Column::AuthorId, &viewer.user_id));
+        .filter(not_blocked_unless_anonymous(&viewer.user_id));
     select = match group_id {
         Some(group_id) => {
             group_access(db, viewer, group_id)

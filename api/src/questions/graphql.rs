@@ -607,6 +607,19 @@ impl QuestionModerationMutation {
         Ok(QuestionReportObject(row))
     }
 
+    /// Those handling a report: who wrote the reported question or answer, an anonymous asker
+    /// included. The reveal is logged (the group's mod log, or the server's audit log).
+    async fn reveal_question_report_author(
+        &self,
+        ctx: &Context<'_>,
+        report_id: QuestionReportId,
+    ) -> Result<Option<UserObject>> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let author = moderation::reveal_author(&app.db, viewer, &report_id).await?;
+        let report = moderation::handled_report(&app.db, viewer, &report_id).await?;
+        Ok(person(ctx, &author, report.group_id.as_ref()).await?)
+    }
+
     /// Moderators: removes a question from every list; its asker is told.
     async fn remove_question(
         &self,

@@ -247,6 +247,12 @@ pub async fn resolve(
     status: ReportStatus,
     note: Option<&str>,
 ) -> AppResult<question_reports::Model> {
+    if status == ReportStatus::Open {
+        return Err(AppError::bad_input(
+            "status",
+            "resolve as RESOLVED or DISMISSED",
+        ));
+    }
     let note = note.map(reason_text).transpose()?;
     let txn = begin_write(db).await?;
     let report = handled_report(&txn, viewer, id).await?;
@@ -285,6 +291,35 @@ pub async fn resolve(
     let report = active.update(&txn).await?;
     txn.commit().await?;
     Ok(report)
+}
+
+/// Who wrote a reported question or answer (an anonymous asker included), for those who handle
+/// the report. On a group's question the reveal goes into its mod log; on a platform-wide one
+/// into the server's audit log.
+pub async fn reveal_author(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: &QuestionReportId,
+) -> AppResult<crate::ids::UserId> {
+    let txn = begin_write(db).await?;
+    let report = handled_report(&txn, viewer, id).await?;
+    let author = match reported(&txn, &report).await? {
+        (_, Some(answer)) => answer.author_id,
+        (Some(question), None) => question.author_id,
+        (None, None) => return Err(AppError::NotFound),
+    };
+    let target = (ModTarget::Report, report.id.as_str());
+    match &report.group_id {
+        Some(group_id) => {
+            let action = ModAction::RevealAuthor;
+            log_action(&txn, group_id, &viewer.user_id, action, Some(target), None).await?;
+        }
+        None => {
+            tracing::info!(admin = %viewer.user_id, report = %report.id, "audit: author of a reported question revealed");
+        }
+    }
+    txn.commit().await?;
+    Ok(author)
 }
 
 /// A moderator removes a question: it leaves every list and its author is told.

@@ -119,7 +119,13 @@ impl LivePost {
         else {
             return Ok(None);
         };
-        let audience = Audience::of(db, &post.group_id, &[&post.author_id]).await?;
+        // An anonymous post's author is nobody a block could hide it for.
+        let authors: &[&UserId] = if post.anonymous {
+            &[]
+        } else {
+            &[&post.author_id]
+        };
+        let audience = Audience::of(db, &post.group_id, authors).await?;
         Ok(audience.map(|audience| LivePost {
             post,
             audience,
@@ -150,8 +156,12 @@ impl LiveReply {
         else {
             return Ok(None);
         };
-        let audience =
-            Audience::of(db, &post.group_id, &[&post.author_id, &reply.author_id]).await?;
+        // Those blocked with the post's author do not see its thread, unless it is anonymous.
+        let mut authors = vec![&reply.author_id];
+        if !post.anonymous {
+            authors.push(&post.author_id);
+        }
+        let audience = Audience::of(db, &post.group_id, &authors).await?;
         Ok(audience.map(|audience| LiveReply {
             reply,
             audience,
