@@ -20,17 +20,17 @@ const GROUPS: usize = 50;
 const POSTS: usize = 100_000;
 const REPLIES: usize = 500_000;
 const GROUPS_PER_USER: usize = 5;
-/// (id, group index, author index, created at)
-type SeedPost = (PostId, usize, usize, chrono::DateTime<Utc>);
+/// (id, group index, author index, created at, title)
+type SeedPost = (PostId, usize, usize, chrono::DateTime<Utc>, String);
 
-const PASSWORD: &str = "a benchmark password";
+pub(crate) const PASSWORD: &str = "a benchmark password";
 
-fn email(n: usize) -> String {
+pub(crate) fn email(n: usize) -> String {
     format!("bench{n}@example.org")
 }
 
 /// Seeds once: a database that already holds the users is reused.
-async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
+pub(crate) async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
     if users::Entity::find().count(db).await? >= USERS as u64 {
         println!("seed: reusing the seeded database");
         return Ok(());
@@ -83,7 +83,8 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
         let author = members[g][rng.random_range(0..members[g].len())];
         let created = now - Duration::seconds(rng.random_range(3_600..31_536_000));
         post_counts[g] += 1;
-        post_rows.push((PostId::generate(), g, author, created));
+        let title = crate::words::phrase(&mut rng, 4);
+        post_rows.push((PostId::generate(), g, author, created, title));
     }
     let groups_rows = (0..GROUPS).map(|g| groups::ActiveModel {
         id: Set(group_ids[g].clone()),
@@ -189,12 +190,12 @@ async fn insert_posts(
     user_ids: &[UserId],
 ) -> anyhow::Result<()> {
     for chunk in rows.chunks(1_000) {
-        let models = chunk.iter().map(|(pid, g, author, created)| {
+        let models = chunk.iter().map(|(pid, g, author, created, title)| {
             posts::ActiveModel::fresh(posts::NewRow {
                 id: pid.clone(),
                 group_id: group_ids[*g].clone(),
                 author_id: user_ids[*author].clone(),
-                title: "A seeded post".into(),
+                title: title.clone(),
                 body: "Some days are heavier than others; this one is seeded.".into(),
                 at: *created,
             })

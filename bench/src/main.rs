@@ -8,6 +8,8 @@ mod login;
 mod mood;
 mod process;
 mod push;
+mod questions;
+mod words;
 
 use std::process::ExitCode;
 
@@ -15,7 +17,7 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: bench login|feed [--requests N] [--concurrency C] | fanout [--sockets N] | push [--jobs N] | mood [--requests N] | abuse [--seconds S]";
+const USAGE: &str = "usage: bench login|feed|questions [--requests N] [--concurrency C] | fanout [--sockets N] | push [--jobs N] | mood [--requests N] | abuse [--seconds S]";
 
 fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
     match args.iter().position(|a| a == name) {
@@ -51,6 +53,13 @@ fn main() -> ExitCode {
             Some("feed") => {
                 feed::run(
                     option(&args, "--requests", 5_000)?,
+                    option(&args, "--concurrency", 32)?,
+                )
+                .await
+            }
+            Some("questions") => {
+                questions::run(
+                    option(&args, "--requests", 2_000)?,
                     option(&args, "--concurrency", 32)?,
                 )
                 .await
