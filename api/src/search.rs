@@ -10,28 +10,50 @@ use sea_orm::DbBackend;
 pub enum Mode {
     /// Every word must be there (a search box).
     AllWords,
-    /// Any word may be; more shared words rank higher ("these may already answer you").
-    AnyWord,
+    /// At least two of the words (one, when there is only one): a draft's words, compared with
+    /// others' titles for "these may already answer you". Any single common word would match
+    /// most of a large corpus.
+    SharedPair,
 }
 
 /// Tables with a full-text index.
 #[derive(Clone, Copy, Debug)]
 pub enum Indexed {
     Questions,
+    /// Questions' titles alone.
+    QuestionTitles,
     Posts,
 }
 
 impl Indexed {
     fn table(self) -> &'static str {
         match self {
-            Indexed::Questions => "questions",
+            Indexed::Questions | Indexed::QuestionTitles => "questions",
             Indexed::Posts => "posts",
+        }
+    }
+
+    /// PostgreSQL's tsvector column.
+    fn column(self) -> &'static str {
+        match self {
+            Indexed::QuestionTitles => "title_search",
+            Indexed::Questions | Indexed::Posts => "search",
+        }
+    }
+
+    /// FTS5's column filter.
+    fn fts5_scope(self) -> &'static str {
+        match self {
+            Indexed::QuestionTitles => "title : ",
+            Indexed::Questions | Indexed::Posts => "",
         }
     }
 }
 
 /// The most words a search uses; the rest are ignored.
 const MAX_TERMS: usize = 32;
+/// The most words a shared-pair search pairs up (8 words, 28 pairs).
+const MAX_PAIRED_TERMS: usize = 8;
 
 /// Words too common to tell questions apart (both backends drop them alike).
 const STOP_WORDS: &[&str] = &[
@@ -65,7 +87,11 @@ impl Search {
             if !terms.contains(&word) {
                 terms.push(word);
             }
-            if terms.len() == MAX_TERMS {
+            let cap = match mode {
+                Mode::SharedPair => MAX_PAIRED_TERMS,
+                Mode::AllWords => MAX_TERMS,
+            };
+            if terms.len() == cap {
                 break;
             }
         }
@@ -76,51 +102,70 @@ impl Search {
         &self.terms
     }
 
+    /// The terms' combination, as groups of words that must all be there (any group may be).
+    fn groups(&self) -> Vec<Vec<&str>> {
+        let terms: Vec<&str> = self.terms.iter().map(String::as_str).collect();
+        match self.mode {
+            Mode::AllWords => vec![terms],
+            Mode::SharedPair if terms.len() < 2 => vec![terms],
+            Mode::SharedPair => {
+                let mut pairs = Vec::new();
+                for (i, a) in terms.iter().enumerate() {
+                    for b in &terms[i + 1..] {
+                        pairs.push(vec![*a, *b]);
+                    }
+                }
+                pairs
+            }
+        }
+    }
+
     /// FTS5: each word quoted (a plain string, never syntax).
-    fn fts5_query(&self) -> String {
-        let joiner = match self.mode {
-            Mode::AllWords => " AND ",
-            Mode::AnyWord => " OR ",
-        };
-        self.terms
+    fn fts5_query(&self, indexed: Indexed) -> String {
+        let any = self
+            .groups()
             .iter()
-            .map(|t| format!("\"{t}\""))
+            .map(|group| {
+                let all: Vec<String> = group.iter().map(|t| format!("\"{t}\"")).collect();
+                format!("({})", all.join(" AND "))
+            })
             .collect::<Vec<_>>()
-            .join(joiner)
+            .join(" OR ");
+        format!("{}({any})", indexed.fts5_scope())
     }
 
     /// `to_tsquery`: the words are letters and digits only, so they carry no operators.
     fn tsquery(&self) -> String {
-        let joiner = match self.mode {
-            Mode::AllWords => " & ",
-            Mode::AnyWord => " | ",
-        };
-        self.terms.join(joiner)
+        self.groups()
+            .iter()
+            .map(|group| format!("({})", group.join(" & ")))
+            .collect::<Vec<_>>()
+            .join(" | ")
     }
 
     /// Rows of `table` that match.
     pub fn matches(&self, backend: DbBackend, indexed: Indexed) -> SimpleExpr {
-        let table = indexed.table();
+        let (table, column) = (indexed.table(), indexed.column());
         match backend {
             DbBackend::Postgres => Expr::cust_with_values(
-                format!("{table}.search @@ to_tsquery('english', $1)"),
+                format!("{table}.{column} @@ to_tsquery('english', $1)"),
                 [self.tsquery()],
             ),
             _ => Expr::cust_with_values(
                 format!(
                     "{table}.rowid IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH ?)"
                 ),
-                [self.fts5_query()],
+                [self.fts5_query(indexed)],
             ),
         }
     }
 
     /// How well a matching row matches: higher is better. A title's words weigh more.
     pub fn rank(&self, backend: DbBackend, indexed: Indexed) -> SimpleExpr {
-        let table = indexed.table();
+        let (table, column) = (indexed.table(), indexed.column());
         match backend {
             DbBackend::Postgres => Expr::cust_with_values(
-                format!("ts_rank({table}.search, to_tsquery('english', $1))"),
+                format!("ts_rank({table}.{column}, to_tsquery('english', $1))"),
                 [self.tsquery()],
             ),
             // bm25 is lower for better matches.
@@ -129,7 +174,7 @@ impl Search {
                     "-(SELECT bm25({table}_fts, 4.0, 1.0) FROM {table}_fts \
                      WHERE {table}_fts MATCH ? AND {table}_fts.rowid = {table}.rowid)"
                 ),
-                [self.fts5_query()],
+                [self.fts5_query(indexed)],
             ),
         }
     }
@@ -144,7 +189,7 @@ mod tests {
         let search = Search::parse(
             "q",
             r#"Is it NORMAL to feel "numb" on sertraline?) OR title:*"#,
-            Mode::AnyWord,
+            Mode::AllWords,
         )
         .unwrap()
         .unwrap();
@@ -153,16 +198,40 @@ mod tests {
             ["normal", "feel", "numb", "sertraline", "title"]
         );
         assert_eq!(
-            search.fts5_query(),
-            r#""normal" OR "feel" OR "numb" OR "sertraline" OR "title""#
+            search.fts5_query(Indexed::Posts),
+            r#"(("normal" AND "feel" AND "numb" AND "sertraline" AND "title"))"#
         );
         assert_eq!(
             search.tsquery(),
-            "normal | feel | numb | sertraline | title"
+            "(normal & feel & numb & sertraline & title)"
         );
         assert!(Search::parse("q", "?? the !!", Mode::AllWords)
             .unwrap()
             .is_none());
         assert!(Search::parse("q", &"x".repeat(2_001), Mode::AllWords).is_err());
+    }
+
+    #[test]
+    fn a_shared_pair_is_any_two_of_at_most_eight_words() {
+        let three = Search::parse("t", "numb sertraline weeks", Mode::SharedPair)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            three.tsquery(),
+            "(numb & sertraline) | (numb & weeks) | (sertraline & weeks)"
+        );
+        assert_eq!(
+            three.fts5_query(Indexed::QuestionTitles),
+            r#"title : (("numb" AND "sertraline") OR ("numb" AND "weeks") OR ("sertraline" AND "weeks"))"#
+        );
+        let one = Search::parse("t", "numb", Mode::SharedPair)
+            .unwrap()
+            .unwrap();
+        assert_eq!(one.tsquery(), "(numb)");
+        let many = Search::parse("t", "a1 b2 c3 d4 e5 f6 g7 h8 i9 j10", Mode::SharedPair)
+            .unwrap()
+            .unwrap();
+        assert_eq!(many.terms().len(), 8);
+        assert_eq!(many.groups().len(), 28);
     }
 }

@@ -1,6 +1,7 @@
 //! Full-text search over questions and posts (title weighted over body).
 //!
-//! - PostgreSQL: a generated `search` tsvector column ('english' configuration) with a GIN index.
+//! - PostgreSQL: a generated `search` tsvector column ('english' configuration) with a GIN index,
+//!   and for questions a `title_search` one beside it (similar questions compare titles).
 //! - SQLite: an FTS5 table per searched table (`porter unicode61` tokenizer), kept in step by
 //!   triggers, whose rows share the searched row's rowid (external content). SQLite may renumber
 //!   rowids when the database is `VACUUM`ed: after one, rebuild each index with
@@ -14,14 +15,25 @@ pub struct Migration;
 const TABLES: [&str; 2] = ["questions", "posts"];
 
 fn postgres_up(table: &str) -> Vec<String> {
-    vec![
+    let mut statements = vec![
         format!(
             "ALTER TABLE {table} ADD COLUMN search tsvector GENERATED ALWAYS AS \
              (setweight(to_tsvector('english', title), 'A') || \
               setweight(to_tsvector('english', body), 'B')) STORED"
         ),
         format!("CREATE INDEX idx_{table}_search ON {table} USING GIN (search)"),
-    ]
+    ];
+    // "Similar questions" compare titles alone.
+    if table == "questions" {
+        statements.extend([
+            "ALTER TABLE questions ADD COLUMN title_search tsvector GENERATED ALWAYS AS \
+             (to_tsvector('english', title)) STORED"
+                .to_owned(),
+            "CREATE INDEX idx_questions_title_search ON questions USING GIN (title_search)"
+                .to_owned(),
+        ]);
+    }
+    statements
 }
 
 fn sqlite_up(table: &str) -> Vec<String> {
@@ -71,10 +83,19 @@ impl MigrationTrait for Migration {
         let db = manager.get_connection();
         for table in TABLES {
             let statements = match manager.get_database_backend() {
-                DbBackend::Postgres => vec![
-                    format!("DROP INDEX idx_{table}_search"),
-                    format!("ALTER TABLE {table} DROP COLUMN search"),
-                ],
+                DbBackend::Postgres => {
+                    let mut statements = vec![
+                        format!("DROP INDEX idx_{table}_search"),
+                        format!("ALTER TABLE {table} DROP COLUMN search"),
+                    ];
+                    if table == "questions" {
+                        statements.extend([
+                            "DROP INDEX idx_questions_title_search".to_owned(),
+                            "ALTER TABLE questions DROP COLUMN title_search".to_owned(),
+                        ]);
+                    }
+                    statements
+                }
                 _ => vec![
                     format!("DROP TRIGGER {table}_fts_insert"),
                     format!("DROP TRIGGER {table}_fts_delete"),

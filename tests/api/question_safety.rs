@@ -175,6 +175,17 @@ async fn a_groups_moderators_handle_its_questions_reports_removal_and_lock() {
         .unwrap()
         .to_owned();
 
+    // Reading a public group's question is for everyone; answering it is for its members.
+    let outsider = app.register("Circle Outsider").await;
+    let refused = app
+        .gql(
+            Some(&outsider.access),
+            ANSWER,
+            json!({"i": {"questionId": id, "body": "Not a member"}}),
+        )
+        .await;
+    assert_eq!(error_code(&refused), "FORBIDDEN");
+
     let report = "mutation($q: ID!) { reportQuestion(questionId: $q, reason: \"Selling medication\") { id status } }";
     let first = app.ok(&reader.access, report, json!({"q": id})).await;
     let again = app.ok(&reader.access, report, json!({"q": id})).await;

@@ -450,6 +450,17 @@ async fn questions_filter_by_topic_tag_and_answers_and_sort_three_ways() {
         "the answered one is the latest active"
     );
 
+    // Every word, in title or body.
+    let searched =
+        "query($q: String) { questions(search: $q) { totalCount edges { node { id } } } }";
+    let found = app
+        .ok(&asker.access, searched, json!({"q": "sleeping work"}))
+        .await;
+    assert_eq!(found["questions"]["totalCount"], 1);
+    assert_eq!(found["questions"]["edges"][0]["node"]["id"], json!(ids[2]));
+    let found = app.ok(&asker.access, searched, json!({"q": "sleep"})).await;
+    assert_eq!(found["questions"]["totalCount"], 2);
+
     // Keyset pages: two, then the rest, no overlap.
     let page = "query($a: String) { questions(first: 2, after: $a) { edges { cursor node { id } } pageInfo { hasNextPage } } }";
     let one = app.ok(&asker.access, page, json!({})).await;

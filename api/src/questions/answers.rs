@@ -10,7 +10,7 @@ use crate::config::PostingLimits;
 use crate::content::idempotency_key;
 use crate::db::{begin_write, count_change, find_keyed, insert_keyed, Keyed};
 use crate::error::{text_between, AppError, AppResult};
-use crate::groups::access::{blocked_between, not_blocked_with};
+use crate::groups::access::{blocked_between, group_access, not_blocked_with};
 use crate::ids::{AnswerId, QuestionId, UserId};
 use crate::notifications::service as notifications;
 use crate::pagination::{Page, RankArgs};
@@ -77,6 +77,12 @@ pub async fn answer(
     let question = visible_question(db, viewer, &input.question_id).await?;
     if question.locked {
         return Err(AppError::Forbidden);
+    }
+    // In a group, only its members answer (as only they reply), and not the banned.
+    if let Some(group_id) = &question.group_id {
+        group_access(db, viewer, group_id)
+            .await?
+            .require_participant()?;
     }
     enforce_limit(limiter, "answers", &viewer.user_id, limits.replies_per_hour).await?;
 

@@ -12,6 +12,7 @@ use crate::ids::{AnswerId, GroupId, QuestionId, QuestionReportId, UserId};
 use crate::pagination::{connection, ranked_connection, Cursor, ListInfo, PageArgs, RankArgs};
 use crate::posts::crisis_resources;
 use crate::safety::CrisisResource;
+use crate::search::{Mode, Search};
 use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
@@ -276,6 +277,9 @@ impl QuestionQuery {
         unanswered: Option<bool>,
         expert_answered: Option<bool>,
         group_id: Option<GroupId>,
+        #[graphql(desc = "Questions holding every word of it, in title or body.")] search: Option<
+            String,
+        >,
         sort: Option<QuestionSort>,
     ) -> Result<Connection<String, QuestionObject, ListInfo>> {
         let page = PageArgs::new(first, after)?;
@@ -285,6 +289,11 @@ impl QuestionQuery {
             unanswered: unanswered.unwrap_or(false),
             expert_answered: expert_answered.unwrap_or(false),
             group_id,
+            search: search
+                .as_deref()
+                .map(|s| Search::parse("search", s, Mode::AllWords))
+                .transpose()?
+                .flatten(),
         };
         let sort = sort.unwrap_or(QuestionSort::Newest);
         let (rows, total) =

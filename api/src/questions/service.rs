@@ -18,8 +18,8 @@ use crate::search::{Indexed, Mode, Search};
 use entity::{answers, experts, question_follows, questions};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
+    EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
 use std::time::Duration;
 
@@ -64,6 +64,8 @@ pub struct QuestionFilter {
     pub unanswered: bool,
     pub expert_answered: bool,
     pub group_id: Option<GroupId>,
+    /// Every word in the title or body.
+    pub search: Option<Search>,
 }
 
 pub(super) fn title(raw: &str) -> AppResult<String> {
@@ -292,7 +294,11 @@ pub(super) fn expert_answer_exists() -> SimpleExpr {
     )
 }
 
-fn filtered(viewer: &Viewer, filter: &QuestionFilter) -> Select<questions::Entity> {
+fn filtered(
+    backend: DbBackend,
+    viewer: &Viewer,
+    filter: &QuestionFilter,
+) -> Select<questions::Entity> {
     let mut query = questions::Entity::find()
         .filter(questions::Column::DeletedAt.is_null())
         .filter(questions::Column::RemovedAt.is_null())
@@ -328,6 +334,9 @@ fn filtered(viewer: &Viewer, filter: &QuestionFilter) -> Select<questions::Entit
     if let Some(group_id) = &filter.group_id {
         query = query.filter(questions::Column::GroupId.eq(group_id));
     }
+    if let Some(search) = &filter.search {
+        query = query.filter(search.matches(backend, Indexed::Questions));
+    }
     query
 }
 
@@ -343,13 +352,13 @@ pub async fn similar(
     limit: u64,
 ) -> AppResult<Vec<questions::Model>> {
     let draft = format!("{title} {body}");
-    let Some(search) = Search::parse("title", &draft, Mode::AnyWord)? else {
+    let Some(search) = Search::parse("title", &draft, Mode::SharedPair)? else {
         return Ok(Vec::new());
     };
     let backend = db.get_database_backend();
-    Ok(filtered(viewer, &QuestionFilter::default())
-        .filter(search.matches(backend, Indexed::Questions))
-        .order_by(search.rank(backend, Indexed::Questions), Order::Desc)
+    Ok(filtered(backend, viewer, &QuestionFilter::default())
+        .filter(search.matches(backend, Indexed::QuestionTitles))
+        .order_by(search.rank(backend, Indexed::QuestionTitles), Order::Desc)
         .order_by_desc(questions::Column::CreatedAt)
         .limit(std::cmp::min(limit, MAX_SIMILAR))
         .all(db)
@@ -364,7 +373,7 @@ pub async fn list(
     sort: QuestionSort,
     page: &PageArgs,
 ) -> AppResult<(Page<questions::Model>, u64)> {
-    let mut query = filtered(viewer, filter);
+    let mut query = filtered(db.get_database_backend(), viewer, filter);
     if sort == QuestionSort::Unanswered {
         query = query.filter(questions::Column::AnswerCount.eq(0));
     }
