@@ -52,8 +52,8 @@ impl Indexed {
 
 /// The most words a search uses; the rest are ignored.
 const MAX_TERMS: usize = 32;
-/// The most words a shared-pair search pairs up (8 words, 28 pairs).
-const MAX_PAIRED_TERMS: usize = 8;
+/// The most words a shared-pair search pairs up (6 words, 15 pairs).
+const MAX_PAIRED_TERMS: usize = 6;
 
 /// Words too common to tell questions apart (both backends drop them alike).
 const STOP_WORDS: &[&str] = &[
@@ -212,7 +212,7 @@ mod tests {
     }
 
     #[test]
-    fn a_shared_pair_is_any_two_of_at_most_eight_words() {
+    fn a_shared_pair_is_any_two_of_at_most_six_words() {
         let three = Search::parse("t", "numb sertraline weeks", Mode::SharedPair)
             .unwrap()
             .unwrap();
@@ -231,7 +231,7 @@ mod tests {
         let many = Search::parse("t", "a1 b2 c3 d4 e5 f6 g7 h8 i9 j10", Mode::SharedPair)
             .unwrap()
             .unwrap();
-        assert_eq!(many.terms().len(), 8);
-        assert_eq!(many.groups().len(), 28);
+        assert_eq!(many.terms().len(), 6);
+        assert_eq!(many.groups().len(), 15);
     }
 }

@@ -296,13 +296,15 @@ impl QuestionQuery {
                 .flatten(),
         };
         let sort = sort.unwrap_or(QuestionSort::Newest);
-        let (rows, total) =
-            service::list(&ctx.app()?.db, ctx.viewer()?, &filter, sort, &page).await?;
+        // Counting is the costly part of a page: only when asked.
+        let count = ctx.look_ahead().field("totalCount").exists();
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let (rows, total) = service::list(&app.db, viewer, &filter, sort, &page, count).await?;
         Ok(connection(
             rows.map(QuestionObject),
             |q| q.cursor_by(sort),
             page.after.is_some(),
-            Some(i64::try_from(total).unwrap_or(i64::MAX)),
+            total.map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
         ))
     }
 }

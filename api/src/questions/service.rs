@@ -365,19 +365,24 @@ pub async fn similar(
         .await?)
 }
 
-/// Questions the caller may read, with how many match in all.
+/// Questions the caller may read, with how many match in all when `count` asks.
 pub async fn list(
     db: &DatabaseConnection,
     viewer: &Viewer,
     filter: &QuestionFilter,
     sort: QuestionSort,
     page: &PageArgs,
-) -> AppResult<(Page<questions::Model>, u64)> {
+    count: bool,
+) -> AppResult<(Page<questions::Model>, Option<u64>)> {
     let mut query = filtered(db.get_database_backend(), viewer, filter);
     if sort == QuestionSort::Unanswered {
         query = query.filter(questions::Column::AnswerCount.eq(0));
     }
-    let total = query.clone().count(db).await?;
+    let total = if count {
+        Some(query.clone().count(db).await?)
+    } else {
+        None
+    };
     let (at, order) = match sort {
         QuestionSort::Newest => (questions::Column::CreatedAt, ListOrder::NewestFirst),
         QuestionSort::Active => (questions::Column::LastActivityAt, ListOrder::NewestFirst),
