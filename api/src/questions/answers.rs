@@ -1,7 +1,7 @@
 //! Answers: written by anyone who may read the question, ranked accepted first, then answers by
 //! current experts, then by how many found them helpful, then oldest first.
+use super::crisis;
 use super::experts::current as current_experts;
-use super::moderation;
 use super::service::{enforce_limit, visible_question};
 use crate::auth::Viewer;
 use crate::broker::{Announcements, Committed, Event};
@@ -116,7 +116,7 @@ pub async fn answer(
         .await?
         .is_empty();
     let mut notified = notifications::notify_answer(&txn, &question, &answer, by_expert).await?;
-    notified.extend(moderation::flag_crisis(&txn, &question, Some(&answer), false).await?);
+    notified.extend(crisis::flag_crisis(&txn, &question, Some(&answer), false).await?);
     txn.commit().await?;
     let mut announce = Announcements::default();
     announce.event(Event::AnswerAdded {
@@ -149,12 +149,12 @@ pub async fn edit(
     let body = body(raw_body)?;
     let txn = begin_write(db).await?;
     let (answer, question) = my_answer(&txn, viewer, id).await?;
-    let was_crisis = moderation::answer_reads_like_crisis(&answer);
+    let was_crisis = crisis::answer_reads_like_crisis(&answer);
     let mut active: answers::ActiveModel = answer.into();
     active.body = Set(body);
     active.edited_at = Set(Some(now()));
     let answer = active.update(&txn).await?;
-    let notified = moderation::flag_crisis(&txn, &question, Some(&answer), was_crisis).await?;
+    let notified = crisis::flag_crisis(&txn, &question, Some(&answer), was_crisis).await?;
     txn.commit().await?;
     Ok(Committed::new(answer, notified.into()))
 }

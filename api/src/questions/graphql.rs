@@ -1,5 +1,6 @@
 //! GraphQL types and resolvers of questions, answers and expert standing.
 use super::answers::{self, NewAnswer};
+use super::crisis;
 use super::experts;
 use super::moderation;
 use super::service::{self, NewQuestion, QuestionChanges, QuestionFilter, QuestionSort};
@@ -113,7 +114,7 @@ impl QuestionObject {
     /// For its asker, when its words read like a crisis: places to reach someone now (empty for
     /// everyone else).
     async fn crisis_resources(&self, ctx: &Context<'_>) -> Result<Vec<CrisisResource>> {
-        let crisis = || moderation::question_reads_like_crisis(&self.0);
+        let crisis = || crisis::question_reads_like_crisis(&self.0);
         Ok(crisis_resources(ctx, &self.0.author_id, crisis).await?)
     }
     /// Whether I hear of new answers.
@@ -181,7 +182,7 @@ impl AnswerObject {
     }
     /// For its author, when its words read like a crisis: places to reach someone now.
     async fn crisis_resources(&self, ctx: &Context<'_>) -> Result<Vec<CrisisResource>> {
-        let crisis = || moderation::answer_reads_like_crisis(&self.row);
+        let crisis = || crisis::answer_reads_like_crisis(&self.row);
         Ok(crisis_resources(ctx, &self.row.author_id, crisis).await?)
     }
     /// Whether I marked it helpful.

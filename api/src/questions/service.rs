@@ -1,6 +1,6 @@
 //! Questions: asked platform-wide (anyone signed in reads them) or inside a group (read as that
 //! group's posts are). An anonymous question never names its author to anyone else.
-use super::moderation;
+use super::crisis;
 use crate::auth::Viewer;
 use crate::broker::Committed;
 use crate::clock::now;
@@ -212,7 +212,7 @@ pub async fn ask(
         };
     // The asker hears of every answer.
     follow_in(&txn, &question.id, &viewer.user_id).await?;
-    let notified = moderation::flag_crisis(&txn, &question, None, false).await?;
+    let notified = crisis::flag_crisis(&txn, &question, None, false).await?;
     txn.commit().await?;
     Ok(Committed::new(question, notified.into()))
 }
@@ -225,7 +225,7 @@ pub async fn edit(
 ) -> AppResult<Committed<questions::Model>> {
     let txn = begin_write(db).await?;
     let question = my_question(&txn, viewer, id).await?;
-    let was_crisis = moderation::question_reads_like_crisis(&question);
+    let was_crisis = crisis::question_reads_like_crisis(&question);
     let mut active: questions::ActiveModel = question.into();
     if let Some(raw) = changes.title {
         active.title = Set(title(&raw)?);
@@ -244,7 +244,7 @@ pub async fn edit(
     }
     active.edited_at = Set(Some(now()));
     let question = active.update(&txn).await?;
-    let notified = moderation::flag_crisis(&txn, &question, None, was_crisis).await?;
+    let notified = crisis::flag_crisis(&txn, &question, None, was_crisis).await?;
     txn.commit().await?;
     Ok(Committed::new(question, notified.into()))
 }
