@@ -871,3 +871,68 @@ async fn the_acceptance_reminder_comes_once_across_two_instances() {
     assert_eq!(reminders[0]["questionId"], json!(waiting));
     assert!(!notes.iter().any(|n| n["questionId"] == json!(unanswered)));
 }
+
+#[tokio::test]
+async fn a_question_page_costs_the_same_round_trips_whatever_its_size() {
+    // No workers: their queries would be counted with the page's.
+    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let asker = app.register("Paged Asker").await;
+    let admin = app.register("Paged Admin").await;
+    app.make_admin(&admin).await;
+    let id = ask(
+        &app,
+        &asker,
+        json!({"title": "A well answered question", "topic": "OTHER"}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let until = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    for n in 0..12 {
+        let helper = app.register(&format!("Paged Helper {n}")).await;
+        if n % 3 == 0 {
+            grant_expert(&app, &admin, &helper, &until).await;
+        }
+        let a = answer(&app, &helper, &id, &format!("Answer number {n}")).await;
+        if n % 2 == 0 {
+            app.ok(
+                &asker.access,
+                "mutation($a: ID!) { markHelpful(answerId: $a) { helpfulCount } }",
+                json!({"a": a}),
+            )
+            .await;
+        }
+    }
+    let page = "query($q: ID!, $n: Int!) { question(id: $q) { following answers(first: $n) { edges { node { id helpfulCount markedHelpful author { displayName expert { title } } } } } } }";
+    let mut costs = Vec::new();
+    for size in [3, 12] {
+        let before = app.context.metrics.db_query_count();
+        let data = app
+            .ok(&asker.access, page, json!({"q": id, "n": size}))
+            .await;
+        costs.push(app.context.metrics.db_query_count() - before);
+        let edges = data["question"]["answers"]["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), size as usize);
+        assert_eq!(
+            edges
+                .iter()
+                .filter(|e| e["node"]["markedHelpful"] == true)
+                .count(),
+            edges
+                .iter()
+                .filter(|e| e["node"]["helpfulCount"] == 1)
+                .count(),
+            "markedHelpful is the asker's own mark"
+        );
+    }
+    assert_eq!(
+        costs[0], costs[1],
+        "round trips grew with the page: {costs:?}"
+    );
+    assert!(
+        costs[1] <= 10,
+        "a question page took {} round trips",
+        costs[1]
+    );
+}

@@ -2,7 +2,7 @@
 use crate::content::{ContentType, ReactionKind};
 use crate::error::AppError;
 use crate::groups::types::{MemberState, Role};
-use crate::ids::{GroupId, UserId};
+use crate::ids::{AnswerId, GroupId, QuestionId, UserId};
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{experts, groups, memberships, reactions, users};
 use sea_orm::sea_query::Expr;
@@ -39,6 +39,7 @@ impl Loaders {
 pub struct LazyLoaders {
     shared: std::sync::OnceLock<Box<Loaders>>,
     mine: std::sync::OnceLock<Box<DataLoader<MyReactionLoader>>>,
+    my_marks: std::sync::OnceLock<Box<DataLoader<MyMarksLoader>>>,
     /// Hidden groups checked for this caller: whether they may see each.
     hidden_groups: std::sync::Mutex<HashMap<GroupId, bool>>,
 }
@@ -63,6 +64,16 @@ impl LazyLoaders {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(group_id.clone(), visible);
+    }
+
+    /// The loader of this caller's helpful marks and followed questions, made on first use.
+    pub fn my_marks(&self, db: &DatabaseConnection, viewer: &UserId) -> &DataLoader<MyMarksLoader> {
+        self.my_marks.get_or_init(|| {
+            Box::new(DataLoader::new(
+                MyMarksLoader(db.clone(), viewer.clone()),
+                tokio::spawn,
+            ))
+        })
     }
 
     /// The loader of this caller's reactions, made on first use.
@@ -224,6 +235,34 @@ impl Loader<TargetKey> for ReactionCountLoader {
             counts.entry((target, id)).or_default().push((kind, n));
         }
         Ok(counts)
+    }
+}
+
+/// The signed-in person's marks on a page of questions and answers: which answers they found
+/// helpful, which questions they follow (present means yes).
+pub struct MyMarksLoader(DatabaseConnection, UserId);
+
+impl Loader<AnswerId> for MyMarksLoader {
+    type Value = bool;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[AnswerId]) -> Result<HashMap<AnswerId, bool>, LoadError> {
+        let marked = crate::questions::answers::marked_helpful(&self.0, &self.1, keys)
+            .await
+            .map_err(|e| LoadError(Arc::new(e)))?;
+        Ok(marked.into_iter().map(|id| (id, true)).collect())
+    }
+}
+
+impl Loader<QuestionId> for MyMarksLoader {
+    type Value = bool;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[QuestionId]) -> Result<HashMap<QuestionId, bool>, LoadError> {
+        let followed = crate::questions::service::followed(&self.0, &self.1, keys)
+            .await
+            .map_err(|e| LoadError(Arc::new(e)))?;
+        Ok(followed.into_iter().map(|id| (id, true)).collect())
     }
 }
 

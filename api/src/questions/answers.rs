@@ -320,16 +320,18 @@ pub async fn of_question(
     Ok(page.page(rows))
 }
 
-/// Whether this person marked this answer helpful.
+/// Which of these answers this person marked helpful.
 pub async fn marked_helpful(
     db: &DatabaseConnection,
     user_id: &UserId,
-    answer_id: &AnswerId,
-) -> AppResult<bool> {
-    Ok(
-        answer_helpful::Entity::find_by_id((answer_id.clone(), user_id.clone()))
-            .one(db)
-            .await?
-            .is_some(),
-    )
+    answer_ids: &[AnswerId],
+) -> AppResult<Vec<AnswerId>> {
+    Ok(answer_helpful::Entity::find()
+        .filter(answer_helpful::Column::UserId.eq(user_id))
+        .filter(answer_helpful::Column::AnswerId.is_in(answer_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.answer_id)
+        .collect())
 }

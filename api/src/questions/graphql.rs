@@ -5,19 +5,29 @@ use super::experts;
 use super::moderation;
 use super::service::{self, NewQuestion, QuestionChanges, QuestionFilter, QuestionSort};
 use crate::content::ReportStatus;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::gql::ContextExt;
 use crate::groups::types::Topic;
 use crate::groups::{ExpertStanding, GroupObject, UserObject};
 use crate::ids::{AnswerId, GroupId, QuestionId, QuestionReportId, UserId};
 use crate::pagination::{connection, ranked_connection, Cursor, ListInfo, PageArgs, RankArgs};
 use crate::posts::crisis_resources;
+use crate::posts::loaders::MyMarksLoader;
 use crate::safety::CrisisResource;
 use crate::search::{Mode, Search};
 use async_graphql::connection::Connection;
+use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{answers as answer_rows, question_reports, questions};
+
+/// The caller's helpful marks and follows, one query per page.
+fn my_marks<'a>(ctx: &'a Context<'_>) -> AppResult<&'a DataLoader<MyMarksLoader>> {
+    let viewer = ctx.viewer()?;
+    Ok(ctx
+        .lazy_loaders()?
+        .my_marks(&ctx.app()?.db, &viewer.user_id))
+}
 
 /// A person as shown beside a question or answer: in the question's group when it has one.
 async fn person(
@@ -119,8 +129,9 @@ impl QuestionObject {
     }
     /// Whether I hear of new answers.
     async fn following(&self, ctx: &Context<'_>) -> Result<bool> {
-        let app = ctx.app()?;
-        Ok(service::is_following(&app.db, &ctx.viewer()?.user_id, &self.0.id).await?)
+        let marks = my_marks(ctx)?;
+        let followed = marks.load_one(self.0.id.clone()).await;
+        Ok(followed.map_err(AppError::from)?.unwrap_or(false))
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -187,8 +198,9 @@ impl AnswerObject {
     }
     /// Whether I marked it helpful.
     async fn marked_helpful(&self, ctx: &Context<'_>) -> Result<bool> {
-        let app = ctx.app()?;
-        Ok(answers::marked_helpful(&app.db, &ctx.viewer()?.user_id, &self.row.id).await?)
+        let marks = my_marks(ctx)?;
+        let marked = marks.load_one(self.row.id.clone()).await;
+        Ok(marked.map_err(AppError::from)?.unwrap_or(false))
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.row.created_at

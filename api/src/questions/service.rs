@@ -421,15 +421,18 @@ pub async fn unfollow(db: &DatabaseConnection, viewer: &Viewer, id: &QuestionId)
     Ok(())
 }
 
-pub async fn is_following(
+/// Which of these questions this person follows.
+pub async fn followed(
     db: &DatabaseConnection,
     user_id: &UserId,
-    id: &QuestionId,
-) -> AppResult<bool> {
-    Ok(
-        question_follows::Entity::find_by_id((id.clone(), user_id.clone()))
-            .one(db)
-            .await?
-            .is_some(),
-    )
+    ids: &[QuestionId],
+) -> AppResult<Vec<QuestionId>> {
+    Ok(question_follows::Entity::find()
+        .filter(question_follows::Column::UserId.eq(user_id))
+        .filter(question_follows::Column::QuestionId.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| f.question_id)
+        .collect())
 }
