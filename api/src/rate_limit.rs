@@ -1,6 +1,7 @@
 //! Fixed-window counters: in process when embedded, in Redis when instances share the count.
 //! While Redis is away, counting goes on per instance (looser, never refusing for it).
 use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
 use crate::redis_conn::RedisLink;
 use crate::telemetry::Metrics;
 use redis::{FromRedisValue, Pipeline};
@@ -69,6 +70,16 @@ impl RateLimiter {
     pub async fn check(&self, key: &str, limit: Limit) -> AppResult<()> {
         let (count, retry_after) = self.read(key, limit).await;
         refuse_over(count, limit, retry_after, 0)
+    }
+
+    /// One more of `kind` (posts, replies, questions…) by this person this hour, at most
+    /// `per_hour`; `RATE_LIMITED` beyond.
+    pub async fn hourly(&self, kind: &str, user_id: &UserId, per_hour: u32) -> AppResult<()> {
+        let limit = Limit {
+            max: per_hour,
+            window: Duration::from_secs(3600),
+        };
+        self.hit(&format!("{kind}:user:{user_id}"), limit).await
     }
 
     /// Counts one event under `key`; refuses with `RATE_LIMITED` when that goes over the limit.

@@ -11,6 +11,14 @@ async fn ask(app: &TestApp, who: &Session, input: Value) -> Value {
     app.ok(&who.access, ASK, json!({ "i": input })).await["askQuestion"].clone()
 }
 
+/// Asks, and returns the new question's id.
+async fn ask_id(app: &TestApp, who: &Session, input: Value) -> String {
+    ask(app, who, input).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 async fn answer(app: &TestApp, who: &Session, question: &str, body: &str) -> String {
     let data = app
         .ok(
@@ -113,15 +121,12 @@ async fn answers_rank_accepted_then_expert_then_helpful_then_oldest() {
         app.register("Voter One").await,
         app.register("Voter Two").await,
     ];
-    let id = ask(
+    let id = ask_id(
         &app,
         &asker,
         json!({"title": "How do I sleep before exams?", "topic": "ANXIETY"}),
     )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    .await;
     let a_early = answer(&app, &early, &id, "Keep a routine.").await;
     let a_liked = answer(&app, &liked, &id, "No screens after ten.").await;
     let a_expert = answer(&app, &expert, &id, "Talk to your GP if it lasts.").await;
@@ -235,15 +240,12 @@ async fn only_the_asker_accepts_and_nobody_marks_their_own_answer() {
     let asker = app.register("Own Asker").await;
     let helper = app.register("Own Helper").await;
     let stranger = app.register("Own Stranger").await;
-    let id = ask(
+    let id = ask_id(
         &app,
         &asker,
         json!({"title": "Where do I start with grief?", "topic": "GRIEF"}),
     )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    .await;
     let a = answer(&app, &helper, &id, "One day at a time.").await;
     let accept = "mutation($a: ID!) { acceptAnswer(answerId: $a) { accepted } }";
     let refused = app
@@ -323,15 +325,12 @@ async fn an_expired_standing_stops_showing_and_only_admins_grant_one() {
         .await
         .get("errors")
         .is_none());
-    let id = ask(
+    let id = ask_id(
         &app,
         &asker,
         json!({"title": "Can I stop my pills?", "topic": "DEPRESSION"}),
     )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    .await;
     answer(&app, &expert, &id, "Not without your prescriber.").await;
     let expert_answered = "{ questions(expertAnswered: true) { totalCount } }";
     assert_eq!(
@@ -641,15 +640,12 @@ async fn following_is_per_person_and_undone() {
     let app = TestApp::spawn().await;
     let asker = app.register("Follow Asker").await;
     let reader = app.register("Follow Reader").await;
-    let id = ask(
+    let id = ask_id(
         &app,
         &asker,
         json!({"title": "Anyone else up at 3am?", "topic": "LONELINESS"}),
     )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    .await;
     let follow = "mutation($q: ID!) { followQuestion(questionId: $q) { following } }";
     let unfollow = "mutation($q: ID!) { unfollowQuestion(questionId: $q) { following } }";
     assert_eq!(
@@ -693,15 +689,12 @@ async fn answers_notify_followers_the_asker_hears_of_experts_and_answerers_of_ac
     app.make_admin(&admin).await;
     let until = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
     grant_expert(&app, &admin, &expert, &until).await;
-    let id = ask(
+    let id = ask_id(
         &app,
         &asker,
         json!({"title": "What helps with panic at night?", "topic": "ANXIETY", "anonymous": true}),
     )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    .await;
     app.ok(
         &follower.access,
         "mutation($q: ID!) { followQuestion(questionId: $q) { following } }",
@@ -764,15 +757,12 @@ async fn new_answers_arrive_live_to_those_who_may_read_the_question() {
         .await;
     app.invite(&owner, &group, &member).await;
     app.join(&member, &group).await;
-    let id = ask(
+    let id = ask_id(
         &app,
         &owner,
         json!({"title": "Live: how was your week?", "topic": "OTHER", "groupId": group}),
     )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    .await;
     let live =
         "subscription($q: ID!) { answerAdded(questionId: $q) { id body author { displayName } } }";
     let mut watching = app.socket().await;
@@ -806,33 +796,24 @@ async fn the_acceptance_reminder_comes_once_across_two_instances() {
     let sibling = app.sibling().await;
     let asker = app.register("Reminded Asker").await;
     let helper = app.register("Reminded Helper").await;
-    let waiting = ask(
+    let waiting = ask_id(
         &app,
         &asker,
         json!({"title": "Answered, never accepted", "topic": "OTHER"}),
     )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let unanswered = ask(
+    .await;
+    let unanswered = ask_id(
         &app,
         &asker,
         json!({"title": "Nobody answered this", "topic": "OTHER"}),
     )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let accepted = ask(
+    .await;
+    let accepted = ask_id(
         &app,
         &asker,
         json!({"title": "Answered and accepted", "topic": "OTHER"}),
     )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    .await;
     answer(&app, &helper, &waiting, "an answer").await;
     let a = answer(&app, &helper, &accepted, "the answer").await;
     app.ok(
@@ -879,15 +860,12 @@ async fn a_question_page_costs_the_same_round_trips_whatever_its_size() {
     let asker = app.register("Paged Asker").await;
     let admin = app.register("Paged Admin").await;
     app.make_admin(&admin).await;
-    let id = ask(
+    let id = ask_id(
         &app,
         &asker,
         json!({"title": "A well answered question", "topic": "OTHER"}),
     )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    .await;
     let until = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
     for n in 0..12 {
         let helper = app.register(&format!("Paged Helper {n}")).await;

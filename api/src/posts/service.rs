@@ -14,7 +14,7 @@ use crate::groups::types::MemberState;
 use crate::ids::{GroupId, PostId, ReplyId, UserId};
 use crate::notifications::service::{self as notifications, About};
 use crate::pagination::{keyset_page, Order, Page, PageArgs, RankArgs};
-use crate::rate_limit::{Limit, RateLimiter};
+use crate::rate_limit::RateLimiter;
 use crate::search::{Indexed, Mode, Search};
 use entity::{groups, memberships, posts, reactions, replies};
 use sea_orm::sea_query::ExprTrait as _;
@@ -23,7 +23,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TryInsertResult,
 };
-use std::time::Duration;
 
 pub struct NewPost {
     pub group_id: GroupId,
@@ -76,23 +75,6 @@ pub async fn visible_post(
     Ok((post, access))
 }
 
-async fn enforce_limit(
-    limiter: &RateLimiter,
-    kind: &str,
-    user_id: &UserId,
-    per_hour: u32,
-) -> AppResult<()> {
-    limiter
-        .hit(
-            &format!("{kind}:user:{user_id}"),
-            Limit {
-                max: per_hour,
-                window: Duration::from_secs(3600),
-            },
-        )
-        .await
-}
-
 pub async fn create_post(
     db: &DatabaseConnection,
     limiter: &RateLimiter,
@@ -109,7 +91,9 @@ pub async fn create_post(
     }
     let access = group_access(db, viewer, &input.group_id).await?;
     access.require_participant()?;
-    enforce_limit(limiter, "posts", &viewer.user_id, limits.posts_per_hour).await?;
+    limiter
+        .hourly("posts", &viewer.user_id, limits.posts_per_hour)
+        .await?;
 
     let at = now();
     let txn = begin_write(db).await?;
@@ -369,7 +353,9 @@ pub async fn create_reply(
             ));
         }
     }
-    enforce_limit(limiter, "replies", &viewer.user_id, limits.replies_per_hour).await?;
+    limiter
+        .hourly("replies", &viewer.user_id, limits.replies_per_hour)
+        .await?;
 
     let at = now();
     let txn = begin_write(db).await?;

@@ -2,7 +2,7 @@
 //! current experts, then by how many found them helpful, then oldest first.
 use super::crisis;
 use super::experts::current as current_experts;
-use super::service::{enforce_limit, visible_question};
+use super::service::visible_question;
 use crate::auth::Viewer;
 use crate::broker::{Announcements, Committed, Event};
 use crate::clock::now;
@@ -84,7 +84,9 @@ pub async fn answer(
             .await?
             .require_participant()?;
     }
-    enforce_limit(limiter, "answers", &viewer.user_id, limits.replies_per_hour).await?;
+    limiter
+        .hourly("answers", &viewer.user_id, limits.replies_per_hour)
+        .await?;
 
     let at = now();
     let txn = begin_write(db).await?;

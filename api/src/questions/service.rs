@@ -13,7 +13,7 @@ use crate::groups::service::parse_tags;
 use crate::groups::types::Topic;
 use crate::ids::{GroupId, QuestionId, UserId};
 use crate::pagination::{keyset_page, Order as ListOrder, Page, PageArgs};
-use crate::rate_limit::{Limit, RateLimiter};
+use crate::rate_limit::RateLimiter;
 use crate::search::{Indexed, Mode, Search};
 use entity::{answers, experts, question_follows, questions};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query, SimpleExpr};
@@ -21,7 +21,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
     EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
 };
-use std::time::Duration;
 
 pub struct NewQuestion {
     pub title: String,
@@ -124,23 +123,6 @@ async fn my_question(
     Ok(question)
 }
 
-pub(super) async fn enforce_limit(
-    limiter: &RateLimiter,
-    kind: &str,
-    user_id: &UserId,
-    per_hour: u32,
-) -> AppResult<()> {
-    limiter
-        .hit(
-            &format!("{kind}:user:{user_id}"),
-            Limit {
-                max: per_hour,
-                window: Duration::from_secs(3600),
-            },
-        )
-        .await
-}
-
 async fn earlier_question(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -173,13 +155,9 @@ pub async fn ask(
             .await?
             .require_participant()?;
     }
-    enforce_limit(
-        limiter,
-        "questions",
-        &viewer.user_id,
-        limits.questions_per_hour,
-    )
-    .await?;
+    limiter
+        .hourly("questions", &viewer.user_id, limits.questions_per_hour)
+        .await?;
 
     let at = now();
     let txn = begin_write(db).await?;
