@@ -38,7 +38,7 @@ pub struct About {
     pub question_id: Option<QuestionId>,
     pub answer_id: Option<AnswerId>,
     pub detail: Option<String>,
-    /// The actor is not named (an anonymous asker's acts).
+    /// The actor is not named: the author of an anonymous post or question.
     pub anonymous_actor: bool,
 }
 
