@@ -227,8 +227,7 @@ impl ModerationMutation {
         report_id: ReportId,
     ) -> Result<Option<UserObject>> {
         let app = ctx.app()?;
-        let author = service::reveal_author(&app.db, ctx.viewer()?, &report_id).await?;
-        let group = service::report_group(&app.db, &report_id).await?;
+        let (author, group) = service::reveal_author(&app.db, ctx.viewer()?, &report_id).await?;
         Ok(UserObject::in_group(ctx, &author, &group).await?)
     }
 

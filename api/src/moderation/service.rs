@@ -23,7 +23,7 @@ use sea_orm::{
     Set,
 };
 
-fn reason_text(raw: &str) -> AppResult<String> {
+pub(crate) fn reason_text(raw: &str) -> AppResult<String> {
     text_between("reason", raw, 1, 1_000)
 }
 
@@ -159,7 +159,7 @@ pub async fn report(
 /// What a report is about, read as stored (the report's reader is its group's moderator or its
 /// filer): the post, or for a reply the reply and its post.
 pub async fn reported(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     report: &reports::Model,
 ) -> AppResult<(Option<posts::Model>, Option<replies::Model>)> {
     let reply = if report.target_type == ContentType::Reply {
@@ -216,13 +216,13 @@ pub async fn list_reports(
     .await
 }
 
-/// Who wrote an anonymous post, for a moderator acting on a report of it. The reveal goes into
-/// the group's mod log, so it is never silent.
+/// Who wrote an anonymous post, for a moderator acting on a report of it, with the group they
+/// are shown in. The reveal goes into the group's mod log, so it is never silent.
 pub async fn reveal_author(
     db: &DatabaseConnection,
     viewer: &Viewer,
     report_id: &ReportId,
-) -> AppResult<UserId> {
+) -> AppResult<(UserId, GroupId)> {
     let txn = begin_write(db).await?;
     let report = reports::Entity::find_by_id(report_id.to_owned())
         .one(&txn)
@@ -234,7 +234,7 @@ pub async fn reveal_author(
     if access.require_moderator().is_err() {
         return Err(AppError::NotFound);
     }
-    let (post, reply) = reported(db, &report).await?;
+    let (post, reply) = reported(&txn, &report).await?;
     let author = match (post, reply) {
         (_, Some(reply)) => reply.author_id,
         (Some(post), None) => post.author_id,
@@ -251,16 +251,18 @@ pub async fn reveal_author(
     )
     .await?;
     txn.commit().await?;
-    Ok(author)
+    Ok((author, report.group_id))
 }
 
-/// The group a report belongs to.
-pub async fn report_group(db: &DatabaseConnection, report_id: &ReportId) -> AppResult<GroupId> {
-    Ok(reports::Entity::find_by_id(report_id.to_owned())
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?
-        .group_id)
+/// A report is resolved or dismissed, never reopened.
+pub(crate) fn require_closing(status: ReportStatus) -> AppResult<()> {
+    if status == ReportStatus::Open {
+        return Err(AppError::bad_input(
+            "status",
+            "resolve as RESOLVED or DISMISSED",
+        ));
+    }
+    Ok(())
 }
 
 pub async fn resolve_report(
@@ -270,12 +272,7 @@ pub async fn resolve_report(
     status: ReportStatus,
     note: Option<&str>,
 ) -> AppResult<reports::Model> {
-    if status == ReportStatus::Open {
-        return Err(AppError::bad_input(
-            "status",
-            "resolve as RESOLVED or DISMISSED",
-        ));
-    }
+    require_closing(status)?;
     let note = note.map(reason_text).transpose()?;
     let txn = begin_write(db).await?;
     let report = reports::Entity::find_by_id(report_id.to_owned())

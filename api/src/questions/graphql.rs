@@ -639,9 +639,8 @@ impl QuestionModerationMutation {
         report_id: QuestionReportId,
     ) -> Result<Option<UserObject>> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
-        let author = moderation::reveal_author(&app.db, viewer, &report_id).await?;
-        let report = moderation::handled_report(&app.db, viewer, &report_id).await?;
-        Ok(person(ctx, &author, report.group_id.as_ref()).await?)
+        let (author, group) = moderation::reveal_author(&app.db, viewer, &report_id).await?;
+        Ok(person(ctx, &author, group.as_ref()).await?)
     }
 
     /// Moderators: removes a question from every list; its asker is told.

@@ -9,10 +9,11 @@ use crate::broker::Committed;
 use crate::clock::now;
 use crate::content::ReportStatus;
 use crate::db::begin_write;
-use crate::error::{text_between, AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::groups::access::{group_access, is_admin};
 use crate::groups::mod_log::log_action;
 use crate::ids::{AnswerId, GroupId, QuestionId, QuestionReportId};
+use crate::moderation::service::{reason_text, require_closing};
 use crate::notifications::service::{self as notifications, About, NotificationKind, Notified};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use entity::enums::{ModAction, ModTarget};
@@ -21,10 +22,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set,
 };
-
-fn reason_text(raw: &str) -> AppResult<String> {
-    text_between("reason", raw, 1, 1_000)
-}
 
 /// Whether the caller handles this question's reports: a platform admin, or a moderator of the
 /// question's group.
@@ -160,27 +157,12 @@ pub async fn resolve(
     status: ReportStatus,
     note: Option<&str>,
 ) -> AppResult<question_reports::Model> {
-    if status == ReportStatus::Open {
-        return Err(AppError::bad_input(
-            "status",
-            "resolve as RESOLVED or DISMISSED",
-        ));
-    }
+    require_closing(status)?;
     let note = note.map(reason_text).transpose()?;
     let txn = begin_write(db).await?;
     let report = handled_report(&txn, viewer, id).await?;
-    let author_of_item = match &report.answer_id {
-        Some(answer_id) => answers::Entity::find_by_id(answer_id.clone())
-            .one(&txn)
-            .await?
-            .map(|a| a.author_id),
-        None => questions::Entity::find_by_id(report.question_id.clone())
-            .one(&txn)
-            .await?
-            .map(|q| q.author_id),
-    };
-    // Nobody closes the flag on their own words.
-    if report.priority && author_of_item.as_ref() == Some(&viewer.user_id) {
+    // Nobody closes the flag on their own words (a crisis flag is filed under its author).
+    if report.priority && report.reporter_id == viewer.user_id {
         return Err(AppError::Forbidden);
     }
     if let Some(group_id) = &report.group_id {
@@ -198,22 +180,22 @@ pub async fn resolve(
     }
     let mut active: question_reports::ActiveModel = report.into();
     active.status = Set(status);
-    active.resolved_by = Set((status != ReportStatus::Open).then(|| viewer.user_id.clone()));
+    active.resolved_by = Set(Some(viewer.user_id.clone()));
     active.resolution_note = Set(note);
-    active.resolved_at = Set((status != ReportStatus::Open).then(now));
+    active.resolved_at = Set(Some(now()));
     let report = active.update(&txn).await?;
     txn.commit().await?;
     Ok(report)
 }
 
 /// Who wrote a reported question or answer (an anonymous asker included), for those who handle
-/// the report. On a group's question the reveal goes into its mod log; on a platform-wide one
-/// into the server's audit log.
+/// the report, with the question's group they are shown in. On a group's question the reveal
+/// goes into its mod log; on a platform-wide one into the server's audit log.
 pub async fn reveal_author(
     db: &DatabaseConnection,
     viewer: &Viewer,
     id: &QuestionReportId,
-) -> AppResult<crate::ids::UserId> {
+) -> AppResult<(crate::ids::UserId, Option<GroupId>)> {
     let txn = begin_write(db).await?;
     let report = handled_report(&txn, viewer, id).await?;
     let author = match reported(&txn, &report).await? {
@@ -232,7 +214,7 @@ pub async fn reveal_author(
         }
     }
     txn.commit().await?;
-    Ok(author)
+    Ok((author, report.group_id))
 }
 
 /// A moderator removes a question: it leaves every list and its author is told.
