@@ -1,7 +1,7 @@
 //! Answers: written by anyone who may read the question, ranked accepted first, then answers by
 //! current experts, then by how many found them helpful, then oldest first.
 use super::crisis;
-use super::experts::current as current_experts;
+use super::experts::{current as current_experts, is_current_expert};
 use super::service::visible_question;
 use crate::auth::Viewer;
 use crate::broker::{Announcements, Committed, Event};
@@ -14,8 +14,8 @@ use crate::groups::access::{blocked_between, group_access, not_blocked_with};
 use crate::ids::{AnswerId, QuestionId, UserId};
 use crate::notifications::service as notifications;
 use crate::pagination::{Page, RankArgs};
-use entity::{answer_helpful, answers, experts as expert_rows, questions};
-use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
+use entity::{answer_helpful, answers, questions};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TryInsertResult,
@@ -292,19 +292,7 @@ pub async fn of_question(
     question: &questions::Model,
     page: &RankArgs,
 ) -> AppResult<Page<answers::Model>> {
-    let by_expert_now = Expr::exists(
-        Query::select()
-            .expr(Expr::val(1))
-            .from(expert_rows::Entity)
-            .and_where(
-                Expr::col((expert_rows::Entity, expert_rows::Column::UserId))
-                    .equals((answers::Entity, answers::Column::AuthorId)),
-            )
-            .and_where(
-                Expr::col((expert_rows::Entity, expert_rows::Column::VerifiedUntil)).gt(now()),
-            )
-            .to_owned(),
-    );
+    let by_expert_now = is_current_expert((answers::Entity, answers::Column::AuthorId));
     let rows = answers::Entity::find()
         .filter(answers::Column::QuestionId.eq(&question.id))
         .filter(answers::Column::DeletedAt.is_null())

@@ -7,7 +7,7 @@ use crate::groups::access::is_admin;
 use crate::ids::UserId;
 use chrono::{DateTime, Utc};
 use entity::{experts, users};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, ExprTrait as _, IntoColumnRef, OnConflict, Query, SimpleExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use std::collections::HashMap;
 
@@ -80,6 +80,17 @@ pub async fn write(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)
+}
+
+/// A condition on an author column: they have a current expert standing (the rule `current`
+/// applies, in SQL).
+pub fn is_current_expert(author: impl IntoColumnRef) -> SimpleExpr {
+    let experts_now = Query::select()
+        .column(experts::Column::UserId)
+        .from(experts::Entity)
+        .and_where(Expr::col(experts::Column::VerifiedUntil).gt(now()))
+        .to_owned();
+    Expr::col(author).in_subquery(experts_now)
 }
 
 /// The current standings of these people (an expired one is no standing).

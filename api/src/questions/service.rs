@@ -1,6 +1,7 @@
 //! Questions: asked platform-wide (anyone signed in reads them) or inside a group (read as that
 //! group's posts are). An anonymous question never names its author to anyone else.
 use super::crisis;
+use super::experts::is_current_expert;
 use crate::auth::Viewer;
 use crate::broker::Committed;
 use crate::clock::now;
@@ -15,7 +16,7 @@ use crate::ids::{GroupId, QuestionId, UserId};
 use crate::pagination::{keyset_page, Order as ListOrder, Page, PageArgs};
 use crate::rate_limit::RateLimiter;
 use crate::search::{Indexed, Mode, Search};
-use entity::{answers, experts, question_follows, questions};
+use entity::{answers, question_follows, questions};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
@@ -250,11 +251,6 @@ fn readable_by(viewer: &Viewer) -> Condition {
 
 /// An answer by someone whose expert standing is current.
 pub(super) fn expert_answer_exists() -> SimpleExpr {
-    let experts_now = Query::select()
-        .column(experts::Column::UserId)
-        .from(experts::Entity)
-        .and_where(Expr::col(experts::Column::VerifiedUntil).gt(now()))
-        .to_owned();
     Expr::exists(
         Query::select()
             .expr(Expr::val(1))
@@ -265,9 +261,10 @@ pub(super) fn expert_answer_exists() -> SimpleExpr {
             )
             .and_where(Expr::col((answers::Entity, answers::Column::DeletedAt)).is_null())
             .and_where(Expr::col((answers::Entity, answers::Column::RemovedAt)).is_null())
-            .and_where(
-                Expr::col((answers::Entity, answers::Column::AuthorId)).in_subquery(experts_now),
-            )
+            .and_where(is_current_expert((
+                answers::Entity,
+                answers::Column::AuthorId,
+            )))
             .to_owned(),
     )
 }
