@@ -14,6 +14,15 @@ async fn table_count(db: &sea_orm::DatabaseConnection, table: &str) -> Result<i6
         .unwrap_or_default())
 }
 
+/// A new pool after a step down. A pooled SQLite connection that has not run a statement since
+/// another connection changed the schema can still check DDL against its old copy of it (CI
+/// once saw "duplicate column name" re-adding a column that had just been dropped). The server
+/// never hits this: it only migrates up, once, at start.
+async fn fresh_pool(db: sea_orm::DatabaseConnection, url: &str) -> sea_orm::DatabaseConnection {
+    db.close().await.unwrap();
+    api::db::connect(url).await.unwrap()
+}
+
 #[tokio::test]
 async fn migrations_run_up_down_and_up_again() {
     let test_db = TestDb::new().await;
@@ -35,6 +44,7 @@ async fn migrations_run_up_down_and_up_again() {
         .unwrap()
         .is_empty());
 
+    let db = fresh_pool(db, &test_db.url).await;
     Migrator::up(&db, None).await.unwrap();
     assert_eq!(table_count(&db, "sessions").await.unwrap(), 0);
     db.close().await.unwrap();
@@ -82,6 +92,7 @@ async fn names_are_rekeyed_by_their_skeleton_and_old_look_alikes_keep_working() 
     let key = migration::name_key::name_key("Owner Olive");
     assert_eq!(keys, vec![key.clone(), format!("{key}#user-1")]);
     Migrator::down(&db, Some(1)).await.unwrap();
+    let db = fresh_pool(db, &test_db.url).await;
     Migrator::up(&db, None).await.unwrap();
     db.close().await.unwrap();
 }
