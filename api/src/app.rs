@@ -88,6 +88,7 @@ impl App {
                     .context("HEARTH_FCM_CREDENTIALS: not a usable service-account JSON")?,
             )),
         };
+        let mail = crate::mail::Mailer::from_settings(&settings.mail)?;
         let crisis = crate::safety::CrisisDirectory::load(settings.crisis_resources.as_deref())
             .context("HEARTH_CRISIS_RESOURCES: not a usable crisis resources file")?;
         let app = AppContext::new(AppParts {
@@ -102,6 +103,7 @@ impl App {
             metrics,
             broker,
             push,
+            mail,
             settings: Arc::new(settings),
         });
         let schema = schema::build(app.clone(), app.settings.is_production())?;
@@ -112,6 +114,7 @@ impl App {
                 app.settings.push_worker.clone(),
                 shutdown.clone(),
             );
+            crate::mail::worker::spawn(app.clone(), shutdown.clone());
             crate::moods::reminders::spawn(app.clone(), shutdown.clone());
             crate::questions::reminders::spawn(app.clone(), shutdown.clone());
         }

@@ -44,6 +44,8 @@ pub enum Event {
     },
     /// Push jobs are due: wakes the push workers of every instance.
     PushQueued,
+    /// Mails are in the outbox: wakes the mail workers of every instance.
+    MailQueued,
     /// These sessions were revoked (sign-out, password change, a replayed refresh token):
     /// every instance forgets them and closes their sockets.
     SessionsRevoked {
@@ -62,7 +64,7 @@ pub struct Announcements {
 
 impl Announcements {
     pub fn event(&mut self, event: Event) {
-        if event == Event::PushQueued && self.events.contains(&event) {
+        if matches!(event, Event::PushQueued | Event::MailQueued) && self.events.contains(&event) {
             return;
         }
         self.events.push(event);
@@ -196,6 +198,7 @@ pub enum Topic {
     User(UserId),
     Question(QuestionId),
     Push,
+    Mail,
     Sessions,
 }
 
@@ -207,6 +210,7 @@ impl Topic {
             Topic::User(id) => format!("user:{id}"),
             Topic::Question(id) => format!("question:{id}"),
             Topic::Push => "push".to_owned(),
+            Topic::Mail => "mail".to_owned(),
             Topic::Sessions => "sessions".to_owned(),
         }
     }
@@ -225,6 +229,7 @@ impl Event {
             Event::NotificationAdded { user_id, .. } => vec![Topic::User(user_id.clone())],
             Event::AnswerAdded { question_id, .. } => vec![Topic::Question(question_id.clone())],
             Event::PushQueued => vec![Topic::Push],
+            Event::MailQueued => vec![Topic::Mail],
             Event::SessionsRevoked { .. } => vec![Topic::Sessions],
         }
     }

@@ -45,6 +45,10 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AdminCommand {
+    /// Make an account whose address counts as verified, with no mail sent (for staff, demo
+    /// and benchmark accounts). The password is read from HEARTH_NEW_PASSWORD, or from the
+    /// first line of standard input.
+    CreateUser { email: String, display_name: String },
     /// Make the account with this email a platform admin (the first admin is made here).
     CreateAdmin { email: String },
     /// Give the account with this email expert standing with a shown credential.
@@ -132,6 +136,26 @@ async fn admin(settings: &Settings, action: AdminCommand) -> anyhow::Result<()> 
     crate::db::migrate(&db).await?;
     let failed = |what: &str, e: crate::error::AppError| anyhow::anyhow!("{what}: {}", e.message());
     match action {
+        AdminCommand::CreateUser {
+            email,
+            display_name,
+        } => {
+            let password = match std::env::var("HEARTH_NEW_PASSWORD") {
+                Ok(password) => password,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let passwords = crate::auth::passwords::PasswordHasher::new()
+                .map_err(|e| failed("password hasher", e))?;
+            let user =
+                crate::accounts::create_verified(&db, &passwords, &email, &display_name, &password)
+                    .await
+                    .map_err(|e| failed("create-user", e))?;
+            println!("{} can sign in as {}.", user.email, user.display_name);
+        }
         AdminCommand::CreateAdmin { email } => {
             let user = crate::accounts::find_by_email(&db, &email)
                 .await

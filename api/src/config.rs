@@ -63,6 +63,18 @@ pub struct PushWorkerSettings {
     pub retry_base: Duration,
 }
 
+/// Where mail goes, and how the mail worker retries.
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// `smtp://`, `smtps://` (or `smtp://…?tls=required` for STARTTLS), with credentials in the
+    /// URL when the server wants them. Unset: mails are written to the log (development only).
+    pub smtp_url: Option<Secret>,
+    /// The sender, e.g. `Hearth <no-reply@example.org>`.
+    pub from: String,
+    /// First retry delay; doubles with each attempt (plus jitter).
+    pub retry_base: Duration,
+}
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub env: Environment,
@@ -93,6 +105,7 @@ pub struct Settings {
     /// Run the push workers in this process (`hearth serve --no-workers` turns them off).
     pub run_workers: bool,
     pub push_worker: PushWorkerSettings,
+    pub mail: MailSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +150,9 @@ const KEYS: &[&str] = &[
     "PUSH_MAX_ATTEMPTS",
     "PUSH_RETRY_BASE_MS",
     "PUSH_CLAIM_SECS",
+    "SMTP_URL",
+    "MAIL_FROM",
+    "MAIL_RETRY_BASE_MS",
 ];
 
 impl Settings {
@@ -260,6 +276,40 @@ impl Settings {
                 ));
             }
         }
+        let smtp_url = get("SMTP_URL");
+        match &smtp_url {
+            None if env_kind == Environment::Production => {
+                return Err(bad(
+                    "HEARTH_SMTP_URL",
+                    "is required in production (codes and account mail go out through it)",
+                ))
+            }
+            Some(url)
+                if !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+                    || lettre_url_is_bad(url) =>
+            {
+                return Err(bad(
+                    "HEARTH_SMTP_URL",
+                    "must be a URL like smtps://user:password@mail.example.org",
+                ))
+            }
+            _ => {}
+        }
+        let mail_from = match get("MAIL_FROM") {
+            None if env_kind == Environment::Production => {
+                return Err(bad("HEARTH_MAIL_FROM", "is required in production"))
+            }
+            None => "Hearth <no-reply@localhost>".to_owned(),
+            Some(from) => {
+                if from.parse::<lettre::message::Mailbox>().is_err() {
+                    return Err(bad(
+                        "HEARTH_MAIL_FROM",
+                        "must be an address like `Hearth <no-reply@example.org>`",
+                    ));
+                }
+                from
+            }
+        };
         let crisis_resources = get("CRISIS_RESOURCES").map(PathBuf::from);
         if crisis_resources
             .as_ref()
@@ -350,6 +400,11 @@ impl Settings {
                     .map_err(|_| bad("HEARTH_PUSH_MAX_ATTEMPTS", "is too large"))?,
                 retry_base: Duration::from_millis(number("PUSH_RETRY_BASE_MS", 1_000, 1)?),
             },
+            mail: MailSettings {
+                smtp_url: smtp_url.map(Secret::new),
+                from: mail_from,
+                retry_base: Duration::from_millis(number("MAIL_RETRY_BASE_MS", 5_000, 1)?),
+            },
         })
     }
 
@@ -396,6 +451,11 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// Whether lettre would refuse this SMTP URL (an unknown `tls=` value, no host…).
+fn lettre_url_is_bad(url: &str) -> bool {
+    lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url).is_err()
 }
 
 /// Least entropy a production JWT secret must show, in bits over its length.
@@ -474,6 +534,16 @@ mod tests {
         assert_eq!(e.variable, "HEARTH_JWT_SECRET");
         let e = Settings::from_sources(None, &env(&[("HEARTH_ENV", "production")])).unwrap_err();
         assert_eq!(e.variable, "HEARTH_JWT_SECRET");
+        let random = crate::secrets::random_token();
+        let e = Settings::from_sources(
+            None,
+            &env(&[("HEARTH_ENV", "production"), ("HEARTH_JWT_SECRET", &random)]),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.variable, "HEARTH_SMTP_URL",
+            "production needs a way to send mail"
+        );
         for lazy in ["a".repeat(32), "abab".repeat(10), "password".repeat(4)] {
             let e = Settings::from_sources(
                 None,
@@ -482,10 +552,14 @@ mod tests {
             .unwrap_err();
             assert_eq!(e.variable, "HEARTH_JWT_SECRET", "{lazy}");
         }
-        let random = crate::secrets::random_token();
         let fine = Settings::from_sources(
             None,
-            &env(&[("HEARTH_ENV", "production"), ("HEARTH_JWT_SECRET", &random)]),
+            &env(&[
+                ("HEARTH_ENV", "production"),
+                ("HEARTH_JWT_SECRET", &random),
+                ("HEARTH_SMTP_URL", "smtps://user:pass@mail.example.org"),
+                ("HEARTH_MAIL_FROM", "Hearth <no-reply@example.org>"),
+            ]),
         );
         assert!(fine.is_ok());
     }
@@ -500,6 +574,12 @@ mod tests {
         let e =
             Settings::from_sources(None, &env(&[("HEARTH_LOGIN_WINDOW_SECS", "-3")])).unwrap_err();
         assert_eq!(e.variable, "HEARTH_LOGIN_WINDOW_SECS");
+        let e = Settings::from_sources(None, &env(&[("HEARTH_SMTP_URL", "mail.example.org")]))
+            .unwrap_err();
+        assert_eq!(e.variable, "HEARTH_SMTP_URL");
+        let e = Settings::from_sources(None, &env(&[("HEARTH_MAIL_FROM", "not an address")]))
+            .unwrap_err();
+        assert_eq!(e.variable, "HEARTH_MAIL_FROM");
     }
 
     #[test]

@@ -22,6 +22,11 @@ pub enum AppError {
     RateLimited {
         retry_after: Duration,
     },
+    /// A mailed code that does not open what it was sent for: wrong, or expired. Either is
+    /// `BAD_USER_INPUT` on the field `code`, with a `reason` the app can act on.
+    CodeRejected {
+        expired: bool,
+    },
     /// Something this needs is out of reach for a moment (the database's connections are all
     /// taken or it cannot be reached); nothing was written. Try again after `retry_after`.
     Unavailable {
@@ -61,6 +66,8 @@ impl AppError {
             AppError::NotFound => "not found",
             AppError::BadInput { message, .. } | AppError::Conflict { message, .. } => message,
             AppError::RateLimited { .. } => "too many attempts, try again later",
+            AppError::CodeRejected { expired: false } => "this code is not right",
+            AppError::CodeRejected { expired: true } => "this code has expired; ask for a new one",
             AppError::Unavailable { .. } => "temporarily unavailable, try again shortly",
             AppError::Internal(_) => "internal error",
         }
@@ -80,7 +87,7 @@ impl AppError {
             }
             AppError::Forbidden => "FORBIDDEN",
             AppError::NotFound => "NOT_FOUND",
-            AppError::BadInput { .. } => "BAD_USER_INPUT",
+            AppError::BadInput { .. } | AppError::CodeRejected { .. } => "BAD_USER_INPUT",
             AppError::Conflict { .. } => "CONFLICT",
             AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::Unavailable { .. } => "UNAVAILABLE",
@@ -112,6 +119,17 @@ impl From<AppError> for async_graphql::Error {
             match &err {
                 AppError::BadInput { field, .. } | AppError::Conflict { field, .. } => {
                     ext.set("field", *field)
+                }
+                AppError::CodeRejected { expired } => {
+                    ext.set("field", "code");
+                    ext.set(
+                        "reason",
+                        if *expired {
+                            "EXPIRED_CODE"
+                        } else {
+                            "WRONG_CODE"
+                        },
+                    );
                 }
                 AppError::RateLimited { retry_after } | AppError::Unavailable { retry_after } => {
                     ext.set("retryAfter", retry_after.as_secs().max(1))

@@ -16,6 +16,7 @@ mod gql;
 pub mod groups;
 pub mod http;
 pub mod ids;
+pub mod mail;
 pub mod moderation;
 pub mod moods;
 pub mod notifications;

@@ -14,3 +14,19 @@ pub fn random_token() -> String {
 pub fn sha256_hex(value: &str) -> String {
     hex::encode(Sha256::digest(value.as_bytes()))
 }
+
+/// A digest only the holder of `key` can compute: for short secrets such as six-digit codes,
+/// which a plain digest would not hide (a million guesses undo it).
+pub fn keyed_hash(key: &str, value: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update((key.len() as u64).to_be_bytes());
+    hasher.update(key.as_bytes());
+    hasher.update(value.as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+/// A code to type from a mail: six random digits.
+pub fn six_digit_code() -> String {
+    use rand::Rng as _;
+    format!("{:06}", rand::rng().random_range(0..1_000_000u32))
+}

@@ -56,5 +56,6 @@ pub struct AppParts {
     pub metrics: Metrics,
     pub broker: Broker,
     pub push: crate::push::fcm::Sender,
+    pub mail: crate::mail::Mailer,
     pub crisis: Arc<crate::safety::CrisisDirectory>,
 }

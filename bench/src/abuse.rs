@@ -171,17 +171,9 @@ pub async fn run(seconds: usize) -> anyhow::Result<()> {
     let pid = server.pid();
     let url = server.url("/graphql");
     let http = reqwest::Client::new();
-    let registered = send(
-        &http,
-        &url,
-        None,
-        r#"mutation { register(input: {email: "abuse@example.org", password: "an abuse bench password", displayName: "Abuse Bench"}) { accessToken } }"#,
-    )
-    .await?;
-    let token = registered["data"]["register"]["accessToken"]
-        .as_str()
-        .ok_or_else(|| anyhow::anyhow!("registration failed: {registered}"))?
-        .to_owned();
+    server.create_user("abuse@example.org", "Abuse Bench", "an abuse bench password")?;
+    let (token, _) =
+        crate::load::sign_in(&http, &url, "abuse@example.org", "an abuse bench password").await?;
 
     let probes = vec![
         Probe {

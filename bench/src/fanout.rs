@@ -52,11 +52,9 @@ pub async fn run(sockets: usize) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     let base = server.base.clone();
     let graphql_url = format!("http://{base}/graphql");
-    let registered = load::gql(&http, &graphql_url, None, "mutation { register(input: {email: \"fan@example.org\", password: \"a benchmark password\", displayName: \"Fan Out\"}) { accessToken } }", json!({})).await?;
-    let token = registered["register"]["accessToken"]
-        .as_str()
-        .context("no token")?
-        .to_owned();
+    server.create_user("fan@example.org", "Fan Out", "a benchmark password")?;
+    let (token, _) =
+        load::sign_in(&http, &graphql_url, "fan@example.org", "a benchmark password").await?;
     let created = load::gql(&http, &graphql_url, Some(&token), "mutation { createGroup(input: {name: \"Fan-out\", topic: OTHER, visibility: PUBLIC, ledBy: PEER}) { id } }", json!({})).await?;
     let group = created["createGroup"]["id"]
         .as_str()

@@ -45,6 +45,44 @@ pub async fn start_server_with(adjust: impl FnOnce(&mut Settings)) -> anyhow::Re
     })
 }
 
+impl Server {
+    /// A verified account (as `hearth admin create-user` makes it), signed in over GraphQL:
+    /// its access token and id.
+    pub async fn sign_up(
+        &self,
+        http: &reqwest::Client,
+        email: &str,
+        name: &str,
+        password: &str,
+    ) -> anyhow::Result<(String, String)> {
+        let context = self.context.as_ref().context("no server in this process")?;
+        api::accounts::create_verified(&context.db, &context.passwords, email, name, password)
+            .await
+            .map_err(|e| anyhow::anyhow!("create {email}: {}", e.message()))?;
+        sign_in(http, &self.url, email, password).await
+    }
+}
+
+/// Signs in over GraphQL: the access token and the account's id.
+pub async fn sign_in(
+    http: &reqwest::Client,
+    url: &str,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<(String, String)> {
+    let data = gql(
+        http,
+        url,
+        None,
+        "mutation($i: LoginInput!) { login(input: $i) { accessToken user { id } } }",
+        serde_json::json!({"i": {"email": email, "password": password}}),
+    )
+    .await?;
+    let token = data["login"]["accessToken"].as_str().context("no token")?;
+    let id = data["login"]["user"]["id"].as_str().context("no id")?;
+    Ok((token.to_owned(), id.to_owned()))
+}
+
 /// One GraphQL operation over HTTP; its `data`, or an error when the response has errors.
 pub async fn gql(
     http: &reqwest::Client,

@@ -7,20 +7,9 @@ const PASSWORD: &str = "a benchmark password";
 pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
     let server = load::start_server().await?;
     let http = reqwest::Client::new();
-    let registered: Value = http
-        .post(&server.url)
-        .json(&json!({
-            "query": "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
-            "variables": {"i": {"email": "bench@example.org", "password": PASSWORD, "displayName": "Bench User"}}
-        }))
-        .send()
-        .await?
-        .json()
+    server
+        .sign_up(&http, "bench@example.org", "Bench User", PASSWORD)
         .await?;
-    anyhow::ensure!(
-        registered["data"]["register"]["accessToken"].is_string(),
-        "registration failed: {registered}"
-    );
 
     let url = server.url.clone();
     let stats = load::run(requests, concurrency, move |_| {

@@ -11,21 +11,6 @@ use std::sync::Arc;
 
 const DAYS: i64 = 730;
 
-async fn register(http: &reqwest::Client, url: &str, n: usize) -> anyhow::Result<(String, String)> {
-    let data = load::gql(http, url, None, "mutation($i: RegisterInput!) { register(input: $i) { accessToken user { id } } }",
-        json!({"i": {"email": format!("mood{n}@example.org"), "password": "a benchmark password", "displayName": format!("Mood Bench {n}")}})).await?;
-    Ok((
-        data["register"]["accessToken"]
-            .as_str()
-            .context("token")?
-            .to_owned(),
-        data["register"]["user"]["id"]
-            .as_str()
-            .context("id")?
-            .to_owned(),
-    ))
-}
-
 /// Two years of one person's days: a check-in most days (two on some), a post every third day,
 /// each answered twice by a friend and given support once.
 async fn seed(
@@ -117,8 +102,21 @@ pub async fn run(requests: usize) -> anyhow::Result<()> {
     let context = server.context.clone().context("no context")?;
     let http = reqwest::Client::new();
     let url = server.url.clone();
-    let (token, me) = register(&http, &url, 0).await?;
-    let (friend_token, friend) = register(&http, &url, 1).await?;
+    let register = |n: usize| {
+        let (http, server) = (&http, &server);
+        async move {
+            server
+                .sign_up(
+                    http,
+                    &format!("mood{n}@example.org"),
+                    &format!("Mood Bench {n}"),
+                    "a benchmark password",
+                )
+                .await
+        }
+    };
+    let (token, me) = register(0).await?;
+    let (friend_token, friend) = register(1).await?;
     let group = load::gql(&http, &url, Some(&friend_token), "mutation { createGroup(input: {name: \"Mood bench\", topic: OTHER, visibility: PUBLIC, ledBy: PEER}) { id } }", json!({})).await?;
     let group = group["createGroup"]["id"]
         .as_str()
@@ -155,7 +153,7 @@ pub async fn run(requests: usize) -> anyhow::Result<()> {
 
     let mut tokens = Vec::new();
     for n in 0..32 {
-        tokens.push(register(&http, &url, 100 + n).await?.0);
+        tokens.push(register(100 + n).await?.0);
     }
     let tokens = Arc::new(tokens);
     let (http2, url2) = (http.clone(), url.clone());

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 pub struct ServerProcess {
     child: Child,
+    binary: std::path::PathBuf,
     /// `127.0.0.1:<port>`.
     pub base: String,
     _dir: tempfile::TempDir,
@@ -31,7 +32,7 @@ impl ServerProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let mut command = Command::new(binary);
+        let mut command = Command::new(&binary);
         command
             .current_dir(dir.path())
             .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
@@ -45,6 +46,7 @@ impl ServerProcess {
         configure(&mut command);
         let server = ServerProcess {
             child: command.spawn()?,
+            binary,
             base: format!("127.0.0.1:{port}"),
             _dir: dir,
         };
@@ -55,6 +57,28 @@ impl ServerProcess {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         anyhow::bail!("the server did not start")
+    }
+
+    /// A verified account made with `hearth admin create-user` on the server's database (the
+    /// default one in its directory): registration by mailed code is not what is measured.
+    pub fn create_user(&self, email: &str, name: &str, password: &str) -> anyhow::Result<()> {
+        let output = Command::new(&self.binary)
+            .current_dir(self._dir.path())
+            .env(
+                "HEARTH_JWT_SECRET",
+                "bench-secret-bench-secret-bench-secret-0123",
+            )
+            .env("HEARTH_NEW_PASSWORD", password)
+            .env_remove("HEARTH_REDIS_URL")
+            .env_remove("HEARTH_DATABASE_URL")
+            .args(["admin", "create-user", email, name])
+            .output()?;
+        anyhow::ensure!(
+            output.status.success(),
+            "create-user failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok(())
     }
 
     pub fn url(&self, path: &str) -> String {

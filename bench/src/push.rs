@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use entity::enums::{NotificationKind, PushJobState};
 use entity::ids::{PushJobId, UserId};
 use sea_orm::{EntityTrait, Set};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::{Duration, Instant};
 
 pub async fn run(jobs: usize) -> anyhow::Result<()> {
@@ -24,21 +24,9 @@ pub async fn run(jobs: usize) -> anyhow::Result<()> {
     })
     .await?;
     let http = reqwest::Client::new();
-    let body: Value = http
-        .post(&server.url)
-        .json(&json!({"query": "mutation { register(input: {email: \"push@example.org\", password: \"a benchmark password\", displayName: \"Push Bench\"}) { accessToken user { id } } }"}))
-        .send()
-        .await?
-        .json()
+    let (token, user_id) = server
+        .sign_up(&http, "push@example.org", "Push Bench", "a benchmark password")
         .await?;
-    let token = body["data"]["register"]["accessToken"]
-        .as_str()
-        .context("register")?
-        .to_owned();
-    let user_id = body["data"]["register"]["user"]["id"]
-        .as_str()
-        .context("register")?
-        .to_owned();
     http.post(&server.url)
         .bearer_auth(&token)
         .json(&json!({"query": "mutation { registerDevice(input: {token: \"bench-device\", platform: ANDROID}) { id } }"}))

@@ -74,6 +74,20 @@ stored_enum!(NotificationKind {
 
 stored_enum!(Platform { Android => "ANDROID", Ios => "IOS", Web => "WEB" });
 
+/// What a mailed one-time code is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum EmailCodePurpose {
+    /// Finishes a registration: the account is made when the code comes back.
+    #[sea_orm(string_value = "VERIFY_EMAIL")]
+    VerifyEmail,
+    #[sea_orm(string_value = "RESET_PASSWORD")]
+    ResetPassword,
+    /// Deleting an account from the web page, where there is no signed-in app.
+    #[sea_orm(string_value = "DELETE_ACCOUNT")]
+    DeleteAccount,
+}
+
 /// Where a push job stands. The worker's claim query names these texts in SQL too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]

@@ -155,4 +155,6 @@ entity_id! {
     QuestionId;
     AnswerId;
     QuestionReportId;
+    /// A mail waiting in the outbox.
+    MailJobId;
 }

@@ -15,6 +15,7 @@ mod m20261130_000011_full_text_search;
 mod m20261130_000012_question_notifications;
 mod m20261130_000013_question_reports;
 mod m20261130_000014_anonymous_posts;
+mod m20261130_000015_mail_and_email_codes;
 pub mod name_key;
 
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_question_notifications::Migration),
             Box::new(m20261130_000013_question_reports::Migration),
             Box::new(m20261130_000014_anonymous_posts::Migration),
+            Box::new(m20261130_000015_mail_and_email_codes::Migration),
         ]
     }
 }

@@ -1,7 +1,7 @@
 use crate::support::*;
 use serde_json::{json, Value};
 
-const REGISTER_DOC: &str = "mutation { register(input: {email: \"get@example.org\", password: \"long enough pass\", displayName: \"Via Get\"}) { accessToken } }";
+const REGISTER_DOC: &str = "mutation { register(input: {email: \"get@example.org\", password: \"long enough pass\", displayName: \"Via Get\"}) { status } }";
 
 #[tokio::test]
 async fn malformed_requests_get_clear_errors() {
@@ -69,12 +69,16 @@ async fn get_runs_queries_but_never_mutations() {
         .unwrap();
     assert_eq!(mutation.status(), 405);
     assert_eq!(mutation.headers()["allow"], "POST");
-    // Nothing ran: the same registration over POST succeeds.
+    // Nothing ran: no code was stored; the same registration over POST stores one.
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let codes = || entity::email_codes::Entity::find().count(&app.context.db);
+    assert_eq!(codes().await.unwrap(), 0);
     let posted = app.gql(None, REGISTER_DOC, json!({})).await;
-    assert!(
-        posted["data"]["register"]["accessToken"].is_string(),
+    assert_eq!(
+        posted["data"]["register"]["status"], "CODE_SENT",
         "{posted}"
     );
+    assert_eq!(codes().await.unwrap(), 1);
 
     // A mutation chosen by operationName in a document of several is refused too.
     let doc = format!(

@@ -69,6 +69,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "questions/graphql",
             "push/graphql",
             "push/worker",
+            "mail/worker",
             "realtime",
             "gql",
             "state",

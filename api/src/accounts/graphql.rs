@@ -1,6 +1,7 @@
 //! GraphQL types and resolvers of accounts: thin calls into the services.
 use super::devices::{self, Platform};
 use super::service::{self, SignedIn};
+use super::{codes, recovery, registration};
 use crate::gql::ContextExt;
 use crate::ids::SessionId;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
@@ -110,6 +111,30 @@ impl From<SignedIn> for AuthPayload {
     }
 }
 
+/// What a request for a mailed code answers, the same whether or not the address has an
+/// account.
+#[derive(Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+pub enum CodeRequestStatus {
+    /// A code is on its way if the address can use one: check the inbox.
+    CodeSent,
+}
+
+#[derive(SimpleObject)]
+pub struct CodeRequest {
+    status: CodeRequestStatus,
+    /// How long a code works, in seconds.
+    code_lifetime_seconds: u32,
+}
+
+impl CodeRequest {
+    fn sent() -> Self {
+        CodeRequest {
+            status: CodeRequestStatus::CodeSent,
+            code_lifetime_seconds: codes::CODE_LIFETIME.as_secs() as u32,
+        }
+    }
+}
+
 #[derive(InputObject)]
 pub struct RegisterInput {
     email: String,
@@ -152,16 +177,69 @@ pub struct AccountMutation;
 
 #[Object]
 impl AccountMutation {
-    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload> {
-        let signed_in = service::register(
-            &ctx.app()?.credentials(),
+    /// Starts an account: answers `CODE_SENT` whether or not the address has an account, so
+    /// it tells nobody who uses Hearth. A new address gets a six-digit code to pass to
+    /// `verifyEmail`; an address with an account gets a mail saying someone tried.
+    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<CodeRequest> {
+        let app = ctx.app()?;
+        registration::register(
+            &app.credentials(),
             ctx.meta()?,
             &input.email,
             &input.password,
             &input.display_name,
         )
-        .await?;
-        Ok(signed_in.into())
+        .await?
+        .publish(&app.broker)
+        .await;
+        Ok(CodeRequest::sent())
+    }
+
+    /// Finishes a registration with the mailed code: makes the account and signs it in.
+    /// A wrong or expired code is `BAD_USER_INPUT` (`reason` `WRONG_CODE` or `EXPIRED_CODE`);
+    /// after five wrong tries the code is spent (`RATE_LIMITED`): register again for a new one.
+    async fn verify_email(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        code: String,
+    ) -> Result<AuthPayload> {
+        Ok(
+            registration::verify_email(&ctx.app()?.credentials(), &email, &code)
+                .await?
+                .into(),
+        )
+    }
+
+    /// Mails a code to reset the password. Answers `CODE_SENT` whatever the address; only an
+    /// address with an account is mailed.
+    async fn request_password_reset(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+    ) -> Result<CodeRequest> {
+        let app = ctx.app()?;
+        recovery::request_password_reset(&app.credentials(), ctx.meta()?, &email)
+            .await?
+            .publish(&app.broker)
+            .await;
+        Ok(CodeRequest::sent())
+    }
+
+    /// Sets a new password with the mailed code. Every session of the account is signed out
+    /// (their sockets close) and this one is signed in.
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        code: String,
+        new_password: String,
+    ) -> Result<AuthPayload> {
+        Ok(
+            recovery::reset_password(&ctx.app()?.credentials(), &email, &code, &new_password)
+                .await?
+                .into(),
+        )
     }
 
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<AuthPayload> {

@@ -1,9 +1,14 @@
-//! Accounts: registration, sign-in, sessions with rotating refresh tokens, profile, devices.
+//! Accounts: registration by mailed code, sign-in, sessions with rotating refresh tokens,
+//! password reset, profile, devices.
+pub mod codes;
 pub mod devices;
 mod graphql;
 mod input;
+pub mod recovery;
+pub mod registration;
 mod service;
 
 pub use graphql::{Account, AccountMutation, AccountQuery};
 pub use input::{DisplayName, Email, Password, Timezone};
+pub use registration::create_verified;
 pub use service::*;

@@ -143,71 +143,6 @@ pub async fn make_admin(db: &impl ConnectionTrait, user_id: &UserId) -> AppResul
     Ok(())
 }
 
-pub async fn register(
-    ctx: &Credentials<'_>,
-    meta: &RequestMeta,
-    email: &str,
-    password: &str,
-    display_name: &str,
-) -> AppResult<SignedIn> {
-    let limits = &ctx.settings.auth_limits;
-    ctx.limiter
-        .hit(
-            &format!("register:ip:{}", meta.client_ip),
-            Limit {
-                max: limits.registrations_per_ip,
-                window: limits.registration_window,
-            },
-        )
-        .await?;
-    let email = Email::parse(email)?;
-    let display_name = DisplayName::parse(display_name)?;
-    let password = Password::parse(password, "password")?;
-    if name_in_use(ctx.db, &display_name.key(), None, None).await? {
-        return Err(name_taken());
-    }
-    if users::Entity::find()
-        .filter(users::Column::Email.eq(email.as_str()))
-        .one(ctx.db)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::conflict(
-            "email",
-            "an account with this email already exists",
-        ));
-    }
-    let password_hash = ctx.passwords.hash(password.expose()).await?;
-
-    let now = Utc::now();
-    let txn = begin_write(ctx.db).await?;
-    let user = users::ActiveModel {
-        id: Set(UserId::generate()),
-        email: Set(email.as_str().to_owned()),
-        display_name: Set(display_name.as_str().to_owned()),
-        display_name_key: Set(display_name.key()),
-        password_hash: Set(password_hash),
-        timezone: Set("UTC".into()),
-        country: Set(None),
-        is_admin: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            AppError::conflict("displayName", "this email or display name is taken")
-        } else {
-            e.into()
-        }
-    })?;
-    let (session_id, refresh_token) = open_session(ctx, &txn, &user.id).await?;
-    txn.commit().await?;
-    tracing::info!(user_id = %user.id, "account registered");
-    signed_in(ctx, user, &session_id, refresh_token)
-}
-
 pub async fn login(
     ctx: &Credentials<'_>,
     meta: &RequestMeta,
@@ -248,9 +183,20 @@ pub async fn login(
     guesses.succeeded(ctx).await?;
 
     let txn = begin_write(ctx.db).await?;
-    let (session_id, refresh_token) = open_session(ctx, &txn, &user.id).await?;
+    let signed_in = start_session(ctx, &txn, user).await?;
     txn.commit().await?;
-    tracing::info!(user_id = %user.id, session_id = %session_id, "signed in");
+    tracing::info!(user_id = %signed_in.user.id, "signed in");
+    Ok(signed_in)
+}
+
+/// Opens a session for `user` inside the caller's transaction, to be handed to the app once the
+/// caller commits.
+pub async fn start_session(
+    ctx: &Credentials<'_>,
+    txn: &impl ConnectionTrait,
+    user: users::Model,
+) -> AppResult<SignedIn> {
+    let (session_id, refresh_token) = open_session(ctx, txn, &user.id).await?;
     signed_in(ctx, user, &session_id, refresh_token)
 }
 
@@ -415,7 +361,7 @@ pub async fn update_profile(
     Ok(user)
 }
 
-fn name_taken() -> AppError {
+pub(super) fn name_taken() -> AppError {
     AppError::conflict(
         "displayName",
         "this display name is taken, or looks like one that is",
@@ -443,7 +389,10 @@ pub async fn name_in_use(
     Ok(named.one(db).await?.is_some() || aliased.one(db).await?.is_some())
 }
 
-async fn live_session_ids(db: &DatabaseConnection, user_id: &UserId) -> AppResult<Vec<SessionId>> {
+pub(super) async fn live_session_ids(
+    db: &impl ConnectionTrait,
+    user_id: &UserId,
+) -> AppResult<Vec<SessionId>> {
     Ok(sessions::Entity::find()
         .filter(sessions::Column::UserId.eq(user_id))
         .filter(sessions::Column::RevokedAt.is_null())
@@ -505,7 +454,7 @@ async fn revoke_sessions(
     Ok(())
 }
 
-async fn revoke_sessions_in(
+pub(super) async fn revoke_sessions_in(
     txn: &impl ConnectionTrait,
     session_ids: &[SessionId],
     reason: &str,

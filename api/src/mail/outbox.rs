@@ -1,0 +1,39 @@
+//! The outbox: a mail is written as a row in the same transaction as the action it reports,
+//! so it is sent exactly when the action commits, and survives a crash until it is sent.
+use crate::clock::now;
+use crate::error::AppResult;
+use crate::ids::MailJobId;
+use chrono::{DateTime, Utc};
+use entity::mail_jobs;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+
+/// One plain-text mail. Its words say nothing about health: the address may be read by others.
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    /// After this the mail is of no use (the code in it has expired) and is dropped unsent.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Queues a mail inside the caller's transaction. The caller announces `Event::MailQueued`
+/// after the commit, which wakes the mail workers.
+pub async fn enqueue(txn: &impl ConnectionTrait, mail: Mail) -> AppResult<()> {
+    let at = now();
+    mail_jobs::ActiveModel {
+        id: Set(MailJobId::generate()),
+        to_address: Set(mail.to),
+        subject: Set(mail.subject),
+        body: Set(mail.body),
+        attempts: Set(0),
+        due_at: Set(at),
+        claimed_by: Set(None),
+        claimed_until: Set(None),
+        expires_at: Set(mail.expires_at),
+        last_error: Set(None),
+        created_at: Set(at),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
