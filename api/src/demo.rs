@@ -13,7 +13,10 @@ use crate::ids::{SessionId, UserId};
 use crate::posts::service::{self as posts, NewPost, NewReply};
 use crate::rate_limit::RateLimiter;
 use entity::{sessions, users};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    Set,
+};
 
 pub const DEMO_PASSWORD: &str = "hearth-demo-password";
 const PEOPLE: [&str; 6] = [
@@ -27,7 +30,12 @@ const PEOPLE: [&str; 6] = [
 
 /// Returns false (and changes nothing) when the database already has accounts.
 pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
-    if users::Entity::find().count(db).await? > 0 {
+    if users::Entity::find()
+        .filter(users::Column::Id.ne(crate::ids::deleted_member()))
+        .count(db)
+        .await?
+        > 0
+    {
         return Ok(false);
     }
     let hash = PasswordHasher::new()?.hash(DEMO_PASSWORD).await?;

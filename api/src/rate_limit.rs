@@ -120,6 +120,33 @@ impl RateLimiter {
         Ok(())
     }
 
+    /// Forgets every counter whose key holds one of `needles` (an account's id, the digest of its
+    /// address): what is kept about a deleted account. Best effort while Redis is away.
+    pub async fn forget_containing(&self, needles: &[String]) {
+        let forget = |map: &Counters| {
+            lock(map).retain(|key, _| !needles.iter().any(|n| key.contains(n.as_str())));
+        };
+        match self {
+            RateLimiter::Memory(map) => forget(map),
+            RateLimiter::Redis(shared) => {
+                forget(&shared.fallback);
+                for needle in needles {
+                    let pattern = format!("{}*{needle}*", shared.prefix);
+                    let Ok(keys) = shared.link.scan(&pattern).await else {
+                        tracing::warn!("cannot list the rate-limit keys of a deleted account");
+                        continue;
+                    };
+                    if keys.is_empty() {
+                        continue;
+                    }
+                    let mut pipeline = redis::pipe();
+                    pipeline.cmd("DEL").arg(keys).ignore();
+                    shared.run(&pipeline, |()| (), |_| ()).await;
+                }
+            }
+        }
+    }
+
     async fn read(&self, key: &str, limit: Limit) -> (u32, Duration) {
         match self {
             RateLimiter::Memory(map) => read_local(map, key, limit),

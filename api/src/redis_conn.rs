@@ -66,6 +66,34 @@ impl RedisLink {
             .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now() + AWAY_FOR);
     }
 
+    /// Every key matching `pattern` (SCAN, so Redis is never blocked), within a few seconds.
+    pub async fn scan(&self, pattern: &str) -> Result<Vec<String>, Away> {
+        let mut conn = self.conn.clone();
+        let walk = async {
+            let mut keys = Vec::new();
+            let mut cursor: u64 = 0;
+            loop {
+                let (next, found): (u64, Vec<String>) = redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(pattern)
+                    .arg("COUNT")
+                    .arg(1_000)
+                    .query_async(&mut conn)
+                    .await?;
+                keys.extend(found);
+                if next == 0 {
+                    return Ok::<_, redis::RedisError>(keys);
+                }
+                cursor = next;
+            }
+        };
+        match tokio::time::timeout(Duration::from_secs(5), walk).await {
+            Ok(Ok(keys)) => Ok(keys),
+            _ => Err(Away),
+        }
+    }
+
     /// Runs the pipeline within [`COMMAND_BUDGET`]. A command that found the connection dropped
     /// (the manager reconnects) is sent once more inside the same budget; a timeout is not
     /// repeated, since the first may still run.

@@ -171,7 +171,11 @@ pub async fn run(seconds: usize) -> anyhow::Result<()> {
     let pid = server.pid();
     let url = server.url("/graphql");
     let http = reqwest::Client::new();
-    server.create_user("abuse@example.org", "Abuse Bench", "an abuse bench password")?;
+    server.create_user(
+        "abuse@example.org",
+        "Abuse Bench",
+        "an abuse bench password",
+    )?;
     let (token, _) =
         crate::load::sign_in(&http, &url, "abuse@example.org", "an abuse bench password").await?;
 

@@ -53,8 +53,13 @@ pub async fn run(sockets: usize) -> anyhow::Result<()> {
     let base = server.base.clone();
     let graphql_url = format!("http://{base}/graphql");
     server.create_user("fan@example.org", "Fan Out", "a benchmark password")?;
-    let (token, _) =
-        load::sign_in(&http, &graphql_url, "fan@example.org", "a benchmark password").await?;
+    let (token, _) = load::sign_in(
+        &http,
+        &graphql_url,
+        "fan@example.org",
+        "a benchmark password",
+    )
+    .await?;
     let created = load::gql(&http, &graphql_url, Some(&token), "mutation { createGroup(input: {name: \"Fan-out\", topic: OTHER, visibility: PUBLIC, ledBy: PEER}) { id } }", json!({})).await?;
     let group = created["createGroup"]["id"]
         .as_str()

@@ -25,7 +25,12 @@ pub async fn run(jobs: usize) -> anyhow::Result<()> {
     .await?;
     let http = reqwest::Client::new();
     let (token, user_id) = server
-        .sign_up(&http, "push@example.org", "Push Bench", "a benchmark password")
+        .sign_up(
+            &http,
+            "push@example.org",
+            "Push Bench",
+            "a benchmark password",
+        )
         .await?;
     http.post(&server.url)
         .bearer_auth(&token)

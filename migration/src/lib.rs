@@ -16,7 +16,9 @@ mod m20261130_000012_question_notifications;
 mod m20261130_000013_question_reports;
 mod m20261130_000014_anonymous_posts;
 mod m20261130_000015_mail_and_email_codes;
+mod m20261130_000016_deleted_member;
 pub mod name_key;
+pub use m20261130_000016_deleted_member::DELETED_MEMBER_ID;
 
 pub struct Migrator;
 
@@ -39,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_question_reports::Migration),
             Box::new(m20261130_000014_anonymous_posts::Migration),
             Box::new(m20261130_000015_mail_and_email_codes::Migration),
+            Box::new(m20261130_000016_deleted_member::Migration),
         ]
     }
 }

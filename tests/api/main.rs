@@ -9,6 +9,7 @@ mod anonymity;
 mod authorisation;
 mod cli;
 mod crisis;
+mod deletion;
 mod devices;
 mod fake_fcm;
 mod fake_smtp;

@@ -28,7 +28,8 @@ async fn migrations_run_up_down_and_up_again() {
     let test_db = TestDb::new().await;
     let db = api::db::connect(&test_db.url).await.unwrap();
     Migrator::up(&db, None).await.unwrap();
-    assert_eq!(table_count(&db, "users").await.unwrap(), 0);
+    // Only the "Deleted member" the migrations make.
+    assert_eq!(table_count(&db, "users").await.unwrap(), 1);
     assert!(Migrator::get_pending_migrations(&db)
         .await
         .unwrap()
@@ -81,7 +82,7 @@ async fn names_are_rekeyed_by_their_skeleton_and_old_look_alikes_keep_working() 
     let keys = db
         .query_all_raw(Statement::from_string(
             backend,
-            "SELECT id, display_name_key FROM users ORDER BY id",
+            "SELECT id, display_name_key FROM users WHERE id LIKE 'user-%' ORDER BY id",
         ))
         .await
         .unwrap();

@@ -51,7 +51,9 @@ fn other_than(code: &str) -> String {
 }
 
 async fn users(app: &TestApp) -> u64 {
+    use sea_orm::{ColumnTrait, QueryFilter};
     entity::users::Entity::find()
+        .filter(entity::users::Column::Id.ne(migration::DELETED_MEMBER_ID))
         .count(&app.context.db)
         .await
         .unwrap()

@@ -1,7 +1,7 @@
 //! GraphQL types and resolvers of accounts: thin calls into the services.
 use super::devices::{self, Platform};
 use super::service::{self, SignedIn};
-use super::{codes, recovery, registration};
+use super::{codes, deletion, recovery, registration};
 use crate::gql::ContextExt;
 use crate::ids::SessionId;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
@@ -209,6 +209,28 @@ impl AccountMutation {
                 .await?
                 .into(),
         )
+    }
+
+    /// Deletes my account at once and for good: profile, email, moods, shares, devices,
+    /// sessions (signed out everywhere), notifications, memberships and everything else about
+    /// me. `removeContent: true` removes my posts, replies, questions and answers; `false` keeps
+    /// them, shown as by "Deleted member" with no link to me. A group I own passes to its
+    /// longest-serving moderator (or member); a group with nobody else in it is deleted.
+    async fn delete_account(
+        &self,
+        ctx: &Context<'_>,
+        password: String,
+        remove_content: bool,
+    ) -> Result<bool> {
+        deletion::delete_account(
+            &ctx.app()?.credentials(),
+            ctx.meta()?,
+            ctx.auth()?.viewer()?,
+            &password,
+            remove_content,
+        )
+        .await?;
+        Ok(true)
     }
 
     /// Mails a code to reset the password. Answers `CODE_SENT` whatever the address; only an

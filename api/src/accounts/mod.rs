@@ -1,6 +1,7 @@
 //! Accounts: registration by mailed code, sign-in, sessions with rotating refresh tokens,
 //! password reset, profile, devices.
 pub mod codes;
+pub mod deletion;
 pub mod devices;
 mod graphql;
 mod input;

@@ -43,7 +43,7 @@ pub struct SignedIn {
 /// addresses together cannot guess for ever). Addresses the account signed in from lately are
 /// held to their own count only: guessing from many addresses does not lock the owner out of
 /// the places they use.
-struct PasswordGuesses {
+pub(super) struct PasswordGuesses {
     from_address: String,
     anywhere: String,
     known_address: String,
@@ -66,7 +66,7 @@ fn client_key(client: IpAddr) -> String {
 }
 
 impl PasswordGuesses {
-    fn new(limits: &AuthLimits, email: &str, client: IpAddr) -> Self {
+    pub(super) fn new(limits: &AuthLimits, email: &str, client: IpAddr) -> Self {
         let account = sha256_hex(email);
         let client = client_key(client);
         PasswordGuesses {
@@ -84,7 +84,7 @@ impl PasswordGuesses {
         }
     }
 
-    async fn check(&self, ctx: &Credentials<'_>) -> AppResult<()> {
+    pub(super) async fn check(&self, ctx: &Credentials<'_>) -> AppResult<()> {
         ctx.limiter
             .check(&self.from_address, self.per_address)
             .await?;
@@ -98,7 +98,7 @@ impl PasswordGuesses {
         ctx.limiter.check(&self.anywhere, self.per_account).await
     }
 
-    async fn failed(&self, ctx: &Credentials<'_>) -> AppResult<()> {
+    pub(super) async fn failed(&self, ctx: &Credentials<'_>) -> AppResult<()> {
         ctx.limiter
             .record(&self.from_address, self.per_address)
             .await?;

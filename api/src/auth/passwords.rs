@@ -72,9 +72,11 @@ impl PasswordHasher {
         self.run(move || hash_blocking(&password)).await
     }
 
-    /// Checks a password against a stored hash, or against the dummy hash when there is none.
+    /// Checks a password against a stored hash, or against the dummy hash when there is none
+    /// (or the account has no password: the "Deleted member" row's `!` is no hash).
     pub async fn verify(&self, password: &str, hash: Option<&str>) -> AppResult<bool> {
         let password = password.to_owned();
+        let hash = hash.filter(|h| h.starts_with("$argon2"));
         let known = hash.is_some();
         let hash = hash
             .map(str::to_owned)

@@ -1,0 +1,398 @@
+//! Deleting an account: a rich account (a row of every kind, a sentinel word in every text it
+//! wrote) is deleted, and then no row of any table, and no Redis key, holds its id, its address
+//! or the sentinel. Kept content shows "Deleted member"; counters stay right.
+use crate::support::*;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const SENTINEL: &str = "zqxsentinel";
+const WAIT: Duration = Duration::from_secs(5);
+const DELETE: &str =
+    "mutation($p: String!, $r: Boolean!) { deleteAccount(password: $p, removeContent: $r) }";
+
+struct Rich {
+    me: Session,
+    other: Session,
+    commons: String,
+    others_post: String,
+    my_post: String,
+}
+
+/// An account with a row of every kind the schema has, most with the sentinel in their text.
+async fn rich_account(app: &TestApp) -> Rich {
+    let me = app
+        .register_with(
+            &format!("{SENTINEL}@example.org"),
+            "Zqxsentinel Rowan",
+            PASSWORD,
+        )
+        .await;
+    let other = app.register("Other Otter").await;
+    let admin = app.register("Admin Alder").await;
+    app.make_admin(&admin).await;
+    let s = SENTINEL;
+    let ok = |who: &Session, q: &'static str, v: Value| {
+        let token = who.access.clone();
+        async move { app.ok(&token, q, v).await }
+    };
+
+    // Their own group, with nobody else in it, and a place in someone else's.
+    let own = app.create_group(&me, "Zqxsentinel Den", "PRIVATE").await;
+    ok(
+        &me,
+        "mutation($g: ID!) { createInviteCode(groupId: $g) { code } }",
+        json!({"g": own}),
+    )
+    .await;
+    let commons = app.create_group(&other, "Commons", "PUBLIC").await;
+    app.join(&me, &commons).await;
+    ok(&other, "mutation($g: ID!, $u: ID!) { setMemberRole(groupId: $g, userId: $u, role: MODERATOR) { role } }", json!({"g": commons, "u": me.user_id})).await;
+    ok(&me, "mutation($g: ID!) { updateMembership(groupId: $g, alias: \"Zqxsentinel Alias\") { alias } }", json!({"g": commons})).await;
+    ok(
+        &me,
+        "mutation($g: ID!) { createInviteCode(groupId: $g) { code } }",
+        json!({"g": commons}),
+    )
+    .await;
+    let troll = app.register("Troll Toad").await;
+    app.join(&troll, &commons).await;
+    ok(&me, "mutation($g: ID!, $u: ID!, $r: String!) { banMember(groupId: $g, userId: $u, reason: $r) }", json!({"g": commons, "u": troll.user_id, "r": format!("{s} ban reason")})).await;
+
+    // Writing, reacting, reporting, blocking.
+    let my_post = ok(&me, "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }", json!({"i": {"groupId": commons, "title": format!("{s} title"), "body": format!("{s} body"), "contentWarning": format!("{s} cw"), "idempotencyKey": format!("{s}-key")}})).await["createPost"]["id"].as_str().unwrap().to_owned();
+    let others_post = app.post(&other, &commons, "Others post").await;
+    ok(
+        &me,
+        "mutation($i: CreateReplyInput!) { createReply(input: $i) { id } }",
+        json!({"i": {"postId": others_post, "body": format!("{s} reply")}}),
+    )
+    .await;
+    app.reply(&other, &my_post, "An answer to the sentinel post")
+        .await;
+    ok(
+        &me,
+        "mutation($i: ReactionInput!) { react(input: $i) }",
+        json!({"i": {"targetType": "POST", "targetId": others_post, "kind": "SUPPORT"}}),
+    )
+    .await;
+    ok(
+        &other,
+        "mutation($i: ReactionInput!) { react(input: $i) }",
+        json!({"i": {"targetType": "POST", "targetId": my_post, "kind": "THANKS"}}),
+    )
+    .await;
+    ok(&me, "mutation($i: ReportInput!) { report(input: $i) { id } }", json!({"i": {"targetType": "POST", "targetId": others_post, "reason": format!("{s} report")}})).await;
+    ok(
+        &me,
+        "mutation($u: ID!) { blockUser(userId: $u) }",
+        json!({"u": troll.user_id}),
+    )
+    .await;
+    ok(
+        &troll,
+        "mutation($u: ID!) { blockUser(userId: $u) }",
+        json!({"u": me.user_id}),
+    )
+    .await;
+
+    // Questions and answers.
+    let question = ok(&me, "mutation($i: AskQuestionInput!) { askQuestion(input: $i) { id } }", json!({"i": {"title": format!("Is {s} normal after a while"), "body": format!("{s} question body"), "topic": "OTHER", "tags": [s]}})).await["askQuestion"]["id"].as_str().unwrap().to_owned();
+    let others_question = ok(
+        &other,
+        "mutation($i: AskQuestionInput!) { askQuestion(input: $i) { id } }",
+        json!({"i": {"title": "How do people cope with waiting lists", "topic": "OTHER"}}),
+    )
+    .await["askQuestion"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let my_answer = ok(
+        &me,
+        "mutation($i: AnswerQuestionInput!) { answerQuestion(input: $i) { id } }",
+        json!({"i": {"questionId": others_question, "body": format!("{s} answer")}}),
+    )
+    .await["answerQuestion"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok(
+        &other,
+        "mutation($a: ID!) { acceptAnswer(answerId: $a) { id } }",
+        json!({"a": my_answer}),
+    )
+    .await;
+    let others_answer = ok(
+        &other,
+        "mutation($i: AnswerQuestionInput!) { answerQuestion(input: $i) { id } }",
+        json!({"i": {"questionId": question, "body": "Plain answer"}}),
+    )
+    .await["answerQuestion"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok(
+        &me,
+        "mutation($a: ID!) { markHelpful(answerId: $a) { id } }",
+        json!({"a": others_answer}),
+    )
+    .await;
+    ok(
+        &me,
+        "mutation($q: ID!) { followQuestion(questionId: $q) { id } }",
+        json!({"q": others_question}),
+    )
+    .await;
+    ok(
+        &other,
+        "mutation($q: ID!, $r: String!) { reportQuestion(questionId: $q, reason: $r) { id } }",
+        json!({"q": question, "r": "Reported by someone else"}),
+    )
+    .await;
+    ok(
+        &me,
+        "mutation($q: ID!, $r: String!) { reportQuestion(questionId: $q, reason: $r) { id } }",
+        json!({"q": others_question, "r": format!("{s} question report")}),
+    )
+    .await;
+    ok(&admin, "mutation($u: ID!, $t: String!, $until: DateTime!) { grantExpert(userId: $u, title: $t, verifiedUntil: $until) { title } }", json!({"u": me.user_id, "t": format!("{s} credential"), "until": "2099-01-01T00:00:00Z"})).await;
+
+    // Moods, devices, preferences, a code waiting in the outbox.
+    ok(
+        &me,
+        "mutation($i: LogMoodInput!) { logMood(input: $i) { checkin { id } } }",
+        json!({"i": {"score": 4, "emotions": ["TIRED"], "note": format!("{s} note")}}),
+    )
+    .await;
+    ok(
+        &me,
+        "mutation($i: SetMoodReminderInput!) { setMoodReminder(input: $i) { localTime } }",
+        json!({"i": {"localTime": "21:00"}}),
+    )
+    .await;
+    ok(&me, "mutation($i: CreateMoodShareInput!) { createMoodShare(input: $i) { share { id } } }", json!({"i": {"label": format!("{s} therapist"), "expiresAt": (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339(), "includeNotes": true}})).await;
+    ok(
+        &me,
+        "mutation($i: RegisterDeviceInput!) { registerDevice(input: $i) { id } }",
+        json!({"i": {"token": format!("{s}-fcm-token"), "platform": "ANDROID"}}),
+    )
+    .await;
+    ok(
+        &me,
+        "mutation { updatePushPreferences(input: {previews: true}) { previews } }",
+        json!({}),
+    )
+    .await;
+    app.gql(
+        None,
+        "mutation($e: String!) { requestPasswordReset(email: $e) { status } }",
+        json!({"e": me.email}),
+    )
+    .await;
+    // A failed sign-in leaves counters keyed by the address.
+    app.login(&me.email, "not the password at all").await;
+
+    Rich {
+        me,
+        other,
+        commons,
+        others_post,
+        my_post,
+    }
+}
+
+/// Every (table, column) holding `needle`, case-insensitively, in any column of any table.
+async fn rows_holding(app: &TestApp, needle: &str) -> Vec<String> {
+    let db = &app.context.db;
+    let backend = db.get_database_backend();
+    let columns_sql = match backend {
+        DbBackend::Postgres => "SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = current_schema()".to_owned(),
+        _ => "SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '%_fts%'".to_owned(),
+    };
+    let columns = db
+        .query_all_raw(Statement::from_string(backend, columns_sql))
+        .await
+        .unwrap();
+    let mut found = Vec::new();
+    for row in columns {
+        let table: String = row.try_get("", "t").unwrap();
+        let column: String = row.try_get("", "c").unwrap();
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM \"{table}\" WHERE LOWER(CAST(\"{column}\" AS TEXT)) LIKE '%{}%'",
+            needle.to_lowercase()
+        );
+        let n: i64 = db
+            .query_one_raw(Statement::from_string(backend, sql))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get("", "n")
+            .unwrap();
+        if n > 0 {
+            found.push(format!("{table}.{column} ({n})"));
+        }
+    }
+    found
+}
+
+/// Redis keys of this test's server holding `needle`.
+async fn redis_keys_holding(app: &TestApp, needle: &str) -> Vec<String> {
+    let Some(url) = test_redis_url() else {
+        return Vec::new();
+    };
+    let client = redis::Client::open(url).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let pattern = format!("{}*{needle}*", app.context.settings.redis_prefix);
+    redis::cmd("KEYS")
+        .arg(pattern)
+        .query_async(&mut conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_deleted_account_leaves_nothing_behind() {
+    let app = TestApp::spawn_with(|s| s.session_check_interval = Duration::from_secs(30)).await;
+    let rich = rich_account(&app).await;
+    let me = &rich.me;
+    let digest = api::secrets::sha256_hex(&me.email);
+    // Everything is really there before.
+    assert!(!rows_holding(&app, SENTINEL).await.is_empty());
+    assert!(!rows_holding(&app, &me.user_id).await.is_empty());
+    if test_redis_url().is_some() {
+        assert!(!redis_keys_holding(&app, &me.user_id).await.is_empty());
+        assert!(!redis_keys_holding(&app, &digest).await.is_empty());
+    }
+    let mut socket = app.socket().await;
+    socket.init(&me.access).await;
+    assert_eq!(socket.expect_json(WAIT).await["type"], "connection_ack");
+
+    let counts = "query($g: ID!) { group(id: $g) { memberCount postCount } }";
+    let before = app
+        .ok(&rich.other.access, counts, json!({"g": rich.commons}))
+        .await;
+    assert_eq!(before, json!({"group": {"memberCount": 2, "postCount": 2}}));
+
+    let wrong = app
+        .gql(
+            Some(&me.access),
+            DELETE,
+            json!({"p": "not my password", "r": true}),
+        )
+        .await;
+    assert_eq!(error_code(&wrong), "BAD_USER_INPUT");
+    assert_eq!(wrong["errors"][0]["extensions"]["field"], "password");
+
+    let deleted = app
+        .ok(&me.access, DELETE, json!({"p": PASSWORD, "r": true}))
+        .await;
+    assert_eq!(deleted["deleteAccount"], true);
+
+    for needle in [
+        SENTINEL,
+        me.user_id.as_str(),
+        me.email.as_str(),
+        digest.as_str(),
+    ] {
+        assert_eq!(
+            rows_holding(&app, needle).await,
+            Vec::<String>::new(),
+            "rows still hold {needle}"
+        );
+        assert_eq!(
+            redis_keys_holding(&app, needle).await,
+            Vec::<String>::new(),
+            "Redis keys still hold {needle}"
+        );
+    }
+    // Signed out everywhere, at once, and gone for sign-in.
+    assert_eq!(socket.expect_close(WAIT).await, Some(4403));
+    assert_eq!(
+        error_code(&app.me(Some(&me.access)).await),
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        error_code(&app.refresh(&me.refresh).await),
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        error_code(&app.login(&me.email, PASSWORD).await),
+        "UNAUTHENTICATED"
+    );
+
+    // The others' view stays whole: their post lost the reply and the reaction, the group the member.
+    let post = app
+        .ok(
+            &rich.other.access,
+            "query($p: ID!) { post(id: $p) { replyCount } }",
+            json!({"p": rich.others_post}),
+        )
+        .await;
+    assert_eq!(post["post"]["replyCount"], 0, "{post}");
+    let after = app
+        .ok(&rich.other.access, counts, json!({"g": rich.commons}))
+        .await;
+    assert_eq!(after, json!({"group": {"memberCount": 1, "postCount": 1}}));
+    // Their post is a deleted placeholder in the thread others answered, by nobody.
+    let gone = app
+        .ok(
+            &rich.other.access,
+            "query($p: ID!) { post(id: $p) { status title body author { id } } }",
+            json!({"p": rich.my_post}),
+        )
+        .await;
+    assert_eq!(gone["post"]["status"], "DELETED", "{gone}");
+    assert_eq!(gone["post"]["author"], json!(null), "{gone}");
+    // The address can sign up again.
+    let again = app
+        .gql(None, "mutation($i: RegisterInput!) { register(input: $i) { status } }", json!({"i": {"email": me.email, "password": PASSWORD, "displayName": "Zqxsentinel Rowan"}}))
+        .await;
+    assert_eq!(again["data"]["register"]["status"], "CODE_SENT", "{again}");
+}
+
+#[tokio::test]
+async fn kept_content_is_by_deleted_member_and_links_back_to_nobody() {
+    let app = TestApp::spawn().await;
+    let rich = rich_account(&app).await;
+    let me = &rich.me;
+    app.ok(&me.access, DELETE, json!({"p": PASSWORD, "r": false}))
+        .await;
+    for needle in [me.user_id.as_str(), me.email.as_str()] {
+        assert_eq!(
+            rows_holding(&app, needle).await,
+            Vec::<String>::new(),
+            "rows still hold {needle}"
+        );
+    }
+    let post = app
+        .ok(
+            &rich.other.access,
+            "query($p: ID!) { post(id: $p) { title replyCount author { displayName } } }",
+            json!({"p": rich.my_post}),
+        )
+        .await;
+    assert_eq!(post["post"]["title"], format!("{SENTINEL} title"));
+    assert_eq!(post["post"]["author"]["displayName"], "Deleted member");
+    assert_eq!(post["post"]["replyCount"], 1);
+    let replies = app
+        .ok(&rich.other.access, "query($p: ID!) { post(id: $p) { replies(first: 5) { edges { node { body author { displayName } } } } } }", json!({"p": rich.others_post}))
+        .await;
+    let reply = &replies["post"]["replies"]["edges"][0]["node"];
+    assert_eq!(
+        reply["author"]["displayName"], "Deleted member",
+        "{replies}"
+    );
+    // Nobody can sign in as, or take the name of, the Deleted member.
+    assert_eq!(
+        error_code(&app.login("deleted-member@hearth.invalid", "").await),
+        "UNAUTHENTICATED"
+    );
+    let taken = app
+        .gql(
+            Some(&rich.other.access),
+            "mutation { updateProfile(displayName: \"Deleted Member\") { displayName } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&taken), "CONFLICT");
+}
