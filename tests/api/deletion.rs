@@ -396,3 +396,127 @@ async fn kept_content_is_by_deleted_member_and_links_back_to_nobody() {
         .await;
     assert_eq!(error_code(&taken), "CONFLICT");
 }
+
+#[tokio::test]
+async fn the_web_page_deletes_an_account_with_a_mailed_code() {
+    let smtp = crate::fake_smtp::FakeSmtp::start().await;
+    let url = smtp.url();
+    let app = TestApp::spawn_with(move |s| {
+        s.mail.smtp_url = Some(api::config::Secret::new(url));
+    })
+    .await;
+    let me = app.register("Web Walker").await;
+    let other = app.register("Stays Here").await;
+    let group = app.create_group(&other, "Walkers", "PUBLIC").await;
+    app.join(&me, &group).await;
+    let post = app.post(&me, &group, "Written on the phone").await;
+
+    let start = app
+        .http
+        .get(app.url("/account/delete"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), 200);
+    let csp = start.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    let html = start.text().await.unwrap();
+    assert!(
+        html.contains("action=\"/account/delete\"") && html.contains("name=\"email\""),
+        "{html}"
+    );
+
+    let ask = |email: &str| {
+        app.http
+            .post(app.url("/account/delete"))
+            .form(&[("email", email)])
+            .send()
+    };
+    let known = ask(&me.email).await.unwrap();
+    assert_eq!(known.status(), 200);
+    let known = known.text().await.unwrap();
+    let unknown = ask("nobody.here@example.org")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        known.replace(&me.email, "ADDRESS"),
+        unknown.replace("nobody.here@example.org", "ADDRESS"),
+        "the page tells who has an account"
+    );
+    assert!(
+        known.contains("action=\"/account/delete/confirm\""),
+        "{known}"
+    );
+    // Whatever is typed is shown as text, never as markup.
+    let hostile = ask("<script>alert(1)</script>").await.unwrap();
+    assert_eq!(hostile.status(), 400);
+    assert!(!hostile.text().await.unwrap().contains("<script>"));
+
+    let code = smtp.code(&me.email, 1).await;
+    let confirm = |code: String, content: &'static str| {
+        let email = me.email.clone();
+        let http = app.http.clone();
+        let url = app.url("/account/delete/confirm");
+        async move {
+            http.post(url)
+                .form(&[
+                    ("email", email.as_str()),
+                    ("code", code.as_str()),
+                    ("content", content),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let wrong = confirm(
+        format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000),
+        "remove",
+    )
+    .await;
+    assert_eq!(wrong.status(), 400);
+    assert!(wrong
+        .text()
+        .await
+        .unwrap()
+        .contains("this code is not right"));
+    assert_eq!(
+        app.me(Some(&me.access)).await["data"]["me"]["id"],
+        json!(me.user_id)
+    );
+
+    let done = confirm(code, "keep").await;
+    assert_eq!(done.status(), 200);
+    assert!(done
+        .text()
+        .await
+        .unwrap()
+        .contains("Your account is deleted"));
+    assert_eq!(
+        error_code(&app.me(Some(&me.access)).await),
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        error_code(&app.login(&me.email, PASSWORD).await),
+        "UNAUTHENTICATED"
+    );
+    // "Keep" kept the post, by nobody in particular.
+    let kept = app
+        .ok(
+            &other.access,
+            "query($p: ID!) { post(id: $p) { title author { displayName } } }",
+            json!({"p": post}),
+        )
+        .await;
+    assert_eq!(kept["post"]["author"]["displayName"], "Deleted member");
+    assert_eq!(rows_holding(&app, &me.user_id).await, Vec::<String>::new());
+}

@@ -1,4 +1,6 @@
-//! The HTTP surface: `/graphql` (POST, GET, WebSocket), `/healthz`, `/readyz`, `/metrics`.
+//! The HTTP surface: `/graphql` (POST, GET, WebSocket), `/healthz`, `/readyz`, `/metrics`, and
+//! the account-deletion page (`/account/delete`).
+mod account_page;
 mod graphql;
 mod ops;
 mod ws;
@@ -7,7 +9,7 @@ use crate::schema::HearthSchema;
 use crate::state::AppContext;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderMap, HeaderValue, Request};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use std::net::{IpAddr, SocketAddr};
 use tokio_util::sync::CancellationToken;
@@ -33,7 +35,12 @@ pub fn router(state: HttpState) -> Router {
     let mut routes = Router::new()
         .route("/graphql", get(graphql::get_or_upgrade).post(graphql::post))
         .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz));
+        .route("/readyz", get(ops::readyz))
+        .route(
+            "/account/delete",
+            get(account_page::start).post(account_page::send_code),
+        )
+        .route("/account/delete/confirm", post(account_page::confirm));
     if state.app.settings.metrics_on_public_port() {
         routes = routes.route("/metrics", get(ops::metrics));
     }
