@@ -9,7 +9,7 @@ mod anonymity;
 mod authorisation;
 mod cli;
 mod crisis;
-mod deletion;
+mod data_rights;
 mod devices;
 mod fake_fcm;
 mod fake_smtp;

@@ -1,7 +1,7 @@
 //! GraphQL types and resolvers of accounts: thin calls into the services.
 use super::devices::{self, Platform};
 use super::service::{self, SignedIn};
-use super::{codes, deletion, recovery, registration};
+use super::{codes, deletion, export, recovery, registration};
 use crate::gql::ContextExt;
 use crate::ids::SessionId;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
@@ -156,11 +156,55 @@ pub struct RegisterDeviceInput {
     app_version: Option<String>,
 }
 
+/// A link to download my data, good for a few minutes and while this session stays signed in.
+#[derive(SimpleObject)]
+pub struct DataExport {
+    /// Relative to the API's origin, e.g. `/account/export?token=…`. A GET answers the JSON
+    /// document (`format: "hearth-export"`, `version`), built when it is fetched.
+    url: String,
+    expires_at: DateTime<Utc>,
+    version: u32,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+pub enum MoodExportFormat {
+    /// Comma-separated, a header row, `\r\n` line ends (RFC 4180).
+    Csv,
+}
+
 #[derive(Default)]
 pub struct AccountQuery;
 
 #[Object]
 impl AccountQuery {
+    /// A short-lived link to everything Hearth keeps about me, as one JSON document: profile,
+    /// memberships, posts, replies, reactions, questions, answers, check-ins with notes, shares,
+    /// notifications, devices and sessions (no secrets). README: "Export my data".
+    async fn export_my_data(&self, ctx: &Context<'_>) -> Result<DataExport> {
+        let app = ctx.app()?;
+        let link = export::link(
+            registration::code_key(&app.credentials()),
+            ctx.auth()?.viewer()?,
+        )?;
+        Ok(DataExport {
+            url: format!("/account/export?token={}", link.token),
+            expires_at: link.expires_at,
+            version: export::EXPORT_VERSION,
+        })
+    }
+
+    /// My check-ins logged in `[from, to)` (at most about three years) as a spreadsheet.
+    async fn export_moods(
+        &self,
+        ctx: &Context<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        format: Option<MoodExportFormat>,
+    ) -> Result<String> {
+        let MoodExportFormat::Csv = format.unwrap_or(MoodExportFormat::Csv);
+        Ok(export::moods_csv(&ctx.app()?.db, ctx.auth()?.viewer()?, from, to).await?)
+    }
+
     /// The signed-in account, or null when signed out.
     async fn me(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
         let Some(viewer) = ctx.auth()?.optional_viewer()? else {

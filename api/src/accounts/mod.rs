@@ -3,6 +3,7 @@
 pub mod codes;
 pub mod deletion;
 pub mod devices;
+pub mod export;
 mod graphql;
 mod input;
 pub mod recovery;

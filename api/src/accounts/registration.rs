@@ -184,7 +184,7 @@ pub(super) async fn mails_to(ctx: &Credentials<'_>, kind: &str, email: &Email) -
 
 /// The key codes are hashed with: the server's secret, so a copy of the database alone does
 /// not give the codes back.
-pub(super) fn code_key<'a>(ctx: &'a Credentials<'_>) -> &'a str {
+pub fn code_key<'a>(ctx: &'a Credentials<'_>) -> &'a str {
     ctx.settings
         .jwt_secret
         .as_ref()

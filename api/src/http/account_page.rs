@@ -26,6 +26,42 @@ pub struct ConfirmForm {
     content: String,
 }
 
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    token: String,
+}
+
+/// `GET /account/export?token=…`: the export document, built now, for a link `exportMyData`
+/// made. A bad, old or signed-out link is 404.
+pub async fn export(
+    State(state): State<HttpState>,
+    axum::extract::Query(query): axum::extract::Query<ExportQuery>,
+) -> Response {
+    let app = &state.app;
+    let credentials = app.credentials();
+    let key = crate::accounts::registration::code_key(&credentials);
+    let built = async {
+        let user = crate::accounts::export::open_link(&app.db, key, &query.token).await?;
+        crate::accounts::export::document(&app.db, &user).await
+    }
+    .await;
+    match built {
+        Ok(document) => {
+            let mut response = axum::Json(document).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"hearth-export.json\""),
+            );
+            response
+        }
+        Err(AppError::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(err) => {
+            err.log_internal();
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
 pub async fn start() -> Response {
     page(StatusCode::OK, ADDRESS_FORM.to_owned())
 }

@@ -40,7 +40,8 @@ pub fn router(state: HttpState) -> Router {
             "/account/delete",
             get(account_page::start).post(account_page::send_code),
         )
-        .route("/account/delete/confirm", post(account_page::confirm));
+        .route("/account/delete/confirm", post(account_page::confirm))
+        .route("/account/export", get(account_page::export));
     if state.app.settings.metrics_on_public_port() {
         routes = routes.route("/metrics", get(ops::metrics));
     }

@@ -1,6 +1,7 @@
-//! Deleting an account: a rich account (a row of every kind, a sentinel word in every text it
-//! wrote) is deleted, and then no row of any table, and no Redis key, holds its id, its address
-//! or the sentinel. Kept content shows "Deleted member"; counters stay right.
+//! Data rights. Deleting an account: a rich account (a row of every kind, a sentinel word in
+//! every text it wrote) is deleted, and then no row of any table, and no Redis key, holds its
+//! id, its address or the sentinel. Kept content shows "Deleted member"; counters stay right.
+//! Exporting it: the document holds every kind of row, and no secret.
 use crate::support::*;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{json, Value};
@@ -519,4 +520,181 @@ async fn the_web_page_deletes_an_account_with_a_mailed_code() {
         .await;
     assert_eq!(kept["post"]["author"]["displayName"], "Deleted member");
     assert_eq!(rows_holding(&app, &me.user_id).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn the_export_holds_every_kind_of_row_and_no_secret() {
+    let app = TestApp::spawn().await;
+    let rich = rich_account(&app).await;
+    let me = &rich.me;
+    let link = app
+        .ok(
+            &me.access,
+            "{ exportMyData { url expiresAt version } }",
+            json!({}),
+        )
+        .await;
+    let url = link["exportMyData"]["url"].as_str().unwrap().to_owned();
+    assert!(url.starts_with("/account/export?token="), "{url}");
+    assert_eq!(link["exportMyData"]["version"], 1);
+
+    let response = app.http.get(app.url(&url)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("attachment"));
+    let doc: Value = response.json().await.unwrap();
+    assert_eq!(doc["format"], "hearth-export");
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["profile"]["email"], me.email);
+    assert_eq!(doc["profile"]["id"], me.user_id);
+    // Every section holds every row of its table that is the account's, and there is one.
+    let db = &app.context.db;
+    let backend = db.get_database_backend();
+    for (section, table, column) in [
+        ("memberships", "memberships", "user_id"),
+        ("posts", "posts", "author_id"),
+        ("replies", "replies", "author_id"),
+        ("reactions", "reactions", "user_id"),
+        ("questions", "questions", "author_id"),
+        ("answers", "answers", "author_id"),
+        ("helpfulMarks", "answer_helpful", "user_id"),
+        ("questionFollows", "question_follows", "user_id"),
+        ("moodCheckins", "mood_checkins", "user_id"),
+        ("moodShares", "mood_shares", "user_id"),
+        ("moodReminder", "mood_reminders", "user_id"),
+        ("notifications", "notifications", "user_id"),
+        ("pushPreferences", "push_preferences", "user_id"),
+        ("devices", "devices", "user_id"),
+        ("sessions", "sessions", "user_id"),
+        ("blocks", "blocks", "blocker_id"),
+        ("reportsFiled", "reports", "reporter_id"),
+        ("questionReportsFiled", "question_reports", "reporter_id"),
+        ("expertStanding", "experts", "user_id"),
+    ] {
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM {table} WHERE {column} = '{}'",
+            me.user_id
+        );
+        let n: i64 = db
+            .query_one_raw(Statement::from_string(backend, sql))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get("", "n")
+            .unwrap();
+        let got = doc[section].as_array().map(Vec::len).unwrap_or_default();
+        assert!(n > 0, "the rich account has no {table}");
+        assert_eq!(got as i64, n, "{section}: {}", doc[section]);
+    }
+    assert_eq!(doc["groups"].as_array().map(Vec::len), Some(2));
+    let text = doc.to_string();
+    for written in [
+        "zqxsentinel title",
+        "zqxsentinel body",
+        "zqxsentinel reply",
+        "zqxsentinel question body",
+        "zqxsentinel answer",
+        "zqxsentinel note",
+        "zqxsentinel therapist",
+        "Zqxsentinel Alias",
+        "zqxsentinel report",
+        "zqxsentinel question report",
+        "zqxsentinel credential",
+    ] {
+        assert!(text.contains(written), "the export lacks {written:?}");
+    }
+    // No secret: no password hash, token digest or push token.
+    for secret in [
+        "password_hash",
+        "$argon2",
+        "token_hash",
+        "zqxsentinel-fcm-token",
+        "display_name_key",
+    ] {
+        assert!(!text.contains(secret), "the export holds {secret:?}");
+    }
+
+    // The link is the account's alone: tampered, it is nothing; signed out, it stops working.
+    let tampered = url.replacen("token=", "token=x", 1);
+    assert_eq!(
+        app.http
+            .get(app.url(&tampered))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    app.ok(&me.access, "mutation { logout }", json!({})).await;
+    assert_eq!(
+        app.http.get(app.url(&url)).send().await.unwrap().status(),
+        404
+    );
+    assert_eq!(
+        error_code(&app.gql(None, "{ exportMyData { url } }", json!({})).await),
+        "UNAUTHENTICATED"
+    );
+}
+
+#[tokio::test]
+async fn moods_export_as_csv_a_spreadsheet_reads_safely() {
+    let app = TestApp::spawn().await;
+    let me = app.register("Csv Keeper").await;
+    let log = "mutation($i: LogMoodInput!) { logMood(input: $i) { checkin { id } } }";
+    let now = chrono::Utc::now();
+    for (hours_ago, score, note) in [
+        (50, 3, "tired, \"really\" tired\nsecond line"),
+        (26, 6, "=HYPERLINK(\"http://evil.example\")"),
+        (2, 8, "good day"),
+    ] {
+        let at = (now - chrono::Duration::hours(hours_ago)).to_rfc3339();
+        app.ok(&me.access, log, json!({"i": {"score": score, "emotions": ["CALM", "HOPEFUL"], "note": note, "sleepHours": 7.5, "loggedAt": at}}))
+            .await;
+    }
+    let export =
+        "query($f: DateTime!, $t: DateTime!) { exportMoods(from: $f, to: $t, format: CSV) }";
+    let range = json!({"f": (now - chrono::Duration::days(7)).to_rfc3339(), "t": (now + chrono::Duration::minutes(1)).to_rfc3339()});
+    let csv = app.ok(&me.access, export, range).await["exportMoods"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut lines = csv.split("\r\n");
+    assert_eq!(
+        lines.next(),
+        Some("logged_at,score,emotions,sleep_hours,note")
+    );
+    let rest: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
+    assert_eq!(rest.len(), 3, "{csv}");
+    assert!(
+        rest[0].ends_with(",3,calm;hopeful,7.5,\"tired, \"\"really\"\" tired\nsecond line\""),
+        "{csv}"
+    );
+    assert!(
+        rest[1].ends_with(",6,calm;hopeful,7.5,\"'=HYPERLINK(\"\"http://evil.example\"\")\""),
+        "{csv}"
+    );
+    assert!(rest[2].ends_with(",8,calm;hopeful,7.5,good day"), "{csv}");
+
+    // Bounded, and only mine.
+    let too_long = json!({"f": "2020-01-01T00:00:00Z", "t": "2026-01-01T00:00:00Z"});
+    let refused = app.gql(Some(&me.access), export, too_long).await;
+    assert_eq!(error_code(&refused), "BAD_USER_INPUT");
+    let backwards =
+        json!({"f": now.to_rfc3339(), "t": (now - chrono::Duration::days(1)).to_rfc3339()});
+    assert_eq!(
+        error_code(&app.gql(Some(&me.access), export, backwards).await),
+        "BAD_USER_INPUT"
+    );
+    let other = app.register("Someone Else").await;
+    let theirs = app.ok(&other.access, export, range_of(now)).await;
+    assert_eq!(
+        theirs["exportMoods"],
+        "logged_at,score,emotions,sleep_hours,note\r\n"
+    );
+}
+
+fn range_of(now: chrono::DateTime<chrono::Utc>) -> Value {
+    json!({"f": (now - chrono::Duration::days(7)).to_rfc3339(), "t": (now + chrono::Duration::minutes(1)).to_rfc3339()})
 }

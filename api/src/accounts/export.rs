@@ -1,0 +1,408 @@
+//! Export my data: everything Hearth keeps about the signed-in person as one versioned JSON
+//! document, downloaded through a short-lived signed link and built when it is fetched, so no
+//! copy is ever kept; and mood check-ins as CSV for spreadsheets and clinicians.
+use crate::auth::Viewer;
+use crate::clock::now;
+use crate::error::{AppError, AppResult};
+use crate::ids::{SessionId, UserId};
+use crate::secrets::keyed_hash;
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use entity::{
+    answer_helpful, answers, bans, blocks, devices, experts, groups, memberships, mood_checkins,
+    mood_reminders, mood_share_accesses, mood_shares, notifications, push_preferences,
+    question_follows, question_reports, questions, reactions, replies, reports, sessions, users,
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select};
+use serde_json::{json, Map, Value};
+use std::time::Duration;
+
+/// The document's `version`: bumped when a field changes meaning or goes away.
+pub const EXPORT_VERSION: u32 = 1;
+/// How long a download link works.
+pub const LINK_LIFETIME: Duration = Duration::from_secs(10 * 60);
+/// The longest stretch one CSV export of check-ins covers.
+const MAX_CSV_DAYS: i64 = 3 * 366;
+
+/// A signed link to download the export: it names the account and the session that asked,
+/// works for [`LINK_LIFETIME`] and stops working when that session is signed out.
+pub struct ExportLink {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub fn link(key: &str, viewer: &Viewer) -> AppResult<ExportLink> {
+    let expires_at =
+        now() + chrono::Duration::from_std(LINK_LIFETIME).map_err(AppError::internal)?;
+    let payload = format!(
+        "{}:{}:{}",
+        viewer.user_id,
+        viewer.session_id,
+        expires_at.timestamp()
+    );
+    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&payload);
+    let token = format!(
+        "{encoded}.{}",
+        keyed_hash(key, &format!("export:{payload}"))
+    );
+    Ok(ExportLink { token, expires_at })
+}
+
+/// The account a download link was made for, if it is genuine, unexpired, and its session is
+/// still signed in; `NOT_FOUND` otherwise.
+pub async fn open_link(db: &impl ConnectionTrait, key: &str, token: &str) -> AppResult<UserId> {
+    let (encoded, signature) = token.split_once('.').ok_or(AppError::NotFound)?;
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(encoded)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or(AppError::NotFound)?;
+    if keyed_hash(key, &format!("export:{payload}")) != signature {
+        return Err(AppError::NotFound);
+    }
+    let mut parts = payload.split(':');
+    let (Some(user), Some(session), Some(expires), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(AppError::NotFound);
+    };
+    let expires: i64 = expires.parse().map_err(|_| AppError::NotFound)?;
+    if expires <= now().timestamp() {
+        return Err(AppError::NotFound);
+    }
+    let live = sessions::Entity::find_by_id(SessionId::from(session))
+        .one(db)
+        .await?
+        .is_some_and(|s| {
+            s.user_id.as_str() == user && s.revoked_at.is_none() && s.expires_at > now()
+        });
+    if !live {
+        return Err(AppError::NotFound);
+    }
+    Ok(UserId::from(user))
+}
+
+/// Rows as JSON objects (column names as stored), without the named columns.
+async fn rows<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    without: &[&str],
+) -> AppResult<Value> {
+    let rows = select.into_json().all(db).await?;
+    Ok(Value::Array(
+        rows.into_iter()
+            .map(|mut row| {
+                if let Value::Object(map) = &mut row {
+                    for column in without {
+                        map.remove(*column);
+                    }
+                }
+                row
+            })
+            .collect(),
+    ))
+}
+
+/// Everything about one person. Secrets (password hash, token digests, push tokens) are left
+/// out; so is what others wrote, except where it is about this person (a ban, a notification).
+pub async fn document(db: &impl ConnectionTrait, user_id: &UserId) -> AppResult<Value> {
+    let me = user_id.as_str();
+    let profile = users::Entity::find_by_id(user_id.clone());
+    let mut profile = rows(db, profile, &["password_hash", "display_name_key"]).await?;
+    let profile = profile
+        .as_array_mut()
+        .and_then(|rows| rows.pop())
+        .ok_or(AppError::NotFound)?;
+    let my_groups = memberships::Entity::find()
+        .filter(memberships::Column::UserId.eq(me))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.group_id);
+    let shares: Vec<_> = mood_shares::Entity::find()
+        .filter(mood_shares::Column::UserId.eq(me))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    let mut doc = Map::new();
+    doc.insert("format".into(), json!("hearth-export"));
+    doc.insert("version".into(), json!(EXPORT_VERSION));
+    doc.insert("exportedAt".into(), json!(now()));
+    doc.insert("profile".into(), profile);
+    let sections: Vec<(&str, Value)> = vec![
+        (
+            "memberships",
+            rows(
+                db,
+                memberships::Entity::find().filter(memberships::Column::UserId.eq(me)),
+                &["alias_key"],
+            )
+            .await?,
+        ),
+        (
+            "groups",
+            rows(
+                db,
+                groups::Entity::find()
+                    .filter(groups::Column::Id.is_in(my_groups))
+                    .order_by_asc(groups::Column::Id),
+                &[],
+            )
+            .await?,
+        ),
+        ("posts", rows(db, posts_of(me), &[]).await?),
+        (
+            "replies",
+            rows(
+                db,
+                replies::Entity::find()
+                    .filter(replies::Column::AuthorId.eq(me))
+                    .order_by_asc(replies::Column::CreatedAt),
+                &[],
+            )
+            .await?,
+        ),
+        (
+            "reactions",
+            rows(
+                db,
+                reactions::Entity::find().filter(reactions::Column::UserId.eq(me)),
+                &[],
+            )
+            .await?,
+        ),
+        (
+            "questions",
+            rows(
+                db,
+                questions::Entity::find()
+                    .filter(questions::Column::AuthorId.eq(me))
+                    .order_by_asc(questions::Column::CreatedAt),
+                &[],
+            )
+            .await?,
+        ),
+        (
+            "answers",
+            rows(
+                db,
+                answers::Entity::find()
+                    .filter(answers::Column::AuthorId.eq(me))
+                    .order_by_asc(answers::Column::CreatedAt),
+                &[],
+            )
+            .await?,
+        ),
+        (
+            "helpfulMarks",
+            rows(
+                db,
+                answer_helpful::Entity::find().filter(answer_helpful::Column::UserId.eq(me)),
+                &[],
+            )
+            .await?,
+        ),
+        (
+            "questionFollows",
+            rows(
+                db,
+                question_follows::Entity::find().filter(question_follows::Column::UserId.eq(me)),
+                &[],
+            )
+            .await?,
+        ),
+        (
+            "moodCheckins",
+            rows(
+                db,
+                mood_checkins::Entity::find()
+                    .filter(mood_checkins::Column::UserId.eq(me))
+                    .order_by_asc(mood_checkins::Column::LoggedAt),
+                &[],
+            )
+            .await?,
+        ),
+        (
+            "moodShares",
+            rows(
+                db,
+                mood_shares::Entity::find().filter(mood_shares::Column::UserId.eq(me)),
+                &["token_hash"],
+            )
+            .await?,
+        ),
+        (
+            "moodShareAccesses",
+            rows(
+                db,
+                mood_share_accesses::Entity::find()
+                    .filter(mood_share_accesses::Column::ShareId.is_in(shares)),
+                &[],
+            )
+            .await?,
+        ),
+        (
+            "moodReminder",
+            rows(
+                db,
+                mood_reminders::Entity::find().filter(mood_reminders::Column::UserId.eq(me)),
+                &[],
+            )
+            .await?,
+        ),
+        (
+            "notifications",
+            rows(
+                db,
+                notifications::Entity::find()
+                    .filter(notifications::Column::UserId.eq(me))
+                    .order_by_asc(notifications::Column::CreatedAt),
+                &[],
+            )
+            .await?,
+        ),
+        (
+            "pushPreferences",
+            rows(
+                db,
+                push_preferences::Entity::find().filter(push_preferences::Column::UserId.eq(me)),
+                &[],
+            )
+            .await?,
+        ),
+        (
+            "devices",
+            rows(
+                db,
+                devices::Entity::find().filter(devices::Column::UserId.eq(me)),
+                &["token"],
+            )
+            .await?,
+        ),
+        (
+            "sessions",
+            rows(
+                db,
+                sessions::Entity::find().filter(sessions::Column::UserId.eq(me)),
+                &[],
+            )
+            .await?,
+        ),
+        (
+            "blocks",
+            rows(
+                db,
+                blocks::Entity::find().filter(blocks::Column::BlockerId.eq(me)),
+                &[],
+            )
+            .await?,
+        ),
+        (
+            "bans",
+            rows(
+                db,
+                bans::Entity::find().filter(bans::Column::UserId.eq(me)),
+                &["banned_by"],
+            )
+            .await?,
+        ),
+        (
+            "reportsFiled",
+            rows(
+                db,
+                reports::Entity::find().filter(reports::Column::ReporterId.eq(me)),
+                &[],
+            )
+            .await?,
+        ),
+        (
+            "questionReportsFiled",
+            rows(
+                db,
+                question_reports::Entity::find()
+                    .filter(question_reports::Column::ReporterId.eq(me)),
+                &[],
+            )
+            .await?,
+        ),
+        (
+            "expertStanding",
+            rows(
+                db,
+                experts::Entity::find().filter(experts::Column::UserId.eq(me)),
+                &["granted_by"],
+            )
+            .await?,
+        ),
+    ];
+    for (name, section) in sections {
+        doc.insert(name.into(), section);
+    }
+    Ok(Value::Object(doc))
+}
+
+fn posts_of(me: &str) -> Select<entity::posts::Entity> {
+    entity::posts::Entity::find()
+        .filter(entity::posts::Column::AuthorId.eq(me))
+        .order_by_asc(entity::posts::Column::CreatedAt)
+}
+
+/// My check-ins between two instants as CSV (RFC 4180): `logged_at,score,emotions,sleep_hours,
+/// note`. A cell a spreadsheet would run as a formula is prefixed with `'`.
+pub async fn moods_csv(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> AppResult<String> {
+    if to <= from {
+        return Err(AppError::bad_input("to", "must be after `from`"));
+    }
+    if to - from > chrono::Duration::days(MAX_CSV_DAYS) {
+        return Err(AppError::bad_input(
+            "to",
+            format!("one export covers at most {MAX_CSV_DAYS} days"),
+        ));
+    }
+    let rows = mood_checkins::Entity::find()
+        .filter(mood_checkins::Column::UserId.eq(&viewer.user_id))
+        .filter(mood_checkins::Column::LoggedAt.gte(from))
+        .filter(mood_checkins::Column::LoggedAt.lt(to))
+        .order_by_asc(mood_checkins::Column::LoggedAt)
+        .all(db)
+        .await?;
+    let mut csv = String::from("logged_at,score,emotions,sleep_hours,note\r\n");
+    for row in rows {
+        let sleep = row
+            .sleep_quarters
+            .map(|q| format!("{}", f64::from(q) / 4.0))
+            .unwrap_or_default();
+        let cells = [
+            row.logged_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            row.score.to_string(),
+            row.emotions.replace(',', ";"),
+            sleep,
+            row.note.unwrap_or_default(),
+        ];
+        let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        csv.push_str(&line.join(","));
+        csv.push_str("\r\n");
+    }
+    Ok(csv)
+}
+
+fn csv_cell(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
