@@ -3,6 +3,7 @@
 mod abuse;
 mod fanout;
 mod feed;
+mod lifecycle;
 mod load;
 mod login;
 mod mood;
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: bench login|feed|questions [--requests N] [--concurrency C] | fanout [--sockets N] | push [--jobs N] | mood [--requests N] | abuse [--seconds S]";
+const USAGE: &str = "usage: bench login|feed|questions [--requests N] [--concurrency C] | fanout [--sockets N] | push [--jobs N] | mood [--requests N] | abuse [--seconds S] | lifecycle [--tries N]";
 
 fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
     match args.iter().position(|a| a == name) {
@@ -68,6 +69,7 @@ fn main() -> ExitCode {
             Some("push") => push::run(option(&args, "--jobs", 5_000)?).await,
             Some("mood") => mood::run(option(&args, "--requests", 200)?).await,
             Some("abuse") => abuse::run(option(&args, "--seconds", 10)?).await,
+            Some("lifecycle") => lifecycle::run(option(&args, "--tries", 50)?).await,
             _ => Err(anyhow::anyhow!(USAGE)),
         }
     });

@@ -9,11 +9,11 @@ use sea_orm::{EntityTrait, Set};
 use serde_json::json;
 use std::sync::Arc;
 
-const DAYS: i64 = 730;
+pub(crate) const DAYS: i64 = 730;
 
 /// Two years of one person's days: a check-in most days (two on some), a post every third day,
 /// each answered twice by a friend and given support once.
-async fn seed(
+pub(crate) async fn seed(
     db: &sea_orm::DatabaseConnection,
     me: &UserId,
     friend: &UserId,

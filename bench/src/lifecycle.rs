@@ -1,0 +1,235 @@
+//! Account lifecycle figures. Registration: the answer and its time for addresses that have an
+//! account and addresses that do not, interleaved (`tries` each, every try a different address,
+//! so the per-address mail limit never answers). Then a heavy account (two years of check-ins,
+//! 1 000 posts with replies and support): how large its export is and how long it takes, and
+//! how long deleting it takes, removing or keeping what it wrote.
+use crate::load;
+use anyhow::Context as _;
+use chrono::{Duration, Utc};
+use entity::ids::{GroupId, PostId, ReplyId, UserId};
+use serde_json::{json, Value};
+use std::time::{Duration as StdDuration, Instant};
+
+const PASSWORD: &str = "a benchmark password";
+/// Posts of the heavy account beyond the mood bench's one every third day.
+const POSTS: usize = 1_000;
+
+pub async fn run(tries: usize) -> anyhow::Result<()> {
+    let server = load::start_server().await?;
+    let backend = if server.database_url.starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let http = reqwest::Client::new();
+    registration_parity(&server, &http, tries, backend).await?;
+    for remove in [true, false] {
+        heavy_account(&server, &http, remove, backend).await?;
+    }
+    Ok(())
+}
+
+async fn registration_parity(
+    server: &load::Server,
+    http: &reqwest::Client,
+    tries: usize,
+    backend: &str,
+) -> anyhow::Result<()> {
+    let context = server.context.as_ref().context("no context")?;
+    for n in 0..tries {
+        api::accounts::create_verified(
+            &context.db,
+            &context.passwords,
+            &format!("known{n}@example.org"),
+            &format!("Known Person {n}"),
+            PASSWORD,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    }
+    let register = |email: String, name: String| async move {
+        let started = Instant::now();
+        let body: Value = http
+            .post(&server.url)
+            .json(&json!({"query": "mutation($i: RegisterInput!) { register(input: $i) { status codeLifetimeSeconds } }",
+                "variables": {"i": {"email": email, "password": PASSWORD, "displayName": name}}}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        Ok::<_, anyhow::Error>((started.elapsed(), body))
+    };
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for n in 0..tries {
+        let (took, known_body) =
+            register(format!("known{n}@example.org"), format!("Other Name {n}")).await?;
+        known.push(took);
+        let (took, unknown_body) =
+            register(format!("unknown{n}@example.org"), format!("Fresh Name {n}")).await?;
+        unknown.push(took);
+        anyhow::ensure!(
+            known_body == unknown_body,
+            "the answers differ: {known_body} / {unknown_body}"
+        );
+    }
+    let (k, u) = (summary(&mut known), summary(&mut unknown));
+    println!("register, {tries} tries each, interleaved ({backend}); answers identical");
+    println!(
+        "  address with an account:    median {:>6.2} ms  mean {:>6.2} ms  p90 {:>6.2} ms",
+        k.0, k.1, k.2
+    );
+    println!(
+        "  address without an account: median {:>6.2} ms  mean {:>6.2} ms  p90 {:>6.2} ms",
+        u.0, u.1, u.2
+    );
+    println!(
+        "  difference of medians: {:+.2} ms ({:+.1} %)",
+        k.0 - u.0,
+        (k.0 - u.0) / u.0 * 100.0
+    );
+    Ok(())
+}
+
+/// Median, mean and p90 in milliseconds.
+fn summary(times: &mut [StdDuration]) -> (f64, f64, f64) {
+    times.sort();
+    let ms = |d: StdDuration| d.as_secs_f64() * 1_000.0;
+    let mean = times.iter().map(|d| ms(*d)).sum::<f64>() / times.len().max(1) as f64;
+    let at = |p: f64| ms(times[((times.len() as f64 * p) as usize).min(times.len() - 1)]);
+    (at(0.5), mean, at(0.9))
+}
+
+async fn heavy_account(
+    server: &load::Server,
+    http: &reqwest::Client,
+    remove_content: bool,
+    backend: &str,
+) -> anyhow::Result<()> {
+    let context = server.context.as_ref().context("no context")?;
+    let tag = if remove_content { "remove" } else { "keep" };
+    let (token, me) = server
+        .sign_up(
+            http,
+            &format!("heavy-{tag}@example.org"),
+            &format!("Heavy {tag}"),
+            PASSWORD,
+        )
+        .await?;
+    let (friend_token, friend) = server
+        .sign_up(
+            http,
+            &format!("friend-{tag}@example.org"),
+            &format!("Friend {tag}"),
+            PASSWORD,
+        )
+        .await?;
+    let group = load::gql(http, &server.url, Some(&friend_token), "mutation { createGroup(input: {name: \"Lifecycle bench\", topic: OTHER, visibility: PUBLIC, ledBy: PEER}) { id } }", json!({})).await?;
+    let group: GroupId = group["createGroup"]["id"].as_str().context("group")?.into();
+    load::gql(
+        http,
+        &server.url,
+        Some(&token),
+        "mutation($g: ID!) { joinGroup(groupId: $g) { state } }",
+        json!({"g": group.as_str()}),
+    )
+    .await?;
+    let (me, friend): (UserId, UserId) = (me.into(), friend.into());
+    crate::mood::seed(&context.db, &me, &friend, &group).await?;
+    more_posts(&context.db, &me, &friend, &group).await?;
+
+    let started = Instant::now();
+    let link = load::gql(
+        http,
+        &server.url,
+        Some(&token),
+        "{ exportMyData { url } }",
+        json!({}),
+    )
+    .await?;
+    let path = link["exportMyData"]["url"].as_str().context("no url")?;
+    let base = server.url.trim_end_matches("/graphql");
+    let bytes = http
+        .get(format!("{base}{path}"))
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    let exported = started.elapsed();
+    let doc: Value = serde_json::from_slice(&bytes)?;
+    let count = |section: &str| doc[section].as_array().map(Vec::len).unwrap_or_default();
+    println!(
+        "export of a heavy account ({backend}): {} check-ins, {} posts, {} notifications: {:.1} KiB in {:.0} ms",
+        count("moodCheckins"),
+        count("posts"),
+        count("notifications"),
+        bytes.len() as f64 / 1024.0,
+        exported.as_secs_f64() * 1_000.0
+    );
+
+    let started = Instant::now();
+    load::gql(
+        http,
+        &server.url,
+        Some(&token),
+        "mutation($p: String!, $r: Boolean!) { deleteAccount(password: $p, removeContent: $r) }",
+        json!({"p": PASSWORD, "r": remove_content}),
+    )
+    .await?;
+    println!(
+        "deleteAccount(removeContent: {remove_content}) of that account ({backend}): {:.0} ms",
+        started.elapsed().as_secs_f64() * 1_000.0
+    );
+    Ok(())
+}
+
+/// Posts up to [`POSTS`] in all, each with one reply from the friend.
+async fn more_posts(
+    db: &sea_orm::DatabaseConnection,
+    me: &UserId,
+    friend: &UserId,
+    group: &GroupId,
+) -> anyhow::Result<()> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+    let have = entity::posts::Entity::find()
+        .filter(entity::posts::Column::AuthorId.eq(me))
+        .count(db)
+        .await? as usize;
+    let now = Utc::now();
+    let (mut posts, mut replies) = (Vec::new(), Vec::new());
+    for n in have..POSTS {
+        let at = now - Duration::hours(n as i64 * 7);
+        let id = PostId::generate();
+        posts.push(entity::posts::ActiveModel {
+            reply_count: Set(1),
+            ..entity::posts::ActiveModel::fresh(entity::posts::NewRow {
+                id: id.clone(),
+                group_id: group.to_owned(),
+                author_id: me.to_owned(),
+                title: format!("Thought {n}"),
+                body: "something on my mind today".to_owned(),
+                at,
+            })
+        });
+        replies.push(entity::replies::ActiveModel::fresh(
+            entity::replies::NewRow {
+                id: ReplyId::generate(),
+                post_id: id,
+                group_id: group.to_owned(),
+                author_id: friend.to_owned(),
+                body: "thinking of you".to_owned(),
+                at: at + Duration::minutes(3),
+            },
+        ));
+    }
+    for chunk in posts.chunks(500) {
+        entity::posts::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await?;
+    }
+    for chunk in replies.chunks(500) {
+        entity::replies::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
