@@ -6,15 +6,14 @@
 //! or kept, as they choose; kept, it shows "Deleted member" and links back to nobody.
 use super::codes;
 use super::input::Email;
-use super::registration::{account_with, code_key, code_mail, mail_queued, mails_to};
-use super::service::{Credentials, PasswordGuesses};
+use super::mailing::{account_with, code_key, mail_code_to_account};
+use super::service::{confirm_password, find_user, Credentials};
 use crate::auth::{revocation, RequestMeta, Viewer};
 use crate::broker::Committed;
 use crate::clock::now;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
 use crate::ids::{deleted_member, GroupId, SessionId, UserId};
-use crate::mail::outbox;
 use crate::secrets::sha256_hex;
 use entity::enums::{EmailCodePurpose, MemberState, Role};
 use entity::{mail_jobs, memberships, sessions, users};
@@ -100,43 +99,19 @@ pub async fn delete_account(
     password: &str,
     remove_content: bool,
 ) -> AppResult<()> {
-    let user = super::service::find_user(ctx.db, &viewer.user_id).await?;
-    let guesses = PasswordGuesses::new(&ctx.settings.auth_limits, &user.email, meta.client_ip);
-    guesses.check(ctx).await?;
-    if !ctx
-        .passwords
-        .verify(password, Some(&user.password_hash))
-        .await?
-    {
-        guesses.failed(ctx).await?;
-        return Err(AppError::bad_input("password", "the password is incorrect"));
-    }
+    let user = find_user(ctx.db, &viewer.user_id).await?;
+    confirm_password(ctx, meta, &user, password, "password").await?;
     erase(ctx, user, remove_content).await
 }
 
 /// The web page's first step: mails a code to delete the account at this address (answers the
 /// same whatever the address; only an address with an account is mailed).
-pub async fn request_deletion_code(ctx: &Credentials<'_>, email: &str) -> AppResult<Committed<()>> {
-    let email = Email::parse(email)?;
-    mails_to(ctx, "delete", &email).await?;
-    let account = account_with(ctx.db, &email).await?;
-    let txn = begin_write(ctx.db).await?;
-    let code = codes::issue(
-        &txn,
-        code_key(ctx),
-        EmailCodePurpose::DeleteAccount,
-        email.as_str(),
-        None,
-    )
-    .await?;
-    let announce = if account.is_some() {
-        outbox::enqueue(&txn, code_mail(email.as_str(), &code)?).await?;
-        mail_queued()
-    } else {
-        Default::default()
-    };
-    txn.commit().await?;
-    Ok(Committed::new((), announce))
+pub async fn request_deletion_code(
+    ctx: &Credentials<'_>,
+    meta: &RequestMeta,
+    email: &str,
+) -> AppResult<Committed<()>> {
+    mail_code_to_account(ctx, meta, "delete", EmailCodePurpose::DeleteAccount, email).await
 }
 
 /// The web page's second step: the mailed code deletes the account.

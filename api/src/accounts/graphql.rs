@@ -182,10 +182,7 @@ impl AccountQuery {
     /// notifications, devices and sessions (no secrets). README: "Export my data".
     async fn export_my_data(&self, ctx: &Context<'_>) -> Result<DataExport> {
         let app = ctx.app()?;
-        let link = export::link(
-            registration::code_key(&app.credentials()),
-            ctx.auth()?.viewer()?,
-        )?;
+        let link = export::link(super::code_key(&app.credentials()), ctx.auth()?.viewer()?)?;
         Ok(DataExport {
             url: format!("/account/export?token={}", link.token),
             expires_at: link.expires_at,

@@ -6,11 +6,13 @@ pub mod devices;
 pub mod export;
 mod graphql;
 mod input;
+mod mailing;
 pub mod recovery;
 pub mod registration;
 mod service;
 
 pub use graphql::{Account, AccountMutation, AccountQuery};
 pub use input::{DisplayName, Email, Password, Timezone};
+pub use mailing::code_key;
 pub use registration::create_verified;
 pub use service::*;

@@ -2,15 +2,12 @@
 //! password that signs out every session. The request answers the same whatever the address.
 use super::codes;
 use super::input::{Email, Password};
-use super::registration::{account_with, code_key, code_mail, mail_queued, mails_to};
+use super::mailing::{account_with, code_key, mail_code_to_account};
 use super::service::{live_session_ids, revoke_sessions_in, start_session, Credentials, SignedIn};
 use crate::auth::{revocation, RequestMeta};
 use crate::broker::Committed;
 use crate::clock::now;
-use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
-use crate::mail::outbox;
-use crate::rate_limit::Limit;
 use entity::enums::EmailCodePurpose;
 use entity::users;
 use sea_orm::sea_query::Expr;
@@ -21,38 +18,7 @@ pub async fn request_password_reset(
     meta: &RequestMeta,
     email: &str,
 ) -> AppResult<Committed<()>> {
-    let limits = &ctx.settings.auth_limits;
-    ctx.limiter
-        .hit(
-            &format!("reset:ip:{}", meta.client_ip),
-            Limit {
-                max: limits.registrations_per_ip,
-                window: limits.registration_window,
-            },
-        )
-        .await?;
-    let email = Email::parse(email)?;
-    mails_to(ctx, "reset", &email).await?;
-    let account = account_with(ctx.db, &email).await?;
-    let txn = begin_write(ctx.db).await?;
-    // A decoy code for an unknown address: trying codes on it looks like trying them on a
-    // real one. No mail goes to an address without an account.
-    let code = codes::issue(
-        &txn,
-        code_key(ctx),
-        EmailCodePurpose::ResetPassword,
-        email.as_str(),
-        None,
-    )
-    .await?;
-    let announce = if account.is_some() {
-        outbox::enqueue(&txn, code_mail(email.as_str(), &code)?).await?;
-        mail_queued()
-    } else {
-        Default::default()
-    };
-    txn.commit().await?;
-    Ok(Committed::new((), announce))
+    mail_code_to_account(ctx, meta, "reset", EmailCodePurpose::ResetPassword, email).await
 }
 
 /// Sets a new password with a mailed code, signs out every session of the account (their

@@ -2,32 +2,22 @@
 //! or not the address has an account: a new address gets a code (the account is made when the
 //! code comes back through `verify_email`), a known one gets a mail saying someone tried to
 //! sign up with it. Both write a code row and a mail, so what follows looks the same too.
-use super::codes::{self, PendingAccount, CODE_LIFETIME};
+use super::codes::{self, PendingAccount};
 use super::input::{DisplayName, Email, Password};
+use super::mailing::{account_with, code_key, code_mail, from_address, mail_queued, mails_to};
 use super::service::{name_in_use, name_taken, start_session, Credentials, SignedIn};
 use crate::auth::passwords::PasswordHasher;
 use crate::auth::RequestMeta;
-use crate::broker::{Announcements, Committed, Event};
+use crate::broker::Committed;
 use crate::clock::now;
 use crate::db::{begin_write, is_unique_violation};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use crate::mail::{outbox, Mail};
-use crate::rate_limit::Limit;
-use crate::secrets::sha256_hex;
 use entity::enums::EmailCodePurpose;
 use entity::users;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set};
 use std::time::Duration;
-
-/// Mails of one kind to one address in an hour: enough for a person, too few to bomb anyone.
-const MAILS_PER_ADDRESS: Limit = Limit {
-    max: 5,
-    window: Duration::from_secs(3600),
-};
 
 /// How long a "someone tried to sign up with your address" mail is worth sending.
 const NOTICE_LIFETIME: Duration = Duration::from_secs(24 * 3600);
@@ -39,16 +29,7 @@ pub async fn register(
     password: &str,
     display_name: &str,
 ) -> AppResult<Committed<()>> {
-    let limits = &ctx.settings.auth_limits;
-    ctx.limiter
-        .hit(
-            &format!("register:ip:{}", meta.client_ip),
-            Limit {
-                max: limits.registrations_per_ip,
-                window: limits.registration_window,
-            },
-        )
-        .await?;
+    from_address(ctx, "register", meta).await?;
     let email = Email::parse(email)?;
     let display_name = DisplayName::parse(display_name)?;
     let password = Password::parse(password, "password")?;
@@ -155,57 +136,6 @@ pub async fn create_verified(
     let user = insert_user(&txn, &email, &display_name, password_hash).await?;
     txn.commit().await?;
     Ok(user)
-}
-
-/// The six-digit code mail. It says nothing of what Hearth is for.
-pub(super) fn code_mail(to: &str, code: &str) -> AppResult<Mail> {
-    Ok(Mail {
-        to: to.to_owned(),
-        subject: format!("Your Hearth code is {code}"),
-        body: format!(
-            "Your Hearth code is {code}\n\nType it in the app within 15 minutes. If you did not \
-             ask for it, you can ignore this mail.\n"
-        ),
-        expires_at: now()
-            + chrono::Duration::from_std(CODE_LIFETIME).map_err(AppError::internal)?,
-    })
-}
-
-/// Counts a mail of `kind` to this address; `RATE_LIMITED` past the hourly allowance, whether
-/// or not the address has an account.
-pub(super) async fn mails_to(ctx: &Credentials<'_>, kind: &str, email: &Email) -> AppResult<()> {
-    ctx.limiter
-        .hit(
-            &format!("mail:{kind}:{}", sha256_hex(email.as_str())),
-            MAILS_PER_ADDRESS,
-        )
-        .await
-}
-
-/// The key codes are hashed with: the server's secret, so a copy of the database alone does
-/// not give the codes back.
-pub fn code_key<'a>(ctx: &'a Credentials<'_>) -> &'a str {
-    ctx.settings
-        .jwt_secret
-        .as_ref()
-        .map(|s| s.expose())
-        .unwrap_or_default()
-}
-
-pub(super) fn mail_queued() -> Announcements {
-    let mut announce = Announcements::default();
-    announce.event(Event::MailQueued);
-    announce
-}
-
-pub(super) async fn account_with(
-    db: &impl ConnectionTrait,
-    email: &Email,
-) -> AppResult<Option<users::Model>> {
-    Ok(users::Entity::find()
-        .filter(users::Column::Email.eq(email.as_str()))
-        .one(db)
-        .await?)
 }
 
 async fn insert_user(

@@ -43,7 +43,7 @@ pub struct SignedIn {
 /// addresses together cannot guess for ever). Addresses the account signed in from lately are
 /// held to their own count only: guessing from many addresses does not lock the owner out of
 /// the places they use.
-pub(super) struct PasswordGuesses {
+struct PasswordGuesses {
     from_address: String,
     anywhere: String,
     known_address: String,
@@ -66,7 +66,7 @@ fn client_key(client: IpAddr) -> String {
 }
 
 impl PasswordGuesses {
-    pub(super) fn new(limits: &AuthLimits, email: &str, client: IpAddr) -> Self {
+    fn new(limits: &AuthLimits, email: &str, client: IpAddr) -> Self {
         let account = sha256_hex(email);
         let client = client_key(client);
         PasswordGuesses {
@@ -84,7 +84,7 @@ impl PasswordGuesses {
         }
     }
 
-    pub(super) async fn check(&self, ctx: &Credentials<'_>) -> AppResult<()> {
+    async fn check(&self, ctx: &Credentials<'_>) -> AppResult<()> {
         ctx.limiter
             .check(&self.from_address, self.per_address)
             .await?;
@@ -98,7 +98,7 @@ impl PasswordGuesses {
         ctx.limiter.check(&self.anywhere, self.per_account).await
     }
 
-    pub(super) async fn failed(&self, ctx: &Credentials<'_>) -> AppResult<()> {
+    async fn failed(&self, ctx: &Credentials<'_>) -> AppResult<()> {
         ctx.limiter
             .record(&self.from_address, self.per_address)
             .await?;
@@ -286,19 +286,7 @@ pub async fn change_password(
     new: &str,
 ) -> AppResult<()> {
     let user = find_user(ctx.db, &viewer.user_id).await?;
-    let guesses = PasswordGuesses::new(&ctx.settings.auth_limits, &user.email, meta.client_ip);
-    guesses.check(ctx).await?;
-    if !ctx
-        .passwords
-        .verify(current, Some(&user.password_hash))
-        .await?
-    {
-        guesses.failed(ctx).await?;
-        return Err(AppError::bad_input(
-            "current",
-            "the current password is incorrect",
-        ));
-    }
+    confirm_password(ctx, meta, &user, current, "current").await?;
     let new = Password::parse(new, "new")?;
     let hash = ctx.passwords.hash(new.expose()).await?;
     let others: Vec<SessionId> = live_session_ids(ctx.db, &user.id)
@@ -318,6 +306,28 @@ pub async fn change_password(
     txn.commit().await?;
     revocation::announce(ctx.sessions, ctx.broker, &others).await;
     tracing::info!(user_id = %user.id, revoked = others.len(), "password changed");
+    Ok(())
+}
+
+/// Checks a signed-in person's password before something that cannot be undone. A wrong one
+/// is `BAD_USER_INPUT` on `field` and counts as a failed sign-in from this address.
+pub(super) async fn confirm_password(
+    ctx: &Credentials<'_>,
+    meta: &RequestMeta,
+    user: &users::Model,
+    password: &str,
+    field: &'static str,
+) -> AppResult<()> {
+    let guesses = PasswordGuesses::new(&ctx.settings.auth_limits, &user.email, meta.client_ip);
+    guesses.check(ctx).await?;
+    if !ctx
+        .passwords
+        .verify(password, Some(&user.password_hash))
+        .await?
+    {
+        guesses.failed(ctx).await?;
+        return Err(AppError::bad_input(field, "the password is incorrect"));
+    }
     Ok(())
 }
 

@@ -5,7 +5,6 @@ use super::{client_ip, HttpState};
 use crate::accounts::deletion;
 use crate::auth::RequestMeta;
 use crate::error::AppError;
-use crate::rate_limit::Limit;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -39,7 +38,7 @@ pub async fn export(
 ) -> Response {
     let app = &state.app;
     let credentials = app.credentials();
-    let key = crate::accounts::registration::code_key(&credentials);
+    let key = crate::accounts::code_key(&credentials);
     let built = async {
         let user = crate::accounts::export::open_link(&app.db, key, &query.token).await?;
         crate::accounts::export::document(&app.db, &user).await
@@ -76,18 +75,8 @@ pub async fn send_code(
         client_ip: client_ip(&state, peer, &headers),
     };
     let app = &state.app;
-    let limits = &app.settings.auth_limits;
     let sent = async {
-        app.limiter
-            .hit(
-                &format!("delete-page:ip:{}", meta.client_ip),
-                Limit {
-                    max: limits.registrations_per_ip,
-                    window: limits.registration_window,
-                },
-            )
-            .await?;
-        deletion::request_deletion_code(&app.credentials(), &form.email)
+        deletion::request_deletion_code(&app.credentials(), &meta, &form.email)
             .await?
             .publish(&app.broker)
             .await;

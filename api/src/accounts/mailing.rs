@@ -1,0 +1,119 @@
+//! What the mailed-code flows (registration, password reset, deletion from the web) share: the
+//! limits on who may ask, the code mail, and asking for a code for an address that may or may
+//! not have an account, answered the same either way.
+use super::codes;
+use super::input::Email;
+use super::service::Credentials;
+use crate::auth::RequestMeta;
+use crate::broker::{Announcements, Committed, Event};
+use crate::clock::now;
+use crate::db::begin_write;
+use crate::error::{AppError, AppResult};
+use crate::mail::{outbox, Mail};
+use crate::rate_limit::Limit;
+use crate::secrets::sha256_hex;
+use entity::enums::EmailCodePurpose;
+use entity::users;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use std::time::Duration;
+
+/// Mails of one kind to one address in an hour: enough for a person, too few to bomb anyone.
+const MAILS_PER_ADDRESS: Limit = Limit {
+    max: 5,
+    window: Duration::from_secs(3600),
+};
+
+/// Mails a code for `purpose` to an address with an account. For an address without one it
+/// writes a decoy code and mails nothing, so that the answer, and what trying codes on the
+/// address does, are the same either way.
+pub(super) async fn mail_code_to_account(
+    ctx: &Credentials<'_>,
+    meta: &RequestMeta,
+    kind: &str,
+    purpose: EmailCodePurpose,
+    email: &str,
+) -> AppResult<Committed<()>> {
+    from_address(ctx, kind, meta).await?;
+    let email = Email::parse(email)?;
+    mails_to(ctx, kind, &email).await?;
+    let account = account_with(ctx.db, &email).await?;
+    let txn = begin_write(ctx.db).await?;
+    let code = codes::issue(&txn, code_key(ctx), purpose, email.as_str(), None).await?;
+    let announce = if account.is_some() {
+        outbox::enqueue(&txn, code_mail(email.as_str(), &code)?).await?;
+        mail_queued()
+    } else {
+        Announcements::default()
+    };
+    txn.commit().await?;
+    Ok(Committed::new((), announce))
+}
+
+/// Counts a request of `kind` from the caller's address (loosely: carriers share addresses).
+pub(super) async fn from_address(
+    ctx: &Credentials<'_>,
+    kind: &str,
+    meta: &RequestMeta,
+) -> AppResult<()> {
+    let limits = &ctx.settings.auth_limits;
+    ctx.limiter
+        .hit(
+            &format!("{kind}:ip:{}", meta.client_ip),
+            Limit {
+                max: limits.registrations_per_ip,
+                window: limits.registration_window,
+            },
+        )
+        .await
+}
+
+/// The six-digit code mail. It says nothing of what Hearth is for.
+pub(super) fn code_mail(to: &str, code: &str) -> AppResult<Mail> {
+    Ok(Mail {
+        to: to.to_owned(),
+        subject: format!("Your Hearth code is {code}"),
+        body: format!(
+            "Your Hearth code is {code}\n\nType it in the app within 15 minutes. If you did not \
+             ask for it, you can ignore this mail.\n"
+        ),
+        expires_at: now()
+            + chrono::Duration::from_std(codes::CODE_LIFETIME).map_err(AppError::internal)?,
+    })
+}
+
+/// Counts a mail of `kind` to this address; `RATE_LIMITED` past the hourly allowance, whether
+/// or not the address has an account.
+pub(super) async fn mails_to(ctx: &Credentials<'_>, kind: &str, email: &Email) -> AppResult<()> {
+    ctx.limiter
+        .hit(
+            &format!("mail:{kind}:{}", sha256_hex(email.as_str())),
+            MAILS_PER_ADDRESS,
+        )
+        .await
+}
+
+/// The key codes are hashed with: the server's secret, so a copy of the database alone does
+/// not give the codes back.
+pub fn code_key<'a>(ctx: &'a Credentials<'_>) -> &'a str {
+    ctx.settings
+        .jwt_secret
+        .as_ref()
+        .map(|s| s.expose())
+        .unwrap_or_default()
+}
+
+pub(super) fn mail_queued() -> Announcements {
+    let mut announce = Announcements::default();
+    announce.event(Event::MailQueued);
+    announce
+}
+
+pub(super) async fn account_with(
+    db: &impl ConnectionTrait,
+    email: &Email,
+) -> AppResult<Option<users::Model>> {
+    Ok(users::Entity::find()
+        .filter(users::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?)
+}
