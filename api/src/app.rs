@@ -115,6 +115,7 @@ impl App {
                 shutdown.clone(),
             );
             crate::mail::worker::spawn(app.clone(), shutdown.clone());
+            crate::accounts::export_worker::spawn(app.clone(), shutdown.clone());
             crate::moods::reminders::spawn(app.clone(), shutdown.clone());
             crate::questions::reminders::spawn(app.clone(), shutdown.clone());
         }

@@ -46,6 +46,8 @@ pub enum Event {
     PushQueued,
     /// Mails are in the outbox: wakes the mail workers of every instance.
     MailQueued,
+    /// A data export was asked for: wakes the export workers.
+    ExportRequested,
     /// These sessions were revoked (sign-out, password change, a replayed refresh token):
     /// every instance forgets them and closes their sockets.
     SessionsRevoked {
@@ -64,7 +66,11 @@ pub struct Announcements {
 
 impl Announcements {
     pub fn event(&mut self, event: Event) {
-        if matches!(event, Event::PushQueued | Event::MailQueued) && self.events.contains(&event) {
+        if matches!(
+            event,
+            Event::PushQueued | Event::MailQueued | Event::ExportRequested
+        ) && self.events.contains(&event)
+        {
             return;
         }
         self.events.push(event);
@@ -199,6 +205,7 @@ pub enum Topic {
     Question(QuestionId),
     Push,
     Mail,
+    Exports,
     Sessions,
 }
 
@@ -211,6 +218,7 @@ impl Topic {
             Topic::Question(id) => format!("question:{id}"),
             Topic::Push => "push".to_owned(),
             Topic::Mail => "mail".to_owned(),
+            Topic::Exports => "exports".to_owned(),
             Topic::Sessions => "sessions".to_owned(),
         }
     }
@@ -230,6 +238,7 @@ impl Event {
             Event::AnswerAdded { question_id, .. } => vec![Topic::Question(question_id.clone())],
             Event::PushQueued => vec![Topic::Push],
             Event::MailQueued => vec![Topic::Mail],
+            Event::ExportRequested => vec![Topic::Exports],
             Event::SessionsRevoked { .. } => vec![Topic::Sessions],
         }
     }

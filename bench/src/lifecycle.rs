@@ -1,7 +1,8 @@
 //! Account lifecycle figures. Registration: the answer and its time for addresses that have an
 //! account and addresses that do not, interleaved (`tries` each, every try a different address,
 //! so the per-address mail limit never answers). Then a heavy account (two years of check-ins,
-//! 1 000 posts with replies and support): how large its export is and how long it takes, and
+//! 1 000 posts with replies and support): how large its export is and how long it takes from
+//! `exportMyData` to the downloaded document (built by the export worker), and
 //! how long deleting it takes, removing or keeping what it wrote.
 use crate::load;
 use anyhow::Context as _;
@@ -138,15 +139,36 @@ async fn heavy_account(
     more_posts(&context.db, &me, &friend, &group).await?;
 
     let started = Instant::now();
-    let link = load::gql(
+    let asked = load::gql(
         http,
         &server.url,
         Some(&token),
-        "{ exportMyData { url } }",
+        "mutation { exportMyData { id } }",
         json!({}),
     )
     .await?;
-    let path = link["exportMyData"]["url"].as_str().context("no url")?;
+    let id = asked["exportMyData"]["id"]
+        .as_str()
+        .context("no export")?
+        .to_owned();
+    let path = loop {
+        let export = load::gql(
+            http,
+            &server.url,
+            Some(&token),
+            "query($id: ID!) { dataExport(id: $id) { status url } }",
+            json!({"id": id}),
+        )
+        .await?;
+        if let Some(url) = export["dataExport"]["url"].as_str() {
+            break url.to_owned();
+        }
+        anyhow::ensure!(
+            started.elapsed() < StdDuration::from_secs(60),
+            "the export was never built"
+        );
+        tokio::time::sleep(StdDuration::from_millis(5)).await;
+    };
     let base = server.url.trim_end_matches("/graphql");
     let bytes = http
         .get(format!("{base}{path}"))

@@ -88,6 +88,17 @@ pub enum EmailCodePurpose {
     DeleteAccount,
 }
 
+/// Where a data export stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ExportState {
+    /// Asked for; a worker builds it.
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "READY")]
+    Ready,
+}
+
 /// Where a push job stands. The worker's claim query names these texts in SQL too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "Text")]

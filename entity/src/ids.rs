@@ -157,4 +157,6 @@ entity_id! {
     QuestionReportId;
     /// A mail waiting in the outbox.
     MailJobId;
+    /// A data export, asked for and then built.
+    ExportJobId;
 }

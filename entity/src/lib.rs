@@ -8,6 +8,7 @@ pub mod devices;
 pub mod email_codes;
 pub mod enums;
 pub mod experts;
+pub mod export_jobs;
 pub mod groups;
 pub mod ids;
 pub mod invite_codes;

@@ -5,6 +5,7 @@ pub use super::blocks::Entity as Blocks;
 pub use super::devices::Entity as Devices;
 pub use super::email_codes::Entity as EmailCodes;
 pub use super::experts::Entity as Experts;
+pub use super::export_jobs::Entity as ExportJobs;
 pub use super::groups::Entity as Groups;
 pub use super::invite_codes::Entity as InviteCodes;
 pub use super::mail_jobs::Entity as MailJobs;

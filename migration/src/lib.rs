@@ -17,6 +17,7 @@ mod m20261130_000013_question_reports;
 mod m20261130_000014_anonymous_posts;
 mod m20261130_000015_mail_and_email_codes;
 mod m20261130_000016_deleted_member;
+mod m20261130_000017_export_jobs;
 pub mod name_key;
 pub use m20261130_000016_deleted_member::DELETED_MEMBER_ID;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000014_anonymous_posts::Migration),
             Box::new(m20261130_000015_mail_and_email_codes::Migration),
             Box::new(m20261130_000016_deleted_member::Migration),
+            Box::new(m20261130_000017_export_jobs::Migration),
         ]
     }
 }

@@ -192,6 +192,8 @@ async fn rich_account(app: &TestApp) -> Rich {
     .await;
     // A failed sign-in leaves counters keyed by the address.
     app.login(&me.email, "not the password at all").await;
+    // A built export holds all of it once more.
+    export_ready(app, &me).await;
 
     Rich {
         me,
@@ -199,6 +201,43 @@ async fn rich_account(app: &TestApp) -> Rich {
         commons,
         others_post,
         my_post,
+    }
+}
+
+/// Asks for my data export and waits until it is built; its id and download path.
+async fn export_ready(app: &TestApp, who: &Session) -> (String, String) {
+    let asked = app
+        .ok(
+            &who.access,
+            "mutation { exportMyData { id status url expiresAt version } }",
+            json!({}),
+        )
+        .await;
+    let id = asked["exportMyData"]["id"].as_str().unwrap().to_owned();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let export = app
+            .ok(
+                &who.access,
+                "query($id: ID!) { dataExport(id: $id) { status url bytes } }",
+                json!({"id": id}),
+            )
+            .await;
+        if export["dataExport"]["status"] == "READY" {
+            assert!(export["dataExport"]["bytes"].as_i64().unwrap() > 0);
+            let url = export["dataExport"]["url"].as_str().unwrap().to_owned();
+            return (id, url);
+        }
+        assert_eq!(
+            export["dataExport"]["url"],
+            json!(null),
+            "a link before it is built"
+        );
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the export was never built"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -527,16 +566,8 @@ async fn the_export_holds_every_kind_of_row_and_no_secret() {
     let app = TestApp::spawn().await;
     let rich = rich_account(&app).await;
     let me = &rich.me;
-    let link = app
-        .ok(
-            &me.access,
-            "{ exportMyData { url expiresAt version } }",
-            json!({}),
-        )
-        .await;
-    let url = link["exportMyData"]["url"].as_str().unwrap().to_owned();
+    let (_, url) = export_ready(&app, me).await;
     assert!(url.starts_with("/account/export?token="), "{url}");
-    assert_eq!(link["exportMyData"]["version"], 1);
 
     let response = app.http.get(app.url(&url)).send().await.unwrap();
     assert_eq!(response.status(), 200);
@@ -616,7 +647,17 @@ async fn the_export_holds_every_kind_of_row_and_no_secret() {
         assert!(!text.contains(secret), "the export holds {secret:?}");
     }
 
-    // The link is the account's alone: tampered, it is nothing; signed out, it stops working.
+    // The export is the account's alone: another cannot see it; tampered, the link is
+    // nothing; signed out, it stops working; after its hour it is deleted.
+    let (id, _) = export_ready(&app, me).await;
+    let theirs = app
+        .gql(
+            Some(&rich.other.access),
+            "query($id: ID!) { dataExport(id: $id) { status } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(error_code(&theirs), "NOT_FOUND");
     let tampered = url.replacen("token=", "token=x", 1);
     assert_eq!(
         app.http
@@ -633,9 +674,52 @@ async fn the_export_holds_every_kind_of_row_and_no_secret() {
         404
     );
     assert_eq!(
-        error_code(&app.gql(None, "{ exportMyData { url } }", json!({})).await),
+        error_code(
+            &app.gql(None, "mutation { exportMyData { id } }", json!({}))
+                .await
+        ),
         "UNAUTHENTICATED"
     );
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let exports = || {
+        entity::export_jobs::Entity::find()
+            .filter(entity::export_jobs::Column::UserId.eq(me.user_id.as_str()))
+            .count(db)
+    };
+    assert_eq!(exports().await.unwrap(), 3);
+    entity::export_jobs::Entity::update_many()
+        .col_expr(
+            entity::export_jobs::Column::ExpiresAt,
+            Expr::value(chrono::Utc::now()),
+        )
+        .filter(entity::export_jobs::Column::UserId.eq(me.user_id.as_str()))
+        .exec(db)
+        .await
+        .unwrap();
+    // The next request wakes a worker, which sweeps them before building the new one.
+    let again = app.login(&me.email, PASSWORD).await;
+    let token = again["data"]["login"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.ok(&token, "mutation { exportMyData { id } }", json!({}))
+        .await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while exports().await.unwrap() > 1 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "expired exports stayed: {:?}",
+            entity::export_jobs::Entity::find()
+                .all(db)
+                .await
+                .unwrap()
+                .iter()
+                .map(|j| (j.state, j.created_at, j.expires_at))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]
@@ -697,4 +781,62 @@ async fn moods_export_as_csv_a_spreadsheet_reads_safely() {
 
 fn range_of(now: chrono::DateTime<chrono::Utc>) -> Value {
     json!({"f": (now - chrono::Duration::days(7)).to_rfc3339(), "t": (now + chrono::Duration::minutes(1)).to_rfc3339()})
+}
+
+#[tokio::test]
+async fn an_export_asked_for_while_no_worker_runs_is_built_by_the_next() {
+    let api_only = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let me = api_only.register("Patient Exporter").await;
+    let asked = api_only
+        .ok(
+            &me.access,
+            "mutation { exportMyData { id status url } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(asked["exportMyData"]["status"], "PREPARING");
+    assert_eq!(asked["exportMyData"]["url"], json!(null));
+    // Asking again while it waits returns the same export.
+    let again = api_only
+        .ok(&me.access, "mutation { exportMyData { id } }", json!({}))
+        .await;
+    assert_eq!(again["exportMyData"]["id"], asked["exportMyData"]["id"]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let still = api_only
+        .ok(
+            &me.access,
+            "query($id: ID!) { dataExport(id: $id) { status } }",
+            json!({"id": asked["exportMyData"]["id"]}),
+        )
+        .await;
+    assert_eq!(still["dataExport"]["status"], "PREPARING");
+    let worker = api_only.sibling_with(|s| s.run_workers = true).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let url = loop {
+        let export = worker
+            .ok(
+                &me.access,
+                "query($id: ID!) { dataExport(id: $id) { status url } }",
+                json!({"id": asked["exportMyData"]["id"]}),
+            )
+            .await;
+        if export["dataExport"]["status"] == "READY" {
+            break export["dataExport"]["url"].as_str().unwrap().to_owned();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the export was never built"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let doc: Value = api_only
+        .http
+        .get(api_only.url(&url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["profile"]["id"], me.user_id);
 }

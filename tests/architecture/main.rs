@@ -57,6 +57,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "graphql and workers",
         &[
             "accounts/graphql",
+            "accounts/export_worker",
             "groups/graphql",
             "posts/graphql",
             "posts/loaders",

@@ -33,6 +33,7 @@ use Arg::{DeletedMember, Now, Person};
 
 /// Gone whatever the person chose. Order matters: rows that point at others go first.
 const ERASE: &[(&str, &[Arg])] = &[
+    ("DELETE FROM export_jobs WHERE user_id = $1", &[Person]),
     ("DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = $1)", &[Person]),
     ("DELETE FROM devices WHERE user_id = $1", &[Person]),
     ("DELETE FROM sessions WHERE user_id = $1", &[Person]),

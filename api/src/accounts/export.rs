@@ -1,12 +1,10 @@
-//! Export my data: everything Hearth keeps about the signed-in person as one versioned JSON
-//! document, downloaded through a short-lived signed link and built when it is fetched, so no
-//! copy is ever kept; and mood check-ins as CSV for spreadsheets and clinicians.
+//! Export my data: everything Hearth keeps about a person as one versioned JSON document (built
+//! by the export jobs, `export_jobs.rs`), and mood check-ins as CSV for spreadsheets and
+//! clinicians.
 use crate::auth::Viewer;
 use crate::clock::now;
 use crate::error::{AppError, AppResult};
-use crate::ids::{SessionId, UserId};
-use crate::secrets::keyed_hash;
-use base64::Engine as _;
+use crate::ids::UserId;
 use chrono::{DateTime, Utc};
 use entity::{
     answer_helpful, answers, bans, blocks, devices, experts, groups, memberships, mood_checkins,
@@ -15,72 +13,11 @@ use entity::{
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select};
 use serde_json::{json, Map, Value};
-use std::time::Duration;
 
 /// The document's `version`: bumped when a field changes meaning or goes away.
 pub const EXPORT_VERSION: u32 = 1;
-/// How long a download link works.
-pub const LINK_LIFETIME: Duration = Duration::from_secs(10 * 60);
 /// The longest stretch one CSV export of check-ins covers.
 const MAX_CSV_DAYS: i64 = 3 * 366;
-
-/// A signed link to download the export: it names the account and the session that asked,
-/// works for [`LINK_LIFETIME`] and stops working when that session is signed out.
-pub struct ExportLink {
-    pub token: String,
-    pub expires_at: DateTime<Utc>,
-}
-
-pub fn link(key: &str, viewer: &Viewer) -> AppResult<ExportLink> {
-    let expires_at =
-        now() + chrono::Duration::from_std(LINK_LIFETIME).map_err(AppError::internal)?;
-    let payload = format!(
-        "{}:{}:{}",
-        viewer.user_id,
-        viewer.session_id,
-        expires_at.timestamp()
-    );
-    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&payload);
-    let token = format!(
-        "{encoded}.{}",
-        keyed_hash(key, &format!("export:{payload}"))
-    );
-    Ok(ExportLink { token, expires_at })
-}
-
-/// The account a download link was made for, if it is genuine, unexpired, and its session is
-/// still signed in; `NOT_FOUND` otherwise.
-pub async fn open_link(db: &impl ConnectionTrait, key: &str, token: &str) -> AppResult<UserId> {
-    let (encoded, signature) = token.split_once('.').ok_or(AppError::NotFound)?;
-    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(encoded)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or(AppError::NotFound)?;
-    if keyed_hash(key, &format!("export:{payload}")) != signature {
-        return Err(AppError::NotFound);
-    }
-    let mut parts = payload.split(':');
-    let (Some(user), Some(session), Some(expires), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(AppError::NotFound);
-    };
-    let expires: i64 = expires.parse().map_err(|_| AppError::NotFound)?;
-    if expires <= now().timestamp() {
-        return Err(AppError::NotFound);
-    }
-    let live = sessions::Entity::find_by_id(SessionId::from(session))
-        .one(db)
-        .await?
-        .is_some_and(|s| {
-            s.user_id.as_str() == user && s.revoked_at.is_none() && s.expires_at > now()
-        });
-    if !live {
-        return Err(AppError::NotFound);
-    }
-    Ok(UserId::from(user))
-}
 
 /// Rows as JSON objects (column names as stored), without the named columns.
 async fn rows<E: EntityTrait>(

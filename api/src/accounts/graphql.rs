@@ -1,12 +1,13 @@
 //! GraphQL types and resolvers of accounts: thin calls into the services.
 use super::devices::{self, Platform};
 use super::service::{self, SignedIn};
-use super::{codes, deletion, export, recovery, registration};
+use super::{codes, deletion, export, export_jobs, recovery, registration};
 use crate::gql::ContextExt;
-use crate::ids::SessionId;
+use crate::ids::{ExportJobId, SessionId};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use entity::{devices as device_rows, users};
+use entity::enums::ExportState;
+use entity::{devices as device_rows, export_jobs as export_rows, users};
 
 /// The signed-in person's own account. Others only ever see the pseudonym.
 pub struct Account(pub users::Model);
@@ -156,14 +157,58 @@ pub struct RegisterDeviceInput {
     app_version: Option<String>,
 }
 
-/// A link to download my data, good for a few minutes and while this session stays signed in.
-#[derive(SimpleObject)]
+#[derive(Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+pub enum DataExportStatus {
+    /// Being built: ask again with `dataExport(id)` in a moment.
+    Preparing,
+    /// Built: download it from `url` before `expiresAt`.
+    Ready,
+}
+
+/// An export of everything Hearth keeps about me, asked for with `exportMyData`.
 pub struct DataExport {
-    /// Relative to the API's origin, e.g. `/account/export?token=…`. A GET answers the JSON
-    /// document (`format: "hearth-export"`, `version`), built when it is fetched.
-    url: String,
-    expires_at: DateTime<Utc>,
-    version: u32,
+    row: export_rows::Model,
+    token: Option<String>,
+}
+
+impl DataExport {
+    fn new(key: &str, row: export_rows::Model) -> Self {
+        let token = export_jobs::token(key, &row);
+        DataExport { row, token }
+    }
+}
+
+#[Object]
+impl DataExport {
+    async fn id(&self) -> &ExportJobId {
+        &self.row.id
+    }
+    async fn status(&self) -> DataExportStatus {
+        match self.row.state {
+            ExportState::Pending => DataExportStatus::Preparing,
+            ExportState::Ready => DataExportStatus::Ready,
+        }
+    }
+    /// Once ready: where to download the JSON document, relative to the API's origin
+    /// (`/account/export?token=…`). It works until `expiresAt`, while the session that asked
+    /// stays signed in.
+    async fn url(&self) -> Option<String> {
+        self.token
+            .as_ref()
+            .map(|token| format!("/account/export?token={token}"))
+    }
+    /// When the export is deleted: an hour after it is ready.
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.row.expires_at
+    }
+    /// The document's size once ready.
+    async fn bytes(&self) -> Option<i64> {
+        self.row.bytes
+    }
+    /// The document's `version` (see the README).
+    async fn version(&self) -> u32 {
+        export::EXPORT_VERSION
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
@@ -177,17 +222,11 @@ pub struct AccountQuery;
 
 #[Object]
 impl AccountQuery {
-    /// A short-lived link to everything Hearth keeps about me, as one JSON document: profile,
-    /// memberships, posts, replies, reactions, questions, answers, check-ins with notes, shares,
-    /// notifications, devices and sessions (no secrets). README: "Export my data".
-    async fn export_my_data(&self, ctx: &Context<'_>) -> Result<DataExport> {
+    /// One of my data exports (see `exportMyData`), to see whether it is ready.
+    async fn data_export(&self, ctx: &Context<'_>, id: ExportJobId) -> Result<DataExport> {
         let app = ctx.app()?;
-        let link = export::link(super::code_key(&app.credentials()), ctx.auth()?.viewer()?)?;
-        Ok(DataExport {
-            url: format!("/account/export?token={}", link.token),
-            expires_at: link.expires_at,
-            version: export::EXPORT_VERSION,
-        })
+        let row = export_jobs::mine(&app.db, ctx.auth()?.viewer()?, &id).await?;
+        Ok(DataExport::new(super::code_key(&app.credentials()), row))
     }
 
     /// My check-ins logged in `[from, to)` (at most about three years) as a spreadsheet.
@@ -272,6 +311,20 @@ impl AccountMutation {
         )
         .await?;
         Ok(true)
+    }
+
+    /// Asks for an export of everything Hearth keeps about me, as one JSON document: profile,
+    /// memberships, posts, replies, reactions, questions, answers, check-ins with notes, shares,
+    /// notifications, devices and sessions (no secrets). It is built in the background, usually
+    /// within a second: poll `dataExport(id)` until `READY`, then download `url`. An export
+    /// still being built is returned again; at most 5 an hour.
+    async fn export_my_data(&self, ctx: &Context<'_>) -> Result<DataExport> {
+        let app = ctx.app()?;
+        let row = export_jobs::request(&app.db, &app.limiter, ctx.auth()?.viewer()?)
+            .await?
+            .publish(&app.broker)
+            .await;
+        Ok(DataExport::new(super::code_key(&app.credentials()), row))
     }
 
     /// Mails a code to reset the password. Answers `CODE_SENT` whatever the address; only an

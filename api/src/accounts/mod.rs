@@ -4,6 +4,8 @@ pub mod codes;
 pub mod deletion;
 pub mod devices;
 pub mod export;
+pub mod export_jobs;
+pub mod export_worker;
 mod graphql;
 mod input;
 mod mailing;

@@ -30,8 +30,8 @@ pub struct ExportQuery {
     token: String,
 }
 
-/// `GET /account/export?token=…`: the export document, built now, for a link `exportMyData`
-/// made. A bad, old or signed-out link is 404.
+/// `GET /account/export?token=…`: a built export's document. A bad or expired link, or one whose
+/// session was signed out, is 404.
 pub async fn export(
     State(state): State<HttpState>,
     axum::extract::Query(query): axum::extract::Query<ExportQuery>,
@@ -39,14 +39,16 @@ pub async fn export(
     let app = &state.app;
     let credentials = app.credentials();
     let key = crate::accounts::code_key(&credentials);
-    let built = async {
-        let user = crate::accounts::export::open_link(&app.db, key, &query.token).await?;
-        crate::accounts::export::document(&app.db, &user).await
-    }
-    .await;
-    match built {
+    match crate::accounts::export_jobs::open(&app.db, key, &query.token).await {
         Ok(document) => {
-            let mut response = axum::Json(document).into_response();
+            let mut response = (
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
+                document,
+            )
+                .into_response();
             response.headers_mut().insert(
                 header::CONTENT_DISPOSITION,
                 HeaderValue::from_static("attachment; filename=\"hearth-export.json\""),
