@@ -169,3 +169,67 @@ async fn the_first_admin_and_an_expert_are_made_on_the_command_line() {
         .await;
     assert_eq!(revoked["revokeExpert"], true);
 }
+
+#[tokio::test]
+async fn staff_accounts_are_made_on_the_command_line_without_mail() {
+    use crate::support::{error_code, TestApp, PASSWORD};
+    let app = TestApp::spawn().await;
+    let create = |email: &str, name: &str, password: Option<&str>, stdin: &str| {
+        let mut command = hearth();
+        command
+            .env("HEARTH_DATABASE_URL", &app.db.url)
+            .env(
+                "HEARTH_JWT_SECRET",
+                "a-test-secret-of-at-least-thirty-two-bytes",
+            )
+            .env_remove("HEARTH_ENV")
+            .env_remove("HEARTH_NEW_PASSWORD")
+            .args(["admin", "create-user", email, name])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if let Some(password) = password {
+            command.env("HEARTH_NEW_PASSWORD", password);
+        }
+        let mut child = command.spawn().unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let from_env = create("staff@example.org", "Staff Member", Some(PASSWORD), "");
+    assert!(
+        from_env.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_env.stderr)
+    );
+    let from_stdin = create(
+        "piped@example.org",
+        "Piped Member",
+        None,
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(
+        from_stdin.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_stdin.stderr)
+    );
+    for email in ["staff@example.org", "piped@example.org"] {
+        let login = app.login(email, PASSWORD).await;
+        assert!(login["data"]["login"]["accessToken"].is_string(), "{login}");
+    }
+    // The same checks as the app: a short password or a taken address is refused.
+    let short = create("short@example.org", "Short Pass", Some("short"), "");
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("create-user"));
+    let taken = create("staff@example.org", "Other Name", Some(PASSWORD), "");
+    assert!(!taken.status.success());
+    assert_eq!(
+        error_code(&app.login("short@example.org", "short").await),
+        "UNAUTHENTICATED"
+    );
+}

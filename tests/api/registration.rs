@@ -382,3 +382,38 @@ async fn a_forgotten_password_comes_back_with_a_mailed_code() {
         "only the account's owner was mailed"
     );
 }
+
+#[tokio::test]
+async fn a_mail_held_by_a_worker_that_died_is_sent_by_another() {
+    let (app, smtp) = with_smtp().await;
+    // A claim made by a worker that is gone, expired a moment ago.
+    use sea_orm::ActiveModelTrait;
+    let at = chrono::Utc::now();
+    entity::mail_jobs::ActiveModel {
+        id: sea_orm::Set(entity::ids::MailJobId::generate()),
+        to_address: sea_orm::Set("orphan@example.org".into()),
+        subject: sea_orm::Set("Your Hearth code is 123456".into()),
+        body: sea_orm::Set("Your Hearth code is 123456\n".into()),
+        attempts: sea_orm::Set(0),
+        due_at: sea_orm::Set(at - chrono::Duration::minutes(5)),
+        claimed_by: sea_orm::Set(Some("a-worker-that-died".into())),
+        claimed_until: sea_orm::Set(Some(at - chrono::Duration::seconds(1))),
+        expires_at: sea_orm::Set(at + chrono::Duration::minutes(10)),
+        last_error: sea_orm::Set(None),
+        created_at: sea_orm::Set(at - chrono::Duration::minutes(5)),
+    }
+    .insert(&app.context.db)
+    .await
+    .unwrap();
+    // Any new mail wakes the worker; the orphan goes out with it.
+    register(&app, "waker@example.org", "Waker Person").await;
+    let orphan = smtp.wait_for("orphan@example.org", 1, MAIL_WAIT).await;
+    assert_eq!(orphan[0].code().as_deref(), Some("123456"));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        smtp.wait_for("orphan@example.org", 1, MAIL_WAIT)
+            .await
+            .len(),
+        1
+    );
+}
