@@ -417,3 +417,35 @@ async fn a_mail_held_by_a_worker_that_died_is_sent_by_another() {
         1
     );
 }
+
+#[tokio::test]
+async fn guesses_at_once_count_and_a_code_opens_once() {
+    let (app, smtp) = with_smtp().await;
+    let email = "raced@example.org";
+    register(&app, email, "Raced Person").await;
+    let code = smtp.code(email, 1).await;
+    // Twelve wrong guesses at once: five are compared, the rest are refused unread.
+    let wrong = other_than(&code);
+    let answers = futures::future::join_all((0..12).map(|_| verify(&app, email, &wrong))).await;
+    let compared = answers.iter().filter(|a| reason(a) == "WRONG_CODE").count();
+    let refused = answers
+        .iter()
+        .filter(|a| error_code(a) == "RATE_LIMITED")
+        .count();
+    assert_eq!((compared, refused), (5, 7), "{answers:?}");
+    assert_eq!(
+        error_code(&verify(&app, email, &code).await),
+        "RATE_LIMITED"
+    );
+
+    // The right code sent twice at once makes one account.
+    register(&app, email, "Raced Person").await;
+    let code = smtp.code(email, 2).await;
+    let both = futures::future::join(verify(&app, email, &code), verify(&app, email, &code)).await;
+    let opened = [&both.0, &both.1]
+        .iter()
+        .filter(|a| a["data"]["verifyEmail"]["accessToken"].is_string())
+        .count();
+    assert_eq!(opened, 1, "{both:?}");
+    assert_eq!(users(&app).await, 1);
+}

@@ -37,8 +37,7 @@ pub async fn issue(
 ) -> AppResult<String> {
     let code = six_digit_code();
     email_codes::Entity::delete_many()
-        .filter(email_codes::Column::Purpose.eq(purpose))
-        .filter(email_codes::Column::Email.eq(email))
+        .filter(this_code(purpose, email))
         .exec(txn)
         .await?;
     let at = now();
@@ -64,7 +63,8 @@ pub async fn issue(
 
 /// Takes the code for `email` if `code` is it: returns an open write transaction in which the
 /// code is already deleted, for the caller to finish its work in and commit. A wrong code
-/// counts a try (committed at once); the sixth try, right or wrong, is `RATE_LIMITED`.
+/// counts a try (committed at once); the sixth try, right or wrong, is `RATE_LIMITED`. An
+/// expired code's try is not kept.
 pub async fn redeem(
     db: &DatabaseConnection,
     key: &str,
@@ -84,7 +84,20 @@ pub async fn redeem(
         return Err(AppError::CodeRejected { expired: false });
     };
     let at = now();
-    if row.tries >= MAX_TRIES {
+    // The try is counted before the code is compared, by one conditional update: concurrent
+    // guesses wait for each other on the row (PostgreSQL) or the write lock (SQLite), so no
+    // more than `MAX_TRIES` are ever compared.
+    let counted = email_codes::Entity::update_many()
+        .col_expr(
+            email_codes::Column::Tries,
+            Expr::col(email_codes::Column::Tries).add(1),
+        )
+        .filter(this_code(purpose, email))
+        .filter(email_codes::Column::Tries.lt(MAX_TRIES))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if counted == 0 {
         let left = (row.expires_at - at).to_std().unwrap_or_default();
         return Err(AppError::RateLimited {
             retry_after: left.max(Duration::from_secs(1)),
@@ -94,24 +107,25 @@ pub async fn redeem(
         return Err(AppError::CodeRejected { expired: true });
     }
     if row.code_hash != hash(key, purpose, email, code) {
-        email_codes::Entity::update_many()
-            .col_expr(
-                email_codes::Column::Tries,
-                Expr::col(email_codes::Column::Tries).add(1),
-            )
-            .filter(email_codes::Column::Purpose.eq(purpose))
-            .filter(email_codes::Column::Email.eq(email))
-            .exec(&txn)
-            .await?;
         txn.commit().await?;
         return Err(AppError::CodeRejected { expired: false });
     }
-    email_codes::Entity::delete_many()
-        .filter(email_codes::Column::Purpose.eq(purpose))
-        .filter(email_codes::Column::Email.eq(email))
+    // Single use, also when the same right code arrives twice at once: only one deletes it.
+    let taken = email_codes::Entity::delete_many()
+        .filter(this_code(purpose, email))
         .exec(&txn)
-        .await?;
+        .await?
+        .rows_affected;
+    if taken == 0 {
+        return Err(AppError::CodeRejected { expired: false });
+    }
     Ok((txn, row))
+}
+
+fn this_code(purpose: EmailCodePurpose, email: &str) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(email_codes::Column::Purpose.eq(purpose))
+        .add(email_codes::Column::Email.eq(email))
 }
 
 /// Forgets every code mailed to an address (the account behind it is being deleted).
