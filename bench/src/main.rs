@@ -1,6 +1,7 @@
 //! Benchmarks that print figures. `cargo run --release -p bench -- <scenario> [options]`.
 //! The server runs in this process on a temp SQLite file, or on `HEARTH_BENCH_DATABASE_URL`.
 mod abuse;
+mod compare;
 mod fanout;
 mod feed;
 mod lifecycle;
@@ -18,7 +19,7 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: bench login|feed|questions [--requests N] [--concurrency C] | fanout [--sockets N] | push [--jobs N] | mood [--requests N] | abuse [--seconds S] | lifecycle [--tries N]";
+const USAGE: &str = "usage: bench login|feed|questions [--requests N] [--concurrency C] | fanout [--sockets N] | push [--jobs N] | mood [--requests N] | abuse [--seconds S] | lifecycle [--tries N] | compare [--requests N] [--concurrency C]";
 
 fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
     match args.iter().position(|a| a == name) {
@@ -69,6 +70,13 @@ fn main() -> ExitCode {
             Some("push") => push::run(option(&args, "--jobs", 5_000)?).await,
             Some("mood") => mood::run(option(&args, "--requests", 200)?).await,
             Some("abuse") => abuse::run(option(&args, "--seconds", 10)?).await,
+            Some("compare") => {
+                compare::run(
+                    option(&args, "--requests", 3_000)?,
+                    option(&args, "--concurrency", 32)?,
+                )
+                .await
+            }
             Some("lifecycle") => lifecycle::run(option(&args, "--tries", 50)?).await,
             _ => Err(anyhow::anyhow!(USAGE)),
         }

@@ -489,6 +489,28 @@ async fn a_job_claimed_by_a_dead_worker_is_delivered_by_another() {
 async fn quiet_hours_end(w: &PushWorld) {
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    // First the worker must have seen the jobs and put them off: a job it holds while the quiet
+    // hours change would be put off by the old hours after the change.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let jobs = entity::push_jobs::Entity::find()
+            .all(&w.app.context.db)
+            .await
+            .unwrap();
+        let later = chrono::Utc::now() + chrono::Duration::minutes(1);
+        let put_off = jobs.iter().all(|j| {
+            j.state == entity::enums::PushJobState::Collapsed
+                || (j.state == entity::enums::PushJobState::Pending && j.due_at > later)
+        });
+        if put_off {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the worker never put the jobs off: {jobs:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let now = chrono::Utc::now();
     let (start, end) = (
         (now - chrono::Duration::hours(3))

@@ -1,0 +1,204 @@
+//! The group page against PostGraphile, side by side on the same seeded PostgreSQL database
+//! (the feed bench's: 1 000 users, 50 groups, 100 000 posts, 500 000 replies). PostGraphile
+//! 4.14.1 runs as one Node.js process (`postgraphile -c <db> --schema public`) from
+//! `bench/postgraphile` (installed with `npm ci` there when missing); Hearth runs in this
+//! process. Both are measured in rounds, one after the other, and the ratio is printed.
+use crate::load::{self, Stats};
+use anyhow::Context as _;
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const HEARTH_PAGE: &str = "query($g: ID!) { group(id: $g) { name posts(first: 20) { edges { cursor node { id title replyCount lastActivityAt author { id displayName } } } } } }";
+const POSTGRAPHILE_PAGE: &str = "query($g: String!) { groupById(id: $g) { name postsByGroupId(first: 20, orderBy: LAST_ACTIVITY_AT_DESC) { edges { cursor node { id title replyCount lastActivityAt userByAuthorId { id displayName } } } } } }";
+const ROUNDS: usize = 2;
+
+struct Node(Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
+    let database_url = std::env::var("HEARTH_BENCH_DATABASE_URL")
+        .ok()
+        .filter(|url| url.starts_with("postgres"))
+        .context(
+            "set HEARTH_BENCH_DATABASE_URL to a PostgreSQL database: PostGraphile needs one",
+        )?;
+    let server = load::start_server().await?;
+    let db = api::db::connect(&database_url).await?;
+    crate::feed::seed(&db).await.context("seeding")?;
+    sea_orm::ConnectionTrait::execute_unprepared(&db, "ANALYZE").await?;
+
+    let http = reqwest::Client::new();
+    let (token, _) = load::sign_in(
+        &http,
+        &server.url,
+        &crate::feed::email(0),
+        crate::feed::PASSWORD,
+    )
+    .await?;
+    let mine = load::gql(
+        &http,
+        &server.url,
+        Some(&token),
+        "{ feed(first: 1) { edges { node { group { id } } } } }",
+        json!({}),
+    )
+    .await?;
+    let group = mine["feed"]["edges"][0]["node"]["group"]["id"]
+        .as_str()
+        .context("user 0 is in no group")?
+        .to_owned();
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let _postgraphile = start_postgraphile(&database_url, port)?;
+    let postgraphile_url = format!("http://127.0.0.1:{port}/graphql");
+    wait_for(&http, &postgraphile_url).await?;
+
+    // Both answer the same page: the same posts in the same order.
+    let ours = load::gql(
+        &http,
+        &server.url,
+        Some(&token),
+        HEARTH_PAGE,
+        json!({"g": group}),
+    )
+    .await?;
+    let theirs = load::gql(
+        &http,
+        &postgraphile_url,
+        None,
+        POSTGRAPHILE_PAGE,
+        json!({"g": group}),
+    )
+    .await?;
+    let ids = |page: &Value, posts: &str| -> Vec<String> {
+        page[posts]["edges"]
+            .as_array()
+            .map(|edges| edges.iter().map(|e| e["node"]["id"].to_string()).collect())
+            .unwrap_or_default()
+    };
+    let (a, b) = (
+        ids(&ours["group"], "posts"),
+        ids(&theirs["groupById"], "postsByGroupId"),
+    );
+    anyhow::ensure!(
+        a.len() == 20 && a == b,
+        "the pages differ: {ours} / {theirs}"
+    );
+
+    let measure = |url: String, query: &'static str, token: Option<String>, total: usize| {
+        let (http, group) = (http.clone(), group.clone());
+        load::run(total, concurrency, move |_| {
+            let (http, url, token) = (http.clone(), url.clone(), token.clone());
+            let body = json!({"query": query, "variables": {"g": group}});
+            async move {
+                let mut request = http.post(&url).json(&body);
+                if let Some(token) = token {
+                    request = request.bearer_auth(token);
+                }
+                match request.send().await {
+                    Ok(r) => r
+                        .json::<Value>()
+                        .await
+                        .is_ok_and(|v| v.get("errors").is_none()),
+                    Err(_) => false,
+                }
+            }
+        })
+    };
+    let hearth = || {
+        measure(
+            server.url.clone(),
+            HEARTH_PAGE,
+            Some(token.clone()),
+            requests,
+        )
+    };
+    let postgraphile = || measure(postgraphile_url.clone(), POSTGRAPHILE_PAGE, None, requests);
+    measure(
+        server.url.clone(),
+        HEARTH_PAGE,
+        Some(token.clone()),
+        concurrency * 20,
+    )
+    .await;
+    measure(
+        postgraphile_url.clone(),
+        POSTGRAPHILE_PAGE,
+        None,
+        concurrency * 20,
+    )
+    .await;
+    let (mut ours, mut theirs): (Vec<Stats>, Vec<Stats>) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        ours.push(hearth().await);
+        theirs.push(postgraphile().await);
+    }
+    println!("group page, 20 posts with authors, {concurrency} clients, PostgreSQL, {ROUNDS} rounds each");
+    for (round, (o, t)) in ours.iter().zip(&theirs).enumerate() {
+        o.print(&format!("round {}: Hearth", round + 1));
+        t.print(&format!("round {}: PostGraphile 4.14.1", round + 1));
+    }
+    let rate = |all: &[Stats]| all.iter().map(Stats::per_second).sum::<f64>() / all.len() as f64;
+    println!(
+        "Hearth / PostGraphile: {:.2}x ({:.0} vs {:.0} req/s)",
+        rate(&ours) / rate(&theirs),
+        rate(&ours),
+        rate(&theirs)
+    );
+    Ok(())
+}
+
+fn start_postgraphile(database_url: &str, port: u16) -> anyhow::Result<Node> {
+    let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/postgraphile");
+    let cli = format!("{folder}/node_modules/postgraphile/cli.js");
+    if !std::path::Path::new(&cli).exists() {
+        let installed = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(folder)
+            .status()
+            .context("npm is needed to install PostGraphile")?;
+        anyhow::ensure!(installed.success(), "npm ci failed in {folder}");
+    }
+    let child = Command::new("node")
+        .arg(cli)
+        .args([
+            "-c",
+            database_url,
+            "--schema",
+            "public",
+            "--host",
+            "127.0.0.1",
+            "--disable-query-log",
+        ])
+        .args(["--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("node is needed to run PostGraphile")?;
+    Ok(Node(child))
+}
+
+async fn wait_for(http: &reqwest::Client, url: &str) -> anyhow::Result<()> {
+    for _ in 0..200 {
+        let ready = http
+            .post(url)
+            .json(&json!({"query": "{ __typename }"}))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if ready {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("PostGraphile did not start on {url}")
+}
