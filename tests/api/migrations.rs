@@ -14,19 +14,24 @@ async fn table_count(db: &sea_orm::DatabaseConnection, table: &str) -> Result<i6
         .unwrap_or_default())
 }
 
-/// A new pool after a step down. A pooled SQLite connection that has not run a statement since
-/// another connection changed the schema can still check DDL against its old copy of it (CI
-/// once saw "duplicate column name" re-adding a column that had just been dropped). The server
-/// never hits this: it only migrates up, once, at start.
-async fn fresh_pool(db: sea_orm::DatabaseConnection, url: &str) -> sea_orm::DatabaseConnection {
-    db.close().await.unwrap();
-    api::db::connect(url).await.unwrap()
+/// One connection for the whole test. A pooled SQLite connection that has not run a statement
+/// since another connection changed the schema can check DDL against its old copy of it (CI saw
+/// "duplicate column name" re-adding a column just dropped, and "no such table" deleting from a
+/// table just made). The server never hits this: it migrates up once, at start, before anything
+/// else uses the pool.
+async fn connect_once(url: &str) -> sea_orm::DatabaseConnection {
+    let mut options = sea_orm::ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .sqlx_logging(false);
+    sea_orm::Database::connect(options).await.unwrap()
 }
 
 #[tokio::test]
 async fn migrations_run_up_down_and_up_again() {
     let test_db = TestDb::new().await;
-    let db = api::db::connect(&test_db.url).await.unwrap();
+    let db = connect_once(&test_db.url).await;
     Migrator::up(&db, None).await.unwrap();
     // Only the "Deleted member" the migrations make.
     assert_eq!(table_count(&db, "users").await.unwrap(), 1);
@@ -45,7 +50,6 @@ async fn migrations_run_up_down_and_up_again() {
         .unwrap()
         .is_empty());
 
-    let db = fresh_pool(db, &test_db.url).await;
     Migrator::up(&db, None).await.unwrap();
     assert_eq!(table_count(&db, "sessions").await.unwrap(), 0);
     db.close().await.unwrap();
@@ -54,7 +58,7 @@ async fn migrations_run_up_down_and_up_again() {
 #[tokio::test]
 async fn names_are_rekeyed_by_their_skeleton_and_old_look_alikes_keep_working() {
     let test_db = TestDb::new().await;
-    let db = api::db::connect(&test_db.url).await.unwrap();
+    let db = connect_once(&test_db.url).await;
     Migrator::up(&db, Some(7)).await.unwrap();
     let backend = db.get_database_backend();
     let insert = match backend {
@@ -93,7 +97,6 @@ async fn names_are_rekeyed_by_their_skeleton_and_old_look_alikes_keep_working() 
     let key = migration::name_key::name_key("Owner Olive");
     assert_eq!(keys, vec![key.clone(), format!("{key}#user-1")]);
     Migrator::down(&db, Some(1)).await.unwrap();
-    let db = fresh_pool(db, &test_db.url).await;
     Migrator::up(&db, None).await.unwrap();
     db.close().await.unwrap();
 }

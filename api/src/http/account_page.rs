@@ -1,6 +1,7 @@
-//! `/account/delete`: the web page an app store links to for deleting an account without the
-//! app. Email, then the mailed code and a choice about what was written, then done. It works
-//! without JavaScript; the code is what proves the address, so a forged form can do nothing.
+//! The account pages outside GraphQL. `/account/delete`: the web page an app store links to
+//! for deleting an account without the app. Email, then the mailed code and a choice about what
+//! was written, then done. It works without JavaScript; the code is what proves the address, so
+//! a forged form can do nothing. `/account/export`: the download of a built data export.
 use super::{client_ip, HttpState};
 use crate::accounts::deletion;
 use crate::auth::RequestMeta;
