@@ -479,3 +479,35 @@ async fn a_feed_page_costs_the_same_round_trips_whatever_its_size() {
     );
     assert!(costs[1] <= 8, "a feed page took {} round trips", costs[1]);
 }
+
+#[tokio::test]
+async fn a_group_page_costs_the_same_round_trips_whatever_its_size() {
+    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let (group, people) = group_with_members(&app, &["Page Owner", "Page Ana", "Page Bo"]).await;
+    for n in 0..12 {
+        app.post(&people[n % 3], &group, &format!("Paged {n}"))
+            .await;
+    }
+    let page = "query($g: ID!, $n: Int!) { group(id: $g) { name posts(first: $n) { edges { cursor node { id title replyCount lastActivityAt author { id displayName } } } } } }";
+    // Once before counting: the session check is then cached, as it is for an app in use.
+    app.ok(&people[0].access, page, json!({"g": group, "n": 1}))
+        .await;
+    let mut costs = Vec::new();
+    for size in [3, 12] {
+        let before = app.context.metrics.db_query_count();
+        let data = app
+            .ok(&people[0].access, page, json!({"g": group, "n": size}))
+            .await;
+        costs.push(app.context.metrics.db_query_count() - before);
+        assert_eq!(
+            data["group"]["posts"]["edges"].as_array().unwrap().len(),
+            size as usize
+        );
+    }
+    assert_eq!(
+        costs[0], costs[1],
+        "round trips grew with the page: {costs:?}"
+    );
+    // The group, my membership, a ban, the posts, their authors, the authors' roles.
+    assert!(costs[1] <= 6, "a group page took {} round trips", costs[1]);
+}
