@@ -122,7 +122,8 @@ fn bad(variable: &str, message: impl Into<String>) -> ConfigError {
     }
 }
 
-const KEYS: &[&str] = &[
+/// Every setting, as `HEARTH_<KEY>` in the environment or `<key>` in `hearth.toml`.
+pub const KEYS: &[&str] = &[
     "ENV",
     "BIND",
     "METRICS_BIND",

@@ -56,3 +56,36 @@ async fn readiness_fails_when_the_database_is_gone() {
     let ready = reqwest::get(app.url("/readyz")).await.unwrap();
     assert_eq!(ready.status(), 503);
 }
+
+/// The settings the server reads, the README's configuration table and `deploy/.env.example`
+/// name the same variables.
+#[test]
+fn every_setting_is_documented_and_in_the_env_example() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let example = std::fs::read_to_string(format!("{root}/deploy/.env.example")).unwrap();
+    let documented: std::collections::BTreeSet<String> = readme
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `HEARTH_"))
+        .filter_map(|l| l.split('`').next())
+        .map(|key| format!("HEARTH_{key}"))
+        .collect();
+    let exampled: std::collections::BTreeSet<String> = example
+        .lines()
+        .map(|l| l.trim_start_matches('#').trim())
+        .filter_map(|l| l.split_once('=').map(|(key, _)| key.to_owned()))
+        .filter(|key| key.starts_with("HEARTH_"))
+        .collect();
+    let read: std::collections::BTreeSet<String> = api::config::KEYS
+        .iter()
+        .map(|key| format!("HEARTH_{key}"))
+        .collect();
+    assert_eq!(
+        documented, read,
+        "the README's table and the settings differ"
+    );
+    assert_eq!(
+        exampled, read,
+        "deploy/.env.example and the settings differ"
+    );
+}
