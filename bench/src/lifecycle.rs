@@ -243,15 +243,7 @@ async fn more_posts(
             },
         ));
     }
-    for chunk in posts.chunks(500) {
-        entity::posts::Entity::insert_many(chunk.to_vec())
-            .exec(db)
-            .await?;
-    }
-    for chunk in replies.chunks(500) {
-        entity::replies::Entity::insert_many(chunk.to_vec())
-            .exec(db)
-            .await?;
-    }
+    load::insert_in_chunks(db, &posts).await?;
+    load::insert_in_chunks(db, &replies).await?;
     Ok(())
 }

@@ -63,6 +63,18 @@ impl Server {
     }
 }
 
+/// Inserts seed rows 500 to a statement.
+pub async fn insert_in_chunks<A>(db: &sea_orm::DatabaseConnection, rows: &[A]) -> anyhow::Result<()>
+where
+    A: sea_orm::ActiveModelTrait + Clone + Send,
+{
+    use sea_orm::EntityTrait as _;
+    for chunk in rows.chunks(500) {
+        A::Entity::insert_many(chunk.to_vec()).exec(db).await?;
+    }
+    Ok(())
+}
+
 /// Signs in over GraphQL: the access token and the account's id.
 pub async fn sign_in(
     http: &reqwest::Client,

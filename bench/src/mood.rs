@@ -5,7 +5,7 @@ use anyhow::Context as _;
 use chrono::{Duration, Utc};
 use entity::enums::{ContentType, ReactionKind};
 use entity::ids::{CheckinId, GroupId, PostId, ReplyId, UserId};
-use sea_orm::{EntityTrait, Set};
+use sea_orm::Set;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -74,26 +74,10 @@ pub(crate) async fn seed(
             });
         }
     }
-    for chunk in checkins.chunks(500) {
-        entity::mood_checkins::Entity::insert_many(chunk.to_vec())
-            .exec(db)
-            .await?;
-    }
-    for chunk in posts.chunks(500) {
-        entity::posts::Entity::insert_many(chunk.to_vec())
-            .exec(db)
-            .await?;
-    }
-    for chunk in replies.chunks(500) {
-        entity::replies::Entity::insert_many(chunk.to_vec())
-            .exec(db)
-            .await?;
-    }
-    for chunk in reactions.chunks(500) {
-        entity::reactions::Entity::insert_many(chunk.to_vec())
-            .exec(db)
-            .await?;
-    }
+    load::insert_in_chunks(db, &checkins).await?;
+    load::insert_in_chunks(db, &posts).await?;
+    load::insert_in_chunks(db, &replies).await?;
+    load::insert_in_chunks(db, &reactions).await?;
     Ok(())
 }
 

@@ -214,6 +214,12 @@ async fn export_ready(app: &TestApp, who: &Session) -> (String, String) {
         )
         .await;
     let id = asked["exportMyData"]["id"].as_str().unwrap().to_owned();
+    let url = url_when_ready(app, who, &id).await;
+    (id, url)
+}
+
+/// Polls one of my exports until it is built; its download path.
+async fn url_when_ready(app: &TestApp, who: &Session, id: &str) -> String {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let export = app
@@ -225,8 +231,7 @@ async fn export_ready(app: &TestApp, who: &Session) -> (String, String) {
             .await;
         if export["dataExport"]["status"] == "READY" {
             assert!(export["dataExport"]["bytes"].as_i64().unwrap() > 0);
-            let url = export["dataExport"]["url"].as_str().unwrap().to_owned();
-            return (id, url);
+            return export["dataExport"]["url"].as_str().unwrap().to_owned();
         }
         assert_eq!(
             export["dataExport"]["url"],
@@ -811,24 +816,8 @@ async fn an_export_asked_for_while_no_worker_runs_is_built_by_the_next() {
         .await;
     assert_eq!(still["dataExport"]["status"], "PREPARING");
     let worker = api_only.sibling_with(|s| s.run_workers = true).await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let url = loop {
-        let export = worker
-            .ok(
-                &me.access,
-                "query($id: ID!) { dataExport(id: $id) { status url } }",
-                json!({"id": asked["exportMyData"]["id"]}),
-            )
-            .await;
-        if export["dataExport"]["status"] == "READY" {
-            break export["dataExport"]["url"].as_str().unwrap().to_owned();
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the export was never built"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let id = asked["exportMyData"]["id"].as_str().unwrap();
+    let url = url_when_ready(&worker, &me, id).await;
     let doc: Value = api_only
         .http
         .get(api_only.url(&url))
