@@ -41,6 +41,14 @@ impl Indexed {
         }
     }
 
+    /// PostgreSQL's column of the pairs of words (migration 000018), where there is one.
+    fn pairs_column(self) -> Option<&'static str> {
+        match self {
+            Indexed::QuestionTitles => Some("title_pairs"),
+            Indexed::Questions | Indexed::Posts => None,
+        }
+    }
+
     /// FTS5's column filter.
     fn fts5_scope(self) -> &'static str {
         match self {
@@ -146,8 +154,19 @@ impl Search {
     /// Rows of `table` that match.
     pub fn matches(&self, backend: DbBackend, indexed: Indexed) -> SimpleExpr {
         let (table, column) = (indexed.table(), indexed.column());
-        match backend {
-            DbBackend::Postgres => Expr::cust_with_values(
+        match (backend, indexed.pairs_column()) {
+            // Two shared words are one shared pair: the draft's pairs, looked up in the index of
+            // every title's pairs, give the same rows as the tsquery below, without intersecting
+            // the long lists of common words.
+            (DbBackend::Postgres, Some(pairs))
+                if self.mode == Mode::SharedPair && self.terms.len() >= 2 =>
+            {
+                Expr::cust_with_values(
+                    format!("{table}.{pairs} && hearth_word_pairs(to_tsvector('english', $1))"),
+                    [self.terms.join(" ")],
+                )
+            }
+            (DbBackend::Postgres, _) => Expr::cust_with_values(
                 format!("{table}.{column} @@ to_tsquery('english', $1)"),
                 [self.tsquery()],
             ),

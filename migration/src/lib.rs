@@ -18,6 +18,7 @@ mod m20261130_000014_anonymous_posts;
 mod m20261130_000015_mail_and_email_codes;
 mod m20261130_000016_deleted_member;
 mod m20261130_000017_export_jobs;
+mod m20261130_000018_title_word_pairs;
 pub mod name_key;
 pub use m20261130_000016_deleted_member::DELETED_MEMBER_ID;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000015_mail_and_email_codes::Migration),
             Box::new(m20261130_000016_deleted_member::Migration),
             Box::new(m20261130_000017_export_jobs::Migration),
+            Box::new(m20261130_000018_title_word_pairs::Migration),
         ]
     }
 }

@@ -106,6 +106,31 @@ async fn similar_questions_rank_the_closest_first_and_respect_who_may_read() {
         "Sertraline and feeling numb, members only"
     );
 
+    // One shared word is not enough: "sleep" and "numb" are each in one title, never together.
+    let one_each = json!({"t": "sleeping numb"});
+    let found = app.ok(&reader.access, SIMILAR, one_each.clone()).await;
+    assert_eq!(found["similarQuestions"], json!([]));
+    // A title edited to hold both is found by them.
+    let exams = app
+        .ok(
+            &reader.access,
+            "{ questions(first: 20, search: \"exams\") { edges { node { id } } } }",
+            json!({}),
+        )
+        .await["questions"]["edges"][0]["node"]["id"]
+        .clone();
+    app.ok(
+        &asker.access,
+        "mutation($id: ID!) { editQuestion(id: $id, input: {title: \"Numb and unable to sleep before exams\"}) { id } }",
+        json!({"id": exams}),
+    )
+    .await;
+    let found = app.ok(&reader.access, SIMILAR, one_each).await;
+    assert_eq!(
+        titles(&found["similarQuestions"]),
+        ["Numb and unable to sleep before exams"]
+    );
+
     // Query syntax in people's words is just words; nothing to search for is an empty list.
     for draft in [
         r#"title:* OR "sertraline" NEAR(numb"#,
