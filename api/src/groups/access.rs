@@ -6,8 +6,11 @@ use crate::ids::{GroupId, UserId};
 use chrono::Utc;
 use entity::{bans, blocks, groups, memberships, users};
 use sea_orm::sea_query::ExprTrait as _;
-use sea_orm::sea_query::{Expr, Query, SimpleExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, IntoCondition as _, Query, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult as _, JoinType, QueryFilter,
+    QuerySelect, QueryTrait as _, RelationTrait as _,
+};
 
 /// A caller's standing in one group.
 #[derive(Clone, Debug)]
@@ -110,16 +113,71 @@ pub async fn is_banned(
 }
 
 /// The caller's standing in a group; `NOT_FOUND` when the group is missing or hidden from them.
+/// One statement: the group, the caller's membership, whether a ban holds now, and whether the
+/// caller is a platform admin (every screen of a group starts here).
 pub async fn group_access(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
     group_id: &GroupId,
 ) -> AppResult<GroupAccess> {
-    let group = groups::Entity::find_by_id(group_id.to_owned())
-        .one(db)
+    let caller = viewer.user_id.clone();
+    let banned = Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(bans::Entity)
+            .and_where(
+                Expr::col((bans::Entity, bans::Column::GroupId))
+                    .equals((groups::Entity, groups::Column::Id)),
+            )
+            .and_where(Expr::col((bans::Entity, bans::Column::UserId)).eq(caller.clone()))
+            .and_where(
+                Expr::col((bans::Entity, bans::Column::Until))
+                    .is_null()
+                    .or(Expr::col((bans::Entity, bans::Column::Until)).gt(Utc::now())),
+            )
+            .to_owned(),
+    );
+    let admin = Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(users::Entity)
+            .and_where(Expr::col((users::Entity, users::Column::Id)).eq(caller.clone()))
+            .and_where(Expr::col((users::Entity, users::Column::IsAdmin)).eq(true))
+            .to_owned(),
+    );
+    let mine = groups::Relation::Memberships
+        .def()
+        .on_condition(move |_, membership| {
+            Expr::col((membership, memberships::Column::UserId))
+                .eq(caller.clone())
+                .into_condition()
+        });
+    let statement = groups::Entity::find_by_id(group_id.to_owned())
+        .join(JoinType::LeftJoin, mine)
+        .select_also(memberships::Entity)
+        .expr_as(banned, "banned")
+        .expr_as(admin, "admin")
+        .build(db.get_database_backend());
+    let row = db
+        .query_one_raw(statement)
         .await?
         .ok_or(AppError::NotFound)?;
-    access_to(db, viewer, group).await
+    // Read strictly when there is a membership: a stored value that is none of its type's is an
+    // error, not "no membership" (`from_query_result_optional` would say None).
+    let membership = match row.try_get::<Option<GroupId>>("", "B_group_id")? {
+        Some(_) => Some(memberships::Model::from_query_result(&row, "B_")?),
+        None => None,
+    };
+    let access = GroupAccess {
+        group: std::sync::Arc::new(groups::Model::from_query_result(&row, "A_")?),
+        membership,
+        banned: row.try_get("", "banned")?,
+        admin: row.try_get("", "admin")?,
+    };
+    if !access.can_see_group() {
+        return Err(AppError::NotFound);
+    }
+    Ok(access)
 }
 
 pub async fn access_to(

@@ -73,18 +73,21 @@ impl UserObject {
         user_id: &UserId,
         group_id: &GroupId,
     ) -> AppResult<Option<Self>> {
-        let loaders = ctx.loaders()?;
-        let user = loaders.users.load_one(user_id.to_owned()).await?;
-        let standing = loaders
-            .members
+        let person = ctx
+            .loaders()?
+            .people_in_groups
             .load_one((group_id.to_owned(), user_id.to_owned()))
             .await?;
-        Ok(user.map(|u| match standing {
-            Some(standing) => UserObject {
-                role: Some(standing.role),
-                ..UserObject::new(&u, standing.alias)
-            },
-            None => UserObject::new(&u, None),
+        Ok(person.map(|p| {
+            let (alias, role) = match p.standing {
+                Some(standing) => (standing.alias, Some(standing.role)),
+                None => (None, None),
+            };
+            UserObject {
+                id: p.id,
+                display_name: alias.unwrap_or(p.display_name),
+                role,
+            }
         }))
     }
 }

@@ -5,16 +5,18 @@ use crate::groups::types::{MemberState, Role};
 use crate::ids::{AnswerId, GroupId, QuestionId, UserId};
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{experts, groups, memberships, reactions, users};
-use sea_orm::sea_query::Expr;
 use sea_orm::sea_query::ExprTrait as _;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
-use std::collections::HashMap;
+use sea_orm::sea_query::{Condition, Expr, Query};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// The loaders of one request that read the same for every caller.
 pub struct Loaders {
     pub users: DataLoader<UserLoader>,
-    pub members: DataLoader<MemberLoader>,
+    pub people_in_groups: DataLoader<PersonInGroupLoader>,
     pub groups: DataLoader<GroupLoader>,
     pub reaction_counts: DataLoader<ReactionCountLoader>,
     pub experts: DataLoader<ExpertLoader>,
@@ -24,7 +26,7 @@ impl Loaders {
     pub fn new(db: &DatabaseConnection) -> Self {
         Loaders {
             users: DataLoader::new(UserLoader(db.clone()), tokio::spawn),
-            members: DataLoader::new(MemberLoader(db.clone()), tokio::spawn),
+            people_in_groups: DataLoader::new(PersonInGroupLoader(db.clone()), tokio::spawn),
             groups: DataLoader::new(GroupLoader(db.clone()), tokio::spawn),
             reaction_counts: DataLoader::new(ReactionCountLoader(db.clone()), tokio::spawn),
             experts: DataLoader::new(ExpertLoader(db.clone()), tokio::spawn),
@@ -146,39 +148,93 @@ pub struct Standing {
     pub role: Role,
 }
 
-/// (group id, user id) → that person's standing in that group, while an active member.
-pub struct MemberLoader(DatabaseConnection);
+/// A person as a group shows them: their pseudonym, and their standing there while an active
+/// member.
+#[derive(Clone)]
+pub struct PersonInGroup {
+    pub id: UserId,
+    pub display_name: String,
+    pub standing: Option<Standing>,
+}
 
-impl Loader<(GroupId, UserId)> for MemberLoader {
-    type Value = Standing;
+#[derive(FromQueryResult)]
+struct PersonRow {
+    id: UserId,
+    display_name: String,
+    group_id: Option<GroupId>,
+    alias: Option<String>,
+    role: Option<Role>,
+}
+
+/// (group id, user id) → that person as the group shows them: one statement for the authors of
+/// a page, reading only the columns shown (never a whole user row).
+pub struct PersonInGroupLoader(DatabaseConnection);
+
+impl Loader<(GroupId, UserId)> for PersonInGroupLoader {
+    type Value = PersonInGroup;
     type Error = LoadError;
 
     async fn load(
         &self,
         keys: &[(GroupId, UserId)],
-    ) -> Result<HashMap<(GroupId, UserId), Standing>, LoadError> {
+    ) -> Result<HashMap<(GroupId, UserId), PersonInGroup>, LoadError> {
+        let people: HashSet<&UserId> = keys.iter().map(|(_, user)| user).collect();
         // The exact pairs: every author of a page in every group of it would be a cross product.
-        let pairs = Expr::tuple([
-            Expr::col(memberships::Column::GroupId),
-            Expr::col(memberships::Column::UserId),
-        ])
-        .in_tuples(
-            keys.iter()
-                .map(|(group, user)| (group.clone(), user.clone())),
-        );
-        let rows = memberships::Entity::find()
-            .filter(pairs)
-            .filter(memberships::Column::State.eq(MemberState::Active))
+        let standing = Condition::all()
+            .add(
+                Expr::col((memberships::Entity, memberships::Column::UserId))
+                    .equals((users::Entity, users::Column::Id)),
+            )
+            .add(
+                Expr::col((memberships::Entity, memberships::Column::State))
+                    .eq(MemberState::Active),
+            )
+            .add(
+                Expr::tuple([
+                    Expr::col((memberships::Entity, memberships::Column::GroupId)),
+                    Expr::col((memberships::Entity, memberships::Column::UserId)),
+                ])
+                .in_tuples(
+                    keys.iter()
+                        .map(|(group, user)| (group.clone(), user.clone())),
+                ),
+            );
+        let statement = Query::select()
+            .column((users::Entity, users::Column::Id))
+            .column((users::Entity, users::Column::DisplayName))
+            .column((memberships::Entity, memberships::Column::GroupId))
+            .column((memberships::Entity, memberships::Column::Alias))
+            .column((memberships::Entity, memberships::Column::Role))
+            .from(users::Entity)
+            .left_join(memberships::Entity, standing)
+            .and_where(Expr::col((users::Entity, users::Column::Id)).is_in(people))
+            .to_owned();
+        let rows = PersonRow::find_by_statement(self.0.get_database_backend().build(&statement))
             .all(&self.0)
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|m| {
+        // A person's rows: one per group of the keys they are active in, or one without a group.
+        let mut names: HashMap<UserId, String> = HashMap::new();
+        let mut standings: HashMap<(GroupId, UserId), Standing> = HashMap::new();
+        for row in rows {
+            if let (Some(group), Some(role)) = (row.group_id, row.role) {
                 let standing = Standing {
-                    alias: m.alias,
-                    role: m.role,
+                    alias: row.alias,
+                    role,
                 };
-                ((m.group_id, m.user_id), standing)
+                standings.insert((group, row.id.clone()), standing);
+            }
+            names.insert(row.id, row.display_name);
+        }
+        Ok(keys
+            .iter()
+            .filter_map(|key| {
+                let display_name = names.get(&key.1)?.clone();
+                let person = PersonInGroup {
+                    id: key.1.clone(),
+                    display_name,
+                    standing: standings.get(key).cloned(),
+                };
+                Some((key.clone(), person))
             })
             .collect())
     }
