@@ -253,6 +253,18 @@ async fn responses_are_compressed_when_asked() {
             .unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-encoding"], encoding);
+        let small = client
+            .post(app.url("/graphql"))
+            .header("accept-encoding", encoding)
+            .json(&json!({"query": "{ __typename }"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(small.headers().get("content-encoding").is_none());
+        assert_eq!(
+            small.text().await.unwrap(),
+            r#"{"data":{"__typename":"Query"}}"#
+        );
     }
 }
 
