@@ -5,7 +5,7 @@ use crate::auth::tokens::TokenKeys;
 use crate::auth::SessionCache;
 use crate::broker::Broker;
 use crate::config::Settings;
-use crate::http::{metrics_router, router, HttpState};
+use crate::http::{metrics_router, router, worker_router, HttpState};
 use crate::rate_limit::RateLimiter;
 use crate::redis_conn::RedisLink;
 use crate::schema;
@@ -175,7 +175,12 @@ impl App {
                 }
             });
         }
-        let routes = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let routes = if self.state.app.settings.serve_api {
+            router(self.state)
+        } else {
+            worker_router(self.state)
+        }
+        .into_make_service_with_connect_info::<SocketAddr>();
         let stopping = shutdown.clone();
         axum::serve(self.listener, routes)
             .with_graceful_shutdown(async move { stopping.cancelled().await })

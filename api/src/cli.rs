@@ -1,4 +1,4 @@
-//! The `hearth` command line: serve (default), migrate, schema.
+//! The `hearth` command line: serve (default), worker, migrate, schema, demo, admin.
 use crate::app::{termination_signal, App};
 use crate::config::Settings;
 use clap::{Parser, Subcommand};
@@ -29,6 +29,13 @@ enum Command {
         /// Fill an empty database with demo people, groups, posts and replies first.
         #[arg(long)]
         demo: bool,
+    },
+    /// Run the background workers only (pushes, mail, exports, reminders): no API. Serves
+    /// /healthz, /readyz and /metrics on HEARTH_BIND for the orchestrator.
+    Worker {
+        /// Listen address of the health checks; overrides HEARTH_BIND.
+        #[arg(long)]
+        bind: Option<SocketAddr>,
     },
     /// Fill an empty database with demo people, groups, posts and replies, and exit.
     Demo,
@@ -110,9 +117,15 @@ pub fn main() -> ExitCode {
                 if with_demo {
                     demo(&settings).await?;
                 }
-                serve(settings, bind, no_workers).await
+                let duties = if no_workers {
+                    Duties::Api
+                } else {
+                    Duties::ApiAndWorkers
+                };
+                serve(settings, bind, duties).await
             }
-            None | Some(Command::Schema) => serve(settings, None, false).await,
+            Some(Command::Worker { bind }) => serve(settings, bind, Duties::Workers).await,
+            None | Some(Command::Schema) => serve(settings, None, Duties::ApiAndWorkers).await,
         }
     });
     match outcome {
@@ -204,17 +217,27 @@ async fn demo(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What one process runs: both (the default), the API alone (`serve --no-workers`), or the
+/// background workers alone (`worker`).
+#[derive(Clone, Copy, Debug)]
+enum Duties {
+    ApiAndWorkers,
+    Api,
+    Workers,
+}
+
 async fn serve(
     mut settings: Settings,
     bind: Option<SocketAddr>,
-    no_workers: bool,
+    duties: Duties,
 ) -> anyhow::Result<()> {
     if let Some(bind) = bind {
         settings.bind = bind;
     }
-    settings.run_workers = !no_workers;
+    settings.run_workers = !matches!(duties, Duties::Api);
+    settings.serve_api = !matches!(duties, Duties::Workers);
     let app = App::build(settings).await?;
-    tracing::info!(address = %app.local_addr(), workers = !no_workers, "hearth listening");
+    tracing::info!(address = %app.local_addr(), ?duties, "hearth listening");
     let shutdown = app.shutdown_token();
     tokio::spawn(async move {
         termination_signal().await;

@@ -102,8 +102,11 @@ pub struct Settings {
     /// How long a WebSocket client has to send `connection_init` (closed with 4408 after).
     pub ws_init_timeout: Duration,
     pub posting_limits: PostingLimits,
-    /// Run the push workers in this process (`hearth serve --no-workers` turns them off).
+    /// Run the background workers in this process (`hearth serve --no-workers` turns them off).
     pub run_workers: bool,
+    /// Serve the API in this process (`hearth worker` turns it off: background work, health
+    /// checks and metrics only).
+    pub serve_api: bool,
     pub push_worker: PushWorkerSettings,
     pub mail: MailSettings,
 }
@@ -395,6 +398,7 @@ impl Settings {
                 )?,
             },
             run_workers: true,
+            serve_api: true,
             push_worker: PushWorkerSettings {
                 lease: Duration::from_secs(number("PUSH_CLAIM_SECS", 60, 1)?),
                 max_attempts: i32::try_from(number("PUSH_MAX_ATTEMPTS", 5, 1)?)

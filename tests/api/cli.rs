@@ -22,6 +22,7 @@ fn every_command_has_help() {
     for args in [
         &["--help"][..],
         &["serve", "--help"],
+        &["worker", "--help"],
         &["migrate", "--help"],
         &["schema", "--help"],
         &["admin", "create-admin", "--help"],
@@ -232,4 +233,97 @@ async fn staff_accounts_are_made_on_the_command_line_without_mail() {
         error_code(&app.login("short@example.org", "short").await),
         "UNAUTHENTICATED"
     );
+}
+
+/// `hearth worker`: background work without the API. A mail queued by an API-only instance is
+/// sent by a worker process on the same database; the worker answers its health checks and
+/// serves no GraphQL.
+#[tokio::test]
+async fn a_worker_process_sends_what_an_api_only_instance_queued_and_serves_no_api() {
+    use crate::fake_smtp::FakeSmtp;
+    use crate::support::TestApp;
+    use api::config::Secret;
+    use serde_json::json;
+    let smtp = FakeSmtp::start().await;
+    let api_only = TestApp::spawn_with({
+        let url = smtp.url();
+        move |s| {
+            s.mail.smtp_url = Some(Secret::new(url));
+            s.run_workers = false;
+        }
+    })
+    .await;
+    let email = "worker.process@example.org";
+    let answer = api_only
+        .gql(
+            None,
+            "mutation($i: RegisterInput!) { register(input: $i) { status } }",
+            json!({"i": {"email": email, "password": crate::support::PASSWORD, "displayName": "Worker Wren"}}),
+        )
+        .await;
+    assert_eq!(
+        answer["data"]["register"]["status"], "CODE_SENT",
+        "{answer}"
+    );
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut worker = KillOnDrop(
+        hearth()
+            .env("HEARTH_DATABASE_URL", &api_only.db.url)
+            .env(
+                "HEARTH_JWT_SECRET",
+                "a-test-secret-of-at-least-thirty-two-bytes",
+            )
+            .env("HEARTH_SMTP_URL", smtp.url())
+            .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
+            .env_remove("HEARTH_ENV")
+            .env_remove("HEARTH_REDIS_URL")
+            .arg("worker")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let code = smtp.code(email, 1).await;
+    assert_eq!(code.len(), 6);
+
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    assert_eq!(
+        http.get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        http.get(format!("{base}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let graphql = http
+        .post(format!("{base}/graphql"))
+        .json(&json!({"query": "{ __typename }"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(graphql.status(), 404);
+    assert!(worker.0.try_wait().unwrap().is_none(), "the worker exited");
+}
+
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

@@ -17,6 +17,9 @@ use tokio_util::task::TaskTracker;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate as _, SizeAbove};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
 /// Brotli's and gzip's quality 4, as CDNs use for answers made on the fly. Brotli's default (11)
 /// is meant for files compressed once: on the group page bench it was about a tenth of the
 /// server's CPU (perf).
@@ -24,8 +27,6 @@ const COMPRESSION_QUALITY: CompressionLevel = CompressionLevel::Precise(4);
 
 /// Smaller answers fit in one packet either way.
 const COMPRESS_FROM_BYTES: u16 = 1024;
-use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -76,6 +77,23 @@ pub fn router(state: HttpState) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
         }))
+        .with_state(state)
+}
+
+/// What a worker-only process (`hearth worker`) serves: its health for the orchestrator, and
+/// `/metrics` unless that has an address of its own. No API.
+pub fn worker_router(state: HttpState) -> Router {
+    let mut routes = Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz));
+    if state.app.settings.metrics_on_public_port() {
+        routes = routes.route("/metrics", get(ops::metrics));
+    }
+    routes
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .with_state(state)
 }
 
