@@ -8,7 +8,8 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectOptions, ConnectionTrait, Database,
     DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, SqliteTransactionMode, TransactionOptions, TransactionTrait, UpdateMany,
+    QueryFilter, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    UpdateMany, Value,
 };
 use std::time::Duration;
 
@@ -45,6 +46,42 @@ pub async fn begin_write(db: &DatabaseConnection) -> AppResult<DatabaseTransacti
             ..Default::default()
         })
         .await?)
+}
+
+/// A statement written for PostgreSQL, with `$n` placeholders, as the connection's backend reads
+/// it (SQLite reads `?n`). The SQL must hold no other `$`.
+pub fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = match backend {
+        DbBackend::Postgres => sql.to_owned(),
+        _ => sql.replace('$', "?"),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// What a worker's claim locks on PostgreSQL: rows another worker holds are passed over.
+const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+
+/// Claims a batch of a job table's rows for one worker, in a write transaction of its own.
+/// `sql` is PostgreSQL's `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING …`
+/// with `$n` placeholders. SQLite has one writer at a time (`BEGIN IMMEDIATE`), so there the
+/// same claim runs without the row locks.
+pub async fn claim_jobs<E: EntityTrait>(
+    db: &DatabaseConnection,
+    sql: &str,
+    values: Vec<Value>,
+) -> AppResult<Vec<E::Model>> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => sql.to_owned(),
+        _ => sql.replace(SKIP_LOCKED, ""),
+    };
+    let txn = begin_write(db).await?;
+    let jobs = E::find()
+        .from_raw_sql(statement(backend, &sql, values))
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(jobs)
 }
 
 /// Connections in use and idle, for `/metrics`.

@@ -18,9 +18,7 @@ use crate::secrets::sha256_hex;
 use entity::enums::{EmailCodePurpose, MemberState, Role};
 use entity::{mail_jobs, memberships, sessions, users};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement, Value,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Value};
 
 /// What a statement below is given: `$1` the person, `$2` the Deleted member, `$3` now.
 #[derive(Clone, Copy)]
@@ -258,12 +256,11 @@ async fn run(
 
 /// Runs a statement written with `$n` placeholders on either backend (SQLite reads `?n`).
 async fn execute(txn: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> AppResult<()> {
-    let backend = txn.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => sql.to_owned(),
-        _ => sql.replace('$', "?"),
-    };
-    txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?;
+    txn.execute_raw(crate::db::statement(
+        txn.get_database_backend(),
+        sql,
+        values,
+    ))
+    .await?;
     Ok(())
 }

@@ -17,8 +17,8 @@ use entity::enums::ExportState;
 use entity::{export_jobs, sessions};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait, QueryFilter, Set, Statement,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, Set,
 };
 use std::time::Duration;
 
@@ -181,35 +181,15 @@ pub async fn build_due(db: &DatabaseConnection, worker_id: &str) -> AppResult<us
 async fn claim(db: &DatabaseConnection, worker_id: &str) -> AppResult<Vec<export_jobs::Model>> {
     let at = now();
     let until = at + chrono::Duration::from_std(LEASE).map_err(AppError::internal)?;
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => {
-            "UPDATE export_jobs SET claimed_by = $1, claimed_until = $2 \
-             WHERE id IN (SELECT id FROM export_jobs WHERE state = 'PENDING' \
-               AND (claimed_until IS NULL OR claimed_until < $3) \
-               ORDER BY created_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, user_id, session_id, state, document, bytes, claimed_by, \
-             claimed_until, created_at, ready_at, expires_at"
-        }
-        // SQLite has one writer at a time (BEGIN IMMEDIATE): the same claim without row locks.
-        _ => {
-            "UPDATE export_jobs SET claimed_by = ?1, claimed_until = ?2 \
-             WHERE id IN (SELECT id FROM export_jobs WHERE state = 'PENDING' \
-               AND (claimed_until IS NULL OR claimed_until < ?3) \
-               ORDER BY created_at LIMIT ?4) \
-             RETURNING id, user_id, session_id, state, document, bytes, claimed_by, \
-             claimed_until, created_at, ready_at, expires_at"
-        }
-    };
-    let txn = begin_write(db).await?;
-    let jobs = export_jobs::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [worker_id.into(), until.into(), at.into(), BATCH.into()],
-        ))
-        .all(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(jobs)
+    crate::db::claim_jobs::<export_jobs::Entity>(
+        db,
+        "UPDATE export_jobs SET claimed_by = $1, claimed_until = $2 \
+         WHERE id IN (SELECT id FROM export_jobs WHERE state = 'PENDING' \
+           AND (claimed_until IS NULL OR claimed_until < $3) \
+           ORDER BY created_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
+         RETURNING id, user_id, session_id, state, document, bytes, claimed_by, \
+         claimed_until, created_at, ready_at, expires_at",
+        vec![worker_id.into(), until.into(), at.into(), BATCH.into()],
+    )
+    .await
 }

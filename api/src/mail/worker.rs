@@ -10,10 +10,7 @@ use crate::state::AppContext;
 use entity::mail_jobs;
 use rand::Rng as _;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QuerySelect,
-    Statement,
-};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -130,37 +127,17 @@ async fn claim(db: &DatabaseConnection, worker_id: &str) -> AppResult<Vec<mail_j
     let at = now();
     let until =
         at + chrono::Duration::from_std(LEASE).unwrap_or_else(|_| chrono::Duration::minutes(2));
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => {
-            "UPDATE mail_jobs SET claimed_by = $1, claimed_until = $2 \
-             WHERE id IN (SELECT id FROM mail_jobs \
-               WHERE due_at <= $3 AND (claimed_until IS NULL OR claimed_until < $3) \
-               ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, to_address, subject, body, attempts, due_at, claimed_by, \
-             claimed_until, expires_at, last_error, created_at"
-        }
-        // SQLite has one writer at a time (BEGIN IMMEDIATE): the same claim without row locks.
-        _ => {
-            "UPDATE mail_jobs SET claimed_by = ?1, claimed_until = ?2 \
-             WHERE id IN (SELECT id FROM mail_jobs \
-               WHERE due_at <= ?3 AND (claimed_until IS NULL OR claimed_until < ?3) \
-               ORDER BY due_at LIMIT ?4) \
-             RETURNING id, to_address, subject, body, attempts, due_at, claimed_by, \
-             claimed_until, expires_at, last_error, created_at"
-        }
-    };
-    let txn = crate::db::begin_write(db).await?;
-    let jobs = mail_jobs::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [worker_id.into(), until.into(), at.into(), BATCH.into()],
-        ))
-        .all(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(jobs)
+    crate::db::claim_jobs::<mail_jobs::Entity>(
+        db,
+        "UPDATE mail_jobs SET claimed_by = $1, claimed_until = $2 \
+         WHERE id IN (SELECT id FROM mail_jobs \
+           WHERE due_at <= $3 AND (claimed_until IS NULL OR claimed_until < $3) \
+           ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
+         RETURNING id, to_address, subject, body, attempts, due_at, claimed_by, \
+         claimed_until, expires_at, last_error, created_at",
+        vec![worker_id.into(), until.into(), at.into(), BATCH.into()],
+    )
+    .await
 }
 
 /// Doubling from `base` with each attempt, plus up to a quarter of `base` of jitter, capped.

@@ -18,9 +18,7 @@ use entity::{devices, groups, posts, push_jobs, push_preferences, replies};
 use futures::StreamExt as _;
 use rand::Rng as _;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -167,42 +165,22 @@ pub async fn claim(
     let until = at
         + chrono::Duration::from_std(config.lease)
             .unwrap_or_else(|_| chrono::Duration::seconds(60));
-    let backend = app.db.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => {
-            "UPDATE push_jobs SET state = 'CLAIMED', claimed_by = $1, claimed_until = $2, updated_at = $3 \
-             WHERE id IN (SELECT id FROM push_jobs \
-               WHERE (state = 'PENDING' AND due_at <= $3) OR (state = 'CLAIMED' AND claimed_until < $3) \
-               ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, user_id, notification_id, kind, collapse_key, state, attempts, due_at, \
-             claimed_by, claimed_until, last_error, delivered_to, created_at, updated_at"
-        }
-        // SQLite has one writer at a time (BEGIN IMMEDIATE): the same claim without row locks.
-        _ => {
-            "UPDATE push_jobs SET state = 'CLAIMED', claimed_by = ?1, claimed_until = ?2, updated_at = ?3 \
-             WHERE id IN (SELECT id FROM push_jobs \
-               WHERE (state = 'PENDING' AND due_at <= ?3) OR (state = 'CLAIMED' AND claimed_until < ?3) \
-               ORDER BY due_at LIMIT ?4) \
-             RETURNING id, user_id, notification_id, kind, collapse_key, state, attempts, due_at, \
-             claimed_by, claimed_until, last_error, delivered_to, created_at, updated_at"
-        }
-    };
-    let txn = crate::db::begin_write(&app.db).await?;
-    let jobs = push_jobs::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [
-                worker_id.into(),
-                until.into(),
-                at.into(),
-                (BATCH as i64).into(),
-            ],
-        ))
-        .all(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(jobs)
+    crate::db::claim_jobs::<push_jobs::Entity>(
+        &app.db,
+        "UPDATE push_jobs SET state = 'CLAIMED', claimed_by = $1, claimed_until = $2, updated_at = $3 \
+         WHERE id IN (SELECT id FROM push_jobs \
+           WHERE (state = 'PENDING' AND due_at <= $3) OR (state = 'CLAIMED' AND claimed_until < $3) \
+           ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
+         RETURNING id, user_id, notification_id, kind, collapse_key, state, attempts, due_at, \
+         claimed_by, claimed_until, last_error, delivered_to, created_at, updated_at",
+        vec![
+            worker_id.into(),
+            until.into(),
+            at.into(),
+            (BATCH as i64).into(),
+        ],
+    )
+    .await
 }
 
 enum Fate {
