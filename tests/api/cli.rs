@@ -241,26 +241,12 @@ async fn staff_accounts_are_made_on_the_command_line_without_mail() {
 #[tokio::test]
 async fn a_worker_process_sends_what_an_api_only_instance_queued_and_serves_no_api() {
     use crate::fake_smtp::FakeSmtp;
-    use crate::support::TestApp;
-    use api::config::Secret;
+    use crate::registration::{api_only_with_smtp, register};
     use serde_json::json;
     let smtp = FakeSmtp::start().await;
-    let api_only = TestApp::spawn_with({
-        let url = smtp.url();
-        move |s| {
-            s.mail.smtp_url = Some(Secret::new(url));
-            s.run_workers = false;
-        }
-    })
-    .await;
+    let api_only = api_only_with_smtp(&smtp).await;
     let email = "worker.process@example.org";
-    let answer = api_only
-        .gql(
-            None,
-            "mutation($i: RegisterInput!) { register(input: $i) { status } }",
-            json!({"i": {"email": email, "password": crate::support::PASSWORD, "displayName": "Worker Wren"}}),
-        )
-        .await;
+    let answer = register(&api_only, email, "Worker Wren").await;
     assert_eq!(
         answer["data"]["register"]["status"], "CODE_SENT",
         "{answer}"
@@ -293,22 +279,10 @@ async fn a_worker_process_sends_what_an_api_only_instance_queued_and_serves_no_a
 
     let http = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    assert_eq!(
-        http.get(format!("{base}/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        http.get(format!("{base}/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    for health in ["/healthz", "/readyz"] {
+        let answer = http.get(format!("{base}{health}")).send().await.unwrap();
+        assert_eq!(answer.status(), 200, "{health}");
+    }
     let graphql = http
         .post(format!("{base}/graphql"))
         .json(&json!({"query": "{ __typename }"}))

@@ -27,7 +27,7 @@ async fn with_smtp() -> (TestApp, FakeSmtp) {
     (app, smtp)
 }
 
-async fn register(app: &TestApp, email: &str, name: &str) -> Value {
+pub(crate) async fn register(app: &TestApp, email: &str, name: &str) -> Value {
     app.gql(
         None,
         REGISTER,
@@ -260,19 +260,22 @@ async fn a_mail_the_server_refuses_for_now_is_retried_and_sent_once() {
     assert_eq!(smtp.received().len(), 1);
 }
 
+/// An API-only instance (`serve --no-workers`) whose mail goes to `smtp` once a worker sends it.
+pub(crate) async fn api_only_with_smtp(smtp: &FakeSmtp) -> TestApp {
+    let url = smtp.url();
+    TestApp::spawn_with(move |s| {
+        s.mail.smtp_url = Some(Secret::new(url));
+        s.run_workers = false;
+    })
+    .await
+}
+
 #[tokio::test]
 async fn a_mail_queued_while_no_worker_runs_is_sent_by_the_next_one() {
     let smtp = FakeSmtp::start().await;
     let url = smtp.url();
     // An API-only instance (`--no-workers`): the mail waits in the outbox.
-    let api_only = TestApp::spawn_with({
-        let url = url.clone();
-        move |s| {
-            s.mail.smtp_url = Some(Secret::new(url));
-            s.run_workers = false;
-        }
-    })
-    .await;
+    let api_only = api_only_with_smtp(&smtp).await;
     let email = "waiting@example.org";
     register(&api_only, email, "Waiting Person").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
