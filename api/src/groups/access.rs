@@ -97,18 +97,24 @@ pub async fn is_admin(db: &impl ConnectionTrait, user_id: &UserId) -> AppResult<
         .is_some_and(|u| u.is_admin))
 }
 
-/// Whether someone is banned from a group right now (a ban with an `until` in the past is over).
+/// A ban that holds now: one with an `until` in the past is over.
+fn ban_in_force() -> SimpleExpr {
+    let until = Expr::col((bans::Entity, bans::Column::Until));
+    until.clone().is_null().or(until.gt(Utc::now()))
+}
+
+/// Whether someone is banned from a group right now.
 pub async fn is_banned(
     db: &impl ConnectionTrait,
     group_id: &GroupId,
     user_id: &UserId,
 ) -> AppResult<bool> {
-    let now = Utc::now();
     Ok(
         bans::Entity::find_by_id((group_id.to_owned(), user_id.to_owned()))
+            .filter(ban_in_force())
             .one(db)
             .await?
-            .is_some_and(|b| b.until.is_none_or(|until| until > now)),
+            .is_some(),
     )
 }
 
@@ -130,11 +136,7 @@ pub async fn group_access(
                     .equals((groups::Entity, groups::Column::Id)),
             )
             .and_where(Expr::col((bans::Entity, bans::Column::UserId)).eq(caller.clone()))
-            .and_where(
-                Expr::col((bans::Entity, bans::Column::Until))
-                    .is_null()
-                    .or(Expr::col((bans::Entity, bans::Column::Until)).gt(Utc::now())),
-            )
+            .and_where(ban_in_force())
             .to_owned(),
     );
     let admin = Expr::exists(
