@@ -41,21 +41,28 @@ pub struct HttpState {
     pub sockets: TaskTracker,
 }
 
-pub fn router(state: HttpState) -> Router {
-    let mut routes = Router::new()
-        .route("/graphql", get(graphql::get_or_upgrade).post(graphql::post))
+/// What every process serves for its orchestrator: health, and `/metrics` unless that has an
+/// address of its own.
+fn health_routes(state: &HttpState) -> Router<HttpState> {
+    let routes = Router::new()
         .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
+        .route("/readyz", get(ops::readyz));
+    if state.app.settings.metrics_on_public_port() {
+        routes.route("/metrics", get(ops::metrics))
+    } else {
+        routes
+    }
+}
+
+pub fn router(state: HttpState) -> Router {
+    health_routes(&state)
+        .route("/graphql", get(graphql::get_or_upgrade).post(graphql::post))
         .route(
             "/account/delete",
             get(account_page::start).post(account_page::send_code),
         )
         .route("/account/delete/confirm", post(account_page::confirm))
-        .route("/account/export", get(account_page::export));
-    if state.app.settings.metrics_on_public_port() {
-        routes = routes.route("/metrics", get(ops::metrics));
-    }
-    routes
+        .route("/account/export", get(account_page::export))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // Answers are about one person and never for a shared cache; nothing is sniffed as HTML.
         .layer(SetResponseHeaderLayer::overriding(
@@ -80,16 +87,9 @@ pub fn router(state: HttpState) -> Router {
         .with_state(state)
 }
 
-/// What a worker-only process (`hearth worker`) serves: its health for the orchestrator, and
-/// `/metrics` unless that has an address of its own. No API.
+/// What a worker-only process (`hearth worker`) serves: its health routes, no API.
 pub fn worker_router(state: HttpState) -> Router {
-    let mut routes = Router::new()
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz));
-    if state.app.settings.metrics_on_public_port() {
-        routes = routes.route("/metrics", get(ops::metrics));
-    }
-    routes
+    health_routes(&state)
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
