@@ -37,6 +37,13 @@ enum Command {
         #[arg(long)]
         bind: Option<SocketAddr>,
     },
+    /// Ask this machine's server for its health (GET /healthz on HEARTH_BIND's port): exit 0
+    /// when it answers 200. The container image's HEALTHCHECK, which has no curl.
+    Healthcheck {
+        /// The server's listen address; overrides HEARTH_BIND.
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+    },
     /// Fill an empty database with demo people, groups, posts and replies, and exit.
     Demo,
     /// Apply pending database migrations and exit.
@@ -82,6 +89,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(Command::Healthcheck { bind }) = cli.command {
+        return healthcheck(bind.unwrap_or(settings.bind));
+    }
     crate::telemetry::init_logging(settings.is_production());
     let prepared = settings.ensure_sqlite_dir().and_then(|()| {
         if settings.is_production() {
@@ -125,7 +135,9 @@ pub fn main() -> ExitCode {
                 serve(settings, bind, duties).await
             }
             Some(Command::Worker { bind }) => serve(settings, bind, Duties::Workers).await,
-            None | Some(Command::Schema) => serve(settings, None, Duties::ApiAndWorkers).await,
+            None | Some(Command::Schema | Command::Healthcheck { .. }) => {
+                serve(settings, None, Duties::ApiAndWorkers).await
+            }
         }
     });
     match outcome {
@@ -215,6 +227,41 @@ async fn demo(settings: &Settings) -> anyhow::Result<()> {
         println!("The database already has accounts; demo data not added.");
     }
     Ok(())
+}
+
+/// GET /healthz on the server listening at `bind` (on loopback when it listens everywhere).
+fn healthcheck(bind: SocketAddr) -> ExitCode {
+    let host = match bind.ip() {
+        ip if !ip.is_unspecified() => ip,
+        std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+    };
+    let url = format!("http://{}/healthz", SocketAddr::new(host, bind.port()));
+    let answer = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|runtime| {
+            runtime.block_on(async {
+                // Its own port, whatever proxy the environment names.
+                let client = reqwest::Client::builder()
+                    .no_proxy()
+                    .timeout(std::time::Duration::from_secs(2))
+                    .build()?;
+                Ok(client.get(&url).send().await?.status())
+            })
+        });
+    match answer {
+        Ok(status) if status.is_success() => ExitCode::SUCCESS,
+        Ok(status) => {
+            eprintln!("hearth: {url} answered {status}");
+            ExitCode::FAILURE
+        }
+        Err(err) => {
+            eprintln!("hearth: {url}: {err}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// What one process runs: both (the default), the API alone (`serve --no-workers`), or the

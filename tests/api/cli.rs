@@ -23,6 +23,7 @@ fn every_command_has_help() {
         &["--help"][..],
         &["serve", "--help"],
         &["worker", "--help"],
+        &["healthcheck", "--help"],
         &["migrate", "--help"],
         &["schema", "--help"],
         &["admin", "create-admin", "--help"],
@@ -300,4 +301,42 @@ impl Drop for KillOnDrop {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// The image's HEALTHCHECK: `hearth healthcheck` exits 0 when the server on HEARTH_BIND's port
+/// answers /healthz, and 1 with one line when nothing answers.
+#[tokio::test]
+async fn healthcheck_asks_the_server_on_its_own_port() {
+    let app = crate::support::TestApp::spawn().await;
+    // Listening everywhere is asked on loopback, as inside a container.
+    let everywhere = format!("0.0.0.0:{}", app.addr.port());
+    // Off the test's runtime thread, which also serves the app.
+    let up = tokio::task::spawn_blocking(move || {
+        hearth()
+            .env("HEARTH_BIND", &everywhere)
+            .env_remove("HEARTH_ENV")
+            .arg("healthcheck")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nobody = free.local_addr().unwrap().to_string();
+    drop(free);
+    let down = hearth()
+        .args(["healthcheck", "--bind", &nobody])
+        .env_remove("HEARTH_ENV")
+        .output()
+        .unwrap();
+    assert_eq!(down.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&down.stderr);
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(said.contains(&format!("http://{nobody}/healthz")), "{said}");
 }
