@@ -2,6 +2,10 @@
 //! The server runs in this process on a temp SQLite file, or on `HEARTH_BENCH_DATABASE_URL`.
 mod abuse;
 mod compare;
+/// The fake FCM of the tests (OAuth and FCM HTTP v1 on loopback), for the push and scale-out runs.
+#[allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+#[path = "../../tests/api/fake_fcm.rs"]
+mod fake_fcm;
 mod fanout;
 mod feed;
 mod lifecycle;
@@ -11,6 +15,7 @@ mod mood;
 mod process;
 mod push;
 mod questions;
+mod scaleout;
 mod words;
 
 use std::process::ExitCode;
@@ -19,7 +24,7 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: bench login|feed|questions [--requests N] [--concurrency C] | fanout [--sockets N] | push [--jobs N] | mood [--requests N] | abuse [--seconds S] | lifecycle [--tries N] | compare [--requests N] [--concurrency C]";
+const USAGE: &str = "usage: bench login|feed|questions [--requests N] [--concurrency C] | fanout [--sockets N] | push [--jobs N] | mood [--requests N] | abuse [--seconds S] | lifecycle [--tries N] | compare [--requests N] [--concurrency C] | scale-out";
 
 fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
     match args.iter().position(|a| a == name) {
@@ -77,6 +82,7 @@ fn main() -> ExitCode {
                 )
                 .await
             }
+            Some("scale-out") => scaleout::run().await,
             Some("lifecycle") => lifecycle::run(option(&args, "--tries", 50)?).await,
             _ => Err(anyhow::anyhow!(USAGE)),
         }

@@ -23,15 +23,13 @@ impl ServerProcess {
     /// Starts `hearth` on a free port in a temp dir (its SQLite file and dev secret there, no
     /// Redis), with `configure` adding arguments and variables; returns once `/healthz` answers.
     pub async fn start(configure: impl FnOnce(&mut Command)) -> anyhow::Result<Self> {
-        let binary = std::env::current_exe()?.with_file_name("hearth");
-        anyhow::ensure!(
-            binary.exists(),
-            "build the server first: cargo build --release -p hearth -p bench"
-        );
+        Self::start_at(free_port()?, configure).await
+    }
+
+    /// The same on a given port: a process started again in another's place keeps its address.
+    pub async fn start_at(port: u16, configure: impl FnOnce(&mut Command)) -> anyhow::Result<Self> {
+        let binary = server_binary()?;
         let dir = tempfile::tempdir()?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
         let mut command = Command::new(&binary);
         command
             .current_dir(dir.path())
@@ -88,6 +86,23 @@ impl ServerProcess {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+}
+
+/// The `hearth` binary built beside this one.
+pub fn server_binary() -> anyhow::Result<std::path::PathBuf> {
+    let binary = std::env::current_exe()?.with_file_name("hearth");
+    anyhow::ensure!(
+        binary.exists(),
+        "build the server first: cargo build --release -p hearth -p bench"
+    );
+    Ok(binary)
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// CPU time (user + system) a process has used, in 10 ms steps.

@@ -1,9 +1,5 @@
 //! Push throughput: queued push jobs delivered by one worker through the sender to a fake FCM
 //! (the one the tests use) on loopback.
-#[allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
-#[path = "../../tests/api/fake_fcm.rs"]
-mod fake_fcm;
-
 use crate::load;
 use anyhow::Context as _;
 use entity::enums::{NotificationKind, PushJobState};
@@ -13,7 +9,7 @@ use serde_json::json;
 use std::time::{Duration, Instant};
 
 pub async fn run(jobs: usize) -> anyhow::Result<()> {
-    let fcm = fake_fcm::FakeFcm::start().await;
+    let fcm = crate::fake_fcm::FakeFcm::start().await;
     let dir = tempfile::tempdir()?;
     let credentials = fcm.write_credentials(dir.path());
     let endpoint = fcm.endpoint();
