@@ -511,3 +511,30 @@ async fn a_group_page_costs_the_same_round_trips_whatever_its_size() {
     // the group shows them.
     assert!(costs[1] <= 3, "a group page took {} round trips", costs[1]);
 }
+
+/// What one post and one reply cost the database, in statements (docs/SCALING.md counts on
+/// these): the reply notifies the post's author, who has a device, so it also queues a push.
+#[tokio::test]
+async fn a_post_and_a_reply_cost_a_known_number_of_statements() {
+    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let (group, people) = group_with_members(&app, &["Cost Owner", "Cost Ana"]).await;
+    app.ok(
+        &people[0].access,
+        "mutation { registerDevice(input: {token: \"cost-phone\", platform: IOS}) { id } }",
+        json!({}),
+    )
+    .await;
+    // Warm: sessions checked and cached, as for an app in use.
+    let first = app.post(&people[0], &group, "Warm up").await;
+    app.reply(&people[1], &first, "Warm reply").await;
+
+    let before = app.context.metrics.db_query_count();
+    let post = app.post(&people[0], &group, "Counted post").await;
+    let post_cost = app.context.metrics.db_query_count() - before;
+    let before = app.context.metrics.db_query_count();
+    app.reply(&people[1], &post, "Counted reply").await;
+    let reply_cost = app.context.metrics.db_query_count() - before;
+    println!("statements: createPost {post_cost}, createReply {reply_cost}");
+    assert!(post_cost <= 4, "createPost took {post_cost}");
+    assert!(reply_cost <= 12, "createReply took {reply_cost}");
+}
