@@ -6,6 +6,7 @@ use crate::auth::SessionCache;
 use crate::broker::Broker;
 use crate::config::Settings;
 use crate::http::{metrics_router, router, worker_router, HttpState};
+use crate::persisted::PersistedQueries;
 use crate::rate_limit::RateLimiter;
 use crate::redis_conn::RedisLink;
 use crate::schema;
@@ -69,6 +70,23 @@ impl App {
             Some(link) => RateLimiter::redis(link.clone(), &settings.redis_prefix, metrics.clone()),
             None => RateLimiter::in_memory(),
         };
+        let trusted = match &settings.trusted_documents {
+            None => None,
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .context("HEARTH_TRUSTED_DOCUMENTS: cannot read the manifest")?;
+                Some(
+                    PersistedQueries::read_manifest(&text)
+                        .map_err(|why| anyhow::anyhow!("HEARTH_TRUSTED_DOCUMENTS: {why}"))?,
+                )
+            }
+        };
+        let persisted = PersistedQueries::new(
+            trusted,
+            redis
+                .clone()
+                .map(|link| (link, settings.redis_prefix.as_str())),
+        );
         let listener = TcpListener::bind(settings.bind)
             .await
             .with_context(|| format!("HEARTH_BIND: cannot listen on {}", settings.bind))?;
@@ -128,6 +146,7 @@ impl App {
                 graphiql,
                 shutdown,
                 sockets: TaskTracker::new(),
+                persisted: Arc::new(persisted),
             },
         })
     }

@@ -91,6 +91,8 @@ pub struct Settings {
     pub fcm_endpoint: String,
     /// JSON file of crisis resources by country; unset: the built-in international list.
     pub crisis_resources: Option<PathBuf>,
+    /// When set, only the documents of this manifest (hash → document) run.
+    pub trusted_documents: Option<PathBuf>,
     pub trust_forwarded_for: bool,
     pub auth_limits: AuthLimits,
     /// How long a rotated refresh token is still accepted (an app's two concurrent refreshes).
@@ -138,6 +140,7 @@ pub const KEYS: &[&str] = &[
     "FCM_CREDENTIALS",
     "FCM_ENDPOINT",
     "CRISIS_RESOURCES",
+    "TRUSTED_DOCUMENTS",
     "TRUST_FORWARDED_FOR",
     "LOGIN_FAILURES_PER_ACCOUNT",
     "LOGIN_FAILURES_PER_ACCOUNT_TOTAL",
@@ -324,6 +327,16 @@ impl Settings {
                 "must name a readable JSON file of crisis resources",
             ));
         }
+        let trusted_documents = get("TRUSTED_DOCUMENTS").map(PathBuf::from);
+        if trusted_documents
+            .as_ref()
+            .is_some_and(|path| !path.is_file())
+        {
+            return Err(bad(
+                "HEARTH_TRUSTED_DOCUMENTS",
+                "must name a readable JSON manifest of trusted documents",
+            ));
+        }
         let number = |key: &str, default: u64, min: u64| -> Result<u64, ConfigError> {
             match get(key) {
                 None => Ok(default),
@@ -359,6 +372,7 @@ impl Settings {
             fcm_credentials,
             fcm_endpoint,
             crisis_resources,
+            trusted_documents,
             trust_forwarded_for: flag("TRUST_FORWARDED_FOR")?,
             auth_limits: AuthLimits {
                 login_failures_per_account: as_u32(

@@ -21,6 +21,7 @@ pub mod moderation;
 pub mod moods;
 pub mod notifications;
 pub mod pagination;
+pub mod persisted;
 pub mod posts;
 pub mod push;
 pub mod query_cost;

@@ -69,6 +69,18 @@ async fn get_runs_queries_but_never_mutations() {
         .unwrap();
     assert_eq!(mutation.status(), 405);
     assert_eq!(mutation.headers()["allow"], "POST");
+    // A named mutation without operationName is still the mutation that would run.
+    let named = app
+        .http
+        .get(app.url("/graphql"))
+        .query(&[(
+            "query",
+            "mutation Read { markNotificationsRead(all: true) }",
+        )])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(named.status(), 405);
     // Nothing ran: no code was stored; the same registration over POST stores one.
     use sea_orm::{EntityTrait, PaginatorTrait};
     let codes = || entity::email_codes::Entity::find().count(&app.context.db);

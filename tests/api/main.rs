@@ -23,6 +23,7 @@ mod mood_shares;
 mod moods;
 mod notifications;
 mod ops;
+mod persisted;
 mod posts;
 mod push;
 mod question_safety;

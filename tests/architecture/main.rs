@@ -37,7 +37,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "infrastructure",
-        &["broker", "rate_limit", "auth", "push/fcm", "mail"],
+        &[
+            "broker",
+            "rate_limit",
+            "persisted",
+            "auth",
+            "push/fcm",
+            "mail",
+        ],
     ),
     (
         "services",

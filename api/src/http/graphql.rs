@@ -6,6 +6,7 @@ use crate::auth::{authenticate, bearer_token, Auth};
 use crate::document_guard;
 use crate::error::AppError;
 use crate::gql::answer_panics;
+use crate::persisted::Refusal;
 use crate::posts::loaders::LazyLoaders;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, Request, Response};
@@ -140,6 +141,12 @@ pub async fn post(
         BatchRequest::Batch(requests) => requests,
     };
     let single = requests.len() == 1 && body.first() != Some(&b'[');
+    let mut requests = requests;
+    for request in &mut requests {
+        if let Err(refusal) = state.persisted.resolve(request).await {
+            return persisted_refusal(media, &refusal);
+        }
+    }
     execute(&state, peer, &headers, media, requests, single).await
 }
 
@@ -183,7 +190,11 @@ pub async fn get_or_upgrade(
             )
         }
     };
-    let Some(query) = params.query else {
+    let persisted = params
+        .extensions
+        .as_deref()
+        .is_some_and(|e| e.contains("persistedQuery"));
+    let Some(query) = params.query.or_else(|| persisted.then(String::new)) else {
         let wants_html = headers
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
@@ -214,6 +225,29 @@ pub async fn get_or_upgrade(
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
+    let extensions = match params
+        .extensions
+        .as_deref()
+        .map(serde_json::from_str::<Value>)
+    {
+        None => None,
+        Some(Ok(Value::Object(extensions))) => Some(extensions),
+        Some(_) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                media,
+                "`variables` and `extensions` must be JSON objects",
+            )
+        }
+    };
+    for (name, value) in extensions.into_iter().flatten() {
+        if let Ok(value) = async_graphql::Value::from_json(value) {
+            request.extensions.insert(name, value);
+        }
+    }
+    if let Err(refusal) = state.persisted.resolve(&mut request).await {
+        return persisted_refusal(media, &refusal);
+    }
     // Parsed once here; execution reuses the parsed document.
     if let Some(kind) = operation_kind(&mut request) {
         if kind != OperationType::Query {
@@ -228,8 +262,7 @@ pub async fn get_or_upgrade(
             return response;
         }
     }
-    for (raw, is_variables) in [(params.variables, true), (params.extensions, false)] {
-        let Some(raw) = raw else { continue };
+    if let Some(raw) = params.variables {
         let Ok(value) = serde_json::from_str::<Value>(&raw) else {
             return request_error(
                 StatusCode::BAD_REQUEST,
@@ -237,11 +270,22 @@ pub async fn get_or_upgrade(
                 "`variables` and `extensions` must be JSON objects",
             );
         };
-        if is_variables {
-            request = request.variables(async_graphql::Variables::from_json(value));
-        }
+        request = request.variables(async_graphql::Variables::from_json(value));
     }
     execute(&state, peer, &headers, media, vec![request], true).await
+}
+
+/// A persisted query that cannot run: 200 with the error and its code, as Apollo's clients expect
+/// (they send the document after `PERSISTED_QUERY_NOT_FOUND`).
+fn persisted_refusal(media: MediaType, refusal: &Refusal) -> axum::response::Response {
+    let body =
+        json!({"errors": [{"message": refusal.message(), "extensions": {"code": refusal.code()}}]});
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, media.content_type())],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// The type of the operation a request would run, when its document parses.
@@ -255,6 +299,10 @@ fn operation_kind(request: &mut Request) -> Option<OperationType> {
             .iter()
             .find(|(n, _)| n.as_str() == name)
             .map(|(_, op)| op.node.ty),
+        // One named operation and no operationName: that operation runs.
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.iter().next().map(|(_, op)| op.node.ty)
+        }
         (DocumentOperations::Multiple(_), None) => None,
     }
 }

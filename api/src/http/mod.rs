@@ -5,6 +5,7 @@ mod graphql;
 mod ops;
 mod ws;
 
+use crate::persisted::PersistedQueries;
 use crate::schema::HearthSchema;
 use crate::state::AppContext;
 use axum::extract::DefaultBodyLimit;
@@ -12,6 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Request};
 use axum::routing::{get, post};
 use axum::Router;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate as _, SizeAbove};
@@ -39,6 +41,7 @@ pub struct HttpState {
     /// Cancelled on shutdown: sockets then close with 1001.
     pub shutdown: CancellationToken,
     pub sockets: TaskTracker,
+    pub persisted: Arc<PersistedQueries>,
 }
 
 /// What every process serves for its orchestrator: health, and `/metrics` unless that has an
