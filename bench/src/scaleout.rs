@@ -160,24 +160,17 @@ pub async fn run() -> anyhow::Result<()> {
     let elapsed = start.elapsed();
 
     let failures = check(&database_url, &fcm, &record, &clients, back).await?;
-    let statuses = record
-        .statuses
-        .lock()
-        .map_err(|_| anyhow::anyhow!("poisoned"))?;
+    let statuses = locked(&record.statuses)?;
     let in_window = statuses.iter().filter(|(_, s)| *s >= 500).count();
-    let mut recovered = record
-        .recovered
-        .lock()
-        .map_err(|_| anyhow::anyhow!("poisoned"))?
-        .clone();
+    let mut recovered = locked(&record.recovered)?.clone();
     recovered.sort();
     println!(
         "scale-out: {CLIENTS} clients for {:.1} s: {} write requests through nginx ({} answered 5xx, all in the kill window), {} posts and {} replies acknowledged, {} pushes at the fake FCM, {} sockets reconnected; the last was subscribed and caught up {:.1} s after the kill",
         elapsed.as_secs_f64(),
         statuses.len(),
         in_window,
-        record.posts.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.len(),
-        record.replies.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.len(),
+        locked(&record.posts)?.len(),
+        locked(&record.replies)?.len(),
         fcm.send_count(),
         record.reconnects.load(Ordering::Relaxed),
         recovered.last().map_or(0.0, |at| at.saturating_sub(KILL_AT).as_secs_f64()),
@@ -336,10 +329,7 @@ async fn write(
         n += 1;
         let key = format!("scale-{}-{n}", client.n);
         let others_post = {
-            let posts = record
-                .posts
-                .lock()
-                .map_err(|_| anyhow::anyhow!("poisoned"))?;
+            let posts = locked(&record.posts)?;
             posts
                 .iter()
                 .rev()
@@ -361,21 +351,13 @@ async fn write(
         if let Some(reply) = data.get("createReply") {
             let id = reply["id"].as_str().context("no reply id")?.to_owned();
             let post = reply["postId"].as_str().context("no post id")?.to_owned();
-            record
-                .replies
-                .lock()
-                .map_err(|_| anyhow::anyhow!("poisoned"))?
-                .push((id, post, client.n));
+            locked(&record.replies)?.push((id, post, client.n));
         } else {
             let id = data["createPost"]["id"]
                 .as_str()
                 .context("no post id")?
                 .to_owned();
-            record
-                .posts
-                .lock()
-                .map_err(|_| anyhow::anyhow!("poisoned"))?
-                .push((client.group, id));
+            locked(&record.posts)?.push((client.group, id));
         }
         tokio::time::sleep(BETWEEN_WRITES).await;
     }
@@ -404,11 +386,7 @@ async fn acknowledged(
             .await;
         if let Ok(answer) = sent {
             let status = answer.status().as_u16();
-            record
-                .statuses
-                .lock()
-                .map_err(|_| anyhow::anyhow!("poisoned"))?
-                .push((start.elapsed(), status));
+            locked(&record.statuses)?.push((start.elapsed(), status));
             if let Ok(body) = answer.json::<Value>().await {
                 if status == 200 && body.get("errors").is_none() {
                     return Ok(body["data"].clone());
@@ -439,10 +417,7 @@ async fn listen(
             tokio::time::sleep(Duration::from_millis(200)).await;
             continue;
         };
-        record
-            .known
-            .lock()
-            .map_err(|_| anyhow::anyhow!("poisoned"))?
+        locked(&record.known)?
             .entry(client.n)
             .or_default()
             .extend(early);
@@ -461,10 +436,7 @@ async fn listen(
                     .as_array()
                     .cloned()
                     .unwrap_or_default();
-                let mut known = record
-                    .known
-                    .lock()
-                    .map_err(|_| anyhow::anyhow!("poisoned"))?;
+                let mut known = locked(&record.known)?;
                 let mine = known.entry(client.n).or_default();
                 mine.extend(
                     ids.iter()
@@ -472,11 +444,7 @@ async fn listen(
                 );
             }
             if !first {
-                record
-                    .recovered
-                    .lock()
-                    .map_err(|_| anyhow::anyhow!("poisoned"))?
-                    .push(start.elapsed());
+                locked(&record.recovered)?.push(start.elapsed());
             }
         }
         first = false;
@@ -492,10 +460,7 @@ async fn listen(
                             .await;
                     }
                     if let Some(id) = event["payload"]["data"]["postAdded"]["id"].as_str() {
-                        let mut known = record
-                            .known
-                            .lock()
-                            .map_err(|_| anyhow::anyhow!("poisoned"))?;
+                        let mut known = locked(&record.known)?;
                         known.entry(client.n).or_default().insert(id.to_owned());
                     }
                 }
@@ -509,6 +474,13 @@ async fn listen(
         }
     }
     Ok(())
+}
+
+/// A lock of the shared record (poisoned only if a client task panicked).
+fn locked<T>(mutex: &Mutex<T>) -> anyhow::Result<std::sync::MutexGuard<'_, T>> {
+    mutex
+        .lock()
+        .map_err(|_| anyhow::anyhow!("a client task panicked"))
 }
 
 type Socket =
@@ -570,16 +542,8 @@ async fn check(
 ) -> anyhow::Result<Vec<String>> {
     let mut failures = Vec::new();
     let db = api::db::connect(database_url).await?;
-    let posts = record
-        .posts
-        .lock()
-        .map_err(|_| anyhow::anyhow!("poisoned"))?
-        .clone();
-    let replies = record
-        .replies
-        .lock()
-        .map_err(|_| anyhow::anyhow!("poisoned"))?
-        .clone();
+    let posts = locked(&record.posts)?.clone();
+    let replies = locked(&record.replies)?.clone();
 
     // Every acknowledged write is there once: one row per idempotency key, every id present.
     for table in ["posts", "replies"] {
@@ -682,10 +646,7 @@ async fn check(
     }
 
     // Every client ends with every post of its group.
-    let known = record
-        .known
-        .lock()
-        .map_err(|_| anyhow::anyhow!("poisoned"))?;
+    let known = locked(&record.known)?;
     for client in clients {
         let mine = known.get(&client.n).cloned().unwrap_or_default();
         let lacking = posts
@@ -701,10 +662,7 @@ async fn check(
     }
 
     // 5xx only while instance A was down (until it was back, and nginx had settled).
-    let statuses = record
-        .statuses
-        .lock()
-        .map_err(|_| anyhow::anyhow!("poisoned"))?;
+    let statuses = locked(&record.statuses)?;
     let outside = statuses
         .iter()
         .filter(|(at, status)| *status >= 500 && (*at < KILL_AT || *at > back + SETTLE))
