@@ -15,6 +15,7 @@ mod mood;
 mod process;
 mod push;
 mod questions;
+mod replies;
 mod scaleout;
 mod words;
 
@@ -24,7 +25,7 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: bench login|feed|questions [--requests N] [--concurrency C] | fanout [--sockets N] | push [--jobs N] | mood [--requests N] | abuse [--seconds S] | lifecycle [--tries N] | compare [--requests N] [--concurrency C] | scale-out";
+const USAGE: &str = "usage: bench login|feed|questions [--requests N] [--concurrency C] | fanout [--sockets N] | push [--jobs N] | mood [--requests N] | abuse [--seconds S] | lifecycle [--tries N] | compare [--requests N] [--concurrency C] | replies [--requests N] [--concurrency C] | scale-out";
 
 fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
     match args.iter().position(|a| a == name) {
@@ -77,6 +78,13 @@ fn main() -> ExitCode {
             Some("abuse") => abuse::run(option(&args, "--seconds", 10)?).await,
             Some("compare") => {
                 compare::run(
+                    option(&args, "--requests", 3_000)?,
+                    option(&args, "--concurrency", 32)?,
+                )
+                .await
+            }
+            Some("replies") => {
+                replies::run(
                     option(&args, "--requests", 3_000)?,
                     option(&args, "--concurrency", 32)?,
                 )

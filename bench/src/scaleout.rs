@@ -3,9 +3,10 @@
 //! on loopback. Clients sign in, subscribe and write through nginx; one API process is killed
 //! (SIGKILL) mid-run and another started in its place. Clients reconnect, subscribe again and
 //! catch up by query, as the README tells app developers. Then it checks that every acknowledged
-//! write is there once, that every reply's push went out once, that every client has every post
-//! of its group, and that nginx answered 5xx only while an instance was down. It prints its
-//! figures and fails (exit 1) on any miss. `.ci/scale-out` runs it.
+//! write is there once, that every reply to another's post told its author and each such
+//! notification was pushed once, that every client has every post of its group, and that nginx
+//! answered 5xx only while an instance was down. It prints its figures and fails (exit 1) on any
+//! miss. `.ci/scale-out` runs it.
 use crate::load;
 use crate::process::{free_port, server_binary, ServerProcess};
 use anyhow::Context as _;
@@ -580,32 +581,66 @@ async fn check(
         failures.push(format!("{missing} acknowledged writes are missing"));
     }
 
-    // Every reply to someone else's post: one push to that author's device, never two.
-    let author_of: HashMap<String, String> = db
-        .query_all_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT id, author_id FROM posts",
-        ))
+    // Every reply to someone else's post tells its author: the first one while they have not
+    // read the last (later ones join it, migration 000019). Each notification of a reply to a
+    // post's author is pushed to that author's device once, never twice.
+    let pairs_of = |sql: &'static str| {
+        let db = &db;
+        async move {
+            Ok::<_, anyhow::Error>(
+                db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+                    .await?
+                    .iter()
+                    .filter_map(|row| {
+                        Some((
+                            row.try_get::<String>("", "a").ok()?,
+                            row.try_get::<String>("", "b").ok()?,
+                        ))
+                    })
+                    .collect::<Vec<(String, String)>>(),
+            )
+        }
+    };
+    let author_of: HashMap<String, String> = pairs_of("SELECT id AS a, author_id AS b FROM posts")
         .await?
-        .iter()
-        .filter_map(|row| {
-            Some((
-                row.try_get::<String>("", "id").ok()?,
-                row.try_get::<String>("", "author_id").ok()?,
-            ))
-        })
+        .into_iter()
         .collect();
+    let told: Vec<(String, String)> = pairs_of(
+        "SELECT reply_id AS a, user_id AS b FROM notifications \
+         WHERE kind = 'REPLY' AND reply_id IS NOT NULL",
+    )
+    .await?;
     let device_of: HashMap<&str, String> = clients
         .iter()
         .map(|c| (c.user_id.as_str(), format!("scale-device-{}", c.n)))
         .collect();
-    let expected: Vec<(String, String)> = replies
+    let reply_post: HashMap<&str, &str> = replies
         .iter()
-        .filter_map(|(reply, post, replier)| {
-            let author = author_of.get(post)?;
-            if author == &clients[*replier].user_id {
-                return None;
-            }
+        .map(|(reply, post, _)| (reply.as_str(), post.as_str()))
+        .collect();
+    let posts_told: HashSet<&str> = told
+        .iter()
+        .filter_map(|(reply, _)| reply_post.get(reply.as_str()).copied())
+        .collect();
+    let untold = replies
+        .iter()
+        .filter(|(_, post, replier)| {
+            author_of
+                .get(post)
+                .is_some_and(|author| author != &clients[*replier].user_id)
+        })
+        .filter(|(_, post, _)| !posts_told.contains(post.as_str()))
+        .map(|(_, post, _)| post.as_str())
+        .collect::<HashSet<_>>()
+        .len();
+    if untold > 0 {
+        failures.push(format!(
+            "{untold} posts replied to by others never told their author"
+        ));
+    }
+    let expected: Vec<(String, String)> = told
+        .iter()
+        .filter_map(|(reply, author)| {
             Some((reply.clone(), device_of.get(author.as_str())?.clone()))
         })
         .collect();
@@ -637,7 +672,7 @@ async fn check(
     let twice = sent_pairs.values().filter(|n| **n > 1).count();
     if unsent > 0 {
         failures.push(format!(
-            "{unsent} of {} replies were never pushed to their post's author",
+            "{unsent} of {} notifications of a reply were never pushed to their post's author",
             expected.len()
         ));
     }

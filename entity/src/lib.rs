@@ -33,4 +33,5 @@ pub mod refresh_tokens;
 pub mod replies;
 pub mod reports;
 pub mod sessions;
+pub mod thread_follows;
 pub mod users;

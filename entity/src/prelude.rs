@@ -28,4 +28,5 @@ pub use super::refresh_tokens::Entity as RefreshTokens;
 pub use super::replies::Entity as Replies;
 pub use super::reports::Entity as Reports;
 pub use super::sessions::Entity as Sessions;
+pub use super::thread_follows::Entity as ThreadFollows;
 pub use super::users::Entity as Users;

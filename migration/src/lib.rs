@@ -19,6 +19,8 @@ mod m20261130_000015_mail_and_email_codes;
 mod m20261130_000016_deleted_member;
 mod m20261130_000017_export_jobs;
 mod m20261130_000018_title_word_pairs;
+mod m20261130_000019_unread_thread_notifications;
+mod m20261130_000020_thread_follows;
 pub mod name_key;
 pub use m20261130_000016_deleted_member::DELETED_MEMBER_ID;
 
@@ -46,6 +48,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000016_deleted_member::Migration),
             Box::new(m20261130_000017_export_jobs::Migration),
             Box::new(m20261130_000018_title_word_pairs::Migration),
+            Box::new(m20261130_000019_unread_thread_notifications::Migration),
+            Box::new(m20261130_000020_thread_follows::Migration),
         ]
     }
 }

@@ -597,6 +597,7 @@ async fn the_export_holds_every_kind_of_row_and_no_secret() {
         ("answers", "answers", "author_id"),
         ("helpfulMarks", "answer_helpful", "user_id"),
         ("questionFollows", "question_follows", "user_id"),
+        ("threadFollows", "thread_follows", "user_id"),
         ("moodCheckins", "mood_checkins", "user_id"),
         ("moodShares", "mood_shares", "user_id"),
         ("moodReminder", "mood_reminders", "user_id"),

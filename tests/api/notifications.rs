@@ -1,6 +1,8 @@
 use crate::support::*;
+use chrono::{Duration, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
-use std::time::Duration;
 
 const INBOX: &str = "query($u: Boolean) { notifications(unreadOnly: $u) { edges { node { id kind count text read postId replyId group { id } actor { displayName } } } } me { unreadNotificationCount } }";
 
@@ -53,17 +55,21 @@ async fn replies_notify_the_author_and_the_thread_but_not_the_replier() {
     .await;
     app.reply(replier, &post, "hello all").await;
 
+    // The first reply tells the author; the next ones join that unread notification.
     let inbox = app.ok(&author.access, INBOX, json!({})).await;
-    assert_eq!(kinds(&inbox), vec!["REPLY", "REPLY", "REPLY", "REPLY"]);
+    assert_eq!(kinds(&inbox), vec!["REPLY"]);
     assert_eq!(
         inbox["notifications"]["edges"][0]["node"]["text"],
-        "Note Replier replied to your post"
+        "Note Follower replied to your post"
     );
-    assert_eq!(inbox["me"]["unreadNotificationCount"], 4);
+    assert_eq!(inbox["me"]["unreadNotificationCount"], 1);
+    // The follower heard of the muted member's reply (muting stops what one hears, not what
+    // one says); the replies after it joined that one.
     let follower_inbox = app.ok(&follower.access, INBOX, json!({})).await;
+    assert_eq!(kinds(&follower_inbox), vec!["THREAD_REPLY"]);
     assert_eq!(
-        kinds(&follower_inbox),
-        vec!["THREAD_REPLY", "THREAD_REPLY", "THREAD_REPLY"]
+        follower_inbox["notifications"]["edges"][0]["node"]["text"],
+        "Note Muted replied in a thread you follow"
     );
     assert_eq!(
         kinds(&app.ok(&muted.access, INBOX, json!({})).await),
@@ -88,9 +94,18 @@ async fn replies_notify_the_author_and_the_thread_but_not_the_replier() {
         )
         .await;
     assert_eq!(marked["markNotificationsRead"], 1);
+    assert_eq!(
+        app.ok(&author.access, INBOX, json!({"u": true})).await["me"]["unreadNotificationCount"],
+        0
+    );
+    // Read, the next reply is news again.
+    app.reply(replier, &post, "still here").await;
     let unread = app.ok(&author.access, INBOX, json!({"u": true})).await;
-    assert_eq!(kinds(&unread).len(), 3);
-    assert_eq!(unread["me"]["unreadNotificationCount"], 3);
+    assert_eq!(kinds(&unread), vec!["REPLY"]);
+    assert_eq!(
+        unread["notifications"]["edges"][0]["node"]["text"],
+        "Note Replier replied to your post"
+    );
     let all = app
         .ok(
             &author.access,
@@ -98,7 +113,7 @@ async fn replies_notify_the_author_and_the_thread_but_not_the_replier() {
             json!({}),
         )
         .await;
-    assert_eq!(all["markNotificationsRead"], 3);
+    assert_eq!(all["markNotificationsRead"], 1);
     assert_eq!(
         app.ok(&author.access, INBOX, json!({})).await["me"]["unreadNotificationCount"],
         0
@@ -114,6 +129,84 @@ async fn replies_notify_the_author_and_the_thread_but_not_the_replier() {
         .await["markNotificationsRead"],
         0
     );
+}
+
+async fn push_jobs_of(app: &TestApp, who: &Session) -> u64 {
+    entity::push_jobs::Entity::find()
+        .filter(entity::push_jobs::Column::UserId.eq(who.user_id.as_str()))
+        .count(&app.context.db)
+        .await
+        .unwrap()
+}
+
+/// A busy thread: each person has one unread notification (and one push) for it, every reply
+/// costs the same few statements however many people follow the thread, and a reply after a
+/// quiet spell is told again even when the last notification was never read.
+#[tokio::test]
+async fn a_busy_thread_tells_each_person_once_at_a_bounded_cost() {
+    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let names: Vec<String> = (0..9).map(|n| format!("Busy {n}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (group, p) = public_group(&app, &names).await;
+    for who in &p[..2] {
+        app.ok(
+            &who.access,
+            "mutation($t: String!) { registerDevice(input: {token: $t, platform: IOS}) { id } }",
+            json!({"t": format!("busy-phone-{}", who.user_id)}),
+        )
+        .await;
+    }
+    let (author, follower) = (&p[0], &p[1]);
+    let post = app.post(author, &group, "A busy evening").await;
+    let mut costs = Vec::new();
+    for round in 0..3 {
+        for who in &p[1..] {
+            let before = app.context.metrics.db_query_count();
+            app.reply(who, &post, &format!("round {round}")).await;
+            costs.push(app.context.metrics.db_query_count() - before);
+        }
+    }
+    // 24 replies: the author heard of the first, the follower of the second.
+    assert_eq!(
+        kinds(&app.ok(&author.access, INBOX, json!({})).await),
+        vec!["REPLY"]
+    );
+    assert_eq!(
+        kinds(&app.ok(&follower.access, INBOX, json!({})).await),
+        vec!["THREAD_REPLY"]
+    );
+    assert_eq!(push_jobs_of(&app, author).await, 1);
+    assert_eq!(push_jobs_of(&app, follower).await, 1);
+    // Eight people follow the thread by the last round, and it costs what the first reply did.
+    println!("statements per reply: {costs:?}");
+    let (first, last) = (costs[0], costs[costs.len() - 1]);
+    assert!(
+        last <= first,
+        "the 24th reply took {last}, the first {first}"
+    );
+    assert!(costs.iter().all(|&cost| cost <= 13), "{costs:?}");
+
+    // Ten quiet minutes later (the notifications are aged), the next reply is news again.
+    entity::notifications::Entity::update_many()
+        .col_expr(
+            entity::notifications::Column::CreatedAt,
+            Expr::value(Utc::now() - Duration::minutes(11)),
+        )
+        .filter(entity::notifications::Column::PostId.eq(post.as_str()))
+        .exec(&app.context.db)
+        .await
+        .unwrap();
+    app.reply(&p[2], &post, "after a while").await;
+    assert_eq!(
+        kinds(&app.ok(&author.access, INBOX, json!({})).await),
+        vec!["REPLY", "REPLY"]
+    );
+    assert_eq!(
+        kinds(&app.ok(&follower.access, INBOX, json!({})).await),
+        vec!["THREAD_REPLY", "THREAD_REPLY"]
+    );
+    assert_eq!(push_jobs_of(&app, author).await, 2);
+    assert_eq!(push_jobs_of(&app, follower).await, 2);
 }
 
 #[tokio::test]
@@ -241,7 +334,7 @@ async fn notifications_arrive_live() {
         )
         .await;
     app.reply(&p[1], &post, "Yes").await;
-    let next = socket.expect_json(Duration::from_secs(5)).await;
+    let next = socket.expect_json(std::time::Duration::from_secs(5)).await;
     assert_eq!(
         next["payload"]["data"]["notificationAdded"],
         json!({"kind": "REPLY", "text": "Live Replier replied to your post", "postId": post})
@@ -256,11 +349,20 @@ async fn notifications_arrive_live() {
             json!({}),
         )
         .await;
+    // Read, the next reply is news again.
+    app.ok(
+        &p[0].access,
+        "mutation { markNotificationsRead(all: true) }",
+        json!({}),
+    )
+    .await;
     app.reply(&p[1], &post, "Again").await;
     assert_eq!(
-        socket.expect_json(Duration::from_secs(5)).await["payload"]["data"]["notificationAdded"]
-            ["kind"],
+        socket.expect_json(std::time::Duration::from_secs(5)).await["payload"]["data"]
+            ["notificationAdded"]["kind"],
         "REPLY"
     );
-    theirs.expect_silence(Duration::from_millis(500)).await;
+    theirs
+        .expect_silence(std::time::Duration::from_millis(500))
+        .await;
 }

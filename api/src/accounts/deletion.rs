@@ -60,6 +60,7 @@ const ERASE: &[(&str, &[Arg])] = &[
     ("UPDATE answers SET helpful_count = helpful_count - 1 WHERE id IN (SELECT answer_id FROM answer_helpful WHERE user_id = $1)", &[Person]),
     ("DELETE FROM answer_helpful WHERE user_id = $1", &[Person]),
     ("DELETE FROM question_follows WHERE user_id = $1", &[Person]),
+    ("DELETE FROM thread_follows WHERE user_id = $1", &[Person]),
     ("UPDATE groups SET member_count = member_count - 1 WHERE id IN (SELECT group_id FROM memberships WHERE user_id = $1 AND state = 'ACTIVE')", &[Person]),
     ("DELETE FROM memberships WHERE user_id = $1", &[Person]),
 ];

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use entity::{
     answer_helpful, answers, bans, blocks, devices, experts, groups, memberships, mood_checkins,
     mood_reminders, mood_share_accesses, mood_shares, notifications, push_preferences,
-    question_follows, question_reports, questions, reactions, replies, reports, sessions, users,
+    question_follows, question_reports, questions, reactions, replies, reports, sessions,
+    thread_follows, users,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select};
 use serde_json::{json, Map, Value};
@@ -146,6 +147,15 @@ pub async fn document(db: &impl ConnectionTrait, user_id: &UserId) -> AppResult<
             rows(
                 db,
                 question_follows::Entity::find().filter(question_follows::Column::UserId.eq(me)),
+                &[],
+            )
+            .await?,
+        ),
+        (
+            "threadFollows",
+            rows(
+                db,
+                thread_follows::Entity::find().filter(thread_follows::Column::UserId.eq(me)),
                 &[],
             )
             .await?,

@@ -12,12 +12,12 @@ use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use entity::enums::PushJobState;
 use entity::{
     answers, blocks, memberships, notifications, posts, push_jobs, push_preferences,
-    question_follows, questions, replies, users,
+    question_follows, questions, replies, thread_follows, users,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect, Set,
 };
 
 pub use entity::enums::NotificationKind;
@@ -113,111 +113,86 @@ async fn unblocked_with(
         .collect())
 }
 
-async fn write(
+/// A reaction joins the unread entry about the same item: "3 people sent support".
+async fn gather_reaction(
     txn: &impl ConnectionTrait,
     user_id: &UserId,
-    kind: NotificationKind,
     actor_id: &UserId,
     about: &About,
-) -> AppResult<Notified> {
-    let at = now();
-    // Reactions to one item batch into the unread entry: "3 people sent support".
-    if kind == NotificationKind::Reaction {
-        let unread = notifications::Entity::find()
-            .filter(notifications::Column::UserId.eq(user_id))
-            .filter(notifications::Column::Kind.eq(kind.as_str()))
-            .filter(notifications::Column::ReadAt.is_null())
-            .filter(match &about.reply_id {
-                Some(reply) => notifications::Column::ReplyId.eq(reply),
-                None => notifications::Column::ReplyId.is_null(),
-            })
-            .filter(notifications::Column::PostId.eq(about.post_id.clone()))
-            .filter(notifications::Column::Detail.eq(about.detail.clone()))
-            .one(txn)
-            .await?;
-        if let Some(existing) = unread {
-            count_change::<notifications::Entity>(notifications::Column::Count, 1)
-                .col_expr(notifications::Column::ActorId, Expr::value(actor_id))
-                .col_expr(notifications::Column::UpdatedAt, Expr::value(at))
-                .filter(notifications::Column::Id.eq(&existing.id))
-                .exec(txn)
-                .await?;
-            queue_push(txn, user_id, &existing.id, kind, about).await?;
-            return Ok(Notified {
-                user_id: user_id.clone(),
-                notification_id: existing.id,
-            });
-        }
-    }
-    let row = notifications::ActiveModel {
-        id: Set(NotificationId::generate()),
-        user_id: Set(user_id.clone()),
-        kind: Set(kind),
-        group_id: Set(about.group_id.clone()),
-        post_id: Set(about.post_id.clone()),
-        reply_id: Set(about.reply_id.clone()),
-        actor_id: Set((!about.anonymous_actor).then(|| actor_id.clone())),
-        question_id: Set(about.question_id.clone()),
-        answer_id: Set(about.answer_id.clone()),
-        detail: Set(about.detail.clone()),
-        count: Set(1),
-        read_at: Set(None),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(txn)
-    .await?;
-    queue_push(txn, user_id, &row.id, kind, about).await?;
-    Ok(Notified {
-        user_id: user_id.clone(),
-        notification_id: row.id,
-    })
-}
-
-/// A durable push job, in the same transaction, when the person wants this kind pushed.
-async fn queue_push(
-    txn: &impl ConnectionTrait,
-    user_id: &UserId,
-    notification_id: &NotificationId,
-    kind: NotificationKind,
-    about: &About,
-) -> AppResult<()> {
-    let prefs = push_preferences::Entity::find_by_id(user_id.clone())
+) -> AppResult<Option<Notified>> {
+    let kind = NotificationKind::Reaction;
+    let unread = notifications::Entity::find()
+        .filter(notifications::Column::UserId.eq(user_id))
+        .filter(notifications::Column::Kind.eq(kind.as_str()))
+        .filter(notifications::Column::ReadAt.is_null())
+        .filter(match &about.reply_id {
+            Some(reply) => notifications::Column::ReplyId.eq(reply),
+            None => notifications::Column::ReplyId.is_null(),
+        })
+        .filter(notifications::Column::PostId.eq(about.post_id.clone()))
+        .filter(notifications::Column::Detail.eq(about.detail.clone()))
         .one(txn)
         .await?;
-    if let Some(prefs) = &prefs {
-        let disabled = prefs.disabled_kinds.split(',').any(|k| k == kind.as_str());
-        if !prefs.push_enabled || disabled {
-            return Ok(());
-        }
-    }
-    let at = now();
-    push_jobs::ActiveModel {
-        id: Set(PushJobId::generate()),
-        user_id: Set(user_id.clone()),
-        notification_id: Set(Some(notification_id.clone())),
-        kind: Set(kind),
-        collapse_key: Set(about
-            .post_id
-            .as_ref()
-            .map(PostId::to_string)
-            .or_else(|| about.question_id.as_ref().map(QuestionId::to_string))
-            .or_else(|| about.group_id.as_ref().map(GroupId::to_string))),
-        state: Set(PushJobState::Pending),
-        attempts: Set(0),
-        due_at: Set(at),
-        claimed_by: Set(None),
-        claimed_until: Set(None),
-        last_error: Set(None),
-        delivered_to: Set(None),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(txn)
+    let Some(existing) = unread else {
+        return Ok(None);
+    };
+    count_change::<notifications::Entity>(notifications::Column::Count, 1)
+        .col_expr(notifications::Column::ActorId, Expr::value(actor_id))
+        .col_expr(notifications::Column::UpdatedAt, Expr::value(now()))
+        .filter(notifications::Column::Id.eq(&existing.id))
+        .exec(txn)
+        .await?;
+    let notified = Notified {
+        user_id: user_id.clone(),
+        notification_id: existing.id,
+    };
+    queue_pushes(
+        txn,
+        &[(notified.clone(), NotificationKind::Reaction)],
+        about,
+    )
     .await?;
-    Ok(())
+    Ok(Some(notified))
 }
 
+/// How long an unread notification of activity in a thread stands for the replies after it.
+pub const THREAD_GATHERS_FOR: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Of `users`, those without an unread notification of activity in the thread `about` is in,
+/// written in the last [`THREAD_GATHERS_FOR`]. That one already sends the person to the thread:
+/// a busy thread adds no rows, no pushes and no lock on a row other replies update, and a reply
+/// after a quiet spell is told (and pushed) again even when the last one was never marked read.
+async fn not_told_of_thread(
+    txn: &impl ConnectionTrait,
+    users: &[UserId],
+    about: &About,
+) -> AppResult<Vec<UserId>> {
+    let Some(post_id) = about.post_id.as_ref().filter(|_| !users.is_empty()) else {
+        return Ok(users.to_vec());
+    };
+    let told: Vec<UserId> = notifications::Entity::find()
+        .select_only()
+        .column(notifications::Column::UserId)
+        .filter(notifications::Column::PostId.eq(post_id))
+        .filter(notifications::Column::Kind.is_in([
+            NotificationKind::Reply.as_str(),
+            NotificationKind::ThreadReply.as_str(),
+        ]))
+        .filter(notifications::Column::ReadAt.is_null())
+        .filter(notifications::Column::CreatedAt.gt(now() - THREAD_GATHERS_FOR))
+        .filter(notifications::Column::UserId.is_in(users))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(users
+        .iter()
+        .filter(|user| !told.contains(user))
+        .cloned()
+        .collect())
+}
+
+/// A notification of `kind` for each of `users`, and their push jobs. A reaction joins an unread
+/// one about the same item.
 async fn write_all(
     txn: &impl ConnectionTrait,
     users: &[UserId],
@@ -226,10 +201,120 @@ async fn write_all(
     about: &About,
 ) -> AppResult<Vec<Notified>> {
     let mut notified = Vec::with_capacity(users.len());
+    let mut fresh = Vec::with_capacity(users.len());
     for user in users {
-        notified.push(write(txn, user, kind, actor_id, about).await?);
+        let joined = match kind {
+            NotificationKind::Reaction => gather_reaction(txn, user, actor_id, about).await?,
+            _ => None,
+        };
+        match joined {
+            Some(joined) => notified.push(joined),
+            None => fresh.push((user.clone(), kind)),
+        }
     }
+    notified.extend(write_fresh(txn, &fresh, actor_id, about).await?);
     Ok(notified)
+}
+
+/// New notifications, each person with its kind, and their push jobs: four statements at most,
+/// however many people.
+async fn write_fresh(
+    txn: &impl ConnectionTrait,
+    recipients: &[(UserId, NotificationKind)],
+    actor_id: &UserId,
+    about: &About,
+) -> AppResult<Vec<Notified>> {
+    if recipients.is_empty() {
+        return Ok(Vec::new());
+    }
+    let at = now();
+    let mut rows = Vec::with_capacity(recipients.len());
+    let mut written = Vec::with_capacity(recipients.len());
+    for (user_id, kind) in recipients {
+        let id = NotificationId::generate();
+        rows.push(notifications::ActiveModel {
+            id: Set(id.clone()),
+            user_id: Set(user_id.clone()),
+            kind: Set(*kind),
+            group_id: Set(about.group_id.clone()),
+            post_id: Set(about.post_id.clone()),
+            reply_id: Set(about.reply_id.clone()),
+            actor_id: Set((!about.anonymous_actor).then(|| actor_id.clone())),
+            question_id: Set(about.question_id.clone()),
+            answer_id: Set(about.answer_id.clone()),
+            detail: Set(about.detail.clone()),
+            count: Set(1),
+            read_at: Set(None),
+            created_at: Set(at),
+            updated_at: Set(at),
+        });
+        written.push((
+            Notified {
+                user_id: user_id.clone(),
+                notification_id: id,
+            },
+            *kind,
+        ));
+    }
+    notifications::Entity::insert_many(rows)
+        .exec_without_returning(txn)
+        .await?;
+    queue_pushes(txn, &written, about).await?;
+    Ok(written.into_iter().map(|(notified, _)| notified).collect())
+}
+
+/// Durable push jobs, in the same transaction, for those who want their kind pushed.
+async fn queue_pushes(
+    txn: &impl ConnectionTrait,
+    notified: &[(Notified, NotificationKind)],
+    about: &About,
+) -> AppResult<()> {
+    if notified.is_empty() {
+        return Ok(());
+    }
+    let prefs = push_preferences::Entity::find()
+        .filter(push_preferences::Column::UserId.is_in(notified.iter().map(|(n, _)| &n.user_id)))
+        .all(txn)
+        .await?;
+    let unwanted = |user_id: &UserId, kind: NotificationKind| {
+        prefs.iter().any(|p| {
+            p.user_id == *user_id
+                && (!p.push_enabled || p.disabled_kinds.split(',').any(|k| k == kind.as_str()))
+        })
+    };
+    let collapse_key = about
+        .post_id
+        .as_ref()
+        .map(PostId::to_string)
+        .or_else(|| about.question_id.as_ref().map(QuestionId::to_string))
+        .or_else(|| about.group_id.as_ref().map(GroupId::to_string));
+    let at = now();
+    let jobs: Vec<push_jobs::ActiveModel> = notified
+        .iter()
+        .filter(|(n, kind)| !unwanted(&n.user_id, *kind))
+        .map(|(n, kind)| push_jobs::ActiveModel {
+            id: Set(PushJobId::generate()),
+            user_id: Set(n.user_id.clone()),
+            notification_id: Set(Some(n.notification_id.clone())),
+            kind: Set(*kind),
+            collapse_key: Set(collapse_key.clone()),
+            state: Set(PushJobState::Pending),
+            attempts: Set(0),
+            due_at: Set(at),
+            claimed_by: Set(None),
+            claimed_until: Set(None),
+            last_error: Set(None),
+            delivered_to: Set(None),
+            created_at: Set(at),
+            updated_at: Set(at),
+        })
+        .collect();
+    if !jobs.is_empty() {
+        push_jobs::Entity::insert_many(jobs)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
 }
 
 const WANTS_REPLIES: [NotificationLevel; 2] = [NotificationLevel::Replies, NotificationLevel::All];
@@ -246,51 +331,36 @@ pub async fn notify_reply(
         reply_id: Some(reply.id.clone()),
         ..Default::default()
     };
-    let author = audience(
-        txn,
-        &post.group_id,
-        &reply.author_id,
-        Some(std::slice::from_ref(&post.author_id)),
-        &WANTS_REPLIES,
-    )
-    .await?;
-    let mut notified = write_all(
-        txn,
-        &author,
-        NotificationKind::Reply,
-        &reply.author_id,
-        &about,
-    )
-    .await?;
-    let followers: Vec<UserId> = replies::Entity::find()
+    let mut thread: Vec<UserId> = thread_follows::Entity::find()
         .select_only()
-        .column(replies::Column::AuthorId)
-        .distinct()
-        .filter(replies::Column::PostId.eq(&post.id))
-        .filter(replies::Column::DeletedAt.is_null())
-        .filter(replies::Column::AuthorId.ne(&post.author_id))
+        .column(thread_follows::Column::UserId)
+        .filter(thread_follows::Column::PostId.eq(&post.id))
+        .filter(thread_follows::Column::UserId.ne(&post.author_id))
         .into_tuple()
         .all(txn)
         .await?;
-    let followers = audience(
+    thread.push(post.author_id.clone());
+    let hearing = audience(
         txn,
         &post.group_id,
         &reply.author_id,
-        Some(&followers),
+        Some(&thread),
         &WANTS_REPLIES,
     )
     .await?;
-    notified.extend(
-        write_all(
-            txn,
-            &followers,
-            NotificationKind::ThreadReply,
-            &reply.author_id,
-            &about,
-        )
-        .await?,
-    );
-    Ok(notified)
+    let recipients: Vec<(UserId, NotificationKind)> = not_told_of_thread(txn, &hearing, &about)
+        .await?
+        .into_iter()
+        .map(|user| {
+            let kind = if user == post.author_id {
+                NotificationKind::Reply
+            } else {
+                NotificationKind::ThreadReply
+            };
+            (user, kind)
+        })
+        .collect();
+    write_fresh(txn, &recipients, &reply.author_id, &about).await
 }
 
 /// A new post: the members who asked for everything.
@@ -431,14 +501,17 @@ pub async fn notify_answer(
         .into_iter()
         .map(|f| f.user_id)
         .collect();
+    let (asker, others): (Vec<UserId>, Vec<UserId>) =
+        unblocked_with(txn, &answer.author_id, followers)
+            .await?
+            .into_iter()
+            .partition(|user| by_expert && *user == question.author_id);
     let mut notified = Vec::new();
-    for user in unblocked_with(txn, &answer.author_id, followers).await? {
-        let kind = if by_expert && user == question.author_id {
-            NotificationKind::ExpertAnswer
-        } else {
-            NotificationKind::Answer
-        };
-        notified.push(write(txn, &user, kind, &answer.author_id, &about).await?);
+    for (kind, users) in [
+        (NotificationKind::ExpertAnswer, asker),
+        (NotificationKind::Answer, others),
+    ] {
+        notified.extend(write_all(txn, &users, kind, &answer.author_id, &about).await?);
     }
     Ok(notified)
 }
@@ -464,7 +537,7 @@ pub async fn notify_answer_accepted(
 pub async fn notify_question_reminder(
     txn: &impl ConnectionTrait,
     question: &questions::Model,
-) -> AppResult<Notified> {
+) -> AppResult<Vec<Notified>> {
     let about = About {
         group_id: question.group_id.clone(),
         question_id: Some(question.id.clone()),
@@ -472,7 +545,7 @@ pub async fn notify_question_reminder(
         ..Default::default()
     };
     let (asker, kind) = (&question.author_id, NotificationKind::QuestionReminder);
-    write(txn, asker, kind, asker, &about).await
+    write_all(txn, std::slice::from_ref(asker), kind, asker, &about).await
 }
 
 /// Something that happened to one person: their request approved, their post removed, a ban.
@@ -486,7 +559,7 @@ pub async fn notify_person(
     if user_id == actor_id {
         return Ok(Vec::new());
     }
-    Ok(vec![write(txn, user_id, kind, actor_id, &about).await?])
+    write_all(txn, std::slice::from_ref(user_id), kind, actor_id, &about).await
 }
 
 pub async fn list(

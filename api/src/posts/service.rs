@@ -16,12 +16,13 @@ use crate::notifications::service::{self as notifications, About};
 use crate::pagination::{keyset_page, Order, Page, PageArgs, RankArgs};
 use crate::rate_limit::RateLimiter;
 use crate::search::{Indexed, Mode, Search};
-use entity::{groups, memberships, posts, reactions, replies};
+use chrono::{DateTime, Utc};
+use entity::{groups, memberships, posts, reactions, replies, thread_follows};
 use sea_orm::sea_query::ExprTrait as _;
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TryInsertResult,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TryInsertResult,
 };
 
 pub struct NewPost {
@@ -376,13 +377,16 @@ pub async fn create_reply(
             Keyed::Fresh(reply, txn) => (reply, txn),
             Keyed::Earlier(reply) => return Ok(Committed::quiet(reply)),
         };
+    follow_thread(&txn, &post.id, &viewer.user_id, at).await?;
+    let mut notified = notifications::notify_reply(&txn, &post, &reply).await?;
+    notified.extend(crisis::flag_crisis_in_reply(&txn, &reply, None).await?);
+    // Last before the commit: every reply to a busy thread waits for this row's lock, so it is
+    // held for one statement and the commit, not for the whole transaction.
     count_change::<posts::Entity>(posts::Column::ReplyCount, 1)
         .col_expr(posts::Column::LastActivityAt, Expr::value(at))
         .filter(posts::Column::Id.eq(post.id.as_str()))
         .exec(&txn)
         .await?;
-    let mut notified = notifications::notify_reply(&txn, &post, &reply).await?;
-    notified.extend(crisis::flag_crisis_in_reply(&txn, &reply, None).await?);
     txn.commit().await?;
     let mut announce = Announcements::default();
     announce.event(Event::ReplyAdded {
@@ -468,8 +472,54 @@ pub async fn delete_reply(
             .exec(&txn)
             .await?;
     }
+    unfollow_thread_if_silent(&txn, &post.id, &viewer.user_id).await?;
     txn.commit().await?;
     Ok(reply)
+}
+
+/// A replier follows the thread (once, however often they reply).
+async fn follow_thread(
+    txn: &impl ConnectionTrait,
+    post_id: &PostId,
+    user_id: &UserId,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    thread_follows::Entity::insert(thread_follows::ActiveModel {
+        post_id: Set(post_id.clone()),
+        user_id: Set(user_id.clone()),
+        created_at: Set(at),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            thread_follows::Column::PostId,
+            thread_follows::Column::UserId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+/// Someone who deleted their last reply in a thread no longer follows it.
+async fn unfollow_thread_if_silent(
+    txn: &impl ConnectionTrait,
+    post_id: &PostId,
+    user_id: &UserId,
+) -> AppResult<()> {
+    let still_there = replies::Entity::find()
+        .filter(replies::Column::PostId.eq(post_id))
+        .filter(replies::Column::AuthorId.eq(user_id))
+        .filter(replies::Column::DeletedAt.is_null())
+        .count(txn)
+        .await?;
+    if still_there == 0 {
+        thread_follows::Entity::delete_by_id((post_id.clone(), user_id.clone()))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Replies of a post, oldest first; deleted and removed ones stay as placeholders in the thread.

@@ -48,7 +48,7 @@ pub async fn run_once(app: &AppContext, at: DateTime<Utc>) -> AppResult<u64> {
         }
         let notified = notify_question_reminder(&txn, &question).await?;
         txn.commit().await?;
-        Committed::new((), vec![notified].into())
+        Committed::new((), notified.into())
             .publish(&app.broker)
             .await;
         reminded += 1;
