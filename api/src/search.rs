@@ -110,6 +110,11 @@ impl Search {
         &self.terms
     }
 
+    /// A shared-pair search of two words or more: its words, whose pairs are looked up.
+    pub fn paired_words(&self) -> Option<String> {
+        (self.mode == Mode::SharedPair && self.terms.len() >= 2).then(|| self.terms.join(" "))
+    }
+
     /// The terms' combination, as groups of words that must all be there (any group may be).
     fn groups(&self) -> Vec<Vec<&str>> {
         let terms: Vec<&str> = self.terms.iter().map(String::as_str).collect();

@@ -21,6 +21,7 @@ mod m20261130_000017_export_jobs;
 mod m20261130_000018_title_word_pairs;
 mod m20261130_000019_unread_thread_notifications;
 mod m20261130_000020_thread_follows;
+mod m20261130_000021_question_title_pairs;
 pub mod name_key;
 pub use m20261130_000016_deleted_member::DELETED_MEMBER_ID;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000018_title_word_pairs::Migration),
             Box::new(m20261130_000019_unread_thread_notifications::Migration),
             Box::new(m20261130_000020_thread_follows::Migration),
+            Box::new(m20261130_000021_question_title_pairs::Migration),
         ]
     }
 }

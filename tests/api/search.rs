@@ -125,11 +125,20 @@ async fn similar_questions_rank_the_closest_first_and_respect_who_may_read() {
         json!({"id": exams}),
     )
     .await;
-    let found = app.ok(&reader.access, SIMILAR, one_each).await;
+    let found = app.ok(&reader.access, SIMILAR, one_each.clone()).await;
     assert_eq!(
         titles(&found["similarQuestions"]),
         ["Numb and unable to sleep before exams"]
     );
+    // Deleted, it is no longer offered.
+    app.ok(
+        &asker.access,
+        "mutation($q: ID!) { deleteQuestion(id: $q) }",
+        json!({"q": exams}),
+    )
+    .await;
+    let found = app.ok(&reader.access, SIMILAR, one_each).await;
+    assert_eq!(found["similarQuestions"], json!([]));
 
     // Query syntax in people's words is just words; nothing to search for is an empty list.
     for draft in [

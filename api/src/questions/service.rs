@@ -7,7 +7,7 @@ use crate::broker::Committed;
 use crate::clock::now;
 use crate::config::PostingLimits;
 use crate::content::idempotency_key;
-use crate::db::{begin_write, find_keyed, insert_keyed, Keyed};
+use crate::db::{begin_write, find_keyed, insert_keyed, statement, Keyed};
 use crate::error::{text_between, AppError, AppResult};
 use crate::groups::access::{blocked_between, group_access, in_readable_group, not_blocked_with};
 use crate::groups::service::parse_tags;
@@ -331,13 +331,69 @@ pub async fn similar(
         return Ok(Vec::new());
     };
     let backend = db.get_database_backend();
+    let limit = std::cmp::min(limit, MAX_SIMILAR);
+    if let (DbBackend::Postgres, Some(words)) = (backend, search.paired_words()) {
+        return sharing_most_pairs(db, viewer, &words, limit).await;
+    }
     Ok(filtered(backend, viewer, &QuestionFilter::default())
         .filter(search.matches(backend, Indexed::QuestionTitles))
         .order_by(search.rank(backend, Indexed::QuestionTitles), Order::Desc)
         .order_by_desc(questions::Column::CreatedAt)
-        .limit(std::cmp::min(limit, MAX_SIMILAR))
+        .limit(limit)
         .all(db)
         .await?)
+}
+
+/// How many of the questions sharing the most pairs with a draft are read, so that those the
+/// caller may not read (another group's, a blocked author's) still leave the best ten.
+const PAIR_CANDIDATES: i64 = 200;
+
+/// PostgreSQL: the questions sharing the most pairs of words with a draft (two shared words are
+/// one pair, three are three), newest first among equals, counted from `question_title_pairs`
+/// (migration 000021) alone; then the best of them the caller may read.
+async fn sharing_most_pairs(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    words: &str,
+    limit: u64,
+) -> AppResult<Vec<questions::Model>> {
+    let shared: Vec<(QuestionId, i64)> = db
+        .query_all_raw(statement(
+            DbBackend::Postgres,
+            "SELECT question_id, COUNT(*) AS shared FROM question_title_pairs \
+             WHERE pair = ANY (hearth_word_pairs(to_tsvector('english', $1))) \
+             GROUP BY question_id ORDER BY shared DESC, question_id DESC LIMIT $2",
+            vec![words.into(), PAIR_CANDIDATES.into()],
+        ))
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get::<QuestionId>("", "question_id")?,
+                row.try_get::<i64>("", "shared")?,
+            ))
+        })
+        .collect::<Result<_, sea_orm::DbErr>>()?;
+    if shared.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut found = filtered(DbBackend::Postgres, viewer, &QuestionFilter::default())
+        .filter(questions::Column::Id.is_in(shared.iter().map(|(id, _)| id)))
+        .all(db)
+        .await?;
+    let pairs_of = |question: &questions::Model| {
+        shared
+            .iter()
+            .find(|(id, _)| *id == question.id)
+            .map_or(0, |(_, n)| *n)
+    };
+    found.sort_by(|a, b| {
+        pairs_of(b)
+            .cmp(&pairs_of(a))
+            .then(b.created_at.cmp(&a.created_at))
+    });
+    found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(found)
 }
 
 /// Questions the caller may read, with how many match in all when `count` asks.
