@@ -7,7 +7,7 @@ use crate::broker::Committed;
 use crate::clock::now;
 use crate::config::PostingLimits;
 use crate::content::idempotency_key;
-use crate::db::{begin_write, find_keyed, insert_keyed, statement, Keyed};
+use crate::db::{begin_write, find_keyed, insert_keyed, Keyed};
 use crate::error::{text_between, AppError, AppResult};
 use crate::groups::access::{blocked_between, group_access, in_readable_group, not_blocked_with};
 use crate::groups::service::parse_tags;
@@ -17,10 +17,11 @@ use crate::pagination::{keyset_page, Order as ListOrder, Page, PageArgs};
 use crate::rate_limit::RateLimiter;
 use crate::search::{Indexed, Mode, Search};
 use entity::{answers, question_follows, questions};
-use sea_orm::sea_query::{Expr, ExprTrait as _, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, JoinType, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    Set,
 };
 
 pub struct NewQuestion {
@@ -346,54 +347,52 @@ pub async fn similar(
 
 /// How many of the questions sharing the most pairs with a draft are read, so that those the
 /// caller may not read (another group's, a blocked author's) still leave the best ten.
-const PAIR_CANDIDATES: i64 = 200;
+const PAIR_CANDIDATES: u64 = 200;
 
 /// PostgreSQL: the questions sharing the most pairs of words with a draft (two shared words are
-/// one pair, three are three), newest first among equals, counted from `question_title_pairs`
-/// (migration 000021) alone; then the best of them the caller may read.
+/// one pair, three are three), newest first among equals (ids are time-ordered), counted from
+/// `question_title_pairs` (migration 000021) alone; then the best of them the caller may read,
+/// in one statement.
 async fn sharing_most_pairs(
     db: &DatabaseConnection,
     viewer: &Viewer,
     words: &str,
     limit: u64,
 ) -> AppResult<Vec<questions::Model>> {
-    let shared: Vec<(QuestionId, i64)> = db
-        .query_all_raw(statement(
-            DbBackend::Postgres,
-            "SELECT question_id, COUNT(*) AS shared FROM question_title_pairs \
-             WHERE pair = ANY (hearth_word_pairs(to_tsvector('english', $1))) \
-             GROUP BY question_id ORDER BY shared DESC, question_id DESC LIMIT $2",
-            vec![words.into(), PAIR_CANDIDATES.into()],
+    let (best, shared, question_id) = (
+        Alias::new("best"),
+        Alias::new("shared"),
+        Alias::new("question_id"),
+    );
+    let candidates = Query::select()
+        .column(question_id.clone())
+        .expr_as(Expr::cust("COUNT(*)"), shared.clone())
+        .from(Alias::new("question_title_pairs"))
+        .and_where(Expr::cust_with_values(
+            "pair = ANY (hearth_word_pairs(to_tsvector('english', $1)))",
+            [words],
         ))
-        .await?
-        .iter()
-        .map(|row| {
-            Ok((
-                row.try_get::<QuestionId>("", "question_id")?,
-                row.try_get::<i64>("", "shared")?,
-            ))
-        })
-        .collect::<Result<_, sea_orm::DbErr>>()?;
-    if shared.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut found = filtered(DbBackend::Postgres, viewer, &QuestionFilter::default())
-        .filter(questions::Column::Id.is_in(shared.iter().map(|(id, _)| id)))
+        .group_by_col(question_id.clone())
+        .order_by_expr(Expr::cust("COUNT(*)"), Order::Desc)
+        .order_by(question_id.clone(), Order::Desc)
+        .limit(PAIR_CANDIDATES)
+        .to_owned();
+    let mut select = filtered(DbBackend::Postgres, viewer, &QuestionFilter::default()).into_query();
+    select
+        .join_subquery(
+            JoinType::InnerJoin,
+            candidates,
+            best.clone(),
+            Expr::col((best.clone(), question_id))
+                .equals((questions::Entity, questions::Column::Id)),
+        )
+        .order_by((best, shared), Order::Desc)
+        .order_by((questions::Entity, questions::Column::Id), Order::Desc)
+        .limit(limit);
+    Ok(questions::Entity::find()
+        .from_raw_sql(DbBackend::Postgres.build(&select))
         .all(db)
-        .await?;
-    let pairs_of = |question: &questions::Model| {
-        shared
-            .iter()
-            .find(|(id, _)| *id == question.id)
-            .map_or(0, |(_, n)| *n)
-    };
-    found.sort_by(|a, b| {
-        pairs_of(b)
-            .cmp(&pairs_of(a))
-            .then(b.created_at.cmp(&a.created_at))
-    });
-    found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok(found)
+        .await?)
 }
 
 /// Questions the caller may read, with how many match in all when `count` asks.
