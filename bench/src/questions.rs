@@ -200,8 +200,12 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
     let warm = concurrency * 10;
     clients.measure(LIST, warm, nothing).await;
     clients.measure(HOT, warm, one.clone()).await;
-    clients.measure(SIMILAR, warm, move |i| draft(i + 500_000_000)).await;
-    clients.measure(SEARCH, warm, move |i| search(i + 500_000_000)).await;
+    clients
+        .measure(SIMILAR, warm, move |i| draft(i + 500_000_000))
+        .await;
+    clients
+        .measure(SEARCH, warm, move |i| search(i + 500_000_000))
+        .await;
     let ceiling = "query Ceiling { __typename }";
     let typename = clients.measure(ceiling, requests * 4, nothing).await;
     let list = clients.measure(LIST, requests, nothing).await;

@@ -366,3 +366,59 @@ async fn notifications_arrive_live() {
         .expect_silence(std::time::Duration::from_millis(500))
         .await;
 }
+
+/// A post to a group of 5 000 members who all asked for everything: 5 000 notifications, and
+/// more bind parameters than one statement may carry on either backend, written in chunks.
+#[tokio::test]
+async fn a_post_tells_every_member_of_a_large_group() {
+    use entity::enums::{MemberState, NotificationLevel, Role};
+    use entity::ids::UserId;
+    use sea_orm::Set;
+    const MEMBERS: usize = 5_000;
+    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let owner = app.register("Large Owner").await;
+    let group = app.create_group(&owner, "Large group", "PUBLIC").await;
+    let now = Utc::now();
+    let ids: Vec<UserId> = (0..MEMBERS).map(|_| UserId::generate()).collect();
+    for chunk in ids.chunks(500) {
+        let users = chunk.iter().map(|id| entity::users::ActiveModel {
+            id: Set(id.clone()),
+            email: Set(format!("{id}@example.org")),
+            display_name: Set(format!("M {}", &id.as_str()[24..])),
+            display_name_key: Set(format!("m {}", &id.as_str()[24..])),
+            password_hash: Set("not a hash".into()),
+            timezone: Set("UTC".into()),
+            country: Set(None),
+            is_admin: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+        });
+        entity::users::Entity::insert_many(users)
+            .exec_without_returning(&app.context.db)
+            .await
+            .unwrap();
+        let members = chunk.iter().map(|id| entity::memberships::ActiveModel {
+            group_id: Set(group.as_str().into()),
+            user_id: Set(id.clone()),
+            role: Set(Role::Member),
+            state: Set(MemberState::Active),
+            alias: Set(None),
+            alias_key: Set(None),
+            notification_level: Set(NotificationLevel::All),
+            created_at: Set(now),
+            joined_at: Set(Some(now)),
+        });
+        entity::memberships::Entity::insert_many(members)
+            .exec_without_returning(&app.context.db)
+            .await
+            .unwrap();
+    }
+    let post = app.post(&owner, &group, "Hello everyone").await;
+    let told = entity::notifications::Entity::find()
+        .filter(entity::notifications::Column::PostId.eq(post.as_str()))
+        .filter(entity::notifications::Column::Kind.eq("NEW_POST"))
+        .count(&app.context.db)
+        .await
+        .unwrap();
+    assert_eq!(told, MEMBERS as u64);
+}

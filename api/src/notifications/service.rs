@@ -216,8 +216,8 @@ async fn write_all(
     Ok(notified)
 }
 
-/// New notifications, each person with its kind, and their push jobs: four statements at most,
-/// however many people.
+/// New notifications, each person with its kind, and their push jobs: four statements for up to
+/// a thousand people.
 async fn write_fresh(
     txn: &impl ConnectionTrait,
     recipients: &[(UserId, NotificationKind)],
@@ -256,9 +256,7 @@ async fn write_fresh(
             *kind,
         ));
     }
-    notifications::Entity::insert_many(rows)
-        .exec_without_returning(txn)
-        .await?;
+    insert_in_chunks(txn, rows).await?;
     queue_pushes(txn, &written, about).await?;
     Ok(written.into_iter().map(|(notified, _)| notified).collect())
 }
@@ -309,8 +307,21 @@ async fn queue_pushes(
             updated_at: Set(at),
         })
         .collect();
-    if !jobs.is_empty() {
-        push_jobs::Entity::insert_many(jobs)
+    insert_in_chunks(txn, jobs).await
+}
+
+/// Rows in one statement: 14 columns each stays far below the bind parameters either backend
+/// takes in a statement (PostgreSQL 65 535, SQLite 32 766), for a group of any size.
+const ROWS_PER_INSERT: usize = 1_000;
+
+async fn insert_in_chunks<A>(txn: &impl ConnectionTrait, rows: Vec<A>) -> AppResult<()>
+where
+    A: sea_orm::ActiveModelTrait + Send,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(ROWS_PER_INSERT).collect();
+        A::Entity::insert_many(chunk)
             .exec_without_returning(txn)
             .await?;
     }
