@@ -2,7 +2,7 @@
 //! PostgreSQL's `search` tsvector column, or SQLite's FTS5 table beside the searched table.
 //! People's words never reach either query language: they are cut into plain words first.
 use crate::error::{AppError, AppResult};
-use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, Order, Query, SelectStatement, SimpleExpr};
 use sea_orm::DbBackend;
 
 /// How words combine.
@@ -38,14 +38,6 @@ impl Indexed {
         match self {
             Indexed::QuestionTitles => "title_search",
             Indexed::Questions | Indexed::Posts => "search",
-        }
-    }
-
-    /// PostgreSQL's column of the pairs of words (migration 000018), where there is one.
-    fn pairs_column(self) -> Option<&'static str> {
-        match self {
-            Indexed::QuestionTitles => Some("title_pairs"),
-            Indexed::Questions | Indexed::Posts => None,
         }
     }
 
@@ -110,9 +102,30 @@ impl Search {
         &self.terms
     }
 
-    /// A shared-pair search of two words or more: its words, whose pairs are looked up.
-    pub fn paired_words(&self) -> Option<String> {
-        (self.mode == Mode::SharedPair && self.terms.len() >= 2).then(|| self.terms.join(" "))
+    /// PostgreSQL, a shared-pair search of two words or more: the questions whose titles share
+    /// the most of the draft's pairs of words, as `(question_id, shared)`, most first and newest
+    /// id first among equals, at most `n`. Counted from `question_title_pairs` (migration 000021)
+    /// alone: two shared words are one pair, three are three.
+    pub fn questions_sharing_pairs(&self, n: u64) -> Option<SelectStatement> {
+        if self.mode != Mode::SharedPair || self.terms.len() < 2 {
+            return None;
+        }
+        let question_id = Alias::new("question_id");
+        Some(
+            Query::select()
+                .column(question_id.clone())
+                .expr_as(Expr::cust("COUNT(*)"), Alias::new("shared"))
+                .from(Alias::new("question_title_pairs"))
+                .and_where(Expr::cust_with_values(
+                    "pair = ANY (hearth_word_pairs(to_tsvector('english', $1)))",
+                    [self.terms.join(" ")],
+                ))
+                .group_by_col(question_id.clone())
+                .order_by_expr(Expr::cust("COUNT(*)"), Order::Desc)
+                .order_by(question_id, Order::Desc)
+                .limit(n)
+                .to_owned(),
+        )
     }
 
     /// The terms' combination, as groups of words that must all be there (any group may be).
@@ -159,19 +172,8 @@ impl Search {
     /// Rows of `table` that match.
     pub fn matches(&self, backend: DbBackend, indexed: Indexed) -> SimpleExpr {
         let (table, column) = (indexed.table(), indexed.column());
-        match (backend, indexed.pairs_column()) {
-            // Two shared words are one shared pair: the draft's pairs, looked up in the index of
-            // every title's pairs, give the same rows as the tsquery below, without intersecting
-            // the long lists of common words.
-            (DbBackend::Postgres, Some(pairs))
-                if self.mode == Mode::SharedPair && self.terms.len() >= 2 =>
-            {
-                Expr::cust_with_values(
-                    format!("{table}.{pairs} && hearth_word_pairs(to_tsvector('english', $1))"),
-                    [self.terms.join(" ")],
-                )
-            }
-            (DbBackend::Postgres, _) => Expr::cust_with_values(
+        match backend {
+            DbBackend::Postgres => Expr::cust_with_values(
                 format!("{table}.{column} @@ to_tsquery('english', $1)"),
                 [self.tsquery()],
             ),

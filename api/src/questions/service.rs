@@ -17,7 +17,9 @@ use crate::pagination::{keyset_page, Order as ListOrder, Page, PageArgs};
 use crate::rate_limit::RateLimiter;
 use crate::search::{Indexed, Mode, Search};
 use entity::{answers, question_follows, questions};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, JoinType, Query, SimpleExpr};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait as _, JoinType, Query, SelectStatement, SimpleExpr,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
     EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
@@ -333,8 +335,10 @@ pub async fn similar(
     };
     let backend = db.get_database_backend();
     let limit = std::cmp::min(limit, MAX_SIMILAR);
-    if let (DbBackend::Postgres, Some(words)) = (backend, search.paired_words()) {
-        return sharing_most_pairs(db, viewer, &words, limit).await;
+    if backend == DbBackend::Postgres {
+        if let Some(candidates) = search.questions_sharing_pairs(PAIR_CANDIDATES) {
+            return sharing_most_pairs(db, viewer, candidates, limit).await;
+        }
     }
     Ok(filtered(backend, viewer, &QuestionFilter::default())
         .filter(search.matches(backend, Indexed::QuestionTitles))
@@ -349,44 +353,26 @@ pub async fn similar(
 /// caller may not read (another group's, a blocked author's) still leave the best ten.
 const PAIR_CANDIDATES: u64 = 200;
 
-/// PostgreSQL: the questions sharing the most pairs of words with a draft (two shared words are
-/// one pair, three are three), newest first among equals (ids are time-ordered), counted from
-/// `question_title_pairs` (migration 000021) alone; then the best of them the caller may read,
-/// in one statement.
+/// PostgreSQL: of the questions sharing the most pairs of words with a draft (`candidates`, see
+/// [`Search::questions_sharing_pairs`]), the best the caller may read, in one statement: most
+/// shared pairs first, newest first among equals (ids are time-ordered).
 async fn sharing_most_pairs(
     db: &DatabaseConnection,
     viewer: &Viewer,
-    words: &str,
+    candidates: SelectStatement,
     limit: u64,
 ) -> AppResult<Vec<questions::Model>> {
-    let (best, shared, question_id) = (
-        Alias::new("best"),
-        Alias::new("shared"),
-        Alias::new("question_id"),
-    );
-    let candidates = Query::select()
-        .column(question_id.clone())
-        .expr_as(Expr::cust("COUNT(*)"), shared.clone())
-        .from(Alias::new("question_title_pairs"))
-        .and_where(Expr::cust_with_values(
-            "pair = ANY (hearth_word_pairs(to_tsvector('english', $1)))",
-            [words],
-        ))
-        .group_by_col(question_id.clone())
-        .order_by_expr(Expr::cust("COUNT(*)"), Order::Desc)
-        .order_by(question_id.clone(), Order::Desc)
-        .limit(PAIR_CANDIDATES)
-        .to_owned();
+    let best = Alias::new("best");
     let mut select = filtered(DbBackend::Postgres, viewer, &QuestionFilter::default()).into_query();
     select
         .join_subquery(
             JoinType::InnerJoin,
             candidates,
             best.clone(),
-            Expr::col((best.clone(), question_id))
+            Expr::col((best.clone(), Alias::new("question_id")))
                 .equals((questions::Entity, questions::Column::Id)),
         )
-        .order_by((best, shared), Order::Desc)
+        .order_by((best, Alias::new("shared")), Order::Desc)
         .order_by((questions::Entity, questions::Column::Id), Order::Desc)
         .limit(limit);
     Ok(questions::Entity::find()
