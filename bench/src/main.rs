@@ -25,7 +25,7 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: bench login|feed|questions [--requests N] [--concurrency C] | fanout [--sockets N] | push [--jobs N] | mood [--requests N] | abuse [--seconds S] | lifecycle [--tries N] | compare [--requests N] [--concurrency C] | replies [--requests N] [--concurrency C] | scale-out";
+const USAGE: &str = "usage: bench login|feed|questions [--requests N] [--concurrency C] | fanout [--sockets N] | push [--jobs N] [--latency-ms L] | mood [--requests N] | abuse [--seconds S] | lifecycle [--tries N] | compare [--requests N] [--concurrency C] | replies [--requests N] [--concurrency C] | scale-out";
 
 fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
     match args.iter().position(|a| a == name) {
@@ -73,7 +73,13 @@ fn main() -> ExitCode {
                 .await
             }
             Some("fanout") => fanout::run(option(&args, "--sockets", 1_000)?).await,
-            Some("push") => push::run(option(&args, "--jobs", 5_000)?).await,
+            Some("push") => {
+                push::run(
+                    option(&args, "--jobs", 5_000)?,
+                    option(&args, "--latency-ms", 40)? as u64,
+                )
+                .await
+            }
             Some("mood") => mood::run(option(&args, "--requests", 200)?).await,
             Some("abuse") => abuse::run(option(&args, "--seconds", 10)?).await,
             Some("compare") => {

@@ -8,8 +8,9 @@ use sea_orm::{EntityTrait, Set};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-pub async fn run(jobs: usize) -> anyhow::Result<()> {
+pub async fn run(jobs: usize, latency_ms: u64) -> anyhow::Result<()> {
     let fcm = crate::fake_fcm::FakeFcm::start().await;
+    fcm.set_latency(Duration::from_millis(latency_ms));
     let dir = tempfile::tempdir()?;
     let credentials = fcm.write_credentials(dir.path());
     let endpoint = fcm.endpoint();
@@ -74,7 +75,8 @@ pub async fn run(jobs: usize) -> anyhow::Result<()> {
     stop.cancel();
     let sent = fcm.send_count();
     println!(
-        "push: {sent} of {jobs} jobs sent to the fake FCM by one worker in {:.2} s: {:.0} pushes/s",
+        "push: {sent} of {jobs} jobs sent to the fake FCM ({latency_ms} ms to answer each) by one worker on {} in {:.2} s: {:.0} pushes/s",
+        if server.database_url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" },
         elapsed.as_secs_f64(),
         sent as f64 / elapsed.as_secs_f64()
     );

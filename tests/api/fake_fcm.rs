@@ -40,13 +40,17 @@ struct FakeState {
     /// Why requests were refused, for tests to read.
     refusals: Vec<String>,
     token_requests: usize,
-    current_token: String,
+    /// Every access token handed out: like Google's, each stays good until it expires, so two
+    /// instances (each with its own) are both accepted.
+    issued_tokens: Vec<String>,
     sends: Vec<Sent>,
     script: VecDeque<Reply>,
     /// Replies for one device token, before the general script.
     token_scripts: HashMap<String, VecDeque<Reply>>,
     /// Refuse the next send's bearer token with 401 (a token revoked early).
     revoke_token: bool,
+    /// How long each send waits before it is answered, as a real network would.
+    latency: std::time::Duration,
 }
 
 pub struct FakeFcm {
@@ -244,9 +248,9 @@ async fn token(
             .into_response();
     }
     state.token_requests += 1;
-    state.current_token = format!("fake-access-token-{}", state.token_requests);
-    Json(json!({"access_token": state.current_token, "expires_in": 3600, "token_type": "Bearer"}))
-        .into_response()
+    let token = format!("fake-access-token-{}", state.token_requests);
+    state.issued_tokens.push(token.clone());
+    Json(json!({"access_token": token, "expires_in": 3600, "token_type": "Bearer"})).into_response()
 }
 
 fn fcm_error(status: u16, code: &str) -> Value {
@@ -259,19 +263,26 @@ fn fcm_error(status: u16, code: &str) -> Value {
 }
 
 async fn send(
-    State(state): State<Arc<Mutex<FakeState>>>,
+    State(shared): State<Arc<Mutex<FakeState>>>,
     Path(project): Path<String>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    let mut state = state.lock().unwrap();
+    let latency = shared.lock().unwrap().latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let mut state = shared.lock().unwrap();
     let bearer = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
     if project != "hearth-test"
-        || bearer != format!("Bearer {}", state.current_token)
+        || !state
+            .issued_tokens
+            .iter()
+            .any(|token| bearer == format!("Bearer {token}"))
         || state.revoke_token
     {
         state.revoke_token = false;
@@ -374,6 +385,11 @@ impl FakeFcm {
             .entry(token.to_owned())
             .or_default()
             .extend(replies);
+    }
+
+    /// Every send from now on is answered after `latency`.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        self.state.lock().unwrap().latency = latency;
     }
 
     pub fn revoke_token(&self) {

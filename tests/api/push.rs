@@ -462,6 +462,8 @@ async fn turned_off_pushes_leave_the_inbox_alone() {
 #[tokio::test]
 async fn two_instances_send_each_push_exactly_once() {
     let w = world(|_| {}).await;
+    // Answers take a network's time, so both instances' workers have sends in flight at once.
+    w.fcm.set_latency(Duration::from_millis(50));
     let b = w.app.sibling().await;
     for n in 0..6 {
         let app = if n % 2 == 0 { &w.app } else { &b };

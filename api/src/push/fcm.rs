@@ -62,7 +62,9 @@ impl FcmClient {
             .to_owned();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
-            .pool_max_idle_per_host(32)
+            // As many as a worker has in flight: over HTTP/1.1 each request keeps its own
+            // connection; FCM itself answers HTTP/2, where they share one.
+            .pool_max_idle_per_host(super::worker::IN_FLIGHT)
             .build()?;
         Ok(FcmClient {
             http,
