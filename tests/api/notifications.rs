@@ -422,3 +422,38 @@ async fn a_post_tells_every_member_of_a_large_group() {
         .unwrap();
     assert_eq!(told, MEMBERS as u64);
 }
+
+/// Deleting one's last reply in a thread stops hearing of it; replying again follows it again.
+#[tokio::test]
+async fn deleting_ones_last_reply_unfollows_the_thread() {
+    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let (group, p) = public_group(&app, &["Unfollow Author", "Unfollow Ana", "Unfollow Ben"]).await;
+    let (author, ana, ben) = (&p[0], &p[1], &p[2]);
+    let post = app.post(author, &group, "Quiet thread").await;
+    let first = app.reply(ana, &post, "one").await;
+    let second = app.reply(ana, &post, "two").await;
+    let delete = "mutation($id: ID!) { deleteReply(id: $id) { id } }";
+    // One of two deleted: Ana still follows.
+    app.ok(&ana.access, delete, json!({"id": first})).await;
+    app.reply(ben, &post, "hello").await;
+    assert_eq!(
+        kinds(&app.ok(&ana.access, INBOX, json!({})).await),
+        vec!["THREAD_REPLY"]
+    );
+    let read_all = "mutation { markNotificationsRead(all: true) }";
+    app.ok(&ana.access, read_all, json!({})).await;
+    // Her last one deleted: she no longer does.
+    app.ok(&ana.access, delete, json!({"id": second})).await;
+    app.reply(ben, &post, "anyone?").await;
+    assert_eq!(
+        kinds(&app.ok(&ana.access, INBOX, json!({"u": true})).await),
+        Vec::<String>::new()
+    );
+    // Replying again follows it again.
+    app.reply(ana, &post, "back").await;
+    app.reply(ben, &post, "welcome back").await;
+    assert_eq!(
+        kinds(&app.ok(&ana.access, INBOX, json!({"u": true})).await),
+        vec!["THREAD_REPLY"]
+    );
+}

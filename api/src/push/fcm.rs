@@ -44,6 +44,9 @@ impl Sender {
     }
 }
 
+/// Requests a worker has in flight at most (its whole claim of jobs).
+pub const IN_FLIGHT: usize = 1_024;
+
 pub struct FcmClient {
     http: reqwest::Client,
     url: String,
@@ -62,9 +65,9 @@ impl FcmClient {
             .to_owned();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
-            // As many as a worker has in flight: over HTTP/1.1 each request keeps its own
-            // connection; FCM itself answers HTTP/2, where they share one.
-            .pool_max_idle_per_host(super::worker::IN_FLIGHT)
+            // Over HTTP/1.1 each request in flight keeps its own connection; FCM itself answers
+            // HTTP/2, where they share one.
+            .pool_max_idle_per_host(IN_FLIGHT)
             .build()?;
         Ok(FcmClient {
             http,

@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 const BATCH: u64 = 1_024;
 /// Jobs one worker delivers at the same time: a whole claim, so that a claim costs one round
 /// trip to FCM (about 40 ms on a real network), not one per 64 jobs.
-pub const IN_FLIGHT: usize = 1_024;
+const IN_FLIGHT: usize = super::fcm::IN_FLIGHT;
 /// How often a worker looks for due jobs when nothing woke it.
 const SWEEP: Duration = Duration::from_secs(5);
 
