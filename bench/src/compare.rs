@@ -99,19 +99,11 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
         load::run(total, concurrency, move |_| {
             let (http, url, token) = (http.clone(), url.clone(), token.clone());
             let body = json!({"query": query, "variables": {"g": group}});
-            async move {
-                let mut request = http.post(&url).json(&body);
-                if let Some(token) = token {
-                    request = request.bearer_auth(token);
-                }
-                match request.send().await {
-                    Ok(r) => r
-                        .json::<Value>()
-                        .await
-                        .is_ok_and(|v| v.get("errors").is_none()),
-                    Err(_) => false,
-                }
+            let mut request = http.post(&url).json(&body);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
             }
+            load::answered_without_errors(request)
         })
     };
     let hearth = || {

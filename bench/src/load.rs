@@ -95,6 +95,17 @@ pub async fn sign_in(
     Ok((token.to_owned(), id.to_owned()))
 }
 
+/// Sends one GraphQL request of a measured run: whether it was answered without errors.
+pub async fn answered_without_errors(request: reqwest::RequestBuilder) -> bool {
+    match request.send().await {
+        Ok(response) => response
+            .json::<serde_json::Value>()
+            .await
+            .is_ok_and(|v| v.get("errors").is_none()),
+        Err(_) => false,
+    }
+}
+
 /// One GraphQL operation over HTTP; its `data`, or an error when the response has errors.
 pub async fn gql(
     http: &reqwest::Client,

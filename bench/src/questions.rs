@@ -267,15 +267,7 @@ impl Clients {
             let (http, url) = (http.clone(), url.clone());
             let token = tokens[i % tokens.len()].clone();
             let body = json!({"query": query, "variables": variables(i)});
-            async move {
-                match http.post(&url).bearer_auth(token).json(&body).send().await {
-                    Ok(r) => r
-                        .json::<Value>()
-                        .await
-                        .is_ok_and(|v| v.get("errors").is_none()),
-                    Err(_) => false,
-                }
-            }
+            load::answered_without_errors(http.post(&url).bearer_auth(token).json(&body))
         })
         .await
     }

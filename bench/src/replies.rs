@@ -7,7 +7,7 @@ use entity::enums::MemberState;
 use entity::ids::{GroupId, PostId, UserId};
 use entity::{memberships, posts, users};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
 
 const REPLY: &str = "mutation Reply($i: CreateReplyInput!) { createReply(input: $i) { id } }";
@@ -95,15 +95,7 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
                     "body": format!("Reply {i} of a busy evening, thinking of you all"),
                     "idempotencyKey": format!("{run_id}-{label}-{i}"),
                 }}});
-                async move {
-                    match http.post(&url).bearer_auth(token).json(&body).send().await {
-                        Ok(r) => r
-                            .json::<Value>()
-                            .await
-                            .is_ok_and(|v| v.get("errors").is_none()),
-                        Err(_) => false,
-                    }
-                }
+                load::answered_without_errors(http.post(&url).bearer_auth(token).json(&body))
             })
             .await;
             stats.print(label);

@@ -23,6 +23,7 @@ mod m20261130_000019_unread_thread_notifications;
 mod m20261130_000020_thread_follows;
 mod m20261130_000021_question_title_pairs;
 pub mod name_key;
+mod postgres_only;
 pub use m20261130_000016_deleted_member::DELETED_MEMBER_ID;
 
 pub struct Migrator;

@@ -3,8 +3,8 @@
 //! ("anxieti panic", the two in order), with a GIN index, so a draft's 15 pairs are 15 short
 //! lookups instead of intersecting the long lists of its common words. SQLite's FTS5 table
 //! answers the same question from its word lists (migration 000011): nothing changes there.
+use crate::postgres_only::run;
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -26,19 +26,6 @@ const DOWN: [&str; 3] = [
     "ALTER TABLE questions DROP COLUMN title_pairs",
     "DROP FUNCTION hearth_word_pairs(tsvector)",
 ];
-
-async fn run(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
-    if manager.get_database_backend() != DbBackend::Postgres {
-        return Ok(());
-    }
-    for statement in statements {
-        manager
-            .get_connection()
-            .execute_unprepared(statement)
-            .await?;
-    }
-    Ok(())
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

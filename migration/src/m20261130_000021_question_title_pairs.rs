@@ -6,8 +6,8 @@
 //! then a walk of one B-tree, and only the best few questions' rows are read. 000018's GIN index
 //! is dropped (nothing looks titles up by it); its column stays, the trigger reads it. SQLite
 //! keeps its FTS5 query (migration 000011).
+use crate::postgres_only::run;
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -46,19 +46,6 @@ const DOWN: [&str; 4] = [
     "DROP FUNCTION hearth_question_title_pairs()",
     "DROP TABLE question_title_pairs",
 ];
-
-async fn run(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
-    if manager.get_database_backend() != DbBackend::Postgres {
-        return Ok(());
-    }
-    for statement in statements {
-        manager
-            .get_connection()
-            .execute_unprepared(statement)
-            .await?;
-    }
-    Ok(())
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
