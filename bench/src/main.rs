@@ -25,7 +25,7 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: bench login|feed|questions [--requests N] [--concurrency C] | fanout [--sockets N] | push [--jobs N] [--latency-ms L] | mood [--requests N] | abuse [--seconds S] | lifecycle [--tries N] | compare [--requests N] [--concurrency C] | replies [--requests N] [--concurrency C] | scale-out";
+const USAGE: &str = "usage: bench login|feed|questions [--requests N] [--concurrency C] | fanout [--sockets N] [--across] | push [--jobs N] [--latency-ms L] | mood [--requests N] | abuse [--seconds S] | lifecycle [--tries N] | compare [--requests N] [--concurrency C] | replies [--requests N] [--concurrency C] | scale-out";
 
 fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
     match args.iter().position(|a| a == name) {
@@ -72,7 +72,13 @@ fn main() -> ExitCode {
                 )
                 .await
             }
-            Some("fanout") => fanout::run(option(&args, "--sockets", 1_000)?).await,
+            Some("fanout") => {
+                fanout::run(
+                    option(&args, "--sockets", 1_000)?,
+                    args.iter().any(|a| a == "--across"),
+                )
+                .await
+            }
             Some("push") => {
                 push::run(
                     option(&args, "--jobs", 5_000)?,

@@ -1,12 +1,15 @@
 //! The release server binary in a process of its own, so what it uses (CPU, memory) is read
 //! apart from the load generator's. Needs `cargo build --release` (`hearth` beside `bench`).
 use anyhow::Context as _;
+use std::ffi::OsString;
 use std::process::{Child, Command};
 use std::time::Duration;
 
 pub struct ServerProcess {
     child: Child,
     binary: std::path::PathBuf,
+    /// The variables the server was started with, so an admin command reaches its database.
+    environment: Vec<(OsString, Option<OsString>)>,
     /// `127.0.0.1:<port>`.
     pub base: String,
     _dir: tempfile::TempDir,
@@ -42,9 +45,14 @@ impl ServerProcess {
             .env_remove("HEARTH_REDIS_URL")
             .env_remove("HEARTH_DATABASE_URL");
         configure(&mut command);
+        let environment = command
+            .get_envs()
+            .map(|(key, value)| (key.to_owned(), value.map(OsString::from)))
+            .collect();
         let server = ServerProcess {
             child: command.spawn()?,
             binary,
+            environment,
             base: format!("127.0.0.1:{port}"),
             _dir: dir,
         };
@@ -57,18 +65,19 @@ impl ServerProcess {
         anyhow::bail!("the server did not start")
     }
 
-    /// A verified account made with `hearth admin create-user` on the server's database (the
-    /// default one in its directory): registration by mailed code is not what is measured.
+    /// A verified account made with `hearth admin create-user` on the server's database (with the
+    /// server's own variables, in its directory): registration by mailed code is not what is measured.
     pub fn create_user(&self, email: &str, name: &str, password: &str) -> anyhow::Result<()> {
-        let output = Command::new(&self.binary)
-            .current_dir(self._dir.path())
-            .env(
-                "HEARTH_JWT_SECRET",
-                "bench-secret-bench-secret-bench-secret-0123",
-            )
+        let mut command = Command::new(&self.binary);
+        command.current_dir(self._dir.path());
+        for (key, value) in &self.environment {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
+        let output = command
             .env("HEARTH_NEW_PASSWORD", password)
-            .env_remove("HEARTH_REDIS_URL")
-            .env_remove("HEARTH_DATABASE_URL")
             .args(["admin", "create-user", email, name])
             .output()?;
         anyhow::ensure!(
