@@ -39,6 +39,16 @@ async fn subscribed_socket(
     group: &str,
 ) -> anyhow::Result<Socket> {
     let tcp = tokio::net::TcpSocket::new_v4()?;
+    // The port is picked at connect, as for an unbound socket, so one in TIME_WAIT towards
+    // another server can be used again; and closing resets rather than leaving TIME_WAIT behind,
+    // which would hold tens of thousands of ports for a minute after the run.
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&tcp);
+    set_option(fd, libc::IPPROTO_IP, libc::IP_BIND_ADDRESS_NO_PORT, 1 as libc::c_int)?;
+    let reset = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    set_option(fd, libc::SOL_SOCKET, libc::SO_LINGER, reset)?;
     tcp.bind(source_address(n))?;
     let stream = tcp.connect(server).await?;
     let mut request = format!("ws://{server}/graphql").into_client_request()?;
@@ -59,6 +69,26 @@ async fn subscribed_socket(
         .send(Message::Text(subscribe.to_string().into()))
         .await?;
     Ok(socket)
+}
+
+fn set_option<T>(
+    fd: std::os::fd::RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: T,
+) -> anyhow::Result<()> {
+    // SAFETY: setsockopt reads `size_of::<T>()` bytes from a live local.
+    let set = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            std::ptr::addr_of!(value).cast(),
+            std::mem::size_of::<T>() as libc::socklen_t,
+        )
+    };
+    anyhow::ensure!(set == 0, "setsockopt({level}, {name}) failed");
+    Ok(())
 }
 
 /// Raises this process's open-file limit (which the servers it starts inherit) towards `wanted`:
