@@ -43,7 +43,12 @@ async fn subscribed_socket(
     // another server can be used again; and closing resets rather than leaving TIME_WAIT behind,
     // which would hold tens of thousands of ports for a minute after the run.
     let fd = std::os::fd::AsRawFd::as_raw_fd(&tcp);
-    set_option(fd, libc::IPPROTO_IP, libc::IP_BIND_ADDRESS_NO_PORT, 1 as libc::c_int)?;
+    set_option(
+        fd,
+        libc::IPPROTO_IP,
+        libc::IP_BIND_ADDRESS_NO_PORT,
+        1 as libc::c_int,
+    )?;
     let reset = libc::linger {
         l_onoff: 1,
         l_linger: 0,

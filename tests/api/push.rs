@@ -485,6 +485,59 @@ async fn two_instances_send_each_push_exactly_once() {
 }
 
 #[tokio::test]
+async fn a_worker_working_several_claims_at_once_sends_each_job_once() {
+    use sea_orm::{EntityTrait, Set};
+    let w = world(|_| {}).await;
+    // More jobs than two claims take, answered with a network's delay, so the worker's lanes
+    // claim and deliver side by side.
+    w.fcm.set_latency(Duration::from_millis(50));
+    const JOBS: usize = 2_500;
+    let now = chrono::Utc::now();
+    let rows: Vec<entity::push_jobs::ActiveModel> = (0..JOBS)
+        .map(|n| entity::push_jobs::ActiveModel {
+            id: Set(entity::ids::PushJobId::generate()),
+            user_id: Set(entity::ids::UserId::from(w.author.user_id.as_str())),
+            notification_id: Set(None),
+            kind: Set(entity::enums::NotificationKind::Reply),
+            collapse_key: Set(Some(format!("job-{n}"))),
+            state: Set(entity::enums::PushJobState::Pending),
+            attempts: Set(0),
+            due_at: Set(now),
+            claimed_by: Set(None),
+            claimed_until: Set(None),
+            last_error: Set(None),
+            delivered_to: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        entity::push_jobs::Entity::insert_many(chunk.to_vec())
+            .exec(&w.app.context.db)
+            .await
+            .unwrap();
+    }
+    w.app
+        .context
+        .broker
+        .publish(api::broker::Event::PushQueued)
+        .await;
+    w.fcm.wait_for_sends(JOBS).await;
+    wait_for_states(&w.app, &["SENT"; JOBS]).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut keys: Vec<String> = w
+        .fcm
+        .sends()
+        .iter()
+        .map(|s| s.body["message"]["android"]["collapse_key"].to_string())
+        .collect();
+    assert_eq!(keys.len(), JOBS, "some job was sent more than once");
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), JOBS, "some job was sent twice, another never");
+}
+
+#[tokio::test]
 async fn a_job_claimed_by_a_dead_worker_is_delivered_by_another() {
     // This instance runs no worker: "a worker that dies" claims the job and never finishes it.
     let w = world(|s| {

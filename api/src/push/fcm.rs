@@ -44,8 +44,8 @@ impl Sender {
     }
 }
 
-/// Requests a worker has in flight at most (its whole claim of jobs).
-pub const IN_FLIGHT: usize = 1_024;
+/// Requests a worker has in flight at most (the whole claim of each of its lanes).
+pub const IN_FLIGHT: usize = 2_048;
 
 pub struct FcmClient {
     http: reqwest::Client,
