@@ -165,7 +165,7 @@ impl Recipients {
     }
 }
 
-/// Takes up to `BATCH` due jobs (or jobs whose claim expired) for this worker.
+/// Takes up to `BATCH` jobs for this worker: those whose claim expired first, then due ones.
 pub async fn claim(
     app: &AppContext,
     worker_id: &str,
@@ -177,10 +177,14 @@ pub async fn claim(
             .unwrap_or_else(|_| chrono::Duration::seconds(60));
     crate::db::claim_jobs::<push_jobs::Entity>(
         &app.db,
-        "UPDATE push_jobs SET state = 'CLAIMED', claimed_by = $1, claimed_until = $2, updated_at = $3 \
-         WHERE id IN (SELECT id FROM push_jobs \
-           WHERE (state = 'PENDING' AND due_at <= $3) OR (state = 'CLAIMED' AND claimed_until < $3) \
+        // Two index scans of (state, due_at), each stopping at the batch: one `OR` of the two
+        // made PostgreSQL read and sort the whole table on every claim.
+        "WITH lapsed AS (SELECT id FROM push_jobs WHERE state = 'CLAIMED' AND claimed_until < $3 \
+           ORDER BY claimed_until LIMIT $4 FOR UPDATE SKIP LOCKED), \
+         due AS (SELECT id FROM push_jobs WHERE state = 'PENDING' AND due_at <= $3 \
            ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
+         UPDATE push_jobs SET state = 'CLAIMED', claimed_by = $1, claimed_until = $2, updated_at = $3 \
+         WHERE id IN (SELECT id FROM lapsed UNION ALL SELECT id FROM due LIMIT $4) \
          RETURNING id, user_id, notification_id, kind, collapse_key, state, attempts, due_at, \
          claimed_by, claimed_until, last_error, delivered_to, created_at, updated_at",
         vec![
