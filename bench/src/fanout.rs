@@ -4,7 +4,7 @@
 //! `--across`, two do, on PostgreSQL and Redis: the post is written on one and its sockets are on
 //! the other, so the event crosses the broker.
 use crate::load;
-use crate::process::{cpu, memory_kib, server_binary, ServerProcess};
+use crate::process::{cpu, memory_kib, ServerProcess};
 use anyhow::Context as _;
 use futures::{SinkExt, StreamExt};
 use serde_json::json;
@@ -97,7 +97,8 @@ fn set_option<T>(
 }
 
 /// Raises this process's open-file limit (which the servers it starts inherit) towards `wanted`:
-/// the hard limit too when allowed (as root), else the soft limit up to the hard one. What it got.
+/// the hard limit too when allowed (`CAP_SYS_RESOURCE`), else the soft limit up to the hard one.
+/// What it got.
 fn raise_file_limit(wanted: u64) -> anyhow::Result<u64> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
@@ -164,20 +165,13 @@ impl Servers {
                 .env("HEARTH_DATABASE_URL", &database)
                 .env("HEARTH_REDIS_URL", &redis);
         };
-        let mut migrate = std::process::Command::new(server_binary()?);
-        shared(&mut migrate);
-        let migrated = migrate
-            .env(
+        crate::process::migrate(|command| {
+            shared(command);
+            command.env(
                 "HEARTH_JWT_SECRET",
                 "bench-secret-bench-secret-bench-secret-0123",
-            )
-            .arg("migrate")
-            .output()?;
-        anyhow::ensure!(
-            migrated.status.success(),
-            "migrate: {}",
-            String::from_utf8_lossy(&migrated.stderr)
-        );
+            );
+        })?;
         let start = || {
             ServerProcess::start(|command| {
                 shared(command);

@@ -97,6 +97,20 @@ impl ServerProcess {
     }
 }
 
+/// `hearth migrate` with the variables `configure` sets, once, as the deployment's Job does
+/// before any instance starts.
+pub fn migrate(configure: impl FnOnce(&mut Command)) -> anyhow::Result<()> {
+    let mut command = Command::new(server_binary()?);
+    configure(&mut command);
+    let migrated = command.arg("migrate").output()?;
+    anyhow::ensure!(
+        migrated.status.success(),
+        "migrate: {}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+    Ok(())
+}
+
 /// The `hearth` binary built beside this one.
 pub fn server_binary() -> anyhow::Result<std::path::PathBuf> {
     let binary = std::env::current_exe()?.with_file_name("hearth");

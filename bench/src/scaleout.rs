@@ -98,15 +98,7 @@ pub async fn run() -> anyhow::Result<()> {
                 "bench-secret-bench-secret-bench-secret-0123",
             );
     };
-    // Migrations once, as the deployment's Job does, before any instance starts.
-    let mut migrate = Command::new(&binary);
-    environment(&mut migrate);
-    let migrated = migrate.arg("migrate").output()?;
-    anyhow::ensure!(
-        migrated.status.success(),
-        "migrate: {}",
-        String::from_utf8_lossy(&migrated.stderr)
-    );
+    crate::process::migrate(environment)?;
 
     let (port_a, port_b) = (free_port()?, free_port()?);
     let api = |port| {

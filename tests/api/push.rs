@@ -59,6 +59,14 @@ async fn job_states(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
+/// Wakes the push workers the way a newly queued job does.
+async fn wake_push_workers(app: &TestApp) {
+    app.context
+        .broker
+        .publish(api::broker::Event::PushQueued)
+        .await;
+}
+
 async fn wait_for_states(app: &TestApp, expected: &[&str]) {
     for _ in 0..150 {
         if job_states(app).await == expected {
@@ -517,11 +525,7 @@ async fn a_worker_working_several_claims_at_once_sends_each_job_once() {
             .await
             .unwrap();
     }
-    w.app
-        .context
-        .broker
-        .publish(api::broker::Event::PushQueued)
-        .await;
+    wake_push_workers(&w.app).await;
     w.fcm.wait_for_sends(JOBS).await;
     wait_for_states(&w.app, &["SENT"; JOBS]).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -607,12 +611,7 @@ async fn quiet_hours_end(w: &PushWorld) {
         .exec(&w.app.context.db)
         .await
         .unwrap();
-    // Wake the workers the way a new job does.
-    w.app
-        .context
-        .broker
-        .publish(api::broker::Event::PushQueued)
-        .await;
+    wake_push_workers(&w.app).await;
 }
 
 async fn quiet_now(w: &PushWorld, previews: bool) {
