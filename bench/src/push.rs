@@ -2,9 +2,9 @@
 //! (the one the tests use) on loopback.
 use crate::load;
 use anyhow::Context as _;
-use entity::enums::{NotificationKind, PushJobState};
-use entity::ids::{PushJobId, UserId};
-use sea_orm::{EntityTrait, Set};
+use entity::enums::NotificationKind;
+use entity::ids::UserId;
+use sea_orm::EntityTrait;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -38,21 +38,14 @@ pub async fn run(jobs: usize, latency_ms: u64) -> anyhow::Result<()> {
     let context = server.context.clone().context("no context")?;
     let now = chrono::Utc::now();
     let rows: Vec<entity::push_jobs::ActiveModel> = (0..jobs)
-        .map(|n| entity::push_jobs::ActiveModel {
-            id: Set(PushJobId::generate()),
-            user_id: Set(UserId::from(user_id.as_str())),
-            notification_id: Set(None),
-            kind: Set(NotificationKind::Reply),
-            collapse_key: Set(Some(format!("post-{}", n % 100))),
-            state: Set(PushJobState::Pending),
-            attempts: Set(0),
-            due_at: Set(now),
-            claimed_by: Set(None),
-            claimed_until: Set(None),
-            last_error: Set(None),
-            delivered_to: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
+        .map(|n| {
+            entity::push_jobs::ActiveModel::pending(
+                UserId::from(user_id.as_str()),
+                NotificationKind::Reply,
+                None,
+                Some(format!("post-{}", n % 100)),
+                now,
+            )
         })
         .collect();
     for chunk in rows.chunks(500) {

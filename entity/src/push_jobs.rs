@@ -28,3 +28,32 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl ActiveModel {
+    /// A new job, pending and due `at` (the time it is queued), not yet tried.
+    pub fn pending(
+        user_id: UserId,
+        kind: NotificationKind,
+        notification_id: Option<NotificationId>,
+        collapse_key: Option<String>,
+        at: DateTimeUtc,
+    ) -> Self {
+        use sea_orm::Set;
+        ActiveModel {
+            id: Set(PushJobId::generate()),
+            user_id: Set(user_id),
+            notification_id: Set(notification_id),
+            kind: Set(kind),
+            collapse_key: Set(collapse_key),
+            state: Set(PushJobState::Pending),
+            attempts: Set(0),
+            due_at: Set(at),
+            claimed_by: Set(None),
+            claimed_until: Set(None),
+            last_error: Set(None),
+            delivered_to: Set(None),
+            created_at: Set(at),
+            updated_at: Set(at),
+        }
+    }
+}

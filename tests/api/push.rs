@@ -494,7 +494,7 @@ async fn two_instances_send_each_push_exactly_once() {
 
 #[tokio::test]
 async fn a_worker_working_several_claims_at_once_sends_each_job_once() {
-    use sea_orm::{EntityTrait, Set};
+    use sea_orm::EntityTrait;
     let w = world(|_| {}).await;
     // More jobs than two claims take, answered with a network's delay, so the worker's lanes
     // claim and deliver side by side.
@@ -502,21 +502,14 @@ async fn a_worker_working_several_claims_at_once_sends_each_job_once() {
     const JOBS: usize = 2_500;
     let now = chrono::Utc::now();
     let rows: Vec<entity::push_jobs::ActiveModel> = (0..JOBS)
-        .map(|n| entity::push_jobs::ActiveModel {
-            id: Set(entity::ids::PushJobId::generate()),
-            user_id: Set(entity::ids::UserId::from(w.author.user_id.as_str())),
-            notification_id: Set(None),
-            kind: Set(entity::enums::NotificationKind::Reply),
-            collapse_key: Set(Some(format!("job-{n}"))),
-            state: Set(entity::enums::PushJobState::Pending),
-            attempts: Set(0),
-            due_at: Set(now),
-            claimed_by: Set(None),
-            claimed_until: Set(None),
-            last_error: Set(None),
-            delivered_to: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
+        .map(|n| {
+            entity::push_jobs::ActiveModel::pending(
+                entity::ids::UserId::from(w.author.user_id.as_str()),
+                entity::enums::NotificationKind::Reply,
+                None,
+                Some(format!("job-{n}")),
+                now,
+            )
         })
         .collect();
     for chunk in rows.chunks(500) {

@@ -9,13 +9,13 @@ use crate::broker::Event;
 use crate::clock::now;
 use crate::db::{begin_write, is_unique_violation};
 use crate::error::{AppError, AppResult};
-use crate::ids::{PushJobId, UserId};
+use crate::ids::UserId;
 use crate::notifications::service::NotificationKind;
 use crate::push::preferences::parse_time;
 use crate::state::AppContext;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
-use entity::enums::{PushJobState, ReminderOutcome};
+use entity::enums::ReminderOutcome;
 use entity::{mood_checkins, mood_reminder_days, mood_reminders, push_jobs, users};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -191,23 +191,13 @@ async fn decide(
         Err(e) => return Err(e.into()),
     }
     if !checked_in {
-        let queued = now();
-        push_jobs::ActiveModel {
-            id: Set(PushJobId::generate()),
-            user_id: Set(user_id.to_owned()),
-            notification_id: Set(None),
-            kind: Set(NotificationKind::MoodReminder),
-            collapse_key: Set(Some("mood-reminder".to_owned())),
-            state: Set(PushJobState::Pending),
-            attempts: Set(0),
-            due_at: Set(queued),
-            claimed_by: Set(None),
-            claimed_until: Set(None),
-            last_error: Set(None),
-            delivered_to: Set(None),
-            created_at: Set(queued),
-            updated_at: Set(queued),
-        }
+        push_jobs::ActiveModel::pending(
+            user_id.to_owned(),
+            NotificationKind::MoodReminder,
+            None,
+            Some("mood-reminder".to_owned()),
+            now(),
+        )
         .insert(&txn)
         .await?;
     }

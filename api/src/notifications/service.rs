@@ -5,11 +5,8 @@ use crate::clock::now;
 use crate::db::count_change;
 use crate::error::AppResult;
 use crate::groups::types::{MemberState, NotificationLevel, Role};
-use crate::ids::{
-    AnswerId, GroupId, NotificationId, PostId, PushJobId, QuestionId, ReplyId, UserId,
-};
+use crate::ids::{AnswerId, GroupId, NotificationId, PostId, QuestionId, ReplyId, UserId};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
-use entity::enums::PushJobState;
 use entity::{
     answers, blocks, memberships, notifications, posts, push_jobs, push_preferences,
     question_follows, questions, replies, thread_follows, users,
@@ -290,21 +287,14 @@ async fn queue_pushes(
     let jobs: Vec<push_jobs::ActiveModel> = notified
         .iter()
         .filter(|(n, kind)| !unwanted(&n.user_id, *kind))
-        .map(|(n, kind)| push_jobs::ActiveModel {
-            id: Set(PushJobId::generate()),
-            user_id: Set(n.user_id.clone()),
-            notification_id: Set(Some(n.notification_id.clone())),
-            kind: Set(*kind),
-            collapse_key: Set(collapse_key.clone()),
-            state: Set(PushJobState::Pending),
-            attempts: Set(0),
-            due_at: Set(at),
-            claimed_by: Set(None),
-            claimed_until: Set(None),
-            last_error: Set(None),
-            delivered_to: Set(None),
-            created_at: Set(at),
-            updated_at: Set(at),
+        .map(|(n, kind)| {
+            push_jobs::ActiveModel::pending(
+                n.user_id.clone(),
+                *kind,
+                Some(n.notification_id.clone()),
+                collapse_key.clone(),
+                at,
+            )
         })
         .collect();
     insert_in_chunks(txn, jobs).await
