@@ -18,7 +18,7 @@ use entity::{devices, groups, posts, push_jobs, push_preferences, replies};
 use futures::StreamExt as _;
 use rand::Rng as _;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -342,13 +342,34 @@ async fn decide(
     // A reminder the person set for a time of their choosing is not held by quiet hours.
     let chosen_time = job.kind == NotificationKind::MoodReminder;
     if let Some(end) = quiet_until(&prefs, Utc::now()).filter(|_| !chosen_time) {
-        // Deferred, never dropped; repeats about one post wait as one.
+        // Deferred, never dropped; repeats about one post wait as one. The twin may already
+        // wait (pending until the end), or be an older job held by a claim this very moment:
+        // by this lane's other jobs or another lane's. Such a twin is deferred the same way, so
+        // only the newer of two claimed twins yields, and neither waits for the other's record.
+        let older = Condition::any()
+            .add(push_jobs::Column::CreatedAt.lt(job.created_at))
+            .add(
+                Condition::all()
+                    .add(push_jobs::Column::CreatedAt.eq(job.created_at))
+                    .add(push_jobs::Column::Id.lt(job.id.as_str())),
+            );
         let twin = push_jobs::Entity::find()
             .filter(push_jobs::Column::UserId.eq(job.user_id.as_str()))
             .filter(push_jobs::Column::Id.ne(job.id.as_str()))
-            .filter(push_jobs::Column::State.eq(PushJobState::Pending))
             .filter(push_jobs::Column::CollapseKey.eq(job.collapse_key.clone()))
-            .filter(push_jobs::Column::DueAt.gte(end))
+            .filter(
+                Condition::any()
+                    .add(
+                        Condition::all()
+                            .add(push_jobs::Column::State.eq(PushJobState::Pending))
+                            .add(push_jobs::Column::DueAt.gte(end)),
+                    )
+                    .add(
+                        Condition::all()
+                            .add(push_jobs::Column::State.eq(PushJobState::Claimed))
+                            .add(older),
+                    ),
+            )
             .one(db)
             .await?;
         return Ok(if twin.is_some() {
