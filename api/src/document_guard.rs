@@ -280,6 +280,29 @@ mod tests {
         assert!(check_tokens(&format!("{{{} }}", " a".repeat(MAX_TOKENS - 2))).is_ok());
     }
 
+    /// Every mutation counts a tenth of the budget, so that a document carries at most ten; that
+    /// share is not work to read. Counted as heavy, every mutation of the instance waited for the
+    /// one heavy permit of a two-core machine, and replies were written one at a time.
+    #[test]
+    fn a_mutation_is_as_heavy_as_what_it_selects() {
+        let model = CostModel::from_sdl(&crate::schema::sdl()).expect("the schema's SDL parses");
+        let price = |query: &str| {
+            let document = async_graphql::parser::parse_query(query).expect("parses");
+            model.check(&document, &Variables::default())
+        };
+        let reply = price("mutation { createReply(input: {postId: \"p\", body: \"b\"}) { id } }");
+        assert!(matches!(reply, Ok(cost) if cost < HEAVY_COST), "{reply:?}");
+        // What a mutation selects is read all the same.
+        let reading =
+            "replies(first: 100) { edges { node { id body author { id displayName } } } }";
+        let read = price(&format!("{{ post(id: \"p\") {{ {reading} }} }}"));
+        let heavy = price(&format!(
+            "mutation {{ createPost(input: {{groupId: \"g\", title: \"t\", body: \"b\"}}) {{ id {reading} }} }}"
+        ));
+        assert!(matches!(read, Ok(cost) if cost >= HEAVY_COST), "{read:?}");
+        assert!(matches!(heavy, Ok(cost) if cost >= HEAVY_COST), "{heavy:?}");
+    }
+
     #[test]
     fn nul_is_found_in_nested_input() {
         let value = Value::from_json(serde_json::json!({"input": {"body": "a\u{0}b"}}))

@@ -20,7 +20,8 @@ pub const DEFAULT_PAGE: u64 = crate::pagination::DEFAULT_PAGE as u64;
 /// Largest page a connection hands out.
 pub const MAX_PAGE: u64 = crate::pagination::MAX_PAGE as u64;
 /// A mutation writes, checks limits and may hash a password: at most ten in one document,
-/// however they are spread.
+/// however they are spread. This share of the budget counts mutations; it is not work to read,
+/// so it does not make a document heavy.
 const MUTATION_FIELD_COST: u64 = MAX_COST / 10;
 /// Every operation and fragment definition of a document together, in budgets.
 const VALIDATION_FACTOR: u64 = 3;
@@ -229,7 +230,9 @@ impl CostModel {
         }
     }
 
-    /// The cost of the costliest operation or fragment of `document`, or why it is refused.
+    /// What the costliest operation or fragment of `document` reads, or why it is refused. The
+    /// budget also counts its mutations; the cost returned leaves them out, so one mutation is
+    /// as light as what it selects.
     pub fn check(
         &self,
         document: &ExecutableDocument,
@@ -264,9 +267,14 @@ impl CostModel {
         let over = |cost: u64, budget: u64| {
             (cost > budget).then_some(Refusal::TooComplex { cost, budget })
         };
-        let refusal = over(worst.fields, MAX_COST)
+        let refusal = over(worst.fields.saturating_add(worst.writes), MAX_COST)
             .or_else(|| over(worst.introspection, MAX_INTROSPECTION_COST))
-            .or_else(|| over(validated.fields, VALIDATION_FACTOR * MAX_COST))
+            .or_else(|| {
+                over(
+                    validated.fields.saturating_add(validated.writes),
+                    VALIDATION_FACTOR * MAX_COST,
+                )
+            })
             .or_else(|| {
                 over(
                     validated.introspection,
@@ -287,10 +295,12 @@ struct IntrospectionSizes {
 }
 
 /// Ordinary fields and introspection are budgeted apart: a schema is large, a screen is not.
+/// Mutations count against the fields' budget but are kept apart from what is read.
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
 struct Cost {
     fields: u64,
     introspection: u64,
+    writes: u64,
 }
 
 impl Cost {
@@ -298,6 +308,7 @@ impl Cost {
         Cost {
             fields: self.fields.saturating_add(other.fields),
             introspection: self.introspection.saturating_add(other.introspection),
+            writes: self.writes.saturating_add(other.writes),
         }
     }
 
@@ -305,6 +316,7 @@ impl Cost {
         Cost {
             fields: self.fields.saturating_mul(n),
             introspection: self.introspection.saturating_mul(n),
+            writes: self.writes.saturating_mul(n),
         }
     }
 
@@ -312,6 +324,7 @@ impl Cost {
         Cost {
             fields: self.fields.max(other.fields),
             introspection: self.introspection.max(other.introspection),
+            writes: self.writes.max(other.writes),
         }
     }
 }
@@ -347,7 +360,7 @@ impl<'a> Walk<'a> {
                         || parent.is_some_and(|p| p.starts_with("__"));
                     let mut own = Cost::one(introspection);
                     if parent == Some(&self.model.mutation) {
-                        own.fields += MUTATION_FIELD_COST;
+                        own.writes += MUTATION_FIELD_COST;
                     }
                     let (own, multiplier) = match shape {
                         None => (own, 1),
@@ -429,13 +442,13 @@ impl Cost {
     fn one(introspection: bool) -> Cost {
         if introspection {
             Cost {
-                fields: 0,
                 introspection: 1,
+                ..Cost::default()
             }
         } else {
             Cost {
                 fields: 1,
-                introspection: 0,
+                ..Cost::default()
             }
         }
     }
