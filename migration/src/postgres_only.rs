@@ -1,5 +1,6 @@
-//! Statements only PostgreSQL runs (its full-text and array indexes): SQLite answers the same
-//! questions from its FTS5 tables (migration 000011), so on SQLite these steps do nothing.
+//! Statements only PostgreSQL runs (its full-text and array indexes, triggers, deferred keys):
+//! SQLite answers the same questions from its FTS5 tables (migration 000011) and runs one writer
+//! at a time, so on SQLite these steps do nothing.
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
