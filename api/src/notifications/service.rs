@@ -11,7 +11,7 @@ use entity::{
     answers, blocks, memberships, notifications, posts, push_jobs, push_preferences,
     question_follows, questions, replies, thread_follows, users,
 };
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
     QueryFilter, QuerySelect, Set,
@@ -49,33 +49,43 @@ impl From<Vec<Notified>> for Announcements {
     }
 }
 
-/// Of `candidates`, the active members of a group at one of `levels`, other than the actor and
-/// not blocked either way with them.
+/// The active members of a group at one of `levels` who also meet `among` (a condition on
+/// `memberships.user_id`), other than the actor and not blocked either way with them: one
+/// statement.
 async fn audience(
     txn: &impl ConnectionTrait,
     group_id: &GroupId,
     actor_id: &UserId,
-    candidates: Option<&[UserId]>,
+    among: Condition,
     levels: &[NotificationLevel],
 ) -> AppResult<Vec<UserId>> {
-    let mut query = memberships::Entity::find()
+    let member = Expr::col((memberships::Entity, memberships::Column::UserId));
+    let between = |a: Expr, b: Expr| {
+        Condition::all()
+            .add(Expr::col((blocks::Entity, blocks::Column::BlockerId)).eq(a))
+            .add(Expr::col((blocks::Entity, blocks::Column::BlockedId)).eq(b))
+    };
+    let blocked = Query::select()
+        .expr(Expr::val(1))
+        .from(blocks::Entity)
+        .cond_where(
+            Condition::any()
+                .add(between(Expr::val(actor_id.as_str()), member.clone()))
+                .add(between(member.clone(), Expr::val(actor_id.as_str()))),
+        )
+        .to_owned();
+    Ok(memberships::Entity::find()
+        .select_only()
+        .column(memberships::Column::UserId)
         .filter(memberships::Column::GroupId.eq(group_id))
         .filter(memberships::Column::State.eq(MemberState::Active))
         .filter(memberships::Column::NotificationLevel.is_in(levels.iter().map(|l| l.as_str())))
-        .filter(memberships::Column::UserId.ne(actor_id));
-    if let Some(candidates) = candidates {
-        if candidates.is_empty() {
-            return Ok(Vec::new());
-        }
-        query = query.filter(memberships::Column::UserId.is_in(candidates));
-    }
-    let members: Vec<UserId> = query
+        .filter(memberships::Column::UserId.ne(actor_id))
+        .filter(among)
+        .filter(Expr::exists(blocked).not())
+        .into_tuple()
         .all(txn)
-        .await?
-        .into_iter()
-        .map(|m| m.user_id)
-        .collect();
-    unblocked_with(txn, actor_id, members).await
+        .await?)
 }
 
 /// Of `people`, those neither blocking nor blocked by `actor_id`.
@@ -155,37 +165,27 @@ async fn gather_reaction(
 /// How long an unread notification of activity in a thread stands for the replies after it.
 pub const THREAD_GATHERS_FOR: chrono::Duration = chrono::Duration::minutes(10);
 
-/// Of `users`, those without an unread notification of activity in the thread `about` is in,
-/// written in the last [`THREAD_GATHERS_FOR`]. That one already sends the person to the thread:
-/// a busy thread adds no rows, no pushes and no lock on a row other replies update, and a reply
-/// after a quiet spell is told (and pushed) again even when the last one was never marked read.
-async fn not_told_of_thread(
-    txn: &impl ConnectionTrait,
-    users: &[UserId],
-    about: &About,
-) -> AppResult<Vec<UserId>> {
-    let Some(post_id) = about.post_id.as_ref().filter(|_| !users.is_empty()) else {
-        return Ok(users.to_vec());
-    };
-    let told: Vec<UserId> = notifications::Entity::find()
-        .select_only()
-        .column(notifications::Column::UserId)
-        .filter(notifications::Column::PostId.eq(post_id))
-        .filter(notifications::Column::Kind.is_in([
+/// Members without an unread notification of activity in the thread of `post_id`, written in
+/// the last [`THREAD_GATHERS_FOR`]. That one already sends the person to the thread: a busy
+/// thread adds no rows, no pushes and no lock on a row other replies update, and a reply after a
+/// quiet spell is told (and pushed) again even when the last one was never marked read.
+fn not_told_of_thread(post_id: &PostId) -> Condition {
+    let told = Query::select()
+        .expr(Expr::val(1))
+        .from(notifications::Entity)
+        .and_where(
+            Expr::col((notifications::Entity, notifications::Column::UserId))
+                .equals((memberships::Entity, memberships::Column::UserId)),
+        )
+        .and_where(notifications::Column::PostId.eq(post_id))
+        .and_where(notifications::Column::Kind.is_in([
             NotificationKind::Reply.as_str(),
             NotificationKind::ThreadReply.as_str(),
         ]))
-        .filter(notifications::Column::ReadAt.is_null())
-        .filter(notifications::Column::CreatedAt.gt(now() - THREAD_GATHERS_FOR))
-        .filter(notifications::Column::UserId.is_in(users))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    Ok(users
-        .iter()
-        .filter(|user| !told.contains(user))
-        .cloned()
-        .collect())
+        .and_where(notifications::Column::ReadAt.is_null())
+        .and_where(notifications::Column::CreatedAt.gt(now() - THREAD_GATHERS_FOR))
+        .to_owned();
+    Condition::all().add(Expr::exists(told).not())
 }
 
 /// A notification of `kind` for each of `users`, and their push jobs. A reaction joins an unread
@@ -332,25 +332,25 @@ pub async fn notify_reply(
         reply_id: Some(reply.id.clone()),
         ..Default::default()
     };
-    let mut thread: Vec<UserId> = thread_follows::Entity::find()
-        .select_only()
+    let followers = Query::select()
         .column(thread_follows::Column::UserId)
-        .filter(thread_follows::Column::PostId.eq(&post.id))
-        .filter(thread_follows::Column::UserId.ne(&post.author_id))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    thread.push(post.author_id.clone());
+        .from(thread_follows::Entity)
+        .and_where(thread_follows::Column::PostId.eq(&post.id))
+        .to_owned();
+    let thread = Condition::any()
+        .add(memberships::Column::UserId.eq(&post.author_id))
+        .add(memberships::Column::UserId.in_subquery(followers));
     let hearing = audience(
         txn,
         &post.group_id,
         &reply.author_id,
-        Some(&thread),
+        Condition::all()
+            .add(thread)
+            .add(not_told_of_thread(&post.id)),
         &WANTS_REPLIES,
     )
     .await?;
-    let recipients: Vec<(UserId, NotificationKind)> = not_told_of_thread(txn, &hearing, &about)
-        .await?
+    let recipients: Vec<(UserId, NotificationKind)> = hearing
         .into_iter()
         .map(|user| {
             let kind = if user == post.author_id {
@@ -379,7 +379,7 @@ pub async fn notify_new_post(
         txn,
         &post.group_id,
         &post.author_id,
-        None,
+        Condition::all(),
         &[NotificationLevel::All],
     )
     .await?;
@@ -407,7 +407,7 @@ pub async fn notify_reaction(
         txn,
         &group_id,
         actor_id,
-        Some(std::slice::from_ref(author_id)),
+        Condition::all().add(memberships::Column::UserId.eq(author_id)),
         &WANTS_REPLIES,
     )
     .await?;
