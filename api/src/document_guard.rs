@@ -303,6 +303,21 @@ mod tests {
         assert!(matches!(heavy, Ok(cost) if cost >= HEAVY_COST), "{heavy:?}");
     }
 
+    /// The feed screen (the feed bench's query) was priced at 4 311, its reaction counts as
+    /// lists of up to 100, and so ran one at a time on a two-core machine.
+    #[test]
+    fn the_feed_screen_is_not_heavy() {
+        let model = CostModel::from_sdl(&crate::schema::sdl()).expect("the schema's SDL parses");
+        let document = async_graphql::parser::parse_query(
+            "query Feed { feed(first: 20) { edges { cursor node { id title replyCount \
+             lastActivityAt author { id displayName } group { id name } \
+             reactionCounts { kind count } myReactions } } } }",
+        )
+        .expect("parses");
+        let cost = model.check(&document, &Variables::default());
+        assert!(matches!(cost, Ok(cost) if cost < HEAVY_COST), "{cost:?}");
+    }
+
     #[test]
     fn nul_is_found_in_nested_input() {
         let value = Value::from_json(serde_json::json!({"input": {"body": "a\u{0}b"}}))

@@ -65,6 +65,13 @@ const LIST_BOUNDS: &[(&str, &str, u64)] = &[
     ),
 ];
 
+/// Lists with one item per value of an enum (a count for each kind of reaction), bounded by the
+/// number of values the schema gives that enum.
+const ONE_PER_ENUM_VALUE: &[(&str, &str, &str)] = &[
+    ("Post", "reactionCounts", "ReactionKind"),
+    ("Reply", "reactionCounts", "ReactionKind"),
+];
+
 /// Text fields longer than a line, with their cost (1 point per KiB at 4 bytes a character).
 const TEXT_WEIGHTS: &[(&str, &str, u64)] = &[
     ("Post", "body", 80),
@@ -124,6 +131,20 @@ impl CostModel {
     /// Reads the shape from the schema's SDL.
     pub fn from_sdl(sdl: &str) -> anyhow::Result<Self> {
         let document = async_graphql::parser::parse_schema(sdl)?;
+        let enum_sizes: HashMap<&str, u64> = document
+            .definitions
+            .iter()
+            .filter_map(|definition| match definition {
+                TypeSystemDefinition::Type(definition) => match &definition.node.kind {
+                    TypeKind::Enum(values) => Some((
+                        definition.node.name.node.as_str(),
+                        values.values.len() as u64,
+                    )),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
         let mut fields = HashMap::new();
         let mut type_count: u64 = 0;
         let mut member_count: u64 = 0;
@@ -166,7 +187,13 @@ impl CostModel {
                     // The connection field's page already counts its edges and nodes.
                     1
                 } else {
-                    lookup(LIST_BOUNDS).unwrap_or(DEFAULT_LIST_BOUND)
+                    let per_enum_value = ONE_PER_ENUM_VALUE
+                        .iter()
+                        .find(|(t, f, _)| *t == key.0.as_str() && *f == key.1.as_str())
+                        .and_then(|(_, _, e)| enum_sizes.get(e).copied());
+                    lookup(LIST_BOUNDS)
+                        .or(per_enum_value)
+                        .unwrap_or(DEFAULT_LIST_BOUND)
                 };
                 let shape = FieldShape {
                     ty: ty.clone(),
@@ -551,6 +578,16 @@ mod tests {
         let titles = cost("{ feed(first: 100) { edges { node { title } } } }").expect("fits");
         let bodies = cost("{ feed(first: 100) { edges { node { body } } } }").expect("fits");
         assert!(bodies > titles * 10, "{titles} vs {bodies}");
+    }
+
+    #[test]
+    fn a_count_per_kind_of_reaction_is_bounded_by_the_kinds() {
+        let one = cost("{ feed(first: 1) { edges { node { id } } } }").expect("fits");
+        let counted =
+            cost("{ feed(first: 1) { edges { node { id reactionCounts { kind count } } } } }")
+                .expect("fits");
+        // The field, and a kind and a count for each of SUPPORT, RELATE and THANKS.
+        assert_eq!(counted - one, 1 + 3 * 2);
     }
 
     #[test]
