@@ -4,6 +4,7 @@ use crate::broker::Announcements;
 use crate::clock::now;
 use crate::db::count_change;
 use crate::error::AppResult;
+use crate::groups::access::not_blocked_with;
 use crate::groups::types::{MemberState, NotificationLevel, Role};
 use crate::ids::{AnswerId, GroupId, NotificationId, PostId, QuestionId, ReplyId, UserId};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
@@ -59,21 +60,6 @@ async fn audience(
     among: Condition,
     levels: &[NotificationLevel],
 ) -> AppResult<Vec<UserId>> {
-    let member = Expr::col((memberships::Entity, memberships::Column::UserId));
-    let between = |a: Expr, b: Expr| {
-        Condition::all()
-            .add(Expr::col((blocks::Entity, blocks::Column::BlockerId)).eq(a))
-            .add(Expr::col((blocks::Entity, blocks::Column::BlockedId)).eq(b))
-    };
-    let blocked = Query::select()
-        .expr(Expr::val(1))
-        .from(blocks::Entity)
-        .cond_where(
-            Condition::any()
-                .add(between(Expr::val(actor_id.as_str()), member.clone()))
-                .add(between(member.clone(), Expr::val(actor_id.as_str()))),
-        )
-        .to_owned();
     Ok(memberships::Entity::find()
         .select_only()
         .column(memberships::Column::UserId)
@@ -82,7 +68,10 @@ async fn audience(
         .filter(memberships::Column::NotificationLevel.is_in(levels.iter().map(|l| l.as_str())))
         .filter(memberships::Column::UserId.ne(actor_id))
         .filter(among)
-        .filter(Expr::exists(blocked).not())
+        .filter(not_blocked_with(
+            (memberships::Entity, memberships::Column::UserId),
+            actor_id,
+        ))
         .into_tuple()
         .all(txn)
         .await?)
