@@ -177,29 +177,21 @@ impl CostModel {
                 let (ty, list) = named(&field.ty.node.base);
                 let paged = field.arguments.iter().any(|a| a.node.name.node == "first");
                 let key = (name.node.clone(), field.name.node.clone());
-                let lookup = |table: &[(&str, &str, u64)]| {
-                    table
-                        .iter()
-                        .find(|(t, f, _)| *t == key.0.as_str() && *f == key.1.as_str())
-                        .map(|(_, _, n)| *n)
-                };
                 let bound = if name.node.ends_with("Connection") {
                     // The connection field's page already counts its edges and nodes.
                     1
                 } else {
-                    let per_enum_value = ONE_PER_ENUM_VALUE
-                        .iter()
-                        .find(|(t, f, _)| *t == key.0.as_str() && *f == key.1.as_str())
-                        .and_then(|(_, _, e)| enum_sizes.get(e).copied());
-                    lookup(LIST_BOUNDS)
-                        .or(per_enum_value)
+                    entry(LIST_BOUNDS, &key)
+                        .or_else(|| {
+                            entry(ONE_PER_ENUM_VALUE, &key).and_then(|e| enum_sizes.get(e).copied())
+                        })
                         .unwrap_or(DEFAULT_LIST_BOUND)
                 };
                 let shape = FieldShape {
                     ty: ty.clone(),
                     list,
                     paged,
-                    weight: lookup(TEXT_WEIGHTS).unwrap_or(0),
+                    weight: entry(TEXT_WEIGHTS, &key).unwrap_or(0),
                     bound,
                 };
                 fields.insert(key, shape);
@@ -482,6 +474,14 @@ impl Cost {
             }
         }
     }
+}
+
+/// What one of the tables above says of a field (its type's name, its own).
+fn entry<T: Copy>(table: &[(&str, &str, T)], (ty, field): &(Name, Name)) -> Option<T> {
+    table
+        .iter()
+        .find(|(t, f, _)| *t == ty.as_str() && *f == field.as_str())
+        .map(|(_, _, value)| *value)
 }
 
 fn as_i64(value: &Value) -> Option<i64> {
