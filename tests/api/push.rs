@@ -68,28 +68,27 @@ async fn wake_push_workers(app: &TestApp) {
 }
 
 async fn wait_for_states(app: &TestApp, expected: &[&str]) {
-    for _ in 0..150 {
-        if job_states(app).await == expected {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(job_states(app).await, expected);
+    wait_for_arranged_states(app, expected, |_| {}).await;
 }
 
 async fn wait_for_states_in_any_order(app: &TestApp, expected: &[&str]) {
-    let sorted = || async {
+    wait_for_arranged_states(app, expected, |states| states.sort()).await;
+}
+
+/// Waits up to 15 s for the jobs' states, oldest first, put in order by `arrange`.
+async fn wait_for_arranged_states(app: &TestApp, expected: &[&str], arrange: fn(&mut Vec<String>)) {
+    let states = || async {
         let mut states = job_states(app).await;
-        states.sort();
+        arrange(&mut states);
         states
     };
     for _ in 0..150 {
-        if sorted().await == expected {
+        if states().await == expected {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(sorted().await, expected);
+    assert_eq!(states().await, expected);
 }
 
 /// The author reads their notifications: the next reply to the thread is news again (a reply
