@@ -253,6 +253,22 @@ pub async fn keyset_page<E>(
 where
     E: EntityTrait,
 {
+    let rows = keyset_query(query, at, id, order, page).all(db).await?;
+    Ok(Page::from_rows(rows, page))
+}
+
+/// `query` cut to one page, as [`keyset_page`] reads it, for a caller that reads the rows its
+/// own way (with columns of joined tables).
+pub fn keyset_query<E>(
+    query: Select<E>,
+    at: E::Column,
+    id: E::Column,
+    order: Order,
+    page: &PageArgs,
+) -> Select<E>
+where
+    E: EntityTrait,
+{
     let mut query = query;
     if let Some(after) = &page.after {
         let (time, key) = (after.at, after.id.as_str());
@@ -269,6 +285,5 @@ where
         Order::NewestFirst => query.order_by_desc(at).order_by_desc(id),
         Order::OldestFirst => query.order_by_asc(at).order_by_asc(id),
     };
-    let rows = query.limit(page.limit()).all(db).await?;
-    Ok(Page::from_rows(rows, page))
+    query.limit(page.limit())
 }

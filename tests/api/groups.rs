@@ -1,5 +1,5 @@
 use crate::support::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 const GROUP: &str = "query($id: ID!) { group(id: $id) { id name visibility memberCount postCount myMembership { role state alias } } }";
 
@@ -287,6 +287,106 @@ async fn aliases_are_unique_per_group_and_shown_instead_of_the_pseudonym() {
         )
         .await;
     assert_eq!(plain["post"]["author"]["displayName"], "Ana Real");
+}
+
+/// A group page and the feed read their posts' authors with the posts, in one statement; they
+/// must show each author exactly as the post alone does (an alias, a role, a member who left,
+/// an anonymous post).
+#[tokio::test]
+async fn lists_show_authors_as_the_post_alone_does() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("List Owner").await;
+    let ana = app.register("List Ana").await;
+    let bo = app.register("List Bo").await;
+    let group = app.create_group(&owner, "Listed Faces", "PUBLIC").await;
+    for who in [&ana, &bo] {
+        app.join(who, &group).await;
+    }
+    app.ok(
+        &ana.access,
+        "mutation($g: ID!) { updateMembership(groupId: $g, alias: \"Grey Wren\") { alias } }",
+        json!({"g": group}),
+    )
+    .await;
+    app.ok(
+        &owner.access,
+        "mutation($g: ID!, $u: ID!) { setMemberRole(groupId: $g, userId: $u, role: MODERATOR) { role } }",
+        json!({"g": group, "u": ana.user_id}),
+    )
+    .await;
+    let mut posts = vec![
+        app.post(&owner, &group, "By the owner").await,
+        app.post(&ana, &group, "By a moderator with an alias").await,
+        app.post(&bo, &group, "By one who then left").await,
+    ];
+    let hidden = app
+        .ok(
+            &bo.access,
+            "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }",
+            json!({"i": {"groupId": group, "anonymous": true, "title": "Unsigned", "body": "Unsigned: the body"}}),
+        )
+        .await;
+    posts.push(hidden["createPost"]["id"].as_str().unwrap().to_owned());
+    app.ok(
+        &bo.access,
+        "mutation($g: ID!) { leaveGroup(groupId: $g) }",
+        json!({"g": group}),
+    )
+    .await;
+
+    let author = "author { id displayName role }";
+    let page = app
+        .ok(
+            &owner.access,
+            &format!("query($g: ID!) {{ group(id: $g) {{ posts(first: 10) {{ edges {{ node {{ id {author} }} }} }} }} }}"),
+            json!({"g": group}),
+        )
+        .await;
+    let feed = app
+        .ok(
+            &owner.access,
+            &format!("{{ feed(first: 10) {{ edges {{ node {{ id {author} }} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    let listed = |data: &Value| -> Vec<(String, Value)> {
+        data["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["node"]["id"].as_str().unwrap().to_owned(),
+                    e["node"]["author"].clone(),
+                )
+            })
+            .collect()
+    };
+    let on_page = listed(&page["group"]["posts"]);
+    let in_feed = listed(&feed["feed"]);
+    assert_eq!(on_page.len(), posts.len());
+    assert_eq!(on_page, in_feed);
+    for (id, shown) in &on_page {
+        let alone = app
+            .ok(
+                &owner.access,
+                &format!("query($id: ID!) {{ post(id: $id) {{ {author} }} }}"),
+                json!({"id": id}),
+            )
+            .await;
+        assert_eq!(shown, &alone["post"]["author"], "post {id}");
+    }
+    let by = |post: &str| on_page.iter().find(|(id, _)| id == post).unwrap().1.clone();
+    assert_eq!(by(&posts[0])["role"], "OWNER");
+    assert_eq!(
+        by(&posts[1]),
+        json!({"id": ana.user_id, "displayName": "Grey Wren", "role": "MODERATOR"})
+    );
+    assert_eq!(
+        by(&posts[2]),
+        json!({"id": bo.user_id, "displayName": "List Bo", "role": null})
+    );
+    assert_eq!(by(&posts[3]), Value::Null);
 }
 
 #[tokio::test]

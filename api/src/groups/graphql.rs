@@ -1,7 +1,7 @@
 //! GraphQL types and resolvers of groups.
 use super::access::GroupAccess;
 use super::service::{self, GroupChanges, NewGroup};
-use super::types::{LedBy, MemberState, NotificationLevel, Role, Topic, Visibility};
+use super::types::{LedBy, MemberState, NotificationLevel, PersonInGroup, Role, Topic, Visibility};
 use crate::error::{AppError, AppResult};
 use crate::gql::ContextExt;
 use crate::ids::{GroupId, UserId};
@@ -78,17 +78,20 @@ impl UserObject {
             .people_in_groups
             .load_one((group_id.to_owned(), user_id.to_owned()))
             .await?;
-        Ok(person.map(|p| {
-            let (alias, role) = match p.standing {
-                Some(standing) => (standing.alias, Some(standing.role)),
-                None => (None, None),
-            };
-            UserObject {
-                id: p.id,
-                display_name: alias.unwrap_or(p.display_name),
-                role,
-            }
-        }))
+        Ok(person.map(Self::shown_in_group))
+    }
+
+    /// A person as a group shows them: their alias there, if any, in place of their name.
+    pub fn shown_in_group(person: PersonInGroup) -> Self {
+        let (alias, role) = match person.standing {
+            Some(standing) => (standing.alias, Some(standing.role)),
+            None => (None, None),
+        };
+        UserObject {
+            id: person.id,
+            display_name: alias.unwrap_or(person.display_name),
+            role,
+        }
     }
 }
 
@@ -212,9 +215,11 @@ impl GroupObject {
     ) -> Result<Connection<String, PostObject, ListInfo>> {
         let page = PageArgs::new(first, after)?;
         let access = self.access(ctx).await?;
-        let rows = posts::group_posts(&ctx.app()?.db, ctx.viewer()?, access, &page).await?;
+        let authors = crate::posts::authors_asked(ctx);
+        let rows =
+            posts::group_posts(&ctx.app()?.db, ctx.viewer()?, access, &page, authors).await?;
         Ok(connection(
-            rows.map(PostObject),
+            rows.map(PostObject::from),
             PostObject::activity_cursor,
             page.after.is_some(),
             Some(self.row.post_count.into()),
@@ -225,7 +230,7 @@ impl GroupObject {
         Ok(posts::pinned_posts(&ctx.app()?.db, ctx.viewer()?, access)
             .await?
             .into_iter()
-            .map(PostObject)
+            .map(PostObject::from)
             .collect())
     }
     /// Members, oldest first. Members only.

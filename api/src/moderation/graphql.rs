@@ -54,7 +54,7 @@ impl ReportObject {
     /// removed, as everywhere.
     async fn post(&self, ctx: &Context<'_>) -> Result<Option<PostObject>> {
         let (post, _) = self.reported(ctx).await?;
-        Ok(post.clone().map(PostObject))
+        Ok(post.clone().map(PostObject::from))
     }
     /// The reported reply, for a report of a reply.
     async fn reply(&self, ctx: &Context<'_>) -> Result<Option<ReplyObject>> {
@@ -239,7 +239,7 @@ impl ModerationMutation {
     ) -> Result<PostObject> {
         let app = ctx.app()?;
         let removed = service::remove_post(&app.db, ctx.viewer()?, &id, &reason).await?;
-        Ok(PostObject(removed.publish(&app.broker).await))
+        Ok(PostObject::from(removed.publish(&app.broker).await))
     }
 
     async fn remove_reply(
@@ -260,7 +260,7 @@ impl ModerationMutation {
         id: PostId,
         #[graphql(default = true)] locked: bool,
     ) -> Result<PostObject> {
-        Ok(PostObject(
+        Ok(PostObject::from(
             service::set_post_flag(&ctx.app()?.db, ctx.viewer()?, &id, true, locked).await?,
         ))
     }
@@ -271,7 +271,7 @@ impl ModerationMutation {
         id: PostId,
         #[graphql(default = true)] pinned: bool,
     ) -> Result<PostObject> {
-        Ok(PostObject(
+        Ok(PostObject::from(
             service::set_post_flag(&ctx.app()?.db, ctx.viewer()?, &id, false, pinned).await?,
         ))
     }

@@ -269,7 +269,7 @@ impl MoodQuery {
                 Entry::Checkin(row) => {
                     TimelineItem::Checkin(MoodCheckinObject { row, tz: owner.tz })
                 }
-                Entry::Post(row) => TimelineItem::Post(PostObject(row)),
+                Entry::Post(row) => TimelineItem::Post(PostObject::from(row)),
                 Entry::Reply(row) => TimelineItem::Reply(ReplyObject(row)),
             }),
             TimelineItem::cursor,

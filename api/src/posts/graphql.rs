@@ -1,9 +1,10 @@
 //! GraphQL types and resolvers of posts, replies, reactions and the feed.
-use super::service::{self, NewPost, NewReply};
+use super::service::{self, Authors, ListedPost, NewPost, NewReply};
 use crate::config::PostingLimits;
 use crate::content::{ContentType, ReactionKind};
 use crate::error::AppResult;
 use crate::gql::ContextExt;
+use crate::groups::types::PersonInGroup;
 use crate::groups::{GroupObject, UserObject};
 use crate::ids::{GroupId, PostId, ReplyId, UserId};
 use crate::pagination::{connection, ranked_connection, Cursor, ListInfo, PageArgs, RankArgs};
@@ -90,7 +91,35 @@ pub async fn crisis_resources(
     Ok(ctx.app()?.crisis.for_country(country.as_deref()))
 }
 
-pub struct PostObject(pub posts::Model);
+/// A post, with its author as the group shows them when the list that found it read them too.
+pub struct PostObject(pub posts::Model, Option<PersonInGroup>);
+
+impl From<posts::Model> for PostObject {
+    fn from(row: posts::Model) -> Self {
+        PostObject(row, None)
+    }
+}
+
+impl From<ListedPost> for PostObject {
+    fn from(listed: ListedPost) -> Self {
+        PostObject(listed.post, listed.author)
+    }
+}
+
+/// Whether a posts connection shows its posts' authors: then the list reads them with the posts.
+pub fn authors_asked(ctx: &Context<'_>) -> Authors {
+    if ctx
+        .look_ahead()
+        .field("edges")
+        .field("node")
+        .field("author")
+        .exists()
+    {
+        Authors::Join
+    } else {
+        Authors::Leave
+    }
+}
 
 impl PostObject {
     pub fn activity_cursor(&self) -> Cursor {
@@ -116,6 +145,9 @@ impl PostObject {
     async fn author(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
         if !self.visible() || self.0.anonymous {
             return Ok(None);
+        }
+        if let Some(known) = &self.1 {
+            return Ok(Some(UserObject::shown_in_group(known.clone())));
         }
         Ok(UserObject::in_group(ctx, &self.0.author_id, &self.0.group_id).await?)
     }
@@ -289,7 +321,7 @@ pub struct PostQuery;
 impl PostQuery {
     async fn post(&self, ctx: &Context<'_>, id: PostId) -> Result<PostObject> {
         let (post, _) = service::visible_post(&ctx.app()?.db, ctx.viewer()?, &id).await?;
-        Ok(PostObject(post))
+        Ok(PostObject::from(post))
     }
 
     /// Posts I may read whose title or body holds every word of `query`, best match first;
@@ -311,7 +343,7 @@ impl PostQuery {
             &page,
         )
         .await?;
-        Ok(ranked_connection(rows.map(PostObject), &page, None))
+        Ok(ranked_connection(rows.map(PostObject::from), &page, None))
     }
 
     /// Posts of all my groups by latest activity.
@@ -322,9 +354,9 @@ impl PostQuery {
         after: Option<String>,
     ) -> Result<Connection<String, PostObject, ListInfo>> {
         let page = PageArgs::new(first, after)?;
-        let rows = service::feed(&ctx.app()?.db, ctx.viewer()?, &page).await?;
+        let rows = service::feed(&ctx.app()?.db, ctx.viewer()?, &page, authors_asked(ctx)).await?;
         Ok(connection(
-            rows.map(PostObject),
+            rows.map(PostObject::from),
             PostObject::activity_cursor,
             page.after.is_some(),
             None,
@@ -354,7 +386,7 @@ impl PostMutation {
             },
         )
         .await?;
-        Ok(PostObject(written.publish(&app.broker).await))
+        Ok(PostObject::from(written.publish(&app.broker).await))
     }
 
     async fn edit_post(
@@ -382,12 +414,12 @@ impl PostMutation {
         .await?
         .publish(&app.broker)
         .await;
-        Ok(PostObject(post))
+        Ok(PostObject::from(post))
     }
 
     /// Deletes my post: it shows as deleted; replies stay but it leaves lists.
     async fn delete_post(&self, ctx: &Context<'_>, id: PostId) -> Result<PostObject> {
-        Ok(PostObject(
+        Ok(PostObject::from(
             service::delete_post(&ctx.app()?.db, ctx.viewer()?, &id).await?,
         ))
     }

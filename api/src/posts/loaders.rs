@@ -1,7 +1,7 @@
 //! Per-request DataLoaders: one query per kind of thing on a page, however long the page.
 use crate::content::{ContentType, ReactionKind};
 use crate::error::AppError;
-use crate::groups::types::{MemberState, Role};
+use crate::groups::types::{MemberState, PersonInGroup, Role, Standing};
 use crate::ids::{AnswerId, GroupId, QuestionId, UserId};
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{experts, groups, memberships, reactions, users};
@@ -139,22 +139,6 @@ impl Loader<UserId> for ExpertLoader {
             .await
             .map_err(|e| LoadError(Arc::new(e)))
     }
-}
-
-/// How a member shows in a group: their alias there (if any) and their role.
-#[derive(Clone)]
-pub struct Standing {
-    pub alias: Option<String>,
-    pub role: Role,
-}
-
-/// A person as a group shows them: their pseudonym, and their standing there while an active
-/// member.
-#[derive(Clone)]
-pub struct PersonInGroup {
-    pub id: UserId,
-    pub display_name: String,
-    pub standing: Option<Standing>,
 }
 
 #[derive(FromQueryResult)]

@@ -4,4 +4,6 @@ mod graphql;
 pub mod loaders;
 pub mod service;
 
-pub use graphql::{crisis_resources, PostMutation, PostObject, PostQuery, ReplyObject};
+pub use graphql::{
+    authors_asked, crisis_resources, PostMutation, PostObject, PostQuery, ReplyObject,
+};

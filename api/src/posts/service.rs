@@ -10,19 +10,20 @@ use crate::error::{text_between, AppError, AppResult};
 use crate::groups::access::{
     blocked_between, group_access, in_readable_group, not_blocked_with, GroupAccess,
 };
-use crate::groups::types::MemberState;
+use crate::groups::types::{MemberState, PersonInGroup, Role, Standing};
 use crate::ids::{GroupId, PostId, ReplyId, UserId};
 use crate::notifications::service::{self as notifications, About};
-use crate::pagination::{keyset_page, Order, Page, PageArgs, RankArgs};
+use crate::pagination::{keyset_page, keyset_query, Order, Page, PageArgs, RankArgs};
 use crate::rate_limit::RateLimiter;
 use crate::search::{Indexed, Mode, Search};
 use chrono::{DateTime, Utc};
-use entity::{groups, memberships, posts, reactions, replies, thread_follows};
+use entity::{groups, memberships, posts, reactions, replies, thread_follows, users};
 use sea_orm::sea_query::ExprTrait as _;
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::sea_query::{Condition, Expr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TryInsertResult,
+    FromQueryResult as _, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    TryInsertResult,
 };
 
 pub struct NewPost {
@@ -212,22 +213,125 @@ pub async fn group_posts(
     viewer: &Viewer,
     access: &GroupAccess,
     page: &PageArgs,
-) -> AppResult<Page<posts::Model>> {
+    authors: Authors,
+) -> AppResult<Page<ListedPost>> {
     access.require_readable()?;
     let query = posts::Entity::find()
         .filter(posts::Column::GroupId.eq(access.group.id.as_str()))
         .filter(posts::Column::DeletedAt.is_null())
         .filter(posts::Column::RemovedAt.is_null())
         .filter(not_blocked_unless_anonymous(&viewer.user_id));
-    keyset_page(
-        db,
+    by_activity(db, query, page, authors).await
+}
+
+/// Whether a list of posts also reads each author as the group shows them. A page that shows
+/// authors would otherwise ask for them in a statement of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Authors {
+    Leave,
+    Join,
+}
+
+/// A post of a list, with its author as the group shows them when the list read authors
+/// (`None` for an anonymous post: it names nobody).
+pub struct ListedPost {
+    pub post: posts::Model,
+    pub author: Option<PersonInGroup>,
+}
+
+const AUTHOR_NAME: &str = "author_display_name";
+const AUTHOR_ALIAS: &str = "author_alias";
+const AUTHOR_ROLE: &str = "author_role";
+
+/// One page of `query` by latest activity, with the authors in the same statement when asked.
+async fn by_activity(
+    db: &DatabaseConnection,
+    query: sea_orm::Select<posts::Entity>,
+    page: &PageArgs,
+    authors: Authors,
+) -> AppResult<Page<ListedPost>> {
+    let mut query = keyset_query(
         query,
         posts::Column::LastActivityAt,
         posts::Column::Id,
         Order::NewestFirst,
         page,
-    )
-    .await
+    );
+    if authors == Authors::Leave {
+        let rows = query.all(db).await?;
+        let listed = rows
+            .into_iter()
+            .map(|post| ListedPost { post, author: None });
+        return Ok(Page::from_rows(listed.collect(), page));
+    }
+    // The author's name, and their alias and role while an active member of the post's group.
+    let standing = Condition::all()
+        .add(
+            Expr::col((memberships::Entity, memberships::Column::GroupId))
+                .equals((posts::Entity, posts::Column::GroupId)),
+        )
+        .add(
+            Expr::col((memberships::Entity, memberships::Column::UserId))
+                .equals((posts::Entity, posts::Column::AuthorId)),
+        )
+        .add(Expr::col((memberships::Entity, memberships::Column::State)).eq(MemberState::Active));
+    QueryTrait::query(&mut query)
+        .left_join(
+            users::Entity,
+            Expr::col((users::Entity, users::Column::Id))
+                .equals((posts::Entity, posts::Column::AuthorId)),
+        )
+        .left_join(memberships::Entity, standing)
+        .expr_as(
+            Expr::col((users::Entity, users::Column::DisplayName)),
+            AUTHOR_NAME,
+        )
+        .expr_as(
+            Expr::col((memberships::Entity, memberships::Column::Alias)),
+            AUTHOR_ALIAS,
+        )
+        .expr_as(
+            Expr::col((memberships::Entity, memberships::Column::Role)),
+            AUTHOR_ROLE,
+        );
+    let rows = db
+        .query_all_raw(query.build(db.get_database_backend()))
+        .await?;
+    let listed = rows
+        .iter()
+        .map(|row| {
+            let post = posts::Model::from_query_result(row, "")?;
+            let author = if post.anonymous {
+                None
+            } else {
+                author_in_row(row, &post)?
+            };
+            Ok(ListedPost { post, author })
+        })
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    Ok(Page::from_rows(listed, page))
+}
+
+/// The author joined to a post's row; `None` when the account is gone.
+fn author_in_row(
+    row: &sea_orm::QueryResult,
+    post: &posts::Model,
+) -> Result<Option<PersonInGroup>, sea_orm::DbErr> {
+    let Some(display_name) = row.try_get::<Option<String>>("", AUTHOR_NAME)? else {
+        return Ok(None);
+    };
+    let standing = match row.try_get::<Option<Role>>("", AUTHOR_ROLE)? {
+        Some(role) => Some(Standing {
+            alias: row.try_get("", AUTHOR_ALIAS)?,
+            role,
+        }),
+        None => None,
+    };
+    Ok(Some(PersonInGroup {
+        id: post.author_id.clone(),
+        display_name,
+        standing,
+    }))
 }
 
 /// The most pinned posts a group lists (the query cost counts on it).
@@ -257,7 +361,8 @@ pub async fn feed(
     db: &DatabaseConnection,
     viewer: &Viewer,
     page: &PageArgs,
-) -> AppResult<Page<posts::Model>> {
+    authors: Authors,
+) -> AppResult<Page<ListedPost>> {
     let my_groups = Query::select()
         .column(memberships::Column::GroupId)
         .from(memberships::Entity)
@@ -269,15 +374,7 @@ pub async fn feed(
         .filter(posts::Column::DeletedAt.is_null())
         .filter(posts::Column::RemovedAt.is_null())
         .filter(not_blocked_unless_anonymous(&viewer.user_id));
-    keyset_page(
-        db,
-        query,
-        posts::Column::LastActivityAt,
-        posts::Column::Id,
-        Order::NewestFirst,
-        page,
-    )
-    .await
+    by_activity(db, query, page, authors).await
 }
 
 /// Listed posts the caller may read whose title or body holds every word of `query`, best

@@ -73,7 +73,7 @@ impl LiveSubscription {
         group_id: GroupId,
     ) -> Result<AtMostOne<PostObject>> {
         if let Some(delivery) = ctx.data_opt::<Delivery>() {
-            return Ok(at_most_one(delivery.post().map(PostObject)));
+            return Ok(at_most_one(delivery.post().map(PostObject::from)));
         }
         may_follow_group(ctx.app()?, ctx.viewer()?, &group_id).await?;
         follow(ctx, Feed::Posts { group_id })
