@@ -13,12 +13,19 @@ use sea_orm::{
 };
 use std::time::Duration;
 
+/// A pooled connection idle this long is pinged before use.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(10);
+
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(10));
+        .acquire_timeout(Duration::from_secs(10))
+        // sqlx pings every connection it hands out (and again as it takes one back): a round
+        // trip more for each statement outside a transaction. A connection in use is alive; one
+        // idle a while may have been dropped by the server or a proxy, so only that is pinged.
+        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR);
     if url.starts_with("sqlite:") {
         options.max_connections(8).min_connections(1);
         options.map_sqlx_sqlite_opts(|o| {
