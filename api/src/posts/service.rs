@@ -88,17 +88,18 @@ pub async fn create_post(
     let body = text_between("body", &input.body, 1, 20_000)?;
     let warning = content_warning(input.content_warning.as_deref())?;
     let key = idempotency_key(input.idempotency_key.as_deref())?;
-    if let Some(existing) = earlier_post(db, viewer, key.as_deref()).await? {
+    // The checks read in the transaction that writes, as a reply's do.
+    let txn = begin_write(db).await?;
+    if let Some(existing) = earlier_post(&txn, viewer, key.as_deref()).await? {
         return Ok(Committed::quiet(existing));
     }
-    let access = group_access(db, viewer, &input.group_id).await?;
+    let access = group_access(&txn, viewer, &input.group_id).await?;
     access.require_participant()?;
     limiter
         .hourly("posts", &viewer.user_id, limits.posts_per_hour)
         .await?;
 
     let at = now();
-    let txn = begin_write(db).await?;
     let row = posts::ActiveModel {
         content_warning: Set(warning),
         idempotency_key: Set(key.clone()),
@@ -427,10 +428,13 @@ pub async fn create_reply(
 ) -> AppResult<Committed<replies::Model>> {
     let body = text_between("body", &input.body, 1, 10_000)?;
     let key = idempotency_key(input.idempotency_key.as_deref())?;
-    if let Some(existing) = earlier_reply(db, viewer, key.as_deref()).await? {
+    // The checks read in the transaction that writes: one connection for the whole reply, not one
+    // taken from the pool (and pinged on its way back) per check.
+    let txn = begin_write(db).await?;
+    if let Some(existing) = earlier_reply(&txn, viewer, key.as_deref()).await? {
         return Ok(Committed::quiet(existing));
     }
-    let (post, access) = visible_post(db, viewer, &input.post_id).await?;
+    let (post, access) = visible_post(&txn, viewer, &input.post_id).await?;
     access.require_participant()?;
     if !is_listed_post(&post) {
         return Err(AppError::NotFound);
@@ -440,7 +444,7 @@ pub async fn create_reply(
     }
     if let Some(parent_id) = &input.parent_reply_id {
         let parent = replies::Entity::find_by_id(parent_id.clone())
-            .one(db)
+            .one(&txn)
             .await?;
         let top_level_of_post =
             parent.is_some_and(|p| p.post_id == post.id && p.parent_reply_id.is_none());
@@ -456,7 +460,6 @@ pub async fn create_reply(
         .await?;
 
     let at = now();
-    let txn = begin_write(db).await?;
     let row = replies::ActiveModel {
         parent_reply_id: Set(input.parent_reply_id.clone()),
         idempotency_key: Set(key.clone()),
