@@ -536,5 +536,5 @@ async fn a_post_and_a_reply_cost_a_known_number_of_statements() {
     let reply_cost = app.context.metrics.db_query_count() - before;
     println!("statements: createPost {post_cost}, createReply {reply_cost}");
     assert!(post_cost <= 4, "createPost took {post_cost}");
-    assert!(reply_cost <= 10, "createReply took {reply_cost}");
+    assert!(reply_cost <= 9, "createReply took {reply_cost}");
 }

@@ -57,21 +57,30 @@ fn not_blocked_unless_anonymous(viewer_id: &UserId) -> sea_orm::Condition {
         .add(not_blocked_with(posts::Column::AuthorId, viewer_id))
 }
 
+const UNBLOCKED: &str = "unblocked";
+
 /// A post the caller may see, with their standing in its group; otherwise `NOT_FOUND`.
 pub async fn visible_post(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
     post_id: &PostId,
 ) -> AppResult<(posts::Model, GroupAccess)> {
-    let post = posts::Entity::find_by_id(post_id.to_owned())
-        .one(db)
+    // The post, and in the same statement whether its author and I are apart by a block.
+    let statement = posts::Entity::find_by_id(post_id.to_owned())
+        .expr_as(
+            not_blocked_with((posts::Entity, posts::Column::AuthorId), &viewer.user_id),
+            UNBLOCKED,
+        )
+        .build(db.get_database_backend());
+    let row = db
+        .query_one_raw(statement)
         .await?
         .ok_or(AppError::NotFound)?;
+    let post = posts::Model::from_query_result(&row, "")?;
+    let blocked = !row.try_get::<bool>("", UNBLOCKED)?;
     let access = group_access(db, viewer, &post.group_id).await?;
     // An anonymous post names nobody, so a block hides it from nobody (hiding it would tell).
-    if !access.can_read_content()
-        || (!post.anonymous && blocked_between(db, &viewer.user_id, &post.author_id).await?)
-    {
+    if !access.can_read_content() || (!post.anonymous && blocked) {
         return Err(AppError::NotFound);
     }
     Ok((post, access))
