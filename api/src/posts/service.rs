@@ -698,9 +698,10 @@ pub async fn react(
     target_id: &str,
     kind: ReactionKind,
 ) -> AppResult<Committed<()>> {
-    let (author, mut about) = reactable(db, viewer, target, target_id).await?;
-    about.detail = Some(kind.as_str().to_owned());
+    // The checks read in the transaction that writes, as a reply's do.
     let txn = begin_write(db).await?;
+    let (author, mut about) = reactable(&txn, viewer, target, target_id).await?;
+    about.detail = Some(kind.as_str().to_owned());
     // A second tap, also one racing this one, meets the key and changes nothing.
     let inserted = reactions::Entity::insert(reactions::ActiveModel {
         target_type: Set(target),

@@ -71,16 +71,18 @@ pub async fn answer(
 ) -> AppResult<Committed<answers::Model>> {
     let body = body(&input.body)?;
     let key = idempotency_key(input.idempotency_key.as_deref())?;
-    if let Some(existing) = earlier_answer(db, viewer, key.as_deref()).await? {
+    // The checks read in the transaction that writes, as a reply's do.
+    let txn = begin_write(db).await?;
+    if let Some(existing) = earlier_answer(&txn, viewer, key.as_deref()).await? {
         return Ok(Committed::quiet(existing));
     }
-    let question = visible_question(db, viewer, &input.question_id).await?;
+    let question = visible_question(&txn, viewer, &input.question_id).await?;
     if question.locked {
         return Err(AppError::Forbidden);
     }
     // In a group, only its members answer (as only they reply), and not the banned.
     if let Some(group_id) = &question.group_id {
-        group_access(db, viewer, group_id)
+        group_access(&txn, viewer, group_id)
             .await?
             .require_participant()?;
     }
@@ -89,7 +91,6 @@ pub async fn answer(
         .await?;
 
     let at = now();
-    let txn = begin_write(db).await?;
     let row = answers::ActiveModel {
         id: Set(AnswerId::generate()),
         question_id: Set(question.id.clone()),
@@ -109,16 +110,18 @@ pub async fn answer(
             Keyed::Fresh(answer, txn) => (answer, txn),
             Keyed::Earlier(answer) => return Ok(Committed::quiet(answer)),
         };
-    count_change::<questions::Entity>(questions::Column::AnswerCount, 1)
-        .col_expr(questions::Column::LastActivityAt, Expr::value(at))
-        .filter(questions::Column::Id.eq(&question.id))
-        .exec(&txn)
-        .await?;
     let by_expert = !current_experts(&txn, std::slice::from_ref(&viewer.user_id))
         .await?
         .is_empty();
     let mut notified = notifications::notify_answer(&txn, &question, &answer, by_expert).await?;
     notified.extend(crisis::flag_crisis(&txn, &question, Some(&answer), false).await?);
+    // Last before the commit, as a reply's counter: answers to a busy question wait for this
+    // row's lock, so it is held for one statement and the commit.
+    count_change::<questions::Entity>(questions::Column::AnswerCount, 1)
+        .col_expr(questions::Column::LastActivityAt, Expr::value(at))
+        .filter(questions::Column::Id.eq(&question.id))
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
     let mut announce = Announcements::default();
     announce.event(Event::AnswerAdded {
