@@ -914,3 +914,70 @@ async fn a_question_page_costs_the_same_round_trips_whatever_its_size() {
         costs[1]
     );
 }
+
+/// A block hides people both ways on the question and answer read by id, as on a post and a
+/// reply; an anonymous question names nobody, so it hides nobody.
+#[tokio::test]
+async fn a_block_hides_a_question_and_an_answer_by_id() {
+    let app = TestApp::spawn().await;
+    let asker = app.register("Block Asker").await;
+    let answerer = app.register("Block Answerer").await;
+    let reader = app.register("Block Reader").await;
+    let named = ask_id(
+        &app,
+        &asker,
+        json!({"title": "Does journaling help at night?", "topic": "ANXIETY"}),
+    )
+    .await;
+    let unsigned = ask_id(
+        &app,
+        &asker,
+        json!({"title": "Is it normal to cry at work?", "topic": "ANXIETY", "anonymous": true}),
+    )
+    .await;
+    let reply = answer(&app, &answerer, &unsigned, "It is, and it passes.").await;
+    let read = "query($q: ID!) { question(id: $q) { id } }";
+    let mark = "mutation($a: ID!) { markHelpful(answerId: $a) { markedHelpful } }";
+    app.ok(&reader.access, read, json!({"q": named})).await;
+    app.ok(&reader.access, mark, json!({"a": reply})).await;
+
+    for blocked in [&asker, &answerer] {
+        app.ok(
+            &reader.access,
+            "mutation($u: ID!) { blockUser(userId: $u) }",
+            json!({"u": blocked.user_id}),
+        )
+        .await;
+    }
+    assert_eq!(
+        error_code(
+            &app.gql(Some(&reader.access), read, json!({"q": named}))
+                .await
+        ),
+        "NOT_FOUND"
+    );
+    // The answer to the anonymous question is by someone the reader blocked.
+    assert_eq!(
+        error_code(
+            &app.gql(Some(&reader.access), mark, json!({"a": reply}))
+                .await
+        ),
+        "NOT_FOUND"
+    );
+    let still = app.ok(&reader.access, read, json!({"q": unsigned})).await;
+    assert_eq!(still["question"]["id"], unsigned);
+    // Blocks hide both ways: the blocked asker no longer finds the reader's question.
+    let theirs = ask_id(
+        &app,
+        &reader,
+        json!({"title": "How do I rest on weekends?", "topic": "ANXIETY"}),
+    )
+    .await;
+    assert_eq!(
+        error_code(
+            &app.gql(Some(&asker.access), read, json!({"q": theirs}))
+                .await
+        ),
+        "NOT_FOUND"
+    );
+}
