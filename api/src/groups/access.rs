@@ -8,8 +8,8 @@ use entity::{bans, blocks, groups, memberships, users};
 use sea_orm::sea_query::ExprTrait as _;
 use sea_orm::sea_query::{Expr, IntoCondition as _, Query, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult as _, JoinType, QueryFilter,
-    QuerySelect, QueryTrait as _, RelationTrait as _,
+    ConnectionTrait, EntityTrait, FromQueryResult as _, JoinType, QueryFilter, QuerySelect,
+    QueryTrait as _, RelationTrait as _,
 };
 
 /// A caller's standing in one group.
@@ -206,28 +206,28 @@ pub async fn access_to(
     Ok(access)
 }
 
-/// Whether either of two people blocked the other.
-pub async fn blocked_between(db: &impl ConnectionTrait, a: &UserId, b: &UserId) -> AppResult<bool> {
-    if a == b {
-        return Ok(false);
-    }
-    let found = blocks::Entity::find()
-        .filter(
-            sea_orm::Condition::any()
-                .add(
-                    blocks::Column::BlockerId
-                        .eq(a)
-                        .and(blocks::Column::BlockedId.eq(b)),
-                )
-                .add(
-                    blocks::Column::BlockerId
-                        .eq(b)
-                        .and(blocks::Column::BlockedId.eq(a)),
-                ),
+const UNBLOCKED: &str = "unblocked";
+
+/// The row `select` finds, and whether the person in its `author` column and I are apart by a
+/// block (either way), read in one statement; `NOT_FOUND` when there is no row.
+pub async fn found_with_block<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    select: sea_orm::Select<E>,
+    author: E::Column,
+    viewer: &Viewer,
+) -> AppResult<(E::Model, bool)> {
+    let statement = select
+        .expr_as(
+            not_blocked_with((E::default(), author), &viewer.user_id),
+            UNBLOCKED,
         )
-        .one(db)
-        .await?;
-    Ok(found.is_some())
+        .build(db.get_database_backend());
+    let row = db
+        .query_one_raw(statement)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let found = E::Model::from_query_result(&row, "")?;
+    Ok((found, !row.try_get::<bool>("", UNBLOCKED)?))
 }
 
 /// A condition on a group column: a public group, or one I am an active member of (the groups

@@ -12,7 +12,7 @@ use crate::groups::types::{MemberState, Role};
 use crate::ids::{GroupId, PostId, ReplyId, ReportId, UserId};
 use crate::notifications::service::{notify_person, About, NotificationKind, Notified};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
-use crate::posts::service::visible_post;
+use crate::posts::service::{visible_post, visible_reply};
 use chrono::{DateTime, Utc};
 use entity::enums::{ModAction, ModTarget};
 use entity::{bans, blocks, groups, memberships, mod_log, posts, replies, reports, users};
@@ -109,16 +109,10 @@ pub async fn report(
                 .group_id
         }
         ContentType::Reply => {
-            let reply = replies::Entity::find_by_id(ReplyId::from(target_id))
-                .one(db)
+            visible_reply(db, viewer, &ReplyId::from(target_id))
                 .await?
-                .ok_or(AppError::NotFound)?;
-            visible_post(db, viewer, &reply.post_id).await?;
-            if crate::groups::access::blocked_between(db, &viewer.user_id, &reply.author_id).await?
-            {
-                return Err(AppError::NotFound);
-            }
-            reply.group_id
+                .0
+                .group_id
         }
     };
     let txn = begin_write(db).await?;

@@ -8,7 +8,7 @@ use crate::content::{idempotency_key, is_listed_post, ContentType, ReactionKind}
 use crate::db::{begin_write, count_change, find_keyed, insert_keyed, Keyed};
 use crate::error::{text_between, AppError, AppResult};
 use crate::groups::access::{
-    blocked_between, group_access, in_readable_group, not_blocked_with, GroupAccess,
+    found_with_block, group_access, in_readable_group, not_blocked_with, GroupAccess,
 };
 use crate::groups::types::{MemberState, PersonInGroup, Role, Standing};
 use crate::ids::{GroupId, PostId, ReplyId, UserId};
@@ -57,27 +57,19 @@ fn not_blocked_unless_anonymous(viewer_id: &UserId) -> sea_orm::Condition {
         .add(not_blocked_with(posts::Column::AuthorId, viewer_id))
 }
 
-const UNBLOCKED: &str = "unblocked";
-
 /// A post the caller may see, with their standing in its group; otherwise `NOT_FOUND`.
 pub async fn visible_post(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
     post_id: &PostId,
 ) -> AppResult<(posts::Model, GroupAccess)> {
-    // The post, and in the same statement whether its author and I are apart by a block.
-    let statement = posts::Entity::find_by_id(post_id.to_owned())
-        .expr_as(
-            not_blocked_with((posts::Entity, posts::Column::AuthorId), &viewer.user_id),
-            UNBLOCKED,
-        )
-        .build(db.get_database_backend());
-    let row = db
-        .query_one_raw(statement)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let post = posts::Model::from_query_result(&row, "")?;
-    let blocked = !row.try_get::<bool>("", UNBLOCKED)?;
+    let (post, blocked) = found_with_block(
+        db,
+        posts::Entity::find_by_id(post_id.to_owned()),
+        posts::Column::AuthorId,
+        viewer,
+    )
+    .await?;
     let access = group_access(db, viewer, &post.group_id).await?;
     // An anonymous post names nobody, so a block hides it from nobody (hiding it would tell).
     if !access.can_read_content() || (!post.anonymous && blocked) {
@@ -522,12 +514,15 @@ pub async fn visible_reply(
     viewer: &Viewer,
     reply_id: &ReplyId,
 ) -> AppResult<(replies::Model, posts::Model, GroupAccess)> {
-    let reply = replies::Entity::find_by_id(reply_id.to_owned())
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (reply, blocked) = found_with_block(
+        db,
+        replies::Entity::find_by_id(reply_id.to_owned()),
+        replies::Column::AuthorId,
+        viewer,
+    )
+    .await?;
     let (post, access) = visible_post(db, viewer, &reply.post_id).await?;
-    if blocked_between(db, &viewer.user_id, &reply.author_id).await? {
+    if blocked {
         return Err(AppError::NotFound);
     }
     Ok((reply, post, access))

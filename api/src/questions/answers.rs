@@ -10,7 +10,7 @@ use crate::config::PostingLimits;
 use crate::content::idempotency_key;
 use crate::db::{begin_write, count_change, find_keyed, insert_keyed, Keyed};
 use crate::error::{text_between, AppError, AppResult};
-use crate::groups::access::{blocked_between, group_access, not_blocked_with};
+use crate::groups::access::{found_with_block, group_access, not_blocked_with};
 use crate::ids::{AnswerId, QuestionId, UserId};
 use crate::notifications::service as notifications;
 use crate::pagination::{Page, RankArgs};
@@ -41,13 +41,18 @@ pub async fn visible_answer(
     viewer: &Viewer,
     id: &AnswerId,
 ) -> AppResult<(answers::Model, questions::Model)> {
-    let answer = answers::Entity::find_by_id(id.clone())
-        .one(db)
-        .await?
-        .filter(is_listed)
-        .ok_or(AppError::NotFound)?;
+    let (answer, blocked) = found_with_block(
+        db,
+        answers::Entity::find_by_id(id.clone()),
+        answers::Column::AuthorId,
+        viewer,
+    )
+    .await?;
+    if !is_listed(&answer) {
+        return Err(AppError::NotFound);
+    }
     let question = visible_question(db, viewer, &answer.question_id).await?;
-    if blocked_between(db, &viewer.user_id, &answer.author_id).await? {
+    if blocked {
         return Err(AppError::NotFound);
     }
     Ok((answer, question))

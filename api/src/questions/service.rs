@@ -9,7 +9,7 @@ use crate::config::PostingLimits;
 use crate::content::idempotency_key;
 use crate::db::{begin_write, find_keyed, insert_keyed, Keyed};
 use crate::error::{text_between, AppError, AppResult};
-use crate::groups::access::{blocked_between, group_access, in_readable_group, not_blocked_with};
+use crate::groups::access::{found_with_block, group_access, in_readable_group, not_blocked_with};
 use crate::groups::service::parse_tags;
 use crate::groups::types::Topic;
 use crate::ids::{GroupId, QuestionId, UserId};
@@ -97,18 +97,23 @@ pub async fn visible_question(
     viewer: &Viewer,
     id: &QuestionId,
 ) -> AppResult<questions::Model> {
-    let question = questions::Entity::find_by_id(id.clone())
-        .one(db)
-        .await?
-        .filter(is_listed)
-        .ok_or(AppError::NotFound)?;
+    let (question, blocked) = found_with_block(
+        db,
+        questions::Entity::find_by_id(id.clone()),
+        questions::Column::AuthorId,
+        viewer,
+    )
+    .await?;
+    if !is_listed(&question) {
+        return Err(AppError::NotFound);
+    }
     if let Some(group_id) = &question.group_id {
         if !group_access(db, viewer, group_id).await?.can_read_content() {
             return Err(AppError::NotFound);
         }
     }
     // Blocks hide people both ways; an anonymous question names nobody, so it hides nobody.
-    if !question.anonymous && blocked_between(db, &viewer.user_id, &question.author_id).await? {
+    if !question.anonymous && blocked {
         return Err(AppError::NotFound);
     }
     Ok(question)
