@@ -112,6 +112,7 @@ impl App {
         let app = AppContext::new(AppParts {
             db,
             crisis: Arc::new(crisis),
+            reply_counts: Default::default(),
             keys: TokenKeys::new(&secret, settings.access_token_ttl),
             sessions: SessionCache::new(settings.session_check_interval),
             passwords: PasswordHasher::new()
@@ -136,6 +137,11 @@ impl App {
             crate::accounts::export_worker::spawn(app.clone(), shutdown.clone());
             crate::moods::reminders::spawn(app.clone(), shutdown.clone());
             crate::questions::reminders::spawn(app.clone(), shutdown.clone());
+            crate::posts::reply_counts::spawn_sweeper(
+                app.db.clone(),
+                app.reply_counts.clone(),
+                shutdown.clone(),
+            );
         }
         Ok(Self {
             listener,

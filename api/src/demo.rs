@@ -78,6 +78,7 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
         });
     }
     let limiter = RateLimiter::in_memory();
+    let counts = crate::posts::reply_counts::ReplyCounts::default();
     let limits = PostingLimits {
         posts_per_hour: u32::MAX,
         replies_per_hour: u32::MAX,
@@ -178,6 +179,7 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
             .row;
             let first = posts::create_reply(
                 db,
+                &counts,
                 &limiter,
                 limits,
                 owner,
@@ -192,6 +194,7 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
             let replier = members[(n + 1) % members.len()];
             let _ = posts::create_reply(
                 db,
+                &counts,
                 &limiter,
                 limits,
                 replier,

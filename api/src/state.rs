@@ -58,4 +58,5 @@ pub struct AppParts {
     pub push: crate::push::fcm::Sender,
     pub mail: crate::mail::Mailer,
     pub crisis: Arc<crate::safety::CrisisDirectory>,
+    pub reply_counts: Arc<crate::posts::reply_counts::ReplyCounts>,
 }

@@ -184,7 +184,9 @@ async fn a_busy_thread_tells_each_person_once_at_a_bounded_cost() {
         last <= first,
         "the 24th reply took {last}, the first {first}"
     );
-    assert!(costs.iter().all(|&cost| cost <= 9), "{costs:?}");
+    // PostgreSQL counts a reply into its post after the commit (`posts::reply_counts`): one more.
+    let most = if app.db.is_postgres() { 10 } else { 9 };
+    assert!(costs.iter().all(|&cost| cost <= most), "{costs:?}");
 
     // Ten quiet minutes later (the notifications are aged), the next reply is news again.
     entity::notifications::Entity::update_many()

@@ -432,6 +432,7 @@ impl PostMutation {
         let app = ctx.app()?;
         let written = service::create_reply(
             &app.db,
+            &app.reply_counts,
             &app.limiter,
             posting_limits(ctx)?,
             ctx.viewer()?,

@@ -2,6 +2,7 @@
 mod crisis;
 mod graphql;
 pub mod loaders;
+pub mod reply_counts;
 pub mod service;
 
 pub use graphql::{

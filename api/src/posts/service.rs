@@ -1,5 +1,6 @@
 //! Post, reply and reaction services. Lists leave out people blocked either way.
 use super::crisis;
+use super::reply_counts::ReplyCounts;
 use crate::auth::Viewer;
 use crate::broker::{Announcements, Committed, Event};
 use crate::clock::now;
@@ -422,6 +423,7 @@ pub async fn search(
 
 pub async fn create_reply(
     db: &DatabaseConnection,
+    counts: &ReplyCounts,
     limiter: &RateLimiter,
     limits: PostingLimits,
     viewer: &Viewer,
@@ -481,14 +483,11 @@ pub async fn create_reply(
     follow_thread(&txn, &post.id, &viewer.user_id, at).await?;
     let mut notified = notifications::notify_reply(&txn, &post, &reply).await?;
     notified.extend(crisis::flag_crisis_in_reply(&txn, &reply, None).await?);
-    // Last before the commit: every reply to a busy thread waits for this row's lock, so it is
-    // held for one statement and the commit, not for the whole transaction.
-    count_change::<posts::Entity>(posts::Column::ReplyCount, 1)
-        .col_expr(posts::Column::LastActivityAt, Expr::value(at))
-        .filter(posts::Column::Id.eq(post.id.as_str()))
-        .exec(&txn)
-        .await?;
+    // Last before the commit: where the post's row is locked (SQLite), it is held for one
+    // statement and the commit, not for the whole transaction.
+    let counted = ReplyCounts::record(&txn, &post.id, &reply.id, at).await?;
     txn.commit().await?;
+    counts.settle(db, counted).await;
     let mut announce = Announcements::default();
     announce.event(Event::ReplyAdded {
         group_id: reply.group_id.clone(),
