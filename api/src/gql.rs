@@ -3,7 +3,7 @@ use crate::auth::Auth;
 use crate::auth::RequestMeta;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
-use crate::posts::loaders::{LazyLoaders, Loaders, MyReactionLoader};
+use crate::posts::loaders::{LazyLoaders, Loaders, ReactionLoader};
 use crate::state::AppContext;
 use crate::telemetry::Metrics;
 use async_graphql::dataloader::DataLoader;
@@ -32,8 +32,8 @@ pub trait ContextExt {
     fn meta(&self) -> AppResult<&RequestMeta>;
     /// The loaders that read the same whoever asks.
     fn loaders(&self) -> AppResult<&Loaders>;
-    /// The loader of the caller's own reactions.
-    fn my_reactions(&self) -> AppResult<&DataLoader<MyReactionLoader>>;
+    /// The loader of reactions as the caller sees them (which are theirs).
+    fn reactions(&self) -> AppResult<&DataLoader<ReactionLoader>>;
     /// This request's loaders and what it has checked for the caller.
     fn lazy_loaders(&self) -> AppResult<&LazyLoaders>;
     /// The signed-in caller, or `UNAUTHENTICATED`.
@@ -61,9 +61,9 @@ impl ContextExt for Context<'_> {
     fn loaders(&self) -> AppResult<&Loaders> {
         Ok(lazy_loaders(self)?.get(&self.app()?.db))
     }
-    fn my_reactions(&self) -> AppResult<&DataLoader<MyReactionLoader>> {
+    fn reactions(&self) -> AppResult<&DataLoader<ReactionLoader>> {
         let viewer = self.auth()?.viewer().ok().map(|v| &v.user_id);
-        Ok(lazy_loaders(self)?.my_reactions(&self.app()?.db, viewer))
+        Ok(lazy_loaders(self)?.reactions(&self.app()?.db, viewer))
     }
     fn lazy_loaders(&self) -> AppResult<&LazyLoaders> {
         lazy_loaders(self)

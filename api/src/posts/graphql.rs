@@ -1,4 +1,5 @@
 //! GraphQL types and resolvers of posts, replies, reactions and the feed.
+use super::loaders::ReactionTally;
 use super::service::{self, Authors, ListedPost, NewPost, NewReply};
 use crate::config::PostingLimits;
 use crate::content::{ContentType, ReactionKind};
@@ -38,24 +39,31 @@ pub struct ReactionCount {
     count: i64,
 }
 
+async fn reactions(
+    ctx: &Context<'_>,
+    target: ContentType,
+    id: &str,
+) -> AppResult<Vec<ReactionTally>> {
+    Ok(ctx
+        .reactions()?
+        .load_one((target, id.to_owned()))
+        .await?
+        .unwrap_or_default())
+}
+
 async fn reaction_counts(
     ctx: &Context<'_>,
     target: ContentType,
     id: &str,
 ) -> AppResult<Vec<ReactionCount>> {
-    let counts = ctx
-        .loaders()?
-        .reaction_counts
-        .load_one((target, id.to_owned()))
-        .await?
-        .unwrap_or_default();
+    let tallies = reactions(ctx, target, id).await?;
     Ok(ReactionKind::iter()
         .map(|kind| ReactionCount {
             kind,
-            count: counts
+            count: tallies
                 .iter()
-                .find(|(k, _)| *k == kind)
-                .map_or(0, |(_, n)| *n),
+                .find(|t| t.kind == kind)
+                .map_or(0, |t| t.count),
         })
         .collect())
 }
@@ -65,11 +73,10 @@ async fn my_reactions(
     target: ContentType,
     id: &str,
 ) -> AppResult<Vec<ReactionKind>> {
-    Ok(ctx
-        .my_reactions()?
-        .load_one((target, id.to_owned()))
-        .await?
-        .unwrap_or_default())
+    let tallies = reactions(ctx, target, id).await?;
+    Ok(ReactionKind::iter()
+        .filter(|kind| tallies.iter().any(|t| t.kind == *kind && t.mine))
+        .collect())
 }
 
 /// Places to reach someone now, for the author of words that read like a crisis (by the author's

@@ -18,7 +18,6 @@ pub struct Loaders {
     pub users: DataLoader<UserLoader>,
     pub people_in_groups: DataLoader<PersonInGroupLoader>,
     pub groups: DataLoader<GroupLoader>,
-    pub reaction_counts: DataLoader<ReactionCountLoader>,
     pub experts: DataLoader<ExpertLoader>,
 }
 
@@ -28,19 +27,18 @@ impl Loaders {
             users: DataLoader::new(UserLoader(db.clone()), tokio::spawn),
             people_in_groups: DataLoader::new(PersonInGroupLoader(db.clone()), tokio::spawn),
             groups: DataLoader::new(GroupLoader(db.clone()), tokio::spawn),
-            reaction_counts: DataLoader::new(ReactionCountLoader(db.clone()), tokio::spawn),
             experts: DataLoader::new(ExpertLoader(db.clone()), tokio::spawn),
         }
     }
 }
 
 /// The loaders of one request or socket, made when a resolver first needs them: most live
-/// sockets never do, and an idle socket should carry two pointers, not five loaders. The
-/// caller's own reactions have their loader apart, made for the caller who asks.
+/// sockets never do, and an idle socket should carry two pointers, not five loaders. Reactions
+/// have their loader apart, made for the caller who asks (it also says which are theirs).
 #[derive(Default)]
 pub struct LazyLoaders {
     shared: std::sync::OnceLock<Box<Loaders>>,
-    mine: std::sync::OnceLock<Box<DataLoader<MyReactionLoader>>>,
+    reactions: std::sync::OnceLock<Box<DataLoader<ReactionLoader>>>,
     my_marks: std::sync::OnceLock<Box<DataLoader<MyMarksLoader>>>,
     /// Hidden groups checked for this caller: whether they may see each.
     hidden_groups: std::sync::Mutex<HashMap<GroupId, bool>>,
@@ -78,15 +76,15 @@ impl LazyLoaders {
         })
     }
 
-    /// The loader of this caller's reactions, made on first use.
-    pub fn my_reactions(
+    /// The loader of reactions as this caller sees them, made on first use.
+    pub fn reactions(
         &self,
         db: &DatabaseConnection,
         viewer: Option<&UserId>,
-    ) -> &DataLoader<MyReactionLoader> {
-        self.mine.get_or_init(|| {
+    ) -> &DataLoader<ReactionLoader> {
+        self.reactions.get_or_init(|| {
             Box::new(DataLoader::new(
-                MyReactionLoader(db.clone(), viewer.cloned()),
+                ReactionLoader(db.clone(), viewer.cloned()),
                 tokio::spawn,
             ))
         })
@@ -247,21 +245,35 @@ fn targets_of(keys: &[TargetKey]) -> (Vec<ContentType>, Vec<&str>) {
     (types, ids)
 }
 
-/// How many of each reaction a post or reply has.
-pub struct ReactionCountLoader(DatabaseConnection);
+/// How many of one kind of reaction a post or reply has, and whether the caller gave one.
+#[derive(Clone, Copy, Debug)]
+pub struct ReactionTally {
+    pub kind: ReactionKind,
+    pub count: i64,
+    pub mine: bool,
+}
 
-impl Loader<TargetKey> for ReactionCountLoader {
-    type Value = Vec<(ReactionKind, i64)>;
+/// The reactions on a page of posts and replies, counted by kind, with the caller's own marked:
+/// one statement for both `reactionCounts` and `myReactions`.
+pub struct ReactionLoader(DatabaseConnection, Option<UserId>);
+
+impl Loader<TargetKey> for ReactionLoader {
+    type Value = Vec<ReactionTally>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[TargetKey]) -> Result<HashMap<TargetKey, Self::Value>, LoadError> {
         let (types, ids) = targets_of(keys);
-        let rows: Vec<(ContentType, String, ReactionKind, i64)> = reactions::Entity::find()
+        let mine = match &self.1 {
+            Some(viewer) => Expr::case(reactions::Column::UserId.eq(viewer), 1).finally(0),
+            None => Expr::case(Expr::val(false), 1).finally(0),
+        };
+        let rows: Vec<(ContentType, String, ReactionKind, i64, i32)> = reactions::Entity::find()
             .select_only()
             .column(reactions::Column::TargetType)
             .column(reactions::Column::TargetId)
             .column(reactions::Column::Kind)
             .column_as(Expr::col(reactions::Column::UserId).count(), "n")
+            .column_as(Expr::expr(mine).max(), "mine")
             .filter(reactions::Column::TargetType.is_in(types))
             .filter(reactions::Column::TargetId.is_in(ids))
             .group_by(reactions::Column::TargetType)
@@ -270,11 +282,18 @@ impl Loader<TargetKey> for ReactionCountLoader {
             .into_tuple()
             .all(&self.0)
             .await?;
-        let mut counts: HashMap<TargetKey, Self::Value> = HashMap::new();
-        for (target, id, kind, n) in rows {
-            counts.entry((target, id)).or_default().push((kind, n));
+        let mut tallies: HashMap<TargetKey, Self::Value> = HashMap::new();
+        for (target, id, kind, count, mine) in rows {
+            tallies
+                .entry((target, id))
+                .or_default()
+                .push(ReactionTally {
+                    kind,
+                    count,
+                    mine: mine == 1,
+                });
         }
-        Ok(counts)
+        Ok(tallies)
     }
 }
 
@@ -303,33 +322,5 @@ impl Loader<QuestionId> for MyMarksLoader {
             .await
             .map_err(|e| LoadError(Arc::new(e)))?;
         Ok(followed.into_iter().map(|id| (id, true)).collect())
-    }
-}
-
-/// Which reactions the signed-in person gave a post or reply.
-pub struct MyReactionLoader(DatabaseConnection, Option<UserId>);
-
-impl Loader<TargetKey> for MyReactionLoader {
-    type Value = Vec<ReactionKind>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[TargetKey]) -> Result<HashMap<TargetKey, Self::Value>, LoadError> {
-        let Some(viewer) = &self.1 else {
-            return Ok(HashMap::new());
-        };
-        let (types, ids) = targets_of(keys);
-        let rows = reactions::Entity::find()
-            .filter(reactions::Column::UserId.eq(viewer))
-            .filter(reactions::Column::TargetType.is_in(types))
-            .filter(reactions::Column::TargetId.is_in(ids))
-            .all(&self.0)
-            .await?;
-        let mut mine: HashMap<TargetKey, Self::Value> = HashMap::new();
-        for r in rows {
-            mine.entry((r.target_type, r.target_id))
-                .or_default()
-                .push(r.kind);
-        }
-        Ok(mine)
     }
 }
