@@ -389,6 +389,51 @@ async fn lists_show_authors_as_the_post_alone_does() {
     assert_eq!(by(&posts[3]), Value::Null);
 }
 
+/// The feed reads each post's group with the posts; it shows each group as `post(id)` does,
+/// a hidden one included, and its members' own standing in it (`myMembership`).
+#[tokio::test]
+async fn the_feed_shows_groups_as_the_post_alone_does() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Feed Group Owner").await;
+    let ana = app.register("Feed Group Ana").await;
+    let open = app.create_group(&owner, "Open Hearth", "PUBLIC").await;
+    let hidden = app.create_group(&owner, "Quiet Room", "HIDDEN").await;
+    app.join(&ana, &open).await;
+    let posts = [
+        app.post(&owner, &open, "In the open").await,
+        app.post(&ana, &open, "Also in the open").await,
+        app.post(&owner, &hidden, "In the quiet room").await,
+    ];
+    let group = "group { id name description topic tags visibility ledBy memberCount postCount createdAt myMembership { role } }";
+    let feed = app
+        .ok(
+            &owner.access,
+            &format!("{{ feed(first: 10) {{ edges {{ node {{ id {group} }} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    let edges = feed["feed"]["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), posts.len());
+    for edge in edges {
+        let id = edge["node"]["id"].as_str().unwrap();
+        let alone = app
+            .ok(
+                &owner.access,
+                &format!("query($id: ID!) {{ post(id: $id) {{ {group} }} }}"),
+                json!({"id": id}),
+            )
+            .await;
+        assert_eq!(edge["node"]["group"], alone["post"]["group"], "post {id}");
+    }
+    let quiet = edges
+        .iter()
+        .find(|e| e["node"]["id"] == posts[2].as_str())
+        .unwrap();
+    assert_eq!(quiet["node"]["group"]["name"], "Quiet Room");
+    assert_eq!(quiet["node"]["group"]["visibility"], "HIDDEN");
+    assert_eq!(quiet["node"]["group"]["myMembership"]["role"], "OWNER");
+}
+
 #[tokio::test]
 async fn roles_are_set_by_the_owner() {
     let app = TestApp::spawn().await;
