@@ -389,8 +389,8 @@ async fn lists_show_authors_as_the_post_alone_does() {
     assert_eq!(by(&posts[3]), Value::Null);
 }
 
-/// The feed reads each post's group with the posts; it shows each group as `post(id)` does,
-/// a hidden one included, and its members' own standing in it (`myMembership`).
+/// The feed shows each post's group as `post(id)` does, a hidden one included, with the
+/// caller's own standing in it (`myMembership`).
 #[tokio::test]
 async fn the_feed_shows_groups_as_the_post_alone_does() {
     let app = TestApp::spawn().await;

@@ -487,8 +487,8 @@ async fn a_feed_page_costs_the_same_round_trips_whatever_its_size() {
         "round trips grew with the page: {costs:?}"
     );
     println!("statements per feed page: {costs:?}");
-    // The posts with their authors and groups, then their reactions (counted, mine marked).
-    assert!(costs[1] <= 2, "a feed page took {} round trips", costs[1]);
+    // The posts with their authors, their groups, their reactions (counted, mine marked).
+    assert!(costs[1] <= 3, "a feed page took {} round trips", costs[1]);
 }
 
 #[tokio::test]

@@ -104,14 +104,9 @@ impl GroupObject {
     /// A group reached from something else (a post, a notification, a report), under the same
     /// rule as `group(id)`: a hidden group is `None` to whoever is not (or no longer) in it.
     pub async fn reachable(ctx: &Context<'_>, group_id: &GroupId) -> AppResult<Option<Self>> {
-        match ctx.loaders()?.groups.load_one(group_id.to_owned()).await? {
-            Some(row) => Self::reachable_row(ctx, row).await,
-            None => Ok(None),
-        }
-    }
-
-    /// The same, for a group whose row was read already (with a list of posts).
-    pub async fn reachable_row(ctx: &Context<'_>, row: groups::Model) -> AppResult<Option<Self>> {
+        let Some(row) = ctx.loaders()?.groups.load_one(group_id.to_owned()).await? else {
+            return Ok(None);
+        };
         if row.visibility != Visibility::Hidden {
             return Ok(Some(GroupObject::new(row)));
         }
@@ -120,19 +115,18 @@ impl GroupObject {
         };
         // A page of notifications or reports may reach one hidden group many times.
         let checked = ctx.lazy_loaders()?;
-        let group_id = row.id.clone();
-        match checked.hidden_group_seen(&group_id) {
+        match checked.hidden_group_seen(group_id) {
             Some(true) => return Ok(Some(GroupObject::new(row))),
             Some(false) => return Ok(None),
             None => {}
         }
         match super::access::access_to(&ctx.app()?.db, viewer, row).await {
             Ok(access) => {
-                checked.remember_hidden_group(&group_id, true);
+                checked.remember_hidden_group(group_id, true);
                 Ok(Some(GroupObject::with_access(access)))
             }
             Err(AppError::NotFound) => {
-                checked.remember_hidden_group(&group_id, false);
+                checked.remember_hidden_group(group_id, false);
                 Ok(None)
             }
             Err(other) => Err(other),
@@ -221,8 +215,9 @@ impl GroupObject {
     ) -> Result<Connection<String, PostObject, ListInfo>> {
         let page = PageArgs::new(first, after)?;
         let access = self.access(ctx).await?;
-        let joins = crate::posts::joins_asked(ctx);
-        let rows = posts::group_posts(&ctx.app()?.db, ctx.viewer()?, access, &page, joins).await?;
+        let authors = crate::posts::authors_asked(ctx);
+        let rows =
+            posts::group_posts(&ctx.app()?.db, ctx.viewer()?, access, &page, authors).await?;
         Ok(connection(
             rows.map(PostObject::from),
             PostObject::activity_cursor,

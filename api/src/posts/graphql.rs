@@ -1,6 +1,6 @@
 //! GraphQL types and resolvers of posts, replies, reactions and the feed.
 use super::loaders::ReactionTally;
-use super::service::{self, Joins, ListedPost, NewPost, NewReply};
+use super::service::{self, Authors, ListedPost, NewPost, NewReply};
 use crate::config::PostingLimits;
 use crate::content::{ContentType, ReactionKind};
 use crate::error::AppResult;
@@ -13,7 +13,7 @@ use crate::safety::CrisisResource;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use entity::{groups, posts, replies};
+use entity::{posts, replies};
 use sea_orm::Iterable as _;
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -98,40 +98,33 @@ pub async fn crisis_resources(
     Ok(ctx.app()?.crisis.for_country(country.as_deref()))
 }
 
-/// A post, with what the list that found it read with it (its author as the group shows them,
-/// its group), so that those fields need no statement of their own.
-pub struct PostObject(pub posts::Model, ReadWith);
-
-#[derive(Default)]
-pub struct ReadWith {
-    author: Option<PersonInGroup>,
-    /// Boxed: most posts carry none, and a post is an arm of larger enums.
-    group: Option<Box<groups::Model>>,
-}
+/// A post, with its author as the group shows them when the list that found it read them too.
+pub struct PostObject(pub posts::Model, Option<PersonInGroup>);
 
 impl From<posts::Model> for PostObject {
     fn from(row: posts::Model) -> Self {
-        PostObject(row, ReadWith::default())
+        PostObject(row, None)
     }
 }
 
 impl From<ListedPost> for PostObject {
     fn from(listed: ListedPost) -> Self {
-        let read_with = ReadWith {
-            author: listed.author,
-            group: listed.group.map(Box::new),
-        };
-        PostObject(listed.post, read_with)
+        PostObject(listed.post, listed.author)
     }
 }
 
-/// What a posts connection shows of its posts' authors and groups: the list reads those with
-/// the posts.
-pub fn joins_asked(ctx: &Context<'_>) -> Joins {
-    let node = ctx.look_ahead().field("edges").field("node");
-    Joins {
-        authors: node.field("author").exists(),
-        groups: node.field("group").exists(),
+/// Whether a posts connection shows its posts' authors: then the list reads them with the posts.
+pub fn authors_asked(ctx: &Context<'_>) -> Authors {
+    if ctx
+        .look_ahead()
+        .field("edges")
+        .field("node")
+        .field("author")
+        .exists()
+    {
+        Authors::Join
+    } else {
+        Authors::Leave
     }
 }
 
@@ -153,17 +146,14 @@ impl PostObject {
         ID::from(self.0.id.clone())
     }
     async fn group(&self, ctx: &Context<'_>) -> Result<Option<GroupObject>> {
-        Ok(match &self.1.group {
-            Some(row) => GroupObject::reachable_row(ctx, groups::Model::clone(row)).await?,
-            None => GroupObject::reachable(ctx, &self.0.group_id).await?,
-        })
+        Ok(GroupObject::reachable(ctx, &self.0.group_id).await?)
     }
     /// Null once the post is deleted or removed, and for an anonymous post.
     async fn author(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
         if !self.visible() || self.0.anonymous {
             return Ok(None);
         }
-        if let Some(known) = &self.1.author {
+        if let Some(known) = &self.1 {
             return Ok(Some(UserObject::shown_in_group(known.clone())));
         }
         Ok(UserObject::in_group(ctx, &self.0.author_id, &self.0.group_id).await?)
@@ -371,7 +361,7 @@ impl PostQuery {
         after: Option<String>,
     ) -> Result<Connection<String, PostObject, ListInfo>> {
         let page = PageArgs::new(first, after)?;
-        let rows = service::feed(&ctx.app()?.db, ctx.viewer()?, &page, joins_asked(ctx)).await?;
+        let rows = service::feed(&ctx.app()?.db, ctx.viewer()?, &page, authors_asked(ctx)).await?;
         Ok(connection(
             rows.map(PostObject::from),
             PostObject::activity_cursor,

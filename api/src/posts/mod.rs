@@ -6,5 +6,5 @@ pub mod reply_counts;
 pub mod service;
 
 pub use graphql::{
-    crisis_resources, joins_asked, PostMutation, PostObject, PostQuery, ReplyObject,
+    authors_asked, crisis_resources, PostMutation, PostObject, PostQuery, ReplyObject,
 };

@@ -26,7 +26,6 @@ use sea_orm::{
     FromQueryResult as _, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
     TryInsertResult,
 };
-use sea_orm::{IdenStatic as _, Iterable as _};
 
 pub struct NewPost {
     pub group_id: GroupId,
@@ -217,7 +216,7 @@ pub async fn group_posts(
     viewer: &Viewer,
     access: &GroupAccess,
     page: &PageArgs,
-    joins: Joins,
+    authors: Authors,
 ) -> AppResult<Page<ListedPost>> {
     access.require_readable()?;
     let query = posts::Entity::find()
@@ -225,39 +224,34 @@ pub async fn group_posts(
         .filter(posts::Column::DeletedAt.is_null())
         .filter(posts::Column::RemovedAt.is_null())
         .filter(not_blocked_unless_anonymous(&viewer.user_id));
-    by_activity(db, query, page, joins).await
+    by_activity(db, query, page, authors).await
 }
 
-/// What a list of posts reads in the posts' own statement, as far as the page shows it: each
-/// author as the group shows them, each post's group. A page that shows either would otherwise
-/// ask for it in a statement of its own.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Joins {
-    pub authors: bool,
-    pub groups: bool,
+/// Whether a list of posts also reads each author as the group shows them. A page that shows
+/// authors would otherwise ask for them in a statement of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Authors {
+    Leave,
+    Join,
 }
 
-/// A post of a list, with what the list read with it: its author as the group shows them
-/// (`None` for an anonymous post: it names nobody), its group.
+/// A post of a list, with its author as the group shows them when the list read authors
+/// (`None` for an anonymous post: it names nobody).
 pub struct ListedPost {
     pub post: posts::Model,
     pub author: Option<PersonInGroup>,
-    pub group: Option<groups::Model>,
 }
 
 const AUTHOR_NAME: &str = "author_display_name";
 const AUTHOR_ALIAS: &str = "author_alias";
 const AUTHOR_ROLE: &str = "author_role";
-/// The prefix of a joined group's columns.
-const GROUP: &str = "group_";
 
-/// One page of `query` by latest activity, with its authors and groups in the same statement
-/// when asked.
+/// One page of `query` by latest activity, with the authors in the same statement when asked.
 async fn by_activity(
     db: &DatabaseConnection,
     query: sea_orm::Select<posts::Entity>,
     page: &PageArgs,
-    joins: Joins,
+    authors: Authors,
 ) -> AppResult<Page<ListedPost>> {
     let mut query = keyset_query(
         query,
@@ -266,60 +260,14 @@ async fn by_activity(
         Order::NewestFirst,
         page,
     );
-    if joins == Joins::default() {
+    if authors == Authors::Leave {
         let rows = query.all(db).await?;
-        let listed = rows.into_iter().map(|post| ListedPost {
-            post,
-            author: None,
-            group: None,
-        });
+        let listed = rows
+            .into_iter()
+            .map(|post| ListedPost { post, author: None });
         return Ok(Page::from_rows(listed.collect(), page));
     }
-    if joins.authors {
-        join_authors(QueryTrait::query(&mut query));
-    }
-    if joins.groups {
-        let select = QueryTrait::query(&mut query).left_join(
-            groups::Entity,
-            Expr::col((groups::Entity, groups::Column::Id))
-                .equals((posts::Entity, posts::Column::GroupId)),
-        );
-        for column in groups::Column::iter() {
-            select.expr_as(
-                Expr::col((groups::Entity, column)),
-                format!("{GROUP}{}", column.as_str()),
-            );
-        }
-    }
-    let rows = db
-        .query_all_raw(query.build(db.get_database_backend()))
-        .await?;
-    let listed = rows
-        .iter()
-        .map(|row| {
-            let post = posts::Model::from_query_result(row, "")?;
-            let author = if joins.authors && !post.anonymous {
-                author_in_row(row, &post)?
-            } else {
-                None
-            };
-            let group = if joins.groups {
-                Some(groups::Model::from_query_result(row, GROUP)?)
-            } else {
-                None
-            };
-            Ok(ListedPost {
-                post,
-                author,
-                group,
-            })
-        })
-        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
-    Ok(Page::from_rows(listed, page))
-}
-
-/// The author's name, and their alias and role while an active member of the post's group.
-fn join_authors(select: &mut sea_orm::sea_query::SelectStatement) {
+    // The author's name, and their alias and role while an active member of the post's group.
     let standing = Condition::all()
         .add(
             Expr::col((memberships::Entity, memberships::Column::GroupId))
@@ -330,7 +278,7 @@ fn join_authors(select: &mut sea_orm::sea_query::SelectStatement) {
                 .equals((posts::Entity, posts::Column::AuthorId)),
         )
         .add(Expr::col((memberships::Entity, memberships::Column::State)).eq(MemberState::Active));
-    select
+    QueryTrait::query(&mut query)
         .left_join(
             users::Entity,
             Expr::col((users::Entity, users::Column::Id))
@@ -349,6 +297,22 @@ fn join_authors(select: &mut sea_orm::sea_query::SelectStatement) {
             Expr::col((memberships::Entity, memberships::Column::Role)),
             AUTHOR_ROLE,
         );
+    let rows = db
+        .query_all_raw(query.build(db.get_database_backend()))
+        .await?;
+    let listed = rows
+        .iter()
+        .map(|row| {
+            let post = posts::Model::from_query_result(row, "")?;
+            let author = if post.anonymous {
+                None
+            } else {
+                author_in_row(row, &post)?
+            };
+            Ok(ListedPost { post, author })
+        })
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    Ok(Page::from_rows(listed, page))
 }
 
 /// The author joined to a post's row; `None` when the account is gone.
@@ -400,7 +364,7 @@ pub async fn feed(
     db: &DatabaseConnection,
     viewer: &Viewer,
     page: &PageArgs,
-    joins: Joins,
+    authors: Authors,
 ) -> AppResult<Page<ListedPost>> {
     let my_groups = Query::select()
         .column(memberships::Column::GroupId)
@@ -413,7 +377,7 @@ pub async fn feed(
         .filter(posts::Column::DeletedAt.is_null())
         .filter(posts::Column::RemovedAt.is_null())
         .filter(not_blocked_unless_anonymous(&viewer.user_id));
-    by_activity(db, query, page, joins).await
+    by_activity(db, query, page, authors).await
 }
 
 /// Listed posts the caller may read whose title or body holds every word of `query`, best
