@@ -678,6 +678,47 @@ fn kinds(notes: &[Value]) -> Vec<&str> {
     notes.iter().map(|n| n["kind"].as_str().unwrap()).collect()
 }
 
+/// An answer tells no follower who blocked its author, nor one its author blocked; the others
+/// hear of it as ever.
+#[tokio::test]
+async fn an_answer_tells_no_one_across_a_block() {
+    let app = TestApp::spawn().await;
+    let asker = app.register("Block Asker").await;
+    let blocker = app.register("Block Blocker").await;
+    let blocked = app.register("Block Blocked").await;
+    let helper = app.register("Block Helper").await;
+    let id = ask_id(
+        &app,
+        &asker,
+        json!({"title": "Does it get easier after a month?", "topic": "GRIEF"}),
+    )
+    .await;
+    for who in [&blocker, &blocked] {
+        app.ok(
+            &who.access,
+            "mutation($q: ID!) { followQuestion(questionId: $q) { following } }",
+            json!({"q": id}),
+        )
+        .await;
+    }
+    let block = "mutation($u: ID!) { blockUser(userId: $u) }";
+    app.ok(&blocker.access, block, json!({"u": helper.user_id}))
+        .await;
+    app.ok(&helper.access, block, json!({"u": blocked.user_id}))
+        .await;
+
+    answer(&app, &helper, &id, "It changes shape more than it shrinks.").await;
+    assert_eq!(kinds(&inbox(&app, &asker).await), ["ANSWER"]);
+    assert!(
+        inbox(&app, &blocker).await.is_empty(),
+        "blocked the answerer"
+    );
+    assert!(
+        inbox(&app, &blocked).await.is_empty(),
+        "blocked by the answerer"
+    );
+}
+
 #[tokio::test]
 async fn answers_notify_followers_the_asker_hears_of_experts_and_answerers_of_acceptance() {
     let app = TestApp::spawn().await;

@@ -9,8 +9,8 @@ use crate::groups::types::{MemberState, NotificationLevel, Role};
 use crate::ids::{AnswerId, GroupId, NotificationId, PostId, QuestionId, ReplyId, UserId};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use entity::{
-    answers, blocks, memberships, notifications, posts, push_jobs, push_preferences,
-    question_follows, questions, replies, thread_follows, users,
+    answers, memberships, notifications, posts, push_jobs, push_preferences, question_follows,
+    questions, replies, thread_follows, users,
 };
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
 use sea_orm::{
@@ -75,38 +75,6 @@ async fn audience(
         .into_tuple()
         .all(txn)
         .await?)
-}
-
-/// Of `people`, those neither blocking nor blocked by `actor_id`.
-async fn unblocked_with(
-    txn: &impl ConnectionTrait,
-    actor_id: &UserId,
-    people: Vec<UserId>,
-) -> AppResult<Vec<UserId>> {
-    if people.is_empty() {
-        return Ok(people);
-    }
-    let blocked: Vec<UserId> = blocks::Entity::find()
-        .filter(
-            Condition::any()
-                .add(blocks::Column::BlockerId.eq(actor_id))
-                .add(blocks::Column::BlockedId.eq(actor_id)),
-        )
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|b| {
-            if b.blocker_id == *actor_id {
-                b.blocked_id
-            } else {
-                b.blocker_id
-            }
-        })
-        .collect();
-    Ok(people
-        .into_iter()
-        .filter(|m| !blocked.contains(m))
-        .collect())
 }
 
 /// A reaction joins the unread entry about the same item: "3 people sent support".
@@ -486,16 +454,18 @@ pub async fn notify_answer(
     let followers: Vec<UserId> = question_follows::Entity::find()
         .filter(question_follows::Column::QuestionId.eq(&question.id))
         .filter(question_follows::Column::UserId.ne(&answer.author_id))
+        .filter(not_blocked_with(
+            (question_follows::Entity, question_follows::Column::UserId),
+            &answer.author_id,
+        ))
         .all(txn)
         .await?
         .into_iter()
         .map(|f| f.user_id)
         .collect();
-    let (asker, others): (Vec<UserId>, Vec<UserId>) =
-        unblocked_with(txn, &answer.author_id, followers)
-            .await?
-            .into_iter()
-            .partition(|user| by_expert && *user == question.author_id);
+    let (asker, others): (Vec<UserId>, Vec<UserId>) = followers
+        .into_iter()
+        .partition(|user| by_expert && *user == question.author_id);
     let mut notified = Vec::new();
     for (kind, users) in [
         (NotificationKind::ExpertAnswer, asker),
