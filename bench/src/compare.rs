@@ -2,7 +2,9 @@
 //! (the feed bench's: 1 000 users, 50 groups, 100 000 posts, 500 000 replies). PostGraphile
 //! 4.14.1 runs as one Node.js process (`postgraphile -c <db> --schema public`) from
 //! `bench/postgraphile` (installed with `npm ci` there when missing); Hearth runs in this
-//! process. Both are measured in rounds, one after the other, and the ratio is printed.
+//! process. Both are measured in rounds, one after the other, and the ratio is printed. Both
+//! connect to PostgreSQL the same way and answer uncompressed, as `wrk` asks; Hearth is then
+//! measured once more with its answers compressed, as the apps ask.
 use crate::load::{self, Stats};
 use anyhow::Context as _;
 use serde_json::{json, Value};
@@ -29,14 +31,17 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
         .context(
             "set HEARTH_BENCH_DATABASE_URL to a PostgreSQL database: PostGraphile needs one",
         )?;
-    let server = load::start_server().await?;
+    let database_url = same_transport(&database_url);
+    let server = load::start_server_with(|s| s.database_url = database_url.clone()).await?;
     let db = api::db::connect(&database_url).await?;
     crate::feed::seed(&db).await.context("seeding")?;
     // Settled, as a database in service is: a bulk load leaves hint bits and the visibility map
     // unset, which made both servers slower and PostGraphile less so.
     sea_orm::ConnectionTrait::execute_unprepared(&db, "VACUUM ANALYZE").await?;
 
-    let http = reqwest::Client::new();
+    // No `Accept-Encoding`, as `wrk` sends none: PostGraphile's server does not compress, and
+    // Hearth compresses only when asked. Hearth compressed is measured apart, after.
+    let http = reqwest::Client::builder().no_gzip().no_brotli().build()?;
     let (token, _) = load::sign_in(
         &http,
         &server.url,
@@ -148,7 +153,28 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
         rate(&ours),
         rate(&theirs)
     );
+    // What the apps get: they ask for brotli, which PostGraphile would not give them.
+    let compressed = reqwest::Client::new();
+    let (url, token) = (server.url.clone(), token.clone());
+    load::run(requests, concurrency, move |_| {
+        let body = json!({"query": HEARTH_PAGE, "variables": {"g": group}});
+        let request = compressed.post(&url).json(&body).bearer_auth(&token);
+        load::answered_without_errors(request)
+    })
+    .await
+    .print("Hearth, answers compressed (Accept-Encoding: gzip, br)");
     Ok(())
+}
+
+/// The database URL both servers use: PostgreSQL's driver for Node.js connects without TLS
+/// unless the URL asks for it, and sqlx tries TLS first (`sslmode=prefer`); so a URL that says
+/// nothing gets `sslmode=disable`, for both.
+fn same_transport(url: &str) -> String {
+    if url.contains("sslmode=") || url.contains("ssl=") {
+        return url.to_owned();
+    }
+    let joiner = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{joiner}sslmode=disable")
 }
 
 fn start_postgraphile(database_url: &str, port: u16) -> anyhow::Result<Node> {

@@ -483,8 +483,9 @@ pub async fn create_reply(
     follow_thread(&txn, &post.id, &viewer.user_id, at).await?;
     let mut notified = notifications::notify_reply(&txn, &post, &reply).await?;
     notified.extend(crisis::flag_crisis_in_reply(&txn, &reply, None).await?);
-    // Last before the commit: where the post's row is locked (SQLite), it is held for one
-    // statement and the commit, not for the whole transaction.
+    // Last before the commit. SQLite updates the post here; PostgreSQL writes a row of
+    // `uncounted_replies`, folded into the post after the commit, so that replies to one busy
+    // thread do not queue for the post's row.
     let counted = ReplyCounts::record(&txn, &post.id, &reply.id, at).await?;
     txn.commit().await?;
     counts.settle(db, counted).await;
