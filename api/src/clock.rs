@@ -66,6 +66,32 @@ pub fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
 }
 
+/// Runs `pass` at once and then every `period` until `stop`, as the background loops do (mood
+/// and question reminders, the reply-count sweeper). A pass that fails is logged; the next one
+/// runs as planned.
+pub fn every<F, Fut, T>(
+    period: std::time::Duration,
+    stop: tokio_util::sync::CancellationToken,
+    mut pass: F,
+) where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = AppResult<T>> + Send,
+    T: Send,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {},
+                () = stop.cancelled() => return,
+            }
+            if let Err(err) = pass().await {
+                err.log_internal();
+            }
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -206,17 +206,9 @@ async fn decide(
 }
 
 pub fn spawn(app: AppContext, stop: CancellationToken) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(TICK);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {},
-                () = stop.cancelled() => return,
-            }
-            if let Err(err) = run_once(&app, Utc::now()).await {
-                err.log_internal();
-            }
-        }
+    crate::clock::every(TICK, stop, move || {
+        let app = app.clone();
+        async move { run_once(&app, Utc::now()).await }
     });
 }
 

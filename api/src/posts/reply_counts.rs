@@ -122,16 +122,8 @@ impl ReplyCounts {
 
 /// Folds, at start and every minute, the replies a crashed instance left uncounted.
 pub fn spawn_sweeper(db: DatabaseConnection, counts: Arc<ReplyCounts>, stop: CancellationToken) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(SWEEP_EVERY);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {},
-                () = stop.cancelled() => return,
-            }
-            if let Err(err) = counts.sweep(&db).await {
-                err.log_internal();
-            }
-        }
+    crate::clock::every(SWEEP_EVERY, stop, move || {
+        let (db, counts) = (db.clone(), counts.clone());
+        async move { counts.sweep(&db).await }
     });
 }
