@@ -113,6 +113,7 @@ impl App {
             db,
             crisis: Arc::new(crisis),
             reply_counts: Default::default(),
+            page_memo: Default::default(),
             keys: TokenKeys::new(&secret, settings.access_token_ttl),
             sessions: SessionCache::new(settings.session_check_interval),
             passwords: PasswordHasher::new()
@@ -127,6 +128,7 @@ impl App {
         });
         let schema = schema::build(app.clone(), app.settings.is_production())?;
         crate::auth::revocation::follow(app.sessions.clone(), &app.broker, shutdown.clone());
+        crate::page_memo::follow(app.page_memo.clone(), &app.broker, shutdown.clone());
         if app.settings.run_workers {
             crate::push::worker::spawn(
                 app.clone(),

@@ -53,6 +53,11 @@ pub enum Event {
     SessionsRevoked {
         session_ids: Vec<SessionId>,
     },
+    /// Something was written: every instance forgets the reads it keeps (`page_memo`); the
+    /// instance that wrote (`by`) forgot at once and ignores its own word coming back.
+    ReadsChanged {
+        by: String,
+    },
 }
 
 /// What a committed write must announce: the events it raised, in order. A writing service
@@ -207,6 +212,7 @@ pub enum Topic {
     Mail,
     Exports,
     Sessions,
+    Reads,
 }
 
 impl Topic {
@@ -220,6 +226,7 @@ impl Topic {
             Topic::Mail => "mail".to_owned(),
             Topic::Exports => "exports".to_owned(),
             Topic::Sessions => "sessions".to_owned(),
+            Topic::Reads => "reads".to_owned(),
         }
     }
 }
@@ -240,6 +247,7 @@ impl Event {
             Event::MailQueued => vec![Topic::Mail],
             Event::ExportRequested => vec![Topic::Exports],
             Event::SessionsRevoked { .. } => vec![Topic::Sessions],
+            Event::ReadsChanged { .. } => vec![Topic::Reads],
         }
     }
 }

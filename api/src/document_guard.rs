@@ -1,13 +1,16 @@
 //! Refuses a GraphQL document before it is validated or run: more tokens than a person writes,
 //! a cost over budget, or a NUL character in any text it carries. Documents that are accepted
-//! but costly run a few at a time, so the other cores stay free for everyone else.
+//! but costly run a few at a time, so the other cores stay free for everyone else. After a
+//! document that writes has run, whoever keeps reads is told ([`AfterWrites`]).
 use crate::query_cost::{CostModel, Refusal};
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest,
 };
+use async_graphql::parser::types::OperationType;
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Positioned, Request, Response, ServerError, ServerResult, Value, Variables};
-use std::sync::atomic::{AtomicU64, Ordering};
+use futures::future::BoxFuture;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -23,10 +26,16 @@ pub const MAX_TOKENS: usize = 5_000;
 /// on two cores they ran one at a time.
 pub const HEAVY_COST: u64 = crate::query_cost::MAX_COST / 4;
 
+/// Told once a document that writes (a mutation) has run, whether its writes held or failed.
+pub trait AfterWrites: Send + Sync {
+    fn written(&self) -> BoxFuture<'_, ()>;
+}
+
 /// The schema extension that applies the guard to every operation, over HTTP and WebSocket.
 pub struct DocumentGuard {
     model: Arc<CostModel>,
     heavy: Arc<Semaphore>,
+    after_writes: Option<Arc<dyn AfterWrites>>,
 }
 
 impl DocumentGuard {
@@ -35,7 +44,14 @@ impl DocumentGuard {
         DocumentGuard {
             model: Arc::new(model),
             heavy: Arc::new(Semaphore::new(heavy_at_once.max(1))),
+            after_writes: None,
         }
+    }
+
+    /// Tells `after` once each document that writes has run.
+    pub fn after_writes(mut self, after: Arc<dyn AfterWrites>) -> Self {
+        self.after_writes = Some(after);
+        self
     }
 }
 
@@ -44,7 +60,9 @@ impl ExtensionFactory for DocumentGuard {
         Arc::new(GuardExtension {
             model: self.model.clone(),
             heavy: self.heavy.clone(),
+            after_writes: self.after_writes.clone(),
             cost: AtomicU64::new(0),
+            writes: AtomicBool::new(false),
         })
     }
 }
@@ -52,8 +70,11 @@ impl ExtensionFactory for DocumentGuard {
 struct GuardExtension {
     model: Arc<CostModel>,
     heavy: Arc<Semaphore>,
+    after_writes: Option<Arc<dyn AfterWrites>>,
     /// The cost of this request's document, once priced.
     cost: AtomicU64,
+    /// Whether this request's document holds a mutation.
+    writes: AtomicBool,
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -77,6 +98,11 @@ impl Extension for GuardExtension {
                 error(code, refusal.message(), None)
             })?;
             check_text(document, &variables)?;
+            let writes = document
+                .operations
+                .iter()
+                .any(|(_, operation)| operation.node.ty == OperationType::Mutation);
+            self.writes.store(writes, Ordering::Relaxed);
             Ok(cost)
         });
         request.variables = variables;
@@ -95,7 +121,13 @@ impl Extension for GuardExtension {
         } else {
             None
         };
-        next.run(ctx, operation_name).await
+        let response = next.run(ctx, operation_name).await;
+        if let Some(after) = &self.after_writes {
+            if self.writes.load(Ordering::Relaxed) {
+                after.written().await;
+            }
+        }
+        response
     }
 }
 

@@ -74,6 +74,7 @@ impl PageArgs {
     }
 }
 
+#[derive(Clone)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub has_next: bool,

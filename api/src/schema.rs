@@ -15,6 +15,7 @@ use crate::realtime::LiveSubscription;
 use crate::state::AppContext;
 use anyhow::Context as _;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
+use std::sync::Arc;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -55,8 +56,12 @@ pub const MAX_COMPLEXITY: usize = 2_000;
 /// The schema the server runs: its documents are priced and checked before they validate.
 pub fn build(app: AppContext, production: bool) -> anyhow::Result<HearthSchema> {
     let cost = CostModel::from_sdl(&sdl()).context("reading the schema's own SDL")?;
+    let forget = crate::page_memo::ForgetOnWrite {
+        memo: app.page_memo.clone(),
+        broker: app.broker.clone(),
+    };
     Ok(builder(Some(app), production)
-        .extension(DocumentGuard::new(cost, heavy_at_once()))
+        .extension(DocumentGuard::new(cost, heavy_at_once()).after_writes(Arc::new(forget)))
         .finish())
 }
 

@@ -59,4 +59,6 @@ pub struct AppParts {
     pub mail: crate::mail::Mailer,
     pub crisis: Arc<crate::safety::CrisisDirectory>,
     pub reply_counts: Arc<crate::posts::reply_counts::ReplyCounts>,
+    /// What group pages read, kept for a few seconds and forgotten on every write.
+    pub page_memo: Arc<crate::page_memo::PageMemo>,
 }

@@ -23,6 +23,7 @@ mod mood_shares;
 mod moods;
 mod notifications;
 mod ops;
+mod page_memo;
 mod persisted;
 mod posts;
 mod push;

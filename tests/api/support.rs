@@ -474,6 +474,8 @@ impl TestApp {
         ))
         .await
         .unwrap();
+        // Written behind the server's back: forget the group pages it keeps.
+        self.context.page_memo.forget_all();
     }
 }
 

@@ -33,6 +33,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "telemetry",
             "db",
             "redis_conn",
+            "memo",
         ],
     ),
     (
@@ -78,6 +79,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "push/graphql",
             "push/worker",
             "mail/worker",
+            "page_memo",
             "realtime",
             "gql",
             "state",

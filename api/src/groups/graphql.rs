@@ -216,8 +216,11 @@ impl GroupObject {
         let page = PageArgs::new(first, after)?;
         let access = self.access(ctx).await?;
         let authors = crate::posts::authors_asked(ctx);
-        let rows =
-            posts::group_posts(&ctx.app()?.db, ctx.viewer()?, access, &page, authors).await?;
+        let app = ctx.app()?;
+        let rows = app
+            .page_memo
+            .group_posts(&app.db, ctx.viewer()?, access, &page, authors)
+            .await?;
         Ok(connection(
             rows.map(PostObject::from),
             PostObject::activity_cursor,
@@ -421,7 +424,11 @@ impl GroupQuery {
     }
 
     async fn group(&self, ctx: &Context<'_>, id: GroupId) -> Result<GroupObject> {
-        let access = super::access::group_access(&ctx.app()?.db, ctx.viewer()?, &id).await?;
+        let app = ctx.app()?;
+        let access = app
+            .page_memo
+            .group_access(&app.db, ctx.viewer()?, &id)
+            .await?;
         Ok(GroupObject::with_access(access))
     }
 }

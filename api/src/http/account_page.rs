@@ -94,14 +94,21 @@ pub async fn send_code(
 
 pub async fn confirm(State(state): State<HttpState>, Form(form): Form<ConfirmForm>) -> Response {
     let remove_content = form.content == "remove";
-    match deletion::delete_with_code(
+    let deleted = deletion::delete_with_code(
         &state.app.credentials(),
         &form.email,
         &form.code,
         remove_content,
     )
-    .await
-    {
+    .await;
+    // A write outside GraphQL: group pages kept anywhere may show the person.
+    crate::page_memo::ForgetOnWrite {
+        memo: state.app.page_memo.clone(),
+        broker: state.app.broker.clone(),
+    }
+    .forget()
+    .await;
+    match deleted {
         Ok(()) => page(
             StatusCode::OK,
             "<h1>Your account is deleted</h1><p>Everything about you is gone from Hearth. \

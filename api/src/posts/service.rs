@@ -229,7 +229,7 @@ pub async fn group_posts(
 
 /// Whether a list of posts also reads each author as the group shows them. A page that shows
 /// authors would otherwise ask for them in a statement of its own.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Authors {
     Leave,
     Join,
@@ -237,6 +237,7 @@ pub enum Authors {
 
 /// A post of a list, with its author as the group shows them when the list read authors
 /// (`None` for an anonymous post: it names nobody).
+#[derive(Clone)]
 pub struct ListedPost {
     pub post: posts::Model,
     pub author: Option<PersonInGroup>,

@@ -1,0 +1,187 @@
+//! What a group page reads, kept per instance for a few seconds: the caller's access to the
+//! group, and the first page of its posts as that caller sees them. Phones reload a group page
+//! far more often than anyone writes to the group; a page read from the memo asks the database
+//! nothing.
+//!
+//! Freshness does not rest on finding every write that could change a page. Every document that
+//! writes (any mutation, over HTTP or a socket) forgets the whole memo once it has run, here at
+//! once and on every other instance through the broker; so does the account page's deletion.
+//! What changes with no request behind it (a ban running out, the reply-count sweeper, an admin
+//! made from the command line) shows once the memo's few seconds are over.
+use crate::auth::Viewer;
+use crate::broker::{Broker, Event, Topic};
+use crate::document_guard::AfterWrites;
+use crate::error::AppResult;
+use crate::groups::access::{group_access, GroupAccess};
+use crate::ids::{GroupId, UserId};
+use crate::memo::Memo;
+use crate::pagination::{Page, PageArgs};
+use crate::posts::service::{group_posts, Authors, ListedPost};
+use futures::future::BoxFuture;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
+
+/// How long a read is served from the memo at most.
+pub const KEEP: Duration = Duration::from_secs(5);
+/// Most bytes of text the memo holds for each of its two kinds of reads.
+pub const BUDGET: usize = 16 << 20;
+/// What a row costs beyond its text, roughly.
+const ROW_BYTES: usize = 256;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct PageKey {
+    viewer: UserId,
+    group: GroupId,
+    first: u64,
+    authors: Authors,
+}
+
+pub struct PageMemo {
+    /// This instance, as it signs the word it sends when it writes.
+    instance: String,
+    access: Memo<(UserId, GroupId), GroupAccess>,
+    first_pages: Memo<PageKey, Page<ListedPost>>,
+}
+
+impl Default for PageMemo {
+    fn default() -> Self {
+        PageMemo::new(KEEP)
+    }
+}
+
+impl PageMemo {
+    pub fn new(keep: Duration) -> Self {
+        PageMemo {
+            instance: uuid::Uuid::new_v4().to_string(),
+            access: Memo::new(keep, BUDGET),
+            first_pages: Memo::new(keep, BUDGET),
+        }
+    }
+
+    /// The caller's access to a group, as [`group_access`] reads it. For reading only: a write
+    /// checks access in its own transaction.
+    pub async fn group_access(
+        &self,
+        db: &DatabaseConnection,
+        viewer: &Viewer,
+        group_id: &GroupId,
+    ) -> AppResult<GroupAccess> {
+        let key = (viewer.user_id.clone(), group_id.clone());
+        if let Some(access) = self.access.get(&key) {
+            return Ok(access);
+        }
+        let ticket = self.access.ticket();
+        let access = group_access(db, viewer, group_id).await?;
+        let group = &access.group;
+        let bytes = ROW_BYTES
+            + group.name.len()
+            + group.description.len()
+            + group.tags.len()
+            + group.rules.len();
+        self.access.put(ticket, key, access.clone(), bytes);
+        Ok(access)
+    }
+
+    /// A page of a group's posts, as [`group_posts`] reads it; the first page comes from the
+    /// memo when it holds it.
+    pub async fn group_posts(
+        &self,
+        db: &DatabaseConnection,
+        viewer: &Viewer,
+        access: &GroupAccess,
+        page: &PageArgs,
+        authors: Authors,
+    ) -> AppResult<Page<ListedPost>> {
+        if page.after.is_some() {
+            return group_posts(db, viewer, access, page, authors).await;
+        }
+        access.require_readable()?;
+        let key = PageKey {
+            viewer: viewer.user_id.clone(),
+            group: access.group.id.clone(),
+            first: page.first,
+            authors,
+        };
+        if let Some(posts) = self.first_pages.get(&key) {
+            return Ok(posts);
+        }
+        let ticket = self.first_pages.ticket();
+        let posts = group_posts(db, viewer, access, page, authors).await?;
+        let bytes = posts.items.iter().map(listed_bytes).sum();
+        self.first_pages.put(ticket, key, posts.clone(), bytes);
+        Ok(posts)
+    }
+
+    /// Forgets everything here, at once.
+    pub fn forget_all(&self) {
+        self.access.forget_all();
+        self.first_pages.forget_all();
+    }
+
+    /// How many reads are kept (for tests and metrics).
+    pub fn len(&self) -> usize {
+        self.access.len() + self.first_pages.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn listed_bytes(listed: &ListedPost) -> usize {
+    let post = &listed.post;
+    ROW_BYTES
+        + post.title.len()
+        + post.body.len()
+        + post.content_warning.as_ref().map_or(0, String::len)
+        + post.removed_reason.as_ref().map_or(0, String::len)
+        + listed.author.as_ref().map_or(0, |a| a.display_name.len())
+}
+
+/// Forgets the memo after a write: here at once, then on every instance.
+#[derive(Clone)]
+pub struct ForgetOnWrite {
+    pub memo: Arc<PageMemo>,
+    pub broker: Broker,
+}
+
+impl ForgetOnWrite {
+    pub async fn forget(&self) {
+        self.memo.forget_all();
+        let by = self.memo.instance.clone();
+        self.broker.publish(Event::ReadsChanged { by }).await;
+    }
+}
+
+impl AfterWrites for ForgetOnWrite {
+    fn written(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.forget())
+    }
+}
+
+/// Forgets the memo whenever another instance says something was written, until `stop`; and
+/// when some of what was said may have been missed. This instance's own word comes back through
+/// Redis after it forgot: forgetting again would only drop pages read since.
+pub fn follow(memo: Arc<PageMemo>, broker: &Broker, stop: CancellationToken) {
+    // Subscribed before the task starts, so nothing said from now on is missed.
+    let mut events = broker.subscribe(&Topic::Reads);
+    tokio::spawn(async move {
+        loop {
+            let event = tokio::select! {
+                () = stop.cancelled() => return,
+                event = events.recv() => event,
+            };
+            match event {
+                Ok(envelope) => match &envelope.event {
+                    Event::ReadsChanged { by } if *by == memo.instance => {}
+                    _ => memo.forget_all(),
+                },
+                Err(RecvError::Lagged(_)) => memo.forget_all(),
+                Err(RecvError::Closed) => return,
+            }
+        }
+    });
+}

@@ -1,0 +1,248 @@
+//! A group page is kept per instance for a few seconds (`page_memo`): read again, it asks the
+//! database nothing; after any write, here or on another instance, the next read is fresh.
+use crate::support::*;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+const PAGE: &str = "query($g: ID!) { group(id: $g) { name postCount posts(first: 20) { edges { node { id title replyCount author { id displayName } } } } } }";
+
+async fn read(app: &TestApp, who: &Session, group: &str) -> Value {
+    app.gql(Some(&who.access), PAGE, json!({"g": group})).await
+}
+
+/// The page as `who` sees it, read twice: the second read must come from the memo.
+async fn kept(app: &TestApp, who: &Session, group: &str) -> Value {
+    app.ok(&who.access, PAGE, json!({"g": group})).await;
+    let before = app.context.metrics.db_query_count();
+    let again = app.ok(&who.access, PAGE, json!({"g": group})).await;
+    assert_eq!(
+        app.context.metrics.db_query_count(),
+        before,
+        "read again, the page asked the database"
+    );
+    again
+}
+
+fn titles(data: &Value) -> Vec<String> {
+    data["group"]["posts"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no posts in {data}"))
+        .iter()
+        .map(|edge| edge["node"]["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn first_post(data: &Value) -> &Value {
+    &data["group"]["posts"]["edges"][0]["node"]
+}
+
+#[tokio::test]
+async fn a_kept_page_is_the_callers_own() {
+    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let owner = app.register("Memo Owner").await;
+    let author = app.register("Memo Author").await;
+    let blocker = app.register("Memo Blocker").await;
+    let group = app.create_group(&owner, "Memo own", "PUBLIC").await;
+    for who in [&author, &blocker] {
+        app.join(who, &group).await;
+    }
+    app.post(&author, &group, "Seen by some").await;
+    app.ok(
+        &blocker.access,
+        "mutation($u: ID!) { blockUser(userId: $u) }",
+        json!({"u": author.user_id}),
+    )
+    .await;
+    assert_eq!(titles(&kept(&app, &owner, &group).await), ["Seen by some"]);
+    // The owner's page is kept; the blocker's is not theirs to take.
+    assert!(titles(&kept(&app, &blocker, &group).await).is_empty());
+    assert_eq!(titles(&kept(&app, &owner, &group).await), ["Seen by some"]);
+}
+
+#[tokio::test]
+async fn every_write_shows_on_the_next_read_of_a_kept_page() {
+    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let owner = app.register("Fresh Owner").await;
+    let author = app.register("Fresh Author").await;
+    let viewer = app.register("Fresh Viewer").await;
+    let group = app.create_group(&owner, "Memo fresh", "PUBLIC").await;
+    for who in [&author, &viewer] {
+        app.join(who, &group).await;
+    }
+    let post = app.post(&author, &group, "First").await;
+    assert_eq!(titles(&kept(&app, &viewer, &group).await), ["First"]);
+
+    // A new post.
+    app.post(&owner, &group, "Second").await;
+    let page = app.ok(&viewer.access, PAGE, json!({"g": group})).await;
+    assert_eq!(titles(&page), ["Second", "First"]);
+    assert_eq!(page["group"]["postCount"], 2);
+
+    // An edit.
+    kept(&app, &viewer, &group).await;
+    app.ok(
+        &author.access,
+        "mutation($id: ID!) { editPost(id: $id, title: \"First, edited\") { id } }",
+        json!({"id": post}),
+    )
+    .await;
+    let page = app.ok(&viewer.access, PAGE, json!({"g": group})).await;
+    assert_eq!(titles(&page), ["Second", "First, edited"]);
+
+    // A reply: the count, and the thread first by activity.
+    kept(&app, &viewer, &group).await;
+    app.reply(&owner, &post, "A reply").await;
+    let page = app.ok(&viewer.access, PAGE, json!({"g": group})).await;
+    assert_eq!(titles(&page), ["First, edited", "Second"]);
+    assert_eq!(first_post(&page)["replyCount"], 1, "{page}");
+
+    // A new name.
+    kept(&app, &viewer, &group).await;
+    app.ok(
+        &author.access,
+        "mutation { updateProfile(displayName: \"Fresh Renamed\") { displayName } }",
+        json!({}),
+    )
+    .await;
+    let page = app.ok(&viewer.access, PAGE, json!({"g": group})).await;
+    assert_eq!(first_post(&page)["author"]["displayName"], "Fresh Renamed");
+
+    // A block, then its end.
+    let block = |verb: &str| format!("mutation($u: ID!) {{ {verb}(userId: $u) }}");
+    kept(&app, &viewer, &group).await;
+    app.ok(
+        &viewer.access,
+        &block("blockUser"),
+        json!({"u": author.user_id}),
+    )
+    .await;
+    let page = app.ok(&viewer.access, PAGE, json!({"g": group})).await;
+    assert_eq!(titles(&page), ["Second"]);
+    kept(&app, &viewer, &group).await;
+    app.ok(
+        &viewer.access,
+        &block("unblockUser"),
+        json!({"u": author.user_id}),
+    )
+    .await;
+    let page = app.ok(&viewer.access, PAGE, json!({"g": group})).await;
+    assert_eq!(titles(&page), ["First, edited", "Second"]);
+
+    // A moderator's removal.
+    kept(&app, &viewer, &group).await;
+    app.ok(
+        &owner.access,
+        "mutation($id: ID!) { removePost(id: $id, reason: \"off topic\") { id } }",
+        json!({"id": post}),
+    )
+    .await;
+    let page = app.ok(&viewer.access, PAGE, json!({"g": group})).await;
+    assert_eq!(titles(&page), ["Second"]);
+
+    // The author's own deletion.
+    let third = app.post(&author, &group, "Third").await;
+    assert_eq!(
+        titles(&kept(&app, &viewer, &group).await),
+        ["Third", "Second"]
+    );
+    app.ok(
+        &author.access,
+        "mutation($id: ID!) { deletePost(id: $id) { id } }",
+        json!({"id": third}),
+    )
+    .await;
+    let page = app.ok(&viewer.access, PAGE, json!({"g": group})).await;
+    assert_eq!(titles(&page), ["Second"]);
+}
+
+#[tokio::test]
+async fn leaving_or_a_ban_closes_a_kept_private_page() {
+    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let owner = app.register("Closed Owner").await;
+    let viewer = app.register("Closed Viewer").await;
+    let group = app.create_group(&owner, "Memo closed", "PRIVATE").await;
+    app.post(&owner, &group, "Members only").await;
+    let enter = || async {
+        app.invite(&owner, &group, &viewer).await;
+        app.join(&viewer, &group).await;
+        assert_eq!(titles(&kept(&app, &viewer, &group).await), ["Members only"]);
+    };
+
+    enter().await;
+    app.ok(
+        &viewer.access,
+        "mutation($g: ID!) { leaveGroup(groupId: $g) }",
+        json!({"g": group}),
+    )
+    .await;
+    assert_eq!(error_code(&read(&app, &viewer, &group).await), "FORBIDDEN");
+
+    enter().await;
+    app.ok(
+        &owner.access,
+        "mutation($g: ID!, $u: ID!) { banMember(groupId: $g, userId: $u, reason: \"abuse\") }",
+        json!({"g": group, "u": viewer.user_id}),
+    )
+    .await;
+    assert_eq!(error_code(&read(&app, &viewer, &group).await), "FORBIDDEN");
+}
+
+/// Deleting an account from the web page is a write outside GraphQL: it is forgotten too.
+#[tokio::test]
+async fn an_account_deleted_from_the_web_page_leaves_no_kept_page() {
+    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let owner = app.register("Web Owner").await;
+    let viewer = app.register("Web Viewer").await;
+    let group = app.create_group(&owner, "Memo web", "PUBLIC").await;
+    app.join(&viewer, &group).await;
+    app.post(&owner, &group, "Owner's words").await;
+    assert_eq!(
+        titles(&kept(&app, &viewer, &group).await),
+        ["Owner's words"]
+    );
+    assert!(!app.context.page_memo.is_empty());
+    // A wrong code deletes nothing, but the page still forgets: it cannot tell.
+    let confirm = app
+        .http
+        .post(app.url("/account/delete/confirm"))
+        .form(&[
+            ("email", "nobody@example.test"),
+            ("code", "000000"),
+            ("content", "remove"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(confirm.status().is_client_error());
+    assert!(app.context.page_memo.is_empty());
+}
+
+#[tokio::test]
+#[ignore = "needs Redis: set HEARTH_TEST_REDIS_URL and pass -- --include-ignored"]
+async fn a_write_on_one_instance_is_fresh_on_another() {
+    required_redis_url();
+    let a = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let b = a.sibling().await;
+    let owner = a.register("Twin Owner").await;
+    let viewer = a.register("Twin Viewer").await;
+    let group = a.create_group(&owner, "Memo twins", "PUBLIC").await;
+    a.join(&viewer, &group).await;
+    let post = a.post(&owner, &group, "Before").await;
+    assert_eq!(titles(&kept(&b, &viewer, &group).await), ["Before"]);
+    a.ok(
+        &owner.access,
+        "mutation($id: ID!) { editPost(id: $id, title: \"After\") { id } }",
+        json!({"id": post}),
+    )
+    .await;
+    // The word comes through Redis; well before the memo's own few seconds are over.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let page = b.ok(&viewer.access, PAGE, json!({"g": group})).await;
+        if titles(&page) == ["After"] {
+            break;
+        }
+        assert!(Instant::now() < deadline, "instance b still shows {page}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
