@@ -3,8 +3,9 @@
 //! 4.14.1 runs as one Node.js process (`postgraphile -c <db> --schema public`) from
 //! `bench/postgraphile` (installed with `npm ci` there when missing); Hearth runs in this
 //! process. Both are measured in rounds, one after the other, and the ratio is printed. Both
-//! connect to PostgreSQL the same way and answer uncompressed, as `wrk` asks; Hearth is then
-//! measured once more with its answers compressed, as the apps ask.
+//! connect to PostgreSQL the same way and answer uncompressed, as `wrk` asks. Hearth is then
+//! measured twice more: while someone replies in the group 50 times a second (each write
+//! empties the page memo), and with its answers compressed, as the apps ask.
 use crate::load::{self, Stats};
 use anyhow::Context as _;
 use serde_json::{json, Value};
@@ -100,6 +101,7 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
         a.len() == 20 && a == b,
         "the pages differ: {ours} / {theirs}"
     );
+    let newest = ours["group"]["posts"]["edges"][0]["node"]["id"].clone();
 
     let measure = |url: String, query: &'static str, token: Option<String>, total: usize| {
         let (http, group) = (http.clone(), group.clone());
@@ -153,6 +155,44 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
         rate(&ours),
         rate(&theirs)
     );
+    // Each write empties the page memo of every instance: the page read while someone replies
+    // in the group every 20 ms (50 writes a second), uncompressed as in the rounds.
+    let writing = tokio_util::sync::CancellationToken::new();
+    let writer = tokio::spawn({
+        let (http, url, token, stop) = (
+            http.clone(),
+            server.url.clone(),
+            token.clone(),
+            writing.clone(),
+        );
+        async move {
+            let mut written = 0usize;
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            while !stop.is_cancelled() {
+                tick.tick().await;
+                let reply = load::gql(
+                    &http,
+                    &url,
+                    Some(&token),
+                    "mutation($i: CreateReplyInput!) { createReply(input: $i) { id } }",
+                    json!({"i": {"postId": newest, "body": "Still here, still reading."}}),
+                )
+                .await;
+                written += usize::from(reply.is_ok());
+            }
+            written
+        }
+    });
+    let started = std::time::Instant::now();
+    let stats = hearth().await;
+    let elapsed = started.elapsed();
+    writing.cancel();
+    let written = writer.await?;
+    stats.print(&format!(
+        "Hearth while replies land in the group ({written} in {:.1} s)",
+        elapsed.as_secs_f64()
+    ));
+
     // What the apps get: they ask for brotli, which PostGraphile would not give them.
     let compressed = reqwest::Client::new();
     let (url, token) = (server.url.clone(), token.clone());
