@@ -98,10 +98,10 @@ impl Extension for GuardExtension {
                 error(code, refusal.message(), None)
             })?;
             check_text(document, &variables)?;
-            let writes = document
-                .operations
-                .iter()
-                .any(|(_, operation)| operation.node.ty == OperationType::Mutation);
+            let writes = document.operations.iter().any(|(_, operation)| {
+                operation.node.ty == OperationType::Mutation
+                    && !only_sessions(&operation.node.selection_set.node)
+            });
             self.writes.store(writes, Ordering::Relaxed);
             Ok(cost)
         });
@@ -129,6 +129,19 @@ impl Extension for GuardExtension {
         }
         response
     }
+}
+
+/// Mutations that write nothing but the caller's own sessions: signing in, refreshing and
+/// signing out are the most frequent writes and change nothing anyone reads elsewhere, so they
+/// do not count as writes for [`AfterWrites`].
+const SESSION_ONLY: [&str; 3] = ["login", "refreshSession", "logout"];
+
+/// Whether a mutation's selection is only session mutations (a fragment counts as anything).
+fn only_sessions(selection: &SelectionSet) -> bool {
+    selection.items.iter().all(|item| match &item.node {
+        Selection::Field(field) => SESSION_ONLY.contains(&field.node.name.node.as_str()),
+        Selection::FragmentSpread(_) | Selection::InlineFragment(_) => false,
+    })
 }
 
 /// Refuses a document of more than [`MAX_TOKENS`] tokens before anything parses it. Counting

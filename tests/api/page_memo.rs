@@ -59,6 +59,37 @@ async fn a_kept_page_is_the_callers_own() {
     assert_eq!(titles(&kept(&app, &owner, &group).await), ["Seen by some"]);
 }
 
+/// Signing in and refreshing write only the caller's sessions: a kept page stays kept.
+#[tokio::test]
+async fn signing_in_keeps_kept_pages() {
+    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let owner = app.register("Steady Owner").await;
+    let group = app.create_group(&owner, "Memo steady", "PUBLIC").await;
+    app.post(&owner, &group, "Still here").await;
+    let other = app
+        .register_with("steady@example.test", "Steady Other", "a long password 123")
+        .await;
+    kept(&app, &owner, &group).await;
+    let login = app
+        .login("steady@example.test", "a long password 123")
+        .await;
+    assert!(login.get("errors").is_none(), "{login}");
+    let refreshed = app.refresh(&other.refresh).await;
+    assert!(refreshed.get("errors").is_none(), "{refreshed}");
+    assert!(
+        !app.context.page_memo.is_empty(),
+        "a sign-in emptied the memo"
+    );
+    // Anything else that writes does.
+    app.ok(
+        &other.access,
+        "mutation { updateProfile(displayName: \"Steady Renamed\") { displayName } }",
+        json!({}),
+    )
+    .await;
+    assert!(app.context.page_memo.is_empty());
+}
+
 #[tokio::test]
 async fn every_write_shows_on_the_next_read_of_a_kept_page() {
     let app = TestApp::spawn_with(|s| s.run_workers = false).await;
