@@ -1,7 +1,7 @@
-//! What a group page reads, kept per instance for a few seconds: the caller's access to the
-//! group, and the first page of its posts as that caller sees them. Phones reload a group page
-//! far more often than anyone writes to the group; a page read from the memo asks the database
-//! nothing.
+//! What the group page and the feed read, kept per instance for a few seconds: the caller's
+//! access to a group, the first page of a group's posts and of the feed as that caller sees
+//! them, group rows, and reactions as the caller sees them. Phones reload these screens far more
+//! often than anyone writes; a page read from the memo asks the database nothing.
 //!
 //! Freshness does not rest on finding every write that could change a page. Every document that
 //! writes (any mutation, over HTTP or a socket) forgets the whole memo once it has run, here at
@@ -10,13 +10,16 @@
 //! made from the command line) shows once the memo's few seconds are over.
 use crate::auth::Viewer;
 use crate::broker::{Broker, Event, Topic};
+use crate::content::ContentType;
 use crate::document_guard::AfterWrites;
 use crate::error::AppResult;
 use crate::groups::access::{group_access, GroupAccess};
 use crate::ids::{GroupId, UserId};
 use crate::memo::Memo;
 use crate::pagination::{Page, PageArgs};
-use crate::posts::service::{group_posts, Authors, ListedPost};
+use crate::posts::loaders::ReactionTally;
+use crate::posts::service::{feed, group_posts, Authors, ListedPost};
+use entity::groups;
 use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -26,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 /// How long a read is served from the memo at most.
 pub const KEEP: Duration = Duration::from_secs(5);
-/// Most bytes of text the memo holds for each of its two kinds of reads.
+/// Most bytes of text the memo holds for each of its kinds of reads.
 pub const BUDGET: usize = 16 << 20;
 /// What a row costs beyond its text, roughly.
 const ROW_BYTES: usize = 256;
@@ -39,11 +42,24 @@ struct PageKey {
     authors: Authors,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct FeedKey {
+    viewer: UserId,
+    first: u64,
+    authors: Authors,
+}
+
+/// Reactions on one post or reply, as one caller sees them (which are theirs).
+type ReactionKey = (UserId, ContentType, String);
+
 pub struct PageMemo {
     /// This instance, as it signs the word it sends when it writes.
     instance: String,
     access: Memo<(UserId, GroupId), GroupAccess>,
     first_pages: Memo<PageKey, Page<ListedPost>>,
+    feeds: Memo<FeedKey, Page<ListedPost>>,
+    groups: Memo<GroupId, groups::Model>,
+    reactions: Memo<ReactionKey, Vec<ReactionTally>>,
 }
 
 impl Default for PageMemo {
@@ -58,6 +74,9 @@ impl PageMemo {
             instance: uuid::Uuid::new_v4().to_string(),
             access: Memo::new(keep, BUDGET),
             first_pages: Memo::new(keep, BUDGET),
+            feeds: Memo::new(keep, BUDGET),
+            groups: Memo::new(keep, BUDGET),
+            reactions: Memo::new(keep, BUDGET),
         }
     }
 
@@ -75,14 +94,77 @@ impl PageMemo {
         }
         let ticket = self.access.ticket();
         let access = group_access(db, viewer, group_id).await?;
-        let group = &access.group;
-        let bytes = ROW_BYTES
-            + group.name.len()
-            + group.description.len()
-            + group.tags.len()
-            + group.rules.len();
+        let bytes = group_bytes(&access.group);
         self.access.put(ticket, key, access.clone(), bytes);
         Ok(access)
+    }
+
+    /// The first page of the caller's feed from the memo, or as [`feed`] reads it.
+    pub async fn feed(
+        &self,
+        db: &DatabaseConnection,
+        viewer: &Viewer,
+        page: &PageArgs,
+        authors: Authors,
+    ) -> AppResult<Page<ListedPost>> {
+        if page.after.is_some() {
+            return feed(db, viewer, page, authors).await;
+        }
+        let key = FeedKey {
+            viewer: viewer.user_id.clone(),
+            first: page.first,
+            authors,
+        };
+        if let Some(posts) = self.feeds.get(&key) {
+            return Ok(posts);
+        }
+        let ticket = self.feeds.ticket();
+        let posts = feed(db, viewer, page, authors).await?;
+        let bytes = posts.items.iter().map(listed_bytes).sum();
+        self.feeds.put(ticket, key, posts.clone(), bytes);
+        Ok(posts)
+    }
+
+    /// A group's row, kept or read by `read` (the request's loader).
+    pub async fn group_row<F, Fut>(&self, id: &GroupId, read: F) -> AppResult<Option<groups::Model>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = AppResult<Option<groups::Model>>>,
+    {
+        if let Some(row) = self.groups.get(id) {
+            return Ok(Some(row));
+        }
+        let ticket = self.groups.ticket();
+        let row = read().await?;
+        if let Some(row) = &row {
+            self.groups
+                .put(ticket, id.clone(), row.clone(), group_bytes(row));
+        }
+        Ok(row)
+    }
+
+    /// The reactions on a post or reply as `viewer` sees them, kept or read by `read` (the
+    /// request's loader).
+    pub async fn reactions<F, Fut>(
+        &self,
+        viewer: &UserId,
+        target: ContentType,
+        id: &str,
+        read: F,
+    ) -> AppResult<Vec<ReactionTally>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = AppResult<Vec<ReactionTally>>>,
+    {
+        let key = (viewer.clone(), target, id.to_owned());
+        if let Some(tallies) = self.reactions.get(&key) {
+            return Ok(tallies);
+        }
+        let ticket = self.reactions.ticket();
+        let tallies = read().await?;
+        let bytes = ROW_BYTES + id.len() + tallies.len() * 32;
+        self.reactions.put(ticket, key, tallies.clone(), bytes);
+        Ok(tallies)
     }
 
     /// A page of a group's posts, as [`group_posts`] reads it; the first page comes from the
@@ -119,16 +201,27 @@ impl PageMemo {
     pub fn forget_all(&self) {
         self.access.forget_all();
         self.first_pages.forget_all();
+        self.feeds.forget_all();
+        self.groups.forget_all();
+        self.reactions.forget_all();
     }
 
     /// How many reads are kept (for tests and metrics).
     pub fn len(&self) -> usize {
-        self.access.len() + self.first_pages.len()
+        self.access.len()
+            + self.first_pages.len()
+            + self.feeds.len()
+            + self.groups.len()
+            + self.reactions.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+fn group_bytes(group: &groups::Model) -> usize {
+    ROW_BYTES + group.name.len() + group.description.len() + group.tags.len() + group.rules.len()
 }
 
 fn listed_bytes(listed: &ListedPost) -> usize {

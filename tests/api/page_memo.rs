@@ -277,3 +277,100 @@ async fn a_write_on_one_instance_is_fresh_on_another() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+const FEED: &str = "{ feed(first: 20) { edges { node { id title group { name } reactionCounts { kind count } myReactions } } } }";
+
+/// The caller's feed, read twice: the second read must come from the memo.
+async fn kept_feed(app: &TestApp, who: &Session) -> Vec<Value> {
+    app.ok(&who.access, FEED, json!({})).await;
+    let before = app.context.metrics.db_query_count();
+    let again = app.ok(&who.access, FEED, json!({})).await;
+    assert_eq!(
+        app.context.metrics.db_query_count(),
+        before,
+        "read again, the feed asked the database"
+    );
+    nodes(&again)
+}
+
+async fn feed_now(app: &TestApp, who: &Session) -> Vec<Value> {
+    nodes(&app.ok(&who.access, FEED, json!({})).await)
+}
+
+fn nodes(feed: &Value) -> Vec<Value> {
+    feed["feed"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no feed in {feed}"))
+        .iter()
+        .map(|edge| edge["node"].clone())
+        .collect()
+}
+
+fn support(node: &Value) -> i64 {
+    node["reactionCounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|count| count["kind"] == "SUPPORT")
+        .map_or(0, |count| count["count"].as_i64().unwrap())
+}
+
+#[tokio::test]
+async fn a_kept_feed_shows_every_write_at_once() {
+    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let owner = app.register("Feed Owner").await;
+    let member = app.register("Feed Member").await;
+    let group = app.create_group(&owner, "Memo feed", "PUBLIC").await;
+    app.join(&member, &group).await;
+    let post = app.post(&owner, &group, "Feed first").await;
+    let mine = kept_feed(&app, &member).await;
+    assert_eq!(mine.len(), 1);
+    assert_eq!(
+        (support(&mine[0]), mine[0]["myReactions"].clone()),
+        (0, json!([]))
+    );
+
+    // A reaction: counted for everyone, marked as mine only for whoever gave it.
+    kept_feed(&app, &owner).await;
+    app.ok(
+        &member.access,
+        "mutation($id: ID!) { react(input: {targetType: POST, targetId: $id, kind: SUPPORT}) }",
+        json!({"id": post}),
+    )
+    .await;
+    let mine = feed_now(&app, &member).await;
+    assert_eq!(
+        (support(&mine[0]), mine[0]["myReactions"].clone()),
+        (1, json!(["SUPPORT"]))
+    );
+    let theirs = feed_now(&app, &owner).await;
+    assert_eq!(
+        (support(&theirs[0]), theirs[0]["myReactions"].clone()),
+        (1, json!([]))
+    );
+
+    // The group renamed.
+    kept_feed(&app, &member).await;
+    app.ok(
+        &owner.access,
+        "mutation($g: ID!) { updateGroup(id: $g, input: {name: \"Memo feed, renamed\"}) { name } }",
+        json!({"g": group}),
+    )
+    .await;
+    assert_eq!(
+        feed_now(&app, &member).await[0]["group"]["name"],
+        "Memo feed, renamed"
+    );
+
+    // Another group joined: its posts come in.
+    let other = app.create_group(&owner, "Memo elsewhere", "PUBLIC").await;
+    app.post(&owner, &other, "Elsewhere").await;
+    assert_eq!(kept_feed(&app, &member).await.len(), 1);
+    app.join(&member, &other).await;
+    let titles: Vec<_> = feed_now(&app, &member)
+        .await
+        .iter()
+        .map(|node| node["title"].clone())
+        .collect();
+    assert_eq!(titles, [json!("Elsewhere"), json!("Feed first")]);
+}

@@ -104,7 +104,8 @@ impl GroupObject {
     /// A group reached from something else (a post, a notification, a report), under the same
     /// rule as `group(id)`: a hidden group is `None` to whoever is not (or no longer) in it.
     pub async fn reachable(ctx: &Context<'_>, group_id: &GroupId) -> AppResult<Option<Self>> {
-        let Some(row) = ctx.loaders()?.groups.load_one(group_id.to_owned()).await? else {
+        let read = || async { Ok(ctx.loaders()?.groups.load_one(group_id.to_owned()).await?) };
+        let Some(row) = ctx.app()?.page_memo.group_row(group_id, read).await? else {
             return Ok(None);
         };
         if row.visibility != Visibility::Hidden {

@@ -44,11 +44,20 @@ async fn reactions(
     target: ContentType,
     id: &str,
 ) -> AppResult<Vec<ReactionTally>> {
-    Ok(ctx
-        .reactions()?
-        .load_one((target, id.to_owned()))
-        .await?
-        .unwrap_or_default())
+    let read = || async {
+        Ok(ctx
+            .reactions()?
+            .load_one((target, id.to_owned()))
+            .await?
+            .unwrap_or_default())
+    };
+    match ctx.auth()?.viewer() {
+        Ok(viewer) => {
+            let memo = &ctx.app()?.page_memo;
+            memo.reactions(&viewer.user_id, target, id, read).await
+        }
+        Err(_) => read().await,
+    }
 }
 
 async fn reaction_counts(
@@ -361,7 +370,11 @@ impl PostQuery {
         after: Option<String>,
     ) -> Result<Connection<String, PostObject, ListInfo>> {
         let page = PageArgs::new(first, after)?;
-        let rows = service::feed(&ctx.app()?.db, ctx.viewer()?, &page, authors_asked(ctx)).await?;
+        let app = ctx.app()?;
+        let rows = app
+            .page_memo
+            .feed(&app.db, ctx.viewer()?, &page, authors_asked(ctx))
+            .await?;
         Ok(connection(
             rows.map(PostObject::from),
             PostObject::activity_cursor,
