@@ -3,10 +3,12 @@ use crate::auth::Auth;
 use crate::auth::RequestMeta;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
+use crate::page_memo::Kept;
 use crate::posts::loaders::{LazyLoaders, Loaders, ReactionLoader};
 use crate::state::AppContext;
 use crate::telemetry::Metrics;
 use async_graphql::dataloader::DataLoader;
+use async_graphql::parser::types::OperationType;
 use async_graphql::{Context, ErrorExtensionValues, Response, ServerError};
 use futures::FutureExt as _;
 use std::future::Future;
@@ -36,6 +38,8 @@ pub trait ContextExt {
     fn reactions(&self) -> AppResult<&DataLoader<ReactionLoader>>;
     /// This request's loaders and what it has checked for the caller.
     fn lazy_loaders(&self) -> AppResult<&LazyLoaders>;
+    /// The reads kept per instance, served to queries only (`page_memo`).
+    fn kept(&self) -> AppResult<Kept<'_>>;
     /// The signed-in caller, or `UNAUTHENTICATED`.
     fn viewer(&self) -> AppResult<&Viewer> {
         self.auth()?.viewer()
@@ -67,6 +71,10 @@ impl ContextExt for Context<'_> {
     }
     fn lazy_loaders(&self) -> AppResult<&LazyLoaders> {
         lazy_loaders(self)
+    }
+    fn kept(&self) -> AppResult<Kept<'_>> {
+        let query = self.query_env.operation.node.ty == OperationType::Query;
+        Ok(self.app()?.page_memo.serving(query))
     }
 }
 

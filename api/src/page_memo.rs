@@ -8,6 +8,9 @@
 //! once and on every other instance through the broker; so does the account page's deletion.
 //! What changes with no request behind it (a ban running out, the reply-count sweeper, an admin
 //! made from the command line) shows once the memo's few seconds are over.
+//!
+//! Only queries are served from the memo (`ContextExt::kept`): a mutation's own answer and a live
+//! event are rendered right after a write, before the memo is emptied, so they read afresh.
 use crate::auth::Viewer;
 use crate::broker::{Broker, Event, Topic};
 use crate::content::ContentType;
@@ -80,6 +83,51 @@ impl PageMemo {
         }
     }
 
+    /// The reads kept here, served only to `serve`: a query's. A mutation and a live event
+    /// render what was just written, while the memo may still hold what was read before it
+    /// (it is emptied once the mutation has run), so they read afresh.
+    pub fn serving(&self, serve: bool) -> Kept<'_> {
+        Kept { memo: self, serve }
+    }
+
+    /// Forgets everything here, at once.
+    pub fn forget_all(&self) {
+        self.access.forget_all();
+        self.first_pages.forget_all();
+        self.feeds.forget_all();
+        self.groups.forget_all();
+        self.reactions.forget_all();
+    }
+
+    /// How many reads are kept (for tests and metrics).
+    pub fn len(&self) -> usize {
+        self.access.len()
+            + self.first_pages.len()
+            + self.feeds.len()
+            + self.groups.len()
+            + self.reactions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The memo as one operation may use it (`PageMemo::serving`).
+pub struct Kept<'a> {
+    memo: &'a PageMemo,
+    serve: bool,
+}
+
+impl Kept<'_> {
+    fn served<K: Eq + std::hash::Hash, V: Clone>(&self, memo: &Memo<K, V>, key: &K) -> Option<V> {
+        if self.serve {
+            memo.get(key)
+        } else {
+            None
+        }
+    }
+
     /// The caller's access to a group, as [`group_access`] reads it. For reading only: a write
     /// checks access in its own transaction.
     pub async fn group_access(
@@ -89,13 +137,13 @@ impl PageMemo {
         group_id: &GroupId,
     ) -> AppResult<GroupAccess> {
         let key = (viewer.user_id.clone(), group_id.clone());
-        if let Some(access) = self.access.get(&key) {
+        if let Some(access) = self.served(&self.memo.access, &key) {
             return Ok(access);
         }
-        let ticket = self.access.ticket();
+        let ticket = self.memo.access.ticket();
         let access = group_access(db, viewer, group_id).await?;
         let bytes = group_bytes(&access.group);
-        self.access.put(ticket, key, access.clone(), bytes);
+        self.memo.access.put(ticket, key, access.clone(), bytes);
         Ok(access)
     }
 
@@ -115,13 +163,13 @@ impl PageMemo {
             first: page.first,
             authors,
         };
-        if let Some(posts) = self.feeds.get(&key) {
+        if let Some(posts) = self.served(&self.memo.feeds, &key) {
             return Ok(posts);
         }
-        let ticket = self.feeds.ticket();
+        let ticket = self.memo.feeds.ticket();
         let posts = feed(db, viewer, page, authors).await?;
         let bytes = posts.items.iter().map(listed_bytes).sum();
-        self.feeds.put(ticket, key, posts.clone(), bytes);
+        self.memo.feeds.put(ticket, key, posts.clone(), bytes);
         Ok(posts)
     }
 
@@ -131,13 +179,14 @@ impl PageMemo {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = AppResult<Option<groups::Model>>>,
     {
-        if let Some(row) = self.groups.get(id) {
+        if let Some(row) = self.served(&self.memo.groups, id) {
             return Ok(Some(row));
         }
-        let ticket = self.groups.ticket();
+        let ticket = self.memo.groups.ticket();
         let row = read().await?;
         if let Some(row) = &row {
-            self.groups
+            self.memo
+                .groups
                 .put(ticket, id.clone(), row.clone(), group_bytes(row));
         }
         Ok(row)
@@ -157,13 +206,13 @@ impl PageMemo {
         Fut: std::future::Future<Output = AppResult<Vec<ReactionTally>>>,
     {
         let key = (viewer.clone(), target, id.to_owned());
-        if let Some(tallies) = self.reactions.get(&key) {
+        if let Some(tallies) = self.served(&self.memo.reactions, &key) {
             return Ok(tallies);
         }
-        let ticket = self.reactions.ticket();
+        let ticket = self.memo.reactions.ticket();
         let tallies = read().await?;
         let bytes = ROW_BYTES + id.len() + tallies.len() * 32;
-        self.reactions.put(ticket, key, tallies.clone(), bytes);
+        self.memo.reactions.put(ticket, key, tallies.clone(), bytes);
         Ok(tallies)
     }
 
@@ -187,36 +236,14 @@ impl PageMemo {
             first: page.first,
             authors,
         };
-        if let Some(posts) = self.first_pages.get(&key) {
+        if let Some(posts) = self.served(&self.memo.first_pages, &key) {
             return Ok(posts);
         }
-        let ticket = self.first_pages.ticket();
+        let ticket = self.memo.first_pages.ticket();
         let posts = group_posts(db, viewer, access, page, authors).await?;
         let bytes = posts.items.iter().map(listed_bytes).sum();
-        self.first_pages.put(ticket, key, posts.clone(), bytes);
+        self.memo.first_pages.put(ticket, key, posts.clone(), bytes);
         Ok(posts)
-    }
-
-    /// Forgets everything here, at once.
-    pub fn forget_all(&self) {
-        self.access.forget_all();
-        self.first_pages.forget_all();
-        self.feeds.forget_all();
-        self.groups.forget_all();
-        self.reactions.forget_all();
-    }
-
-    /// How many reads are kept (for tests and metrics).
-    pub fn len(&self) -> usize {
-        self.access.len()
-            + self.first_pages.len()
-            + self.feeds.len()
-            + self.groups.len()
-            + self.reactions.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

@@ -374,3 +374,25 @@ async fn a_kept_feed_shows_every_write_at_once() {
         .collect();
     assert_eq!(titles, [json!("Elsewhere"), json!("Feed first")]);
 }
+
+/// A mutation's own answer, and what it sends live, are read afresh: the memo still holds what
+/// was read before the write until the mutation has run.
+#[tokio::test]
+async fn a_mutations_answer_is_not_read_from_the_memo() {
+    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let owner = app.register("Answer Owner").await;
+    let group = app.create_group(&owner, "Memo answer", "PUBLIC").await;
+    app.post(&owner, &group, "One").await;
+    let feed = "{ feed(first: 5) { edges { node { group { postCount } } } } }";
+    app.ok(&owner.access, feed, json!({})).await;
+    let kept = app.ok(&owner.access, feed, json!({})).await;
+    assert_eq!(kept["feed"]["edges"][0]["node"]["group"]["postCount"], 1);
+    let written = app
+        .ok(
+            &owner.access,
+            "mutation($i: CreatePostInput!) { createPost(input: $i) { group { postCount } } }",
+            json!({"i": {"groupId": group, "title": "Two", "body": "Two: the body"}}),
+        )
+        .await;
+    assert_eq!(written["createPost"]["group"]["postCount"], 2, "{written}");
+}

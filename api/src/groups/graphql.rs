@@ -105,7 +105,7 @@ impl GroupObject {
     /// rule as `group(id)`: a hidden group is `None` to whoever is not (or no longer) in it.
     pub async fn reachable(ctx: &Context<'_>, group_id: &GroupId) -> AppResult<Option<Self>> {
         let read = || async { Ok(ctx.loaders()?.groups.load_one(group_id.to_owned()).await?) };
-        let Some(row) = ctx.app()?.page_memo.group_row(group_id, read).await? else {
+        let Some(row) = ctx.kept()?.group_row(group_id, read).await? else {
             return Ok(None);
         };
         if row.visibility != Visibility::Hidden {
@@ -217,10 +217,9 @@ impl GroupObject {
         let page = PageArgs::new(first, after)?;
         let access = self.access(ctx).await?;
         let authors = crate::posts::authors_asked(ctx);
-        let app = ctx.app()?;
-        let rows = app
-            .page_memo
-            .group_posts(&app.db, ctx.viewer()?, access, &page, authors)
+        let rows = ctx
+            .kept()?
+            .group_posts(&ctx.app()?.db, ctx.viewer()?, access, &page, authors)
             .await?;
         Ok(connection(
             rows.map(PostObject::from),
@@ -425,10 +424,9 @@ impl GroupQuery {
     }
 
     async fn group(&self, ctx: &Context<'_>, id: GroupId) -> Result<GroupObject> {
-        let app = ctx.app()?;
-        let access = app
-            .page_memo
-            .group_access(&app.db, ctx.viewer()?, &id)
+        let access = ctx
+            .kept()?
+            .group_access(&ctx.app()?.db, ctx.viewer()?, &id)
             .await?;
         Ok(GroupObject::with_access(access))
     }

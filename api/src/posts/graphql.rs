@@ -53,8 +53,8 @@ async fn reactions(
     };
     match ctx.auth()?.viewer() {
         Ok(viewer) => {
-            let memo = &ctx.app()?.page_memo;
-            memo.reactions(&viewer.user_id, target, id, read).await
+            let kept = ctx.kept()?;
+            kept.reactions(&viewer.user_id, target, id, read).await
         }
         Err(_) => read().await,
     }
@@ -370,10 +370,9 @@ impl PostQuery {
         after: Option<String>,
     ) -> Result<Connection<String, PostObject, ListInfo>> {
         let page = PageArgs::new(first, after)?;
-        let app = ctx.app()?;
-        let rows = app
-            .page_memo
-            .feed(&app.db, ctx.viewer()?, &page, authors_asked(ctx))
+        let rows = ctx
+            .kept()?
+            .feed(&ctx.app()?.db, ctx.viewer()?, &page, authors_asked(ctx))
             .await?;
         Ok(connection(
             rows.map(PostObject::from),
