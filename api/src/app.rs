@@ -113,7 +113,7 @@ impl App {
             db,
             crisis: Arc::new(crisis),
             reply_counts: Default::default(),
-            page_memo: Default::default(),
+            page_memo: Arc::new(crate::page_memo::PageMemo::new(settings.page_memo_keep)),
             keys: TokenKeys::new(&secret, settings.access_token_ttl),
             sessions: SessionCache::new(settings.session_check_interval),
             passwords: PasswordHasher::new()

@@ -9,6 +9,11 @@
 //! What changes with no request behind it (a ban running out, the reply-count sweeper, an admin
 //! made from the command line) shows once the memo's few seconds are over.
 //!
+//! How long is `HEARTH_PAGE_MEMO_SECS`: 5 s on a lone instance, off with Redis unless set. Among
+//! several instances, one that dies between a commit and its word to the others leaves their
+//! memos behind until then, and an app catching up by query after its socket dropped would miss
+//! what it wrote.
+//!
 //! Only queries are served from the memo (`ContextExt::kept`): a mutation's own answer and a live
 //! event are rendered right after a write, before the memo is emptied, so they read afresh.
 use crate::auth::Viewer;
@@ -18,7 +23,7 @@ use crate::document_guard::AfterWrites;
 use crate::error::AppResult;
 use crate::groups::access::{group_access, GroupAccess};
 use crate::ids::{GroupId, UserId};
-use crate::memo::Memo;
+use crate::memo::{Memo, Ticket};
 use crate::pagination::{Page, PageArgs};
 use crate::posts::loaders::ReactionTally;
 use crate::posts::service::{feed, group_posts, Authors, ListedPost};
@@ -30,8 +35,6 @@ use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-/// How long a read is served from the memo at most.
-pub const KEEP: Duration = Duration::from_secs(5);
 /// Most bytes of text the memo holds for each of its kinds of reads.
 pub const BUDGET: usize = 16 << 20;
 /// What a row costs beyond its text, roughly.
@@ -56,6 +59,8 @@ struct FeedKey {
 type ReactionKey = (UserId, ContentType, String);
 
 pub struct PageMemo {
+    /// Whether anything is kept at all (a keep time above zero).
+    on: bool,
     /// This instance, as it signs the word it sends when it writes.
     instance: String,
     access: Memo<(UserId, GroupId), GroupAccess>,
@@ -65,15 +70,11 @@ pub struct PageMemo {
     reactions: Memo<ReactionKey, Vec<ReactionTally>>,
 }
 
-impl Default for PageMemo {
-    fn default() -> Self {
-        PageMemo::new(KEEP)
-    }
-}
-
 impl PageMemo {
+    /// Keeps reads for `keep`; zero keeps none.
     pub fn new(keep: Duration) -> Self {
         PageMemo {
+            on: !keep.is_zero(),
             instance: uuid::Uuid::new_v4().to_string(),
             access: Memo::new(keep, BUDGET),
             first_pages: Memo::new(keep, BUDGET),
@@ -87,7 +88,10 @@ impl PageMemo {
     /// render what was just written, while the memo may still hold what was read before it
     /// (it is emptied once the mutation has run), so they read afresh.
     pub fn serving(&self, serve: bool) -> Kept<'_> {
-        Kept { memo: self, serve }
+        Kept {
+            memo: self,
+            serve: serve && self.on,
+        }
     }
 
     /// Forgets everything here, at once.
@@ -128,6 +132,20 @@ impl Kept<'_> {
         }
     }
 
+    /// Stores a value read under `ticket`, when the memo keeps anything.
+    fn keep<K: Eq + std::hash::Hash, V: Clone>(
+        &self,
+        memo: &Memo<K, V>,
+        ticket: Ticket,
+        key: K,
+        value: V,
+        bytes: usize,
+    ) {
+        if self.memo.on {
+            memo.put(ticket, key, value, bytes);
+        }
+    }
+
     /// The caller's access to a group, as [`group_access`] reads it. For reading only: a write
     /// checks access in its own transaction.
     pub async fn group_access(
@@ -143,7 +161,7 @@ impl Kept<'_> {
         let ticket = self.memo.access.ticket();
         let access = group_access(db, viewer, group_id).await?;
         let bytes = group_bytes(&access.group);
-        self.memo.access.put(ticket, key, access.clone(), bytes);
+        self.keep(&self.memo.access, ticket, key, access.clone(), bytes);
         Ok(access)
     }
 
@@ -169,7 +187,7 @@ impl Kept<'_> {
         let ticket = self.memo.feeds.ticket();
         let posts = feed(db, viewer, page, authors).await?;
         let bytes = posts.items.iter().map(listed_bytes).sum();
-        self.memo.feeds.put(ticket, key, posts.clone(), bytes);
+        self.keep(&self.memo.feeds, ticket, key, posts.clone(), bytes);
         Ok(posts)
     }
 
@@ -185,9 +203,8 @@ impl Kept<'_> {
         let ticket = self.memo.groups.ticket();
         let row = read().await?;
         if let Some(row) = &row {
-            self.memo
-                .groups
-                .put(ticket, id.clone(), row.clone(), group_bytes(row));
+            let bytes = group_bytes(row);
+            self.keep(&self.memo.groups, ticket, id.clone(), row.clone(), bytes);
         }
         Ok(row)
     }
@@ -212,7 +229,7 @@ impl Kept<'_> {
         let ticket = self.memo.reactions.ticket();
         let tallies = read().await?;
         let bytes = ROW_BYTES + id.len() + tallies.len() * 32;
-        self.memo.reactions.put(ticket, key, tallies.clone(), bytes);
+        self.keep(&self.memo.reactions, ticket, key, tallies.clone(), bytes);
         Ok(tallies)
     }
 
@@ -242,7 +259,7 @@ impl Kept<'_> {
         let ticket = self.memo.first_pages.ticket();
         let posts = group_posts(db, viewer, access, page, authors).await?;
         let bytes = posts.items.iter().map(listed_bytes).sum();
-        self.memo.first_pages.put(ticket, key, posts.clone(), bytes);
+        self.keep(&self.memo.first_pages, ticket, key, posts.clone(), bytes);
         Ok(posts)
     }
 }

@@ -4,6 +4,13 @@ use crate::support::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
+/// The memo on, as on a lone instance, whatever the test's broker (it is off with Redis unless
+/// set); no background workers, whose statements would be counted.
+fn kept_for_a_while(settings: &mut api::Settings) {
+    settings.page_memo_keep = Duration::from_secs(5);
+    settings.run_workers = false;
+}
+
 const PAGE: &str = "query($g: ID!) { group(id: $g) { name postCount posts(first: 20) { edges { node { id title replyCount author { id displayName } } } } } }";
 
 async fn read(app: &TestApp, who: &Session, group: &str) -> Value {
@@ -38,7 +45,7 @@ fn first_post(data: &Value) -> &Value {
 
 #[tokio::test]
 async fn a_kept_page_is_the_callers_own() {
-    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let app = TestApp::spawn_with(kept_for_a_while).await;
     let owner = app.register("Memo Owner").await;
     let author = app.register("Memo Author").await;
     let blocker = app.register("Memo Blocker").await;
@@ -62,7 +69,7 @@ async fn a_kept_page_is_the_callers_own() {
 /// Signing in and refreshing write only the caller's sessions: a kept page stays kept.
 #[tokio::test]
 async fn signing_in_keeps_kept_pages() {
-    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let app = TestApp::spawn_with(kept_for_a_while).await;
     let owner = app.register("Steady Owner").await;
     let group = app.create_group(&owner, "Memo steady", "PUBLIC").await;
     app.post(&owner, &group, "Still here").await;
@@ -92,7 +99,7 @@ async fn signing_in_keeps_kept_pages() {
 
 #[tokio::test]
 async fn every_write_shows_on_the_next_read_of_a_kept_page() {
-    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let app = TestApp::spawn_with(kept_for_a_while).await;
     let owner = app.register("Fresh Owner").await;
     let author = app.register("Fresh Author").await;
     let viewer = app.register("Fresh Viewer").await;
@@ -188,7 +195,7 @@ async fn every_write_shows_on_the_next_read_of_a_kept_page() {
 
 #[tokio::test]
 async fn leaving_or_a_ban_closes_a_kept_private_page() {
-    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let app = TestApp::spawn_with(kept_for_a_while).await;
     let owner = app.register("Closed Owner").await;
     let viewer = app.register("Closed Viewer").await;
     let group = app.create_group(&owner, "Memo closed", "PRIVATE").await;
@@ -221,7 +228,7 @@ async fn leaving_or_a_ban_closes_a_kept_private_page() {
 /// Deleting an account from the web page is a write outside GraphQL: it is forgotten too.
 #[tokio::test]
 async fn an_account_deleted_from_the_web_page_leaves_no_kept_page() {
-    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let app = TestApp::spawn_with(kept_for_a_while).await;
     let owner = app.register("Web Owner").await;
     let viewer = app.register("Web Viewer").await;
     let group = app.create_group(&owner, "Memo web", "PUBLIC").await;
@@ -252,7 +259,7 @@ async fn an_account_deleted_from_the_web_page_leaves_no_kept_page() {
 #[ignore = "needs Redis: set HEARTH_TEST_REDIS_URL and pass -- --include-ignored"]
 async fn a_write_on_one_instance_is_fresh_on_another() {
     required_redis_url();
-    let a = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let a = TestApp::spawn_with(kept_for_a_while).await;
     let b = a.sibling().await;
     let owner = a.register("Twin Owner").await;
     let viewer = a.register("Twin Viewer").await;
@@ -317,7 +324,7 @@ fn support(node: &Value) -> i64 {
 
 #[tokio::test]
 async fn a_kept_feed_shows_every_write_at_once() {
-    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let app = TestApp::spawn_with(kept_for_a_while).await;
     let owner = app.register("Feed Owner").await;
     let member = app.register("Feed Member").await;
     let group = app.create_group(&owner, "Memo feed", "PUBLIC").await;
@@ -379,7 +386,7 @@ async fn a_kept_feed_shows_every_write_at_once() {
 /// was read before the write until the mutation has run.
 #[tokio::test]
 async fn a_mutations_answer_is_not_read_from_the_memo() {
-    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let app = TestApp::spawn_with(kept_for_a_while).await;
     let owner = app.register("Answer Owner").await;
     let group = app.create_group(&owner, "Memo answer", "PUBLIC").await;
     app.post(&owner, &group, "One").await;
