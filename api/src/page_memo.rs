@@ -132,6 +132,30 @@ impl Kept<'_> {
         }
     }
 
+    /// The value kept for `key`, or the one `read` gives, then kept (`bytes` of it). The ticket is
+    /// taken before the read, so a read that began before a write is never kept after it.
+    async fn through<K, V, Fut>(
+        &self,
+        memo: &Memo<K, V>,
+        key: K,
+        read: impl FnOnce() -> Fut,
+        bytes: impl FnOnce(&V) -> usize,
+    ) -> AppResult<V>
+    where
+        K: Eq + std::hash::Hash,
+        V: Clone,
+        Fut: std::future::Future<Output = AppResult<V>>,
+    {
+        if let Some(value) = self.served(memo, &key) {
+            return Ok(value);
+        }
+        let ticket = memo.ticket();
+        let value = read().await?;
+        let size = bytes(&value);
+        self.keep(memo, ticket, key, value.clone(), size);
+        Ok(value)
+    }
+
     /// Stores a value read under `ticket`, when the memo keeps anything.
     fn keep<K: Eq + std::hash::Hash, V: Clone>(
         &self,
@@ -155,14 +179,9 @@ impl Kept<'_> {
         group_id: &GroupId,
     ) -> AppResult<GroupAccess> {
         let key = (viewer.user_id.clone(), group_id.clone());
-        if let Some(access) = self.served(&self.memo.access, &key) {
-            return Ok(access);
-        }
-        let ticket = self.memo.access.ticket();
-        let access = group_access(db, viewer, group_id).await?;
-        let bytes = group_bytes(&access.group);
-        self.keep(&self.memo.access, ticket, key, access.clone(), bytes);
-        Ok(access)
+        let read = || group_access(db, viewer, group_id);
+        let bytes = |access: &GroupAccess| group_bytes(&access.group);
+        self.through(&self.memo.access, key, read, bytes).await
     }
 
     /// The first page of the caller's feed from the memo, or as [`feed`] reads it.
@@ -181,14 +200,8 @@ impl Kept<'_> {
             first: page.first,
             authors,
         };
-        if let Some(posts) = self.served(&self.memo.feeds, &key) {
-            return Ok(posts);
-        }
-        let ticket = self.memo.feeds.ticket();
-        let posts = feed(db, viewer, page, authors).await?;
-        let bytes = posts.items.iter().map(listed_bytes).sum();
-        self.keep(&self.memo.feeds, ticket, key, posts.clone(), bytes);
-        Ok(posts)
+        let read = || feed(db, viewer, page, authors);
+        self.through(&self.memo.feeds, key, read, page_bytes).await
     }
 
     /// A group's row, kept or read by `read` (the request's loader).
@@ -223,14 +236,8 @@ impl Kept<'_> {
         Fut: std::future::Future<Output = AppResult<Vec<ReactionTally>>>,
     {
         let key = (viewer.clone(), target, id.to_owned());
-        if let Some(tallies) = self.served(&self.memo.reactions, &key) {
-            return Ok(tallies);
-        }
-        let ticket = self.memo.reactions.ticket();
-        let tallies = read().await?;
-        let bytes = ROW_BYTES + id.len() + tallies.len() * 32;
-        self.keep(&self.memo.reactions, ticket, key, tallies.clone(), bytes);
-        Ok(tallies)
+        let bytes = |tallies: &Vec<ReactionTally>| ROW_BYTES + id.len() + tallies.len() * 32;
+        self.through(&self.memo.reactions, key, read, bytes).await
     }
 
     /// A page of a group's posts, as [`group_posts`] reads it; the first page comes from the
@@ -253,19 +260,18 @@ impl Kept<'_> {
             first: page.first,
             authors,
         };
-        if let Some(posts) = self.served(&self.memo.first_pages, &key) {
-            return Ok(posts);
-        }
-        let ticket = self.memo.first_pages.ticket();
-        let posts = group_posts(db, viewer, access, page, authors).await?;
-        let bytes = posts.items.iter().map(listed_bytes).sum();
-        self.keep(&self.memo.first_pages, ticket, key, posts.clone(), bytes);
-        Ok(posts)
+        let read = || group_posts(db, viewer, access, page, authors);
+        self.through(&self.memo.first_pages, key, read, page_bytes)
+            .await
     }
 }
 
 fn group_bytes(group: &groups::Model) -> usize {
     ROW_BYTES + group.name.len() + group.description.len() + group.tags.len() + group.rules.len()
+}
+
+fn page_bytes(page: &Page<ListedPost>) -> usize {
+    page.items.iter().map(listed_bytes).sum()
 }
 
 fn listed_bytes(listed: &ListedPost) -> usize {

@@ -56,10 +56,7 @@ pub const MAX_COMPLEXITY: usize = 2_000;
 /// The schema the server runs: its documents are priced and checked before they validate.
 pub fn build(app: AppContext, production: bool) -> anyhow::Result<HearthSchema> {
     let cost = CostModel::from_sdl(&sdl()).context("reading the schema's own SDL")?;
-    let forget = crate::page_memo::ForgetOnWrite {
-        memo: app.page_memo.clone(),
-        broker: app.broker.clone(),
-    };
+    let forget = app.forget_on_write();
     Ok(builder(Some(app), production)
         .extension(DocumentGuard::new(cost, heavy_at_once()).after_writes(Arc::new(forget)))
         .finish())

@@ -23,6 +23,14 @@ impl AppContext {
 }
 
 impl AppContext {
+    /// What empties the page memo after a write, here and on every instance.
+    pub fn forget_on_write(&self) -> crate::page_memo::ForgetOnWrite {
+        crate::page_memo::ForgetOnWrite {
+            memo: self.page_memo.clone(),
+            broker: self.broker.clone(),
+        }
+    }
+
     /// The narrow handle the account services take.
     pub fn credentials(&self) -> Credentials<'_> {
         Credentials {

@@ -19,13 +19,18 @@ async fn read(app: &TestApp, who: &Session, group: &str) -> Value {
 
 /// The page as `who` sees it, read twice: the second read must come from the memo.
 async fn kept(app: &TestApp, who: &Session, group: &str) -> Value {
-    app.ok(&who.access, PAGE, json!({"g": group})).await;
+    read_twice(app, who, PAGE, json!({"g": group})).await
+}
+
+/// `query` read twice by `who`: the second answer, which must have asked the database nothing.
+async fn read_twice(app: &TestApp, who: &Session, query: &str, variables: Value) -> Value {
+    app.ok(&who.access, query, variables.clone()).await;
     let before = app.context.metrics.db_query_count();
-    let again = app.ok(&who.access, PAGE, json!({"g": group})).await;
+    let again = app.ok(&who.access, query, variables).await;
     assert_eq!(
         app.context.metrics.db_query_count(),
         before,
-        "read again, the page asked the database"
+        "read again, {query} asked the database"
     );
     again
 }
@@ -289,15 +294,7 @@ const FEED: &str = "{ feed(first: 20) { edges { node { id title group { name } r
 
 /// The caller's feed, read twice: the second read must come from the memo.
 async fn kept_feed(app: &TestApp, who: &Session) -> Vec<Value> {
-    app.ok(&who.access, FEED, json!({})).await;
-    let before = app.context.metrics.db_query_count();
-    let again = app.ok(&who.access, FEED, json!({})).await;
-    assert_eq!(
-        app.context.metrics.db_query_count(),
-        before,
-        "read again, the feed asked the database"
-    );
-    nodes(&again)
+    nodes(&read_twice(app, who, FEED, json!({})).await)
 }
 
 async fn feed_now(app: &TestApp, who: &Session) -> Vec<Value> {

@@ -102,12 +102,7 @@ pub async fn confirm(State(state): State<HttpState>, Form(form): Form<ConfirmFor
     )
     .await;
     // A write outside GraphQL: group pages kept anywhere may show the person.
-    crate::page_memo::ForgetOnWrite {
-        memo: state.app.page_memo.clone(),
-        broker: state.app.broker.clone(),
-    }
-    .forget()
-    .await;
+    state.app.forget_on_write().forget().await;
     match deleted {
         Ok(()) => page(
             StatusCode::OK,
