@@ -113,7 +113,10 @@ impl App {
             db,
             crisis: Arc::new(crisis),
             reply_counts: Default::default(),
-            page_memo: Arc::new(crate::page_memo::PageMemo::new(settings.page_memo_keep)),
+            page_memo: Arc::new(crate::page_memo::PageMemo::new(
+                settings.page_memo_keep,
+                broker.hearing(),
+            )),
             keys: TokenKeys::new(&secret, settings.access_token_ttl),
             sessions: SessionCache::new(settings.session_check_interval),
             passwords: PasswordHasher::new()

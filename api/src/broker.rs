@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::any::Any;
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -53,10 +54,21 @@ pub enum Event {
     SessionsRevoked {
         session_ids: Vec<SessionId>,
     },
+    /// A document that writes is about to run on instance `by`: until its `ReadsChanged` with
+    /// the same `write` comes, other instances neither serve nor keep reads (`page_memo`). Sent
+    /// before the write, so an instance that dies before its second word cannot leave the
+    /// others holding what was read before its commit.
+    Writing {
+        by: String,
+        write: u64,
+    },
     /// Something was written: every instance forgets the reads it keeps (`page_memo`); the
-    /// instance that wrote (`by`) forgot at once and ignores its own word coming back.
+    /// instance that wrote (`by`) forgot at once and ignores its own word coming back. `write`
+    /// closes the `Writing` it follows (absent from a write that said nothing before).
     ReadsChanged {
         by: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        write: Option<u64>,
     },
 }
 
@@ -247,7 +259,7 @@ impl Event {
             Event::MailQueued => vec![Topic::Mail],
             Event::ExportRequested => vec![Topic::Exports],
             Event::SessionsRevoked { .. } => vec![Topic::Sessions],
-            Event::ReadsChanged { .. } => vec![Topic::Reads],
+            Event::Writing { .. } | Event::ReadsChanged { .. } => vec![Topic::Reads],
         }
     }
 }
@@ -258,6 +270,30 @@ type Channels = Arc<Mutex<HashMap<String, broadcast::Sender<Arc<Envelope>>>>>;
 pub struct Broker {
     channels: Channels,
     redis: Option<RedisSide>,
+    hearing: Hearing,
+}
+
+/// Whether this instance hears what the others publish: through Redis, only while its
+/// subscription holds. Whoever keeps reads on the strength of the others' words stops trusting
+/// them while it hears nothing, and forgets what it kept once it hears again.
+#[derive(Clone, Default)]
+pub struct Hearing(Arc<AtomicU64>);
+
+impl Hearing {
+    /// Heard always: there is nobody else to hear (the in-process broker).
+    pub(crate) fn always() -> Self {
+        Hearing(Arc::new(AtomicU64::new(1)))
+    }
+
+    /// Which subscription this instance hears the others through, counted from 1; a new number
+    /// after each reconnection (what was said in between is lost), 0 while it hears nobody.
+    pub fn subscription(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set(&self, subscription: u64) {
+        self.0.store(subscription, Ordering::Release);
+    }
 }
 
 #[derive(Clone)]
@@ -272,6 +308,7 @@ impl Broker {
         Broker {
             channels: Arc::default(),
             redis: None,
+            hearing: Hearing::always(),
         }
     }
 
@@ -286,10 +323,12 @@ impl Broker {
     ) -> Self {
         let channels: Channels = Arc::default();
         let prefix = format!("{prefix}:ev:");
+        let hearing = Hearing::default();
         tokio::spawn(run_subscriber(
             client,
             prefix.clone(),
             channels.clone(),
+            hearing.clone(),
             stop,
         ));
         Broker {
@@ -299,7 +338,13 @@ impl Broker {
                 prefix,
                 metrics,
             }),
+            hearing,
         }
+    }
+
+    /// Whether this instance hears the others' events now.
+    pub fn hearing(&self) -> Hearing {
+        self.hearing.clone()
     }
 
     /// Publishes an event on its channels. Delivery is best effort: a client that missed
@@ -359,9 +404,11 @@ async fn run_subscriber(
     client: redis::Client,
     prefix: String,
     channels: Channels,
+    hearing: Hearing,
     stop: CancellationToken,
 ) {
     let mut backoff = Duration::from_millis(100);
+    let mut subscriptions = 0;
     loop {
         let session = async {
             let mut pubsub = client.get_async_pubsub().await?;
@@ -376,6 +423,8 @@ async fn run_subscriber(
         match pubsub {
             Ok(pubsub) => {
                 backoff = Duration::from_millis(100);
+                subscriptions += 1;
+                hearing.set(subscriptions);
                 let mut messages = pubsub.into_on_message();
                 loop {
                     let message = tokio::select! {
@@ -395,6 +444,7 @@ async fn run_subscriber(
                         Err(err) => tracing::warn!(error = %err, "unreadable event on Redis"),
                     }
                 }
+                hearing.set(0);
                 tracing::warn!("lost the Redis event subscription; reconnecting");
             }
             Err(err) => {

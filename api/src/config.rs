@@ -100,8 +100,7 @@ pub struct Settings {
     /// How long an instance trusts a session it has checked; bounds how late a revocation bites.
     pub session_check_interval: Duration,
     /// How long an instance keeps the group pages and feeds it read (`page_memo`); zero keeps
-    /// none. 5 s on a lone instance, none with Redis unless set: an instance that dies between a
-    /// write and its word to the others leaves their memos that long behind.
+    /// none. Bounds how late what changes without a request (a ban running out) shows.
     pub page_memo_keep: Duration,
     pub access_token_ttl: Duration,
     pub session_ttl: Duration,
@@ -365,8 +364,6 @@ impl Settings {
             u32::try_from(n).map_err(|_| bad(&format!("HEARTH_{key}"), "is too large"))
         };
 
-        // Among instances, a memo's only gap is an instance dying before its word (see page_memo).
-        let page_memo_default = if redis_url.is_some() { 0 } else { 5 };
         Ok(Settings {
             env: env_kind,
             bind,
@@ -407,7 +404,7 @@ impl Settings {
             },
             refresh_reuse_grace: Duration::from_secs(number("REFRESH_REUSE_GRACE_SECS", 10, 0)?),
             session_check_interval: Duration::from_secs(number("SESSION_CHECK_SECS", 30, 0)?),
-            page_memo_keep: Duration::from_secs(number("PAGE_MEMO_SECS", page_memo_default, 0)?),
+            page_memo_keep: Duration::from_secs(number("PAGE_MEMO_SECS", 5, 0)?),
             access_token_ttl: Duration::from_secs(15 * 60),
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             ws_init_timeout: Duration::from_secs(number("WS_INIT_TIMEOUT_SECS", 10, 1)?),
@@ -553,13 +550,13 @@ mod tests {
     }
 
     #[test]
-    fn the_page_memo_is_off_among_instances_unless_set() {
+    fn the_page_memo_keeps_what_is_set_among_instances_too() {
         let redis = ("HEARTH_REDIS_URL", "redis://127.0.0.1:6379");
         let s = Settings::from_sources(None, &env(&[redis])).unwrap();
-        assert!(s.page_memo_keep.is_zero());
+        assert_eq!(s.page_memo_keep, Duration::from_secs(5));
         let s =
-            Settings::from_sources(None, &env(&[redis, ("HEARTH_PAGE_MEMO_SECS", "2")])).unwrap();
-        assert_eq!(s.page_memo_keep, Duration::from_secs(2));
+            Settings::from_sources(None, &env(&[redis, ("HEARTH_PAGE_MEMO_SECS", "0")])).unwrap();
+        assert!(s.page_memo_keep.is_zero());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Refuses a GraphQL document before it is validated or run: more tokens than a person writes,
 //! a cost over budget, or a NUL character in any text it carries. Documents that are accepted
-//! but costly run a few at a time, so the other cores stay free for everyone else. After a
-//! document that writes has run, whoever keeps reads is told ([`AfterWrites`]).
+//! but costly run a few at a time, so the other cores stay free for everyone else. Before and
+//! after a document that writes runs, whoever keeps reads is told ([`AroundWrites`]).
 use crate::query_cost::{CostModel, Refusal};
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest,
@@ -26,16 +26,18 @@ pub const MAX_TOKENS: usize = 5_000;
 /// on two cores they ran one at a time.
 pub const HEAVY_COST: u64 = crate::query_cost::MAX_COST / 4;
 
-/// Told once a document that writes (a mutation) has run, whether its writes held or failed.
-pub trait AfterWrites: Send + Sync {
-    fn written(&self) -> BoxFuture<'_, ()>;
+/// Told around each document that writes (a mutation): before it runs, and once it has run,
+/// whether its writes held or failed, with what `writing` returned.
+pub trait AroundWrites: Send + Sync {
+    fn writing(&self) -> BoxFuture<'_, u64>;
+    fn written(&self, write: u64) -> BoxFuture<'_, ()>;
 }
 
 /// The schema extension that applies the guard to every operation, over HTTP and WebSocket.
 pub struct DocumentGuard {
     model: Arc<CostModel>,
     heavy: Arc<Semaphore>,
-    after_writes: Option<Arc<dyn AfterWrites>>,
+    around_writes: Option<Arc<dyn AroundWrites>>,
 }
 
 impl DocumentGuard {
@@ -44,13 +46,13 @@ impl DocumentGuard {
         DocumentGuard {
             model: Arc::new(model),
             heavy: Arc::new(Semaphore::new(heavy_at_once.max(1))),
-            after_writes: None,
+            around_writes: None,
         }
     }
 
-    /// Tells `after` once each document that writes has run.
-    pub fn after_writes(mut self, after: Arc<dyn AfterWrites>) -> Self {
-        self.after_writes = Some(after);
+    /// Tells `around` before and after each document that writes.
+    pub fn around_writes(mut self, around: Arc<dyn AroundWrites>) -> Self {
+        self.around_writes = Some(around);
         self
     }
 }
@@ -60,7 +62,7 @@ impl ExtensionFactory for DocumentGuard {
         Arc::new(GuardExtension {
             model: self.model.clone(),
             heavy: self.heavy.clone(),
-            after_writes: self.after_writes.clone(),
+            around_writes: self.around_writes.clone(),
             cost: AtomicU64::new(0),
             writes: AtomicBool::new(false),
         })
@@ -70,7 +72,7 @@ impl ExtensionFactory for DocumentGuard {
 struct GuardExtension {
     model: Arc<CostModel>,
     heavy: Arc<Semaphore>,
-    after_writes: Option<Arc<dyn AfterWrites>>,
+    around_writes: Option<Arc<dyn AroundWrites>>,
     /// The cost of this request's document, once priced.
     cost: AtomicU64,
     /// Whether this request's document holds a mutation.
@@ -121,11 +123,17 @@ impl Extension for GuardExtension {
         } else {
             None
         };
+        let around = self
+            .around_writes
+            .as_ref()
+            .filter(|_| self.writes.load(Ordering::Relaxed));
+        let write = match around {
+            Some(around) => Some(around.writing().await),
+            None => None,
+        };
         let response = next.run(ctx, operation_name).await;
-        if let Some(after) = &self.after_writes {
-            if self.writes.load(Ordering::Relaxed) {
-                after.written().await;
-            }
+        if let (Some(around), Some(write)) = (around, write) {
+            around.written(write).await;
         }
         response
     }
@@ -133,7 +141,7 @@ impl Extension for GuardExtension {
 
 /// Mutations that write nothing but the caller's own sessions: signing in, refreshing and
 /// signing out are the most frequent writes and change nothing anyone reads elsewhere, so they
-/// do not count as writes for [`AfterWrites`].
+/// do not count as writes for [`AroundWrites`].
 const SESSION_ONLY: [&str; 3] = ["login", "refreshSession", "logout"];
 
 /// Whether a mutation's selection is only session mutations (a fragment counts as anything).

@@ -7,19 +7,21 @@
 //! writes (any mutation, over HTTP or a socket) forgets the whole memo once it has run, here at
 //! once and on every other instance through the broker; so does the account page's deletion.
 //! What changes with no request behind it (a ban running out, the reply-count sweeper, an admin
-//! made from the command line) shows once the memo's few seconds are over.
+//! made from the command line) shows once the memo's few seconds are over
+//! (`HEARTH_PAGE_MEMO_SECS`).
 //!
-//! How long is `HEARTH_PAGE_MEMO_SECS`: 5 s on a lone instance, off with Redis unless set. Among
-//! several instances, one that dies between a commit and its word to the others leaves their
-//! memos behind until then, and an app catching up by query after its socket dropped would miss
-//! what it wrote.
+//! Among instances, a writer also says before it writes that it is writing (`Event::Writing`).
+//! Until its word after the write comes, or [`OPEN_AT_MOST`] has passed, the others neither
+//! serve nor keep reads: one that dies between its commit and its second word cannot leave them
+//! holding a page read before the commit. Nor do they while they may have missed a word (their
+//! subscription to Redis is down, or their queue of words overflowed).
 //!
 //! Only queries are served from the memo (`ContextExt::kept`): a mutation's own answer and a live
 //! event are rendered right after a write, before the memo is emptied, so they read afresh.
 use crate::auth::Viewer;
-use crate::broker::{Broker, Event, Topic};
+use crate::broker::{Broker, Event, Hearing, Topic};
 use crate::content::ContentType;
-use crate::document_guard::AfterWrites;
+use crate::document_guard::AroundWrites;
 use crate::error::AppResult;
 use crate::groups::access::{group_access, GroupAccess};
 use crate::ids::{GroupId, UserId};
@@ -30,8 +32,10 @@ use crate::posts::service::{feed, group_posts, Authors, ListedPost};
 use entity::groups;
 use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
@@ -39,6 +43,11 @@ use tokio_util::sync::CancellationToken;
 pub const BUDGET: usize = 16 << 20;
 /// What a row costs beyond its text, roughly.
 const ROW_BYTES: usize = 256;
+/// Longest another instance's write is taken to be open without its second word: past this,
+/// it died or its word was lost, and its transaction has ended either way.
+pub const OPEN_AT_MOST: Duration = Duration::from_secs(30);
+/// Most writes of other instances followed at once; past it, the memo waits [`OPEN_AT_MOST`].
+const MOST_OPEN: usize = 10_000;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct PageKey {
@@ -63,6 +72,14 @@ pub struct PageMemo {
     on: bool,
     /// This instance, as it signs the word it sends when it writes.
     instance: String,
+    /// Numbers this instance's writes in its words.
+    writes: AtomicU64,
+    /// Whether this instance hears the others' words now.
+    hearing: Hearing,
+    /// The subscription last seen heard through; a new one means words may have been missed.
+    heard: AtomicU64,
+    /// Writes other instances began and have not said they ended.
+    elsewhere: Mutex<Elsewhere>,
     access: Memo<(UserId, GroupId), GroupAccess>,
     first_pages: Memo<PageKey, Page<ListedPost>>,
     feeds: Memo<FeedKey, Page<ListedPost>>,
@@ -71,11 +88,15 @@ pub struct PageMemo {
 }
 
 impl PageMemo {
-    /// Keeps reads for `keep`; zero keeps none.
-    pub fn new(keep: Duration) -> Self {
+    /// Keeps reads for `keep` (zero keeps none), while this instance hears the others.
+    pub fn new(keep: Duration, hearing: Hearing) -> Self {
         PageMemo {
             on: !keep.is_zero(),
             instance: uuid::Uuid::new_v4().to_string(),
+            writes: AtomicU64::new(0),
+            hearing,
+            heard: AtomicU64::new(0),
+            elsewhere: Mutex::new(Elsewhere::default()),
             access: Memo::new(keep, BUDGET),
             first_pages: Memo::new(keep, BUDGET),
             feeds: Memo::new(keep, BUDGET),
@@ -92,6 +113,51 @@ impl PageMemo {
             memo: self,
             serve: serve && self.on,
         }
+    }
+
+    /// Whether what is kept can be trusted now: this instance hears the others, and none of
+    /// them is in the middle of a write. Hearing again after missing words forgets everything.
+    fn settled(&self) -> bool {
+        let subscription = self.hearing.subscription();
+        if subscription == 0 {
+            return false;
+        }
+        if self.heard.load(Ordering::Acquire) != subscription
+            && self.heard.swap(subscription, Ordering::AcqRel) != subscription
+        {
+            self.forget_all();
+        }
+        self.elsewhere().settled(Instant::now())
+    }
+
+    fn elsewhere(&self) -> std::sync::MutexGuard<'_, Elsewhere> {
+        self.elsewhere
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Follows one word of another instance (or this one's own, which is ignored).
+    fn heard(&self, event: &Event) {
+        match event {
+            Event::Writing { by, .. } | Event::ReadsChanged { by, .. } if *by == self.instance => {}
+            Event::Writing { by, write } => {
+                self.elsewhere().begun(by, *write, Instant::now());
+                self.forget_all();
+            }
+            Event::ReadsChanged { by, write } => {
+                if let Some(write) = write {
+                    self.elsewhere().ended(by, *write);
+                }
+                self.forget_all();
+            }
+            _ => {}
+        }
+    }
+
+    /// Some words were missed: whatever they began may still be open.
+    fn missed_words(&self) {
+        self.elsewhere().blind(Instant::now());
+        self.forget_all();
     }
 
     /// Forgets everything here, at once.
@@ -125,7 +191,7 @@ pub struct Kept<'a> {
 
 impl Kept<'_> {
     fn served<K: Eq + std::hash::Hash, V: Clone>(&self, memo: &Memo<K, V>, key: &K) -> Option<V> {
-        if self.serve {
+        if self.serve && self.memo.settled() {
             memo.get(key)
         } else {
             None
@@ -149,23 +215,31 @@ impl Kept<'_> {
         if let Some(value) = self.served(memo, &key) {
             return Ok(value);
         }
-        let ticket = memo.ticket();
+        let ticket = self.ticket(memo);
         let value = read().await?;
         let size = bytes(&value);
         self.keep(memo, ticket, key, value.clone(), size);
         Ok(value)
     }
 
-    /// Stores a value read under `ticket`, when the memo keeps anything.
+    /// Taken before a read that may be kept: none while the memo keeps nothing or is not
+    /// settled. Taken before settlement is checked, so a write another instance begins after
+    /// the check voids it (its word forgets everything).
+    fn ticket<K: Eq + std::hash::Hash, V: Clone>(&self, memo: &Memo<K, V>) -> Option<Ticket> {
+        let ticket = memo.ticket();
+        (self.memo.on && self.memo.settled()).then_some(ticket)
+    }
+
+    /// Stores a value read under `ticket`, if it has one.
     fn keep<K: Eq + std::hash::Hash, V: Clone>(
         &self,
         memo: &Memo<K, V>,
-        ticket: Ticket,
+        ticket: Option<Ticket>,
         key: K,
         value: V,
         bytes: usize,
     ) {
-        if self.memo.on {
+        if let Some(ticket) = ticket {
             memo.put(ticket, key, value, bytes);
         }
     }
@@ -213,7 +287,7 @@ impl Kept<'_> {
         if let Some(row) = self.served(&self.memo.groups, id) {
             return Ok(Some(row));
         }
-        let ticket = self.memo.groups.ticket();
+        let ticket = self.ticket(&self.memo.groups);
         let row = read().await?;
         if let Some(row) = &row {
             let bytes = group_bytes(row);
@@ -284,7 +358,47 @@ fn listed_bytes(listed: &ListedPost) -> usize {
         + listed.author.as_ref().map_or(0, |a| a.display_name.len())
 }
 
-/// Forgets the memo after a write: here at once, then on every instance.
+/// Writes of other instances this one has heard begin and not end.
+#[derive(Default)]
+struct Elsewhere {
+    /// Each open write (instance, number) with the time it is taken to be over by.
+    open: HashMap<(String, u64), Instant>,
+    /// Until when words may have been missed.
+    blind_until: Option<Instant>,
+}
+
+impl Elsewhere {
+    fn begun(&mut self, by: &str, write: u64, now: Instant) {
+        if self.open.len() >= MOST_OPEN {
+            self.open.clear();
+            self.blind(now);
+        } else {
+            self.open.insert((by.to_owned(), write), now + OPEN_AT_MOST);
+        }
+    }
+
+    fn ended(&mut self, by: &str, write: u64) {
+        self.open.remove(&(by.to_owned(), write));
+    }
+
+    fn blind(&mut self, now: Instant) {
+        self.blind_until = Some(now + OPEN_AT_MOST);
+    }
+
+    /// Whether no write is open elsewhere, forgetting those past [`OPEN_AT_MOST`].
+    fn settled(&mut self, now: Instant) -> bool {
+        if self.blind_until.is_some_and(|until| now < until) {
+            return false;
+        }
+        self.blind_until = None;
+        if !self.open.is_empty() {
+            self.open.retain(|_, over_by| now < *over_by);
+        }
+        self.open.is_empty()
+    }
+}
+
+/// Tells every instance around each write: before it, that one is open; after it, to forget.
 #[derive(Clone)]
 pub struct ForgetOnWrite {
     pub memo: Arc<PageMemo>,
@@ -292,22 +406,34 @@ pub struct ForgetOnWrite {
 }
 
 impl ForgetOnWrite {
-    pub async fn forget(&self) {
+    /// Says a write is about to run; hand what it returns to [`ForgetOnWrite::written`].
+    pub async fn writing(&self) -> u64 {
+        let write = self.memo.writes.fetch_add(1, Ordering::Relaxed);
+        let by = self.memo.instance.clone();
+        self.broker.publish(Event::Writing { by, write }).await;
+        write
+    }
+
+    /// Forgets here at once, then says so to every instance.
+    pub async fn written(&self, write: u64) {
         self.memo.forget_all();
         let by = self.memo.instance.clone();
-        self.broker.publish(Event::ReadsChanged { by }).await;
+        let write = Some(write);
+        self.broker.publish(Event::ReadsChanged { by, write }).await;
     }
 }
 
-impl AfterWrites for ForgetOnWrite {
-    fn written(&self) -> BoxFuture<'_, ()> {
-        Box::pin(self.forget())
+impl AroundWrites for ForgetOnWrite {
+    fn writing(&self) -> BoxFuture<'_, u64> {
+        Box::pin(ForgetOnWrite::writing(self))
+    }
+
+    fn written(&self, write: u64) -> BoxFuture<'_, ()> {
+        Box::pin(ForgetOnWrite::written(self, write))
     }
 }
 
-/// Forgets the memo whenever another instance says something was written, until `stop`; and
-/// when some of what was said may have been missed. This instance's own word comes back through
-/// Redis after it forgot: forgetting again would only drop pages read since.
+/// Follows what the other instances say of their writes (`PageMemo::heard`), until `stop`.
 pub fn follow(memo: Arc<PageMemo>, broker: &Broker, stop: CancellationToken) {
     // Subscribed before the task starts, so nothing said from now on is missed.
     let mut events = broker.subscribe(&Topic::Reads);
@@ -318,13 +444,152 @@ pub fn follow(memo: Arc<PageMemo>, broker: &Broker, stop: CancellationToken) {
                 event = events.recv() => event,
             };
             match event {
-                Ok(envelope) => match &envelope.event {
-                    Event::ReadsChanged { by } if *by == memo.instance => {}
-                    _ => memo.forget_all(),
-                },
-                Err(RecvError::Lagged(_)) => memo.forget_all(),
+                Ok(envelope) => memo.heard(&envelope.event),
+                Err(RecvError::Lagged(_)) => memo.missed_words(),
                 Err(RecvError::Closed) => return,
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// Reads the reactions on one post through the memo; how many times the database was asked.
+    async fn read(memo: &PageMemo, asked: &AtomicUsize) {
+        let viewer = UserId::from("viewer");
+        let read = || async {
+            asked.fetch_add(1, Ordering::Relaxed);
+            Ok(Vec::new())
+        };
+        let kept = memo.serving(true);
+        kept.reactions(&viewer, ContentType::Post, "post", read)
+            .await
+            .unwrap();
+    }
+
+    fn memo(hearing: Hearing) -> PageMemo {
+        PageMemo::new(Duration::from_secs(60), hearing)
+    }
+
+    fn writing(by: &str, write: u64) -> Event {
+        Event::Writing {
+            by: by.to_owned(),
+            write,
+        }
+    }
+
+    fn written(by: &str, write: u64) -> Event {
+        Event::ReadsChanged {
+            by: by.to_owned(),
+            write: Some(write),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_write_open_elsewhere_is_neither_served_nor_kept_until_it_ends() {
+        let memo = memo(Hearing::always());
+        let asked = AtomicUsize::new(0);
+        read(&memo, &asked).await;
+        read(&memo, &asked).await;
+        assert_eq!(asked.load(Ordering::Relaxed), 1, "kept while nobody writes");
+
+        memo.heard(&writing("other", 7));
+        read(&memo, &asked).await;
+        read(&memo, &asked).await;
+        assert_eq!(
+            asked.load(Ordering::Relaxed),
+            3,
+            "read afresh while a write is open"
+        );
+        assert!(memo.is_empty());
+
+        memo.heard(&written("other", 6));
+        read(&memo, &asked).await;
+        assert_eq!(
+            asked.load(Ordering::Relaxed),
+            4,
+            "another write's end settles nothing"
+        );
+
+        memo.heard(&written("other", 7));
+        read(&memo, &asked).await;
+        read(&memo, &asked).await;
+        assert_eq!(asked.load(Ordering::Relaxed), 5, "kept again once it ended");
+    }
+
+    #[tokio::test]
+    async fn this_instances_own_words_change_nothing() {
+        let memo = memo(Hearing::always());
+        let asked = AtomicUsize::new(0);
+        read(&memo, &asked).await;
+        let me = memo.instance.clone();
+        memo.heard(&writing(&me, 1));
+        memo.heard(&written(&me, 1));
+        read(&memo, &asked).await;
+        assert_eq!(asked.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn nothing_is_kept_while_words_may_be_missed() {
+        let hearing = Hearing::default();
+        let memo = memo(hearing.clone());
+        let asked = AtomicUsize::new(0);
+        read(&memo, &asked).await;
+        read(&memo, &asked).await;
+        assert_eq!(asked.load(Ordering::Relaxed), 2, "not yet subscribed");
+
+        hearing.set(1);
+        read(&memo, &asked).await;
+        read(&memo, &asked).await;
+        assert_eq!(asked.load(Ordering::Relaxed), 3);
+
+        hearing.set(0);
+        read(&memo, &asked).await;
+        assert_eq!(asked.load(Ordering::Relaxed), 4, "the subscription dropped");
+
+        hearing.set(2);
+        assert!(memo.settled());
+        assert!(
+            memo.is_empty(),
+            "subscribed again: what was kept is forgotten"
+        );
+
+        memo.missed_words();
+        read(&memo, &asked).await;
+        read(&memo, &asked).await;
+        assert_eq!(
+            asked.load(Ordering::Relaxed),
+            6,
+            "words were dropped in this instance"
+        );
+    }
+
+    #[test]
+    fn a_write_whose_end_never_comes_is_over_after_a_while() {
+        let now = Instant::now();
+        let mut elsewhere = Elsewhere::default();
+        elsewhere.begun("dead", 1, now);
+        assert!(!elsewhere.settled(now + OPEN_AT_MOST / 2));
+        assert!(elsewhere.settled(now + OPEN_AT_MOST));
+
+        elsewhere.blind(now);
+        assert!(!elsewhere.settled(now + OPEN_AT_MOST / 2));
+        assert!(elsewhere.settled(now + OPEN_AT_MOST));
+    }
+
+    #[test]
+    fn too_many_open_writes_are_waited_out_not_counted() {
+        let now = Instant::now();
+        let mut elsewhere = Elsewhere::default();
+        for write in 0..=MOST_OPEN as u64 {
+            elsewhere.begun("busy", write, now);
+        }
+        assert!(elsewhere.open.len() < MOST_OPEN);
+        elsewhere.ended("busy", MOST_OPEN as u64);
+        assert!(!elsewhere.settled(now));
+        assert!(elsewhere.settled(now + OPEN_AT_MOST));
+    }
 }

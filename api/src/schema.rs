@@ -58,7 +58,7 @@ pub fn build(app: AppContext, production: bool) -> anyhow::Result<HearthSchema> 
     let cost = CostModel::from_sdl(&sdl()).context("reading the schema's own SDL")?;
     let forget = app.forget_on_write();
     Ok(builder(Some(app), production)
-        .extension(DocumentGuard::new(cost, heavy_at_once()).after_writes(Arc::new(forget)))
+        .extension(DocumentGuard::new(cost, heavy_at_once()).around_writes(Arc::new(forget)))
         .finish())
 }
 

@@ -94,6 +94,9 @@ pub async fn send_code(
 
 pub async fn confirm(State(state): State<HttpState>, Form(form): Form<ConfirmForm>) -> Response {
     let remove_content = form.content == "remove";
+    // A write outside GraphQL: group pages kept anywhere may show the person.
+    let forget = state.app.forget_on_write();
+    let write = forget.writing().await;
     let deleted = deletion::delete_with_code(
         &state.app.credentials(),
         &form.email,
@@ -101,8 +104,7 @@ pub async fn confirm(State(state): State<HttpState>, Form(form): Form<ConfirmFor
         remove_content,
     )
     .await;
-    // A write outside GraphQL: group pages kept anywhere may show the person.
-    state.app.forget_on_write().forget().await;
+    forget.written(write).await;
     match deleted {
         Ok(()) => page(
             StatusCode::OK,
