@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod content;
+pub mod content_coding;
 pub mod db;
 pub mod demo;
 pub(crate) mod document_guard;

@@ -18,9 +18,14 @@
 //!
 //! Only queries are served from the memo (`ContextExt::kept`): a mutation's own answer and a live
 //! event are rendered right after a write, before the memo is emptied, so they read afresh.
+//!
+//! Whole answers are kept too, under the same rule: a query of the group page or the feed, as one
+//! caller sent it, answered as it was sent (its bytes, compressed as that client accepts). Read
+//! again, it is not resolved, serialised nor compressed (`http::kept_answers`).
 use crate::auth::Viewer;
 use crate::broker::{Broker, Event, Hearing, Topic};
 use crate::content::ContentType;
+use crate::content_coding::Coding;
 use crate::document_guard::AroundWrites;
 use crate::error::AppResult;
 use crate::groups::access::{group_access, GroupAccess};
@@ -29,6 +34,7 @@ use crate::memo::{Memo, Ticket};
 use crate::pagination::{Page, PageArgs};
 use crate::posts::loaders::ReactionTally;
 use crate::posts::service::{feed, group_posts, Authors, ListedPost};
+use bytes::Bytes;
 use entity::groups;
 use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
@@ -67,6 +73,25 @@ struct FeedKey {
 /// Reactions on one post or reply, as one caller sees them (which are theirs).
 type ReactionKey = (UserId, ContentType, String);
 
+/// One query as one caller sent it: the request's bytes (a POST's body, a GET's query string),
+/// and the form of the answer it asked for (media type, compression).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AnswerKey {
+    pub viewer: UserId,
+    pub request: Bytes,
+    pub media: &'static str,
+    pub coding: Coding,
+}
+
+/// A whole answer as it was sent.
+#[derive(Clone, Debug)]
+pub struct KeptAnswer {
+    pub body: Bytes,
+    pub coding: Coding,
+    /// The operation's name, for metrics.
+    pub operation: Option<String>,
+}
+
 pub struct PageMemo {
     /// Whether anything is kept at all (a keep time above zero).
     on: bool,
@@ -85,6 +110,7 @@ pub struct PageMemo {
     feeds: Memo<FeedKey, Page<ListedPost>>,
     groups: Memo<GroupId, groups::Model>,
     reactions: Memo<ReactionKey, Vec<ReactionTally>>,
+    answers: Memo<AnswerKey, KeptAnswer>,
 }
 
 impl PageMemo {
@@ -102,6 +128,7 @@ impl PageMemo {
             feeds: Memo::new(keep, BUDGET),
             groups: Memo::new(keep, BUDGET),
             reactions: Memo::new(keep, BUDGET),
+            answers: Memo::new(keep, BUDGET),
         }
     }
 
@@ -167,6 +194,7 @@ impl PageMemo {
         self.feeds.forget_all();
         self.groups.forget_all();
         self.reactions.forget_all();
+        self.answers.forget_all();
     }
 
     /// How many reads are kept (for tests and metrics).
@@ -176,6 +204,33 @@ impl PageMemo {
             + self.feeds.len()
             + self.groups.len()
             + self.reactions.len()
+            + self.answers.len()
+    }
+
+    /// The answer kept for a query sent again, when the memo may be trusted now.
+    pub fn answer(&self, key: &AnswerKey) -> Option<KeptAnswer> {
+        (self.on && self.settled())
+            .then(|| self.answers.get(key))
+            .flatten()
+    }
+
+    /// Taken before a query whose answer may be kept ([`PageMemo::keep_answer`]); none while the
+    /// memo keeps nothing or is not settled.
+    pub fn answer_ticket(&self) -> Option<Ticket> {
+        self.ticket(&self.answers)
+    }
+
+    /// Keeps an answer, unless something was written since `ticket` was taken.
+    pub fn keep_answer(&self, ticket: Ticket, key: AnswerKey, answer: KeptAnswer) {
+        let bytes = ROW_BYTES + key.request.len() + answer.body.len();
+        self.answers.put(ticket, key, answer, bytes);
+    }
+
+    /// A ticket of `memo`, if what is read now may be kept. Taken before settlement is checked,
+    /// so a write another instance begins after the check voids it (its word forgets all).
+    fn ticket<K: Eq + std::hash::Hash, V: Clone>(&self, memo: &Memo<K, V>) -> Option<Ticket> {
+        let ticket = memo.ticket();
+        (self.on && self.settled()).then_some(ticket)
     }
 
     pub fn is_empty(&self) -> bool {

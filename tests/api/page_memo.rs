@@ -22,16 +22,23 @@ async fn kept(app: &TestApp, who: &Session, group: &str) -> Value {
     read_twice(app, who, PAGE, json!({"g": group})).await
 }
 
-/// `query` read twice by `who`: the second answer, which must have asked the database nothing.
+/// `query` read again by `who`, which must ask the database nothing: once in other bytes (the
+/// reads the page is made of are kept) and once in the same bytes (its whole answer is kept).
+/// The answer read again, which must be the same both times.
 async fn read_twice(app: &TestApp, who: &Session, query: &str, variables: Value) -> Value {
     app.ok(&who.access, query, variables.clone()).await;
     let before = app.context.metrics.db_query_count();
+    let spelt_otherwise = format!("{query} ");
+    let rebuilt = app
+        .ok(&who.access, &spelt_otherwise, variables.clone())
+        .await;
     let again = app.ok(&who.access, query, variables).await;
     assert_eq!(
         app.context.metrics.db_query_count(),
         before,
         "read again, {query} asked the database"
     );
+    assert_eq!(rebuilt, again);
     again
 }
 
@@ -288,6 +295,90 @@ async fn a_write_on_one_instance_is_fresh_on_another() {
         assert!(Instant::now() < deadline, "instance b still shows {page}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A whole answer is kept per caller and per form asked: the same bytes from someone else, or
+/// asking for another compression, are answered for them; a query asking for more than the
+/// group page or the feed is not kept whole.
+#[tokio::test]
+async fn a_kept_answer_is_the_callers_own_in_the_form_asked() {
+    let app = TestApp::spawn_with(kept_for_a_while).await;
+    let owner = app.register("Answer Owner").await;
+    let author = app.register("Answer Author").await;
+    let blocker = app.register("Answer Blocker").await;
+    let group = app.create_group(&owner, "Memo answers", "PUBLIC").await;
+    for who in [&author, &blocker] {
+        app.join(who, &group).await;
+    }
+    // Long enough to be compressed.
+    for n in 0..8 {
+        app.post(
+            &author,
+            &group,
+            &format!("Answer number {n} of a page worth compressing"),
+        )
+        .await;
+    }
+    app.ok(
+        &blocker.access,
+        "mutation($u: ID!) { blockUser(userId: $u) }",
+        json!({"u": author.user_id}),
+    )
+    .await;
+    let body = json!({"query": PAGE, "variables": {"g": group}}).to_string();
+    let raw = reqwest::Client::builder()
+        .no_gzip()
+        .no_brotli()
+        .build()
+        .unwrap();
+    let send = |who: &Session, coding: &'static str| {
+        let mut request = raw
+            .post(app.url("/graphql"))
+            .bearer_auth(&who.access)
+            .header("content-type", "application/json")
+            .body(body.clone());
+        if !coding.is_empty() {
+            request = request.header("accept-encoding", coding);
+        }
+        request.send()
+    };
+    let coding_of = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+
+    let first = send(&owner, "br").await.unwrap();
+    assert_eq!(coding_of(&first).as_deref(), Some("br"));
+    let first = first.bytes().await.unwrap();
+    let before = app.context.metrics.db_query_count();
+    let again = send(&owner, "br").await.unwrap();
+    assert_eq!(coding_of(&again).as_deref(), Some("br"));
+    assert_eq!(
+        again.bytes().await.unwrap(),
+        first,
+        "not the bytes sent before"
+    );
+    assert_eq!(app.context.metrics.db_query_count(), before);
+
+    for (coding, sent) in [("gzip", Some("gzip")), ("", None)] {
+        let response = send(&owner, coding).await.unwrap();
+        assert_eq!(coding_of(&response).as_deref(), sent);
+    }
+    let plain: Value = send(&owner, "").await.unwrap().json().await.unwrap();
+    assert_eq!(titles(&plain["data"]).len(), 8);
+
+    // The same bytes from the blocker: their own page, without the author they blocked.
+    let theirs: Value = send(&blocker, "").await.unwrap().json().await.unwrap();
+    assert!(titles(&theirs["data"]).is_empty(), "{theirs}");
+
+    // Asking for more than the page: not kept whole (its reads still are).
+    let more = "query($g: ID!) { notifications(first: 1) { edges { node { id } } } group(id: $g) { name } }";
+    app.ok(&owner.access, more, json!({"g": group})).await;
+    let before = app.context.metrics.db_query_count();
+    app.ok(&owner.access, more, json!({"g": group})).await;
+    assert!(app.context.metrics.db_query_count() > before);
 }
 
 /// An instance that says it is writing, commits, and dies before its word after the write: what

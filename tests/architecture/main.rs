@@ -28,6 +28,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "secrets",
             "pagination",
             "content",
+            "content_coding",
             "safety",
             "search",
             "telemetry",

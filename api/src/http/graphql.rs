@@ -1,11 +1,12 @@
 //! GraphQL over HTTP, following the GraphQL-over-HTTP specification: media types, status codes,
 //! GET for queries only, capped batches, and an `extensions.code` on every error.
-use super::{client_ip, ws, HttpState};
+use super::{client_ip, kept_answers, ws, HttpState};
 use crate::auth::RequestMeta;
 use crate::auth::{authenticate, bearer_token, Auth};
 use crate::document_guard;
 use crate::error::AppError;
 use crate::gql::answer_panics;
+use crate::page_memo::AnswerKey;
 use crate::persisted::Refusal;
 use crate::posts::loaders::LazyLoaders;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
@@ -37,11 +38,15 @@ enum MediaType {
 }
 
 impl MediaType {
-    fn content_type(self) -> HeaderValue {
-        HeaderValue::from_static(match self {
+    fn name(self) -> &'static str {
+        match self {
             MediaType::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
             MediaType::Json => "application/json; charset=utf-8",
-        })
+        }
+    }
+
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(self.name())
     }
 }
 
@@ -119,6 +124,14 @@ pub async fn post(
             "Content-Type must be application/json",
         );
     }
+    let auth = match authenticated(&state, &headers, media).await {
+        Ok(auth) => auth,
+        Err(response) => return response,
+    };
+    let kept = kept_answers::key(&auth, body.clone(), media.name(), &headers);
+    if let Some(response) = kept.as_ref().and_then(|key| served(&state, key)) {
+        return response;
+    }
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
         Err(_) => {
@@ -147,7 +160,21 @@ pub async fn post(
             return persisted_refusal(media, &refusal);
         }
     }
-    execute(&state, peer, &headers, media, requests, single).await
+    let answer = Answer {
+        media,
+        auth,
+        kept: kept.filter(|_| single),
+    };
+    execute(&state, peer, &headers, answer, requests, single).await
+}
+
+/// A query's answer kept whole (`kept_answers`), sent as it was kept.
+fn served(state: &HttpState, key: &AnswerKey) -> Option<axum::response::Response> {
+    let started = Instant::now();
+    let answer = state.app.page_memo.answer(key)?;
+    let metrics = &state.app.metrics;
+    metrics.record_operation(answer.operation.as_deref(), true, started.elapsed());
+    Some(kept_answers::respond(key.media, &answer))
 }
 
 #[derive(Deserialize)]
@@ -221,6 +248,15 @@ pub async fn get_or_upgrade(
             "Accept must allow application/graphql-response+json or application/json",
         );
     };
+    let auth = match authenticated(&state, &headers, media).await {
+        Ok(auth) => auth,
+        Err(response) => return response,
+    };
+    let sent = Bytes::copy_from_slice(parts.uri.query().unwrap_or_default().as_bytes());
+    let kept = kept_answers::key(&auth, sent, media.name(), &headers);
+    if let Some(response) = kept.as_ref().and_then(|key| served(&state, key)) {
+        return response;
+    }
     let mut request = Request::new(query);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
@@ -272,7 +308,8 @@ pub async fn get_or_upgrade(
         };
         request = request.variables(async_graphql::Variables::from_json(value));
     }
-    execute(&state, peer, &headers, media, vec![request], true).await
+    let answer = Answer { media, auth, kept };
+    execute(&state, peer, &headers, answer, vec![request], true).await
 }
 
 /// A persisted query that cannot run: 200 with the error and its code, as Apollo's clients expect
@@ -291,30 +328,24 @@ fn persisted_refusal(media: MediaType, refusal: &Refusal) -> axum::response::Res
 /// The type of the operation a request would run, when its document parses.
 fn operation_kind(request: &mut Request) -> Option<OperationType> {
     document_guard::check_tokens(&request.query).ok()?;
-    let name = request.operation_name.clone();
-    let document = request.parsed_query().ok()?;
-    match (&document.operations, name) {
-        (DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops
-            .iter()
-            .find(|(n, _)| n.as_str() == name)
-            .map(|(_, op)| op.node.ty),
-        // One named operation and no operationName: that operation runs.
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
-            ops.iter().next().map(|(_, op)| op.node.ty)
-        }
-        (DocumentOperations::Multiple(_), None) => None,
-    }
+    kept_answers::chosen_operation(request).map(|operation| operation.ty)
 }
 
-async fn execute(
+/// How one HTTP request is to be answered: its media type, its caller, and where its answer
+/// would be kept whole (a single request of a signed-in caller).
+struct Answer {
+    media: MediaType,
+    auth: Auth,
+    kept: Option<AnswerKey>,
+}
+
+/// The caller, as the request's `Authorization` says; an answer of its own when that cannot be
+/// checked now (the database is away).
+async fn authenticated(
     state: &HttpState,
-    peer: SocketAddr,
     headers: &HeaderMap,
     media: MediaType,
-    requests: Vec<Request>,
-    single: bool,
-) -> axum::response::Response {
+) -> Result<Auth, axum::response::Response> {
     let auth = match headers.get(header::AUTHORIZATION) {
         None => Ok(Auth::Anonymous),
         Some(value) => match value.to_str().ok().and_then(bearer_token) {
@@ -330,18 +361,30 @@ async fn execute(
             }
         },
     };
-    let auth = match auth {
-        Ok(auth) => auth,
-        Err(err) => {
-            let status = match err {
-                AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-                _ => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            let error = async_graphql::Error::from(err).into_server_error(Default::default());
-            let (body, _) = response_body(Response::from_errors(vec![error]));
-            return (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response();
-        }
-    };
+    auth.map_err(|err| {
+        let status = match err {
+            AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let error = async_graphql::Error::from(err).into_server_error(Default::default());
+        let (body, _) = response_body(Response::from_errors(vec![error]));
+        (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response()
+    })
+}
+
+async fn execute(
+    state: &HttpState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    answer: Answer,
+    requests: Vec<Request>,
+    single: bool,
+) -> axum::response::Response {
+    let Answer {
+        media,
+        auth,
+        mut kept,
+    } = answer;
     let meta = RequestMeta {
         client_ip: client_ip(state, peer, headers),
     };
@@ -350,11 +393,16 @@ async fn execute(
     let mut status = StatusCode::OK;
     for mut request in requests {
         let started = Instant::now();
+        let mut ticket = None;
         // A document too long to parse cheaply is refused before the parse for metrics.
         let (operation, response) = match document_guard::check_tokens(&request.query) {
             Err(refused) => (None, Response::from_errors(vec![refused])),
             Ok(()) => {
                 let operation = operation_name(&mut request);
+                let memo = &state.app.page_memo;
+                ticket = kept
+                    .as_ref()
+                    .and_then(|_| kept_answers::ticket(memo, &mut request));
                 let execution = state.schema.execute(
                     request
                         .data(auth.clone())
@@ -372,7 +420,12 @@ async fn execute(
             response.errors.is_empty(),
             started.elapsed(),
         );
+        let answered = response.errors.is_empty();
         let (body, request_failed) = response_body(response);
+        if let (true, Some(ticket), Some(key)) = (answered, ticket, kept.take()) {
+            let memo = &state.app.page_memo;
+            return kept_answers::keep(memo, ticket, key, body, operation);
+        }
         if single && request_failed && media == MediaType::GraphqlResponse {
             status = StatusCode::BAD_REQUEST;
         }

@@ -2,6 +2,7 @@
 //! the account-deletion page (`/account/delete`).
 mod account_page;
 mod graphql;
+mod kept_answers;
 mod ops;
 mod ws;
 
@@ -22,13 +23,11 @@ use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-/// Brotli's and gzip's quality 4, as CDNs use for answers made on the fly. Brotli's default (11)
-/// is meant for files compressed once: on the group page bench it was about a tenth of the
-/// server's CPU (perf).
-const COMPRESSION_QUALITY: CompressionLevel = CompressionLevel::Precise(4);
-
-/// Smaller answers fit in one packet either way.
-const COMPRESS_FROM_BYTES: u16 = 1024;
+/// The quality and the smallest answer compressed are `content_coding`'s, which answers kept
+/// whole are compressed with.
+const COMPRESSION_QUALITY: CompressionLevel =
+    CompressionLevel::Precise(crate::content_coding::QUALITY as i32);
+const COMPRESS_FROM_BYTES: u16 = crate::content_coding::FROM_BYTES as u16;
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY: usize = 256 * 1024;
