@@ -115,7 +115,7 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
             load::answered_without_errors(request)
         })
     };
-    let hearth = || {
+    let hearth_for = |requests: usize| {
         measure(
             server.url.clone(),
             HEARTH_PAGE,
@@ -123,6 +123,7 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
             requests,
         )
     };
+    let hearth = || hearth_for(requests);
     let postgraphile = || measure(postgraphile_url.clone(), POSTGRAPHILE_PAGE, None, requests);
     measure(
         server.url.clone(),
@@ -156,38 +157,19 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
         rate(&theirs)
     );
     // Each write empties the page memo of every instance: the page read while someone replies
-    // in the group every 20 ms (50 writes a second), uncompressed as in the rounds.
-    let writing = tokio_util::sync::CancellationToken::new();
-    let writer = tokio::spawn({
-        let (http, url, token, stop) = (
-            http.clone(),
-            server.url.clone(),
-            token.clone(),
-            writing.clone(),
-        );
-        async move {
-            let mut written = 0usize;
-            let mut tick = tokio::time::interval(Duration::from_millis(20));
-            while !stop.is_cancelled() {
-                tick.tick().await;
-                let reply = load::gql(
-                    &http,
-                    &url,
-                    Some(&token),
-                    "mutation($i: CreateReplyInput!) { createReply(input: $i) { id } }",
-                    json!({"i": {"postId": newest, "body": "Still here, still reading."}}),
-                )
-                .await;
-                written += usize::from(reply.is_ok());
-            }
-            written
-        }
-    });
+    // in the group every 20 ms (50 writes a second), uncompressed as in the rounds, for ten
+    // times as many requests so that enough replies land.
+    let replier = load::Replier::start(
+        http.clone(),
+        server.url.clone(),
+        token.clone(),
+        newest,
+        Duration::from_millis(20),
+    );
     let started = std::time::Instant::now();
-    let stats = hearth().await;
+    let stats = hearth_for(requests * 10).await;
     let elapsed = started.elapsed();
-    writing.cancel();
-    let written = writer.await?;
+    let written = replier.stop().await?;
     stats.print(&format!(
         "Hearth while replies land in the group ({written} in {:.1} s)",
         elapsed.as_secs_f64()

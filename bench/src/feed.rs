@@ -254,8 +254,8 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
         .map_or(0, Vec::len);
     anyhow::ensure!(edges == 20, "the feed page is not full: {probe}");
 
-    let measure = |query: &'static str, total: usize| {
-        let (http, url, tokens) = (http.clone(), server.url.clone(), tokens.clone());
+    let measure_at = |url: String, query: &'static str, total: usize| {
+        let (http, tokens) = (http.clone(), tokens.clone());
         load::run(total, concurrency, move |i| {
             let (http, url) = (http.clone(), url.clone());
             let token = tokens[i % tokens.len()].clone();
@@ -266,10 +266,35 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
             )
         })
     };
+    let measure = |query: &'static str, total: usize| measure_at(server.url.clone(), query, total);
     // Warm up both paths, then measure them back to back on the same server.
     measure(FEED, concurrency * 10).await;
     let typename = measure("query Ceiling { __typename }", requests * 4).await;
     let feed = measure(FEED, requests).await;
+    // Every write empties the page memo: the feed read while someone replies every 20 ms in a
+    // group of the first reader's (50 writes a second), for four times as many requests.
+    let replied_to = probe["data"]["feed"]["edges"][0]["node"]["id"].clone();
+    let replier = load::Replier::start(
+        http.clone(),
+        server.url.clone(),
+        tokens[0].clone(),
+        replied_to,
+        std::time::Duration::from_millis(20),
+    );
+    let started = std::time::Instant::now();
+    let under_writes = measure(FEED, requests * 4).await;
+    let elapsed = started.elapsed();
+    let written = replier.stop().await?;
+    // The same feed from a second server on the same database with the page memo off: what
+    // each read costs when nothing is kept.
+    let database_url = server.database_url.clone();
+    let unkept = load::start_server_with(|settings| {
+        settings.database_url = database_url;
+        settings.page_memo_keep = std::time::Duration::ZERO;
+    })
+    .await?;
+    measure_at(unkept.url.clone(), FEED, concurrency * 10).await;
+    let without_memo = measure_at(unkept.url.clone(), FEED, requests).await;
     println!(
         "database: {}",
         if server.database_url.starts_with("postgres") {
@@ -283,6 +308,19 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
     println!(
         "feed / __typename: {:.1} %",
         100.0 * feed.per_second() / typename.per_second()
+    );
+    under_writes.print(&format!(
+        "feed page while replies land ({written} in {:.1} s)",
+        elapsed.as_secs_f64()
+    ));
+    println!(
+        "feed while replies land / __typename: {:.1} %",
+        100.0 * under_writes.per_second() / typename.per_second()
+    );
+    without_memo.print(&format!("feed page, page memo off ({concurrency} clients)"));
+    println!(
+        "feed with the memo off / __typename: {:.1} %",
+        100.0 * without_memo.per_second() / typename.per_second()
     );
     Ok(())
 }

@@ -125,6 +125,52 @@ pub async fn gql(
     Ok(body["data"].clone())
 }
 
+/// Someone replying to one post every `every`, until [`Replier::stop`]: each reply empties the
+/// page memo, so a page measured meanwhile is read afresh after each one.
+pub struct Replier {
+    stop: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<usize>,
+}
+
+impl Replier {
+    pub fn start(
+        http: reqwest::Client,
+        url: String,
+        token: String,
+        post_id: serde_json::Value,
+        every: Duration,
+    ) -> Self {
+        let stop = tokio_util::sync::CancellationToken::new();
+        let task = tokio::spawn({
+            let stop = stop.clone();
+            async move {
+                let mut written = 0usize;
+                let mut tick = tokio::time::interval(every);
+                while !stop.is_cancelled() {
+                    tick.tick().await;
+                    let reply = gql(
+                        &http,
+                        &url,
+                        Some(&token),
+                        "mutation($i: CreateReplyInput!) { createReply(input: $i) { id } }",
+                        serde_json::json!({"i": {"postId": post_id, "body": "Still here, still reading."}}),
+                    )
+                    .await;
+                    written += usize::from(reply.is_ok());
+                }
+                written
+            }
+        });
+        Replier { stop, task }
+    }
+
+    /// Stops replying: how many replies landed.
+    pub async fn stop(self) -> anyhow::Result<usize> {
+        self.stop.cancel();
+        Ok(self.task.await?)
+    }
+}
+
 pub struct Stats {
     pub requests: usize,
     pub errors: usize,

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
 /// The root fields of a query whose answer may be kept whole.
-const KEPT_ROOTS: [&str; 3] = ["feed", "group", "__typename"];
+const KEPT_ROOTS: [&str; 2] = ["feed", "group"];
 
 /// The key of a signed-in caller's request (`request`: its bytes as sent); none for anyone else.
 pub fn key(
