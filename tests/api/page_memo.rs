@@ -373,6 +373,22 @@ async fn a_kept_answer_is_the_callers_own_in_the_form_asked() {
     let theirs: Value = send(&blocker, "").await.unwrap().json().await.unwrap();
     assert!(titles(&theirs["data"]).is_empty(), "{theirs}");
 
+    // The same query sent with GET is kept as a GET's.
+    let variables = json!({"g": group}).to_string();
+    let get = || {
+        app.http
+            .get(app.url("/graphql"))
+            .bearer_auth(&owner.access)
+            .query(&[("query", PAGE), ("variables", variables.as_str())])
+            .send()
+    };
+    let by_get: Value = get().await.unwrap().json().await.unwrap();
+    let before = app.context.metrics.db_query_count();
+    let again: Value = get().await.unwrap().json().await.unwrap();
+    assert_eq!(app.context.metrics.db_query_count(), before);
+    assert_eq!(again, by_get);
+    assert_eq!(by_get, plain);
+
     // Asking for more than the page: not kept whole (its reads still are).
     let more = "query($g: ID!) { notifications(first: 1) { edges { node { id } } } group(id: $g) { name } }";
     app.ok(&owner.access, more, json!({"g": group})).await;

@@ -252,7 +252,8 @@ pub async fn get_or_upgrade(
         Ok(auth) => auth,
         Err(response) => return response,
     };
-    let sent = Bytes::copy_from_slice(parts.uri.query().unwrap_or_default().as_bytes());
+    // Marked as a GET's, so no POST body in the same bytes shares its key.
+    let sent = Bytes::from(format!("GET ?{}", parts.uri.query().unwrap_or_default()));
     let kept = kept_answers::key(&auth, sent, media.name(), &headers);
     if let Some(response) = kept.as_ref().and_then(|key| served(&state, key)) {
         return response;
