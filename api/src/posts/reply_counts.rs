@@ -13,14 +13,18 @@
 //! Deleting or removing a reply still takes one off its post directly: counts only add up.
 //!
 //! SQLite has one writer at a time, so there the reply's transaction updates the post itself.
+//!
+//! With its count, a reply's author follows its thread: on PostgreSQL in the same statement, one
+//! round trip less for every reply.
 use crate::db::count_change;
 use crate::error::AppResult;
-use crate::ids::{PostId, ReplyId};
+use crate::ids::{PostId, ReplyId, UserId};
 use chrono::{DateTime, Utc};
-use entity::posts;
-use sea_orm::sea_query::Expr;
+use entity::{posts, thread_follows};
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, QueryFilter, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, Set,
+    Statement,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -34,6 +38,12 @@ const FOLD: &str = "WITH taken AS (DELETE FROM uncounted_replies RETURNING post_
      UPDATE posts SET reply_count = posts.reply_count + per_post.n::int, \
      last_activity_at = GREATEST(posts.last_activity_at, per_post.at) \
      FROM per_post WHERE posts.id = per_post.post_id";
+
+/// The reply's author follows its thread (once), and the reply waits in `uncounted_replies`.
+const FOLLOW_AND_LEAVE_UNCOUNTED: &str = "WITH followed AS (\
+     INSERT INTO thread_follows (post_id, user_id, created_at) VALUES ($2, $4, $3) \
+     ON CONFLICT (post_id, user_id) DO NOTHING) \
+     INSERT INTO uncounted_replies (reply_id, post_id, at) VALUES ($1, $2, $3)";
 
 /// Whether a reply is in its post's count at its commit, or once [`ReplyCounts::settle`] is done.
 #[must_use]
@@ -61,9 +71,11 @@ impl ReplyCounts {
         db: &impl ConnectionTrait,
         post_id: &PostId,
         reply_id: &ReplyId,
+        author: &UserId,
         at: DateTime<Utc>,
     ) -> AppResult<Counted> {
         if db.get_database_backend() != DbBackend::Postgres {
+            follow_thread(db, post_id, author, at).await?;
             count_change::<posts::Entity>(posts::Column::ReplyCount, 1)
                 .col_expr(posts::Column::LastActivityAt, Expr::value(at))
                 .filter(posts::Column::Id.eq(post_id.as_str()))
@@ -73,8 +85,13 @@ impl ReplyCounts {
         }
         db.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "INSERT INTO uncounted_replies (reply_id, post_id, at) VALUES ($1, $2, $3)",
-            [reply_id.as_str().into(), post_id.as_str().into(), at.into()],
+            FOLLOW_AND_LEAVE_UNCOUNTED,
+            [
+                reply_id.as_str().into(),
+                post_id.as_str().into(),
+                at.into(),
+                author.as_str().into(),
+            ],
         ))
         .await?;
         Ok(Counted::AfterCommit)
@@ -118,6 +135,31 @@ impl ReplyCounts {
         *finished = number;
         Ok(())
     }
+}
+
+/// Someone who replied follows the thread from then on (once, however often they reply).
+async fn follow_thread(
+    db: &impl ConnectionTrait,
+    post_id: &PostId,
+    user_id: &UserId,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    thread_follows::Entity::insert(thread_follows::ActiveModel {
+        post_id: Set(post_id.clone()),
+        user_id: Set(user_id.clone()),
+        created_at: Set(at),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            thread_follows::Column::PostId,
+            thread_follows::Column::UserId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
 }
 
 /// Folds, at start and every minute, the replies a crashed instance left uncounted.

@@ -17,10 +17,9 @@ use crate::notifications::service::{self as notifications, About};
 use crate::pagination::{keyset_page, keyset_query, Order, Page, PageArgs, RankArgs};
 use crate::rate_limit::RateLimiter;
 use crate::search::{Indexed, Mode, Search};
-use chrono::{DateTime, Utc};
 use entity::{groups, memberships, posts, reactions, replies, thread_follows, users};
 use sea_orm::sea_query::ExprTrait as _;
-use sea_orm::sea_query::{Condition, Expr, OnConflict, Query};
+use sea_orm::sea_query::{Condition, Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     FromQueryResult as _, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
@@ -481,13 +480,13 @@ pub async fn create_reply(
             Keyed::Fresh(reply, txn) => (reply, txn),
             Keyed::Earlier(reply) => return Ok(Committed::quiet(reply)),
         };
-    follow_thread(&txn, &post.id, &viewer.user_id, at).await?;
     let mut notified = notifications::notify_reply(&txn, &post, &reply).await?;
     notified.extend(crisis::flag_crisis_in_reply(&txn, &reply, None).await?);
-    // Last before the commit. SQLite updates the post here; PostgreSQL writes a row of
+    // Last before the commit, with the replier following the thread (notify_reply leaves the
+    // replier out either way). SQLite updates the post here; PostgreSQL writes a row of
     // `uncounted_replies`, folded into the post after the commit, so that replies to one busy
     // thread do not queue for the post's row.
-    let counted = ReplyCounts::record(&txn, &post.id, &reply.id, at).await?;
+    let counted = ReplyCounts::record(&txn, &post.id, &reply.id, &viewer.user_id, at).await?;
     txn.commit().await?;
     counts.settle(db, counted).await;
     let mut announce = Announcements::default();
@@ -583,30 +582,6 @@ pub async fn delete_reply(
 }
 
 /// A replier follows the thread (once, however often they reply).
-async fn follow_thread(
-    txn: &impl ConnectionTrait,
-    post_id: &PostId,
-    user_id: &UserId,
-    at: DateTime<Utc>,
-) -> AppResult<()> {
-    thread_follows::Entity::insert(thread_follows::ActiveModel {
-        post_id: Set(post_id.clone()),
-        user_id: Set(user_id.clone()),
-        created_at: Set(at),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            thread_follows::Column::PostId,
-            thread_follows::Column::UserId,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
-    .exec_without_returning(txn)
-    .await?;
-    Ok(())
-}
-
 /// Someone who deleted their last reply in a thread no longer follows it.
 async fn unfollow_thread_if_silent(
     txn: &impl ConnectionTrait,
