@@ -55,23 +55,32 @@ fn first_post(data: &Value) -> &Value {
     &data["group"]["posts"]["edges"][0]["node"]
 }
 
-#[tokio::test]
-async fn a_kept_page_is_the_callers_own() {
-    let app = TestApp::spawn_with(kept_for_a_while).await;
-    let owner = app.register("Memo Owner").await;
-    let author = app.register("Memo Author").await;
-    let blocker = app.register("Memo Blocker").await;
-    let group = app.create_group(&owner, "Memo own", "PUBLIC").await;
+/// A public group of `owner`'s where `author` and `blocker` are members, and `blocker` has
+/// blocked `author`: (owner, author, blocker, group).
+async fn with_a_block(app: &TestApp, name: &str) -> (Session, Session, Session, String) {
+    let owner = app.register(&format!("{name} Owner")).await;
+    let author = app.register(&format!("{name} Author")).await;
+    let blocker = app.register(&format!("{name} Blocker")).await;
+    let group = app
+        .create_group(&owner, &format!("{name} blocks"), "PUBLIC")
+        .await;
     for who in [&author, &blocker] {
         app.join(who, &group).await;
     }
-    app.post(&author, &group, "Seen by some").await;
     app.ok(
         &blocker.access,
         "mutation($u: ID!) { blockUser(userId: $u) }",
         json!({"u": author.user_id}),
     )
     .await;
+    (owner, author, blocker, group)
+}
+
+#[tokio::test]
+async fn a_kept_page_is_the_callers_own() {
+    let app = TestApp::spawn_with(kept_for_a_while).await;
+    let (owner, author, blocker, group) = with_a_block(&app, "Memo").await;
+    app.post(&author, &group, "Seen by some").await;
     assert_eq!(titles(&kept(&app, &owner, &group).await), ["Seen by some"]);
     // The owner's page is kept; the blocker's is not theirs to take.
     assert!(titles(&kept(&app, &blocker, &group).await).is_empty());
@@ -303,13 +312,7 @@ async fn a_write_on_one_instance_is_fresh_on_another() {
 #[tokio::test]
 async fn a_kept_answer_is_the_callers_own_in_the_form_asked() {
     let app = TestApp::spawn_with(kept_for_a_while).await;
-    let owner = app.register("Answer Owner").await;
-    let author = app.register("Answer Author").await;
-    let blocker = app.register("Answer Blocker").await;
-    let group = app.create_group(&owner, "Memo answers", "PUBLIC").await;
-    for who in [&author, &blocker] {
-        app.join(who, &group).await;
-    }
+    let (owner, author, blocker, group) = with_a_block(&app, "Answer").await;
     // Long enough to be compressed.
     for n in 0..8 {
         app.post(
@@ -319,12 +322,6 @@ async fn a_kept_answer_is_the_callers_own_in_the_form_asked() {
         )
         .await;
     }
-    app.ok(
-        &blocker.access,
-        "mutation($u: ID!) { blockUser(userId: $u) }",
-        json!({"u": author.user_id}),
-    )
-    .await;
     let body = json!({"query": PAGE, "variables": {"g": group}}).to_string();
     let raw = reqwest::Client::builder()
         .no_gzip()
