@@ -73,5 +73,13 @@ pub async fn run(jobs: usize, latency_ms: u64) -> anyhow::Result<()> {
         elapsed.as_secs_f64(),
         sent as f64 / elapsed.as_secs_f64()
     );
+    let traffic = fcm.traffic();
+    println!(
+        "push: the fake FCM ({} streams a connection) took {} connections, at most {} sends in flight at once, {} sends not over HTTP/2",
+        crate::fake_fcm::STREAMS,
+        traffic.connections,
+        traffic.most_in_flight,
+        traffic.sends_not_over_http2
+    );
     Ok(())
 }

@@ -4,9 +4,10 @@
 //! public key, its issuer, audience, scope and lifetime; the v1 message's shape (one target,
 //! string-only `data`, the `notification`, `android` and `apns` blocks), answering
 //! `invalid_grant` and `INVALID_ARGUMENT` as Google does. It records every request and can be
-//! told to fail.
+//! told to fail. Like FCM it answers HTTP/2 (here in cleartext, h2c) and lets one connection
+//! carry at most [`STREAMS`] requests at once; it answers HTTP/1.1 too (the OAuth client's).
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, Version};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Form, Json, Router};
@@ -15,6 +16,10 @@ use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
+
+/// Requests one HTTP/2 connection may carry at once (`SETTINGS_MAX_CONCURRENT_STREAMS`), the
+/// limit Google's front ends advertise.
+pub const STREAMS: u32 = 100;
 
 /// What the next `messages:send` answers.
 #[derive(Clone, Debug)]
@@ -51,6 +56,39 @@ struct FakeState {
     revoke_token: bool,
     /// How long each send waits before it is answered, as a real network would.
     latency: std::time::Duration,
+    traffic: Traffic,
+}
+
+/// How the sends reached the fake.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Traffic {
+    /// Connections accepted, for any route.
+    pub connections: usize,
+    /// Sends that came over anything but HTTP/2.
+    pub sends_not_over_http2: usize,
+    /// Sends being answered right now, and the most there ever were at once.
+    pub in_flight: usize,
+    pub most_in_flight: usize,
+}
+
+/// Counts one send in flight for as long as it lives.
+struct InFlight(Arc<Mutex<FakeState>>);
+
+impl InFlight {
+    fn begin(shared: &Arc<Mutex<FakeState>>) -> Self {
+        let traffic = &mut shared.lock().unwrap().traffic;
+        traffic.in_flight += 1;
+        traffic.most_in_flight = traffic.most_in_flight.max(traffic.in_flight);
+        InFlight(shared.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut state) = self.0.lock() {
+            state.traffic.in_flight -= 1;
+        }
+    }
 }
 
 pub struct FakeFcm {
@@ -265,9 +303,15 @@ fn fcm_error(status: u16, code: &str) -> Value {
 async fn send(
     State(shared): State<Arc<Mutex<FakeState>>>,
     Path(project): Path<String>,
+    version: Version,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
+    // Declared before `state` below, so dropped after it: its drop takes the lock again.
+    let _in_flight = InFlight::begin(&shared);
+    if version != Version::HTTP_2 {
+        shared.lock().unwrap().traffic.sends_not_over_http2 += 1;
+    }
     let latency = shared.lock().unwrap().latency;
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -338,6 +382,28 @@ async fn send(
     }
 }
 
+/// Serves each connection in HTTP/2 (prior knowledge) or HTTP/1.1, whichever it speaks.
+async fn serve(listener: tokio::net::TcpListener, app: Router, state: Arc<Mutex<FakeState>>) {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder.http2().max_concurrent_streams(STREAMS);
+    let builder = Arc::new(builder);
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        state.lock().unwrap().traffic.connections += 1;
+        let builder = builder.clone();
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            // A connection the client drops mid-request ends in an error: nothing to record.
+            let _ = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
 impl FakeFcm {
     pub async fn start() -> Self {
         let state = Arc::new(Mutex::new(FakeState::default()));
@@ -348,8 +414,13 @@ impl FakeFcm {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         state.lock().unwrap().token_uri = format!("http://{addr}/token");
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        tokio::spawn(serve(listener, app, state.clone()));
         FakeFcm { addr, state }
+    }
+
+    /// How the sends so far reached the fake.
+    pub fn traffic(&self) -> Traffic {
+        self.state.lock().unwrap().traffic
     }
 
     pub fn endpoint(&self) -> String {

@@ -571,6 +571,14 @@ async fn a_worker_working_several_claims_at_once_sends_each_job_once() {
     keys.sort();
     keys.dedup();
     assert_eq!(keys.len(), JOBS, "some job was sent twice, another never");
+    // FCM's way: HTTP/2, with more sends in flight than one connection's streams carry.
+    let traffic = w.fcm.traffic();
+    assert_eq!(traffic.sends_not_over_http2, 0, "{traffic:?}");
+    assert!(
+        traffic.most_in_flight > crate::fake_fcm::STREAMS as usize,
+        "at most {} sends were in flight at once: no more than one connection carries ({traffic:?})",
+        traffic.most_in_flight
+    );
 }
 
 #[tokio::test]
