@@ -40,8 +40,10 @@ const SWEEP: Duration = Duration::from_secs(5);
 const GATHER: Duration = Duration::from_millis(20);
 
 /// Claims one worker works through at the same time: while one claim waits on FCM, the next is
-/// taken and read, so the database's part of a claim hides behind the network's.
-const LANES: usize = 2;
+/// taken and read, so the database's part of a claim hides behind the network's. Three smaller
+/// claims kept PostgreSQL at 10 000 pushes a second more steadily than two larger ones
+/// (BENCHMARKS.md).
+const LANES: usize = 3;
 
 pub fn spawn(app: AppContext, config: PushWorkerSettings, stop: CancellationToken) {
     for _ in 0..LANES {
