@@ -390,6 +390,8 @@ async fn serve(listener: tokio::net::TcpListener, app: Router, state: Arc<Mutex<
     let builder = Arc::new(builder);
     loop {
         let Ok((stream, _)) = listener.accept().await else {
+            // Out of file descriptors, say: wait rather than spin.
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             continue;
         };
         state.lock().unwrap().traffic.connections += 1;
