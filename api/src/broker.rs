@@ -23,6 +23,10 @@ use crate::telemetry::Metrics;
 /// Events waiting for a slow socket before it starts missing them (it catches up by query).
 const CHANNEL_CAPACITY: usize = 64;
 
+/// Words about writes waiting for the page memo's one listener. Missing one turns the memo off
+/// for a while, and every instance's writes speak twice on this channel, so it holds more.
+const READS_CAPACITY: usize = 4_096;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Event {
@@ -241,6 +245,13 @@ impl Topic {
             Topic::Reads => "reads".to_owned(),
         }
     }
+
+    fn capacity(&self) -> usize {
+        match self {
+            Topic::Reads => READS_CAPACITY,
+            _ => CHANNEL_CAPACITY,
+        }
+    }
 }
 
 impl Event {
@@ -386,7 +397,7 @@ impl Broker {
         }
         channels
             .entry(key)
-            .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0)
+            .or_insert_with(|| broadcast::channel(topic.capacity()).0)
             .subscribe()
     }
 }
@@ -467,6 +478,22 @@ mod tests {
         Event::NotificationAdded {
             user_id: user.into(),
             notification_id: id.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_words_about_writes_is_heard_whole() {
+        let broker = Broker::in_process();
+        let mut reads = broker.subscribe(&Topic::Reads);
+        let burst = 1_000;
+        for write in 0..burst {
+            let by = "elsewhere".to_owned();
+            broker.publish(Event::Writing { by, write }).await;
+        }
+        for write in 0..burst {
+            let heard = reads.try_recv().map(|envelope| envelope.event.clone());
+            let by = "elsewhere".to_owned();
+            assert_eq!(heard, Ok(Event::Writing { by, write }));
         }
     }
 

@@ -2,6 +2,7 @@
 //! a cost over budget, or a NUL character in any text it carries. Documents that are accepted
 //! but costly run a few at a time, so the other cores stay free for everyone else. Before and
 //! after a document that writes runs, whoever keeps reads is told ([`AroundWrites`]).
+use crate::auth::Auth;
 use crate::query_cost::{CostModel, Refusal};
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest,
@@ -31,6 +32,41 @@ pub const HEAVY_COST: u64 = crate::query_cost::MAX_COST / 4;
 pub trait AroundWrites: Send + Sync {
     fn writing(&self) -> BoxFuture<'_, u64>;
     fn written(&self, write: u64) -> BoxFuture<'_, ()>;
+    /// A write whose end nobody will await (see [`OpenWrite`]); it may have committed.
+    fn abandoned(&self, write: u64);
+}
+
+/// A write said to be open and not yet said to be over. Dropped before [`OpenWrite::close`] (the
+/// future running the write was dropped: a socket closed, a stream reset, a client gone), it may
+/// have committed all the same, so it tells [`AroundWrites::abandoned`].
+pub struct OpenWrite<'a> {
+    around: &'a dyn AroundWrites,
+    write: Option<u64>,
+}
+
+impl<'a> OpenWrite<'a> {
+    pub async fn begin(around: &'a dyn AroundWrites) -> OpenWrite<'a> {
+        let write = around.writing().await;
+        OpenWrite {
+            around,
+            write: Some(write),
+        }
+    }
+
+    /// The write ran, whether it held or failed.
+    pub async fn close(mut self) {
+        if let Some(write) = self.write.take() {
+            self.around.written(write).await;
+        }
+    }
+}
+
+impl Drop for OpenWrite<'_> {
+    fn drop(&mut self) {
+        if let Some(write) = self.write.take() {
+            self.around.abandoned(write);
+        }
+    }
 }
 
 /// The schema extension that applies the guard to every operation, over HTTP and WebSocket.
@@ -123,17 +159,22 @@ impl Extension for GuardExtension {
         } else {
             None
         };
+        // Only a signed-in caller's mutation can change what is kept. Those open to anyone else
+        // (register, verifyEmail, requestPasswordReset, resetPassword, the sessions') write
+        // nothing a kept read shows, and counting them would let anyone empty every instance's
+        // memo with a flood of mutations refused for want of a token.
+        let signed_in = matches!(ctx.data_opt::<Auth>(), Some(Auth::Signed(_)));
         let around = self
             .around_writes
-            .as_ref()
-            .filter(|_| self.writes.load(Ordering::Relaxed));
-        let write = match around {
-            Some(around) => Some(around.writing().await),
+            .as_deref()
+            .filter(|_| signed_in && self.writes.load(Ordering::Relaxed));
+        let open = match around {
+            Some(around) => Some(OpenWrite::begin(around).await),
             None => None,
         };
         let response = next.run(ctx, operation_name).await;
-        if let (Some(around), Some(write)) = (around, write) {
-            around.written(write).await;
+        if let Some(open) = open {
+            open.close().await;
         }
         response
     }
@@ -314,6 +355,58 @@ fn error(code: &str, message: String, field: Option<&str>) -> ServerError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Says what it was told, in order.
+    #[derive(Default)]
+    struct Told(std::sync::Mutex<Vec<String>>);
+
+    impl Told {
+        fn say(&self, word: String) {
+            self.0.lock().expect("not poisoned").push(word);
+        }
+        fn words(&self) -> Vec<String> {
+            self.0.lock().expect("not poisoned").clone()
+        }
+    }
+
+    impl AroundWrites for Told {
+        fn writing(&self) -> BoxFuture<'_, u64> {
+            let write = self.words().len() as u64;
+            self.say(format!("writing {write}"));
+            Box::pin(async move { write })
+        }
+        fn written(&self, write: u64) -> BoxFuture<'_, ()> {
+            self.say(format!("written {write}"));
+            Box::pin(async {})
+        }
+        fn abandoned(&self, write: u64) {
+            self.say(format!("abandoned {write}"));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_write_dropped_before_its_end_is_told_as_abandoned() {
+        let told = Told::default();
+        OpenWrite::begin(&told).await.close().await;
+        drop(OpenWrite::begin(&told).await);
+        // The way a socket's closing drops a running mutation: the future, mid-write.
+        let running = async {
+            let _open = OpenWrite::begin(&told).await;
+            std::future::pending::<()>().await;
+        };
+        assert!(futures::FutureExt::now_or_never(running).is_none());
+        assert_eq!(
+            told.words(),
+            [
+                "writing 0",
+                "written 0",
+                "writing 2",
+                "abandoned 2",
+                "writing 4",
+                "abandoned 4"
+            ]
+        );
+    }
 
     #[test]
     fn tokens_are_counted_as_graphql_lexes_them() {

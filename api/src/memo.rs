@@ -10,8 +10,12 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Taken before a read that missed; storing with it fails once the memo was forgotten since.
+/// What it stores is as old as the ticket: kept for `keep` from when the read began.
 #[derive(Clone, Copy, Debug)]
-pub struct Ticket(u64);
+pub struct Ticket {
+    generation: u64,
+    taken: Instant,
+}
 
 pub struct Memo<K, V> {
     /// How long a value is served without being read again.
@@ -66,21 +70,24 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
 
     /// Taken before reading what will be stored.
     pub fn ticket(&self) -> Ticket {
-        Ticket(self.inner().generation)
+        Ticket {
+            generation: self.inner().generation,
+            taken: Instant::now(),
+        }
     }
 
     /// Stores `value`, read under `ticket`, unless the memo was forgotten since. A value over
     /// the whole budget is not kept; one that would overflow it empties the memo first.
     pub fn put(&self, ticket: Ticket, key: K, value: V, bytes: usize) {
         let mut inner = self.inner();
-        if ticket.0 != inner.generation || bytes > self.budget {
+        if ticket.generation != inner.generation || bytes > self.budget {
             return;
         }
         if inner.bytes + bytes > self.budget {
             inner.entries.clear();
             inner.bytes = 0;
         }
-        let stored = Instant::now();
+        let stored = ticket.taken;
         if let Some(old) = inner.entries.insert(
             key,
             Entry {
@@ -177,5 +184,16 @@ mod tests {
         memo.put(memo.ticket(), 1, "gone", 10);
         assert_eq!(memo.get(&1), None);
         assert!(memo.is_empty());
+    }
+
+    #[test]
+    fn a_value_is_as_old_as_the_read_that_fetched_it() {
+        let keep = Duration::from_millis(20);
+        let memo: Memo<u32, &str> = Memo::new(keep, 100);
+        let ticket = memo.ticket();
+        // A slow read: by the time it is stored, it is older than the memo keeps values.
+        std::thread::sleep(keep * 2);
+        memo.put(ticket, 1, "read long ago", 10);
+        assert_eq!(memo.get(&1), None);
     }
 }

@@ -143,16 +143,22 @@ impl PageMemo {
     }
 
     /// Whether what is kept can be trusted now: this instance hears the others, and none of
-    /// them is in the middle of a write. Hearing again after missing words forgets everything.
+    /// them is in the middle of a write. Hearing again after a lost subscription forgets
+    /// everything, and waits out any write begun while this instance could not hear of it (as
+    /// after missed words). The first subscription, at start, follows an empty memo.
     fn settled(&self) -> bool {
         let subscription = self.hearing.subscription();
         if subscription == 0 {
             return false;
         }
-        if self.heard.load(Ordering::Acquire) != subscription
-            && self.heard.swap(subscription, Ordering::AcqRel) != subscription
-        {
-            self.forget_all();
+        if self.heard.load(Ordering::Acquire) != subscription {
+            let before = self.heard.swap(subscription, Ordering::AcqRel);
+            if before != subscription {
+                if before != 0 {
+                    self.elsewhere().blind(Instant::now());
+                }
+                self.forget_all();
+            }
         }
         self.elsewhere().settled(Instant::now())
     }
@@ -222,6 +228,12 @@ impl PageMemo {
 
     /// Keeps an answer, unless something was written since `ticket` was taken.
     pub fn keep_answer(&self, ticket: Ticket, key: AnswerKey, answer: KeptAnswer) {
+        // The request's bytes may be a slice of the connection's read buffer: the key keeps a
+        // copy of its own, so that the budget counts what is held.
+        let key = AnswerKey {
+            request: bytes::Bytes::copy_from_slice(&key.request),
+            ..key
+        };
         let bytes = ROW_BYTES + key.request.len() + answer.body.len();
         self.answers.put(ticket, key, answer, bytes);
     }
@@ -399,8 +411,10 @@ fn group_bytes(group: &groups::Model) -> usize {
     ROW_BYTES + group.name.len() + group.description.len() + group.tags.len() + group.rules.len()
 }
 
+/// An empty page costs its key and slot too: otherwise pages of `first: 0` would never fill
+/// the budget, and kept without end.
 fn page_bytes(page: &Page<ListedPost>) -> usize {
-    page.items.iter().map(listed_bytes).sum()
+    ROW_BYTES + page.items.iter().map(listed_bytes).sum::<usize>()
 }
 
 fn listed_bytes(listed: &ListedPost) -> usize {
@@ -485,6 +499,15 @@ impl AroundWrites for ForgetOnWrite {
 
     fn written(&self, write: u64) -> BoxFuture<'_, ()> {
         Box::pin(ForgetOnWrite::written(self, write))
+    }
+
+    /// Forgets here at once; the others are told from a task of its own.
+    fn abandoned(&self, write: u64) {
+        self.memo.forget_all();
+        let this = self.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { this.written(write).await });
+        }
     }
 }
 
@@ -606,19 +629,43 @@ mod tests {
         assert_eq!(asked.load(Ordering::Relaxed), 4, "the subscription dropped");
 
         hearing.set(2);
-        assert!(memo.settled());
+        assert!(
+            !memo.settled(),
+            "subscribed again: a write may have begun unheard meanwhile"
+        );
         assert!(
             memo.is_empty(),
             "subscribed again: what was kept is forgotten"
         );
+        read(&memo, &asked).await;
+        read(&memo, &asked).await;
+        assert_eq!(asked.load(Ordering::Relaxed), 6, "nothing kept meanwhile");
+    }
 
+    #[tokio::test]
+    async fn nothing_is_kept_after_words_were_missed() {
+        let memo = memo(Hearing::always());
+        let asked = AtomicUsize::new(0);
+        read(&memo, &asked).await;
         memo.missed_words();
         read(&memo, &asked).await;
         read(&memo, &asked).await;
         assert_eq!(
             asked.load(Ordering::Relaxed),
-            6,
+            3,
             "words were dropped in this instance"
+        );
+    }
+
+    #[test]
+    fn empty_pages_fill_the_budget_too() {
+        let empty = Page::<ListedPost> {
+            items: Vec::new(),
+            has_next: false,
+        };
+        assert!(
+            BUDGET / page_bytes(&empty) <= 1 << 16,
+            "at most 65 536 empty pages kept"
         );
     }
 

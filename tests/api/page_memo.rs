@@ -108,6 +108,30 @@ async fn signing_in_keeps_kept_pages() {
         !app.context.page_memo.is_empty(),
         "a sign-in emptied the memo"
     );
+    // Nor does a mutation from someone not signed in: refused, or one open to anyone.
+    let refused = app
+        .gql(
+            None,
+            "mutation { updateProfile(displayName: \"Nobody\") { displayName } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{refused}"
+    );
+    let reset = app
+        .gql(
+            None,
+            "mutation { requestPasswordReset(email: \"steady@example.test\") { status } }",
+            json!({}),
+        )
+        .await;
+    assert!(reset.get("errors").is_none(), "{reset}");
+    assert!(
+        !app.context.page_memo.is_empty(),
+        "a mutation with no signed-in caller emptied the memo"
+    );
     // Anything else that writes does.
     app.ok(
         &other.access,

@@ -5,6 +5,7 @@
 use super::{client_ip, HttpState};
 use crate::accounts::deletion;
 use crate::auth::RequestMeta;
+use crate::document_guard::OpenWrite;
 use crate::error::AppError;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -96,7 +97,7 @@ pub async fn confirm(State(state): State<HttpState>, Form(form): Form<ConfirmFor
     let remove_content = form.content == "remove";
     // A write outside GraphQL: group pages kept anywhere may show the person.
     let forget = state.app.forget_on_write();
-    let write = forget.writing().await;
+    let open = OpenWrite::begin(&forget).await;
     let deleted = deletion::delete_with_code(
         &state.app.credentials(),
         &form.email,
@@ -104,7 +105,7 @@ pub async fn confirm(State(state): State<HttpState>, Form(form): Form<ConfirmFor
         remove_content,
     )
     .await;
-    forget.written(write).await;
+    open.close().await;
     match deleted {
         Ok(()) => page(
             StatusCode::OK,
