@@ -273,31 +273,70 @@ async fn leaving_or_a_ban_closes_a_kept_private_page() {
 /// Deleting an account from the web page is a write outside GraphQL: it is forgotten too.
 #[tokio::test]
 async fn an_account_deleted_from_the_web_page_leaves_no_kept_page() {
-    let app = TestApp::spawn_with(kept_for_a_while).await;
+    let smtp = crate::fake_smtp::FakeSmtp::start().await;
+    let url = smtp.url();
+    let app = TestApp::spawn_with(move |s| {
+        kept_for_a_while(s);
+        // The mail worker sends the code.
+        s.run_workers = true;
+        s.mail.smtp_url = Some(api::config::Secret::new(url));
+    })
+    .await;
     let owner = app.register("Web Owner").await;
     let viewer = app.register("Web Viewer").await;
     let group = app.create_group(&owner, "Memo web", "PUBLIC").await;
     app.join(&viewer, &group).await;
     app.post(&owner, &group, "Owner's words").await;
-    assert_eq!(
-        titles(&kept(&app, &viewer, &group).await),
-        ["Owner's words"]
-    );
-    assert!(!app.context.page_memo.is_empty());
-    // A wrong code deletes nothing, but the page still forgets: it cannot tell.
-    let confirm = app
+    let authors = |page: &Value| -> Vec<String> {
+        page["group"]["posts"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|edge| {
+                edge["node"]["author"]["displayName"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    assert_eq!(authors(&kept(&app, &viewer, &group).await), ["Web Owner"]);
+    let asked = app
         .http
-        .post(app.url("/account/delete/confirm"))
-        .form(&[
-            ("email", "nobody@example.test"),
-            ("code", "000000"),
-            ("content", "remove"),
-        ])
+        .post(app.url("/account/delete"))
+        .form(&[("email", owner.email.as_str())])
         .send()
         .await
         .unwrap();
-    assert!(confirm.status().is_client_error());
+    assert_eq!(asked.status(), 200);
+    let code = smtp.code(&owner.email, 1).await;
+    let confirm = |code: String| {
+        let (http, url, email) = (
+            app.http.clone(),
+            app.url("/account/delete/confirm"),
+            owner.email.clone(),
+        );
+        async move {
+            http.post(url)
+                .form(&[
+                    ("email", email.as_str()),
+                    ("code", code.as_str()),
+                    ("content", "keep"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // A wrong code deletes nothing and forgets nothing: a flood of them cannot empty the memo.
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    assert!(confirm(wrong).await.status().is_client_error());
+    assert!(!app.context.page_memo.is_empty());
+    // The right one deletes the account, and the next read shows it.
+    assert_eq!(confirm(code).await.status(), 200);
     assert!(app.context.page_memo.is_empty());
+    let page = app.ok(&viewer.access, PAGE, json!({"g": group})).await;
+    assert_eq!(authors(&page), ["Deleted member"]);
 }
 
 #[tokio::test]

@@ -114,13 +114,13 @@ pub async fn request_deletion_code(
     mail_code_to_account(ctx, meta, "delete", EmailCodePurpose::DeleteAccount, email).await
 }
 
-/// The web page's second step: the mailed code deletes the account.
-pub async fn delete_with_code(
+/// The web page's second step: the mailed code, spent either way, names the account to delete
+/// (then [`erase`]).
+pub async fn redeem_deletion_code(
     ctx: &Credentials<'_>,
     email: &str,
     code: &str,
-    remove_content: bool,
-) -> AppResult<()> {
+) -> AppResult<users::Model> {
     let email = Email::parse(email)?;
     let (txn, _) = codes::redeem(
         ctx.db,
@@ -133,13 +133,15 @@ pub async fn delete_with_code(
     let account = account_with(&txn, &email).await?;
     // The code is spent either way; the deletion runs in its own transaction.
     txn.commit().await?;
-    let Some(user) = account else {
-        return Err(AppError::CodeRejected { expired: false });
-    };
-    erase(ctx, user, remove_content).await
+    account.ok_or(AppError::CodeRejected { expired: false })
 }
 
-async fn erase(ctx: &Credentials<'_>, user: users::Model, remove_content: bool) -> AppResult<()> {
+/// Deletes an account whose owner was checked (by password or by a mailed code).
+pub async fn erase(
+    ctx: &Credentials<'_>,
+    user: users::Model,
+    remove_content: bool,
+) -> AppResult<()> {
     if user.id == deleted_member() {
         return Err(AppError::Forbidden);
     }

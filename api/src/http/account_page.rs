@@ -95,17 +95,18 @@ pub async fn send_code(
 
 pub async fn confirm(State(state): State<HttpState>, Form(form): Form<ConfirmForm>) -> Response {
     let remove_content = form.content == "remove";
-    // A write outside GraphQL: group pages kept anywhere may show the person.
-    let forget = state.app.forget_on_write();
-    let open = OpenWrite::begin(&forget).await;
-    let deleted = deletion::delete_with_code(
-        &state.app.credentials(),
-        &form.email,
-        &form.code,
-        remove_content,
-    )
+    let credentials = state.app.credentials();
+    let deleted = async {
+        let user = deletion::redeem_deletion_code(&credentials, &form.email, &form.code).await?;
+        // A write outside GraphQL: group pages kept anywhere may show the person. Said only
+        // once the code held, so that wrong codes, however many, empty no instance's memo.
+        let forget = state.app.forget_on_write();
+        let open = OpenWrite::begin(&forget).await;
+        let erased = deletion::erase(&credentials, user, remove_content).await;
+        open.close().await;
+        erased
+    }
     .await;
-    open.close().await;
     match deleted {
         Ok(()) => page(
             StatusCode::OK,
