@@ -138,7 +138,7 @@ impl Extension for GuardExtension {
             check_text(document, &variables)?;
             let writes = document.operations.iter().any(|(_, operation)| {
                 operation.node.ty == OperationType::Mutation
-                    && !only_sessions(&operation.node.selection_set.node)
+                    && !writes_nothing_kept(&operation.node.selection_set.node)
             });
             self.writes.store(writes, Ordering::Relaxed);
             Ok(cost)
@@ -180,15 +180,34 @@ impl Extension for GuardExtension {
     }
 }
 
-/// Mutations that write nothing but the caller's own sessions: signing in, refreshing and
-/// signing out are the most frequent writes and change nothing anyone reads elsewhere, so they
-/// do not count as writes for [`AroundWrites`].
-const SESSION_ONLY: [&str; 3] = ["login", "refreshSession", "logout"];
+/// Mutations that write only what no kept read shows: the caller's own sessions, devices, push
+/// preferences, notifications read, moods and their reminder, question follows, data export.
+/// They are the most frequent writes of an app (a sign-in, a token refresh, a device registered
+/// at launch, notifications marked read, the day's mood), so they do not count as writes for
+/// [`AroundWrites`]. A field joins only if nothing under the kept roots (`group`, `feed`) reads
+/// what it writes.
+const WRITES_NOTHING_KEPT: [&str; 15] = [
+    "login",
+    "refreshSession",
+    "logout",
+    "changePassword",
+    "registerDevice",
+    "unregisterDevice",
+    "updatePushPreferences",
+    "markNotificationsRead",
+    "logMood",
+    "updateMood",
+    "deleteMood",
+    "setMoodReminder",
+    "followQuestion",
+    "unfollowQuestion",
+    "exportMyData",
+];
 
-/// Whether a mutation's selection is only session mutations (a fragment counts as anything).
-fn only_sessions(selection: &SelectionSet) -> bool {
+/// Whether a mutation's selection writes nothing kept (a fragment counts as anything).
+fn writes_nothing_kept(selection: &SelectionSet) -> bool {
     selection.items.iter().all(|item| match &item.node {
-        Selection::Field(field) => SESSION_ONLY.contains(&field.node.name.node.as_str()),
+        Selection::Field(field) => WRITES_NOTHING_KEPT.contains(&field.node.name.node.as_str()),
         Selection::FragmentSpread(_) | Selection::InlineFragment(_) => false,
     })
 }

@@ -108,6 +108,25 @@ async fn signing_in_keeps_kept_pages() {
         !app.context.page_memo.is_empty(),
         "a sign-in emptied the memo"
     );
+    // Nor do the writes an app makes most that no kept read shows: a device at launch,
+    // notifications read, the day's mood.
+    for (mutation, variables) in [
+        (
+            "mutation { registerDevice(input: {token: \"steady-phone\", platform: ANDROID}) { id } }",
+            json!({}),
+        ),
+        ("mutation { markNotificationsRead(all: true) }", json!({})),
+        (
+            "mutation($i: LogMoodInput!) { logMood(input: $i) { checkin { id } } }",
+            json!({"i": {"score": 6}}),
+        ),
+    ] {
+        app.ok(&other.access, mutation, variables).await;
+        assert!(
+            !app.context.page_memo.is_empty(),
+            "{mutation} emptied the memo"
+        );
+    }
     // Nor does a mutation from someone not signed in: refused, or one open to anyone.
     let refused = app
         .gql(
