@@ -163,11 +163,10 @@ impl Extension for GuardExtension {
         // (register, verifyEmail, requestPasswordReset, resetPassword, the sessions') write
         // nothing a kept read shows, and counting them would let anyone empty every instance's
         // memo with a flood of mutations refused for want of a token.
-        let signed_in = matches!(ctx.data_opt::<Auth>(), Some(Auth::Signed(_)));
-        let around = self
-            .around_writes
-            .as_deref()
-            .filter(|_| signed_in && self.writes.load(Ordering::Relaxed));
+        let around = self.around_writes.as_deref().filter(|_| {
+            self.writes.load(Ordering::Relaxed)
+                && matches!(ctx.data_opt::<Auth>(), Some(Auth::Signed(_)))
+        });
         let open = match around {
             Some(around) => Some(OpenWrite::begin(around).await),
             None => None,

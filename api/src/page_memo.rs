@@ -154,10 +154,11 @@ impl PageMemo {
         if self.heard.load(Ordering::Acquire) != subscription {
             let before = self.heard.swap(subscription, Ordering::AcqRel);
             if before != subscription {
-                if before != 0 {
-                    self.elsewhere().blind(Instant::now());
+                if before == 0 {
+                    self.forget_all();
+                } else {
+                    self.missed_words();
                 }
-                self.forget_all();
             }
         }
         self.elsewhere().settled(Instant::now())
