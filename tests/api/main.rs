@@ -36,4 +36,5 @@ mod search;
 mod security;
 mod stored_values;
 mod tokens;
+mod told_at_delivery;
 mod websocket;

@@ -271,3 +271,129 @@ pub fn not_blocked_with(
         .not_in_subquery(i_blocked)
         .and(Expr::col(author).not_in_subquery(blocked_me))
 }
+
+/// Each person's standing in each group, for many `(group, person)` pairs at once (the push
+/// worker asks again when it sends what was written earlier): the same rules as [`access_to`],
+/// read in four statements. A pair whose group is gone has no entry; one whose group is hidden
+/// from the person has one, and `can_see_group` says no.
+pub async fn standings(
+    db: &impl ConnectionTrait,
+    pairs: &std::collections::HashSet<(GroupId, UserId)>,
+) -> AppResult<std::collections::HashMap<(GroupId, UserId), GroupAccess>> {
+    use sea_orm::ColumnTrait as _;
+    use std::collections::{HashMap, HashSet};
+    if pairs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let group_ids: HashSet<&GroupId> = pairs.iter().map(|(g, _)| g).collect();
+    let user_ids: HashSet<&UserId> = pairs.iter().map(|(_, u)| u).collect();
+    let groups: HashMap<GroupId, std::sync::Arc<groups::Model>> = groups::Entity::find()
+        .filter(groups::Column::Id.is_in(group_ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|g| (g.id.clone(), std::sync::Arc::new(g)))
+        .collect();
+    let mut memberships: HashMap<(GroupId, UserId), memberships::Model> =
+        memberships::Entity::find()
+            .filter(memberships::Column::GroupId.is_in(group_ids.iter().copied()))
+            .filter(memberships::Column::UserId.is_in(user_ids.iter().copied()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| ((m.group_id.clone(), m.user_id.clone()), m))
+            .collect();
+    let banned: HashSet<(GroupId, UserId)> = bans::Entity::find()
+        .filter(bans::Column::GroupId.is_in(group_ids.iter().copied()))
+        .filter(bans::Column::UserId.is_in(user_ids.iter().copied()))
+        .filter(ban_in_force())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| (b.group_id, b.user_id))
+        .collect();
+    let admins: HashSet<UserId> = users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .filter(users::Column::Id.is_in(user_ids.iter().copied()))
+        .filter(users::Column::IsAdmin.eq(true))
+        .into_tuple::<UserId>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(pairs
+        .iter()
+        .filter_map(|pair| {
+            let group = groups.get(&pair.0)?.clone();
+            Some((
+                pair.clone(),
+                GroupAccess {
+                    group,
+                    membership: memberships.remove(pair),
+                    banned: banned.contains(pair),
+                    admin: admins.contains(&pair.1),
+                },
+            ))
+        })
+        .collect())
+}
+
+/// Which of these pairs of people are apart by a block, either way round; each pair found is
+/// given back as it was asked.
+pub async fn blocked_pairs(
+    db: &impl ConnectionTrait,
+    pairs: &std::collections::HashSet<(UserId, UserId)>,
+) -> AppResult<std::collections::HashSet<(UserId, UserId)>> {
+    use sea_orm::ColumnTrait as _;
+    use std::collections::HashSet;
+    if pairs.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let people: HashSet<&UserId> = pairs.iter().flat_map(|(a, b)| [a, b]).collect();
+    let apart: HashSet<(UserId, UserId)> = blocks::Entity::find()
+        .filter(blocks::Column::BlockerId.is_in(people.iter().copied()))
+        .filter(blocks::Column::BlockedId.is_in(people.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| (b.blocker_id, b.blocked_id))
+        .collect();
+    Ok(pairs
+        .iter()
+        .filter(|(a, b)| {
+            apart.contains(&(a.clone(), b.clone())) || apart.contains(&(b.clone(), a.clone()))
+        })
+        .cloned()
+        .collect())
+}
+
+/// A condition on a person column: that person may read the content of `group` now (a public
+/// group, or one they are an active member of, or they are a platform admin), as
+/// `can_read_content` says for one caller. Follows are filtered by it when they are told.
+pub fn reads_group(
+    person: impl sea_orm::sea_query::IntoColumnRef + Clone,
+    group: &GroupId,
+) -> sea_orm::Condition {
+    let public = Query::select()
+        .expr(Expr::val(1))
+        .from(groups::Entity)
+        .and_where(Expr::col((groups::Entity, groups::Column::Id)).eq(group))
+        .and_where(Expr::col((groups::Entity, groups::Column::Visibility)).eq(Visibility::Public))
+        .to_owned();
+    let members = Query::select()
+        .column(memberships::Column::UserId)
+        .from(memberships::Entity)
+        .and_where(Expr::col(memberships::Column::GroupId).eq(group))
+        .and_where(Expr::col(memberships::Column::State).eq(MemberState::Active))
+        .to_owned();
+    let admins = Query::select()
+        .column(users::Column::Id)
+        .from(users::Entity)
+        .and_where(Expr::col(users::Column::IsAdmin).eq(true))
+        .to_owned();
+    sea_orm::Condition::any()
+        .add(Expr::exists(public))
+        .add(Expr::col(person.clone()).in_subquery(members))
+        .add(Expr::col(person).in_subquery(admins))
+}

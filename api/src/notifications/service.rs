@@ -4,7 +4,7 @@ use crate::broker::Announcements;
 use crate::clock::now;
 use crate::db::count_change;
 use crate::error::AppResult;
-use crate::groups::access::not_blocked_with;
+use crate::groups::access::{not_blocked_with, reads_group};
 use crate::groups::types::{MemberState, NotificationLevel, Role};
 use crate::ids::{AnswerId, GroupId, NotificationId, PostId, QuestionId, ReplyId, UserId};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
@@ -451,13 +451,17 @@ pub async fn notify_answer(
         answer_id: Some(answer.id.clone()),
         ..Default::default()
     };
-    let followers: Vec<UserId> = question_follows::Entity::find()
+    let follower = (question_follows::Entity, question_follows::Column::UserId);
+    let mut follows = question_follows::Entity::find()
         .filter(question_follows::Column::QuestionId.eq(&question.id))
         .filter(question_follows::Column::UserId.ne(&answer.author_id))
-        .filter(not_blocked_with(
-            (question_follows::Entity, question_follows::Column::UserId),
-            &answer.author_id,
-        ))
+        .filter(not_blocked_with(follower, &answer.author_id));
+    // A follow counts only while the follower may read the question: leaving the group, a ban,
+    // or the group turning private or hidden ends it, whenever they followed.
+    if let Some(group) = &question.group_id {
+        follows = follows.filter(reads_group(follower, group));
+    }
+    let followers: Vec<UserId> = follows
         .all(txn)
         .await?
         .into_iter()

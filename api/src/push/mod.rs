@@ -4,6 +4,7 @@ pub mod fcm;
 mod graphql;
 pub mod message;
 pub mod preferences;
+pub mod recheck;
 pub mod worker;
 
 pub use graphql::{PushMutation, PushPreferencesObject};

@@ -2,8 +2,9 @@
 //! worker dies), deliver one request per device, and record the outcome. Woken through the
 //! broker when jobs are queued, with a periodic sweep as a safety net.
 use super::fcm::{Outcome, Sender};
-use super::message::{self, Preview};
+use super::message;
 use super::preferences::{self, quiet_until};
+use super::recheck::{Recheck, Verdict};
 use crate::broker::{Envelope, Topic};
 use crate::clock::now;
 use crate::config::PushWorkerSettings;
@@ -14,7 +15,7 @@ use crate::state::AppContext;
 use chrono::{DateTime, Utc};
 use entity::enums::PushJobState;
 use entity::notifications as notifications_table;
-use entity::{devices, groups, posts, push_jobs, push_preferences, replies};
+use entity::{devices, push_jobs, push_preferences};
 use futures::StreamExt as _;
 use rand::Rng as _;
 use sea_orm::sea_query::Expr;
@@ -121,12 +122,15 @@ pub async fn run_once(
     Ok(claimed)
 }
 
-/// What the jobs of one claim need to know about their people, read in four queries.
+/// What the jobs of one claim need to know about their people and what they are about, read in
+/// a few statements for the whole claim.
 struct Recipients {
     preferences: HashMap<UserId, push_preferences::Model>,
     devices: HashMap<UserId, Vec<devices::Model>>,
     unread: HashMap<UserId, u64>,
     notifications: HashMap<NotificationId, notifications_table::Model>,
+    /// Whether each notification may still reach its person, as things stand now.
+    recheck: Recheck,
 }
 
 impl Recipients {
@@ -177,12 +181,14 @@ impl Recipients {
             .await?
             .into_iter()
             .map(|n| (n.id.clone(), n))
-            .collect();
+            .collect::<HashMap<_, _>>();
+        let recheck = Recheck::load(db, notifications.values()).await?;
         Ok(Recipients {
             preferences,
             devices,
             unread,
             notifications,
+            recheck,
         })
     }
 }
@@ -361,6 +367,18 @@ async fn decide(
     if !prefs.push_enabled || preferences::disabled_kinds(&prefs)?.contains(&job.kind) {
         return Ok(Fate::Dropped("push turned off".into()));
     }
+    // Asked again now, not when the job was written: quiet hours and retries can hold a job for
+    // hours, while the person leaves, is banned, blocks someone or the words are deleted.
+    let notification = match &job.notification_id {
+        None => None,
+        Some(id) => match recipients.notifications.get(id) {
+            Some(n) if n.user_id == job.user_id => Some(n),
+            _ => return Ok(Fate::Dropped("the notification is gone".into())),
+        },
+    };
+    if let Some(Verdict::Drop(why)) = notification.map(|n| recipients.recheck.verdict(n)) {
+        return Ok(Fate::Dropped(why.into()));
+    }
     // A reminder the person set for a time of their choosing is not held by quiet hours.
     let chosen_time = job.kind == NotificationKind::MoodReminder;
     if let Some(end) = quiet_until(&prefs, Utc::now()).filter(|_| !chosen_time) {
@@ -408,19 +426,12 @@ async fn decide(
     if tokens.is_empty() {
         return Ok(Fate::Sent(Some("no devices".into())));
     }
-    let notification = job
-        .notification_id
-        .as_ref()
-        .and_then(|id| recipients.notifications.get(id))
-        .filter(|n| n.user_id == job.user_id);
     let unread = recipients.unread.get(&job.user_id).copied().unwrap_or(0);
     // Someone else's crisis words never go on a lock screen, previews or not.
     let previewable = job.kind != NotificationKind::CrisisFlag;
-    let preview = if prefs.previews && previewable {
-        preview_of(app, notification).await?
-    } else {
-        None
-    };
+    let preview = notification
+        .filter(|_| prefs.previews && previewable)
+        .and_then(|n| recipients.recheck.preview(n));
 
     let mut retry: Option<(Option<Duration>, String)> = None;
     let mut invalid = None;
@@ -461,43 +472,6 @@ async fn decide(
         (None, Some(why), false) => Fate::Dropped(why),
         _ => Fate::Sent(None),
     })
-}
-
-/// The group's name and the first words of the reply (or post title), for opted-in previews.
-async fn preview_of(
-    app: &AppContext,
-    notification: Option<&entity::notifications::Model>,
-) -> AppResult<Option<Preview>> {
-    let Some(n) = notification else {
-        return Ok(None);
-    };
-    let Some(group_id) = &n.group_id else {
-        return Ok(None);
-    };
-    let Some(group) = groups::Entity::find_by_id(group_id.clone())
-        .one(&app.db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    // Words deleted or removed since the notification was written are not shown.
-    let text = match (&n.reply_id, &n.post_id) {
-        (Some(reply), _) => replies::Entity::find_by_id(reply.clone())
-            .one(&app.db)
-            .await?
-            .filter(|r| r.deleted_at.is_none() && r.removed_at.is_none())
-            .map(|r| r.body),
-        (None, Some(post)) => posts::Entity::find_by_id(post.clone())
-            .one(&app.db)
-            .await?
-            .filter(crate::content::is_listed_post)
-            .map(|p| p.title),
-        _ => None,
-    };
-    Ok(text.map(|text| Preview {
-        group_name: group.name,
-        first_words: message::first_words(&text, 80),
-    }))
 }
 
 #[cfg(test)]

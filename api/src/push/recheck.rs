@@ -1,0 +1,260 @@
+//! Whether a push may still go out, asked again when it is sent rather than when it was written:
+//! between the two the person may have left the group, been banned, blocked the one who acted,
+//! lost sight of a group made hidden, or the words may be gone. Quiet hours and retries make
+//! that gap minutes or hours long. The rules are the read paths' own
+//! (`groups::access::GroupAccess`), read for a whole claim in a few statements.
+use super::message::{first_words, Preview};
+use crate::error::AppResult;
+use crate::groups::access::{blocked_pairs, standings, GroupAccess};
+use crate::ids::{AnswerId, GroupId, PostId, QuestionId, ReplyId, UserId};
+use crate::notifications::service::NotificationKind;
+use entity::{answers, notifications, posts, questions, replies, users};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use std::collections::{HashMap, HashSet};
+
+/// What may become of one notification's push now.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// It may go out; with the preview the person may read now, if they asked for previews.
+    Send,
+    /// The person may no longer hear of it; the reason is recorded with the job.
+    Drop(&'static str),
+}
+
+/// What the notifications of one claim are about, as it stands now.
+pub struct Recheck {
+    standings: HashMap<(GroupId, UserId), GroupAccess>,
+    blocked: HashSet<(UserId, UserId)>,
+    /// The platform's admins among those told of crisis words outside any group.
+    admins: HashSet<UserId>,
+    posts: HashMap<PostId, posts::Model>,
+    replies: HashMap<ReplyId, replies::Model>,
+    questions: HashMap<QuestionId, questions::Model>,
+    answers: HashMap<AnswerId, answers::Model>,
+}
+
+fn listed(deleted: &Option<impl Sized>, removed: &Option<impl Sized>) -> bool {
+    deleted.is_none() && removed.is_none()
+}
+
+impl Recheck {
+    pub async fn load<'a>(
+        db: &impl ConnectionTrait,
+        notifications: impl Iterator<Item = &'a notifications::Model> + Clone,
+    ) -> AppResult<Self> {
+        let pairs: HashSet<(GroupId, UserId)> = notifications
+            .clone()
+            .filter_map(|n| Some((n.group_id.clone()?, n.user_id.clone())))
+            .collect();
+        let people: HashSet<(UserId, UserId)> = notifications
+            .clone()
+            .filter_map(|n| Some((n.user_id.clone(), n.actor_id.clone()?)))
+            .collect();
+        let admins = admins_among(
+            db,
+            notifications
+                .clone()
+                .filter(|n| n.group_id.is_none() && n.kind == NotificationKind::CrisisFlag)
+                .map(|n| &n.user_id)
+                .collect(),
+        )
+        .await?;
+        let post_ids: HashSet<&PostId> = notifications
+            .clone()
+            .filter_map(|n| n.post_id.as_ref())
+            .collect();
+        let reply_ids: HashSet<&ReplyId> = notifications
+            .clone()
+            .filter_map(|n| n.reply_id.as_ref())
+            .collect();
+        let question_ids: HashSet<&QuestionId> = notifications
+            .clone()
+            .filter_map(|n| n.question_id.as_ref())
+            .collect();
+        let answer_ids: HashSet<&AnswerId> =
+            notifications.filter_map(|n| n.answer_id.as_ref()).collect();
+        Ok(Recheck {
+            standings: standings(db, &pairs).await?,
+            blocked: blocked_pairs(db, &people).await?,
+            admins,
+            posts: by_id::<posts::Entity, _>(
+                db,
+                posts::Column::Id,
+                post_ids,
+                |p: &posts::Model| p.id.clone(),
+            )
+            .await?,
+            replies: by_id::<replies::Entity, _>(
+                db,
+                replies::Column::Id,
+                reply_ids,
+                |r: &replies::Model| r.id.clone(),
+            )
+            .await?,
+            questions: by_id::<questions::Entity, _>(
+                db,
+                questions::Column::Id,
+                question_ids,
+                |q: &questions::Model| q.id.clone(),
+            )
+            .await?,
+            answers: by_id::<answers::Entity, _>(
+                db,
+                answers::Column::Id,
+                answer_ids,
+                |a: &answers::Model| a.id.clone(),
+            )
+            .await?,
+        })
+    }
+
+    /// Whether the person of `n` may still hear of it.
+    pub fn verdict(&self, n: &notifications::Model) -> Verdict {
+        let kind = n.kind;
+        // A moderator's action is told to the person it was taken against, whatever their
+        // standing now (a ban ends their membership) and though the item is gone (a removal).
+        let about_them = kind == NotificationKind::Moderation;
+        if let Some(actor) = &n.actor_id {
+            if self.blocked.contains(&(n.user_id.clone(), actor.clone())) {
+                return Verdict::Drop("a block stands between them");
+            }
+        }
+        if let Some(group) = &n.group_id {
+            let Some(access) = self.standings.get(&(group.clone(), n.user_id.clone())) else {
+                return Verdict::Drop("the group is gone");
+            };
+            if !access.can_see_group() {
+                return Verdict::Drop("no longer sees the group");
+            }
+            let allowed = match kind {
+                NotificationKind::Reply
+                | NotificationKind::ThreadReply
+                | NotificationKind::Reaction
+                | NotificationKind::NewPost
+                | NotificationKind::JoinApproved => access.is_member() && !access.banned,
+                NotificationKind::CrisisFlag | NotificationKind::JoinRequest => {
+                    access.is_moderator() || access.admin
+                }
+                NotificationKind::Answer
+                | NotificationKind::ExpertAnswer
+                | NotificationKind::AnswerAccepted
+                | NotificationKind::QuestionReminder => access.can_read_content(),
+                NotificationKind::Moderation | NotificationKind::MoodReminder => true,
+            };
+            if !allowed {
+                return Verdict::Drop("no longer in the group");
+            }
+        } else if kind == NotificationKind::CrisisFlag && !self.admin_of_platform(n) {
+            // Outside any group, only the platform's admins are told of crisis words.
+            return Verdict::Drop("no longer an admin");
+        }
+        if !about_them && !self.still_there(n) {
+            return Verdict::Drop("what it was about is gone");
+        }
+        Verdict::Send
+    }
+
+    /// A crisis flag outside a group went to the admins; one who is no longer an admin is not told.
+    fn admin_of_platform(&self, n: &notifications::Model) -> bool {
+        self.admins.contains(&n.user_id)
+    }
+
+    /// Whether every item the notification names is still listed.
+    fn still_there(&self, n: &notifications::Model) -> bool {
+        let post = n.post_id.as_ref().map(|id| {
+            self.posts
+                .get(id)
+                .is_some_and(|p| listed(&p.deleted_at, &p.removed_at))
+        });
+        let reply = n.reply_id.as_ref().map(|id| {
+            self.replies
+                .get(id)
+                .is_some_and(|r| listed(&r.deleted_at, &r.removed_at))
+        });
+        let question = n.question_id.as_ref().map(|id| {
+            self.questions
+                .get(id)
+                .is_some_and(|q| listed(&q.deleted_at, &q.removed_at))
+        });
+        let answer = n.answer_id.as_ref().map(|id| {
+            self.answers
+                .get(id)
+                .is_some_and(|a| listed(&a.deleted_at, &a.removed_at))
+        });
+        [post, reply, question, answer]
+            .into_iter()
+            .all(|there| there.unwrap_or(true))
+    }
+
+    /// The group's name and the first words of the reply (or the post's title), for a person who
+    /// asked for previews: only what they may read now, of a notification [`Self::verdict`] let
+    /// through.
+    pub fn preview(&self, n: &notifications::Model) -> Option<Preview> {
+        let access = self
+            .standings
+            .get(&(n.group_id.clone()?, n.user_id.clone()))?;
+        if !access.can_read_content() {
+            return None;
+        }
+        let text = match (&n.reply_id, &n.post_id) {
+            (Some(reply), _) => self
+                .replies
+                .get(reply)
+                .filter(|r| listed(&r.deleted_at, &r.removed_at))
+                .map(|r| r.body.as_str()),
+            (None, Some(post)) => self
+                .posts
+                .get(post)
+                .filter(|p| listed(&p.deleted_at, &p.removed_at))
+                .map(|p| p.title.as_str()),
+            _ => None,
+        }?;
+        Some(Preview {
+            group_name: access.group.name.clone(),
+            first_words: first_words(text, 80),
+        })
+    }
+}
+
+/// Which of these people are platform admins.
+async fn admins_among(
+    db: &impl ConnectionTrait,
+    people: HashSet<&UserId>,
+) -> AppResult<HashSet<UserId>> {
+    if people.is_empty() {
+        return Ok(HashSet::new());
+    }
+    Ok(users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .filter(users::Column::Id.is_in(people))
+        .filter(users::Column::IsAdmin.eq(true))
+        .into_tuple::<UserId>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// The rows of `ids`, by id.
+async fn by_id<E, K>(
+    db: &impl ConnectionTrait,
+    column: E::Column,
+    ids: HashSet<&K>,
+    key: impl Fn(&E::Model) -> K,
+) -> AppResult<HashMap<K, E::Model>>
+where
+    E: EntityTrait,
+    K: std::hash::Hash + Eq + Clone + Into<sea_orm::Value>,
+{
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(E::find()
+        .filter(column.is_in(ids.into_iter().cloned()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (key(&row), row))
+        .collect())
+}
