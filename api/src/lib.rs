@@ -38,6 +38,7 @@ pub mod search;
 pub mod secrets;
 pub mod state;
 pub mod telemetry;
+pub mod text;
 
 pub use app::App;
 pub use config::Settings;

@@ -24,88 +24,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         }
-        let param = |n: usize| match backend {
-            DbBackend::Postgres => format!("${n}"),
-            _ => "?".to_owned(),
-        };
-
-        // Oldest first: the first holder of a key keeps it plain.
-        let users = db
-            .query_all_raw(Statement::from_string(
-                backend,
-                "SELECT id, display_name FROM users ORDER BY created_at, id",
-            ))
-            .await?;
-        let mut taken = HashSet::new();
-        let mut keys = Vec::with_capacity(users.len());
-        for row in users {
-            let id: String = row.try_get("", "id")?;
-            let name: String = row.try_get("", "display_name")?;
-            keys.push((id, name_key(&name)));
-        }
-        // Placeholders first, so a new key never meets an old one in the unique index.
-        db.execute_raw(Statement::from_string(
-            backend,
-            "UPDATE users SET display_name_key = '#' || id",
-        ))
-        .await?;
-        let update = format!(
-            "UPDATE users SET display_name_key = {} WHERE id = {}",
-            param(1),
-            param(2)
-        );
-        for (id, key) in keys {
-            let key = if taken.insert(key.clone()) {
-                key
-            } else {
-                format!("{key}#{id}")
-            };
-            db.execute_raw(Statement::from_sql_and_values(
-                backend,
-                &update,
-                [key.into(), id.into()],
-            ))
-            .await?;
-        }
-
-        let aliases = db
-            .query_all_raw(Statement::from_string(
-                backend,
-                "SELECT group_id, user_id, alias FROM memberships WHERE alias IS NOT NULL ORDER BY created_at, user_id",
-            ))
-            .await?;
-        let mut taken = HashSet::new();
-        let mut keys = Vec::with_capacity(aliases.len());
-        for row in aliases {
-            let group_id: String = row.try_get("", "group_id")?;
-            let user_id: String = row.try_get("", "user_id")?;
-            let alias: String = row.try_get("", "alias")?;
-            keys.push((group_id, user_id, name_key(&alias)));
-        }
-        db.execute_raw(Statement::from_string(
-            backend,
-            "UPDATE memberships SET alias_key = '#' || user_id WHERE alias IS NOT NULL",
-        ))
-        .await?;
-        let update = format!(
-            "UPDATE memberships SET alias_key = {} WHERE group_id = {} AND user_id = {}",
-            param(1),
-            param(2),
-            param(3)
-        );
-        for (group_id, user_id, key) in keys {
-            let key = if taken.insert((group_id.clone(), key.clone())) {
-                key
-            } else {
-                format!("{key}#{user_id}")
-            };
-            db.execute_raw(Statement::from_sql_and_values(
-                backend,
-                &update,
-                [key.into(), group_id.into(), user_id.into()],
-            ))
-            .await?;
-        }
+        rekey_names(db).await?;
         // A display name is checked against aliases in every group.
         manager
             .create_index(
@@ -151,4 +70,94 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
+}
+
+/// Keys every display name and alias again with today's [`name_key`]: oldest first, the first
+/// holder of a key keeps it plain, and a later name that now collides keeps working with its id
+/// in its key (a new name like it is refused). Later migrations that change the key call it.
+pub(crate) async fn rekey_names(db: &SchemaManagerConnection<'_>) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let param = |n: usize| match backend {
+        DbBackend::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    };
+
+    // Oldest first: the first holder of a key keeps it plain.
+    let users = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT id, display_name FROM users ORDER BY created_at, id",
+        ))
+        .await?;
+    let mut taken = HashSet::new();
+    let mut keys = Vec::with_capacity(users.len());
+    for row in users {
+        let id: String = row.try_get("", "id")?;
+        let name: String = row.try_get("", "display_name")?;
+        keys.push((id, name_key(&name)));
+    }
+    // Placeholders first, so a new key never meets an old one in the unique index.
+    db.execute_raw(Statement::from_string(
+        backend,
+        "UPDATE users SET display_name_key = '#' || id",
+    ))
+    .await?;
+    let update = format!(
+        "UPDATE users SET display_name_key = {} WHERE id = {}",
+        param(1),
+        param(2)
+    );
+    for (id, key) in keys {
+        let key = if taken.insert(key.clone()) {
+            key
+        } else {
+            format!("{key}#{id}")
+        };
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            &update,
+            [key.into(), id.into()],
+        ))
+        .await?;
+    }
+
+    let aliases = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT group_id, user_id, alias FROM memberships WHERE alias IS NOT NULL ORDER BY created_at, user_id",
+        ))
+        .await?;
+    let mut taken = HashSet::new();
+    let mut keys = Vec::with_capacity(aliases.len());
+    for row in aliases {
+        let group_id: String = row.try_get("", "group_id")?;
+        let user_id: String = row.try_get("", "user_id")?;
+        let alias: String = row.try_get("", "alias")?;
+        keys.push((group_id, user_id, name_key(&alias)));
+    }
+    db.execute_raw(Statement::from_string(
+        backend,
+        "UPDATE memberships SET alias_key = '#' || user_id WHERE alias IS NOT NULL",
+    ))
+    .await?;
+    let update = format!(
+        "UPDATE memberships SET alias_key = {} WHERE group_id = {} AND user_id = {}",
+        param(1),
+        param(2),
+        param(3)
+    );
+    for (group_id, user_id, key) in keys {
+        let key = if taken.insert((group_id.clone(), key.clone())) {
+            key
+        } else {
+            format!("{key}#{user_id}")
+        };
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            &update,
+            [key.into(), group_id.into(), user_id.into()],
+        ))
+        .await?;
+    }
+    Ok(())
 }

@@ -66,7 +66,10 @@ async fn names_are_rekeyed_by_their_skeleton_and_old_look_alikes_keep_working() 
         _ => "INSERT INTO users (id, email, display_name, display_name_key, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, 'x', ?, ?)",
     };
     // Two people registered before look-alikes were refused.
-    for (n, name) in ["Owner Olive", "0wner 0live"].iter().enumerate() {
+    for (n, name) in ["Owner Olive", "0wner 0live", "Owner OIive."]
+        .iter()
+        .enumerate()
+    {
         let at = chrono::Utc::now() + chrono::Duration::seconds(n as i64);
         let mut values: Vec<sea_orm::Value> = vec![
             format!("user-{n}").into(),
@@ -95,7 +98,14 @@ async fn names_are_rekeyed_by_their_skeleton_and_old_look_alikes_keep_working() 
         .map(|r| r.try_get::<String>("", "display_name_key").unwrap())
         .collect();
     let key = migration::name_key::name_key("Owner Olive");
-    assert_eq!(keys, vec![key.clone(), format!("{key}#user-1")]);
+    assert_eq!(
+        keys,
+        vec![
+            key.clone(),
+            format!("{key}#user-1"),
+            format!("{key}#user-2")
+        ]
+    );
     Migrator::down(&db, Some(1)).await.unwrap();
     Migrator::up(&db, None).await.unwrap();
     db.close().await.unwrap();

@@ -35,6 +35,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "db",
             "redis_conn",
             "memo",
+            "text",
         ],
     ),
     (

@@ -28,6 +28,8 @@ pub struct DisplayName(String);
 
 impl DisplayName {
     pub fn parse(raw: &str) -> AppResult<Self> {
+        // The Hangul fillers count as letters: refused before the letter check lets them by.
+        crate::text::refuse_invisible("displayName", raw)?;
         let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
         let len = name.chars().count();
         if !(3..=32).contains(&len) {
@@ -50,8 +52,8 @@ impl DisplayName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-    /// The uniqueness key: names that read the same to a person (case, and look-alike
-    /// letters from other scripts or digits, by UTS #39) share it.
+    /// The uniqueness key: names that read the same to a person (case, look-alike letters from
+    /// other scripts or digits by UTS #39, spacing and punctuation) share it.
     pub fn key(&self) -> String {
         migration::name_key::name_key(&self.0)
     }
@@ -132,7 +134,9 @@ mod tests {
             DisplayName::parse("  Quiet   Fox ").unwrap().as_str(),
             "Quiet Fox"
         );
-        assert_eq!(DisplayName::parse("Quiet Fox").unwrap().key(), "quiet fox");
+        assert_eq!(DisplayName::parse("Quiet Fox").unwrap().key(), "quletfox");
+        assert!(DisplayName::parse("Quiet\u{3164}Fox").is_err());
+        assert!(DisplayName::parse("Quiet Fox\u{202E}").is_err());
         assert!(DisplayName::parse("ab").is_err());
         assert!(DisplayName::parse(&"a".repeat(33)).is_err());
         assert!(DisplayName::parse("<script>").is_err());

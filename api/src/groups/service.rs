@@ -81,7 +81,7 @@ pub async fn create_group(
     viewer: &Viewer,
     input: NewGroup,
 ) -> AppResult<groups::Model> {
-    let name = text_between("name", &input.name, 3, 80)?;
+    let name = crate::text::title_between("name", &input.name, 3, 80)?;
     let description = text_between("description", &input.description, 0, 2_000)?;
     let rules = text_between("rules", &input.rules, 0, 5_000)?;
     let tags = parse_tags(&input.tags)?;
@@ -138,7 +138,7 @@ pub async fn update_group(
     }
     let mut group: groups::ActiveModel = groups::Model::clone(&access.group).into();
     if let Some(name) = changes.name {
-        group.name = Set(text_between("name", &name, 3, 80)?);
+        group.name = Set(crate::text::title_between("name", &name, 3, 80)?);
     }
     if let Some(description) = changes.description {
         group.description = Set(text_between("description", &description, 0, 2_000)?);
@@ -361,9 +361,8 @@ pub async fn update_membership(
                 active.alias_key = Set(None);
             }
             Some(raw) => {
-                let name = crate::accounts::DisplayName::parse(&raw).map_err(|_| {
-                    AppError::bad_input("alias", "must be 3 to 32 letters, digits, spaces, _ - .")
-                })?;
+                let name = crate::accounts::DisplayName::parse(&raw)
+                    .map_err(|err| AppError::bad_input("alias", err.message().to_owned()))?;
                 let key = name.key();
                 if crate::accounts::name_in_use(&txn, &key, Some(&viewer.user_id), Some(group_id))
                     .await?

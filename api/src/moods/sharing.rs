@@ -4,7 +4,7 @@
 use crate::auth::Viewer;
 use crate::clock::now;
 use crate::db::{begin_write, count_change};
-use crate::error::{text_between, AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::ids::{MoodShareId, ShareAccessId, UserId};
 use crate::secrets::{random_token, sha256_hex};
 use chrono::{DateTime, Duration, Utc};
@@ -58,7 +58,7 @@ pub async fn create(
     input: NewShare,
 ) -> AppResult<CreatedShare> {
     let at = now();
-    let label = text_between("label", &input.label, 1, 100)?;
+    let label = crate::text::title_between("label", &input.label, 1, 100)?;
     check_expiry(input.expires_at, at)?;
     let token = random_token();
     let txn = begin_write(db).await?;

@@ -85,7 +85,7 @@ pub async fn create_post(
     viewer: &Viewer,
     input: NewPost,
 ) -> AppResult<Committed<posts::Model>> {
-    let title = text_between("title", &input.title, 1, 200)?;
+    let title = crate::text::title_between("title", &input.title, 1, 200)?;
     let body = text_between("body", &input.body, 1, 20_000)?;
     let warning = content_warning(input.content_warning.as_deref())?;
     let key = idempotency_key(input.idempotency_key.as_deref())?;
@@ -165,7 +165,7 @@ pub async fn edit_post(
     let before = post.clone();
     let mut active: posts::ActiveModel = post.into();
     if let Some(title) = title {
-        active.title = Set(text_between("title", title, 1, 200)?);
+        active.title = Set(crate::text::title_between("title", title, 1, 200)?);
     }
     if let Some(body) = body {
         active.body = Set(text_between("body", body, 1, 20_000)?);

@@ -2,7 +2,7 @@
 //! person's name until it runs out.
 use crate::auth::Viewer;
 use crate::clock::now;
-use crate::error::{text_between, AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::groups::access::is_admin;
 use crate::ids::UserId;
 use chrono::{DateTime, Utc};
@@ -49,7 +49,7 @@ pub async fn write(
     title: &str,
     verified_until: DateTime<Utc>,
 ) -> AppResult<experts::Model> {
-    let title = text_between("title", title, 3, 120)?;
+    let title = crate::text::title_between("title", title, 3, 120)?;
     if verified_until <= now() {
         return Err(AppError::bad_input(
             "verifiedUntil",

@@ -72,7 +72,7 @@ pub struct QuestionFilter {
 }
 
 pub(super) fn title(raw: &str) -> AppResult<String> {
-    text_between("title", raw, 5, 200)
+    crate::text::title_between("title", raw, 5, 200)
 }
 
 pub(super) fn body(raw: &str) -> AppResult<String> {

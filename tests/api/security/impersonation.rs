@@ -20,7 +20,16 @@ async fn look_alike_names_and_aliases_are_refused() {
     let mallory = app.register("Mallory Moth").await;
     app.join(&mallory, &group).await;
 
-    for alike in ["0wner 0live", CYRILLIC_OWNER, "OWNER OLIVE"] {
+    // Capital I for l, and trailing or doubled punctuation, are the same name too.
+    for alike in [
+        "0wner 0live",
+        CYRILLIC_OWNER,
+        "OWNER OLIVE",
+        "Owner OIive",
+        "Owner Olive.",
+        "Owner. Olive",
+        "Owner__Olive",
+    ] {
         let register = app
             .gql(
                 None,
@@ -85,6 +94,100 @@ async fn look_alike_names_and_aliases_are_refused() {
         &bob.access,
         ALIAS,
         json!({"g": group, "a": "Bright Badger"}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn invisible_and_direction_changing_characters_are_refused_in_names_and_titles() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Owner Olive").await;
+    let moderator = app.register("Mod Mia").await;
+    let group = app.create_group(&owner, "Open Circle", "PUBLIC").await;
+    let mallory = app.register("Mallory Moth").await;
+    app.join(&mallory, &group).await;
+    app.join(&moderator, &group).await;
+    let refused = |body: &Value, field: &str| {
+        assert_eq!(error_code(body), "BAD_USER_INPUT", "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("invisible"),
+            "{body}"
+        );
+    };
+    // The Hangul fillers and the Braille blank draw as a space; U+202E turns the rest around.
+    for name in [
+        "Owner\u{3164}Olive",
+        "Owner\u{115F}Olive",
+        "Owner\u{FFA0}Olive",
+        "Owner\u{2800}Olive",
+        "Owner Olive\u{200B}",
+        "evil\u{202E}evilO",
+    ] {
+        let profile = app
+            .gql(
+                Some(&mallory.access),
+                "mutation($n: String) { updateProfile(displayName: $n) { displayName } }",
+                json!({"n": name}),
+            )
+            .await;
+        refused(&profile, "displayName");
+        let alias = app
+            .gql(Some(&mallory.access), ALIAS, json!({"g": group, "a": name}))
+            .await;
+        refused(&alias, "alias");
+    }
+    // A moderator's name with a full stop after it is still the moderator's.
+    let alias = app
+        .gql(
+            Some(&mallory.access),
+            ALIAS,
+            json!({"g": group, "a": "Mod Mia."}),
+        )
+        .await;
+    conflict_on(&alias, "alias");
+    let title = "Group rules\u{202E}txt.exe";
+    let group_name = app
+        .gql(
+            Some(&owner.access),
+            "mutation($i: CreateGroupInput!) { createGroup(input: $i) { id } }",
+            json!({"i": {"name": title, "description": "", "topic": "DEPRESSION", "visibility": "PUBLIC", "ledBy": "PEER"}}),
+        )
+        .await;
+    refused(&group_name, "name");
+    let renamed = app
+        .gql(
+            Some(&owner.access),
+            "mutation($g: ID!, $n: String) { updateGroup(id: $g, input: {name: $n}) { id } }",
+            json!({"g": group, "n": title}),
+        )
+        .await;
+    refused(&renamed, "name");
+    let post = app
+        .gql(
+            Some(&mallory.access),
+            "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }",
+            json!({"i": {"groupId": group, "title": title, "body": "hello"}}),
+        )
+        .await;
+    refused(&post, "title");
+    let question = app
+        .gql(
+            Some(&mallory.access),
+            "mutation($i: AskQuestionInput!) { askQuestion(input: $i) { id } }",
+            json!({"i": {"title": title, "topic": "DEPRESSION"}}),
+        )
+        .await;
+    refused(&question, "title");
+    // Right-to-left text itself is welcome, in titles and in names.
+    app.post(&mallory, &group, "مساء الخير").await;
+    app.ok(
+        &mallory.access,
+        "mutation($n: String) { updateProfile(displayName: $n) { displayName } }",
+        json!({"n": "نور الهدى"}),
     )
     .await;
 }
