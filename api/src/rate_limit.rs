@@ -88,10 +88,10 @@ impl RateLimiter {
         refuse_over(count, limit, retry_after, 1)
     }
 
-    /// Counts one event under `key` without refusing (e.g. a failed login, refused next time).
-    pub async fn record(&self, key: &str, limit: Limit) -> AppResult<()> {
-        self.add(key, limit).await;
-        Ok(())
+    /// Counts one event under `key` without refusing (e.g. a failed login, refused next time);
+    /// returns the count in the window so far, this one included.
+    pub async fn record(&self, key: &str, limit: Limit) -> AppResult<u32> {
+        Ok(self.add(key, limit).await.0)
     }
 
     /// Whether anything was counted under `key` within `window`.

@@ -382,6 +382,114 @@ async fn failed_logins_lock_out_the_guesser_not_the_owner() {
     assert_eq!(error_code(&same_network), "RATE_LIMITED", "{same_network}");
 }
 
+/// A sign-in from `address`, with a device proof when given; returns the answer.
+async fn login_with_proof(
+    app: &TestApp,
+    address: &str,
+    email: &str,
+    password: &str,
+    proof: Option<&str>,
+) -> serde_json::Value {
+    app.http
+        .post(app.url("/graphql"))
+        .header("x-forwarded-for", address)
+        .json(&json!({
+            "query": "mutation($input: LoginInput!) { login(input: $input) { accessToken deviceProof user { id } } }",
+            "variables": {"input": {"email": email, "password": password, "deviceProof": proof}}
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_stranger_cannot_keep_the_owner_out_of_a_device_they_signed_in_on() {
+    let smtp = crate::fake_smtp::FakeSmtp::start().await;
+    let url = smtp.url();
+    let app = TestApp::spawn_with(move |s| {
+        s.trust_forwarded_for = true;
+        s.auth_limits.login_failures_per_account = 3;
+        s.auth_limits.login_failures_per_account_total = 6;
+        s.mail.smtp_url = Some(api::config::Secret::new(url));
+        s.mail.retry_base = Duration::from_millis(50);
+    })
+    .await;
+    let ana = app.register("Patient Owl").await;
+    let bo = app.register("Patient Bear").await;
+    // Ana's phone signs in once and keeps the proof it is given.
+    let first = login_with_proof(&app, "203.0.113.9", &ana.email, PASSWORD, None).await;
+    let proof = first["data"]["login"]["deviceProof"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no device proof: {first}"))
+        .to_owned();
+    let bos = login_with_proof(&app, "203.0.113.50", &bo.email, PASSWORD, None).await;
+    let bos_proof = bos["data"]["login"]["deviceProof"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // A stranger tries wrong passwords from 25 rotating addresses, well past the ceiling (6).
+    for n in 0..25 {
+        let body = login_with_proof(
+            &app,
+            &format!("198.51.100.{}", 20 + n),
+            &ana.email,
+            "nope nope!",
+            None,
+        )
+        .await;
+        assert!(
+            ["UNAUTHENTICATED", "RATE_LIMITED"].contains(&error_code(&body)),
+            "{body}"
+        );
+    }
+    // Anywhere new without a proof waits, as before (the ceiling still stops the guessing)...
+    let fresh = login_with_proof(&app, "192.0.2.77", &ana.email, PASSWORD, None).await;
+    assert_eq!(error_code(&fresh), "RATE_LIMITED", "{fresh}");
+    // ...and so does someone else's proof, or a forged one.
+    for wrong in [bos_proof.as_str(), "AAAAAAAAAAAAAAAAAAAAAA.AAAA", "junk"] {
+        let body = login_with_proof(&app, "192.0.2.78", &ana.email, PASSWORD, Some(wrong)).await;
+        assert_eq!(error_code(&body), "RATE_LIMITED", "{wrong}: {body}");
+    }
+    // Ana's phone, now on a new network, gets in with its proof.
+    let phone = login_with_proof(&app, "192.0.2.200", &ana.email, PASSWORD, Some(&proof)).await;
+    assert!(
+        phone["data"]["login"]["accessToken"].is_string(),
+        "the owner's device was locked out: {phone}"
+    );
+    // The owner is told once, by mail, that the ceiling was reached.
+    let mails = smtp.wait_for(&ana.email, 1, Duration::from_secs(10)).await;
+    assert_eq!(
+        mails[0].subject(),
+        "Many wrong passwords were tried on your Hearth account"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let to_ana = smtp
+        .received()
+        .iter()
+        .filter(|m| m.to.iter().any(|t| t.contains(&ana.email)))
+        .count();
+    assert_eq!(to_ana, 1, "one mail per window");
+    // A proof used to guess locks only itself: three wrong passwords with it, then it waits,
+    // while Bo's own phone is not held back by any of this.
+    for _ in 0..3 {
+        let body =
+            login_with_proof(&app, "192.0.2.201", &ana.email, "nope nope!", Some(&proof)).await;
+        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+    }
+    let spent = login_with_proof(&app, "192.0.2.202", &ana.email, PASSWORD, Some(&proof)).await;
+    assert_eq!(error_code(&spent), "RATE_LIMITED", "{spent}");
+    let bo_again =
+        login_with_proof(&app, "192.0.2.203", &bo.email, PASSWORD, Some(&bos_proof)).await;
+    assert!(
+        bo_again["data"]["login"]["accessToken"].is_string(),
+        "{bo_again}"
+    );
+}
+
 #[tokio::test]
 async fn attempts_are_limited_loosely_per_address() {
     let app = TestApp::spawn_with(|s| {

@@ -95,6 +95,10 @@ impl Device {
 
 #[derive(SimpleObject)]
 pub struct AuthPayload {
+    /// Keep it on this install and send it with the next `login`: sign-ins that carry it are
+    /// not held back by wrong passwords tried from elsewhere. Null only on a server without a
+    /// secret.
+    device_proof: Option<String>,
     access_token: String,
     refresh_token: String,
     access_token_expires_at: DateTime<Utc>,
@@ -104,6 +108,7 @@ pub struct AuthPayload {
 impl From<SignedIn> for AuthPayload {
     fn from(s: SignedIn) -> Self {
         AuthPayload {
+            device_proof: s.device_proof,
             access_token: s.access_token,
             refresh_token: s.refresh_token,
             access_token_expires_at: s.access_token_expires_at,
@@ -147,6 +152,8 @@ pub struct RegisterInput {
 pub struct LoginInput {
     email: String,
     password: String,
+    /// The `deviceProof` an earlier sign-in on this install returned, if any.
+    device_proof: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -364,6 +371,7 @@ impl AccountMutation {
             ctx.meta()?,
             &input.email,
             &input.password,
+            input.device_proof.as_deref(),
         )
         .await?
         .into())

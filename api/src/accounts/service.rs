@@ -2,12 +2,14 @@
 use super::input::{Country, DisplayName, Email, Password, Timezone};
 use crate::auth::passwords::PasswordHasher;
 use crate::auth::tokens::TokenKeys;
-use crate::auth::{revocation, RequestMeta, SessionCache, Viewer};
+use crate::auth::{device_proof, revocation, RequestMeta, SessionCache, Viewer};
 use crate::broker::Broker;
-use crate::config::{AuthLimits, Settings};
+use crate::broker::Event;
+use crate::config::Settings;
 use crate::db::{begin_write, is_unique_violation};
 use crate::error::{AppError, AppResult};
 use crate::ids::{GroupId, SessionId, UserId};
+use crate::mail::{outbox, Mail};
 use crate::rate_limit::{Limit, RateLimiter};
 use crate::secrets::{random_token, sha256_hex};
 use chrono::{DateTime, Utc};
@@ -32,6 +34,8 @@ pub struct Credentials<'a> {
 
 /// A signed-in session as handed to the app.
 pub struct SignedIn {
+    /// Kept by the app and given with its next `login` (see `auth::device_proof`).
+    pub device_proof: Option<String>,
     pub access_token: String,
     pub access_token_expires_at: DateTime<Utc>,
     pub refresh_token: String,
@@ -40,13 +44,17 @@ pub struct SignedIn {
 
 /// Failed password checks against one account, counted per client address (so a stranger
 /// elsewhere cannot lock the owner out) and account-wide under a much higher ceiling (so many
-/// addresses together cannot guess for ever). Addresses the account signed in from lately are
-/// held to their own count only: guessing from many addresses does not lock the owner out of
-/// the places they use.
+/// addresses together cannot guess for ever). Clients the owner used before are held to their
+/// own count only, so guessing from many addresses does not lock the owner out of them: an app
+/// that presents the device proof a sign-in gave it (`auth::device_proof`), and an address the
+/// account signed in from lately. When the ceiling is reached, the owner is told by mail.
 struct PasswordGuesses {
+    email: String,
     from_address: String,
     anywhere: String,
     known_address: String,
+    /// The counter of a valid device proof presented with the sign-in.
+    from_device: Option<String>,
     per_address: Limit,
     per_account: Limit,
 }
@@ -65,14 +73,29 @@ fn client_key(client: IpAddr) -> String {
     }
 }
 
+/// The key device proofs are made with: the server's secret.
+fn proof_key<'a>(ctx: &'a Credentials<'_>) -> &'a str {
+    ctx.settings
+        .jwt_secret
+        .as_ref()
+        .map(|s| s.expose())
+        .unwrap_or_default()
+}
+
 impl PasswordGuesses {
-    fn new(limits: &AuthLimits, email: &str, client: IpAddr) -> Self {
+    fn new(ctx: &Credentials<'_>, email: &str, client: IpAddr, proof: Option<&str>) -> Self {
+        let limits = &ctx.settings.auth_limits;
         let account = sha256_hex(email);
         let client = client_key(client);
+        let from_device = proof
+            .and_then(|proof| device_proof::verify(proof_key(ctx), &account, proof))
+            .map(|device| format!("login:device:{account}:{device}"));
         PasswordGuesses {
             from_address: format!("login:account-ip:{account}:{client}"),
             anywhere: format!("login:account:{account}"),
             known_address: format!("login:known:{account}:{client}"),
+            email: email.to_owned(),
+            from_device,
             per_address: Limit {
                 max: limits.login_failures_per_account,
                 window: limits.login_window,
@@ -85,6 +108,9 @@ impl PasswordGuesses {
     }
 
     async fn check(&self, ctx: &Credentials<'_>) -> AppResult<()> {
+        if let Some(device) = &self.from_device {
+            return ctx.limiter.check(device, self.per_address).await;
+        }
         ctx.limiter
             .check(&self.from_address, self.per_address)
             .await?;
@@ -98,11 +124,22 @@ impl PasswordGuesses {
         ctx.limiter.check(&self.anywhere, self.per_account).await
     }
 
+    /// Counts a wrong password: against the device that presented its proof, or else against
+    /// the address and the account; the failure that reaches the account's ceiling tells the
+    /// owner.
     async fn failed(&self, ctx: &Credentials<'_>) -> AppResult<()> {
+        if let Some(device) = &self.from_device {
+            ctx.limiter.record(device, self.per_address).await?;
+            return Ok(());
+        }
         ctx.limiter
             .record(&self.from_address, self.per_address)
             .await?;
-        ctx.limiter.record(&self.anywhere, self.per_account).await
+        let failures = ctx.limiter.record(&self.anywhere, self.per_account).await?;
+        if failures == self.per_account.max {
+            warn_of_guessing(ctx, &self.email, self.per_account.window).await?;
+        }
+        Ok(())
     }
 
     /// The account-wide count stays: the owner signing in does not give guessers a new start.
@@ -112,8 +149,47 @@ impl PasswordGuesses {
             window: KNOWN_ADDRESS_FOR,
         };
         ctx.limiter.record(&self.known_address, known).await?;
+        if let Some(device) = &self.from_device {
+            ctx.limiter.clear(device).await?;
+        }
         ctx.limiter.clear(&self.from_address).await
     }
+}
+
+/// Tells the owner of `email` (if it has an account) that wrong passwords reached the account's
+/// ceiling, and how to get in meanwhile. The mail says nothing of what Hearth is for.
+async fn warn_of_guessing(
+    ctx: &Credentials<'_>,
+    email: &str,
+    window: std::time::Duration,
+) -> AppResult<()> {
+    let Some(user) = users::Entity::find()
+        .filter(users::Column::Email.eq(email))
+        .one(ctx.db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let minutes = window.as_secs().div_ceil(60);
+    let mail = Mail {
+        to: user.email,
+        subject: "Many wrong passwords were tried on your Hearth account".into(),
+        body: format!(
+            "Someone tried many wrong passwords on your Hearth account in the last {minutes} \
+             minutes. Your account is safe as long as your password is not guessed.\n\n\
+             The app on a phone you signed in from before still signs in as usual, and so do \
+             places you signed in from lately. Anywhere new has to wait up to {minutes} \
+             minutes, or can reset the password from the sign-in screen.\n\n\
+             If this was not you, consider changing your password to a long passphrase.\n"
+        ),
+        expires_at: Utc::now() + chrono::Duration::hours(24),
+    };
+    let txn = begin_write(ctx.db).await?;
+    outbox::enqueue(&txn, mail).await?;
+    txn.commit().await?;
+    ctx.broker.publish(Event::MailQueued).await;
+    tracing::warn!(user_id = %user.id, "account-wide sign-in ceiling reached; owner told");
+    Ok(())
 }
 
 pub async fn find_user(db: &DatabaseConnection, user_id: &UserId) -> AppResult<users::Model> {
@@ -143,11 +219,14 @@ pub async fn make_admin(db: &impl ConnectionTrait, user_id: &UserId) -> AppResul
     Ok(())
 }
 
+/// Signs in with a password. `device_proof` is what an earlier sign-in on this install handed
+/// the app: with it, failures from elsewhere do not hold this sign-in back.
 pub async fn login(
     ctx: &Credentials<'_>,
     meta: &RequestMeta,
     email: &str,
     password: &str,
+    device_proof: Option<&str>,
 ) -> AppResult<SignedIn> {
     let limits = &ctx.settings.auth_limits;
     ctx.limiter
@@ -160,7 +239,7 @@ pub async fn login(
         )
         .await?;
     let normalised = email.trim().to_lowercase();
-    let guesses = PasswordGuesses::new(limits, &normalised, meta.client_ip);
+    let guesses = PasswordGuesses::new(ctx, &normalised, meta.client_ip, device_proof);
     guesses.check(ctx).await?;
 
     let user = match Email::parse(&normalised) {
@@ -318,7 +397,7 @@ pub(super) async fn confirm_password(
     password: &str,
     field: &'static str,
 ) -> AppResult<()> {
-    let guesses = PasswordGuesses::new(&ctx.settings.auth_limits, &user.email, meta.client_ip);
+    let guesses = PasswordGuesses::new(ctx, &user.email, meta.client_ip, None);
     guesses.check(ctx).await?;
     if !ctx
         .passwords
@@ -496,7 +575,9 @@ fn signed_in(
         .keys
         .issue(&user.id, session_id)
         .map_err(AppError::internal)?;
+    let device_proof = device_proof::issue(proof_key(ctx), &sha256_hex(&user.email));
     Ok(SignedIn {
+        device_proof,
         access_token,
         access_token_expires_at,
         refresh_token,
