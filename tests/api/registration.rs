@@ -452,3 +452,65 @@ async fn guesses_at_once_count_and_a_code_opens_once() {
     assert_eq!(opened, 1, "{both:?}");
     assert_eq!(users(&app).await, 1);
 }
+
+/// The rows of each table a code request writes.
+async fn written(app: &TestApp) -> (u64, u64) {
+    let db = &app.context.db;
+    (
+        entity::email_codes::Entity::find().count(db).await.unwrap(),
+        entity::mail_jobs::Entity::find().count(db).await.unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_reset_asked_for_an_unknown_address_does_the_same_work_and_mails_nothing() {
+    // No workers: the rows each request writes stay to be counted.
+    let smtp = FakeSmtp::start().await;
+    let url = smtp.url();
+    let app = TestApp::spawn_with(move |s| {
+        s.mail.smtp_url = Some(Secret::new(url));
+        s.run_workers = false;
+    })
+    .await;
+    let here = app.register("Forgetful Finch").await;
+    let mut wakes = app.context.broker.subscribe(&api::broker::Topic::Mail);
+    let before = written(&app).await;
+    app.gql(None, REQUEST_RESET, json!({"e": here.email})).await;
+    let after_known = written(&app).await;
+    let woke = tokio::time::timeout(MAIL_WAIT, wakes.recv()).await;
+    assert!(
+        matches!(woke, Ok(Ok(_))),
+        "the known address woke no mail worker"
+    );
+    app.gql(None, REQUEST_RESET, json!({"e": "nobody@example.org"}))
+        .await;
+    let after_unknown = written(&app).await;
+    let woke = tokio::time::timeout(MAIL_WAIT, wakes.recv()).await;
+    assert!(
+        matches!(woke, Ok(Ok(_))),
+        "the unknown address woke no mail worker"
+    );
+    // One code and one mail each.
+    assert_eq!(after_known, (before.0 + 1, before.1 + 1));
+    assert_eq!(after_unknown, (after_known.0 + 1, after_known.1 + 1));
+    // The decoy holds no address, and the workers drop it unsent: only the real one goes out.
+    let decoys = entity::mail_jobs::Entity::find()
+        .all(&app.context.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        decoys.iter().filter(|m| m.to_address.is_empty()).count(),
+        1,
+        "{decoys:?}"
+    );
+    let worker = app.sibling_with(|s| s.run_workers = true).await;
+    smtp.wait_for(&here.email, 1, MAIL_WAIT).await;
+    for _ in 0..100 {
+        if written(&worker).await.1 == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(written(&worker).await.1, 0, "a mail was left behind");
+    assert_eq!(smtp.received().len(), 1, "{:?}", smtp.received());
+}

@@ -24,8 +24,10 @@ const MAILS_PER_ADDRESS: Limit = Limit {
 };
 
 /// Mails a code for `purpose` to an address with an account. For an address without one it
-/// writes a decoy code and mails nothing, so that the answer, and what trying codes on the
-/// address does, are the same either way.
+/// writes a decoy code and a decoy mail that the mail worker drops unsent (it is out of date
+/// when written), and wakes the workers all the same: the answer, the work behind it (the same
+/// statements, the same announcement) and what trying codes on the address does are the same
+/// either way.
 pub(super) async fn mail_code_to_account(
     ctx: &Credentials<'_>,
     meta: &RequestMeta,
@@ -39,14 +41,15 @@ pub(super) async fn mail_code_to_account(
     let account = account_with(ctx.db, &email).await?;
     let txn = begin_write(ctx.db).await?;
     let code = codes::issue(&txn, code_key(ctx), purpose, email.as_str(), None).await?;
-    let announce = if account.is_some() {
-        outbox::enqueue(&txn, code_mail(email.as_str(), &code)?).await?;
-        mail_queued()
+    let mail = code_mail(email.as_str(), &code)?;
+    let mail = if account.is_some() {
+        mail
     } else {
-        Announcements::default()
+        mail.decoy()
     };
+    outbox::enqueue(&txn, mail).await?;
     txn.commit().await?;
-    Ok(Committed::new((), announce))
+    Ok(Committed::new((), mail_queued()))
 }
 
 /// Counts a request of `kind` from the caller's address (loosely: carriers share addresses).
