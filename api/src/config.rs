@@ -145,6 +145,7 @@ pub const KEYS: &[&str] = &[
     "CRISIS_RESOURCES",
     "TRUSTED_DOCUMENTS",
     "TRUST_FORWARDED_FOR",
+    "SMTP_ALLOW_PLAINTEXT",
     "LOGIN_FAILURES_PER_ACCOUNT",
     "LOGIN_FAILURES_PER_ACCOUNT_TOTAL",
     "LOGIN_ATTEMPTS_PER_IP",
@@ -287,6 +288,13 @@ impl Settings {
                 ));
             }
         }
+        let flag = |key: &str| -> Result<bool, ConfigError> {
+            match get(key).as_deref() {
+                None | Some("false") | Some("0") => Ok(false),
+                Some("true") | Some("1") => Ok(true),
+                Some(_) => Err(bad(&format!("HEARTH_{key}"), "must be true or false")),
+            }
+        };
         let smtp_url = get("SMTP_URL");
         match &smtp_url {
             None if env_kind == Environment::Production => {
@@ -302,6 +310,18 @@ impl Settings {
                 return Err(bad(
                     "HEARTH_SMTP_URL",
                     "must be a URL like smtps://user:password@mail.example.org",
+                ))
+            }
+            Some(url)
+                if env_kind == Environment::Production
+                    && in_clear_off_host(url)
+                    && !flag("SMTP_ALLOW_PLAINTEXT")? =>
+            {
+                return Err(bad(
+                    "HEARTH_SMTP_URL",
+                    "would send mail (codes included) in clear to another host: use smtps://, \
+                     add ?tls=required for STARTTLS, or set HEARTH_SMTP_ALLOW_PLAINTEXT=true if \
+                     the network to it is yours",
                 ))
             }
             _ => {}
@@ -351,13 +371,6 @@ impl Settings {
                         format!("must be a whole number of at least {min}"),
                     )),
                 },
-            }
-        };
-        let flag = |key: &str| -> Result<bool, ConfigError> {
-            match get(key).as_deref() {
-                None | Some("false") | Some("0") => Ok(false),
-                Some("true") | Some("1") => Ok(true),
-                Some(_) => Err(bad(&format!("HEARTH_{key}"), "must be true or false")),
             }
         };
         let as_u32 = |n: u64, key: &str| {
@@ -478,6 +491,28 @@ impl Settings {
 }
 
 /// Whether lettre would refuse this SMTP URL (an unknown `tls=` value, no host…).
+/// A plain `smtp://` URL without `tls=required` whose host is not this machine: mail would
+/// cross a network unencrypted.
+fn in_clear_off_host(url: &str) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    if parsed.scheme() != "smtp"
+        || parsed
+            .query_pairs()
+            .any(|(k, v)| k == "tls" && v == "required")
+    {
+        return false;
+    }
+    let host = parsed.host_str().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    !loopback
+}
+
 fn lettre_url_is_bad(url: &str) -> bool {
     lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url).is_err()
 }
@@ -597,6 +632,49 @@ mod tests {
             ]),
         );
         assert!(fine.is_ok());
+    }
+
+    #[test]
+    fn production_refuses_mail_in_clear_to_another_host() {
+        let random = crate::secrets::random_token();
+        let start = |url: &str, plain_ok: Option<&str>| {
+            let mut vars = vec![
+                ("HEARTH_ENV", "production"),
+                ("HEARTH_JWT_SECRET", random.as_str()),
+                ("HEARTH_SMTP_URL", url),
+                ("HEARTH_MAIL_FROM", "Hearth <no-reply@example.org>"),
+            ];
+            if let Some(ok) = plain_ok {
+                vars.push(("HEARTH_SMTP_ALLOW_PLAINTEXT", ok));
+            }
+            Settings::from_sources(None, &env(&vars))
+        };
+        for clear in [
+            "smtp://mail.example.org",
+            "smtp://user:pass@mail.example.org:587",
+            "smtp://10.0.0.5:25",
+            "smtp://mail.example.org?tls=opportunistic",
+        ] {
+            let e = start(clear, None).unwrap_err();
+            assert_eq!(e.variable, "HEARTH_SMTP_URL", "{clear}");
+            assert!(e.message.contains("in clear"), "{clear}: {}", e.message);
+            assert!(start(clear, Some("true")).is_ok(), "{clear}, allowed");
+        }
+        for safe in [
+            "smtps://user:pass@mail.example.org",
+            "smtp://user:pass@mail.example.org:587?tls=required",
+            "smtp://127.0.0.1:2525",
+            "smtp://localhost:25",
+            "smtp://[::1]:25",
+        ] {
+            assert!(start(safe, None).is_ok(), "{safe}");
+        }
+        // Development keeps plain SMTP anywhere (a mail catcher on the next machine).
+        let dev = Settings::from_sources(
+            None,
+            &env(&[("HEARTH_SMTP_URL", "smtp://mailpit.internal:1025")]),
+        );
+        assert!(dev.is_ok());
     }
 
     #[test]

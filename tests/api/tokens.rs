@@ -95,6 +95,36 @@ async fn forged_and_expired_access_tokens_are_refused() {
 }
 
 #[tokio::test]
+async fn a_session_counts_only_for_the_person_it_was_opened_for() {
+    let app = TestApp::spawn().await;
+    let ana = app.register("Honest Mole").await;
+    let mallory = app.register("Sly Stoat").await;
+    // Ana's session is live and checked (remembered by the instance) before the forgery.
+    assert_eq!(
+        app.me(Some(&ana.access)).await["data"]["me"]["id"],
+        json!(ana.user_id)
+    );
+    // Mallory's token with Ana's session id (only the signing key could make it), and Ana's
+    // subject with Mallory's session: each is refused, over HTTP and over a socket.
+    let mut ana_session = claims_of(&mallory);
+    ana_session["sid"] = claims_of(&ana)["sid"].clone();
+    let mut mallory_session = claims_of(&ana);
+    mallory_session["sid"] = claims_of(&mallory)["sid"].clone();
+    for forged in [&ana_session, &mallory_session] {
+        let token = sign(forged, JWT_SECRET);
+        let body = app.me(Some(&token)).await;
+        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{forged}: {body}");
+        let mut socket = app.socket().await;
+        socket.init(&token).await;
+        assert_eq!(
+            socket.expect_close(std::time::Duration::from_secs(5)).await,
+            Some(4403),
+            "the socket was let in"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_malformed_authorization_header_is_refused() {
     let app = TestApp::spawn().await;
     let ana = app.register("Plain Finch").await;

@@ -58,7 +58,8 @@ pub struct SessionCache {
 
 #[derive(Default)]
 struct CacheState {
-    live: HashMap<SessionId, Instant>,
+    /// Sessions found live, with whose they are and when that was read.
+    live: HashMap<SessionId, (UserId, Instant)>,
     /// Revoked here: never remembered as live again (a check that read the row just before the
     /// revocation committed must not bring it back).
     revoked: HashMap<SessionId, Instant>,
@@ -81,8 +82,9 @@ impl SessionCache {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Live by a recent check (`Some(true)`), revoked here (`Some(false)`), or unknown.
-    fn known(&self, session_id: &SessionId) -> Option<bool> {
+    /// Live for `user` by a recent check (`Some(true)`), revoked here or someone else's
+    /// (`Some(false)`), or unknown.
+    fn known(&self, session_id: &SessionId, user: &UserId) -> Option<bool> {
         let state = self.state();
         if state.revoked.contains_key(session_id) {
             return Some(false);
@@ -90,20 +92,22 @@ impl SessionCache {
         state
             .live
             .get(session_id)
-            .filter(|checked| checked.elapsed() < self.ttl)
-            .map(|_| true)
+            .filter(|(_, checked)| checked.elapsed() < self.ttl)
+            .map(|(owner, _)| owner == user)
     }
 
-    fn remember(&self, session_id: &SessionId) {
+    fn remember(&self, session_id: &SessionId, user: &UserId) {
         let mut state = self.state();
         if state.revoked.contains_key(session_id) {
             return;
         }
         if state.live.len() > 100_000 {
             let ttl = self.ttl;
-            state.live.retain(|_, checked| checked.elapsed() < ttl);
+            state.live.retain(|_, (_, checked)| checked.elapsed() < ttl);
         }
-        state.live.insert(session_id.clone(), Instant::now());
+        state
+            .live
+            .insert(session_id.clone(), (user.clone(), Instant::now()));
     }
 
     /// Forgets these sessions and closes their sockets on this instance.
@@ -146,23 +150,26 @@ impl SessionCache {
         }
     }
 
-    /// Whether the session exists, is not revoked and has not expired.
+    /// Whether the session exists, is `user`'s, is not revoked and has not expired. A token
+    /// naming one person and another's session is refused, however it was signed.
     pub async fn is_live(
         &self,
         db: &DatabaseConnection,
         session_id: &SessionId,
+        user: &UserId,
     ) -> AppResult<bool> {
-        if let Some(known) = self.known(session_id) {
+        if let Some(known) = self.known(session_id, user) {
             return Ok(known);
         }
-        let live = sessions::Entity::find_by_id(session_id.clone())
+        let Some(session) = sessions::Entity::find_by_id(session_id.clone())
             .one(db)
             .await?
-            .is_some_and(|s| s.revoked_at.is_none() && s.expires_at > Utc::now());
-        if live {
-            self.remember(session_id);
-        }
-        Ok(live)
+            .filter(|s| s.revoked_at.is_none() && s.expires_at > Utc::now())
+        else {
+            return Ok(false);
+        };
+        self.remember(session_id, &session.user_id);
+        Ok(session.user_id == *user)
     }
 }
 
@@ -199,11 +206,12 @@ pub async fn authenticate(
         return Ok(Auth::Rejected);
     };
     let session_id = SessionId::from(claims.sid);
-    if !sessions.is_live(db, &session_id).await? {
+    let user_id = UserId::from(claims.sub);
+    if !sessions.is_live(db, &session_id, &user_id).await? {
         return Ok(Auth::Rejected);
     }
     Ok(Auth::Signed(Viewer {
-        user_id: UserId::from(claims.sub),
+        user_id,
         session_id,
     }))
 }
@@ -231,6 +239,10 @@ mod tests {
         SessionId::from(id)
     }
 
+    fn ana() -> UserId {
+        UserId::from("ana")
+    }
+
     fn ids(n: usize) -> Vec<SessionId> {
         (0..n).map(|i| SessionId::from(format!("s{i}"))).collect()
     }
@@ -238,15 +250,20 @@ mod tests {
     #[test]
     fn a_session_found_live_is_known_until_its_ttl_runs_out() {
         let cache = SessionCache::new(Duration::from_secs(60));
-        assert_eq!(cache.known(&sid("a")), None);
-        cache.remember(&sid("a"));
-        assert_eq!(cache.known(&sid("a")), Some(true));
-        assert_eq!(cache.known(&sid("b")), None);
+        assert_eq!(cache.known(&sid("a"), &ana()), None);
+        cache.remember(&sid("a"), &ana());
+        assert_eq!(cache.known(&sid("a"), &ana()), Some(true));
+        assert_eq!(cache.known(&sid("b"), &ana()), None);
+        assert_eq!(
+            cache.known(&sid("a"), &UserId::from("mallory")),
+            Some(false),
+            "a session is its own person's only"
+        );
 
         let expired = SessionCache::new(Duration::ZERO);
-        expired.remember(&sid("a"));
+        expired.remember(&sid("a"), &ana());
         assert_eq!(
-            expired.known(&sid("a")),
+            expired.known(&sid("a"), &ana()),
             None,
             "a check is good for ttl only"
         );
@@ -255,14 +272,14 @@ mod tests {
     #[test]
     fn a_revoked_session_stays_revoked_and_is_never_remembered_again() {
         let cache = SessionCache::new(Duration::from_secs(60));
-        cache.remember(&sid("a"));
+        cache.remember(&sid("a"), &ana());
         cache.revoke(&[sid("a")]);
-        assert_eq!(cache.known(&sid("a")), Some(false));
-        cache.remember(&sid("a"));
-        assert_eq!(cache.known(&sid("a")), Some(false));
+        assert_eq!(cache.known(&sid("a"), &ana()), Some(false));
+        cache.remember(&sid("a"), &ana());
+        assert_eq!(cache.known(&sid("a"), &ana()), Some(false));
         cache.forget_all();
         assert_eq!(
-            cache.known(&sid("a")),
+            cache.known(&sid("a"), &ana()),
             Some(false),
             "forgetting checks keeps revocations"
         );
@@ -271,11 +288,14 @@ mod tests {
     #[test]
     fn forgetting_all_checks_makes_every_session_unknown() {
         let cache = SessionCache::new(Duration::from_secs(60));
-        cache.remember(&sid("a"));
-        cache.remember(&sid("b"));
+        cache.remember(&sid("a"), &ana());
+        cache.remember(&sid("b"), &ana());
         cache.forget_all();
         assert_eq!(
-            (cache.known(&sid("a")), cache.known(&sid("b"))),
+            (
+                cache.known(&sid("a"), &ana()),
+                cache.known(&sid("b"), &ana())
+            ),
             (None, None)
         );
     }
@@ -284,14 +304,14 @@ mod tests {
     fn the_memory_is_bounded_by_dropping_what_ran_out() {
         let cache = SessionCache::new(Duration::ZERO);
         for id in ids(100_001) {
-            cache.remember(&id);
+            cache.remember(&id, &ana());
         }
         assert_eq!(
             cache.state().live.len(),
             100_001,
             "pruned only past the bound"
         );
-        cache.remember(&sid("one more"));
+        cache.remember(&sid("one more"), &ana());
         assert_eq!(
             cache.state().live.len(),
             1,
@@ -300,7 +320,7 @@ mod tests {
 
         let live = SessionCache::new(Duration::from_secs(60));
         for id in ids(100_002) {
-            live.remember(&id);
+            live.remember(&id, &ana());
         }
         assert_eq!(
             live.state().live.len(),

@@ -111,7 +111,7 @@ async fn serve(state: HttpState, mut socket: WebSocket, ip: IpAddr) {
             () = watch.revoked.cancelled() => Step::Close(close::FORBIDDEN, "Forbidden".to_owned()),
             () = &mut recheck => {
                 recheck.as_mut().reset(tokio::time::Instant::now() + every);
-                let live = Box::pin(state.app.sessions.is_live(&state.app.db, &session_id)).await;
+                let live = Box::pin(state.app.sessions.is_live(&state.app.db, &session_id, &caller.viewer.user_id)).await;
                 if matches!(live, Ok(false)) {
                     Step::Close(close::FORBIDDEN, "Forbidden".to_owned())
                 } else {
