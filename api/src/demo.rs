@@ -188,6 +188,7 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
                     body: "Thank you for sharing. You are not alone here.".into(),
                     parent_reply_id: None,
                     idempotency_key: None,
+                    anonymous: None,
                 },
             )
             .await?;
@@ -203,6 +204,7 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
                     body: "Same here. Small steps.".into(),
                     parent_reply_id: Some(first.row.id),
                     idempotency_key: None,
+                    anonymous: None,
                 },
             )
             .await?;

@@ -98,6 +98,7 @@ async fn seed(db: &DatabaseConnection) -> anyhow::Result<QuestionId> {
             removed_at: Set(None),
             removed_reason: Set(None),
             created_at: Set(created[q] + Duration::seconds(rng.random_range(60..86_400))),
+            anonymous: Set(false),
         });
         if batch.len() == 1_000 {
             answers::Entity::insert_many(std::mem::take(&mut batch))

@@ -19,6 +19,8 @@ pub struct Model {
     pub removed_at: Option<DateTimeUtc>,
     pub removed_reason: Option<String>,
     pub created_at: DateTimeUtc,
+    /// Written by the anonymous asker of the question, as that anonymous asker.
+    pub anonymous: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,6 +18,8 @@ pub struct Model {
     pub removed_at: Option<DateTimeUtc>,
     pub removed_reason: Option<String>,
     pub created_at: DateTimeUtc,
+    /// Written by the anonymous author of the post, as that anonymous author.
+    pub anonymous: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -52,6 +54,7 @@ impl ActiveModel {
             removed_at: Set(None),
             removed_reason: Set(None),
             created_at: Set(row.at),
+            anonymous: Set(false),
         }
     }
 }

@@ -244,3 +244,156 @@ async fn an_anonymous_author_is_unreachable_through_every_field_but_a_logged_rev
         "REVEAL_AUTHOR"
     );
 }
+
+#[tokio::test]
+async fn an_anonymous_author_stays_anonymous_in_their_own_thread() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Walk Moderator").await;
+    let anon = app.register("Anon Writer").await;
+    let follower = app.register("Walk Follower").await;
+    let blocker = app.register("Walk Blocker").await;
+    let stranger = app.register("Walk Stranger").await;
+    let group = app.create_group(&owner, "Walk group", "PUBLIC").await;
+    for who in [&anon, &follower, &blocker] {
+        app.join(who, &group).await;
+    }
+    app.ok(
+        &blocker.access,
+        "mutation($u: ID!) { blockUser(userId: $u) }",
+        json!({"u": anon.user_id}),
+    )
+    .await;
+    let post = app
+        .ok(
+            &anon.access,
+            "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }",
+            json!({"i": {"groupId": group, "title": "Lonely evenings", "body": "Lonely evenings are the worst part.", "anonymous": true}}),
+        )
+        .await["createPost"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let question = app
+        .ok(
+            &anon.access,
+            "mutation($i: AskQuestionInput!) { askQuestion(input: $i) { id } }",
+            json!({"i": {"title": "Does medication make you numb for weeks?", "topic": "DEPRESSION", "anonymous": true}}),
+        )
+        .await["askQuestion"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The follower replies and answers first, so they hear of what the author writes next, and
+    // watches the thread live.
+    app.reply(&follower, &post, "You are not alone in this")
+        .await;
+    app.ok(
+        &follower.access,
+        "mutation($i: AnswerQuestionInput!) { answerQuestion(input: $i) { id } }",
+        json!({"i": {"questionId": question, "body": "It eased for me after a month"}}),
+    )
+    .await;
+    app.ok(
+        &follower.access,
+        "mutation($q: ID!) { followQuestion(questionId: $q) { id } }",
+        json!({"q": question}),
+    )
+    .await;
+    let mut live = app.socket().await;
+    live.subscribe_ready(
+        &follower.access,
+        "r",
+        &format!("subscription($p: ID!) {{ replyAdded(postId: $p) {{ body anonymous author {{ {PERSON} }} }} }}"),
+        json!({"p": post}),
+    )
+    .await;
+
+    // The author answers in their own thread, anonymously by default.
+    let reply = app
+        .ok(
+            &anon.access,
+            "mutation($i: CreateReplyInput!) { createReply(input: $i) { id anonymous repliedByMe author { id } } }",
+            json!({"i": {"postId": post, "body": "Thank you, truly"}}),
+        )
+        .await["createReply"]
+        .clone();
+    assert_eq!(reply["anonymous"], true);
+    assert_eq!(reply["repliedByMe"], true);
+    assert_eq!(reply["author"], Value::Null);
+    let answer = app
+        .ok(
+            &anon.access,
+            "mutation($i: AnswerQuestionInput!) { answerQuestion(input: $i) { anonymous author { id } authorName } }",
+            json!({"i": {"questionId": question, "body": "Update: it eased for me too"}}),
+        )
+        .await["answerQuestion"]
+        .clone();
+    assert_eq!(
+        answer,
+        json!({"anonymous": true, "author": null, "authorName": "Anonymous member · asker"})
+    );
+    let pushed = live.expect_json(Duration::from_secs(5)).await;
+    assert_eq!(pushed["payload"]["data"]["replyAdded"]["anonymous"], true);
+    assert_unnamed(&pushed.to_string(), &anon, "the replyAdded subscription");
+
+    for (who, name) in [
+        (&owner, "the moderator"),
+        (&follower, "a follower"),
+        (&blocker, "someone who blocked the author"),
+        (&stranger, "a stranger"),
+    ] {
+        let seen = everything(&app, who, &group, &post, &question).await;
+        // Even someone who blocked the author sees the anonymous words: hiding them would tell.
+        for words in ["Thank you, truly", "Update: it eased"] {
+            assert!(seen.contains(words), "{name} cannot read {words:?}: {seen}");
+        }
+        assert_unnamed(&seen, &anon, name);
+    }
+    // A report of the reply names nobody in the queue; the logged reveal does.
+    let report = app
+        .ok(
+            &follower.access,
+            "mutation($r: ID!) { report(input: {targetType: REPLY, targetId: $r, reason: \"Worried\"}) { id } }",
+            json!({"r": reply["id"]}),
+        )
+        .await["report"]["id"]
+        .clone();
+    let queue = app
+        .ok(
+            &owner.access,
+            "query($g: ID!) { reports(groupId: $g) { edges { node { author { id } } } } }",
+            json!({"g": group}),
+        )
+        .await;
+    assert_unnamed(&queue.to_string(), &anon, "the report queue");
+    let revealed = app
+        .ok(
+            &owner.access,
+            "mutation($r: ID!) { revealReportedAuthor(reportId: $r) { id } }",
+            json!({"r": report}),
+        )
+        .await;
+    assert_eq!(revealed["revealReportedAuthor"]["id"], json!(anon.user_id));
+
+    // Nobody else may write anonymously there; the author may choose to be named, per reply.
+    let refused = app
+        .gql(
+            Some(&follower.access),
+            "mutation($i: CreateReplyInput!) { createReply(input: $i) { id } }",
+            json!({"i": {"postId": post, "body": "me too", "anonymous": true}}),
+        )
+        .await;
+    assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "anonymous");
+    let named = app
+        .ok(
+            &anon.access,
+            "mutation($i: CreateReplyInput!) { createReply(input: $i) { anonymous author { displayName } } }",
+            json!({"i": {"postId": post, "body": "It's me, I'm fine with that", "anonymous": false}}),
+        )
+        .await;
+    assert_eq!(
+        named["createReply"],
+        json!({"anonymous": false, "author": {"displayName": "Anon Writer"}})
+    );
+}

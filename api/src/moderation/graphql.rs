@@ -63,10 +63,12 @@ impl ReportObject {
     }
     /// Who wrote what is reported, as the group knows them, even once it is deleted: after a
     /// crisis flag a moderator may need to reach out.
-    /// Null for an anonymous post: `revealReportedAuthor` names them, into the mod log.
+    /// Null for an anonymous post, and for a reply by its anonymous author:
+    /// `revealReportedAuthor` names them, into the mod log.
     async fn author(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
         let author = match self.reported(ctx).await? {
-            (_, Some(reply)) => &reply.author_id,
+            (_, Some(reply)) if !reply.anonymous => &reply.author_id,
+            (_, Some(_)) => return Ok(None),
             (Some(post), None) if !post.anonymous => &post.author_id,
             _ => return Ok(None),
         };

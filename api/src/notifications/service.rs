@@ -287,6 +287,7 @@ pub async fn notify_reply(
         group_id: Some(post.group_id.clone()),
         post_id: Some(post.id.clone()),
         reply_id: Some(reply.id.clone()),
+        anonymous_actor: reply.anonymous,
         ..Default::default()
     };
     let followers = Query::select()
@@ -449,6 +450,7 @@ pub async fn notify_answer(
         group_id: question.group_id.clone(),
         question_id: Some(question.id.clone()),
         answer_id: Some(answer.id.clone()),
+        anonymous_actor: answer.anonymous,
         ..Default::default()
     };
     let follower = (question_follows::Entity, question_follows::Column::UserId);

@@ -262,11 +262,21 @@ impl ReplyObject {
     async fn parent_reply_id(&self) -> Option<ID> {
         self.0.parent_reply_id.clone().map(ID::from)
     }
+    /// Null once deleted or removed, and for a reply by the post's anonymous author.
     async fn author(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
-        if !self.visible() {
+        if !self.visible() || self.0.anonymous {
             return Ok(None);
         }
         Ok(UserObject::in_group(ctx, &self.0.author_id, &self.0.group_id).await?)
+    }
+    /// Written by the post's anonymous author, who is shown as such ("Anonymous member ·
+    /// author"), to everyone, the author included.
+    async fn anonymous(&self) -> bool {
+        self.0.anonymous
+    }
+    /// Whether I wrote it (so the app offers edit and delete, anonymous or not).
+    async fn replied_by_me(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self.0.author_id == ctx.viewer()?.user_id)
     }
     async fn status(&self) -> ContentStatus {
         status(self.0.deleted_at.is_some(), self.0.removed_at.is_some())
@@ -317,6 +327,9 @@ pub struct CreateReplyInput {
     /// Answer a top-level reply (one level of nesting).
     parent_reply_id: Option<ReplyId>,
     idempotency_key: Option<String>,
+    /// The anonymous author of the post replies anonymously unless this is false; nobody else
+    /// may set it.
+    anonymous: Option<bool>,
 }
 
 #[derive(InputObject)]
@@ -460,6 +473,7 @@ impl PostMutation {
                 body: input.body,
                 parent_reply_id: input.parent_reply_id,
                 idempotency_key: input.idempotency_key,
+                anonymous: input.anonymous,
             },
         )
         .await?;

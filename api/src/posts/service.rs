@@ -41,6 +41,8 @@ pub struct NewReply {
     pub body: String,
     pub parent_reply_id: Option<ReplyId>,
     pub idempotency_key: Option<String>,
+    /// As the post's anonymous author (`None`: so when the replier is one).
+    pub anonymous: Option<bool>,
 }
 
 fn content_warning(raw: Option<&str>) -> AppResult<Option<String>> {
@@ -445,6 +447,11 @@ pub async fn create_reply(
     if post.locked {
         return Err(AppError::Forbidden);
     }
+    let anonymous = crate::content::anonymous_in_thread(
+        post.anonymous,
+        post.author_id == viewer.user_id,
+        input.anonymous,
+    )?;
     if let Some(parent_id) = &input.parent_reply_id {
         let parent = replies::Entity::find_by_id(parent_id.clone())
             .one(&txn)
@@ -466,6 +473,7 @@ pub async fn create_reply(
     let row = replies::ActiveModel {
         parent_reply_id: Set(input.parent_reply_id.clone()),
         idempotency_key: Set(key.clone()),
+        anonymous: Set(anonymous),
         ..replies::ActiveModel::fresh(replies::NewRow {
             id: ReplyId::generate(),
             post_id: post.id.clone(),
@@ -522,7 +530,8 @@ pub async fn visible_reply(
     )
     .await?;
     let (post, access) = visible_post(db, viewer, &reply.post_id).await?;
-    if blocked {
+    // Hiding an anonymous reply from someone blocked would tell who wrote it.
+    if blocked && !reply.anonymous {
         return Err(AppError::NotFound);
     }
     Ok((reply, post, access))
@@ -609,9 +618,14 @@ pub async fn post_replies(
     post: &posts::Model,
     page: &PageArgs,
 ) -> AppResult<Page<replies::Model>> {
+    // A reply by the post's anonymous author names nobody, so a block hides it from nobody.
     let query = replies::Entity::find()
         .filter(replies::Column::PostId.eq(post.id.as_str()))
-        .filter(not_blocked_with(replies::Column::AuthorId, &viewer.user_id));
+        .filter(
+            sea_orm::Condition::any()
+                .add(replies::Column::Anonymous.eq(true))
+                .add(not_blocked_with(replies::Column::AuthorId, &viewer.user_id)),
+        );
     keyset_page(
         db,
         query,

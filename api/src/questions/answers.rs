@@ -25,6 +25,8 @@ pub struct NewAnswer {
     pub question_id: QuestionId,
     pub body: String,
     pub idempotency_key: Option<String>,
+    /// As the question's anonymous asker (`None`: so when the answerer is one).
+    pub anonymous: Option<bool>,
 }
 
 fn body(raw: &str) -> AppResult<String> {
@@ -52,7 +54,7 @@ pub async fn visible_answer(
         return Err(AppError::NotFound);
     }
     let question = visible_question(db, viewer, &answer.question_id).await?;
-    if blocked {
+    if blocked && !answer.anonymous {
         return Err(AppError::NotFound);
     }
     Ok((answer, question))
@@ -85,6 +87,11 @@ pub async fn answer(
     if question.locked {
         return Err(AppError::Forbidden);
     }
+    let anonymous = crate::content::anonymous_in_thread(
+        question.anonymous,
+        question.author_id == viewer.user_id,
+        input.anonymous,
+    )?;
     // In a group, only its members answer (as only they reply), and not the banned.
     if let Some(group_id) = &question.group_id {
         group_access(&txn, viewer, group_id)
@@ -109,6 +116,7 @@ pub async fn answer(
         removed_at: Set(None),
         removed_reason: Set(None),
         created_at: Set(at),
+        anonymous: Set(anonymous),
     };
     let (answer, txn) =
         match insert_keyed(txn, row, || earlier_answer(db, viewer, key.as_deref())).await? {
@@ -305,7 +313,12 @@ pub async fn of_question(
         .filter(answers::Column::QuestionId.eq(&question.id))
         .filter(answers::Column::DeletedAt.is_null())
         .filter(answers::Column::RemovedAt.is_null())
-        .filter(not_blocked_with(answers::Column::AuthorId, &viewer.user_id))
+        // The anonymous asker's answers name nobody, so a block hides them from nobody.
+        .filter(
+            sea_orm::Condition::any()
+                .add(answers::Column::Anonymous.eq(true))
+                .add(not_blocked_with(answers::Column::AuthorId, &viewer.user_id)),
+        )
         .order_by_desc(answers::Column::Accepted)
         .order_by(by_expert_now, sea_orm::Order::Desc)
         .order_by_desc(answers::Column::HelpfulCount)

@@ -164,6 +164,7 @@ impl QuestionObject {
 }
 
 const ANONYMOUS: &str = "Anonymous member";
+const ANONYMOUS_ASKER: &str = "Anonymous member · asker";
 
 pub struct AnswerObject {
     row: answer_rows::Model,
@@ -182,8 +183,26 @@ impl AnswerObject {
     async fn body(&self) -> &str {
         &self.row.body
     }
+    /// Null for an answer by the question's anonymous asker.
     async fn author(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
+        if self.row.anonymous {
+            return Ok(None);
+        }
         Ok(person(ctx, &self.row.author_id, self.group_id.as_ref()).await?)
+    }
+    /// Written by the question's anonymous asker, shown as such ("Anonymous member · asker").
+    async fn anonymous(&self) -> bool {
+        self.row.anonymous
+    }
+    /// "Anonymous member · asker" for the anonymous asker's answer, else the author's name
+    /// where it is shown.
+    async fn author_name(&self, ctx: &Context<'_>) -> Result<String> {
+        if self.row.anonymous {
+            return Ok(ANONYMOUS_ASKER.to_owned());
+        }
+        Ok(person(ctx, &self.row.author_id, self.group_id.as_ref())
+            .await?
+            .map_or_else(|| ANONYMOUS.to_owned(), |p| p.display_name))
     }
     async fn accepted(&self) -> bool {
         self.row.accepted
@@ -252,6 +271,8 @@ pub struct AnswerQuestionInput {
     question_id: QuestionId,
     body: String,
     idempotency_key: Option<String>,
+    /// The anonymous asker answers anonymously unless this is false; nobody else may set it.
+    anonymous: Option<bool>,
 }
 
 #[derive(Default)]
@@ -419,6 +440,7 @@ impl QuestionMutation {
                 question_id: input.question_id,
                 body: input.body,
                 idempotency_key: input.idempotency_key,
+                anonymous: input.anonymous,
             },
         )
         .await?;

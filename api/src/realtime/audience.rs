@@ -156,8 +156,12 @@ impl LiveReply {
         else {
             return Ok(None);
         };
-        // Those blocked with the post's author do not see its thread, unless it is anonymous.
-        let mut authors = vec![&reply.author_id];
+        // Those blocked with the post's author do not see its thread, nor those blocked with the
+        // replier the reply, unless it is anonymous.
+        let mut authors = Vec::with_capacity(2);
+        if !reply.anonymous {
+            authors.push(&reply.author_id);
+        }
         if !post.anonymous {
             authors.push(&post.author_id);
         }
