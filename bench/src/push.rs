@@ -3,8 +3,8 @@
 use crate::load;
 use anyhow::Context as _;
 use entity::enums::NotificationKind;
-use entity::ids::UserId;
-use sea_orm::EntityTrait;
+use entity::ids::{GroupId, NotificationId, PostId, ReplyId, UserId};
+use sea_orm::{ActiveModelTrait as _, Set};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -35,24 +35,93 @@ pub async fn run(jobs: usize, latency_ms: u64) -> anyhow::Result<()> {
         .send()
         .await?;
 
+    // Each job tells of a reply in a hidden group, as a real one does, so the worker asks again
+    // for every job whether its person may still hear of it (their standing in the group, a
+    // block with the replier, the reply still there) before it sends.
+    let (replier_token, replier_id) = server
+        .sign_up(
+            &http,
+            "replier@example.org",
+            "Push Replier",
+            "a benchmark password",
+        )
+        .await?;
+    let group = load::gql(
+        &http,
+        &server.url,
+        Some(&token),
+        "mutation { createGroup(input: {name: \"Push bench group\", description: \"\", topic: DEPRESSION, visibility: HIDDEN, ledBy: PEER}) { id } }",
+        json!({}),
+    )
+    .await?["createGroup"]["id"]
+        .as_str()
+        .context("no group")?
+        .to_owned();
+    load::gql(
+        &http,
+        &server.url,
+        Some(&token),
+        "mutation($g: ID!, $u: ID!) { inviteMember(groupId: $g, userId: $u) }",
+        json!({"g": group, "u": replier_id}),
+    )
+    .await?;
+    load::gql(
+        &http,
+        &server.url,
+        Some(&replier_token),
+        "mutation($g: ID!) { joinGroup(groupId: $g) { state } }",
+        json!({"g": group}),
+    )
+    .await?;
     let context = server.context.clone().context("no context")?;
-    let now = chrono::Utc::now();
-    let rows: Vec<entity::push_jobs::ActiveModel> = (0..jobs)
-        .map(|n| {
-            entity::push_jobs::ActiveModel::pending(
-                UserId::from(user_id.as_str()),
-                NotificationKind::Reply,
-                None,
-                Some(format!("post-{}", n % 100)),
-                now,
-            )
-        })
-        .collect();
-    for chunk in rows.chunks(500) {
-        entity::push_jobs::Entity::insert_many(chunk.to_vec())
-            .exec(&context.db)
-            .await?;
+    let mut replies = Vec::with_capacity(100);
+    for n in 0..100 {
+        let post = load::gql(
+            &http,
+            &server.url,
+            Some(&token),
+            "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }",
+            json!({"i": {"groupId": group, "title": format!("Post {n}"), "body": "A hard week"}}),
+        )
+        .await?["createPost"]["id"]
+            .as_str()
+            .context("no post")?
+            .to_owned();
+        let reply = insert_reply(&context.db, &group, &post, &replier_id, n).await?;
+        replies.push((post, reply));
     }
+    let now = chrono::Utc::now();
+    let mut notifications = Vec::with_capacity(jobs);
+    let mut rows = Vec::with_capacity(jobs);
+    for n in 0..jobs {
+        let (post, reply) = &replies[n % replies.len()];
+        let id = NotificationId::generate();
+        notifications.push(entity::notifications::ActiveModel {
+            id: Set(id.clone()),
+            user_id: Set(UserId::from(user_id.as_str())),
+            kind: Set(NotificationKind::Reply),
+            group_id: Set(Some(GroupId::from(group.as_str()))),
+            post_id: Set(Some(PostId::from(post.as_str()))),
+            reply_id: Set(Some(reply.clone())),
+            actor_id: Set(Some(UserId::from(replier_id.as_str()))),
+            question_id: Set(None),
+            answer_id: Set(None),
+            detail: Set(None),
+            count: Set(1),
+            read_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        });
+        rows.push(entity::push_jobs::ActiveModel::pending(
+            UserId::from(user_id.as_str()),
+            NotificationKind::Reply,
+            Some(id),
+            Some(post.clone()),
+            now,
+        ));
+    }
+    load::insert_in_chunks(&context.db, &notifications).await?;
+    load::insert_in_chunks(&context.db, &rows).await?;
     let started = Instant::now();
     let stop = tokio_util::sync::CancellationToken::new();
     api::push::worker::spawn(
@@ -82,4 +151,26 @@ pub async fn run(jobs: usize, latency_ms: u64) -> anyhow::Result<()> {
         traffic.sends_not_over_http2
     );
     Ok(())
+}
+
+/// One reply to `post`, written straight into the table (replies are not what is measured).
+async fn insert_reply(
+    db: &sea_orm::DatabaseConnection,
+    group: &str,
+    post: &str,
+    author: &str,
+    n: usize,
+) -> anyhow::Result<ReplyId> {
+    let id = ReplyId::generate();
+    entity::replies::ActiveModel::fresh(entity::replies::NewRow {
+        id: id.clone(),
+        post_id: PostId::from(post),
+        group_id: GroupId::from(group),
+        author_id: UserId::from(author),
+        body: format!("Thinking of you, reply {n}"),
+        at: chrono::Utc::now(),
+    })
+    .insert(db)
+    .await?;
+    Ok(id)
 }

@@ -807,7 +807,16 @@ async fn an_export_asked_for_while_no_worker_runs_is_built_by_the_next() {
         .ok(&me.access, "mutation { exportMyData { id } }", json!({}))
         .await;
     assert_eq!(again["exportMyData"]["id"], asked["exportMyData"]["id"]);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Nobody took it: it waits unclaimed, with no document.
+    use sea_orm::EntityTrait as _;
+    let waiting = entity::export_jobs::Entity::find()
+        .all(&api_only.context.db)
+        .await
+        .unwrap();
+    assert!(
+        waiting.len() == 1 && waiting[0].claimed_by.is_none() && waiting[0].document.is_none(),
+        "{waiting:?}"
+    );
     let still = api_only
         .ok(
             &me.access,

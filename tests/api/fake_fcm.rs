@@ -1,8 +1,10 @@
 //! A fake FCM on loopback speaking the real protocol: the OAuth2 token endpoint (JWT bearer
 //! grant) and `messages:send` with bearer checks and `google.firebase.fcm.v1.FcmError` bodies.
 //! It checks what Google checks: the assertion's RS256 signature against the service account's
-//! public key, its issuer, audience, scope and lifetime; the v1 message's shape (one target,
-//! string-only `data`, the `notification`, `android` and `apns` blocks), answering
+//! public key, its issuer, audience, scope and lifetime; the access token's expiry (an expired
+//! one is answered 401 `UNAUTHENTICATED`); the v1 message's shape (one target, string-only
+//! `data` with no reserved key, the `notification`, `android` and `apns` blocks), its limits (a
+//! payload of at most [`MAX_PAYLOAD`] bytes, a device token of a sane shape), answering
 //! `invalid_grant` and `INVALID_ARGUMENT` as Google does. It records every request and can be
 //! told to fail. Like FCM it answers HTTP/2 (here in cleartext, h2c) and lets one connection
 //! carry at most [`STREAMS`] requests at once; it answers HTTP/1.1 too (the OAuth client's).
@@ -15,11 +17,41 @@ use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Requests one HTTP/2 connection may carry at once (`SETTINGS_MAX_CONCURRENT_STREAMS`), the
 /// limit Google's front ends advertise.
 pub const STREAMS: u32 = 100;
+
+/// FCM's limit on a message's payload, in bytes, measured by [`payload_size`].
+pub const MAX_PAYLOAD: usize = 4096;
+
+/// The longest device token the fake takes. FCM documents no bound (its tokens run to about 160
+/// characters); this one is loose, above the 512 Hearth lets a device register.
+pub const MAX_DEVICE_TOKEN: usize = 1024;
+
+/// How long an access token lives unless told otherwise: Google's hour.
+const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// What a message weighs against [`MAX_PAYLOAD`]: the JSON of `message` without its `token`
+/// (FCM counts the payload the device gets: close to `notification` and `data`; the `android`
+/// and `apns` blocks counted here as well make it a little stricter than FCM).
+pub fn payload_size(message: &Value) -> usize {
+    let mut without = message.clone();
+    if let Some(fields) = without.as_object_mut() {
+        fields.remove("token");
+    }
+    serde_json::to_vec(&without).map_or(usize::MAX, |bytes| bytes.len())
+}
+
+/// A `data` key FCM refuses: `from`, `notification`, `message_type`, or any starting with
+/// `google` or `gcm`.
+pub fn is_reserved_data_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["from", "notification", "message_type"].contains(&key.as_str())
+        || key.starts_with("google")
+        || key.starts_with("gcm")
+}
 
 /// What the next `messages:send` answers.
 #[derive(Clone, Debug)]
@@ -36,6 +68,14 @@ pub enum Reply {
 pub struct Sent {
     pub body: Value,
     pub at: Instant,
+    /// The access token the send carried (without `Bearer `).
+    pub bearer: String,
+}
+
+/// An access token handed out, and when it stops being good.
+struct Issued {
+    token: String,
+    expires: Instant,
 }
 
 #[derive(Default)]
@@ -47,7 +87,11 @@ struct FakeState {
     token_requests: usize,
     /// Every access token handed out: like Google's, each stays good until it expires, so two
     /// instances (each with its own) are both accepted.
-    issued_tokens: Vec<String>,
+    issued_tokens: Vec<Issued>,
+    /// How long the tokens handed out from now on live (`expires_in`); `None`: an hour.
+    token_lifetime: Option<Duration>,
+    /// Sends answered 401 `UNAUTHENTICATED` (a missing, unknown, expired or revoked token).
+    unauthenticated: usize,
     sends: Vec<Sent>,
     script: VecDeque<Reply>,
     /// Replies for one device token, before the general script.
@@ -188,6 +232,34 @@ fn check_message(body: &Value) -> Result<(), String> {
     if targets != 1 {
         return Err("a message names exactly one of token, topic, condition".into());
     }
+    if let Some(token) = message.get("token") {
+        let token = token.as_str().ok_or("message.token must be a string")?;
+        if token.is_empty()
+            || token.len() > MAX_DEVICE_TOKEN
+            || token.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            let shown: String = token.chars().take(40).collect();
+            return Err(format!(
+                "message.token {shown:?}… ({} bytes) is not a valid FCM registration token",
+                token.len()
+            ));
+        }
+    }
+    let size = payload_size(&body["message"]);
+    if size > MAX_PAYLOAD {
+        return Err(format!(
+            "message is too big: {size} bytes, FCM takes at most {MAX_PAYLOAD}"
+        ));
+    }
+    let not_reserved = |value: &Value, what: &str| -> Result<(), String> {
+        match value
+            .as_object()
+            .and_then(|map| map.keys().find(|key| is_reserved_data_key(key)))
+        {
+            Some(key) => Err(format!("{what}.{key}: {key:?} is a reserved key")),
+            None => Ok(()),
+        }
+    };
     let strings = |value: &Value, what: &str, allowed: &[&str]| -> Result<(), String> {
         let Some(map) = value.as_object() else {
             return Err(format!("{what} is not an object"));
@@ -207,6 +279,7 @@ fn check_message(body: &Value) -> Result<(), String> {
     }
     if let Some(data) = message.get("data") {
         strings(data, "data", &[])?;
+        not_reserved(data, "data")?;
     }
     if let Some(android) = message.get("android") {
         let android = android.as_object().ok_or("android is not an object")?;
@@ -227,7 +300,10 @@ fn check_message(body: &Value) -> Result<(), String> {
                         ));
                     }
                 }
-                "data" => strings(value, "android.data", &[])?,
+                "data" => {
+                    strings(value, "android.data", &[])?;
+                    not_reserved(value, "android.data")?;
+                }
                 "notification" | "direct_boot_ok" | "fcm_options" => {}
                 other => return Err(format!("unknown or invalid android field {other:?}")),
             }
@@ -287,8 +363,13 @@ async fn token(
     }
     state.token_requests += 1;
     let token = format!("fake-access-token-{}", state.token_requests);
-    state.issued_tokens.push(token.clone());
-    Json(json!({"access_token": token, "expires_in": 3600, "token_type": "Bearer"})).into_response()
+    let lifetime = state.token_lifetime.unwrap_or(TOKEN_LIFETIME);
+    state.issued_tokens.push(Issued {
+        token: token.clone(),
+        expires: Instant::now() + lifetime,
+    });
+    Json(json!({"access_token": token, "expires_in": lifetime.as_secs(), "token_type": "Bearer"}))
+        .into_response()
 }
 
 fn fcm_error(status: u16, code: &str) -> Value {
@@ -320,19 +401,25 @@ async fn send(
     let bearer = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default()
         .to_owned();
-    if project != "hearth-test"
-        || !state
-            .issued_tokens
-            .iter()
-            .any(|token| bearer == format!("Bearer {token}"))
-        || state.revoke_token
-    {
+    let now = Instant::now();
+    // Google keeps a token good until it expires, and no longer.
+    let good = state
+        .issued_tokens
+        .iter()
+        .any(|issued| !bearer.is_empty() && issued.token == bearer && issued.expires > now);
+    if project != "hearth-test" || !good || state.revoke_token {
         state.revoke_token = false;
+        state.unauthenticated += 1;
         return (
             StatusCode::UNAUTHORIZED,
-            Json(json!({"error": {"code": 401, "status": "UNAUTHENTICATED"}})),
+            Json(json!({"error": {
+                "code": 401,
+                "message": "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
+                "status": "UNAUTHENTICATED",
+            }})),
         )
             .into_response();
     }
@@ -349,6 +436,7 @@ async fn send(
     state.sends.push(Sent {
         body,
         at: Instant::now(),
+        bearer,
     });
     let scripted = state
         .token_scripts
@@ -467,6 +555,60 @@ impl FakeFcm {
 
     pub fn revoke_token(&self) {
         self.state.lock().unwrap().revoke_token = true;
+    }
+
+    /// The access tokens handed out from now on live this long (the `expires_in` the token
+    /// endpoint answers, whole seconds), and are refused once it has passed.
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        self.state.lock().unwrap().token_lifetime = Some(lifetime);
+    }
+
+    /// Every access token handed out so far expires now, as if their hour had passed: each send
+    /// that carries one is answered 401 `UNAUTHENTICATED`, for good.
+    pub fn expire_tokens(&self) {
+        let now = Instant::now();
+        for issued in &mut self.state.lock().unwrap().issued_tokens {
+            issued.expires = issued.expires.min(now);
+        }
+    }
+
+    /// Sends answered 401 `UNAUTHENTICATED` so far.
+    pub fn unauthenticated(&self) -> usize {
+        self.state.lock().unwrap().unauthenticated
+    }
+
+    /// `messages:send` of the fake's project.
+    pub fn send_url(&self) -> String {
+        format!("{}/v1/projects/hearth-test/messages:send", self.endpoint())
+    }
+
+    /// An access token from the token endpoint, got as Hearth gets one: a JWT-bearer grant
+    /// signed with the service account's key (it counts in [`Self::token_requests`]).
+    pub async fn access_token(&self) -> String {
+        self.token_answer().await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The token endpoint's whole answer to a good grant (`access_token`, `expires_in`, …).
+    pub async fn token_answer(&self) -> Value {
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(private_key().as_bytes()).unwrap();
+        let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        let now = chrono::Utc::now().timestamp();
+        let claims = json!({"iss": CLIENT_EMAIL, "aud": format!("{}/token", self.endpoint()), "scope": SCOPE, "iat": now, "exp": now + 3600});
+        let assertion = jsonwebtoken::encode(&header, &claims, &key).unwrap();
+        let answer = reqwest::Client::new()
+            .post(format!("{}/token", self.endpoint()))
+            .form(&[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                ("assertion", assertion.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200, "the fake's token endpoint refused");
+        answer.json().await.unwrap()
     }
 
     pub fn sends(&self) -> Vec<Sent> {

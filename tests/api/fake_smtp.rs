@@ -1,6 +1,8 @@
 //! A fake SMTP server on loopback: it speaks enough of RFC 5321 for a real client (greeting,
 //! EHLO, MAIL, RCPT, DATA with dot-stuffing, RSET, NOOP, QUIT), records every mail it accepts,
-//! and can be told to refuse the next ones for a while (451) or for good (550).
+//! and can be told to fail the next ones: refuse them for a while (4xx) or for good (5xx) at
+//! `MAIL FROM`, at `RCPT TO` or after the data's final dot, or drop the connection there without
+//! an answer.
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -42,11 +44,66 @@ pub enum Refusal {
     Permanent,
 }
 
+/// Where in one message's conversation a [`Fault`] strikes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// On `MAIL FROM`.
+    Mail,
+    /// On the (first) `RCPT TO`.
+    Rcpt,
+    /// On the data's final dot, once the whole message has been read.
+    Data,
+}
+
+/// How the server fails one message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Answers the command of `Stage` with this reply code: 4xx (try again later) or 5xx (never).
+    Reply(Stage, u16),
+    /// Closes the connection on the command of `Stage`, without an answer.
+    Drop(Stage),
+}
+
+impl Fault {
+    fn stage(self) -> Stage {
+        match self {
+            Fault::Reply(stage, _) | Fault::Drop(stage) => stage,
+        }
+    }
+}
+
+impl From<Refusal> for Fault {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Transient => Fault::Reply(Stage::Mail, 451),
+            Refusal::Permanent => Fault::Reply(Stage::Mail, 550),
+        }
+    }
+}
+
+/// The reply line for a refusal with `code`.
+fn refusal_line(code: u16) -> String {
+    let text = match code {
+        450 => "4.2.1 mailbox busy, try again later",
+        451 => "4.3.0 try again later",
+        452 => "4.3.1 insufficient storage, try again later",
+        421 => "4.4.2 closing the connection, try again later",
+        550 => "5.1.1 mailbox unavailable",
+        552 => "5.3.4 message too big",
+        553 => "5.1.3 mailbox name not allowed",
+        554 => "5.7.1 message refused",
+        400..=499 => "4.0.0 try again later",
+        _ => "5.0.0 refused",
+    };
+    format!("{code} {text}\r\n")
+}
+
 #[derive(Default)]
 struct State {
     received: Vec<Received>,
-    refusals: VecDeque<Refusal>,
+    faults: VecDeque<Fault>,
     refused: usize,
+    attempts: usize,
 }
 
 pub struct FakeSmtp {
@@ -77,17 +134,29 @@ impl FakeSmtp {
         format!("smtp://{}", self.addr)
     }
 
-    /// Refuses the next messages, one refusal each, in order.
+    /// Refuses the next messages at `MAIL FROM`, one refusal each, in order.
     pub fn refuse(&self, refusals: &[Refusal]) {
-        self.state.lock().unwrap().refusals.extend(refusals);
+        self.fail(&refusals.iter().map(|r| Fault::from(*r)).collect::<Vec<_>>());
+    }
+
+    /// Fails the next messages, one fault each, in order. A message takes its fault at its
+    /// `MAIL FROM`; the fault strikes when the conversation reaches the fault's stage.
+    pub fn fail(&self, faults: &[Fault]) {
+        self.state.lock().unwrap().faults.extend(faults);
     }
 
     pub fn received(&self) -> Vec<Received> {
         self.state.lock().unwrap().received.clone()
     }
 
+    /// How many faults have struck: refusals answered and connections dropped.
     pub fn refused(&self) -> usize {
         self.state.lock().unwrap().refused
+    }
+
+    /// How many messages were begun (`MAIL FROM` commands received), whatever became of them.
+    pub fn attempts(&self) -> usize {
+        self.state.lock().unwrap().attempts
     }
 
     /// Mails to `to`, once at least `n` have come (panics after `wait`).
@@ -132,6 +201,14 @@ async fn converse(stream: TcpStream, state: Arc<Mutex<State>>) {
     }
     let mut from = String::new();
     let mut to = Vec::new();
+    // The fault the message under way took at its `MAIL FROM`, until it strikes.
+    let mut fault: Option<Fault> = None;
+    // Takes the fault if it strikes at `stage` (and counts it).
+    let strike = |fault: &mut Option<Fault>, stage: Stage| -> Option<Fault> {
+        let struck = fault.take_if(|f| f.stage() == stage)?;
+        state.lock().unwrap().refused += 1;
+        Some(struck)
+    };
     while let Ok(Some(line)) = lines.next_line().await {
         let upper = line.to_ascii_uppercase();
         let reply: String = if upper.starts_with("EHLO") {
@@ -143,17 +220,16 @@ async fn converse(stream: TcpStream, state: Arc<Mutex<State>>) {
             to.clear();
             "250 OK\r\n".into()
         } else if upper.starts_with("MAIL FROM:") {
-            let refusal = {
+            {
                 let mut state = state.lock().unwrap();
-                let refusal = state.refusals.pop_front();
-                if refusal.is_some() {
-                    state.refused += 1;
+                state.attempts += 1;
+                if fault.is_none() {
+                    fault = state.faults.pop_front();
                 }
-                refusal
-            };
-            match refusal {
-                Some(Refusal::Transient) => "451 4.3.0 try again later\r\n".into(),
-                Some(Refusal::Permanent) => "550 5.1.1 mailbox unavailable\r\n".into(),
+            }
+            match strike(&mut fault, Stage::Mail) {
+                Some(Fault::Drop(_)) => return,
+                Some(Fault::Reply(_, code)) => refusal_line(code),
                 None => {
                     from = address(&line["MAIL FROM:".len()..]);
                     to.clear();
@@ -164,8 +240,14 @@ async fn converse(stream: TcpStream, state: Arc<Mutex<State>>) {
             if from.is_empty() {
                 "503 5.5.1 MAIL first\r\n".into()
             } else {
-                to.push(address(&line["RCPT TO:".len()..]));
-                "250 OK\r\n".into()
+                match strike(&mut fault, Stage::Rcpt) {
+                    Some(Fault::Drop(_)) => return,
+                    Some(Fault::Reply(_, code)) => refusal_line(code),
+                    None => {
+                        to.push(address(&line["RCPT TO:".len()..]));
+                        "250 OK\r\n".into()
+                    }
+                }
             }
         } else if upper == "DATA" {
             if to.is_empty() {
@@ -189,12 +271,23 @@ async fn converse(stream: TcpStream, state: Arc<Mutex<State>>) {
                         _ => return,
                     }
                 }
-                state.lock().unwrap().received.push(Received {
-                    from: std::mem::take(&mut from),
-                    to: std::mem::take(&mut to),
-                    data,
-                });
-                "250 2.0.0 queued\r\n".into()
+                match strike(&mut fault, Stage::Data) {
+                    Some(Fault::Drop(_)) => return,
+                    Some(Fault::Reply(_, code)) => {
+                        // Refused after the dot: the message is not taken.
+                        from.clear();
+                        to.clear();
+                        refusal_line(code)
+                    }
+                    None => {
+                        state.lock().unwrap().received.push(Received {
+                            from: std::mem::take(&mut from),
+                            to: std::mem::take(&mut to),
+                            data,
+                        });
+                        "250 2.0.0 queued\r\n".into()
+                    }
+                }
             }
         } else if upper.starts_with("QUIT") {
             let _ = write.write_all(b"221 2.0.0 bye\r\n").await;

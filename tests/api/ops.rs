@@ -46,7 +46,21 @@ async fn health_readiness_and_metrics() {
         metrics.contains("hearth_websocket_connections 1"),
         "{metrics}"
     );
-    assert!(metrics.contains(r#"hearth_db_pool_connections{state="idle"}"#));
+    // The pool's gauges carry its real size: the requests above held a connection.
+    let idle = metric(&metrics, r#"hearth_db_pool_connections{state="idle"}"#);
+    let in_use = metric(&metrics, r#"hearth_db_pool_connections{state="in_use"}"#);
+    assert!(
+        idle + in_use >= 1.0,
+        "an empty pool was reported: {metrics}"
+    );
+}
+
+/// The value of one series in a Prometheus text rendering; fails when it is missing.
+pub fn metric(rendered: &str, series: &str) -> f64 {
+    rendered
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in {rendered}"))
 }
 
 #[tokio::test]

@@ -91,6 +91,23 @@ async fn wait_for_arranged_states(app: &TestApp, expected: &[&str], arrange: fn(
     assert_eq!(states().await, expected);
 }
 
+/// Runs one pass of the push worker here and now and asserts it found nothing to claim: every
+/// job due has been dealt with, so "nothing more goes out" holds at once, without waiting for
+/// the workers' sweep (5 s), and fails if a job was left to go out again.
+async fn nothing_left_to_send(app: &TestApp) {
+    let ctx = &app.context;
+    let claimed =
+        api::push::worker::run_once(ctx, &ctx.push, "a-test-pass", &ctx.settings.push_worker)
+            .await
+            .unwrap();
+    assert_eq!(
+        claimed,
+        0,
+        "a job was still due: {:?}",
+        job_states(app).await
+    );
+}
+
 /// The author reads their notifications: the next reply to the thread is news again (a reply
 /// to a thread with an unread notification about it adds none, and no push).
 async fn caught_up(w: &PushWorld) {
@@ -361,7 +378,7 @@ async fn retries_are_bounded_and_bad_messages_dropped() {
     w.app.reply(&w.replier, &w.post, "second").await;
     w.fcm.wait_for_sends(4).await;
     wait_for_states(&w.app, &["FAILED", "DROPPED"]).await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    nothing_left_to_send(&w.app).await;
     assert_eq!(
         w.fcm.send_count(),
         4,
@@ -519,7 +536,8 @@ async fn two_instances_send_each_push_exactly_once() {
     }
     w.fcm.wait_for_sends(6).await;
     wait_for_states(&w.app, &["SENT"; 6]).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    nothing_left_to_send(&w.app).await;
+    nothing_left_to_send(&b).await;
     let sends = w.fcm.sends();
     assert_eq!(sends.len(), 6);
     let mut ids: Vec<Value> = sends
@@ -560,7 +578,7 @@ async fn a_worker_working_several_claims_at_once_sends_each_job_once() {
     wake_push_workers(&w.app).await;
     w.fcm.wait_for_sends(JOBS).await;
     wait_for_states(&w.app, &["SENT"; JOBS]).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    nothing_left_to_send(&w.app).await;
     let mut keys: Vec<String> = w
         .fcm
         .sends()

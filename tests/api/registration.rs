@@ -218,7 +218,8 @@ async fn an_address_is_not_mailed_without_end() {
     assert_eq!(error_code(&unknown), "RATE_LIMITED");
     smtp.wait_for(&owner.email, 5, MAIL_WAIT).await;
     smtp.wait_for("fresh@example.org", 5, MAIL_WAIT).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Nothing waits to go out later: the refused requests wrote no mail.
+    outbox_empties(&app).await;
     assert_eq!(smtp.received().len(), 10);
 }
 
@@ -231,14 +232,9 @@ async fn a_mail_the_server_refuses_for_now_is_retried_and_sent_once() {
     let code = smtp.code(email, 1).await;
     assert_eq!(smtp.refused(), 2);
     assert!(verify(&app, email, &code).await["data"]["verifyEmail"]["accessToken"].is_string());
-    // Sent once, and gone from the outbox.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Sent once, and gone from the outbox: nothing is left to send again.
+    outbox_empties(&app).await;
     assert_eq!(smtp.received().len(), 1);
-    let outbox = entity::mail_jobs::Entity::find()
-        .count(&app.context.db)
-        .await
-        .unwrap();
-    assert_eq!(outbox, 0);
 
     // A mail refused for good is dropped, not retried for ever.
     smtp.refuse(&[Refusal::Permanent]);
@@ -278,7 +274,15 @@ async fn a_mail_queued_while_no_worker_runs_is_sent_by_the_next_one() {
     let api_only = api_only_with_smtp(&smtp).await;
     let email = "waiting@example.org";
     register(&api_only, email, "Waiting Person").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Nobody took it: it waits unclaimed.
+    let waiting = entity::mail_jobs::Entity::find()
+        .all(&api_only.context.db)
+        .await
+        .unwrap();
+    assert!(
+        waiting.len() == 1 && waiting[0].claimed_by.is_none() && waiting[0].attempts == 0,
+        "{waiting:?}"
+    );
     assert!(smtp.received().is_empty());
     // A worker instance on the same database sends it.
     let worker = api_only
@@ -412,7 +416,8 @@ async fn a_mail_held_by_a_worker_that_died_is_sent_by_another() {
     register(&app, "waker@example.org", "Waker Person").await;
     let orphan = smtp.wait_for("orphan@example.org", 1, MAIL_WAIT).await;
     assert_eq!(orphan[0].code().as_deref(), Some("123456"));
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Sent mails leave the outbox, so none can go out twice.
+    outbox_empties(&app).await;
     assert_eq!(
         smtp.wait_for("orphan@example.org", 1, MAIL_WAIT)
             .await
@@ -451,6 +456,27 @@ async fn guesses_at_once_count_and_a_code_opens_once() {
         .count();
     assert_eq!(opened, 1, "{both:?}");
     assert_eq!(users(&app).await, 1);
+}
+
+/// Mails waiting in the outbox.
+async fn outbox_len(app: &TestApp) -> u64 {
+    entity::mail_jobs::Entity::find()
+        .count(&app.context.db)
+        .await
+        .unwrap()
+}
+
+/// Waits until the outbox is empty: every mail sent (or dropped) and none waiting to go out
+/// again later, which a short wait for more mail could not show.
+async fn outbox_empties(app: &TestApp) {
+    let deadline = tokio::time::Instant::now() + MAIL_WAIT;
+    while outbox_len(app).await > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "mail stayed in the outbox"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// The rows of each table a code request writes.
