@@ -8,6 +8,10 @@ use sea_orm::{ActiveModelTrait as _, Set};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
+/// The people the jobs are for, each a member of the group with a phone of their own.
+const RECIPIENTS: usize = 200;
+const PASSWORD: &str = "a benchmark password";
+
 pub async fn run(jobs: usize, latency_ms: u64) -> anyhow::Result<()> {
     let fcm = crate::fake_fcm::FakeFcm::start().await;
     fcm.set_latency(Duration::from_millis(latency_ms));
@@ -21,35 +25,17 @@ pub async fn run(jobs: usize, latency_ms: u64) -> anyhow::Result<()> {
     })
     .await?;
     let http = reqwest::Client::new();
-    let (token, user_id) = server
-        .sign_up(
-            &http,
-            "push@example.org",
-            "Push Bench",
-            "a benchmark password",
-        )
-        .await?;
-    http.post(&server.url)
-        .bearer_auth(&token)
-        .json(&json!({"query": "mutation { registerDevice(input: {token: \"bench-device\", platform: ANDROID}) { id } }"}))
-        .send()
-        .await?;
-
-    // Each job tells of a reply in a hidden group, as a real one does, so the worker asks again
-    // for every job whether its person may still hear of it (their standing in the group, a
-    // block with the replier, the reply still there) before it sends.
-    let (replier_token, replier_id) = server
-        .sign_up(
-            &http,
-            "replier@example.org",
-            "Push Replier",
-            "a benchmark password",
-        )
+    // Each job tells one of RECIPIENTS members, each with a phone, of a reply in a hidden group,
+    // as a real one does, so the worker asks again for every job whether its person may still
+    // hear of it (their standing in the group, a block with the replier, the reply still there)
+    // before it sends.
+    let (owner_token, owner_id) = server
+        .sign_up(&http, "owner@example.org", "Push Owner", PASSWORD)
         .await?;
     let group = load::gql(
         &http,
         &server.url,
-        Some(&token),
+        Some(&owner_token),
         "mutation { createGroup(input: {name: \"Push bench group\", description: \"\", topic: DEPRESSION, visibility: HIDDEN, ledBy: PEER}) { id } }",
         json!({}),
     )
@@ -57,29 +43,17 @@ pub async fn run(jobs: usize, latency_ms: u64) -> anyhow::Result<()> {
         .as_str()
         .context("no group")?
         .to_owned();
-    load::gql(
-        &http,
-        &server.url,
-        Some(&token),
-        "mutation($g: ID!, $u: ID!) { inviteMember(groupId: $g, userId: $u) }",
-        json!({"g": group, "u": replier_id}),
-    )
-    .await?;
-    load::gql(
-        &http,
-        &server.url,
-        Some(&replier_token),
-        "mutation($g: ID!) { joinGroup(groupId: $g) { state } }",
-        json!({"g": group}),
-    )
-    .await?;
+    let mut members = Vec::with_capacity(RECIPIENTS);
+    for n in 0..RECIPIENTS {
+        members.push(member(&server, &http, &owner_token, &group, n).await?);
+    }
     let context = server.context.clone().context("no context")?;
     let mut replies = Vec::with_capacity(100);
     for n in 0..100 {
         let post = load::gql(
             &http,
             &server.url,
-            Some(&token),
+            Some(&owner_token),
             "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }",
             json!({"i": {"groupId": group, "title": format!("Post {n}"), "body": "A hard week"}}),
         )
@@ -87,7 +61,7 @@ pub async fn run(jobs: usize, latency_ms: u64) -> anyhow::Result<()> {
             .as_str()
             .context("no post")?
             .to_owned();
-        let reply = insert_reply(&context.db, &group, &post, &replier_id, n).await?;
+        let reply = insert_reply(&context.db, &group, &post, &owner_id, n).await?;
         replies.push((post, reply));
     }
     let now = chrono::Utc::now();
@@ -95,15 +69,16 @@ pub async fn run(jobs: usize, latency_ms: u64) -> anyhow::Result<()> {
     let mut rows = Vec::with_capacity(jobs);
     for n in 0..jobs {
         let (post, reply) = &replies[n % replies.len()];
+        let recipient = UserId::from(members[n % members.len()].as_str());
         let id = NotificationId::generate();
         notifications.push(entity::notifications::ActiveModel {
             id: Set(id.clone()),
-            user_id: Set(UserId::from(user_id.as_str())),
+            user_id: Set(recipient.clone()),
             kind: Set(NotificationKind::Reply),
             group_id: Set(Some(GroupId::from(group.as_str()))),
             post_id: Set(Some(PostId::from(post.as_str()))),
             reply_id: Set(Some(reply.clone())),
-            actor_id: Set(Some(UserId::from(replier_id.as_str()))),
+            actor_id: Set(Some(UserId::from(owner_id.as_str()))),
             question_id: Set(None),
             answer_id: Set(None),
             detail: Set(None),
@@ -113,7 +88,7 @@ pub async fn run(jobs: usize, latency_ms: u64) -> anyhow::Result<()> {
             updated_at: Set(now),
         });
         rows.push(entity::push_jobs::ActiveModel::pending(
-            UserId::from(user_id.as_str()),
+            recipient,
             NotificationKind::Reply,
             Some(id),
             Some(post.clone()),
@@ -151,6 +126,49 @@ pub async fn run(jobs: usize, latency_ms: u64) -> anyhow::Result<()> {
         traffic.sends_not_over_http2
     );
     Ok(())
+}
+
+/// Member `n` of `group`, invited by its owner, with a phone: their id.
+async fn member(
+    server: &load::Server,
+    http: &reqwest::Client,
+    owner_token: &str,
+    group: &str,
+    n: usize,
+) -> anyhow::Result<String> {
+    let (token, id) = server
+        .sign_up(
+            http,
+            &format!("member{n}@example.org"),
+            &format!("Push Member {n}"),
+            PASSWORD,
+        )
+        .await?;
+    load::gql(
+        http,
+        &server.url,
+        Some(owner_token),
+        "mutation($g: ID!, $u: ID!) { inviteMember(groupId: $g, userId: $u) }",
+        json!({"g": group, "u": id}),
+    )
+    .await?;
+    load::gql(
+        http,
+        &server.url,
+        Some(&token),
+        "mutation($g: ID!) { joinGroup(groupId: $g) { state } }",
+        json!({"g": group}),
+    )
+    .await?;
+    load::gql(
+        http,
+        &server.url,
+        Some(&token),
+        "mutation($t: String!) { registerDevice(input: {token: $t, platform: ANDROID}) { id } }",
+        json!({"t": format!("bench-device-{n}")}),
+    )
+    .await?;
+    Ok(id)
 }
 
 /// One reply to `post`, written straight into the table (replies are not what is measured).
