@@ -56,6 +56,7 @@ pub struct Metrics {
     panics: Counter,
     redis_fallbacks: Family<FallbackLabels, Counter>,
     events_dropped: Counter,
+    kept_answers_served: Counter,
     names: Arc<Mutex<HashSet<String>>>,
 }
 
@@ -76,6 +77,12 @@ impl Metrics {
         let panics = Counter::default();
         let redis_fallbacks = Family::<FallbackLabels, Counter>::default();
         let events_dropped = Counter::default();
+        let kept_answers_served = Counter::default();
+        registry.register(
+            "kept_answers_served",
+            "Queries answered whole from the page memo, without running them",
+            kept_answers_served.clone(),
+        );
         registry.register(
             "redis_fallbacks",
             "Redis commands given up (Redis away): rate limits counted per instance",
@@ -121,6 +128,7 @@ impl Metrics {
             panics,
             redis_fallbacks,
             events_dropped,
+            kept_answers_served,
             names: Arc::default(),
         }
     }
@@ -172,6 +180,15 @@ impl Metrics {
 
     pub fn count_event_dropped(&self) {
         self.events_dropped.inc();
+    }
+
+    pub fn count_kept_answer_served(&self) {
+        self.kept_answers_served.inc();
+    }
+
+    /// Queries answered whole from the page memo so far (the benches report it).
+    pub fn kept_answers_served(&self) -> u64 {
+        self.kept_answers_served.get()
     }
 
     /// Database statements run so far (tests bound the round trips of a page with it).

@@ -12,11 +12,11 @@ use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-const HEARTH_PAGE: &str = "query($g: ID!) { group(id: $g) { name posts(first: 20) { edges { cursor node { id title replyCount lastActivityAt author { id displayName } } } } } }";
-const POSTGRAPHILE_PAGE: &str = "query($g: String!) { groupById(id: $g) { name postsByGroupId(first: 20, orderBy: LAST_ACTIVITY_AT_DESC) { edges { cursor node { id title replyCount lastActivityAt userByAuthorId { id displayName } } } } } }";
+pub(crate) const HEARTH_PAGE: &str = "query($g: ID!) { group(id: $g) { name posts(first: 20) { edges { cursor node { id title replyCount lastActivityAt author { id displayName } } } } } }";
+pub(crate) const POSTGRAPHILE_PAGE: &str = "query($g: String!) { groupById(id: $g) { name postsByGroupId(first: 20, orderBy: LAST_ACTIVITY_AT_DESC) { edges { cursor node { id title replyCount lastActivityAt userByAuthorId { id displayName } } } } } }";
 const ROUNDS: usize = 2;
 
-struct Node(Child);
+pub(crate) struct Node(Child);
 
 impl Drop for Node {
     fn drop(&mut self) {
@@ -26,19 +26,7 @@ impl Drop for Node {
 }
 
 pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
-    let database_url = std::env::var("HEARTH_BENCH_DATABASE_URL")
-        .ok()
-        .filter(|url| url.starts_with("postgres"))
-        .context(
-            "set HEARTH_BENCH_DATABASE_URL to a PostgreSQL database: PostGraphile needs one",
-        )?;
-    let database_url = same_transport(&database_url);
-    let server = load::start_server_with(|s| s.database_url = database_url.clone()).await?;
-    let db = api::db::connect(&database_url).await?;
-    crate::feed::seed(&db).await.context("seeding")?;
-    // Settled, as a database in service is: a bulk load leaves hint bits and the visibility map
-    // unset, which made both servers slower and PostGraphile less so.
-    sea_orm::ConnectionTrait::execute_unprepared(&db, "VACUUM ANALYZE").await?;
+    let server = seeded_hearth(|_| {}).await?;
 
     // No `Accept-Encoding`, as `wrk` sends none: PostGraphile's server does not compress, and
     // Hearth compresses only when asked. Hearth compressed is measured apart, after.
@@ -63,45 +51,12 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
         .context("user 0 is in no group")?
         .to_owned();
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let _postgraphile = start_postgraphile(&database_url, port)?;
-    let postgraphile_url = format!("http://127.0.0.1:{port}/graphql");
-    wait_for(&http, &postgraphile_url).await?;
-
-    // Both answer the same page: the same posts in the same order.
-    let ours = load::gql(
-        &http,
-        &server.url,
-        Some(&token),
-        HEARTH_PAGE,
-        json!({"g": group}),
-    )
-    .await?;
-    let theirs = load::gql(
-        &http,
-        &postgraphile_url,
-        None,
-        POSTGRAPHILE_PAGE,
-        json!({"g": group}),
-    )
-    .await?;
-    let ids = |page: &Value, posts: &str| -> Vec<String> {
-        page[posts]["edges"]
-            .as_array()
-            .map(|edges| edges.iter().map(|e| e["node"]["id"].to_string()).collect())
-            .unwrap_or_default()
-    };
-    let (a, b) = (
-        ids(&ours["group"], "posts"),
-        ids(&theirs["groupById"], "postsByGroupId"),
-    );
-    anyhow::ensure!(
-        a.len() == 20 && a == b,
-        "the pages differ: {ours} / {theirs}"
-    );
-    let newest = ours["group"]["posts"]["edges"][0]["node"]["id"].clone();
+    let (_postgraphile, postgraphile_url) = postgraphile_on(&http, &server.database_url).await?;
+    let newest = same_page(&http, &server.url, &token, &postgraphile_url, &group)
+        .await?
+        .into_iter()
+        .next()
+        .context("the group page is empty")?;
 
     let measure = |url: String, query: &'static str, token: Option<String>, total: usize| {
         let (http, group) = (http.clone(), group.clone());
@@ -186,6 +141,81 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
     .await
     .print("Hearth, answers compressed (Accept-Encoding: gzip, br)");
     Ok(())
+}
+
+/// Hearth in this process on `HEARTH_BENCH_DATABASE_URL`, which must be PostgreSQL (PostGraphile
+/// needs it), with the feed bench's data seeded there and settled; `adjust` changes its settings.
+pub(crate) async fn seeded_hearth(
+    adjust: impl FnOnce(&mut api::Settings),
+) -> anyhow::Result<load::Server> {
+    let database_url = std::env::var("HEARTH_BENCH_DATABASE_URL")
+        .ok()
+        .filter(|url| url.starts_with("postgres"))
+        .context(
+            "set HEARTH_BENCH_DATABASE_URL to a PostgreSQL database: PostGraphile needs one",
+        )?;
+    let database_url = same_transport(&database_url);
+    let server = load::start_server_with(|s| {
+        s.database_url = database_url.clone();
+        adjust(s);
+    })
+    .await?;
+    let db = api::db::connect(&database_url).await?;
+    crate::feed::seed(&db).await.context("seeding")?;
+    // Settled, as a database in service is: a bulk load leaves hint bits and the visibility map
+    // unset, which made both servers slower and PostGraphile less so.
+    sea_orm::ConnectionTrait::execute_unprepared(&db, "VACUUM ANALYZE").await?;
+    Ok(server)
+}
+
+/// PostGraphile on `database_url`, started and answering: the process (stopped when dropped)
+/// and its GraphQL URL.
+pub(crate) async fn postgraphile_on(
+    http: &reqwest::Client,
+    database_url: &str,
+) -> anyhow::Result<(Node, String)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let node = start_postgraphile(database_url, port)?;
+    let url = format!("http://127.0.0.1:{port}/graphql");
+    wait_for(http, &url).await?;
+    Ok((node, url))
+}
+
+/// A group's first page from both servers, Hearth's read with `token`: the same 20 posts in the
+/// same order, or an error. Their ids.
+pub(crate) async fn same_page(
+    http: &reqwest::Client,
+    hearth: &str,
+    token: &str,
+    postgraphile: &str,
+    group: &str,
+) -> anyhow::Result<Vec<Value>> {
+    let ours = load::gql(http, hearth, Some(token), HEARTH_PAGE, json!({"g": group})).await?;
+    let theirs = load::gql(
+        http,
+        postgraphile,
+        None,
+        POSTGRAPHILE_PAGE,
+        json!({"g": group}),
+    )
+    .await?;
+    let ids = |page: &Value, posts: &str| -> Vec<Value> {
+        page[posts]["edges"]
+            .as_array()
+            .map(|edges| edges.iter().map(|e| e["node"]["id"].clone()).collect())
+            .unwrap_or_default()
+    };
+    let (a, b) = (
+        ids(&ours["group"], "posts"),
+        ids(&theirs["groupById"], "postsByGroupId"),
+    );
+    anyhow::ensure!(
+        a.len() == 20 && a == b,
+        "the pages of group {group} differ: {ours} / {theirs}"
+    );
+    Ok(a)
 }
 
 /// The database URL both servers use: PostgreSQL's driver for Node.js connects without TLS

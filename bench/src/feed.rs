@@ -215,7 +215,7 @@ async fn fix_post_counters(db: &DatabaseConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
-const FEED: &str = "query Feed { feed(first: 20) { edges { cursor node { id title replyCount lastActivityAt author { id displayName } group { id name } reactionCounts { kind count } myReactions } } } }";
+pub(crate) const FEED: &str = "query Feed { feed(first: 20) { edges { cursor node { id title replyCount lastActivityAt author { id displayName } group { id name } reactionCounts { kind count } myReactions } } } }";
 
 pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
     let server = load::start_server().await?;

@@ -179,8 +179,40 @@ pub struct Stats {
 }
 
 impl Stats {
+    fn new(mut latencies: Vec<Duration>, errors: usize, elapsed: Duration) -> Self {
+        latencies.sort();
+        Stats {
+            requests: latencies.len(),
+            errors,
+            elapsed,
+            latencies,
+        }
+    }
+
+    /// Several runs of the same requests as one: their requests over their time together.
+    pub fn combined(runs: Vec<Stats>) -> Self {
+        let (mut latencies, mut errors, mut elapsed) = (Vec::new(), 0, Duration::ZERO);
+        for run in runs {
+            latencies.extend(run.latencies);
+            errors += run.errors;
+            elapsed += run.elapsed;
+        }
+        Stats::new(latencies, errors, elapsed)
+    }
+
     pub fn per_second(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// The rate `concurrency` clients would reach sending only these requests, each taking as
+    /// long as it did (Little's law): how requests measured among others compare with requests
+    /// measured alone. For a run of one kind it is `per_second` without the run's ramp.
+    pub fn per_second_alone(&self, concurrency: usize) -> f64 {
+        let busy: Duration = self.latencies.iter().sum();
+        if busy.is_zero() {
+            return 0.0;
+        }
+        self.requests as f64 * concurrency as f64 / busy.as_secs_f64()
     }
 
     pub fn percentile(&self, p: f64) -> Duration {
@@ -242,12 +274,54 @@ where
             errors += failed;
         }
     }
-    let elapsed = started.elapsed();
-    latencies.sort();
-    Stats {
-        requests: latencies.len(),
-        errors,
-        elapsed,
-        latencies,
+    Stats::new(latencies, errors, started.elapsed())
+}
+
+/// Runs `concurrency` clients for `duration`, each sending its next request when the last
+/// returns. `request(i)` tells which of `KINDS` kinds of request it sent (`0..KINDS`) and whether
+/// it succeeded; one [`Stats`] per kind, each over the whole run.
+pub async fn run_for<const KINDS: usize, F, Fut>(
+    duration: Duration,
+    concurrency: usize,
+    request: F,
+) -> [Stats; KINDS]
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = (usize, bool)> + Send,
+{
+    let request = Arc::new(request);
+    let clients = concurrency.max(1);
+    let started = Instant::now();
+    let deadline = started + duration;
+    let tasks: Vec<_> = (0..clients)
+        .map(|client| {
+            let request = request.clone();
+            tokio::spawn(async move {
+                let mut seen: [(Vec<Duration>, usize); KINDS] =
+                    std::array::from_fn(|_| (Vec::new(), 0));
+                let mut i = client;
+                while Instant::now() < deadline {
+                    let sent = Instant::now();
+                    let (kind, ok) = request(i).await;
+                    if let Some((latencies, errors)) = seen.get_mut(kind) {
+                        latencies.push(sent.elapsed());
+                        *errors += usize::from(!ok);
+                    }
+                    i += clients;
+                }
+                seen
+            })
+        })
+        .collect();
+    let mut all: [(Vec<Duration>, usize); KINDS] = std::array::from_fn(|_| (Vec::new(), 0));
+    for task in tasks {
+        if let Ok(seen) = task.await {
+            for ((latencies, errors), (more, failed)) in all.iter_mut().zip(seen) {
+                latencies.extend(more);
+                *errors += failed;
+            }
+        }
     }
+    let elapsed = started.elapsed();
+    all.map(|(latencies, errors)| Stats::new(latencies, errors, elapsed))
 }

@@ -11,6 +11,7 @@ mod feed;
 mod lifecycle;
 mod load;
 mod login;
+mod mix;
 mod mood;
 mod process;
 mod push;
@@ -25,7 +26,7 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: bench login|feed|questions [--requests N] [--concurrency C] | fanout [--sockets N] [--across] | push [--jobs N] [--latency-ms L] | mood [--requests N] | abuse [--seconds S] | lifecycle [--tries N] | compare [--requests N] [--concurrency C] | replies [--requests N] [--concurrency C] | scale-out";
+const USAGE: &str = "usage: bench login|feed|questions [--requests N] [--concurrency C] | fanout [--sockets N] [--across] | push [--jobs N] [--latency-ms L] | mood [--requests N] | abuse [--seconds S] | lifecycle [--tries N] | compare [--requests N] [--concurrency C] | replies [--requests N] [--concurrency C] | mix [--seconds S] [--concurrency C] [--members N] | scale-out";
 
 fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
     match args.iter().position(|a| a == name) {
@@ -100,6 +101,14 @@ fn main() -> ExitCode {
                     option(&args, "--requests", 3_000)?,
                     option(&args, "--concurrency", 32)?,
                 )
+                .await
+            }
+            Some("mix") => {
+                mix::run(mix::Options {
+                    seconds: option(&args, "--seconds", 8)?,
+                    concurrency: option(&args, "--concurrency", 32)?,
+                    members: option(&args, "--members", 64)?,
+                })
                 .await
             }
             Some("scale-out") => scaleout::run().await,

@@ -32,11 +32,17 @@ async fn read_twice(app: &TestApp, who: &Session, query: &str, variables: Value)
     let rebuilt = app
         .ok(&who.access, &spelt_otherwise, variables.clone())
         .await;
+    let served = app.context.metrics.kept_answers_served();
     let again = app.ok(&who.access, query, variables).await;
     assert_eq!(
         app.context.metrics.db_query_count(),
         before,
         "read again, {query} asked the database"
+    );
+    assert_eq!(
+        app.context.metrics.kept_answers_served(),
+        served + 1,
+        "the same bytes again were not answered whole from the memo"
     );
     assert_eq!(rebuilt, again);
     again

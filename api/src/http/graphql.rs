@@ -174,6 +174,7 @@ fn served(state: &HttpState, key: &AnswerKey) -> Option<axum::response::Response
     let answer = state.app.page_memo.answer(key)?;
     let metrics = &state.app.metrics;
     metrics.record_operation(answer.operation.as_deref(), true, started.elapsed());
+    metrics.count_kept_answer_served();
     Some(kept_answers::respond(key.media, &answer))
 }
 
