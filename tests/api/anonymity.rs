@@ -11,11 +11,11 @@ use std::time::Duration;
 const PERSON: &str = "id displayName role expert { title }";
 
 fn post_fields() -> String {
-    format!("id anonymous postedByMe title author {{ {PERSON} }} replies(first: 5) {{ edges {{ node {{ body author {{ {PERSON} }} }} }} }}")
+    format!("id anonymous postedByMe title author {{ {PERSON} }} replies(first: 5) {{ edges {{ node {{ body anonymous author {{ {PERSON} }} }} }} }}")
 }
 
 fn question_fields() -> String {
-    format!("id title anonymous askedByMe authorName author {{ {PERSON} }} group {{ id }} answers(first: 5) {{ edges {{ node {{ body author {{ {PERSON} }} }} }} }}")
+    format!("id title anonymous askedByMe authorName author {{ {PERSON} }} group {{ id }} answers(first: 5) {{ edges {{ node {{ body anonymous authorName author {{ {PERSON} }} }} }} }}")
 }
 
 /// Everything one person can read about the anonymous post and question, as one text.
@@ -75,14 +75,7 @@ fn assert_unnamed(text: &str, author: &Session, whose_view: &str) {
 #[tokio::test]
 async fn an_anonymous_author_is_unreachable_through_every_field_but_a_logged_reveal() {
     let fcm = FakeFcm::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let credentials = fcm.write_credentials(dir.path());
-    let endpoint = fcm.endpoint();
-    let app = TestApp::spawn_with(move |s| {
-        s.fcm_credentials = Some(credentials);
-        s.fcm_endpoint = endpoint;
-    })
-    .await;
+    let (app, _dir) = TestApp::pushing_to(&fcm, |_| {}).await;
     let owner = app.register("Walk Moderator").await;
     let anon = app.register("Anon Writer").await;
     let follower = app.register("Walk Follower").await;

@@ -320,12 +320,7 @@ async fn world(group_name: &str, token_lifetime: Option<Duration>) -> PushWorld 
     if let Some(lifetime) = token_lifetime {
         fcm.set_token_lifetime(lifetime);
     }
-    let dir = tempfile::tempdir().unwrap();
-    let credentials = fcm.write_credentials(dir.path());
-    let endpoint = fcm.endpoint();
-    let app = TestApp::spawn_with(move |s| {
-        s.fcm_credentials = Some(credentials);
-        s.fcm_endpoint = endpoint;
+    let (app, dir) = TestApp::pushing_to(&fcm, |s| {
         s.push_worker.retry_base = Duration::from_millis(200);
     })
     .await;

@@ -32,6 +32,7 @@ mod page_memo;
 mod persisted;
 mod posts;
 mod push;
+mod pushing;
 mod question_safety;
 mod questions;
 mod realtime;

@@ -512,17 +512,9 @@ const PREFERENCES: &str = "mutation($i: PushPreferencesInput!) { updatePushPrefe
 #[tokio::test]
 async fn a_mood_reminder_is_not_pushed_when_push_or_its_kind_is_off() {
     let fcm = FakeFcm::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let credentials = fcm.write_credentials(dir.path());
-    let endpoint = fcm.endpoint();
     // No workers of the instance's own: the test runs the reminder pass and the push worker
     // itself, to their end, so "nothing was sent" is read after every job was decided.
-    let app = TestApp::spawn_with(move |s| {
-        s.fcm_credentials = Some(credentials);
-        s.fcm_endpoint = endpoint;
-        s.run_workers = false;
-    })
-    .await;
+    let (app, _dir) = TestApp::pushing_to(&fcm, |s| s.run_workers = false).await;
     let wanted = reminded(&app, "Reminder Wanted", "wanted-phone").await;
     let silenced = reminded(&app, "Reminder Silenced", "silenced-phone").await;
     let unkinded = reminded(&app, "Reminder Unkinded", "unkinded-phone").await;

@@ -157,14 +157,7 @@ async fn no_reminder_after_todays_check_in() {
 #[tokio::test]
 async fn a_reminder_push_says_nothing_personal_and_ignores_quiet_hours() {
     let fcm = FakeFcm::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let credentials = fcm.write_credentials(dir.path());
-    let endpoint = fcm.endpoint();
-    let app = TestApp::spawn_with(move |s| {
-        s.fcm_credentials = Some(credentials);
-        s.fcm_endpoint = endpoint;
-    })
-    .await;
+    let (app, _dir) = TestApp::pushing_to(&fcm, |_| {}).await;
     let ana = app.register("Reminder Phone").await;
     app.ok(
         &ana.access,

@@ -22,12 +22,7 @@ struct World {
 
 async fn world(visibility: &str) -> World {
     let fcm = FakeFcm::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let credentials = fcm.write_credentials(dir.path());
-    let endpoint = fcm.endpoint();
-    let app = TestApp::spawn_with(move |s| {
-        s.fcm_credentials = Some(credentials);
-        s.fcm_endpoint = endpoint;
+    let (app, dir) = TestApp::pushing_to(&fcm, |s| {
         s.push_worker.retry_base = Duration::from_millis(200);
     })
     .await;
