@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 /// What may become of one notification's push now.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verdict {
-    /// It may go out; with the preview the person may read now, if they asked for previews.
+    /// It may go out (its preview, if the person asked for one, is [`Recheck::preview`]).
     Send,
     /// The person may no longer hear of it; the reason is recorded with the job.
     Drop(&'static str),
@@ -111,8 +111,9 @@ impl Recheck {
     /// Whether the person of `n` may still hear of it.
     pub fn verdict(&self, n: &notifications::Model) -> Verdict {
         let kind = n.kind;
-        // A moderator's action is told to the person it was taken against, whatever their
-        // standing now (a ban ends their membership) and though the item is gone (a removal).
+        // A moderator's action is told to the person it was taken against, though their
+        // membership ended (a ban ends it) and the item is gone (a removal); but not from a
+        // group that is hidden from them now, whose id the push would carry.
         let about_them = kind == NotificationKind::Moderation;
         if let Some(actor) = &n.actor_id {
             if self.blocked.contains(&(n.user_id.clone(), actor.clone())) {
