@@ -491,6 +491,42 @@ async fn a_stranger_cannot_keep_the_owner_out_of_a_device_they_signed_in_on() {
 }
 
 #[tokio::test]
+async fn reaching_the_ceiling_does_the_same_work_whether_or_not_the_address_has_an_account() {
+    // No workers: the mail rows the ceiling writes stay to be read.
+    let app = TestApp::spawn_with(|s| {
+        s.trust_forwarded_for = true;
+        s.auth_limits.login_failures_per_account_total = 4;
+        s.run_workers = false;
+    })
+    .await;
+    let ana = app.register("Patient Owl").await;
+    for (n, email) in [ana.email.as_str(), "nobody@example.org"]
+        .into_iter()
+        .enumerate()
+    {
+        for m in 0..6 {
+            let body = login_from(&app, &format!("198.51.{n}.{m}"), email, "nope nope!").await;
+            assert!(
+                ["UNAUTHENTICATED", "RATE_LIMITED"].contains(&error_code(&body)),
+                "{body}"
+            );
+        }
+    }
+    use sea_orm::EntityTrait;
+    let mails = entity::mail_jobs::Entity::find()
+        .all(&app.context.db)
+        .await
+        .unwrap();
+    let mut to: Vec<&str> = mails.iter().map(|m| m.to_address.as_str()).collect();
+    to.sort();
+    // One mail each: the owner's, and for the address without an account a decoy (no address,
+    // out of date when written) that the worker drops unsent.
+    assert_eq!(to, ["", ana.email.as_str()], "{mails:?}");
+    let decoy = mails.iter().find(|m| m.to_address.is_empty()).unwrap();
+    assert!(decoy.expires_at <= chrono::Utc::now(), "{decoy:?}");
+}
+
+#[tokio::test]
 async fn attempts_are_limited_loosely_per_address() {
     let app = TestApp::spawn_with(|s| {
         s.auth_limits.login_attempts_per_ip = 4;

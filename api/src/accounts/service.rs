@@ -156,23 +156,22 @@ impl PasswordGuesses {
     }
 }
 
-/// Tells the owner of `email` (if it has an account) that wrong passwords reached the account's
-/// ceiling, and how to get in meanwhile. The mail says nothing of what Hearth is for.
+/// Tells the owner of `email` that wrong passwords reached the account's ceiling, and how to get
+/// in meanwhile. The mail says nothing of what Hearth is for. An address without an account gets
+/// the same work, with a decoy mail the worker drops unsent, so that the failure that reaches the
+/// ceiling does not tell whether the address has an account.
 async fn warn_of_guessing(
     ctx: &Credentials<'_>,
     email: &str,
     window: std::time::Duration,
 ) -> AppResult<()> {
-    let Some(user) = users::Entity::find()
+    let owner = users::Entity::find()
         .filter(users::Column::Email.eq(email))
         .one(ctx.db)
-        .await?
-    else {
-        return Ok(());
-    };
+        .await?;
     let minutes = window.as_secs().div_ceil(60);
     let mail = Mail {
-        to: user.email,
+        to: email.to_owned(),
         subject: "Many wrong passwords were tried on your Hearth account".into(),
         body: format!(
             "Someone tried many wrong passwords on your Hearth account in the last {minutes} \
@@ -184,11 +183,14 @@ async fn warn_of_guessing(
         ),
         expires_at: Utc::now() + chrono::Duration::hours(24),
     };
+    let mail = if owner.is_some() { mail } else { mail.decoy() };
     let txn = begin_write(ctx.db).await?;
     outbox::enqueue(&txn, mail).await?;
     txn.commit().await?;
     ctx.broker.publish(Event::MailQueued).await;
-    tracing::warn!(user_id = %user.id, "account-wide sign-in ceiling reached; owner told");
+    if let Some(owner) = owner {
+        tracing::warn!(user_id = %owner.id, "account-wide sign-in ceiling reached; owner told");
+    }
     Ok(())
 }
 
