@@ -29,6 +29,11 @@ pub fn anonymous_in_thread(
     }
 }
 
+/// Whether a reply shows in its thread: neither deleted by its author nor removed by a moderator.
+pub fn is_listed_reply(reply: &entity::replies::Model) -> bool {
+    reply.deleted_at.is_none() && reply.removed_at.is_none()
+}
+
 /// A client's idempotency key as given: 1 to 64 characters.
 pub fn idempotency_key(raw: Option<&str>) -> AppResult<Option<String>> {
     raw.map(|k| text_between("idempotencyKey", k, 1, 64))

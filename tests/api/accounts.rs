@@ -296,19 +296,21 @@ async fn profile_updates_are_validated() {
     );
 }
 
-/// Signs in as if from `address` (the server trusts `X-Forwarded-For` in these tests).
-async fn login_from(
+/// Signs in as if from `address` (the server trusts `X-Forwarded-For` in these tests), with a
+/// device proof when given; returns the answer.
+async fn login_with_proof(
     app: &TestApp,
     address: &str,
     email: &str,
     password: &str,
+    proof: Option<&str>,
 ) -> serde_json::Value {
     app.http
         .post(app.url("/graphql"))
         .header("x-forwarded-for", address)
         .json(&json!({
-            "query": "mutation($input: LoginInput!) { login(input: $input) { accessToken refreshToken accessTokenExpiresAt user { id displayName } } }",
-            "variables": {"input": {"email": email, "password": password}}
+            "query": "mutation($input: LoginInput!) { login(input: $input) { accessToken refreshToken accessTokenExpiresAt deviceProof user { id displayName } } }",
+            "variables": {"input": {"email": email, "password": password, "deviceProof": proof}}
         }))
         .send()
         .await
@@ -316,6 +318,16 @@ async fn login_from(
         .json()
         .await
         .unwrap()
+}
+
+/// Signs in as if from `address`, without a device proof.
+async fn login_from(
+    app: &TestApp,
+    address: &str,
+    email: &str,
+    password: &str,
+) -> serde_json::Value {
+    login_with_proof(app, address, email, password, None).await
 }
 
 #[tokio::test]
@@ -380,29 +392,6 @@ async fn failed_logins_lock_out_the_guesser_not_the_owner() {
     }
     let same_network = login_from(&app, "2001:db8:7:9::ffff", &bo.email, PASSWORD).await;
     assert_eq!(error_code(&same_network), "RATE_LIMITED", "{same_network}");
-}
-
-/// A sign-in from `address`, with a device proof when given; returns the answer.
-async fn login_with_proof(
-    app: &TestApp,
-    address: &str,
-    email: &str,
-    password: &str,
-    proof: Option<&str>,
-) -> serde_json::Value {
-    app.http
-        .post(app.url("/graphql"))
-        .header("x-forwarded-for", address)
-        .json(&json!({
-            "query": "mutation($input: LoginInput!) { login(input: $input) { accessToken deviceProof user { id } } }",
-            "variables": {"input": {"email": email, "password": password, "deviceProof": proof}}
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

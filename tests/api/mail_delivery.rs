@@ -3,9 +3,8 @@
 //! `RCPT TO` or after the data's final dot drops the mail after one try; a refusal for now (4xx)
 //! there, or a connection that drops mid-way, is retried and the mail delivered once.
 use crate::fake_smtp::{FakeSmtp, Fault, Stage};
-use crate::registration::register;
+use crate::registration::{register, with_smtp};
 use crate::support::*;
-use api::config::Secret;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::json;
 use std::time::Duration;
@@ -18,17 +17,6 @@ const MAIL_WAIT: Duration = Duration::from_secs(10);
 const QUIET: Duration = Duration::from_secs(1);
 const VERIFY: &str =
     "mutation($e: String!, $c: String!) { verifyEmail(email: $e, code: $c) { accessToken } }";
-
-async fn with_smtp() -> (TestApp, FakeSmtp) {
-    let smtp = FakeSmtp::start().await;
-    let url = smtp.url();
-    let app = TestApp::spawn_with(move |s| {
-        s.mail.smtp_url = Some(Secret::new(url));
-        s.mail.retry_base = Duration::from_millis(50);
-    })
-    .await;
-    (app, smtp)
-}
 
 /// Mails still in the outbox.
 async fn outbox(app: &TestApp) -> u64 {

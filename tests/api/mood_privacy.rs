@@ -5,9 +5,10 @@
 //! up by `telemetry::init_logging`), run with `RUST_LOG` at debug for everything and trace for
 //! the server's own code, so that a careless `debug!` of a note or a score would show.
 use crate::fake_fcm::FakeFcm;
+use crate::mood_reminders::noon_zone;
 use crate::support::*;
 use api::moods::reminders::{run_once, Pass};
-use chrono::{Duration, Timelike, Utc};
+use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 use std::io::BufRead;
 use std::path::Path;
@@ -433,20 +434,6 @@ fn score_mentions_finds_values_not_column_names() {
 }
 
 // Mood reminders and push preferences.
-
-/// A fixed-offset IANA zone in which it is about noon now, and the local time `minutes` ago.
-fn noon_zone(minutes: i64) -> (String, String) {
-    let now = Utc::now();
-    let offset = 12 - i64::from(now.hour());
-    // Etc/GMT-N is UTC+N.
-    let zone = match offset {
-        0 => "Etc/GMT".to_owned(),
-        n if n > 0 => format!("Etc/GMT-{n}"),
-        n => format!("Etc/GMT+{}", -n),
-    };
-    let local = now + Duration::hours(offset) - Duration::minutes(minutes);
-    (zone, local.format("%H:%M").to_string())
-}
 
 /// Someone with a phone and a daily reminder that fell due ten minutes ago.
 async fn reminded(app: &TestApp, name: &str, phone: &str) -> Session {

@@ -39,7 +39,7 @@ fn instant(s: &str) -> DateTime<Utc> {
 }
 
 /// A fixed-offset IANA zone in which it is about noon now, and the local time `minutes` ago.
-fn noon_zone(minutes: i64) -> (String, String) {
+pub(crate) fn noon_zone(minutes: i64) -> (String, String) {
     let now = Utc::now();
     let offset = 12 - i64::from(now.hour());
     // Etc/GMT-N is UTC+N.

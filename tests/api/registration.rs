@@ -16,7 +16,7 @@ const REQUEST_RESET: &str =
 const RESET: &str = "mutation($e: String!, $c: String!, $p: String!) { resetPassword(email: $e, code: $c, newPassword: $p) { accessToken refreshToken user { id } } }";
 const MAIL_WAIT: Duration = Duration::from_secs(10);
 
-async fn with_smtp() -> (TestApp, FakeSmtp) {
+pub(crate) async fn with_smtp() -> (TestApp, FakeSmtp) {
     let smtp = FakeSmtp::start().await;
     let url = smtp.url();
     let app = TestApp::spawn_with(move |s| {

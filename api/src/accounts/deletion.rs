@@ -6,8 +6,8 @@
 //! or kept, as they choose; kept, it shows "Deleted member" and links back to nobody.
 use super::codes;
 use super::input::Email;
-use super::mailing::{account_with, code_key, mail_code_to_account};
-use super::service::{confirm_password, find_user, Credentials};
+use super::mailing::{account_with, mail_code_to_account};
+use super::service::{code_key, confirm_password, find_user, Credentials};
 use crate::auth::{revocation, RequestMeta, Viewer};
 use crate::broker::Committed;
 use crate::clock::now;

@@ -3,7 +3,7 @@
 //! not have an account, answered the same either way.
 use super::codes;
 use super::input::Email;
-use super::service::Credentials;
+use super::service::{code_key, Credentials};
 use crate::auth::RequestMeta;
 use crate::broker::{Announcements, Committed, Event};
 use crate::clock::now;
@@ -93,16 +93,6 @@ pub(super) async fn mails_to(ctx: &Credentials<'_>, kind: &str, email: &Email) -
             MAILS_PER_ADDRESS,
         )
         .await
-}
-
-/// The key codes are hashed with: the server's secret, so a copy of the database alone does
-/// not give the codes back.
-pub fn code_key<'a>(ctx: &'a Credentials<'_>) -> &'a str {
-    ctx.settings
-        .jwt_secret
-        .as_ref()
-        .map(|s| s.expose())
-        .unwrap_or_default()
 }
 
 pub(super) fn mail_queued() -> Announcements {

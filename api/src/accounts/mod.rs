@@ -15,6 +15,6 @@ mod service;
 
 pub use graphql::{Account, AccountMutation, AccountQuery};
 pub use input::{DisplayName, Email, Password, Timezone};
-pub use mailing::code_key;
 pub use registration::create_verified;
+pub use service::code_key;
 pub use service::*;

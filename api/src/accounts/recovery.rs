@@ -2,8 +2,10 @@
 //! password that signs out every session. The request answers the same whatever the address.
 use super::codes;
 use super::input::{Email, Password};
-use super::mailing::{account_with, code_key, mail_code_to_account};
-use super::service::{live_session_ids, revoke_sessions_in, start_session, Credentials, SignedIn};
+use super::mailing::{account_with, mail_code_to_account};
+use super::service::{
+    code_key, live_session_ids, revoke_sessions_in, start_session, Credentials, SignedIn,
+};
 use crate::auth::{revocation, RequestMeta};
 use crate::broker::Committed;
 use crate::clock::now;

@@ -4,8 +4,8 @@
 //! sign up with it. Both write a code row and a mail, so what follows looks the same too.
 use super::codes::{self, PendingAccount};
 use super::input::{DisplayName, Email, Password};
-use super::mailing::{account_with, code_key, code_mail, from_address, mail_queued, mails_to};
-use super::service::{name_in_use, name_taken, start_session, Credentials, SignedIn};
+use super::mailing::{account_with, code_mail, from_address, mail_queued, mails_to};
+use super::service::{code_key, name_in_use, name_taken, start_session, Credentials, SignedIn};
 use crate::auth::passwords::PasswordHasher;
 use crate::auth::RequestMeta;
 use crate::broker::Committed;

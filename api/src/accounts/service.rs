@@ -73,8 +73,9 @@ fn client_key(client: IpAddr) -> String {
     }
 }
 
-/// The key device proofs are made with: the server's secret.
-fn proof_key<'a>(ctx: &'a Credentials<'_>) -> &'a str {
+/// The server's secret, the key mailed codes are hashed with (so a copy of the database alone
+/// does not give the codes back) and device proofs are made with.
+pub fn code_key<'a>(ctx: &'a Credentials<'_>) -> &'a str {
     ctx.settings
         .jwt_secret
         .as_ref()
@@ -88,7 +89,7 @@ impl PasswordGuesses {
         let account = sha256_hex(email);
         let client = client_key(client);
         let from_device = proof
-            .and_then(|proof| device_proof::verify(proof_key(ctx), &account, proof))
+            .and_then(|proof| device_proof::verify(code_key(ctx), &account, proof))
             .map(|device| format!("login:device:{account}:{device}"));
         PasswordGuesses {
             from_address: format!("login:account-ip:{account}:{client}"),
@@ -577,7 +578,7 @@ fn signed_in(
         .keys
         .issue(&user.id, session_id)
         .map_err(AppError::internal)?;
-    let device_proof = device_proof::issue(proof_key(ctx), &sha256_hex(&user.email));
+    let device_proof = device_proof::issue(code_key(ctx), &sha256_hex(&user.email));
     Ok(SignedIn {
         device_proof,
         access_token,

@@ -312,16 +312,7 @@ pub async fn standings(
         .into_iter()
         .map(|b| (b.group_id, b.user_id))
         .collect();
-    let admins: HashSet<UserId> = users::Entity::find()
-        .select_only()
-        .column(users::Column::Id)
-        .filter(users::Column::Id.is_in(user_ids.iter().copied()))
-        .filter(users::Column::IsAdmin.eq(true))
-        .into_tuple::<UserId>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let admins = admins_among(db, user_ids).await?;
     Ok(pairs
         .iter()
         .filter_map(|pair| {
@@ -336,6 +327,27 @@ pub async fn standings(
                 },
             ))
         })
+        .collect())
+}
+
+/// Which of these people are platform admins.
+pub async fn admins_among(
+    db: &impl ConnectionTrait,
+    people: std::collections::HashSet<&UserId>,
+) -> AppResult<std::collections::HashSet<UserId>> {
+    use sea_orm::ColumnTrait as _;
+    if people.is_empty() {
+        return Ok(std::collections::HashSet::new());
+    }
+    Ok(users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .filter(users::Column::Id.is_in(people))
+        .filter(users::Column::IsAdmin.eq(true))
+        .into_tuple::<UserId>()
+        .all(db)
+        .await?
+        .into_iter()
         .collect())
 }
 

@@ -4,12 +4,15 @@
 //! that gap minutes or hours long. The rules are the read paths' own
 //! (`groups::access::GroupAccess`), read for a whole claim in a few statements.
 use super::message::{first_words, Preview};
+use crate::content::{is_listed_post, is_listed_reply};
 use crate::error::AppResult;
-use crate::groups::access::{blocked_pairs, standings, GroupAccess};
+use crate::groups::access::{admins_among, blocked_pairs, standings, GroupAccess};
 use crate::ids::{AnswerId, GroupId, PostId, QuestionId, ReplyId, UserId};
 use crate::notifications::service::NotificationKind;
-use entity::{answers, notifications, posts, questions, replies, users};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use crate::questions::answers::is_listed as answer_listed;
+use crate::questions::service::is_listed as question_listed;
+use entity::{answers, notifications, posts, questions, replies};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::collections::{HashMap, HashSet};
 
 /// What may become of one notification's push now.
@@ -31,10 +34,6 @@ pub struct Recheck {
     replies: HashMap<ReplyId, replies::Model>,
     questions: HashMap<QuestionId, questions::Model>,
     answers: HashMap<AnswerId, answers::Model>,
-}
-
-fn listed(deleted: &Option<impl Sized>, removed: &Option<impl Sized>) -> bool {
-    deleted.is_none() && removed.is_none()
 }
 
 impl Recheck {
@@ -162,26 +161,22 @@ impl Recheck {
 
     /// Whether every item the notification names is still listed.
     fn still_there(&self, n: &notifications::Model) -> bool {
-        let post = n.post_id.as_ref().map(|id| {
-            self.posts
-                .get(id)
-                .is_some_and(|p| listed(&p.deleted_at, &p.removed_at))
-        });
-        let reply = n.reply_id.as_ref().map(|id| {
-            self.replies
-                .get(id)
-                .is_some_and(|r| listed(&r.deleted_at, &r.removed_at))
-        });
-        let question = n.question_id.as_ref().map(|id| {
-            self.questions
-                .get(id)
-                .is_some_and(|q| listed(&q.deleted_at, &q.removed_at))
-        });
-        let answer = n.answer_id.as_ref().map(|id| {
-            self.answers
-                .get(id)
-                .is_some_and(|a| listed(&a.deleted_at, &a.removed_at))
-        });
+        let post = n
+            .post_id
+            .as_ref()
+            .map(|id| self.posts.get(id).is_some_and(is_listed_post));
+        let reply = n
+            .reply_id
+            .as_ref()
+            .map(|id| self.replies.get(id).is_some_and(is_listed_reply));
+        let question = n
+            .question_id
+            .as_ref()
+            .map(|id| self.questions.get(id).is_some_and(question_listed));
+        let answer = n
+            .answer_id
+            .as_ref()
+            .map(|id| self.answers.get(id).is_some_and(answer_listed));
         [post, reply, question, answer]
             .into_iter()
             .all(|there| there.unwrap_or(true))
@@ -201,12 +196,12 @@ impl Recheck {
             (Some(reply), _) => self
                 .replies
                 .get(reply)
-                .filter(|r| listed(&r.deleted_at, &r.removed_at))
+                .filter(|r| is_listed_reply(r))
                 .map(|r| r.body.as_str()),
             (None, Some(post)) => self
                 .posts
                 .get(post)
-                .filter(|p| listed(&p.deleted_at, &p.removed_at))
+                .filter(|p| is_listed_post(p))
                 .map(|p| p.title.as_str()),
             _ => None,
         }?;
@@ -215,26 +210,6 @@ impl Recheck {
             first_words: first_words(text, 80),
         })
     }
-}
-
-/// Which of these people are platform admins.
-async fn admins_among(
-    db: &impl ConnectionTrait,
-    people: HashSet<&UserId>,
-) -> AppResult<HashSet<UserId>> {
-    if people.is_empty() {
-        return Ok(HashSet::new());
-    }
-    Ok(users::Entity::find()
-        .select_only()
-        .column(users::Column::Id)
-        .filter(users::Column::Id.is_in(people))
-        .filter(users::Column::IsAdmin.eq(true))
-        .into_tuple::<UserId>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect())
 }
 
 /// The rows of `ids`, by id.
