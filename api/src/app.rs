@@ -109,14 +109,18 @@ impl App {
         let mail = crate::mail::Mailer::from_settings(&settings.mail)?;
         let crisis = crate::safety::CrisisDirectory::load(settings.crisis_resources.as_deref())
             .context("HEARTH_CRISIS_RESOURCES: not a usable crisis resources file")?;
+        let versions = Arc::new(crate::read_versions::ReadVersions::new(
+            db.clone(),
+            settings.page_memo_keep,
+        ));
+        let page_memo = crate::page_memo::PageMemo::new(settings.page_memo_keep, versions.clone());
+        let after_writes = crate::read_versions::AfterWrites::new(versions, broker.clone());
         let app = AppContext::new(AppParts {
             db,
             crisis: Arc::new(crisis),
             reply_counts: Default::default(),
-            page_memo: Arc::new(crate::page_memo::PageMemo::new(
-                settings.page_memo_keep,
-                broker.hearing(),
-            )),
+            page_memo: Arc::new(page_memo),
+            after_writes,
             keys: TokenKeys::new(&secret, settings.access_token_ttl),
             sessions: SessionCache::new(settings.session_check_interval),
             passwords: PasswordHasher::new()
@@ -131,7 +135,10 @@ impl App {
         });
         let schema = schema::build(app.clone(), app.settings.is_production())?;
         crate::auth::revocation::follow(app.sessions.clone(), &app.broker, shutdown.clone());
-        crate::page_memo::follow(app.page_memo.clone(), &app.broker, shutdown.clone());
+        if !app.settings.page_memo_keep.is_zero() {
+            app.after_writes
+                .follow(app.settings.read_check_every, shutdown.clone());
+        }
         if app.settings.run_workers {
             crate::push::worker::spawn(
                 app.clone(),

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use std::any::Any;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -22,10 +21,6 @@ use crate::telemetry::Metrics;
 
 /// Events waiting for a slow socket before it starts missing them (it catches up by query).
 const CHANNEL_CAPACITY: usize = 64;
-
-/// Words about writes waiting for the page memo's one listener. Missing one turns the memo off
-/// for a while, and every instance's writes speak twice on this channel, so it holds more.
-const READS_CAPACITY: usize = 4_096;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE")]
@@ -58,21 +53,10 @@ pub enum Event {
     SessionsRevoked {
         session_ids: Vec<SessionId>,
     },
-    /// A document that writes is about to run on instance `by`: until its `ReadsChanged` with
-    /// the same `write` comes, other instances neither serve nor keep reads (`page_memo`). Sent
-    /// before the write, so an instance that dies before its second word cannot leave the
-    /// others holding what was read before its commit.
-    Writing {
-        by: String,
-        write: u64,
-    },
-    /// Something was written: every instance forgets the reads it keeps (`page_memo`); the
-    /// instance that wrote (`by`) forgot at once and ignores its own word coming back. `write`
-    /// closes the `Writing` it follows (absent from a write that said nothing before).
+    /// Instance `by` ran something that may have written: every other instance checks the
+    /// versions of the reads it keeps (`read_versions`). It says nothing of what changed.
     ReadsChanged {
         by: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        write: Option<u64>,
     },
 }
 
@@ -245,13 +229,6 @@ impl Topic {
             Topic::Reads => "reads".to_owned(),
         }
     }
-
-    fn capacity(&self) -> usize {
-        match self {
-            Topic::Reads => READS_CAPACITY,
-            _ => CHANNEL_CAPACITY,
-        }
-    }
 }
 
 impl Event {
@@ -270,7 +247,7 @@ impl Event {
             Event::MailQueued => vec![Topic::Mail],
             Event::ExportRequested => vec![Topic::Exports],
             Event::SessionsRevoked { .. } => vec![Topic::Sessions],
-            Event::Writing { .. } | Event::ReadsChanged { .. } => vec![Topic::Reads],
+            Event::ReadsChanged { .. } => vec![Topic::Reads],
         }
     }
 }
@@ -281,30 +258,6 @@ type Channels = Arc<Mutex<HashMap<String, broadcast::Sender<Arc<Envelope>>>>>;
 pub struct Broker {
     channels: Channels,
     redis: Option<RedisSide>,
-    hearing: Hearing,
-}
-
-/// Whether this instance hears what the others publish: through Redis, only while its
-/// subscription holds. Whoever keeps reads on the strength of the others' words stops trusting
-/// them while it hears nothing, and forgets what it kept once it hears again.
-#[derive(Clone, Default)]
-pub struct Hearing(Arc<AtomicU64>);
-
-impl Hearing {
-    /// Heard always: there is nobody else to hear (the in-process broker).
-    pub(crate) fn always() -> Self {
-        Hearing(Arc::new(AtomicU64::new(1)))
-    }
-
-    /// Which subscription this instance hears the others through, counted from 1; a new number
-    /// after each reconnection (what was said in between is lost), 0 while it hears nobody.
-    pub fn subscription(&self) -> u64 {
-        self.0.load(Ordering::Acquire)
-    }
-
-    pub(crate) fn set(&self, subscription: u64) {
-        self.0.store(subscription, Ordering::Release);
-    }
 }
 
 #[derive(Clone)]
@@ -319,7 +272,6 @@ impl Broker {
         Broker {
             channels: Arc::default(),
             redis: None,
-            hearing: Hearing::always(),
         }
     }
 
@@ -334,12 +286,10 @@ impl Broker {
     ) -> Self {
         let channels: Channels = Arc::default();
         let prefix = format!("{prefix}:ev:");
-        let hearing = Hearing::default();
         tokio::spawn(run_subscriber(
             client,
             prefix.clone(),
             channels.clone(),
-            hearing.clone(),
             stop,
         ));
         Broker {
@@ -349,13 +299,7 @@ impl Broker {
                 prefix,
                 metrics,
             }),
-            hearing,
         }
-    }
-
-    /// Whether this instance hears the others' events now.
-    pub fn hearing(&self) -> Hearing {
-        self.hearing.clone()
     }
 
     /// Publishes an event on its channels. Delivery is best effort: a client that missed
@@ -397,7 +341,7 @@ impl Broker {
         }
         channels
             .entry(key)
-            .or_insert_with(|| broadcast::channel(topic.capacity()).0)
+            .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0)
             .subscribe()
     }
 }
@@ -415,11 +359,9 @@ async fn run_subscriber(
     client: redis::Client,
     prefix: String,
     channels: Channels,
-    hearing: Hearing,
     stop: CancellationToken,
 ) {
     let mut backoff = Duration::from_millis(100);
-    let mut subscriptions = 0;
     loop {
         let session = async {
             let mut pubsub = client.get_async_pubsub().await?;
@@ -434,8 +376,6 @@ async fn run_subscriber(
         match pubsub {
             Ok(pubsub) => {
                 backoff = Duration::from_millis(100);
-                subscriptions += 1;
-                hearing.set(subscriptions);
                 let mut messages = pubsub.into_on_message();
                 loop {
                     let message = tokio::select! {
@@ -455,7 +395,6 @@ async fn run_subscriber(
                         Err(err) => tracing::warn!(error = %err, "unreadable event on Redis"),
                     }
                 }
-                hearing.set(0);
                 tracing::warn!("lost the Redis event subscription; reconnecting");
             }
             Err(err) => {
@@ -478,22 +417,6 @@ mod tests {
         Event::NotificationAdded {
             user_id: user.into(),
             notification_id: id.into(),
-        }
-    }
-
-    #[tokio::test]
-    async fn a_burst_of_words_about_writes_is_heard_whole() {
-        let broker = Broker::in_process();
-        let mut reads = broker.subscribe(&Topic::Reads);
-        let burst = 1_000;
-        for write in 0..burst {
-            let by = "elsewhere".to_owned();
-            broker.publish(Event::Writing { by, write }).await;
-        }
-        for write in 0..burst {
-            let heard = reads.try_recv().map(|envelope| envelope.event.clone());
-            let by = "elsewhere".to_owned();
-            assert_eq!(heard, Ok(Event::Writing { by, write }));
         }
     }
 

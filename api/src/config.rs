@@ -102,6 +102,10 @@ pub struct Settings {
     /// How long an instance keeps the group pages and feeds it read (`page_memo`); zero keeps
     /// none. Bounds how late what changes without a request (a ban running out) shows.
     pub page_memo_keep: Duration,
+    /// How often an instance checks the versions of what it keeps (`read_versions`), whatever
+    /// it hears from the others; under its one-second bound, so that a check that is late or
+    /// slow leaves no kept read served past the bound.
+    pub read_check_every: Duration,
     pub access_token_ttl: Duration,
     pub session_ttl: Duration,
     /// How long a WebSocket client has to send `connection_init` (closed with 4408 after).
@@ -418,6 +422,7 @@ impl Settings {
             refresh_reuse_grace: Duration::from_secs(number("REFRESH_REUSE_GRACE_SECS", 10, 0)?),
             session_check_interval: Duration::from_secs(number("SESSION_CHECK_SECS", 30, 0)?),
             page_memo_keep: Duration::from_secs(number("PAGE_MEMO_SECS", 5, 0)?),
+            read_check_every: Duration::from_millis(400),
             access_token_ttl: Duration::from_secs(15 * 60),
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             ws_init_timeout: Duration::from_secs(number("WS_INIT_TIMEOUT_SECS", 10, 1)?),

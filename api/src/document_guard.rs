@@ -1,9 +1,10 @@
 //! Refuses a GraphQL document before it is validated or run: more tokens than a person writes,
 //! a cost over budget, or a NUL character in any text it carries. Documents that are accepted
-//! but costly run a few at a time, so the other cores stay free for everyone else. Before and
-//! after a document that writes runs, whoever keeps reads is told ([`AroundWrites`]).
+//! but costly run a few at a time, so the other cores stay free for everyone else. Once a
+//! document that writes has run, whoever keeps reads is told ([`AroundWrites`]).
 use crate::auth::Auth;
 use crate::query_cost::{CostModel, Refusal};
+use crate::read_versions::AfterWrites;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest,
 };
@@ -27,44 +28,54 @@ pub const MAX_TOKENS: usize = 5_000;
 /// on two cores they ran one at a time.
 pub const HEAVY_COST: u64 = crate::query_cost::MAX_COST / 4;
 
-/// Told around each document that writes (a mutation): before it runs, and once it has run,
-/// whether its writes held or failed, with what `writing` returned.
+/// Told once each document that writes (a mutation) has run, whether its writes held or
+/// failed: whoever keeps reads checks what may have changed.
 pub trait AroundWrites: Send + Sync {
-    fn writing(&self) -> BoxFuture<'_, u64>;
-    fn written(&self, write: u64) -> BoxFuture<'_, ()>;
+    fn written(&self) -> BoxFuture<'_, ()>;
     /// A write whose end nobody will await (see [`OpenWrite`]); it may have committed.
-    fn abandoned(&self, write: u64);
+    fn abandoned(&self);
 }
 
-/// A write said to be open and not yet said to be over. Dropped before [`OpenWrite::close`] (the
+/// A write running and not yet said to be over. Dropped before [`OpenWrite::close`] (the
 /// future running the write was dropped: a socket closed, a stream reset, a client gone), it may
 /// have committed all the same, so it tells [`AroundWrites::abandoned`].
 pub struct OpenWrite<'a> {
-    around: &'a dyn AroundWrites,
-    write: Option<u64>,
+    around: Option<&'a dyn AroundWrites>,
 }
 
 impl<'a> OpenWrite<'a> {
-    pub async fn begin(around: &'a dyn AroundWrites) -> OpenWrite<'a> {
-        let write = around.writing().await;
+    pub fn begin(around: &'a dyn AroundWrites) -> OpenWrite<'a> {
         OpenWrite {
-            around,
-            write: Some(write),
+            around: Some(around),
         }
     }
 
     /// The write ran, whether it held or failed.
     pub async fn close(mut self) {
-        if let Some(write) = self.write.take() {
-            self.around.written(write).await;
+        if let Some(around) = self.around.take() {
+            around.written().await;
         }
     }
 }
 
 impl Drop for OpenWrite<'_> {
     fn drop(&mut self) {
-        if let Some(write) = self.write.take() {
-            self.around.abandoned(write);
+        if let Some(around) = self.around.take() {
+            around.abandoned();
+        }
+    }
+}
+
+impl AroundWrites for AfterWrites {
+    fn written(&self) -> BoxFuture<'_, ()> {
+        Box::pin(AfterWrites::written(self))
+    }
+
+    /// Checked from a task of its own.
+    fn abandoned(&self) {
+        let this = self.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { this.written().await });
         }
     }
 }
@@ -136,10 +147,10 @@ impl Extension for GuardExtension {
                 error(code, refusal.message(), None)
             })?;
             check_text(document, &variables)?;
-            let writes = document.operations.iter().any(|(_, operation)| {
-                operation.node.ty == OperationType::Mutation
-                    && !writes_nothing_kept(&operation.node.selection_set.node)
-            });
+            let writes = document
+                .operations
+                .iter()
+                .any(|(_, operation)| operation.node.ty == OperationType::Mutation);
             self.writes.store(writes, Ordering::Relaxed);
             Ok(cost)
         });
@@ -167,48 +178,13 @@ impl Extension for GuardExtension {
             self.writes.load(Ordering::Relaxed)
                 && matches!(ctx.data_opt::<Auth>(), Some(Auth::Signed(_)))
         });
-        let open = match around {
-            Some(around) => Some(OpenWrite::begin(around).await),
-            None => None,
-        };
+        let open = around.map(OpenWrite::begin);
         let response = next.run(ctx, operation_name).await;
         if let Some(open) = open {
             open.close().await;
         }
         response
     }
-}
-
-/// Mutations that write only what no kept read shows: the caller's own sessions, devices, push
-/// preferences, notifications read, moods and their reminder, question follows, data export.
-/// They are the most frequent writes of an app (a sign-in, a token refresh, a device registered
-/// at launch, notifications marked read, the day's mood), so they do not count as writes for
-/// [`AroundWrites`]. A field joins only if nothing under the kept roots (`group`, `feed`) reads
-/// what it writes.
-const WRITES_NOTHING_KEPT: [&str; 15] = [
-    "login",
-    "refreshSession",
-    "logout",
-    "changePassword",
-    "registerDevice",
-    "unregisterDevice",
-    "updatePushPreferences",
-    "markNotificationsRead",
-    "logMood",
-    "updateMood",
-    "deleteMood",
-    "setMoodReminder",
-    "followQuestion",
-    "unfollowQuestion",
-    "exportMyData",
-];
-
-/// Whether a mutation's selection writes nothing kept (a fragment counts as anything).
-fn writes_nothing_kept(selection: &SelectionSet) -> bool {
-    selection.items.iter().all(|item| match &item.node {
-        Selection::Field(field) => WRITES_NOTHING_KEPT.contains(&field.node.name.node.as_str()),
-        Selection::FragmentSpread(_) | Selection::InlineFragment(_) => false,
-    })
 }
 
 /// Refuses a document of more than [`MAX_TOKENS`] tokens before anything parses it. Counting
@@ -388,42 +364,27 @@ mod tests {
     }
 
     impl AroundWrites for Told {
-        fn writing(&self) -> BoxFuture<'_, u64> {
-            let write = self.words().len() as u64;
-            self.say(format!("writing {write}"));
-            Box::pin(async move { write })
-        }
-        fn written(&self, write: u64) -> BoxFuture<'_, ()> {
-            self.say(format!("written {write}"));
+        fn written(&self) -> BoxFuture<'_, ()> {
+            self.say("written".to_owned());
             Box::pin(async {})
         }
-        fn abandoned(&self, write: u64) {
-            self.say(format!("abandoned {write}"));
+        fn abandoned(&self) {
+            self.say("abandoned".to_owned());
         }
     }
 
     #[tokio::test]
     async fn a_write_dropped_before_its_end_is_told_as_abandoned() {
         let told = Told::default();
-        OpenWrite::begin(&told).await.close().await;
-        drop(OpenWrite::begin(&told).await);
+        OpenWrite::begin(&told).close().await;
+        drop(OpenWrite::begin(&told));
         // The way a socket's closing drops a running mutation: the future, mid-write.
         let running = async {
-            let _open = OpenWrite::begin(&told).await;
+            let _open = OpenWrite::begin(&told);
             std::future::pending::<()>().await;
         };
         assert!(futures::FutureExt::now_or_never(running).is_none());
-        assert_eq!(
-            told.words(),
-            [
-                "writing 0",
-                "written 0",
-                "writing 2",
-                "abandoned 2",
-                "writing 4",
-                "abandoned 4"
-            ]
-        );
+        assert_eq!(told.words(), ["written", "abandoned", "abandoned"]);
     }
 
     #[test]

@@ -74,7 +74,8 @@ impl ContextExt for Context<'_> {
     }
     fn kept(&self) -> AppResult<Kept<'_>> {
         let query = self.query_env.operation.node.ty == OperationType::Query;
-        Ok(self.app()?.page_memo.serving(query))
+        let answer = self.data_opt::<crate::page_memo::AnswerDeps>();
+        Ok(self.app()?.page_memo.serving(query, answer))
     }
 }
 

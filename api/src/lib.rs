@@ -30,6 +30,7 @@ pub mod push;
 pub mod query_cost;
 pub mod questions;
 pub mod rate_limit;
+pub mod read_versions;
 pub mod realtime;
 pub mod redis_conn;
 pub mod safety;

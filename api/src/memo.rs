@@ -1,65 +1,54 @@
-//! A small per-instance memo of reads: values kept for a short while, within a byte budget, and
-//! forgotten all at once.
-//!
-//! A read that misses takes a [`Ticket`] before it asks the database and hands it back with the
-//! value. [`Memo::forget_all`] (a write was committed) voids every ticket taken before it, so a
-//! read that began before the write cannot store what it read after the write forgot.
+//! A small per-instance memo of reads: values kept for a short while, within a byte budget, each
+//! with what it was read under (`deps`: the versions it saw, `read_versions`). A value is served
+//! only while the memo keeps it and its owner says `deps` still hold.
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-/// Taken before a read that missed; storing with it fails once the memo was forgotten since.
-/// What it stores is as old as the ticket: kept for `keep` from when the read began.
-#[derive(Clone, Copy, Debug)]
-pub struct Ticket {
-    generation: u64,
-    taken: Instant,
-}
-
-pub struct Memo<K, V> {
-    /// How long a value is served without being read again.
+pub struct Memo<K, V, D> {
+    /// How long a value is served at most, from when its read began.
     keep: Duration,
     /// Most bytes the values may hold together (as their owners count them).
     budget: usize,
-    inner: Mutex<Inner<K, V>>,
+    inner: Mutex<Inner<K, V, D>>,
 }
 
-struct Inner<K, V> {
-    entries: HashMap<K, Entry<V>>,
-    /// Bumped by every `forget_all`.
-    generation: u64,
+struct Inner<K, V, D> {
+    entries: HashMap<K, Entry<V, D>>,
     bytes: usize,
 }
 
-struct Entry<V> {
+struct Entry<V, D> {
     value: V,
-    stored: Instant,
+    deps: D,
+    /// When the read that fetched it began.
+    read: Instant,
     bytes: usize,
 }
 
-impl<K: Eq + Hash, V: Clone> Memo<K, V> {
+impl<K: Eq + Hash, V: Clone, D> Memo<K, V, D> {
     pub fn new(keep: Duration, budget: usize) -> Self {
         Memo {
             keep,
             budget,
             inner: Mutex::new(Inner {
                 entries: HashMap::new(),
-                generation: 0,
                 bytes: 0,
             }),
         }
     }
 
-    fn inner(&self) -> std::sync::MutexGuard<'_, Inner<K, V>> {
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner<K, V, D>> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The value stored for `key`, unless it is older than the memo keeps values.
-    pub fn get(&self, key: &K) -> Option<V> {
+    /// The value stored for `key`, unless it is older than the memo keeps values or `holds`
+    /// says what it was read under has changed (then it is dropped).
+    pub fn get(&self, key: &K, holds: impl FnOnce(&D) -> bool) -> Option<V> {
         let mut inner = self.inner();
         let entry = inner.entries.get(key)?;
-        if entry.stored.elapsed() < self.keep {
+        if entry.read.elapsed() < self.keep && holds(&entry.deps) {
             return Some(entry.value.clone());
         }
         if let Some(old) = inner.entries.remove(key) {
@@ -68,45 +57,27 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
         None
     }
 
-    /// Taken before reading what will be stored.
-    pub fn ticket(&self) -> Ticket {
-        Ticket {
-            generation: self.inner().generation,
-            taken: Instant::now(),
-        }
-    }
-
-    /// Stores `value`, read under `ticket`, unless the memo was forgotten since. A value over
-    /// the whole budget is not kept; one that would overflow it empties the memo first.
-    pub fn put(&self, ticket: Ticket, key: K, value: V, bytes: usize) {
+    /// Stores `value`, read from `read` on under `deps`. A value over the whole budget is not
+    /// kept; one that would overflow it empties the memo first.
+    pub fn put(&self, key: K, value: V, deps: D, read: Instant, bytes: usize) {
         let mut inner = self.inner();
-        if ticket.generation != inner.generation || bytes > self.budget {
+        if bytes > self.budget || self.keep.is_zero() {
             return;
         }
         if inner.bytes + bytes > self.budget {
             inner.entries.clear();
             inner.bytes = 0;
         }
-        let stored = ticket.taken;
-        if let Some(old) = inner.entries.insert(
-            key,
-            Entry {
-                value,
-                stored,
-                bytes,
-            },
-        ) {
+        let entry = Entry {
+            value,
+            deps,
+            read,
+            bytes,
+        };
+        if let Some(old) = inner.entries.insert(key, entry) {
             inner.bytes -= old.bytes;
         }
         inner.bytes += bytes;
-    }
-
-    /// Forgets every value, and voids every ticket taken so far.
-    pub fn forget_all(&self) {
-        let mut inner = self.inner();
-        inner.entries.clear();
-        inner.bytes = 0;
-        inner.generation += 1;
     }
 
     pub fn len(&self) -> usize {
@@ -122,78 +93,63 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
 mod tests {
     use super::*;
 
-    fn memo() -> Memo<u32, &'static str> {
+    fn memo() -> Memo<u32, &'static str, u32> {
         Memo::new(Duration::from_secs(60), 100)
     }
 
-    #[test]
-    fn serves_what_was_stored() {
-        let memo = memo();
-        assert_eq!(memo.get(&1), None);
-        memo.put(memo.ticket(), 1, "one", 10);
-        assert_eq!(memo.get(&1), Some("one"));
+    fn put(memo: &Memo<u32, &'static str, u32>, key: u32, value: &'static str, bytes: usize) {
+        memo.put(key, value, 1, Instant::now(), bytes);
     }
 
     #[test]
-    fn a_read_begun_before_a_forget_stores_nothing() {
+    fn serves_what_was_stored_while_it_holds() {
         let memo = memo();
-        let ticket = memo.ticket();
-        memo.forget_all();
-        memo.put(ticket, 1, "stale", 10);
-        assert_eq!(memo.get(&1), None);
-        memo.put(memo.ticket(), 1, "fresh", 10);
-        assert_eq!(memo.get(&1), Some("fresh"));
-    }
-
-    #[test]
-    fn forgets_everything_at_once() {
-        let memo = memo();
-        memo.put(memo.ticket(), 1, "one", 10);
-        memo.put(memo.ticket(), 2, "two", 10);
-        memo.forget_all();
-        assert!(memo.is_empty());
+        assert_eq!(memo.get(&1, |_| true), None);
+        put(&memo, 1, "one", 10);
+        assert_eq!(memo.get(&1, |version| *version == 1), Some("one"));
+        assert_eq!(memo.get(&1, |version| *version == 2), None, "changed since");
+        assert!(memo.is_empty(), "what no longer holds is dropped");
     }
 
     #[test]
     fn stays_within_its_budget() {
         let memo = memo();
-        memo.put(memo.ticket(), 1, "huge", 101);
+        put(&memo, 1, "huge", 101);
         assert_eq!(
-            memo.get(&1),
+            memo.get(&1, |_| true),
             None,
             "a value over the whole budget is not kept"
         );
         for key in 0..10 {
-            memo.put(memo.ticket(), key, "tenth", 10);
+            put(&memo, key, "tenth", 10);
         }
         assert_eq!(memo.len(), 10);
-        memo.put(memo.ticket(), 10, "one more", 10);
+        put(&memo, 10, "one more", 10);
         assert_eq!(memo.len(), 1, "the memo is emptied before it overflows");
-        assert_eq!(memo.get(&10), Some("one more"));
+        assert_eq!(memo.get(&10, |_| true), Some("one more"));
         // Replacing a value counts its bytes once.
         for _ in 0..20 {
-            memo.put(memo.ticket(), 10, "again", 10);
+            put(&memo, 10, "again", 10);
         }
-        memo.put(memo.ticket(), 11, "next", 10);
+        put(&memo, 11, "next", 10);
         assert_eq!(memo.len(), 2);
     }
 
     #[test]
-    fn serves_a_value_only_while_it_is_kept() {
-        let memo: Memo<u32, &str> = Memo::new(Duration::ZERO, 100);
-        memo.put(memo.ticket(), 1, "gone", 10);
-        assert_eq!(memo.get(&1), None);
+    fn keeps_nothing_when_it_keeps_for_no_time() {
+        let memo: Memo<u32, &str, u32> = Memo::new(Duration::ZERO, 100);
+        memo.put(1, "gone", 1, Instant::now(), 10);
         assert!(memo.is_empty());
     }
 
     #[test]
     fn a_value_is_as_old_as_the_read_that_fetched_it() {
         let keep = Duration::from_millis(20);
-        let memo: Memo<u32, &str> = Memo::new(keep, 100);
-        let ticket = memo.ticket();
+        let memo: Memo<u32, &str, u32> = Memo::new(keep, 100);
+        let began = Instant::now();
         // A slow read: by the time it is stored, it is older than the memo keeps values.
         std::thread::sleep(keep * 2);
-        memo.put(ticket, 1, "read long ago", 10);
-        assert_eq!(memo.get(&1), None);
+        memo.put(1, "read long ago", 1, began, 10);
+        assert_eq!(memo.get(&1, |_| true), None);
     }
 }

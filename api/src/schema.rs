@@ -56,10 +56,11 @@ pub const MAX_COMPLEXITY: usize = 2_000;
 /// The schema the server runs: its documents are priced and checked before they validate.
 pub fn build(app: AppContext, production: bool) -> anyhow::Result<HearthSchema> {
     let cost = CostModel::from_sdl(&sdl()).context("reading the schema's own SDL")?;
-    let forget = app.forget_on_write();
-    Ok(builder(Some(app), production)
-        .extension(DocumentGuard::new(cost, heavy_at_once()).around_writes(Arc::new(forget)))
-        .finish())
+    let mut guard = DocumentGuard::new(cost, heavy_at_once());
+    if !app.settings.page_memo_keep.is_zero() {
+        guard = guard.around_writes(Arc::new(app.after_writes.clone()));
+    }
+    Ok(builder(Some(app), production).extension(guard).finish())
 }
 
 fn builder(

@@ -23,14 +23,6 @@ impl AppContext {
 }
 
 impl AppContext {
-    /// What empties the page memo after a write, here and on every instance.
-    pub fn forget_on_write(&self) -> crate::page_memo::ForgetOnWrite {
-        crate::page_memo::ForgetOnWrite {
-            memo: self.page_memo.clone(),
-            broker: self.broker.clone(),
-        }
-    }
-
     /// The narrow handle the account services take.
     pub fn credentials(&self) -> Credentials<'_> {
         Credentials {
@@ -67,6 +59,8 @@ pub struct AppParts {
     pub mail: crate::mail::Mailer,
     pub crisis: Arc<crate::safety::CrisisDirectory>,
     pub reply_counts: Arc<crate::posts::reply_counts::ReplyCounts>,
-    /// What group pages read, kept for a few seconds and forgotten on every write.
+    /// What group pages read, kept while the versions of what they show hold.
     pub page_memo: Arc<crate::page_memo::PageMemo>,
+    /// Checks those versions after each write, here and on every instance.
+    pub after_writes: crate::read_versions::AfterWrites,
 }

@@ -26,6 +26,7 @@ mod m20261130_000022_deferred_post_keys;
 mod m20261201_000023_uncounted_replies;
 mod m20261205_000024_name_keys_folded;
 mod m20261205_000025_anonymous_in_own_thread;
+mod m20261206_000026_view_changes;
 pub mod name_key;
 mod postgres_only;
 pub use m20261130_000016_deleted_member::DELETED_MEMBER_ID;
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000023_uncounted_replies::Migration),
             Box::new(m20261205_000024_name_keys_folded::Migration),
             Box::new(m20261205_000025_anonymous_in_own_thread::Migration),
+            Box::new(m20261206_000026_view_changes::Migration),
         ]
     }
 }

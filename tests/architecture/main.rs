@@ -43,6 +43,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &[
             "broker",
             "rate_limit",
+            "read_versions",
             "persisted",
             "auth",
             "push/fcm",

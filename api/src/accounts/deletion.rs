@@ -174,6 +174,8 @@ pub async fn erase(
     users::Entity::delete_by_id(user.id.clone())
         .exec(&txn)
         .await?;
+    // Last: the deletions above counted changes to the person's scope too.
+    crate::read_versions::forget_person(&txn, &user.id).await?;
     txn.commit().await?;
     revocation::announce(ctx.sessions, ctx.broker, &session_ids).await;
     ctx.limiter

@@ -351,6 +351,32 @@ pub async fn admins_among(
         .collect())
 }
 
+/// The people apart from `person` by a block, either way round.
+pub async fn apart_from(
+    db: &impl ConnectionTrait,
+    person: &UserId,
+) -> AppResult<std::collections::HashSet<UserId>> {
+    use sea_orm::ColumnTrait as _;
+    let rows = blocks::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(blocks::Column::BlockerId.eq(person))
+                .add(blocks::Column::BlockedId.eq(person)),
+        )
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|b| {
+            if b.blocker_id == *person {
+                b.blocked_id
+            } else {
+                b.blocker_id
+            }
+        })
+        .collect())
+}
+
 /// Which of these pairs of people are apart by a block, either way round; each pair found is
 /// given back as it was asked.
 pub async fn blocked_pairs(

@@ -5,7 +5,6 @@
 use super::{client_ip, HttpState};
 use crate::accounts::deletion;
 use crate::auth::RequestMeta;
-use crate::document_guard::OpenWrite;
 use crate::error::AppError;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -98,12 +97,10 @@ pub async fn confirm(State(state): State<HttpState>, Form(form): Form<ConfirmFor
     let credentials = state.app.credentials();
     let deleted = async {
         let user = deletion::redeem_deletion_code(&credentials, &form.email, &form.code).await?;
-        // A write outside GraphQL: group pages kept anywhere may show the person. Said only
-        // once the code held, so that wrong codes, however many, empty no instance's memo.
-        let forget = state.app.forget_on_write();
-        let open = OpenWrite::begin(&forget).await;
+        // A write outside GraphQL: group pages kept anywhere may show the person. Checked
+        // only once the code held, so that wrong codes, however many, cost no instance a check.
         let erased = deletion::erase(&credentials, user, remove_content).await;
-        open.close().await;
+        state.app.after_writes.written().await;
         erased
     }
     .await;

@@ -129,7 +129,11 @@ pub async fn post(
         Err(response) => return response,
     };
     let kept = kept_answers::key(&auth, body.clone(), media.name(), &headers);
-    if let Some(response) = kept.as_ref().and_then(|key| served(&state, key)) {
+    let unconditional = HeaderMap::new();
+    if let Some(response) = kept
+        .as_ref()
+        .and_then(|key| served(&state, key, &unconditional))
+    {
         return response;
     }
     let batch: BatchRequest = match serde_json::from_slice(&body) {
@@ -164,18 +168,24 @@ pub async fn post(
         media,
         auth,
         kept: kept.filter(|_| single),
+        get: false,
     };
     execute(&state, peer, &headers, answer, requests, single).await
 }
 
-/// A query's answer kept whole (`kept_answers`), sent as it was kept.
-fn served(state: &HttpState, key: &AnswerKey) -> Option<axum::response::Response> {
+/// A query's answer kept whole (`kept_answers`), sent as it was kept (`304` to a conditional GET
+/// that names it, per `conditional`).
+fn served(
+    state: &HttpState,
+    key: &AnswerKey,
+    conditional: &HeaderMap,
+) -> Option<axum::response::Response> {
     let started = Instant::now();
     let answer = state.app.page_memo.answer(key)?;
     let metrics = &state.app.metrics;
     metrics.record_operation(answer.operation.as_deref(), true, started.elapsed());
     metrics.count_kept_answer_served();
-    Some(kept_answers::respond(key.media, &answer))
+    Some(kept_answers::respond(key.media, &answer, conditional))
 }
 
 #[derive(Deserialize)]
@@ -256,7 +266,7 @@ pub async fn get_or_upgrade(
     // Marked as a GET's, so no POST body in the same bytes shares its key.
     let sent = Bytes::from(format!("GET ?{}", parts.uri.query().unwrap_or_default()));
     let kept = kept_answers::key(&auth, sent, media.name(), &headers);
-    if let Some(response) = kept.as_ref().and_then(|key| served(&state, key)) {
+    if let Some(response) = kept.as_ref().and_then(|key| served(&state, key, &headers)) {
         return response;
     }
     let mut request = Request::new(query);
@@ -310,7 +320,12 @@ pub async fn get_or_upgrade(
         };
         request = request.variables(async_graphql::Variables::from_json(value));
     }
-    let answer = Answer { media, auth, kept };
+    let answer = Answer {
+        media,
+        auth,
+        kept,
+        get: true,
+    };
     execute(&state, peer, &headers, answer, vec![request], true).await
 }
 
@@ -339,6 +354,8 @@ struct Answer {
     media: MediaType,
     auth: Auth,
     kept: Option<AnswerKey>,
+    /// Sent with GET: its answer carries an entity tag, and `If-None-Match` is honoured.
+    get: bool,
 }
 
 /// The caller, as the request's `Authorization` says; an answer of its own when that cannot be
@@ -386,6 +403,7 @@ async fn execute(
         media,
         auth,
         mut kept,
+        get,
     } = answer;
     let meta = RequestMeta {
         client_ip: client_ip(state, peer, headers),
@@ -395,16 +413,19 @@ async fn execute(
     let mut status = StatusCode::OK;
     for mut request in requests {
         let started = Instant::now();
-        let mut ticket = None;
+        let mut deps = None;
         // A document too long to parse cheaply is refused before the parse for metrics.
         let (operation, response) = match document_guard::check_tokens(&request.query) {
             Err(refused) => (None, Response::from_errors(vec![refused])),
             Ok(()) => {
                 let operation = operation_name(&mut request);
-                let memo = &state.app.page_memo;
-                ticket = kept
-                    .as_ref()
-                    .and_then(|_| kept_answers::ticket(memo, &mut request));
+                if let Some(key) = &kept {
+                    let memo = &state.app.page_memo;
+                    deps = kept_answers::begin(memo, &mut request, &key.viewer).await;
+                }
+                if let Some(deps) = &deps {
+                    request = request.data(deps.clone());
+                }
                 let execution = state.schema.execute(
                     request
                         .data(auth.clone())
@@ -424,9 +445,19 @@ async fn execute(
         );
         let answered = response.errors.is_empty();
         let (body, request_failed) = response_body(response);
-        if let (true, Some(ticket), Some(key)) = (answered, ticket, kept.take()) {
-            let memo = &state.app.page_memo;
-            return kept_answers::keep(memo, ticket, key, body, operation);
+        if let (true, Some(deps), Some(key)) = (answered, deps, kept.take()) {
+            let made = kept_answers::Made {
+                deps,
+                began: started,
+                body,
+                operation,
+            };
+            let conditional = if get {
+                headers.clone()
+            } else {
+                HeaderMap::new()
+            };
+            return kept_answers::keep(&state.app.page_memo, key, made, &conditional);
         }
         if single && request_failed && media == MediaType::GraphqlResponse {
             status = StatusCode::BAD_REQUEST;
@@ -438,7 +469,20 @@ async fn execute(
     } else {
         format!("[{}]", bodies.join(","))
     };
-    (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response()
+    // Tagged when sent with GET, so that a phone asking again with the tag gets a 304.
+    let etag = (get && status == StatusCode::OK).then(|| kept_answers::etag(body.as_bytes()));
+    if let Some(not_modified) = etag
+        .as_deref()
+        .and_then(|etag| kept_answers::not_modified(etag, headers))
+    {
+        return not_modified;
+    }
+    let mut response =
+        (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response();
+    if let Some(etag) = &etag {
+        kept_answers::tag(response.headers_mut(), etag);
+    }
+    response
 }
 
 /// The operation's name for metrics: the request's, or the one the document gives. Timing is

@@ -1,13 +1,16 @@
 //! Whole answers to the group page and the feed, kept per instance (`page_memo`). The same person
 //! sending the same query again, in the same bytes and asking for the same form, gets the bytes
-//! sent before, unless anything was written since: the query is not parsed, resolved, serialised
-//! nor compressed again. Only an answer without errors, to a query that asks for nothing but
-//! `feed` and `group`, is kept; everything under them changes only by a mutation (which forgets
-//! every kept answer on every instance) or with the clock (within the memo's few seconds).
+//! sent before, while nothing it shows was written since (the versions its fields read under
+//! hold): the query is not parsed, resolved, serialised nor compressed again. Only an answer
+//! without errors, to a query that asks for nothing but `feed` and `group`, is kept.
+//!
+//! Every answer to a GET carries an entity tag; a GET sent with `If-None-Match` naming the tag of
+//! what it would be answered is answered `304 Not Modified`, with no body (and, while the answer
+//! is kept, without reading anything).
 use crate::auth::Auth;
 use crate::content_coding::Coding;
-use crate::memo::Ticket;
-use crate::page_memo::{AnswerKey, KeptAnswer, PageMemo};
+use crate::ids::UserId;
+use crate::page_memo::{AnswerDeps, AnswerKey, KeptAnswer, PageMemo};
 use async_graphql::parser::types::{
     DocumentOperations, OperationDefinition, OperationType, Selection,
 };
@@ -41,10 +44,13 @@ pub fn key(
     })
 }
 
-/// Taken before `request` runs when its answer may be kept: one query asking only for
-/// [`KEPT_ROOTS`], and a memo that may keep it now.
-pub fn ticket(memo: &PageMemo, request: &mut Request) -> Option<Ticket> {
-    keepable(request).then(|| memo.answer_ticket()).flatten()
+/// Begun before `request` runs when its answer may be kept: one query asking only for
+/// [`KEPT_ROOTS`], and a memo that keeps answers.
+pub async fn begin(memo: &PageMemo, request: &mut Request, viewer: &UserId) -> Option<AnswerDeps> {
+    if !keepable(request) {
+        return None;
+    }
+    memo.answer_deps(viewer).await
 }
 
 fn keepable(request: &mut Request) -> bool {
@@ -78,27 +84,36 @@ pub fn chosen_operation(request: &mut Request) -> Option<&OperationDefinition> {
     Some(&operation.node)
 }
 
-/// Encodes an answer made now as the client asked, keeps it under `ticket`, and answers with it.
-pub fn keep(
-    memo: &PageMemo,
-    ticket: Ticket,
-    key: AnswerKey,
-    body: String,
-    operation: Option<String>,
-) -> Response {
-    let (body, coding) = key.coding.encode(body.into_bytes());
+/// An answer made now, read under `deps` from `began` on: encoded as the client asked, kept,
+/// and answered with.
+pub struct Made {
+    pub deps: AnswerDeps,
+    pub began: std::time::Instant,
+    pub body: String,
+    pub operation: Option<String>,
+}
+
+/// Encodes an answer made now as the client asked, keeps it, and answers with it (`304` when the
+/// client already holds it).
+pub fn keep(memo: &PageMemo, key: AnswerKey, made: Made, request: &HeaderMap) -> Response {
+    let etag = etag(made.body.as_bytes());
+    let (body, coding) = key.coding.encode(made.body.into_bytes());
     let answer = KeptAnswer {
         body: Bytes::from(body),
         coding,
-        operation,
+        etag,
+        operation: made.operation,
     };
-    let response = respond(key.media, &answer);
-    memo.keep_answer(ticket, key, answer);
+    let response = respond(key.media, &answer, request);
+    memo.keep_answer(key, answer, made.deps, made.began);
     response
 }
 
-/// An answer as it was kept.
-pub fn respond(media: &'static str, answer: &KeptAnswer) -> Response {
+/// An answer as it was kept, or `304` when `request` names its tag.
+pub fn respond(media: &'static str, answer: &KeptAnswer, request: &HeaderMap) -> Response {
+    if let Some(response) = not_modified(&answer.etag, request) {
+        return response;
+    }
     let mut response = (StatusCode::OK, Body::from(answer.body.clone())).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
@@ -106,5 +121,42 @@ pub fn respond(media: &'static str, answer: &KeptAnswer) -> Response {
     if let Some(coding) = answer.coding.header() {
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
     }
+    tag(headers, &answer.etag);
     response
+}
+
+/// The entity tag of an answer's text: weak, since the same text may be sent compressed or not.
+pub fn etag(text: &[u8]) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(text);
+    format!("W/\"{}\"", hex::encode(&digest[..16]))
+}
+
+/// `304 Not Modified` when `request` is a conditional GET naming `etag` (or `*`).
+pub fn not_modified(etag: &str, request: &HeaderMap) -> Option<Response> {
+    let named = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())?;
+    // Compared weakly (RFC 9110, 13.1.2): the tags' opaque parts.
+    let opaque = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+    let matches = named
+        .split(',')
+        .any(|tag| tag.trim() == "*" || opaque(tag) == opaque(etag));
+    if !matches {
+        return None;
+    }
+    let mut response = StatusCode::NOT_MODIFIED.into_response();
+    tag(response.headers_mut(), etag);
+    Some(response)
+}
+
+/// Marks an answer with its tag, and as the caller's own: revalidated before any reuse.
+pub fn tag(headers: &mut HeaderMap, etag: &str) {
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        headers.insert(header::ETAG, value);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
 }

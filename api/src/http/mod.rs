@@ -67,7 +67,9 @@ pub fn router(state: HttpState) -> Router {
         .route("/account/export", get(account_page::export))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // Answers are about one person and never for a shared cache; nothing is sniffed as HTML.
-        .layer(SetResponseHeaderLayer::overriding(
+        // A tagged GET answer says its own (`private, no-cache`: the phone keeps it, and asks
+        // with its tag before using it again).
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))

@@ -39,10 +39,12 @@ pub struct ReactionCount {
     count: i64,
 }
 
+/// The reactions on a post or reply of `group` (whose version they are kept under).
 async fn reactions(
     ctx: &Context<'_>,
     target: ContentType,
     id: &str,
+    group: &GroupId,
 ) -> AppResult<Vec<ReactionTally>> {
     let read = || async {
         Ok(ctx
@@ -54,7 +56,8 @@ async fn reactions(
     match ctx.auth()?.viewer() {
         Ok(viewer) => {
             let kept = ctx.kept()?;
-            kept.reactions(&viewer.user_id, target, id, read).await
+            kept.reactions(&viewer.user_id, target, id, group, read)
+                .await
         }
         Err(_) => read().await,
     }
@@ -64,8 +67,9 @@ async fn reaction_counts(
     ctx: &Context<'_>,
     target: ContentType,
     id: &str,
+    group: &GroupId,
 ) -> AppResult<Vec<ReactionCount>> {
-    let tallies = reactions(ctx, target, id).await?;
+    let tallies = reactions(ctx, target, id, group).await?;
     Ok(ReactionKind::iter()
         .map(|kind| ReactionCount {
             kind,
@@ -81,8 +85,9 @@ async fn my_reactions(
     ctx: &Context<'_>,
     target: ContentType,
     id: &str,
+    group: &GroupId,
 ) -> AppResult<Vec<ReactionKind>> {
-    let tallies = reactions(ctx, target, id).await?;
+    let tallies = reactions(ctx, target, id, group).await?;
     Ok(ReactionKind::iter()
         .filter(|kind| tallies.iter().any(|t| t.kind == *kind && t.mine))
         .collect())
@@ -207,10 +212,10 @@ impl PostObject {
     }
     /// Every kind, zero included.
     async fn reaction_counts(&self, ctx: &Context<'_>) -> Result<Vec<ReactionCount>> {
-        Ok(reaction_counts(ctx, ContentType::Post, self.0.id.as_str()).await?)
+        Ok(reaction_counts(ctx, ContentType::Post, self.0.id.as_str(), &self.0.group_id).await?)
     }
     async fn my_reactions(&self, ctx: &Context<'_>) -> Result<Vec<ReactionKind>> {
-        Ok(my_reactions(ctx, ContentType::Post, self.0.id.as_str()).await?)
+        Ok(my_reactions(ctx, ContentType::Post, self.0.id.as_str(), &self.0.group_id).await?)
     }
     /// For my own post when its words read like a crisis: places to reach someone now. It is
     /// posted all the same, and its group's moderators see it first. Empty otherwise.
@@ -291,10 +296,22 @@ impl ReplyObject {
         self.0.edited_at
     }
     async fn reaction_counts(&self, ctx: &Context<'_>) -> Result<Vec<ReactionCount>> {
-        Ok(reaction_counts(ctx, ContentType::Reply, self.0.id.as_str()).await?)
+        Ok(reaction_counts(
+            ctx,
+            ContentType::Reply,
+            self.0.id.as_str(),
+            &self.0.group_id,
+        )
+        .await?)
     }
     async fn my_reactions(&self, ctx: &Context<'_>) -> Result<Vec<ReactionKind>> {
-        Ok(my_reactions(ctx, ContentType::Reply, self.0.id.as_str()).await?)
+        Ok(my_reactions(
+            ctx,
+            ContentType::Reply,
+            self.0.id.as_str(),
+            &self.0.group_id,
+        )
+        .await?)
     }
     /// For my own reply when its words read like a crisis: places to reach someone now. It is
     /// posted all the same, and its group's moderators see it first. Empty otherwise.

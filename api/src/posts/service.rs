@@ -220,12 +220,46 @@ pub async fn group_posts(
     authors: Authors,
 ) -> AppResult<Page<ListedPost>> {
     access.require_readable()?;
-    let query = posts::Entity::find()
-        .filter(posts::Column::GroupId.eq(access.group.id.as_str()))
+    let query = listed_in(&access.group.id).filter(not_blocked_unless_anonymous(&viewer.user_id));
+    by_activity(db, query, page, authors).await
+}
+
+/// A page of a group's posts as every member sees it, before anyone's blocks leave some out
+/// ([`hides_from`]): what the page memo keeps once per group. For reading only, after access
+/// was checked.
+pub async fn group_posts_for_all(
+    db: &DatabaseConnection,
+    group_id: &GroupId,
+    page: &PageArgs,
+    authors: Authors,
+) -> AppResult<Page<ListedPost>> {
+    by_activity(db, listed_in(group_id), page, authors).await
+}
+
+fn listed_in(group_id: &GroupId) -> sea_orm::Select<posts::Entity> {
+    posts::Entity::find()
+        .filter(posts::Column::GroupId.eq(group_id.as_str()))
         .filter(posts::Column::DeletedAt.is_null())
         .filter(posts::Column::RemovedAt.is_null())
-        .filter(not_blocked_unless_anonymous(&viewer.user_id));
-    by_activity(db, query, page, authors).await
+}
+
+/// Whether a listed post is hidden from someone apart by a block from `apart` (the people they
+/// blocked or who blocked them), as every list hides it: an anonymous post names nobody, so it
+/// is hidden from nobody.
+pub fn hides_from(post: &posts::Model, apart: &std::collections::HashSet<UserId>) -> bool {
+    !post.anonymous && apart.contains(&post.author_id)
+}
+
+/// The groups whose posts make up the caller's feed: those they are an active member of.
+pub async fn feed_groups(db: &DatabaseConnection, viewer: &Viewer) -> AppResult<Vec<GroupId>> {
+    Ok(memberships::Entity::find()
+        .select_only()
+        .column(memberships::Column::GroupId)
+        .filter(memberships::Column::UserId.eq(&viewer.user_id))
+        .filter(memberships::Column::State.eq(MemberState::Active))
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 /// Whether a list of posts also reads each author as the group shows them. A page that shows
