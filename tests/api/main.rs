@@ -15,6 +15,7 @@ mod devices;
 mod fake_fcm;
 mod fake_smtp;
 mod fcm_protocol;
+mod fresh_reads;
 mod group_lifecycle;
 mod groups;
 mod http;
