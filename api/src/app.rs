@@ -135,10 +135,9 @@ impl App {
         });
         let schema = schema::build(app.clone(), app.settings.is_production())?;
         crate::auth::revocation::follow(app.sessions.clone(), &app.broker, shutdown.clone());
-        if !app.settings.page_memo_keep.is_zero() {
-            app.after_writes
-                .follow(app.settings.read_check_every, shutdown.clone());
-        }
+        // Followed with the memo off too: the versions table is folded from there.
+        app.after_writes
+            .follow(app.settings.read_check_every, shutdown.clone());
         if app.settings.run_workers {
             crate::push::worker::spawn(
                 app.clone(),

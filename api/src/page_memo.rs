@@ -19,7 +19,7 @@
 //! its fields noted ([`AnswerDeps`]). Read again, it is not resolved, serialised nor compressed
 //! (`http::kept_answers`).
 use crate::auth::Viewer;
-use crate::content::ContentType;
+use crate::content::{ContentType, ReactionKind};
 use crate::content_coding::Coding;
 use crate::error::AppResult;
 use crate::groups::access::{apart_from, group_access, GroupAccess};
@@ -63,7 +63,10 @@ struct OwnKey {
     authors: Authors,
 }
 
-/// Reactions on one post or reply, as one caller sees them (which are theirs).
+/// A post or reply, whose reactions are counted.
+type TargetKey = (ContentType, String);
+
+/// A post or reply as one caller sees it (which reactions are theirs).
 type ReactionKey = (UserId, ContentType, String);
 
 /// One query as one caller sent it: the request's bytes (a POST's body, a GET's query string),
@@ -119,7 +122,8 @@ pub struct PageMemo {
     feed_groups: Memo<UserId, Arc<Vec<GroupId>>, Deps>,
     apart: Memo<UserId, Arc<HashSet<UserId>>, Deps>,
     groups: Memo<GroupId, Option<groups::Model>, Deps>,
-    reactions: Memo<ReactionKey, Vec<ReactionTally>, Deps>,
+    reaction_counts: Memo<TargetKey, Arc<Vec<ReactionTally>>, Deps>,
+    my_reactions: Memo<ReactionKey, Arc<Vec<ReactionKind>>, Deps>,
     answers: Memo<AnswerKey, KeptAnswer, Deps>,
 }
 
@@ -135,7 +139,8 @@ impl PageMemo {
             feed_groups: Memo::new(keep, BUDGET),
             apart: Memo::new(keep, BUDGET),
             groups: Memo::new(keep, BUDGET),
-            reactions: Memo::new(keep, BUDGET),
+            reaction_counts: Memo::new(keep, BUDGET),
+            my_reactions: Memo::new(keep, BUDGET),
             answers: Memo::new(keep, BUDGET),
         }
     }
@@ -164,7 +169,8 @@ impl PageMemo {
             + self.feed_groups.len()
             + self.apart.len()
             + self.groups.len()
-            + self.reactions.len()
+            + self.reaction_counts.len()
+            + self.my_reactions.len()
             + self.answers.len()
     }
 
@@ -244,10 +250,7 @@ impl Kept<'_> {
             return read().await;
         }
         let began = Instant::now();
-        let seen = self.memo.versions.seen(scopes).await?;
-        if let Some(answer) = self.answer {
-            answer.note(&seen);
-        }
+        let seen = self.seen(scopes).await?;
         if self.serve {
             if let Some(value) = memo.get(&key, |deps| *deps == seen) {
                 return Ok(value);
@@ -259,8 +262,18 @@ impl Kept<'_> {
         Ok(value)
     }
 
-    /// The caller's access to a group, as [`group_access`] reads it. For reading only: a write
-    /// checks access in its own transaction.
+    /// The versions of `scopes` now, noted for the answer when it may be kept whole.
+    async fn seen(&self, scopes: &[Scope]) -> AppResult<Vec<Seen>> {
+        let seen = self.memo.versions.seen(scopes).await?;
+        if let Some(answer) = self.answer {
+            answer.note(&seen);
+        }
+        Ok(seen)
+    }
+
+    /// The caller's access to a group, as [`group_access`] reads it, kept while the group's
+    /// membership and the caller's own version hold. For reading only: a write checks access in
+    /// its own transaction.
     pub async fn group_access(
         &self,
         db: &DatabaseConnection,
@@ -269,7 +282,7 @@ impl Kept<'_> {
     ) -> AppResult<GroupAccess> {
         let key = (viewer.user_id.clone(), group_id.clone());
         let scopes = [
-            Scope::Group(group_id.clone()),
+            Scope::Membership(group_id.clone()),
             Scope::Person(viewer.user_id.clone()),
         ];
         let read = || group_access(db, viewer, group_id);
@@ -278,20 +291,22 @@ impl Kept<'_> {
             .await
     }
 
-    /// A group's row, kept or read by `read` (the request's loader).
+    /// A group's row, kept or read by `read` (the request's loader) while its membership's
+    /// version holds (the row changes it too).
     pub async fn group_row<F, Fut>(&self, id: &GroupId, read: F) -> AppResult<Option<groups::Model>>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = AppResult<Option<groups::Model>>>,
     {
-        let scopes = [Scope::Group(id.clone())];
+        let scopes = [Scope::Membership(id.clone())];
         let bytes = |row: &Option<groups::Model>| row.as_ref().map_or(ROW_BYTES, group_bytes);
         self.through(&self.memo.groups, id.clone(), &scopes, read, bytes)
             .await
     }
 
     /// The reactions on a post or reply of `group` as `viewer` sees them, kept or read by
-    /// `read` (the request's loader).
+    /// `read` (the request's loader): their counts kept once for everyone while the group's
+    /// version holds, which of them are the viewer's while theirs does.
     pub async fn reactions<F, Fut>(
         &self,
         viewer: &UserId,
@@ -304,11 +319,40 @@ impl Kept<'_> {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = AppResult<Vec<ReactionTally>>>,
     {
-        let key = (viewer.clone(), target, id.to_owned());
-        let scopes = [Scope::Group(group.clone())];
-        let bytes = |tallies: &Vec<ReactionTally>| ROW_BYTES + id.len() + tallies.len() * 32;
-        self.through(&self.memo.reactions, key, &scopes, read, bytes)
-            .await
+        if !self.memo.on {
+            return read().await;
+        }
+        let began = Instant::now();
+        let scopes = [Scope::Group(group.clone()), Scope::Person(viewer.clone())];
+        let mut seen = self.seen(&scopes).await?;
+        let person_seen = seen.split_off(1);
+        let group_seen = seen;
+        let counts_key = (target, id.to_owned());
+        let mine_key = (viewer.clone(), target, id.to_owned());
+        let memo = self.memo;
+        if self.serve {
+            let counts = memo.reaction_counts.get(&counts_key, |d| *d == group_seen);
+            let mine = memo.my_reactions.get(&mine_key, |d| *d == person_seen);
+            if let (Some(counts), Some(mine)) = (counts, mine) {
+                let mark = |t: &ReactionTally| ReactionTally {
+                    mine: mine.contains(&t.kind),
+                    ..*t
+                };
+                return Ok(counts.iter().map(mark).collect());
+            }
+        }
+        let tallies = read().await?;
+        let counts: Vec<ReactionTally> = tallies
+            .iter()
+            .map(|t| ReactionTally { mine: false, ..*t })
+            .collect();
+        let mine: Vec<ReactionKind> = tallies.iter().filter(|t| t.mine).map(|t| t.kind).collect();
+        let bytes = ROW_BYTES + id.len() + tallies.len() * 32;
+        memo.reaction_counts
+            .put(counts_key, Arc::new(counts), group_seen, began, bytes);
+        memo.my_reactions
+            .put(mine_key, Arc::new(mine), person_seen, began, bytes);
+        Ok(tallies)
     }
 
     /// A page of a group's posts, as [`group_posts`] reads it; the first page is the one kept

@@ -1,7 +1,8 @@
 //! The versions of what kept reads show, as the database counts them. Every row written to a
 //! table a group page or a feed shows adds one to a scope's version in the write's own
-//! transaction, from a trigger (migration 000026): a group's (`g:`), or a person's (`p:`, their
-//! blocks, memberships and profile). A read that may be kept first notes the versions of the
+//! transaction, from a trigger (migration 000026): a group's (`g:`), a group's membership
+//! (`m:`, what access to it rests on), or a person's (`p:`, their blocks, memberships, reactions
+//! and profile). A read that may be kept first notes the versions of the
 //! scopes it shows, then reads; what it read is served again only while those versions are still
 //! the ones known here. A write in one group leaves every other group's reads as they were.
 //!
@@ -33,10 +34,15 @@ const FOLD_PAST: i64 = 32;
 /// Most scopes followed at once; past it, all are forgotten and read again as used.
 const MOST_KNOWN: usize = 200_000;
 
-/// What a read shows: one group's content, or what one person sees and shows of themselves.
+/// What a read shows.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Scope {
+    /// Anything that shows in a group: its posts, replies, reactions, members, row.
     Group(GroupId),
+    /// The group itself and who is in it (its row, memberships, bans): what access rests on.
+    Membership(GroupId),
+    /// What one person sees and shows of themselves: their blocks, memberships, reactions,
+    /// name and standing.
     Person(UserId),
 }
 
@@ -45,6 +51,7 @@ impl Scope {
     fn key(&self) -> String {
         match self {
             Scope::Group(id) => format!("g:{id}"),
+            Scope::Membership(id) => format!("m:{id}"),
             Scope::Person(id) => format!("p:{id}"),
         }
     }

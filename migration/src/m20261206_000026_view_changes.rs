@@ -1,7 +1,9 @@
 //! What a read that is kept depends on, written by the database itself. Every row written to a
 //! table a group page or a feed shows adds a row `(scope, 1)` to `view_changes`, from a trigger,
-//! in the write's own transaction: `g:<group id>` for what shows in a group, `p:<person id>` for
-//! what shows to or of one person (their blocks, memberships, profile). A scope's version is the
+//! in the write's own transaction: `g:<group id>` for what shows in a group, `m:<group id>` for
+//! the group itself and who is in it (its row, memberships, bans: what access to it rests on),
+//! `p:<person id>` for what shows to or of one person (their blocks, memberships, reactions,
+//! profile). A scope's version is the
 //! sum of its rows' `n`; it grows by one with every committed change and no statement can write
 //! without it (`api/src/read_versions.rs` reads and compacts it).
 //!
@@ -35,17 +37,19 @@ const CHANGES: [Changes; 10] = [
     Changes {
         table: "groups",
         on: IN_A_GROUP,
-        scopes: "SELECT 'g:' || R.id AS scope",
+        scopes: "SELECT 'g:' || R.id AS scope UNION ALL SELECT 'm:' || R.id",
     },
     Changes {
         table: "memberships",
         on: IN_A_GROUP,
-        scopes: "SELECT 'g:' || R.group_id AS scope UNION ALL SELECT 'p:' || R.user_id",
+        scopes: "SELECT 'g:' || R.group_id AS scope UNION ALL SELECT 'm:' || R.group_id \
+                 UNION ALL SELECT 'p:' || R.user_id",
     },
     Changes {
         table: "bans",
         on: IN_A_GROUP,
-        scopes: "SELECT 'g:' || R.group_id AS scope UNION ALL SELECT 'p:' || R.user_id",
+        scopes: "SELECT 'g:' || R.group_id AS scope UNION ALL SELECT 'm:' || R.group_id \
+                 UNION ALL SELECT 'p:' || R.user_id",
     },
     Changes {
         table: "posts",
@@ -61,7 +65,8 @@ const CHANGES: [Changes; 10] = [
         table: "reactions",
         on: IN_A_GROUP,
         scopes: "SELECT 'g:' || group_id AS scope FROM posts WHERE id = R.target_id \
-                 UNION ALL SELECT 'g:' || group_id FROM replies WHERE id = R.target_id",
+                 UNION ALL SELECT 'g:' || group_id FROM replies WHERE id = R.target_id \
+                 UNION ALL SELECT 'p:' || R.user_id",
     },
     Changes {
         table: "mod_log",
