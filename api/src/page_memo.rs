@@ -1,10 +1,12 @@
 //! What the group page and the feed read, kept per instance: a group's first page of posts as
 //! every member sees it (once per group), the caller's access to a group, the groups of their
-//! feed, the people apart from them by a block, group rows, reactions as the caller sees them,
-//! and whole answers. Phones reload these screens far more often than anyone writes.
+//! feed, the people apart from them by a block, group rows, reaction counts (once for everyone)
+//! and which reactions are the caller's, and whole answers. Phones reload these screens far more
+//! often than anyone writes.
 //!
-//! Each kept read carries the versions of what it shows (`read_versions`): the group's, the
-//! caller's. They are noted before the read, and what was read is served again only while they
+//! Each kept read carries the versions of what it shows (`read_versions`): the group's (or only
+//! its membership's, for access and the group's row), the caller's. They are noted before the
+//! read, and what was read is served again only while they
 //! are still the versions known, so freshness follows from the database: a write in one group
 //! changes that group's version in its own transaction and leaves the rest kept. What changes
 //! with the clock alone (a ban running out) shows once the memo's few seconds are over
