@@ -115,7 +115,12 @@ impl ReadVersions {
             let found = read(&self.db, &missing).await?;
             self.learn(&missing, &found, started);
         }
-        let known = self.known();
+        let mut known = self.known();
+        for scope in &missing {
+            if let Some(k) = known.get_mut(scope) {
+                k.used = now;
+            }
+        }
         Ok(scopes
             .iter()
             .map(|scope| {
@@ -155,7 +160,7 @@ impl ReadVersions {
             Ok(()) => *last = Some(began),
             Err(err) => {
                 tracing::warn!(error = %err.message(), "checking read versions failed");
-                self.known().clear();
+                self.forget();
             }
         }
     }
@@ -165,8 +170,12 @@ impl ReadVersions {
             let found = read(&self.db, chunk).await?;
             self.learn(chunk, &found, began);
             for (key, (_, rows)) in &found {
+                // A fold that fails (two instances folding one scope at once) changes no
+                // version: it is tried again at the next check.
                 if *rows > FOLD_PAST {
-                    fold(&self.db, key).await?;
+                    if let Err(err) = fold(&self.db, key).await {
+                        tracing::warn!(error = %err.message(), "folding read versions failed");
+                    }
                 }
             }
         }
@@ -194,8 +203,9 @@ impl ReadVersions {
         }
     }
 
-    /// Forgets every version known here (tests, and a check that failed).
-    pub fn forget(&self) {
+    /// Forgets every version known here (after a check that failed): nothing kept is served
+    /// until its versions are read again.
+    fn forget(&self) {
         self.known().clear();
     }
 
@@ -288,10 +298,10 @@ async fn fold(db: &DatabaseConnection, key: &str) -> AppResult<()> {
 /// the write's answer leaves, then tells the other instances to check theirs.
 #[derive(Clone)]
 pub struct AfterWrites {
-    pub versions: Arc<ReadVersions>,
-    pub broker: Broker,
+    versions: Arc<ReadVersions>,
+    broker: Broker,
     /// This instance, as it signs its word (its own word coming back is not checked again).
-    pub instance: Arc<str>,
+    instance: Arc<str>,
 }
 
 impl AfterWrites {
