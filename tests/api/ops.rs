@@ -71,12 +71,12 @@ async fn readiness_fails_when_the_database_is_gone() {
     assert_eq!(ready.status(), 503);
 }
 
-/// The settings the server reads, the README's configuration table and `deploy/.env.example`
-/// name the same variables.
+/// The settings the server reads, the configuration table of `docs/OPERATIONS.md` and
+/// `deploy/.env.example` name the same variables.
 #[test]
 fn every_setting_is_documented_and_in_the_env_example() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let readme = std::fs::read_to_string(format!("{root}/docs/OPERATIONS.md")).unwrap();
     let example = std::fs::read_to_string(format!("{root}/deploy/.env.example")).unwrap();
     let documented: std::collections::BTreeSet<String> = readme
         .lines()
@@ -96,7 +96,7 @@ fn every_setting_is_documented_and_in_the_env_example() {
         .collect();
     assert_eq!(
         documented, read,
-        "the README's table and the settings differ"
+        "the table of docs/OPERATIONS.md and the settings differ"
     );
     assert_eq!(
         exampled, read,

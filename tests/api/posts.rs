@@ -607,7 +607,7 @@ async fn a_reply_left_uncounted_by_a_crash_is_counted() {
     let app = TestApp::spawn().await;
     assert!(
         app.db.is_postgres(),
-        "this test needs PostgreSQL: set HEARTH_TEST_DATABASE_URL (see the README)"
+        "this test needs PostgreSQL: set HEARTH_TEST_DATABASE_URL (see docs/TESTING.md)"
     );
     let (group, people) = group_with_members(&app, &["Crash Owner", "Crash Ana"]).await;
     let post = app.post(&people[0], &group, "Before the crash").await;

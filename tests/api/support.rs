@@ -107,7 +107,8 @@ pub fn test_redis_url() -> Option<String> {
 /// The Redis of a test that needs one (marked `#[ignore]`, so a plain run lists it as ignored
 /// with the reason; `-- --include-ignored` runs it, and then Redis must be configured).
 pub fn required_redis_url() -> String {
-    test_redis_url().expect("this test needs Redis: set HEARTH_TEST_REDIS_URL (see the README)")
+    test_redis_url()
+        .expect("this test needs Redis: set HEARTH_TEST_REDIS_URL (see docs/TESTING.md)")
 }
 
 pub fn test_settings(db: &TestDb) -> Settings {
