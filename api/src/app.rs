@@ -111,15 +111,16 @@ impl App {
             .context("HEARTH_CRISIS_RESOURCES: not a usable crisis resources file")?;
         let versions = Arc::new(crate::read_versions::ReadVersions::new(
             db.clone(),
-            settings.page_memo_keep,
+            settings.page_cache_keep,
         ));
-        let page_memo = crate::page_memo::PageMemo::new(settings.page_memo_keep, versions.clone());
+        let page_cache =
+            crate::page_cache::PageCache::new(settings.page_cache_keep, versions.clone());
         let after_writes = crate::read_versions::AfterWrites::new(versions, broker.clone());
         let app = AppContext::new(AppParts {
             db,
             crisis: Arc::new(crisis),
             reply_counts: Default::default(),
-            page_memo: Arc::new(page_memo),
+            page_cache: Arc::new(page_cache),
             after_writes,
             keys: TokenKeys::new(&secret, settings.access_token_ttl),
             sessions: SessionCache::new(settings.session_check_interval),

@@ -99,9 +99,9 @@ pub struct Settings {
     pub refresh_reuse_grace: Duration,
     /// How long an instance trusts a session it has checked; bounds how late a revocation bites.
     pub session_check_interval: Duration,
-    /// How long an instance keeps the group pages and feeds it read (`page_memo`); zero keeps
+    /// How long an instance keeps the group pages and feeds it read (`page_cache`); zero keeps
     /// none. Bounds how late what changes without a request (a ban running out) shows.
-    pub page_memo_keep: Duration,
+    pub page_cache_keep: Duration,
     /// How often an instance checks the versions of what it keeps (`read_versions`), whatever
     /// it hears from the others; under its one-second bound, so that a check that is late or
     /// slow leaves no kept read served past the bound.
@@ -421,7 +421,7 @@ impl Settings {
             },
             refresh_reuse_grace: Duration::from_secs(number("REFRESH_REUSE_GRACE_SECS", 10, 0)?),
             session_check_interval: Duration::from_secs(number("SESSION_CHECK_SECS", 30, 0)?),
-            page_memo_keep: Duration::from_secs(number("PAGE_MEMO_SECS", 5, 0)?),
+            page_cache_keep: Duration::from_secs(number("PAGE_MEMO_SECS", 5, 0)?),
             read_check_every: Duration::from_millis(400),
             access_token_ttl: Duration::from_secs(15 * 60),
             session_ttl: Duration::from_secs(30 * 24 * 3600),
@@ -586,17 +586,17 @@ mod tests {
         assert!(s.database_url.starts_with("sqlite://hearth-data/"));
         assert!(s.redis_url.is_none());
         assert!(!s.is_production());
-        assert_eq!(s.page_memo_keep, Duration::from_secs(5));
+        assert_eq!(s.page_cache_keep, Duration::from_secs(5));
     }
 
     #[test]
     fn the_page_memo_keeps_what_is_set_among_instances_too() {
         let redis = ("HEARTH_REDIS_URL", "redis://127.0.0.1:6379");
         let s = Settings::from_sources(None, &env(&[redis])).unwrap();
-        assert_eq!(s.page_memo_keep, Duration::from_secs(5));
+        assert_eq!(s.page_cache_keep, Duration::from_secs(5));
         let s =
             Settings::from_sources(None, &env(&[redis, ("HEARTH_PAGE_MEMO_SECS", "0")])).unwrap();
-        assert!(s.page_memo_keep.is_zero());
+        assert!(s.page_cache_keep.is_zero());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! How an answer is compressed for the client that asked (`Accept-Encoding`): brotli or gzip
 //! at one quality, or not at all. The HTTP layer compresses answers made on the fly with the
-//! same settings; answers kept whole (`page_memo`) are compressed once, here, and sent as kept.
+//! same settings; answers kept whole (`page_cache`) are compressed once, here, and sent as kept.
 use std::io::Write;
 
 /// Brotli's and gzip's quality 4, as CDNs use for answers made on the fly. Brotli's default (11)

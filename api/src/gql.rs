@@ -3,7 +3,7 @@ use crate::auth::Auth;
 use crate::auth::RequestMeta;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
-use crate::page_memo::Kept;
+use crate::page_cache::CachedReads;
 use crate::posts::loaders::{LazyLoaders, Loaders, ReactionLoader};
 use crate::state::AppContext;
 use crate::telemetry::Metrics;
@@ -38,8 +38,8 @@ pub trait ContextExt {
     fn reactions(&self) -> AppResult<&DataLoader<ReactionLoader>>;
     /// This request's loaders and what it has checked for the caller.
     fn lazy_loaders(&self) -> AppResult<&LazyLoaders>;
-    /// The reads kept per instance, served to queries only (`page_memo`).
-    fn kept(&self) -> AppResult<Kept<'_>>;
+    /// The reads kept per instance, served to queries only (`page_cache`).
+    fn cached(&self) -> AppResult<CachedReads<'_>>;
     /// The signed-in caller, or `UNAUTHENTICATED`.
     fn viewer(&self) -> AppResult<&Viewer> {
         self.auth()?.viewer()
@@ -72,10 +72,10 @@ impl ContextExt for Context<'_> {
     fn lazy_loaders(&self) -> AppResult<&LazyLoaders> {
         lazy_loaders(self)
     }
-    fn kept(&self) -> AppResult<Kept<'_>> {
+    fn cached(&self) -> AppResult<CachedReads<'_>> {
         let query = self.query_env.operation.node.ty == OperationType::Query;
-        let answer = self.data_opt::<crate::page_memo::AnswerDeps>();
-        Ok(self.app()?.page_memo.serving(query, answer))
+        let answer = self.data_opt::<crate::page_cache::AnswerDeps>();
+        Ok(self.app()?.page_cache.serving(query, answer))
     }
 }
 

@@ -22,7 +22,7 @@ pub mod memo;
 pub mod moderation;
 pub mod moods;
 pub mod notifications;
-pub mod page_memo;
+pub mod page_cache;
 pub mod pagination;
 pub mod persisted;
 pub mod posts;

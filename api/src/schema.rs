@@ -57,7 +57,7 @@ pub const MAX_COMPLEXITY: usize = 2_000;
 pub fn build(app: AppContext, production: bool) -> anyhow::Result<HearthSchema> {
     let cost = CostModel::from_sdl(&sdl()).context("reading the schema's own SDL")?;
     let mut guard = DocumentGuard::new(cost, heavy_at_once());
-    if !app.settings.page_memo_keep.is_zero() {
+    if !app.settings.page_cache_keep.is_zero() {
         guard = guard.around_writes(Arc::new(app.after_writes.clone()));
     }
     Ok(builder(Some(app), production).extension(guard).finish())

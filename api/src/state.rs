@@ -60,7 +60,7 @@ pub struct AppParts {
     pub crisis: Arc<crate::safety::CrisisDirectory>,
     pub reply_counts: Arc<crate::posts::reply_counts::ReplyCounts>,
     /// What group pages read, kept while the versions of what they show hold.
-    pub page_memo: Arc<crate::page_memo::PageMemo>,
+    pub page_cache: Arc<crate::page_cache::PageCache>,
     /// Checks those versions after each write, here and on every instance.
     pub after_writes: crate::read_versions::AfterWrites,
 }

@@ -80,7 +80,7 @@ impl Metrics {
         let kept_answers_served = Counter::default();
         registry.register(
             "kept_answers_served",
-            "Queries answered whole from the page memo, without running them",
+            "Queries answered whole from the page cache, without running them",
             kept_answers_served.clone(),
         );
         registry.register(
@@ -182,11 +182,11 @@ impl Metrics {
         self.events_dropped.inc();
     }
 
-    pub fn count_kept_answer_served(&self) {
+    pub fn count_cached_answer_served(&self) {
         self.kept_answers_served.inc();
     }
 
-    /// Queries answered whole from the page memo so far (the benches report it).
+    /// Queries answered whole from the page cache so far (the benches report it).
     pub fn kept_answers_served(&self) -> u64 {
         self.kept_answers_served.get()
     }

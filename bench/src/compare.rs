@@ -5,7 +5,7 @@
 //! process. Both are measured in rounds, one after the other, and the ratio is printed. Both
 //! connect to PostgreSQL the same way and answer uncompressed, as `wrk` asks. Hearth is then
 //! measured twice more: while someone replies in the group 50 times a second (each write
-//! empties the page memo), and with its answers compressed, as the apps ask.
+//! empties the page cache), and with its answers compressed, as the apps ask.
 use crate::load::{self, Stats};
 use anyhow::Context as _;
 use serde_json::{json, Value};
@@ -111,7 +111,7 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
         rate(&ours),
         rate(&theirs)
     );
-    // Each write empties the page memo of every instance: the page read while someone replies
+    // Each write empties the page cache of every instance: the page read while someone replies
     // in the group every 20 ms (50 writes a second), uncompressed as in the rounds, for ten
     // times as many requests so that enough replies land.
     let replier = load::Replier::start(

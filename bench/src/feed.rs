@@ -271,7 +271,7 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
     measure(FEED, concurrency * 10).await;
     let typename = measure("query Ceiling { __typename }", requests * 4).await;
     let feed = measure(FEED, requests).await;
-    // Every write empties the page memo: the feed read while someone replies every 20 ms in a
+    // Every write empties the page cache: the feed read while someone replies every 20 ms in a
     // group of the first reader's (50 writes a second), for four times as many requests.
     let replied_to = probe["data"]["feed"]["edges"][0]["node"]["id"].clone();
     let replier = load::Replier::start(
@@ -285,12 +285,12 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
     let under_writes = measure(FEED, requests * 4).await;
     let elapsed = started.elapsed();
     let written = replier.stop().await?;
-    // The same feed from a second server on the same database with the page memo off: what
+    // The same feed from a second server on the same database with the page cache off: what
     // each read costs when nothing is kept.
     let database_url = server.database_url.clone();
     let unkept = load::start_server_with(|settings| {
         settings.database_url = database_url;
-        settings.page_memo_keep = std::time::Duration::ZERO;
+        settings.page_cache_keep = std::time::Duration::ZERO;
     })
     .await?;
     measure_at(unkept.url.clone(), FEED, concurrency * 10).await;
@@ -317,7 +317,9 @@ pub async fn run(requests: usize, concurrency: usize) -> anyhow::Result<()> {
         "feed while replies land / __typename: {:.1} %",
         100.0 * under_writes.per_second() / typename.per_second()
     );
-    without_memo.print(&format!("feed page, page memo off ({concurrency} clients)"));
+    without_memo.print(&format!(
+        "feed page, page cache off ({concurrency} clients)"
+    ));
     println!(
         "feed with the memo off / __typename: {:.1} %",
         100.0 * without_memo.per_second() / typename.per_second()

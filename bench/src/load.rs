@@ -126,7 +126,7 @@ pub async fn gql(
 }
 
 /// Someone replying to one post every `every`, until [`Replier::stop`]: each reply empties the
-/// page memo, so a page measured meanwhile is read afresh after each one.
+/// page cache, so a page measured meanwhile is read afresh after each one.
 pub struct Replier {
     stop: tokio_util::sync::CancellationToken,
     task: tokio::task::JoinHandle<usize>,

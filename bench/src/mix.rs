@@ -13,13 +13,13 @@
 //! pages of the same groups, as nobody (it has no accounts here); and Hearth answering
 //! `{ __typename }` to the same members, the ceiling the feed is held to. The writes go on
 //! through all of them. At R = 0 a second Hearth in this process, on the same database with the
-//! page memo off, is measured in the same rounds. Both servers must answer every group's page
+//! page cache off, is measured in the same rounds. Both servers must answer every group's page
 //! with the same posts, before the writes and after each R's.
 //!
 //! A kind of request measured among others (a group page among feeds) is compared with one
 //! measured alone by the rate the clients would reach sending only it (`Stats::per_second_alone`);
-//! the table shows both. Reads answered whole from the page memo are counted by the server
-//! (`hearth_kept_answers_served_total`); the database statements a read cost are shown too
+//! the table shows both. Reads answered whole from the page cache are counted by the server
+//! (`hearth_cached_answers_served_total`); the database statements a read cost are shown too
 //! (writes' and workers' included).
 //!
 //! `HEARTH_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/hearth_bench_mix ../target/release/bench mix`
@@ -79,7 +79,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let database_url = server.database_url.clone();
     let unkept = load::start_server_with(|settings| {
         settings.database_url = database_url.clone();
-        settings.page_memo_keep = Duration::ZERO;
+        settings.page_cache_keep = Duration::ZERO;
         tokens_outlast_the_run(settings);
     })
     .await?;
@@ -220,7 +220,7 @@ struct Bench {
     reads: Reads,
     desk: Arc<Desk>,
     hearth: Hearth,
-    /// Hearth with the page memo off, on the same database.
+    /// Hearth with the page cache off, on the same database.
     unkept: Hearth,
     postgraphile: String,
     page_readers: BTreeMap<String, String>,
@@ -564,7 +564,7 @@ struct Mixed {
     pages: Stats,
     feeds: Stats,
     statements: u64,
-    /// Reads answered whole from the page memo.
+    /// Reads answered whole from the page cache.
     kept: u64,
 }
 
@@ -590,7 +590,7 @@ impl Mixed {
         self.statements as f64 / self.reads() as f64
     }
 
-    /// Of every 100 reads, how many were answered whole from the page memo.
+    /// Of every 100 reads, how many were answered whole from the page cache.
     fn kept_in_100(&self) -> f64 {
         100.0 * self.kept as f64 / self.reads() as f64
     }
@@ -600,7 +600,7 @@ impl Mixed {
 struct AtRate {
     rate: u32,
     hearth: Mixed,
-    /// Hearth with the page memo off: measured while nothing is written only.
+    /// Hearth with the page cache off: measured while nothing is written only.
     unkept: Option<Mixed>,
     postgraphile: Stats,
     ceiling: Stats,
@@ -622,8 +622,8 @@ impl AtRate {
         self.hearth.pages.print("  Hearth group pages");
         self.hearth.feeds.print("  Hearth feeds");
         if let Some(unkept) = &self.unkept {
-            unkept.pages.print("  Hearth group pages, page memo off");
-            unkept.feeds.print("  Hearth feeds, page memo off");
+            unkept.pages.print("  Hearth group pages, page cache off");
+            unkept.feeds.print("  Hearth feeds, page cache off");
         }
         self.postgraphile.print("  PostGraphile 4.14.1 group pages");
         self.ceiling.print("  Hearth { __typename }");
@@ -634,7 +634,7 @@ impl AtRate {
         );
     }
 
-    /// Hearth's rows: with the page memo, and without it where measured.
+    /// Hearth's rows: with the page cache, and without it where measured.
     fn hearth_rows(&self) -> Vec<(String, &Mixed)> {
         let mut rows = vec![(self.rate.to_string(), &self.hearth)];
         if let Some(unkept) = &self.unkept {
@@ -713,7 +713,7 @@ fn print_table(options: &Options, rates: &[AtRate]) {
         }
     }
     println!(
-        "writes, and reads answered whole from the page memo (`hearth_kept_answers_served_total`)"
+        "writes, and reads answered whole from the page cache (`hearth_cached_answers_served_total`)"
     );
     println!(
         "{:<14} {:>6} {:>6} {:>9} {:>15} {:>16}",

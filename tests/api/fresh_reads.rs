@@ -1,5 +1,5 @@
 //! Proof that nobody reads a stale page, or someone else's (issue 31). Two instances keep what
-//! they read (`page_memo`), on one database; a third keeps nothing and is the truth. After every
+//! they read (`page_cache`), on one database; a third keeps nothing and is the truth. After every
 //! write, the group page and the feed read on the instance that wrote are the truth at once, and
 //! on the other instance within `read_versions::BOUND` (through Redis when the suite has it; on
 //! the in-process broker the second instance hears nothing and finds the change by itself).
@@ -32,12 +32,12 @@ struct Cluster {
 impl Cluster {
     async fn start() -> Cluster {
         let a = TestApp::spawn_with(|s| {
-            s.page_memo_keep = Duration::from_secs(5);
+            s.page_cache_keep = Duration::from_secs(5);
             s.run_workers = false;
         })
         .await;
         let b = a.sibling().await;
-        let truth = a.sibling_with(|s| s.page_memo_keep = Duration::ZERO).await;
+        let truth = a.sibling_with(|s| s.page_cache_keep = Duration::ZERO).await;
         Cluster { a, b, truth }
     }
 

@@ -29,7 +29,7 @@ mod mood_shares;
 mod moods;
 mod notifications;
 mod ops;
-mod page_memo;
+mod page_cache;
 mod persisted;
 mod posts;
 mod push;

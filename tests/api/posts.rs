@@ -449,11 +449,11 @@ async fn posting_is_limited_per_person() {
 
 #[tokio::test]
 async fn a_feed_page_costs_the_same_round_trips_whatever_its_size() {
-    // No push worker: its queries would be counted with the page's. No page memo: the page is
-    // read afresh each time (what the memo saves is counted in `page_memo.rs`).
+    // No push worker: its queries would be counted with the page's. No page cache: the page is
+    // read afresh each time (what the memo saves is counted in `page_cache.rs`).
     let app = TestApp::spawn_with(|s| {
         s.run_workers = false;
-        s.page_memo_keep = std::time::Duration::ZERO;
+        s.page_cache_keep = std::time::Duration::ZERO;
     })
     .await;
     let (group, people) =
@@ -500,7 +500,7 @@ async fn a_feed_page_costs_the_same_round_trips_whatever_its_size() {
 async fn a_group_page_costs_the_same_round_trips_whatever_its_size() {
     let app = TestApp::spawn_with(|s| {
         s.run_workers = false;
-        s.page_memo_keep = std::time::Duration::ZERO;
+        s.page_cache_keep = std::time::Duration::ZERO;
     })
     .await;
     let (group, people) = group_with_members(&app, &["Page Owner", "Page Ana", "Page Bo"]).await;

@@ -82,7 +82,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "push/graphql",
             "push/worker",
             "mail/worker",
-            "page_memo",
+            "page_cache",
             "realtime",
             "gql",
             "state",

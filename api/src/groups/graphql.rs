@@ -105,7 +105,7 @@ impl GroupObject {
     /// rule as `group(id)`: a hidden group is `None` to whoever is not (or no longer) in it.
     pub async fn reachable(ctx: &Context<'_>, group_id: &GroupId) -> AppResult<Option<Self>> {
         let read = || async { Ok(ctx.loaders()?.groups.load_one(group_id.to_owned()).await?) };
-        let Some(row) = ctx.kept()?.group_row(group_id, read).await? else {
+        let Some(row) = ctx.cached()?.group_row(group_id, read).await? else {
             return Ok(None);
         };
         if row.visibility != Visibility::Hidden {
@@ -218,7 +218,7 @@ impl GroupObject {
         let access = self.access(ctx).await?;
         let authors = crate::posts::authors_asked(ctx);
         let rows = ctx
-            .kept()?
+            .cached()?
             .group_posts(&ctx.app()?.db, ctx.viewer()?, access, &page, authors)
             .await?;
         Ok(connection(
@@ -425,7 +425,7 @@ impl GroupQuery {
 
     async fn group(&self, ctx: &Context<'_>, id: GroupId) -> Result<GroupObject> {
         let access = ctx
-            .kept()?
+            .cached()?
             .group_access(&ctx.app()?.db, ctx.viewer()?, &id)
             .await?;
         Ok(GroupObject::with_access(access))

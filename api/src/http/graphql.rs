@@ -1,12 +1,12 @@
 //! GraphQL over HTTP, following the GraphQL-over-HTTP specification: media types, status codes,
 //! GET for queries only, capped batches, and an `extensions.code` on every error.
-use super::{client_ip, kept_answers, ws, HttpState};
+use super::{cached_answers, client_ip, ws, HttpState};
 use crate::auth::RequestMeta;
 use crate::auth::{authenticate, bearer_token, Auth};
 use crate::document_guard;
 use crate::error::AppError;
 use crate::gql::answer_panics;
-use crate::page_memo::AnswerKey;
+use crate::page_cache::AnswerKey;
 use crate::persisted::Refusal;
 use crate::posts::loaders::LazyLoaders;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
@@ -128,7 +128,7 @@ pub async fn post(
         Ok(auth) => auth,
         Err(response) => return response,
     };
-    let kept = kept_answers::key(&auth, body.clone(), media.name(), &headers);
+    let kept = cached_answers::key(&auth, body.clone(), media.name(), &headers);
     let unconditional = HeaderMap::new();
     if let Some(response) = kept
         .as_ref()
@@ -173,7 +173,7 @@ pub async fn post(
     execute(&state, peer, &headers, answer, requests, single).await
 }
 
-/// A query's answer kept whole (`kept_answers`), sent as it was kept (`304` to a conditional GET
+/// A query's answer kept whole (`cached_answers`), sent as it was kept (`304` to a conditional GET
 /// that names it, per `conditional`).
 fn served(
     state: &HttpState,
@@ -181,11 +181,11 @@ fn served(
     conditional: &HeaderMap,
 ) -> Option<axum::response::Response> {
     let started = Instant::now();
-    let answer = state.app.page_memo.answer(key)?;
+    let answer = state.app.page_cache.answer(key)?;
     let metrics = &state.app.metrics;
     metrics.record_operation(answer.operation.as_deref(), true, started.elapsed());
-    metrics.count_kept_answer_served();
-    Some(kept_answers::respond(key.media, &answer, conditional))
+    metrics.count_cached_answer_served();
+    Some(cached_answers::respond(key.media, &answer, conditional))
 }
 
 #[derive(Deserialize)]
@@ -265,7 +265,7 @@ pub async fn get_or_upgrade(
     };
     // Marked as a GET's, so no POST body in the same bytes shares its key.
     let sent = Bytes::from(format!("GET ?{}", parts.uri.query().unwrap_or_default()));
-    let kept = kept_answers::key(&auth, sent, media.name(), &headers);
+    let kept = cached_answers::key(&auth, sent, media.name(), &headers);
     if let Some(response) = kept.as_ref().and_then(|key| served(&state, key, &headers)) {
         return response;
     }
@@ -345,7 +345,7 @@ fn persisted_refusal(media: MediaType, refusal: &Refusal) -> axum::response::Res
 /// The type of the operation a request would run, when its document parses.
 fn operation_kind(request: &mut Request) -> Option<OperationType> {
     document_guard::check_tokens(&request.query).ok()?;
-    kept_answers::chosen_operation(request).map(|operation| operation.ty)
+    cached_answers::chosen_operation(request).map(|operation| operation.ty)
 }
 
 /// How one HTTP request is to be answered: its media type, its caller, and where its answer
@@ -420,8 +420,8 @@ async fn execute(
             Ok(()) => {
                 let operation = operation_name(&mut request);
                 if let Some(key) = &kept {
-                    let memo = &state.app.page_memo;
-                    deps = kept_answers::begin(memo, &mut request, &key.viewer).await;
+                    let memo = &state.app.page_cache;
+                    deps = cached_answers::begin(memo, &mut request, &key.viewer).await;
                 }
                 if let Some(deps) = &deps {
                     request = request.data(deps.clone());
@@ -446,7 +446,7 @@ async fn execute(
         let answered = response.errors.is_empty();
         let (body, request_failed) = response_body(response);
         if let (true, Some(deps), Some(key)) = (answered, deps, kept.take()) {
-            let made = kept_answers::Made {
+            let made = cached_answers::Made {
                 deps,
                 began: started,
                 body,
@@ -457,7 +457,7 @@ async fn execute(
             } else {
                 HeaderMap::new()
             };
-            return kept_answers::keep(&state.app.page_memo, key, made, &conditional);
+            return cached_answers::keep(&state.app.page_cache, key, made, &conditional);
         }
         if single && request_failed && media == MediaType::GraphqlResponse {
             status = StatusCode::BAD_REQUEST;
@@ -470,17 +470,17 @@ async fn execute(
         format!("[{}]", bodies.join(","))
     };
     // Tagged when sent with GET, so that a phone asking again with the tag gets a 304.
-    let etag = (get && status == StatusCode::OK).then(|| kept_answers::etag(body.as_bytes()));
+    let etag = (get && status == StatusCode::OK).then(|| cached_answers::etag(body.as_bytes()));
     if let Some(not_modified) = etag
         .as_deref()
-        .and_then(|etag| kept_answers::not_modified(etag, headers))
+        .and_then(|etag| cached_answers::not_modified(etag, headers))
     {
         return not_modified;
     }
     let mut response =
         (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response();
     if let Some(etag) = &etag {
-        kept_answers::tag(response.headers_mut(), etag);
+        cached_answers::tag(response.headers_mut(), etag);
     }
     response
 }

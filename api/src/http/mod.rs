@@ -1,8 +1,8 @@
 //! The HTTP surface: `/graphql` (POST, GET, WebSocket), `/healthz`, `/readyz`, `/metrics`, and
 //! the account-deletion page (`/account/delete`).
 mod account_page;
+mod cached_answers;
 mod graphql;
-mod kept_answers;
 mod ops;
 mod ws;
 

@@ -55,7 +55,7 @@ async fn reactions(
     };
     match ctx.auth()?.viewer() {
         Ok(viewer) => {
-            let kept = ctx.kept()?;
+            let kept = ctx.cached()?;
             kept.reactions(&viewer.user_id, target, id, group, read)
                 .await
         }
@@ -401,7 +401,7 @@ impl PostQuery {
     ) -> Result<Connection<String, PostObject, ListInfo>> {
         let page = PageArgs::new(first, after)?;
         let rows = ctx
-            .kept()?
+            .cached()?
             .feed(&ctx.app()?.db, ctx.viewer()?, &page, authors_asked(ctx))
             .await?;
         Ok(connection(

@@ -225,7 +225,7 @@ pub async fn group_posts(
 }
 
 /// A page of a group's posts as every member sees it, before anyone's blocks leave some out
-/// ([`hides_from`]): what the page memo keeps once per group. For reading only, after access
+/// ([`hides_from`]): what the page cache keeps once per group. For reading only, after access
 /// was checked.
 pub async fn group_posts_for_all(
     db: &DatabaseConnection,

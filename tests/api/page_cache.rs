@@ -1,4 +1,4 @@
-//! A group page is kept per instance (`page_memo`) while the versions of what it shows hold
+//! A group page is kept per instance (`page_cache`) while the versions of what it shows hold
 //! (`read_versions`): read again, it asks the database nothing; after a write that changes what
 //! it shows, here or on another instance, the next read is fresh; a write elsewhere leaves it
 //! kept.
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 /// The memo on, whatever the test's settings; no background workers nor periodic version
 /// checks, whose statements would be counted (a write here still checks at once).
 fn kept_for_a_while(settings: &mut api::Settings) {
-    settings.page_memo_keep = Duration::from_secs(5);
+    settings.page_cache_keep = Duration::from_secs(5);
     settings.read_check_every = Duration::from_secs(3600);
     settings.run_workers = false;
 }
@@ -680,7 +680,7 @@ async fn a_conditional_get_of_an_unchanged_page_is_not_modified() {
     for keep in [Duration::from_secs(5), Duration::ZERO] {
         let app = TestApp::spawn_with(|s| {
             kept_for_a_while(s);
-            s.page_memo_keep = keep;
+            s.page_cache_keep = keep;
         })
         .await;
         let owner = app.register("Tagged Owner").await;

@@ -19,7 +19,7 @@
 //! Whole answers are kept too: a query of the group page or the feed, as one caller sent it,
 //! answered as it was sent (its bytes, compressed as that client accepts), with every version
 //! its fields noted ([`AnswerDeps`]). Read again, it is not resolved, serialised nor compressed
-//! (`http::kept_answers`).
+//! (`http::cached_answers`).
 use crate::auth::Viewer;
 use crate::content::{ContentType, ReactionKind};
 use crate::content_coding::Coding;
@@ -83,7 +83,7 @@ pub struct AnswerKey {
 
 /// A whole answer as it was sent.
 #[derive(Clone, Debug)]
-pub struct KeptAnswer {
+pub struct CachedAnswer {
     pub body: Bytes,
     pub coding: Coding,
     /// The answer's entity tag, from its text before compression.
@@ -114,7 +114,7 @@ impl AnswerDeps {
 
 type Deps = Vec<Seen>;
 
-pub struct PageMemo {
+pub struct PageCache {
     /// Whether anything is kept at all (a keep time above zero).
     on: bool,
     versions: Arc<ReadVersions>,
@@ -126,13 +126,13 @@ pub struct PageMemo {
     groups: Memo<GroupId, Option<groups::Model>, Deps>,
     reaction_counts: Memo<TargetKey, Arc<Vec<ReactionTally>>, Deps>,
     my_reactions: Memo<ReactionKey, Arc<Vec<ReactionKind>>, Deps>,
-    answers: Memo<AnswerKey, KeptAnswer, Deps>,
+    answers: Memo<AnswerKey, CachedAnswer, Deps>,
 }
 
-impl PageMemo {
+impl PageCache {
     /// Keeps reads for `keep` (zero keeps none), while `versions` say they hold.
     pub fn new(keep: Duration, versions: Arc<ReadVersions>) -> Self {
-        PageMemo {
+        PageCache {
             on: !keep.is_zero(),
             versions,
             access: Memo::new(keep, BUDGET),
@@ -155,8 +155,8 @@ impl PageMemo {
     /// The reads kept here, served only to `serve` (a query's: a mutation renders what it just
     /// wrote, before this instance has checked the versions again). What is read is noted in
     /// `answer` when the request's answer may be kept whole.
-    pub fn serving<'a>(&'a self, serve: bool, answer: Option<&'a AnswerDeps>) -> Kept<'a> {
-        Kept {
+    pub fn serving<'a>(&'a self, serve: bool, answer: Option<&'a AnswerDeps>) -> CachedReads<'a> {
+        CachedReads {
             memo: self,
             serve: serve && self.on,
             answer,
@@ -181,7 +181,7 @@ impl PageMemo {
     }
 
     /// The answer kept for a query sent again, while every version it read under holds.
-    pub fn answer(&self, key: &AnswerKey) -> Option<KeptAnswer> {
+    pub fn answer(&self, key: &AnswerKey) -> Option<CachedAnswer> {
         if !self.on {
             return None;
         }
@@ -209,7 +209,7 @@ impl PageMemo {
     pub fn keep_answer(
         &self,
         key: AnswerKey,
-        answer: KeptAnswer,
+        answer: CachedAnswer,
         deps: AnswerDeps,
         began: Instant,
     ) {
@@ -224,14 +224,14 @@ impl PageMemo {
     }
 }
 
-/// The memo as one operation may use it (`PageMemo::serving`).
-pub struct Kept<'a> {
-    memo: &'a PageMemo,
+/// The memo as one operation may use it (`PageCache::serving`).
+pub struct CachedReads<'a> {
+    memo: &'a PageCache,
     serve: bool,
     answer: Option<&'a AnswerDeps>,
 }
 
-impl Kept<'_> {
+impl CachedReads<'_> {
     /// The value kept for `key` while the versions of `scopes` are those it was read under,
     /// or the one `read` gives, then kept. The versions are noted before the read, so what was
     /// read before a write is never kept as read after it.

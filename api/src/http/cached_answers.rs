@@ -1,4 +1,4 @@
-//! Whole answers to the group page and the feed, kept per instance (`page_memo`). The same person
+//! Whole answers to the group page and the feed, kept per instance (`page_cache`). The same person
 //! sending the same query again, in the same bytes and asking for the same form, gets the bytes
 //! sent before, while nothing it shows was written since (the versions its fields read under
 //! hold): the query is not parsed, resolved, serialised nor compressed again. Only an answer
@@ -10,7 +10,7 @@
 use crate::auth::Auth;
 use crate::content_coding::Coding;
 use crate::ids::UserId;
-use crate::page_memo::{AnswerDeps, AnswerKey, KeptAnswer, PageMemo};
+use crate::page_cache::{AnswerDeps, AnswerKey, CachedAnswer, PageCache};
 use async_graphql::parser::types::{
     DocumentOperations, OperationDefinition, OperationType, Selection,
 };
@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
 /// The root fields of a query whose answer may be kept whole.
-const KEPT_ROOTS: [&str; 2] = ["feed", "group"];
+const CACHED_ROOTS: [&str; 2] = ["feed", "group"];
 
 /// The key of a signed-in caller's request (`request`: its bytes as sent); none for anyone else.
 pub fn key(
@@ -45,8 +45,8 @@ pub fn key(
 }
 
 /// Begun before `request` runs when its answer may be kept: one query asking only for
-/// [`KEPT_ROOTS`], and a memo that keeps answers.
-pub async fn begin(memo: &PageMemo, request: &mut Request, viewer: &UserId) -> Option<AnswerDeps> {
+/// [`CACHED_ROOTS`], and a memo that keeps answers.
+pub async fn begin(memo: &PageCache, request: &mut Request, viewer: &UserId) -> Option<AnswerDeps> {
     if !keepable(request) {
         return None;
     }
@@ -60,7 +60,7 @@ fn keepable(request: &mut Request) -> bool {
     operation.ty == OperationType::Query
         && operation.selection_set.node.items.iter().all(|item| {
             matches!(&item.node, Selection::Field(field)
-                if KEPT_ROOTS.contains(&field.node.name.node.as_str()))
+                if CACHED_ROOTS.contains(&field.node.name.node.as_str()))
         })
 }
 
@@ -95,10 +95,10 @@ pub struct Made {
 
 /// Encodes an answer made now as the client asked, keeps it, and answers with it (`304` when the
 /// client already holds it).
-pub fn keep(memo: &PageMemo, key: AnswerKey, made: Made, request: &HeaderMap) -> Response {
+pub fn keep(memo: &PageCache, key: AnswerKey, made: Made, request: &HeaderMap) -> Response {
     let etag = etag(made.body.as_bytes());
     let (body, coding) = key.coding.encode(made.body.into_bytes());
-    let answer = KeptAnswer {
+    let answer = CachedAnswer {
         body: Bytes::from(body),
         coding,
         etag,
@@ -110,7 +110,7 @@ pub fn keep(memo: &PageMemo, key: AnswerKey, made: Made, request: &HeaderMap) ->
 }
 
 /// An answer as it was kept, or `304` when `request` names its tag.
-pub fn respond(media: &'static str, answer: &KeptAnswer, request: &HeaderMap) -> Response {
+pub fn respond(media: &'static str, answer: &CachedAnswer, request: &HeaderMap) -> Response {
     if let Some(response) = not_modified(&answer.etag, request) {
         return response;
     }
