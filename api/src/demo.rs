@@ -10,7 +10,9 @@ use crate::error::AppResult;
 use crate::groups::service::{self as groups, NewGroup};
 use crate::groups::types::{LedBy, Topic, Visibility};
 use crate::ids::{SessionId, UserId};
-use crate::posts::service::{self as posts, NewPost, NewReply};
+use crate::posts::reactions;
+use crate::posts::replies::{self, NewReply};
+use crate::posts::service::{self as posts, NewPost};
 use crate::rate_limit::RateLimiter;
 use entity::{sessions, users};
 use sea_orm::{
@@ -177,7 +179,7 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
             )
             .await?
             .row;
-            let first = posts::create_reply(
+            let first = replies::create_reply(
                 db,
                 &counts,
                 &limiter,
@@ -193,7 +195,7 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
             )
             .await?;
             let replier = members[(n + 1) % members.len()];
-            let _ = posts::create_reply(
+            let _ = replies::create_reply(
                 db,
                 &counts,
                 &limiter,
@@ -208,7 +210,7 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
                 },
             )
             .await?;
-            let _ = posts::react(
+            let _ = reactions::react(
                 db,
                 replier,
                 ContentType::Post,

@@ -1,6 +1,8 @@
 //! GraphQL types and resolvers of posts, replies, reactions and the feed.
 use super::loaders::ReactionTally;
-use super::service::{self, Authors, ListedPost, NewPost, NewReply};
+use super::reactions;
+use super::replies::{self as reply_service, NewReply};
+use super::service::{self, Authors, ListedPost, NewPost};
 use crate::config::PostingLimits;
 use crate::content::{ContentType, ReactionKind};
 use crate::error::AppResult;
@@ -234,7 +236,8 @@ impl PostObject {
         after: Option<String>,
     ) -> Result<Connection<String, ReplyObject, ListInfo>> {
         let page = PageArgs::new(first, after)?;
-        let rows = service::post_replies(&ctx.app()?.db, ctx.viewer()?, &self.0, &page).await?;
+        let rows =
+            reply_service::post_replies(&ctx.app()?.db, ctx.viewer()?, &self.0, &page).await?;
         Ok(connection(
             rows.map(ReplyObject),
             |r| Cursor {
@@ -479,7 +482,7 @@ impl PostMutation {
         input: CreateReplyInput,
     ) -> Result<ReplyObject> {
         let app = ctx.app()?;
-        let written = service::create_reply(
+        let written = reply_service::create_reply(
             &app.db,
             &app.reply_counts,
             &app.limiter,
@@ -504,20 +507,20 @@ impl PostMutation {
         body: String,
     ) -> Result<ReplyObject> {
         let app = ctx.app()?;
-        let edited = service::edit_reply(&app.db, ctx.viewer()?, &id, &body).await?;
+        let edited = reply_service::edit_reply(&app.db, ctx.viewer()?, &id, &body).await?;
         Ok(ReplyObject(edited.publish(&app.broker).await))
     }
 
     async fn delete_reply(&self, ctx: &Context<'_>, id: ReplyId) -> Result<ReplyObject> {
         Ok(ReplyObject(
-            service::delete_reply(&ctx.app()?.db, ctx.viewer()?, &id).await?,
+            reply_service::delete_reply(&ctx.app()?.db, ctx.viewer()?, &id).await?,
         ))
     }
 
     /// Adds a reaction (reacting twice is reacting once).
     async fn react(&self, ctx: &Context<'_>, input: ReactionInput) -> Result<bool> {
         let app = ctx.app()?;
-        service::react(
+        reactions::react(
             &app.db,
             ctx.viewer()?,
             input.target_type,
@@ -531,7 +534,7 @@ impl PostMutation {
     }
 
     async fn unreact(&self, ctx: &Context<'_>, input: ReactionInput) -> Result<bool> {
-        service::unreact(
+        reactions::unreact(
             &ctx.app()?.db,
             ctx.viewer()?,
             input.target_type,

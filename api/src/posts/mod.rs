@@ -2,6 +2,8 @@
 mod crisis;
 mod graphql;
 pub mod loaders;
+pub mod reactions;
+pub mod replies;
 pub mod reply_counts;
 pub mod service;
 
