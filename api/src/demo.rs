@@ -7,6 +7,8 @@ use crate::clock::now;
 use crate::config::PostingLimits;
 use crate::content::{ContentType, ReactionKind};
 use crate::error::AppResult;
+use crate::groups::invites;
+use crate::groups::memberships;
 use crate::groups::service::{self as groups, NewGroup};
 use crate::groups::types::{LedBy, Topic, Visibility};
 use crate::ids::{SessionId, UserId};
@@ -146,17 +148,22 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
         for member in &members {
             match visibility {
                 Visibility::Hidden => {
-                    groups::invite_member(db, owner, &group.id, &member.user_id).await?;
-                    let _ = groups::join_group(db, member, &group.id).await?;
+                    invites::invite_member(db, owner, &group.id, &member.user_id).await?;
+                    let _ = memberships::join_group(db, member, &group.id).await?;
                 }
                 Visibility::Private => {
-                    let _ = groups::join_group(db, member, &group.id).await?;
-                    let _ =
-                        groups::decide_join_request(db, owner, &group.id, &member.user_id, true)
-                            .await?;
+                    let _ = memberships::join_group(db, member, &group.id).await?;
+                    let _ = memberships::decide_join_request(
+                        db,
+                        owner,
+                        &group.id,
+                        &member.user_id,
+                        true,
+                    )
+                    .await?;
                 }
                 Visibility::Public => {
-                    let _ = groups::join_group(db, member, &group.id).await?;
+                    let _ = memberships::join_group(db, member, &group.id).await?;
                 }
             }
         }

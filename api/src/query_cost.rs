@@ -56,7 +56,7 @@ const LIST_BOUNDS: &[(&str, &str, u64)] = &[
     (
         "Group",
         "moderators",
-        crate::groups::service::MAX_MODERATORS_SHOWN,
+        crate::groups::memberships::MAX_MODERATORS_SHOWN,
     ),
     (
         "Group",

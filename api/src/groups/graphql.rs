@@ -1,5 +1,7 @@
 //! GraphQL types and resolvers of groups.
 use super::access::GroupAccess;
+use super::invites;
+use super::memberships as membership_service;
 use super::service::{self, GroupChanges, NewGroup};
 use super::types::{LedBy, MemberState, NotificationLevel, PersonInGroup, Role, Topic, Visibility};
 use crate::error::{AppError, AppResult};
@@ -204,7 +206,7 @@ impl GroupObject {
     }
     /// The owner and moderators (for professionally led groups, the professionals).
     async fn moderators(&self, ctx: &Context<'_>) -> Result<Vec<MemberObject>> {
-        let rows = service::moderators(&ctx.app()?.db, &self.row.id).await?;
+        let rows = membership_service::moderators(&ctx.app()?.db, &self.row.id).await?;
         Ok(rows.into_iter().map(MemberObject).collect())
     }
     /// Posts by latest activity. Members only, except in public groups.
@@ -295,8 +297,13 @@ impl GroupObject {
         total: Option<i64>,
     ) -> Result<Connection<String, MemberObject, ListInfo>> {
         let page = PageArgs::new(first, after)?;
-        let rows = service::list_memberships(&ctx.app()?.db, self.access(ctx).await?, state, &page)
-            .await?;
+        let rows = membership_service::list_memberships(
+            &ctx.app()?.db,
+            self.access(ctx).await?,
+            state,
+            &page,
+        )
+        .await?;
         Ok(connection(
             rows.map(MemberObject),
             MemberObject::cursor,
@@ -483,12 +490,12 @@ impl GroupMutation {
     /// Joins a public group, accepts an invitation, or asks to join a private group (state PENDING).
     async fn join_group(&self, ctx: &Context<'_>, group_id: GroupId) -> Result<MembershipObject> {
         let app = ctx.app()?;
-        let joined = service::join_group(&app.db, ctx.viewer()?, &group_id).await?;
+        let joined = membership_service::join_group(&app.db, ctx.viewer()?, &group_id).await?;
         Ok(MembershipObject(joined.publish(&app.broker).await))
     }
 
     async fn leave_group(&self, ctx: &Context<'_>, group_id: GroupId) -> Result<bool> {
-        service::leave_group(&ctx.app()?.db, ctx.viewer()?, &group_id).await?;
+        membership_service::leave_group(&ctx.app()?.db, ctx.viewer()?, &group_id).await?;
         Ok(true)
     }
 
@@ -505,7 +512,7 @@ impl GroupMutation {
             MaybeUndefined::Null => Some(None),
             MaybeUndefined::Value(a) => Some(Some(a)),
         };
-        let membership = service::update_membership(
+        let membership = membership_service::update_membership(
             &ctx.app()?.db,
             ctx.viewer()?,
             &group_id,
@@ -541,7 +548,7 @@ impl GroupMutation {
         group_id: GroupId,
         user_id: UserId,
     ) -> Result<bool> {
-        service::invite_member(&ctx.app()?.db, ctx.viewer()?, &group_id, &user_id).await?;
+        invites::invite_member(&ctx.app()?.db, ctx.viewer()?, &group_id, &user_id).await?;
         Ok(true)
     }
 
@@ -552,14 +559,14 @@ impl GroupMutation {
         #[graphql(default = 72)] valid_hours: i32,
     ) -> Result<InviteCode> {
         let (code, expires_at) =
-            service::create_invite_code(&ctx.app()?.db, ctx.viewer()?, &group_id, valid_hours)
+            invites::create_invite_code(&ctx.app()?.db, ctx.viewer()?, &group_id, valid_hours)
                 .await?;
         Ok(InviteCode { code, expires_at })
     }
 
     async fn join_with_invite_code(&self, ctx: &Context<'_>, code: String) -> Result<GroupObject> {
         let db = &ctx.app()?.db;
-        let membership = service::join_with_invite_code(db, ctx.viewer()?, &code).await?;
+        let membership = invites::join_with_invite_code(db, ctx.viewer()?, &code).await?;
         let access = super::access::group_access(db, ctx.viewer()?, &membership.group_id).await?;
         Ok(GroupObject::with_access(access))
     }
@@ -573,8 +580,14 @@ impl GroupMutation {
         role: Role,
     ) -> Result<MemberObject> {
         Ok(MemberObject(
-            service::set_member_role(&ctx.app()?.db, ctx.viewer()?, &group_id, &user_id, role)
-                .await?,
+            membership_service::set_member_role(
+                &ctx.app()?.db,
+                ctx.viewer()?,
+                &group_id,
+                &user_id,
+                role,
+            )
+            .await?,
         ))
     }
 }
@@ -586,7 +599,7 @@ async fn decide_join_request(
     approve: bool,
 ) -> Result<bool> {
     let app = ctx.app()?;
-    service::decide_join_request(&app.db, ctx.viewer()?, group_id, user_id, approve)
+    membership_service::decide_join_request(&app.db, ctx.viewer()?, group_id, user_id, approve)
         .await?
         .publish(&app.broker)
         .await;

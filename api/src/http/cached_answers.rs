@@ -93,9 +93,9 @@ pub struct Made {
     pub operation: Option<String>,
 }
 
-/// Encodes an answer made now as the client asked, keeps it, and answers with it (`304` when the
-/// client already holds it).
-pub fn keep(memo: &PageCache, key: AnswerKey, made: Made, request: &HeaderMap) -> Response {
+/// Encodes an answer made now as the client asked, keeps it, and answers with it (to a GET,
+/// whose headers are `get`, tagged, or `304` when the client already holds it).
+pub fn keep(memo: &PageCache, key: AnswerKey, made: Made, get: Option<&HeaderMap>) -> Response {
     let etag = etag(made.body.as_bytes());
     let (body, coding) = key.coding.encode(made.body.into_bytes());
     let answer = CachedAnswer {
@@ -104,14 +104,15 @@ pub fn keep(memo: &PageCache, key: AnswerKey, made: Made, request: &HeaderMap) -
         etag,
         operation: made.operation,
     };
-    let response = respond(key.media, &answer, request);
+    let response = respond(key.media, &answer, get);
     memo.keep_answer(key, answer, made.deps, made.began);
     response
 }
 
-/// An answer as it was kept, or `304` when `request` names its tag.
-pub fn respond(media: &'static str, answer: &CachedAnswer, request: &HeaderMap) -> Response {
-    if let Some(response) = not_modified(&answer.etag, request) {
+/// An answer as it was kept. To a GET (`get`: its headers), tagged, or `304` when it names the
+/// tag; a POST's answer is not tagged and keeps `no-store`.
+pub fn respond(media: &'static str, answer: &CachedAnswer, get: Option<&HeaderMap>) -> Response {
+    if let Some(response) = get.and_then(|request| not_modified(&answer.etag, request)) {
         return response;
     }
     let mut response = (StatusCode::OK, Body::from(answer.body.clone())).into_response();
@@ -121,7 +122,9 @@ pub fn respond(media: &'static str, answer: &CachedAnswer, request: &HeaderMap) 
     if let Some(coding) = answer.coding.header() {
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
     }
-    tag(headers, &answer.etag);
+    if get.is_some() {
+        tag(headers, &answer.etag);
+    }
     response
 }
 

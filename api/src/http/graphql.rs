@@ -129,11 +129,7 @@ pub async fn post(
         Err(response) => return response,
     };
     let kept = cached_answers::key(&auth, body.clone(), media.name(), &headers);
-    let unconditional = HeaderMap::new();
-    if let Some(response) = kept
-        .as_ref()
-        .and_then(|key| served(&state, key, &unconditional))
-    {
+    if let Some(response) = kept.as_ref().and_then(|key| served(&state, key, None)) {
         return response;
     }
     let batch: BatchRequest = match serde_json::from_slice(&body) {
@@ -173,19 +169,19 @@ pub async fn post(
     execute(&state, peer, &headers, answer, requests, single).await
 }
 
-/// A query's answer kept whole (`cached_answers`), sent as it was kept (`304` to a conditional GET
-/// that names it, per `conditional`).
+/// A query's answer kept whole (`cached_answers`), sent as it was kept (to a GET, whose headers
+/// are `get`, tagged, or `304` when it names the tag).
 fn served(
     state: &HttpState,
     key: &AnswerKey,
-    conditional: &HeaderMap,
+    get: Option<&HeaderMap>,
 ) -> Option<axum::response::Response> {
     let started = Instant::now();
     let answer = state.app.page_cache.answer(key)?;
     let metrics = &state.app.metrics;
     metrics.record_operation(answer.operation.as_deref(), true, started.elapsed());
     metrics.count_cached_answer_served();
-    Some(cached_answers::respond(key.media, &answer, conditional))
+    Some(cached_answers::respond(key.media, &answer, get))
 }
 
 #[derive(Deserialize)]
@@ -266,7 +262,10 @@ pub async fn get_or_upgrade(
     // Marked as a GET's, so no POST body in the same bytes shares its key.
     let sent = Bytes::from(format!("GET ?{}", parts.uri.query().unwrap_or_default()));
     let kept = cached_answers::key(&auth, sent, media.name(), &headers);
-    if let Some(response) = kept.as_ref().and_then(|key| served(&state, key, &headers)) {
+    if let Some(response) = kept
+        .as_ref()
+        .and_then(|key| served(&state, key, Some(&headers)))
+    {
         return response;
     }
     let mut request = Request::new(query);
@@ -452,12 +451,8 @@ async fn execute(
                 body,
                 operation,
             };
-            let conditional = if get {
-                headers.clone()
-            } else {
-                HeaderMap::new()
-            };
-            return cached_answers::keep(&state.app.page_cache, key, made, &conditional);
+            let get = get.then_some(headers);
+            return cached_answers::keep(&state.app.page_cache, key, made, get);
         }
         if single && request_failed && media == MediaType::GraphqlResponse {
             status = StatusCode::BAD_REQUEST;
