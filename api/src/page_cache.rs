@@ -147,11 +147,6 @@ impl PageCache {
         }
     }
 
-    /// The versions kept reads are checked against.
-    pub fn versions(&self) -> &Arc<ReadVersions> {
-        &self.versions
-    }
-
     /// The reads kept here, served only to `serve` (a query's: a mutation renders what it just
     /// wrote, before this instance has checked the versions again). What is read is noted in
     /// `answer` when the request's answer may be kept whole.
@@ -161,23 +156,6 @@ impl PageCache {
             serve: serve && self.on,
             answer,
         }
-    }
-
-    /// How many reads are kept (for tests and metrics).
-    pub fn len(&self) -> usize {
-        self.access.len()
-            + self.shared_pages.len()
-            + self.own_pages.len()
-            + self.feed_groups.len()
-            + self.apart.len()
-            + self.groups.len()
-            + self.reaction_counts.len()
-            + self.my_reactions.len()
-            + self.answers.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// The answer kept for a query sent again, while every version it read under holds.
