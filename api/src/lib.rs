@@ -6,6 +6,7 @@ pub mod auth;
 pub mod broker;
 pub mod cli;
 pub mod clock;
+pub mod community;
 pub mod config;
 pub mod content;
 pub mod content_coding;

@@ -267,8 +267,20 @@ impl CachedReads<'_> {
         ];
         let read = || group_access(db, viewer, group_id);
         let bytes = |access: &GroupAccess| group_bytes(&access.group);
+        self.group_shown(group_id).await?;
         self.through(&self.memo.access, key, &scopes, read, bytes)
             .await
+    }
+
+    /// A group shows in an answer that may be kept whole: any of its fields may be asked for
+    /// (its members, join requests, mod log…), so the answer depends on everything shown in
+    /// the group, which is the group's version. Every group object is reached through
+    /// [`Self::group_access`] or [`Self::group_row`], which note it.
+    async fn group_shown(&self, group_id: &GroupId) -> AppResult<()> {
+        if self.answer.is_some() {
+            self.seen(&[Scope::Group(group_id.clone())]).await?;
+        }
+        Ok(())
     }
 
     /// A group's row, kept or read by `read` (the request's loader) while its membership's
@@ -280,6 +292,7 @@ impl CachedReads<'_> {
     {
         let scopes = [Scope::Membership(id.clone())];
         let bytes = |row: &Option<groups::Model>| row.as_ref().map_or(ROW_BYTES, group_bytes);
+        self.group_shown(id).await?;
         self.through(&self.memo.groups, id.clone(), &scopes, read, bytes)
             .await
     }

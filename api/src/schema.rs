@@ -8,9 +8,7 @@ use crate::notifications::{NotificationMutation, NotificationQuery};
 use crate::posts::{PostMutation, PostQuery};
 use crate::push::PushMutation;
 use crate::query_cost::CostModel;
-use crate::questions::{
-    QuestionModerationMutation, QuestionModerationQuery, QuestionMutation, QuestionQuery,
-};
+use crate::questions::{QuestionMutation, QuestionQuery};
 use crate::realtime::LiveSubscription;
 use crate::state::AppContext;
 use anyhow::Context as _;
@@ -27,7 +25,6 @@ pub struct Query(
     MoodQuery,
     ShareQuery,
     QuestionQuery,
-    QuestionModerationQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -41,7 +38,6 @@ pub struct Mutation(
     MoodMutation,
     ShareMutation,
     QuestionMutation,
-    QuestionModerationMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -45,8 +45,9 @@ stored_enum!(Topic {
 
 stored_enum!(ReactionKind { Support => "SUPPORT", Relate => "RELATE", Thanks => "THANKS" });
 stored_enum!(
-    /// What a reaction or report points at.
-    ContentType { Post => "POST", Reply => "REPLY" }
+    /// What a reaction or report points at. Reactions are on posts and replies; reports are on
+    /// all four.
+    ContentType { Post => "POST", Reply => "REPLY", Question => "QUESTION", Answer => "ANSWER" }
 );
 stored_enum!(ReportStatus { Open => "OPEN", Resolved => "RESOLVED", Dismissed => "DISMISSED" });
 

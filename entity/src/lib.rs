@@ -26,7 +26,6 @@ pub mod prelude;
 pub mod push_jobs;
 pub mod push_preferences;
 pub mod question_follows;
-pub mod question_reports;
 pub mod questions;
 pub mod reactions;
 pub mod refresh_tokens;

@@ -21,7 +21,6 @@ pub use super::posts::Entity as Posts;
 pub use super::push_jobs::Entity as PushJobs;
 pub use super::push_preferences::Entity as PushPreferences;
 pub use super::question_follows::Entity as QuestionFollows;
-pub use super::question_reports::Entity as QuestionReports;
 pub use super::questions::Entity as Questions;
 pub use super::reactions::Entity as Reactions;
 pub use super::refresh_tokens::Entity as RefreshTokens;

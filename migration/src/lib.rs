@@ -27,6 +27,7 @@ mod m20261201_000023_uncounted_replies;
 mod m20261205_000024_name_keys_folded;
 mod m20261205_000025_anonymous_in_own_thread;
 mod m20261206_000026_view_changes;
+mod m20261206_000027_one_report_queue;
 pub mod name_key;
 mod postgres_only;
 pub use m20261130_000016_deleted_member::DELETED_MEMBER_ID;
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000024_name_keys_folded::Migration),
             Box::new(m20261205_000025_anonymous_in_own_thread::Migration),
             Box::new(m20261206_000026_view_changes::Migration),
+            Box::new(m20261206_000027_one_report_queue::Migration),
         ]
     }
 }

@@ -40,7 +40,7 @@ async fn report(app: &TestApp, who: &Session, answer: &str, reason: &str) -> Val
         .await
 }
 
-/// The reports `who` handles, newest first (`variables` may name `g`, `p` and `s`).
+/// The reports `who` handles, oldest first (`variables` may name `g`, `p` and `s`).
 async fn queue(app: &TestApp, who: &Session, variables: Value) -> Vec<Value> {
     app.ok(&who.access, REPORTS, variables).await["questionReports"]["edges"]
         .as_array()
@@ -129,9 +129,10 @@ async fn a_reported_answer_reaches_its_groups_moderators_once_per_open_report() 
         .to_owned();
     assert_ne!(second_report, reader_report);
 
-    // The group's moderators see both, newest first, with the answer as written.
+    // The group's moderators see both, oldest first as every report queue, with the answer as
+    // written.
     let seen = queue(&app, &owner, json!({"g": group})).await;
-    assert_eq!(ids(&seen), [second_report.as_str(), reader_report.as_str()]);
+    assert_eq!(ids(&seen), [reader_report.as_str(), second_report.as_str()]);
     for r in &seen {
         assert_eq!(r["questionId"], json!(question));
         assert_eq!(r["answerId"], json!(a));
@@ -189,7 +190,7 @@ async fn a_reported_answer_reaches_its_groups_moderators_once_per_open_report() 
     assert_ne!(renewed_id, reader_report);
     assert_eq!(renewed["data"]["reportAnswer"]["status"], "OPEN");
     let open = queue(&app, &owner, json!({"g": group, "s": "OPEN"})).await;
-    assert_eq!(ids(&open), [renewed_id.as_str(), second_report.as_str()]);
+    assert_eq!(ids(&open), [second_report.as_str(), renewed_id.as_str()]);
     assert_eq!(queue(&app, &owner, json!({"g": group})).await.len(), 3);
 
     // A deleted answer can no longer be reported; its reports still show it as written.
@@ -250,7 +251,7 @@ async fn a_platform_wide_answer_is_reported_to_the_admins_and_crisis_words_flag_
     assert_ne!(reader_report, flag);
     assert_eq!(
         ids(&queue(&app, &admin, json!({})).await),
-        [reader_report.as_str(), flag.as_str()]
+        [flag.as_str(), reader_report.as_str()]
     );
     assert_eq!(
         ids(&queue(&app, &admin, json!({"p": false})).await),

@@ -607,7 +607,6 @@ async fn the_export_holds_every_kind_of_row_and_no_secret() {
         ("sessions", "sessions", "user_id"),
         ("blocks", "blocks", "blocker_id"),
         ("reportsFiled", "reports", "reporter_id"),
-        ("questionReportsFiled", "question_reports", "reporter_id"),
         ("expertStanding", "experts", "user_id"),
     ] {
         let sql = format!(

@@ -28,6 +28,7 @@ mod mood_reminders;
 mod mood_shares;
 mod moods;
 mod notifications;
+mod one_report_queue;
 mod ops;
 mod page_cache;
 mod persisted;

@@ -110,3 +110,142 @@ async fn names_are_rekeyed_by_their_skeleton_and_old_look_alikes_keep_working() 
     Migrator::up(&db, None).await.unwrap();
     db.close().await.unwrap();
 }
+
+/// Migration 000027 moves question reports into the one report queue, keeping their ids, and
+/// `down` gives them back their own table.
+#[tokio::test]
+async fn question_reports_move_into_the_one_report_queue_and_back() {
+    use entity::enums::Topic;
+    use entity::{answers, questions, users};
+    use sea_orm::{ActiveModelTrait, Set};
+    let test_db = TestDb::new().await;
+    let db = connect_once(&test_db.url).await;
+    Migrator::up(&db, Some(26)).await.unwrap();
+    let now = chrono::Utc::now();
+    users::ActiveModel {
+        id: Set("asker".into()),
+        email: Set("asker@example.org".into()),
+        display_name: Set("Asker".into()),
+        display_name_key: Set("asker".into()),
+        password_hash: Set("x".into()),
+        timezone: Set("UTC".into()),
+        country: Set(None),
+        is_admin: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    questions::ActiveModel {
+        id: Set("question-1".into()),
+        author_id: Set("asker".into()),
+        group_id: Set(None),
+        title: Set("A platform-wide question".into()),
+        body: Set("Its words".into()),
+        topic: Set(Topic::Anxiety),
+        tags: Set(String::new()),
+        anonymous: Set(false),
+        content_warning: Set(None),
+        idempotency_key: Set(None),
+        answer_count: Set(1),
+        accepted_answer_id: Set(None),
+        locked: Set(false),
+        edited_at: Set(None),
+        deleted_at: Set(None),
+        removed_at: Set(None),
+        removed_reason: Set(None),
+        last_activity_at: Set(now),
+        created_at: Set(now),
+        reminded_at: Set(None),
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    answers::ActiveModel {
+        id: Set("answer-1".into()),
+        question_id: Set("question-1".into()),
+        author_id: Set("asker".into()),
+        body: Set("An answer".into()),
+        idempotency_key: Set(None),
+        helpful_count: Set(0),
+        accepted: Set(false),
+        edited_at: Set(None),
+        deleted_at: Set(None),
+        removed_at: Set(None),
+        removed_reason: Set(None),
+        created_at: Set(now),
+        anonymous: Set(false),
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    let backend = db.get_database_backend();
+    let insert = match backend {
+        sea_orm::DbBackend::Postgres => "INSERT INTO question_reports (id, question_id, answer_id, group_id, reporter_id, reason, priority, status, created_at) VALUES ($1, 'question-1', $2, NULL, 'asker', 'a reason', $3, 'OPEN', $4)",
+        _ => "INSERT INTO question_reports (id, question_id, answer_id, group_id, reporter_id, reason, priority, status, created_at) VALUES (?, 'question-1', ?, NULL, 'asker', 'a reason', ?, 'OPEN', ?)",
+    };
+    for (id, answer, priority) in [
+        ("report-q", None, false),
+        ("report-a", Some("answer-1"), true),
+    ] {
+        let values: Vec<sea_orm::Value> = vec![
+            id.into(),
+            answer.map(str::to_owned).into(),
+            priority.into(),
+            now.into(),
+        ];
+        db.execute_raw(Statement::from_sql_and_values(backend, insert, values))
+            .await
+            .unwrap();
+    }
+
+    Migrator::up(&db, None).await.unwrap();
+    let moved = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT id, group_id, target_type, target_id, priority FROM reports ORDER BY id",
+        ))
+        .await
+        .unwrap();
+    let moved: Vec<(String, Option<String>, String, String, bool)> = moved
+        .iter()
+        .map(|r| {
+            (
+                r.try_get("", "id").unwrap(),
+                r.try_get("", "group_id").unwrap(),
+                r.try_get("", "target_type").unwrap(),
+                r.try_get("", "target_id").unwrap(),
+                r.try_get("", "priority").unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        moved,
+        vec![
+            (
+                "report-a".into(),
+                None,
+                "ANSWER".into(),
+                "answer-1".into(),
+                true
+            ),
+            (
+                "report-q".into(),
+                None,
+                "QUESTION".into(),
+                "question-1".into(),
+                false
+            ),
+        ]
+    );
+    assert!(
+        table_count(&db, "question_reports").await.is_err(),
+        "the old table is gone"
+    );
+
+    Migrator::down(&db, Some(1)).await.unwrap();
+    assert_eq!(table_count(&db, "question_reports").await.unwrap(), 2);
+    assert_eq!(table_count(&db, "reports").await.unwrap(), 0);
+    db.close().await.unwrap();
+}

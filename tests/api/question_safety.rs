@@ -106,8 +106,8 @@ async fn crisis_words_in_a_question_or_answer_are_flagged_and_answered_with_reso
     let queue = reports(&app.ok(&admin.access, REPORTS, json!({"p": true})).await);
     assert_eq!(queue.len(), 2);
     assert_eq!(
-        queue[0]["answerId"], answered["answerQuestion"]["id"],
-        "newest first"
+        queue[1]["answerId"], answered["answerQuestion"]["id"],
+        "oldest first, as every report queue"
     );
 
     // An edit that keeps the words does not queue the question again.
@@ -125,7 +125,7 @@ async fn crisis_words_in_a_question_or_answer_are_flagged_and_answered_with_reso
     // The admin handling the flag may learn who asked (the server's audit log keeps it);
     // nobody else can.
     let reveal = "mutation($r: ID!) { revealQuestionReportAuthor(reportId: $r) { id } }";
-    let flagged_question = queue[1]["id"].clone();
+    let flagged_question = queue[0]["id"].clone();
     let refused = app
         .gql(Some(&helper.access), reveal, json!({"r": flagged_question}))
         .await;

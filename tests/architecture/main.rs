@@ -36,6 +36,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "redis_conn",
             "memo",
             "text",
+            "community",
         ],
     ),
     (

@@ -52,8 +52,6 @@ const ERASE: &[(&str, &[Arg])] = &[
     ("UPDATE groups SET created_by = $2 WHERE created_by = $1", &[Person, DeletedMember]),
     ("DELETE FROM reports WHERE reporter_id = $1", &[Person]),
     ("UPDATE reports SET resolved_by = $2, resolution_note = NULL WHERE resolved_by = $1", &[Person, DeletedMember]),
-    ("DELETE FROM question_reports WHERE reporter_id = $1", &[Person]),
-    ("UPDATE question_reports SET resolved_by = $2, resolution_note = NULL WHERE resolved_by = $1", &[Person, DeletedMember]),
     ("UPDATE mod_log SET actor_id = $2, reason = NULL WHERE actor_id = $1", &[Person, DeletedMember]),
     ("UPDATE mod_log SET target_id = NULL WHERE target_id = $1", &[Person]),
     ("DELETE FROM reactions WHERE user_id = $1", &[Person]),

@@ -9,8 +9,7 @@ use chrono::{DateTime, Utc};
 use entity::{
     answer_helpful, answers, bans, blocks, devices, experts, groups, memberships, mood_checkins,
     mood_reminders, mood_share_accesses, mood_shares, notifications, push_preferences,
-    question_follows, question_reports, questions, reactions, replies, reports, sessions,
-    thread_follows, users,
+    question_follows, questions, reactions, replies, reports, sessions, thread_follows, users,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select};
 use serde_json::{json, Map, Value};
@@ -260,16 +259,6 @@ pub async fn document(db: &impl ConnectionTrait, user_id: &UserId) -> AppResult<
             rows(
                 db,
                 reports::Entity::find().filter(reports::Column::ReporterId.eq(me)),
-                &[],
-            )
-            .await?,
-        ),
-        (
-            "questionReportsFiled",
-            rows(
-                db,
-                question_reports::Entity::find()
-                    .filter(question_reports::Column::ReporterId.eq(me)),
                 &[],
             )
             .await?,

@@ -1,48 +1,54 @@
 //! GraphQL types and resolvers of moderation and blocking.
+use super::removal::{self, Item, Removed};
+use super::reports::{self, Queue, QueueFilter, Reported};
 use super::service;
-use crate::content::ContentType;
-use crate::content::ReportStatus;
-use crate::error::AppResult;
+use crate::content::{ContentType, ReportStatus};
+use crate::error::{AppError, AppResult};
 use crate::gql::ContextExt;
 use crate::groups::{GroupObject, UserObject};
-use crate::ids::{GroupId, PostId, ReplyId, ReportId, UserId};
+use crate::ids::{
+    AnswerId, GroupId, PostId, QuestionId, QuestionReportId, ReplyId, ReportId, UserId,
+};
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
 use crate::posts::{PostObject, ReplyObject};
+use crate::questions::{person, AnswerObject, QuestionObject};
+use anyhow::anyhow;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use entity::enums::ModAction;
-use entity::{mod_log, posts, replies, reports};
+use entity::{mod_log, reports as report_rows};
 use sea_orm::ActiveEnum as _;
 use tokio::sync::OnceCell;
 
-pub struct ReportObject(pub reports::Model, Reported);
-
-/// What a report is about, read once for all of its fields.
-type Reported = OnceCell<(Option<posts::Model>, Option<replies::Model>)>;
+pub struct ReportObject(pub report_rows::Model, OnceCell<Reported>);
 
 impl ReportObject {
-    fn new(row: reports::Model) -> Self {
-        ReportObject(row, Reported::default())
+    fn new(row: report_rows::Model) -> Self {
+        ReportObject(row, OnceCell::new())
     }
 
-    async fn reported(
-        &self,
-        ctx: &Context<'_>,
-    ) -> AppResult<&(Option<posts::Model>, Option<replies::Model>)> {
+    /// What the report is about, read once for all of its fields.
+    async fn reported(&self, ctx: &Context<'_>) -> AppResult<&Reported> {
         self.1
-            .get_or_try_init(|| async { service::reported(&ctx.app()?.db, &self.0).await })
+            .get_or_try_init(|| async { reports::reported(&ctx.app()?.db, &self.0).await })
             .await
     }
 }
 
+/// A report of a post, reply, question or answer, for those who handle it: the moderators of
+/// the group it was written in, or for a platform-wide question the platform admins.
 #[Object(name = "Report")]
 impl ReportObject {
     async fn id(&self) -> ID {
         ID::from(self.0.id.clone())
     }
+    /// Where the item was written; null for a platform-wide question or one of its answers.
     async fn group(&self, ctx: &Context<'_>) -> Result<Option<GroupObject>> {
-        Ok(GroupObject::reachable(ctx, &self.0.group_id).await?)
+        match &self.0.group_id {
+            Some(group_id) => Ok(GroupObject::reachable(ctx, group_id).await?),
+            None => Ok(None),
+        }
     }
     async fn target_type(&self) -> ContentType {
         self.0.target_type
@@ -53,26 +59,38 @@ impl ReportObject {
     /// The reported post, or the post of the reported reply. Its text is null once deleted or
     /// removed, as everywhere.
     async fn post(&self, ctx: &Context<'_>) -> Result<Option<PostObject>> {
-        let (post, _) = self.reported(ctx).await?;
-        Ok(post.clone().map(PostObject::from))
+        Ok(self.reported(ctx).await?.post.clone().map(PostObject::from))
     }
     /// The reported reply, for a report of a reply.
     async fn reply(&self, ctx: &Context<'_>) -> Result<Option<ReplyObject>> {
-        let (_, reply) = self.reported(ctx).await?;
-        Ok(reply.clone().map(ReplyObject))
+        Ok(self.reported(ctx).await?.reply.clone().map(ReplyObject))
+    }
+    /// The reported question, or the question of the reported answer, as written (even once
+    /// removed).
+    async fn question(&self, ctx: &Context<'_>) -> Result<Option<QuestionObject>> {
+        Ok(self
+            .reported(ctx)
+            .await?
+            .question
+            .clone()
+            .map(QuestionObject))
+    }
+    /// The reported answer, for a report of an answer, as written (even once removed).
+    async fn answer(&self, ctx: &Context<'_>) -> Result<Option<AnswerObject>> {
+        let reported = self.reported(ctx).await?;
+        Ok(reported.answer.clone().map(|row| AnswerObject {
+            row,
+            group_id: self.0.group_id.clone(),
+        }))
     }
     /// Who wrote what is reported, as the group knows them, even once it is deleted: after a
-    /// crisis flag a moderator may need to reach out.
-    /// Null for an anonymous post, and for a reply by its anonymous author:
+    /// crisis flag a moderator may need to reach out. Null for what was written anonymously:
     /// `revealReportedAuthor` names them, into the mod log.
     async fn author(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
-        let author = match self.reported(ctx).await? {
-            (_, Some(reply)) if !reply.anonymous => &reply.author_id,
-            (_, Some(_)) => return Ok(None),
-            (Some(post), None) if !post.anonymous => &post.author_id,
-            _ => return Ok(None),
-        };
-        Ok(UserObject::in_group(ctx, author, &self.0.group_id).await?)
+        match self.reported(ctx).await?.author() {
+            Some((author, false)) => Ok(person(ctx, author, self.0.group_id.as_ref()).await?),
+            _ => Ok(None),
+        }
     }
     async fn reason(&self) -> &str {
         &self.0.reason
@@ -94,6 +112,73 @@ impl ReportObject {
         self.0.resolved_at
     }
 }
+
+/// The report of a question or answer as the first apps read it: a `Report` by another name.
+pub struct QuestionReportObject(ReportObject);
+
+#[Object(name = "QuestionReport")]
+impl QuestionReportObject {
+    async fn id(&self) -> ID {
+        ID::from(self.0 .0.id.clone())
+    }
+    async fn question_id(&self, ctx: &Context<'_>) -> Result<ID> {
+        let question = self.0.reported(ctx).await?.question.as_ref();
+        Ok(ID::from(question.ok_or(AppError::NotFound)?.id.clone()))
+    }
+    /// Set when an answer is reported.
+    async fn answer_id(&self) -> Option<ID> {
+        let row = &self.0 .0;
+        (row.target_type == ContentType::Answer).then(|| ID::from(row.target_id.clone()))
+    }
+    /// The reported question as written (even once removed).
+    async fn question(&self, ctx: &Context<'_>) -> Result<Option<QuestionObject>> {
+        Ok(self
+            .0
+            .reported(ctx)
+            .await?
+            .question
+            .clone()
+            .map(QuestionObject))
+    }
+    /// The reported answer as written (even once removed).
+    async fn answer(&self, ctx: &Context<'_>) -> Result<Option<AnswerObject>> {
+        self.0.answer(ctx).await
+    }
+    async fn reason(&self) -> &str {
+        &self.0 .0.reason
+    }
+    /// Raised by crisis language.
+    async fn priority(&self) -> bool {
+        self.0 .0.priority
+    }
+    async fn status(&self) -> ReportStatus {
+        self.0 .0.status
+    }
+    async fn resolution_note(&self) -> Option<&str> {
+        self.0 .0.resolution_note.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0 .0.created_at
+    }
+    async fn resolved_at(&self) -> Option<DateTime<Utc>> {
+        self.0 .0.resolved_at
+    }
+}
+
+impl From<report_rows::Model> for QuestionReportObject {
+    fn from(row: report_rows::Model) -> Self {
+        QuestionReportObject(ReportObject::new(row))
+    }
+}
+
+fn report_cursor(report: &ReportObject) -> Cursor {
+    Cursor {
+        at: report.0.created_at,
+        id: report.0.id.to_string(),
+    }
+}
+
+const QUESTION_KINDS: &[ContentType] = &[ContentType::Question, ContentType::Answer];
 
 pub struct ModLogEntryObject(pub mod_log::Model);
 
@@ -145,9 +230,10 @@ pub struct ModerationQuery;
 
 #[Object]
 impl ModerationQuery {
-    /// Reports of a group (its moderators), or of every group (platform admins), oldest first.
-    /// `priority: true` is the priority queue: posts and replies whose words read like a crisis,
-    /// flagged as they were written. Look there first.
+    /// Reports of a group (its moderators), or of everything (platform admins: every group's,
+    /// and those of platform-wide questions), oldest first. Posts, replies, questions and
+    /// answers share the queue. `priority: true` is the priority queue: items whose words read
+    /// like a crisis, flagged as they were written. Look there first.
     async fn reports(
         &self,
         ctx: &Context<'_>,
@@ -158,22 +244,55 @@ impl ModerationQuery {
         after: Option<String>,
     ) -> Result<Connection<String, ReportObject, ListInfo>> {
         let page = PageArgs::new(first, after)?;
-        let rows = service::list_reports(
-            &ctx.app()?.db,
-            ctx.viewer()?,
-            group_id.as_ref(),
-            status,
+        let queue = match &group_id {
+            Some(group_id) => Queue::Group(group_id),
+            None => Queue::Everything,
+        };
+        let filter = QueueFilter {
+            status: Some(status),
             priority,
-            &page,
-        )
-        .await?;
+            kinds: &[],
+        };
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let rows = reports::queue(&app.db, viewer, queue, filter, &page).await?;
+        let after = page.after.is_some();
         Ok(connection(
             rows.map(ReportObject::new),
-            |r| Cursor {
-                at: r.0.created_at,
-                id: r.0.id.to_string(),
-            },
-            page.after.is_some(),
+            report_cursor,
+            after,
+            None,
+        ))
+    }
+
+    /// Reports of questions and answers only: a group's, or without `groupId` those of
+    /// platform-wide questions. Oldest first, as every report queue.
+    #[graphql(deprecation = "Use `reports`: one queue for posts, replies, questions and answers.")]
+    async fn question_reports(
+        &self,
+        ctx: &Context<'_>,
+        group_id: Option<GroupId>,
+        status: Option<ReportStatus>,
+        priority: Option<bool>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, QuestionReportObject, ListInfo>> {
+        let page = PageArgs::new(first, after)?;
+        let queue = match &group_id {
+            Some(group_id) => Queue::Group(group_id),
+            None => Queue::PlatformWide,
+        };
+        let filter = QueueFilter {
+            status,
+            priority,
+            kinds: QUESTION_KINDS,
+        };
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let rows = reports::queue(&app.db, viewer, queue, filter, &page).await?;
+        let after = page.after.is_some();
+        Ok(connection(
+            rows.map(QuestionReportObject::from),
+            |r| report_cursor(&r.0),
+            after,
             None,
         ))
     }
@@ -195,19 +314,42 @@ impl ModerationMutation {
         Ok(true)
     }
 
-    /// Reports a post or reply to the group's moderators.
+    /// Reports a post, reply, question or answer I can read to those who handle it. My second
+    /// report of the same item while the first is open returns the first.
     async fn report(&self, ctx: &Context<'_>, input: ReportInput) -> Result<ReportObject> {
-        let report = service::report(
-            &ctx.app()?.db,
-            ctx.viewer()?,
-            input.target_type,
-            &input.target_id,
-            &input.reason,
-        )
-        .await?;
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let (kind, id) = (input.target_type, input.target_id.as_str());
+        let report = reports::report(&app.db, viewer, kind, id, &input.reason).await?;
         Ok(ReportObject::new(report))
     }
 
+    #[graphql(deprecation = "Use `report(input: {targetType: QUESTION, …})`.")]
+    async fn report_question(
+        &self,
+        ctx: &Context<'_>,
+        question_id: QuestionId,
+        reason: String,
+    ) -> Result<QuestionReportObject> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let kind = ContentType::Question;
+        let row = reports::report(&app.db, viewer, kind, question_id.as_str(), &reason).await?;
+        Ok(row.into())
+    }
+
+    #[graphql(deprecation = "Use `report(input: {targetType: ANSWER, …})`.")]
+    async fn report_answer(
+        &self,
+        ctx: &Context<'_>,
+        answer_id: AnswerId,
+        reason: String,
+    ) -> Result<QuestionReportObject> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let kind = ContentType::Answer;
+        let row = reports::report(&app.db, viewer, kind, answer_id.as_str(), &reason).await?;
+        Ok(row.into())
+    }
+
+    /// Resolves or dismisses a report I handle. Nobody closes the crisis flag on their own words.
     async fn resolve_report(
         &self,
         ctx: &Context<'_>,
@@ -215,44 +357,104 @@ impl ModerationMutation {
         status: ReportStatus,
         note: Option<String>,
     ) -> Result<ReportObject> {
-        Ok(ReportObject::new(
-            service::resolve_report(&ctx.app()?.db, ctx.viewer()?, &id, status, note.as_deref())
-                .await?,
-        ))
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let row = reports::resolve(&app.db, viewer, &id, status, note.as_deref()).await?;
+        Ok(ReportObject::new(row))
     }
 
-    /// Moderators acting on a report: who wrote the reported item, an anonymous post included.
-    /// The reveal goes into the group's mod log.
+    #[graphql(deprecation = "Use `resolveReport`.")]
+    async fn resolve_question_report(
+        &self,
+        ctx: &Context<'_>,
+        id: QuestionReportId,
+        status: ReportStatus,
+        note: Option<String>,
+    ) -> Result<QuestionReportObject> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let id = ReportId::from(id.as_str());
+        let row = reports::resolve(&app.db, viewer, &id, status, note.as_deref()).await?;
+        Ok(row.into())
+    }
+
+    /// Those handling a report: who wrote the reported item, an anonymous one included. The
+    /// reveal goes into the group's mod log (for a platform-wide question, the server's audit
+    /// log).
     async fn reveal_reported_author(
         &self,
         ctx: &Context<'_>,
         report_id: ReportId,
     ) -> Result<Option<UserObject>> {
-        let app = ctx.app()?;
-        let (author, group) = service::reveal_author(&app.db, ctx.viewer()?, &report_id).await?;
-        Ok(UserObject::in_group(ctx, &author, &group).await?)
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let (author, group) = reports::reveal_author(&app.db, viewer, &report_id).await?;
+        Ok(person(ctx, &author, group.as_ref()).await?)
     }
 
+    #[graphql(deprecation = "Use `revealReportedAuthor`.")]
+    async fn reveal_question_report_author(
+        &self,
+        ctx: &Context<'_>,
+        report_id: QuestionReportId,
+    ) -> Result<Option<UserObject>> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let id = ReportId::from(report_id.as_str());
+        let (author, group) = reports::reveal_author(&app.db, viewer, &id).await?;
+        Ok(person(ctx, &author, group.as_ref()).await?)
+    }
+
+    /// Moderators: removes a post from every list; its author is told.
     async fn remove_post(
         &self,
         ctx: &Context<'_>,
         id: PostId,
         reason: String,
     ) -> Result<PostObject> {
-        let app = ctx.app()?;
-        let removed = service::remove_post(&app.db, ctx.viewer()?, &id, &reason).await?;
-        Ok(PostObject::from(removed.publish(&app.broker).await))
+        match remove(ctx, Item::Post(id), &reason).await? {
+            Removed::Post(post) => Ok(PostObject::from(post)),
+            _ => Err(AppError::internal(anyhow!("a post's removal gave another item")).into()),
+        }
     }
 
+    /// Moderators: removes a reply; its author is told.
     async fn remove_reply(
         &self,
         ctx: &Context<'_>,
         id: ReplyId,
         reason: String,
     ) -> Result<ReplyObject> {
+        match remove(ctx, Item::Reply(id), &reason).await? {
+            Removed::Reply(reply) => Ok(ReplyObject(reply)),
+            _ => Err(AppError::internal(anyhow!("a reply's removal gave another item")).into()),
+        }
+    }
+
+    /// Moderators (for a platform-wide question, platform admins): removes a question from
+    /// every list; its asker is told.
+    async fn remove_question(
+        &self,
+        ctx: &Context<'_>,
+        id: QuestionId,
+        reason: String,
+    ) -> Result<bool> {
+        remove(ctx, Item::Question(id), &reason).await?;
+        Ok(true)
+    }
+
+    /// Moderators: removes an answer; its author is told.
+    async fn remove_answer(&self, ctx: &Context<'_>, id: AnswerId, reason: String) -> Result<bool> {
+        remove(ctx, Item::Answer(id), &reason).await?;
+        Ok(true)
+    }
+
+    /// Moderators: a locked question takes no new answers.
+    async fn lock_question(
+        &self,
+        ctx: &Context<'_>,
+        id: QuestionId,
+        locked: bool,
+    ) -> Result<QuestionObject> {
         let app = ctx.app()?;
-        let removed = service::remove_reply(&app.db, ctx.viewer()?, &id, &reason).await?;
-        Ok(ReplyObject(removed.publish(&app.broker).await))
+        let row = service::lock_question(&app.db, ctx.viewer()?, &id, locked).await?;
+        Ok(QuestionObject(row))
     }
 
     /// A locked post takes no more replies.
@@ -308,4 +510,11 @@ impl ModerationMutation {
         service::unban_member(&ctx.app()?.db, ctx.viewer()?, &group_id, &user_id).await?;
         Ok(true)
     }
+}
+
+/// Removes an item and announces it.
+async fn remove(ctx: &Context<'_>, item: Item, reason: &str) -> AppResult<Removed> {
+    let app = ctx.app()?;
+    let removed = removal::remove(&app.db, ctx.viewer()?, &item, reason).await?;
+    Ok(removed.publish(&app.broker).await)
 }

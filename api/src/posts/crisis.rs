@@ -1,13 +1,13 @@
 //! Words that read like a crisis: a post or reply that has them goes to its group's priority
 //! queue of reports, in the transaction that writes it, and its moderators are told.
-use crate::clock::now;
-use crate::content::{ContentType, ReportStatus};
+use crate::community::reports::{self, Filer, Target};
+use crate::content::ContentType;
 use crate::error::AppResult;
-use crate::ids::{GroupId, ReportId, UserId};
+use crate::ids::{GroupId, UserId};
 use crate::notifications::service::{self as notifications, About, Notified};
 use crate::safety::has_crisis_language;
-use entity::{posts, replies, reports};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use entity::{posts, replies};
+use sea_orm::ConnectionTrait;
 
 /// Whether a post's words read like a crisis: title, body or content warning.
 pub fn post_reads_like_crisis(post: &posts::Model) -> bool {
@@ -61,47 +61,22 @@ pub(super) async fn flag_crisis_in_reply(
     flag_crisis(txn, group, author, about, target, reply.id.as_str()).await
 }
 
-/// What moderators read on a report raised by the words of a post or reply themselves.
-pub const CRISIS_REASON: &str = "Crisis language: flagged automatically when written";
-
 /// Puts a post or reply whose words read like a crisis in its group's priority queue, in the
-/// transaction that writes it; the writing goes ahead either way. Nobody reported it: the report
-/// is filed under the author because a report needs someone, and a report's filer is never shown.
-/// An item has at most one open crisis report. The moderators are told (the notifications to
-/// announce after commit).
+/// transaction that writes it; the writing goes ahead either way. An item has at most one open
+/// crisis flag. The moderators are told (the notifications to announce after commit).
 async fn flag_crisis(
     txn: &impl ConnectionTrait,
     group_id: &GroupId,
     author_id: &UserId,
     about: About,
-    target: ContentType,
-    target_id: &str,
+    kind: ContentType,
+    id: &str,
 ) -> AppResult<Vec<Notified>> {
-    let open = reports::Entity::find()
-        .filter(reports::Column::TargetType.eq(target.as_str()))
-        .filter(reports::Column::TargetId.eq(target_id))
-        .filter(reports::Column::Status.eq(ReportStatus::Open))
-        .filter(reports::Column::Priority.eq(true))
-        .one(txn)
-        .await?;
-    if open.is_some() {
+    let group_id = Some(group_id);
+    let target = Target { kind, id, group_id };
+    let (_, filed) = reports::file(txn, target, Filer::CrisisWords(author_id)).await?;
+    if !filed {
         return Ok(Vec::new());
     }
-    reports::ActiveModel {
-        id: Set(ReportId::generate()),
-        group_id: Set(group_id.to_owned()),
-        target_type: Set(target),
-        target_id: Set(target_id.to_owned()),
-        reporter_id: Set(author_id.to_owned()),
-        reason: Set(CRISIS_REASON.to_owned()),
-        status: Set(ReportStatus::Open),
-        priority: Set(true),
-        resolved_by: Set(None),
-        resolution_note: Set(None),
-        created_at: Set(now()),
-        resolved_at: Set(None),
-    }
-    .insert(txn)
-    .await?;
-    notifications::notify_crisis_flag(txn, Some(group_id), author_id, about).await
+    notifications::notify_crisis_flag(txn, group_id, author_id, about).await
 }

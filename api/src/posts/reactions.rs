@@ -45,6 +45,12 @@ async fn reactable(
             };
             (access, reply.author_id, about)
         }
+        ContentType::Question | ContentType::Answer => {
+            return Err(AppError::bad_input(
+                "targetType",
+                "reactions are on posts and replies; mark a helpful answer instead",
+            ))
+        }
     };
     access.require_participant()?;
     Ok((author, about))

@@ -192,7 +192,7 @@ pub async fn delete(db: &DatabaseConnection, viewer: &Viewer, id: &AnswerId) -> 
 
 /// Takes an answer that is going (deleted or removed) off its question's count, and off its
 /// accepted answer.
-pub(super) async fn take_from_question(
+pub async fn take_from_question(
     txn: &impl ConnectionTrait,
     question: &questions::Model,
     answer: &answers::Model,

@@ -1,17 +1,13 @@
 //! Crisis language in a question or answer: it is written all the same, its author is answered
 //! with resources (see the GraphQL types), and it joins the priority queue of those who handle
 //! it, in the writing transaction.
-use crate::clock::now;
-use crate::content::ReportStatus;
+use crate::community::reports::{self, Filer, Target};
+use crate::content::ContentType;
 use crate::error::AppResult;
-use crate::ids::{AnswerId, QuestionReportId, UserId};
 use crate::notifications::service::{self as notifications, About, Notified};
 use crate::safety::has_crisis_language;
-use entity::{answers, question_reports, questions};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
-
-/// What moderators read on a report raised by the words themselves.
-pub const CRISIS_REASON: &str = "Crisis language: flagged automatically when written";
+use entity::{answers, questions};
+use sea_orm::ConnectionTrait;
 
 pub fn question_reads_like_crisis(question: &questions::Model) -> bool {
     let warning = question.content_warning.as_deref().unwrap_or_default();
@@ -25,7 +21,7 @@ pub fn answer_reads_like_crisis(answer: &answers::Model) -> bool {
 }
 
 /// What a notification about a question (or one of its answers) is about.
-pub(super) fn about(question: &questions::Model, answer: Option<&answers::Model>) -> About {
+pub fn about(question: &questions::Model, answer: Option<&answers::Model>) -> About {
     About {
         group_id: question.group_id.clone(),
         question_id: Some(question.id.clone()),
@@ -52,48 +48,23 @@ pub async fn flag_crisis(
     if !reads_like_crisis || was_crisis {
         return Ok(Vec::new());
     }
-    let answer_id = answer.map(|a| a.id.clone());
-    let open = question_reports::Entity::find()
-        .filter(question_reports::Column::QuestionId.eq(&question.id))
-        .filter(match &answer_id {
-            Some(id) => question_reports::Column::AnswerId.eq(id),
-            None => question_reports::Column::AnswerId.is_null(),
-        })
-        .filter(question_reports::Column::Status.eq(ReportStatus::Open))
-        .filter(question_reports::Column::Priority.eq(true))
-        .one(txn)
-        .await?;
-    if open.is_some() {
+    let author = answer.map_or(&question.author_id, |a| &a.author_id);
+    let group_id = question.group_id.as_ref();
+    let target = match answer {
+        Some(answer) => Target {
+            kind: ContentType::Answer,
+            id: answer.id.as_str(),
+            group_id,
+        },
+        None => Target {
+            kind: ContentType::Question,
+            id: question.id.as_str(),
+            group_id,
+        },
+    };
+    let (_, filed) = reports::file(txn, target, Filer::CrisisWords(author)).await?;
+    if !filed {
         return Ok(Vec::new());
     }
-    let author = answer.map_or(&question.author_id, |a| &a.author_id);
-    insert_report(txn, question, answer_id, author, CRISIS_REASON, true).await?;
-    let group = question.group_id.as_ref();
-    notifications::notify_crisis_flag(txn, group, author, about(question, answer)).await
-}
-
-pub(super) async fn insert_report(
-    txn: &impl ConnectionTrait,
-    question: &questions::Model,
-    answer_id: Option<AnswerId>,
-    reporter: &UserId,
-    reason: &str,
-    priority: bool,
-) -> AppResult<question_reports::Model> {
-    Ok(question_reports::ActiveModel {
-        id: Set(QuestionReportId::generate()),
-        question_id: Set(question.id.clone()),
-        answer_id: Set(answer_id),
-        group_id: Set(question.group_id.clone()),
-        reporter_id: Set(reporter.clone()),
-        reason: Set(reason.to_owned()),
-        priority: Set(priority),
-        status: Set(ReportStatus::Open),
-        resolved_by: Set(None),
-        resolution_note: Set(None),
-        created_at: Set(now()),
-        resolved_at: Set(None),
-    }
-    .insert(txn)
-    .await?)
+    notifications::notify_crisis_flag(txn, group_id, author, about(question, answer)).await
 }

@@ -2,14 +2,12 @@
 use super::answers::{self, NewAnswer};
 use super::crisis;
 use super::experts;
-use super::moderation;
 use super::service::{self, NewQuestion, QuestionChanges, QuestionFilter, QuestionSort};
-use crate::content::ReportStatus;
 use crate::error::{AppError, AppResult};
 use crate::gql::ContextExt;
 use crate::groups::types::Topic;
 use crate::groups::{ExpertStanding, GroupObject, UserObject};
-use crate::ids::{AnswerId, GroupId, QuestionId, QuestionReportId, UserId};
+use crate::ids::{AnswerId, GroupId, QuestionId, UserId};
 use crate::pagination::{connection, ranked_connection, Cursor, ListInfo, PageArgs, RankArgs};
 use crate::posts::crisis_resources;
 use crate::posts::loaders::MyMarksLoader;
@@ -19,7 +17,7 @@ use async_graphql::connection::Connection;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
-use entity::{answers as answer_rows, question_reports, questions};
+use entity::{answers as answer_rows, questions};
 
 /// The caller's helpful marks and follows, one query per page.
 fn my_marks<'a>(ctx: &'a Context<'_>) -> AppResult<&'a DataLoader<MyMarksLoader>> {
@@ -30,7 +28,7 @@ fn my_marks<'a>(ctx: &'a Context<'_>) -> AppResult<&'a DataLoader<MyMarksLoader>
 }
 
 /// A person as shown beside a question or answer: in the question's group when it has one.
-async fn person(
+pub(crate) async fn person(
     ctx: &Context<'_>,
     user_id: &UserId,
     group_id: Option<&GroupId>,
@@ -167,9 +165,9 @@ const ANONYMOUS: &str = "Anonymous member";
 const ANONYMOUS_ASKER: &str = "Anonymous member · asker";
 
 pub struct AnswerObject {
-    row: answer_rows::Model,
+    pub(crate) row: answer_rows::Model,
     /// The question's group, where the author is shown.
-    group_id: Option<GroupId>,
+    pub(crate) group_id: Option<GroupId>,
 }
 
 #[Object(name = "Answer")]
@@ -521,180 +519,4 @@ async fn answer_object(ctx: &Context<'_>, row: answer_rows::Model) -> Result<Ans
     let question =
         service::visible_question(&ctx.app()?.db, ctx.viewer()?, &row.question_id).await?;
     Ok(AnswerObject::of(row, &question))
-}
-
-/// A report on a question or answer, for those who handle it.
-pub struct QuestionReportObject(question_reports::Model);
-
-#[Object(name = "QuestionReport")]
-impl QuestionReportObject {
-    async fn id(&self) -> &QuestionReportId {
-        &self.0.id
-    }
-    async fn question_id(&self) -> &QuestionId {
-        &self.0.question_id
-    }
-    /// Set when an answer is reported.
-    async fn answer_id(&self) -> Option<&AnswerId> {
-        self.0.answer_id.as_ref()
-    }
-    /// The reported question as written (even once removed).
-    async fn question(&self, ctx: &Context<'_>) -> Result<Option<QuestionObject>> {
-        let (question, _) = moderation::reported(&ctx.app()?.db, &self.0).await?;
-        Ok(question.map(QuestionObject))
-    }
-    /// The reported answer as written (even once removed).
-    async fn answer(&self, ctx: &Context<'_>) -> Result<Option<AnswerObject>> {
-        let (_, answer) = moderation::reported(&ctx.app()?.db, &self.0).await?;
-        Ok(answer.map(|row| AnswerObject {
-            row,
-            group_id: self.0.group_id.clone(),
-        }))
-    }
-    async fn reason(&self) -> &str {
-        &self.0.reason
-    }
-    /// Raised by crisis language.
-    async fn priority(&self) -> bool {
-        self.0.priority
-    }
-    async fn status(&self) -> ReportStatus {
-        self.0.status
-    }
-    async fn resolution_note(&self) -> Option<&str> {
-        self.0.resolution_note.as_deref()
-    }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    async fn resolved_at(&self) -> Option<DateTime<Utc>> {
-        self.0.resolved_at
-    }
-}
-
-#[derive(Default)]
-pub struct QuestionModerationQuery;
-
-#[Object]
-impl QuestionModerationQuery {
-    /// Reports on questions and answers: a group's (its moderators), or, without `groupId`,
-    /// those of platform-wide questions (platform admins). Newest first.
-    async fn question_reports(
-        &self,
-        ctx: &Context<'_>,
-        group_id: Option<GroupId>,
-        status: Option<ReportStatus>,
-        priority: Option<bool>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> Result<Connection<String, QuestionReportObject, ListInfo>> {
-        let page = PageArgs::new(first, after)?;
-        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
-        let rows = moderation::reports(&app.db, viewer, group_id.as_ref(), status, priority, &page)
-            .await?;
-        Ok(connection(
-            rows.map(QuestionReportObject),
-            |r| Cursor {
-                at: r.0.created_at,
-                id: r.0.id.to_string(),
-            },
-            page.after.is_some(),
-            None,
-        ))
-    }
-}
-
-#[derive(Default)]
-pub struct QuestionModerationMutation;
-
-#[Object]
-impl QuestionModerationMutation {
-    /// Reports a question I can read to those who handle it.
-    async fn report_question(
-        &self,
-        ctx: &Context<'_>,
-        question_id: QuestionId,
-        reason: String,
-    ) -> Result<QuestionReportObject> {
-        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
-        let row = moderation::report(&app.db, viewer, &question_id, None, &reason).await?;
-        Ok(QuestionReportObject(row))
-    }
-
-    /// Reports an answer I can read to those who handle it.
-    async fn report_answer(
-        &self,
-        ctx: &Context<'_>,
-        answer_id: AnswerId,
-        reason: String,
-    ) -> Result<QuestionReportObject> {
-        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
-        let (answer, _) = answers::visible_answer(&app.db, viewer, &answer_id).await?;
-        let row = moderation::report(
-            &app.db,
-            viewer,
-            &answer.question_id,
-            Some(&answer_id),
-            &reason,
-        )
-        .await?;
-        Ok(QuestionReportObject(row))
-    }
-
-    async fn resolve_question_report(
-        &self,
-        ctx: &Context<'_>,
-        id: QuestionReportId,
-        status: ReportStatus,
-        note: Option<String>,
-    ) -> Result<QuestionReportObject> {
-        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
-        let row = moderation::resolve(&app.db, viewer, &id, status, note.as_deref()).await?;
-        Ok(QuestionReportObject(row))
-    }
-
-    /// Those handling a report: who wrote the reported question or answer, an anonymous asker
-    /// included. The reveal is logged (the group's mod log, or the server's audit log).
-    async fn reveal_question_report_author(
-        &self,
-        ctx: &Context<'_>,
-        report_id: QuestionReportId,
-    ) -> Result<Option<UserObject>> {
-        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
-        let (author, group) = moderation::reveal_author(&app.db, viewer, &report_id).await?;
-        Ok(person(ctx, &author, group.as_ref()).await?)
-    }
-
-    /// Moderators: removes a question from every list; its asker is told.
-    async fn remove_question(
-        &self,
-        ctx: &Context<'_>,
-        id: QuestionId,
-        reason: String,
-    ) -> Result<bool> {
-        let app = ctx.app()?;
-        let written = moderation::remove_question(&app.db, ctx.viewer()?, &id, &reason).await?;
-        written.publish(&app.broker).await;
-        Ok(true)
-    }
-
-    /// Moderators: removes an answer; its author is told.
-    async fn remove_answer(&self, ctx: &Context<'_>, id: AnswerId, reason: String) -> Result<bool> {
-        let app = ctx.app()?;
-        let written = moderation::remove_answer(&app.db, ctx.viewer()?, &id, &reason).await?;
-        written.publish(&app.broker).await;
-        Ok(true)
-    }
-
-    /// Moderators: a locked question takes no new answers.
-    async fn lock_question(
-        &self,
-        ctx: &Context<'_>,
-        id: QuestionId,
-        locked: bool,
-    ) -> Result<QuestionObject> {
-        let app = ctx.app()?;
-        let row = moderation::set_locked(&app.db, ctx.viewer()?, &id, locked).await?;
-        Ok(QuestionObject(row))
-    }
 }

@@ -4,11 +4,8 @@ pub mod answers;
 pub mod crisis;
 pub mod experts;
 mod graphql;
-pub mod moderation;
 pub mod reminders;
 pub mod service;
 
-pub use graphql::{
-    AnswerObject, QuestionModerationMutation, QuestionModerationQuery, QuestionMutation,
-    QuestionObject, QuestionQuery,
-};
+pub(crate) use graphql::person;
+pub use graphql::{AnswerObject, QuestionMutation, QuestionObject, QuestionQuery};
