@@ -5,11 +5,11 @@ use crate::auth::tokens::TokenKeys;
 use crate::auth::SessionCache;
 use crate::broker::Broker;
 use crate::config::Settings;
+use crate::graphql::schema;
 use crate::http::{metrics_router, router, worker_router, HttpState};
 use crate::persisted::PersistedQueries;
 use crate::rate_limit::RateLimiter;
 use crate::redis_conn::RedisLink;
-use crate::schema;
 use crate::state::{AppContext, AppParts};
 use crate::telemetry::Metrics;
 use anyhow::Context as _;
@@ -106,7 +106,7 @@ impl App {
                     .context("HEARTH_FCM_CREDENTIALS: not a usable service-account JSON")?,
             )),
         };
-        let mail = crate::mail::Mailer::from_settings(&settings.mail)?;
+        let mailer = crate::mail::Mailer::from_settings(&settings.mail)?;
         let crisis = crate::safety::CrisisDirectory::load(settings.crisis_resources.as_deref())
             .context("HEARTH_CRISIS_RESOURCES: not a usable crisis resources file")?;
         let versions = Arc::new(crate::read_versions::ReadVersions::new(
@@ -131,7 +131,6 @@ impl App {
             metrics,
             broker,
             push,
-            mail,
             settings: Arc::new(settings),
         });
         let schema = schema::build(app.clone(), app.settings.is_production())?;
@@ -140,15 +139,18 @@ impl App {
         app.after_writes
             .follow(app.settings.read_check_every, shutdown.clone());
         if app.settings.run_workers {
+            let (workers, settings) = (app.workers(), &app.settings);
             crate::push::worker::spawn(
-                app.clone(),
-                app.settings.push_worker.clone(),
+                workers.clone(),
+                app.push.clone(),
+                settings.push_worker.clone(),
                 shutdown.clone(),
             );
-            crate::mail::worker::spawn(app.clone(), shutdown.clone());
-            crate::accounts::export_worker::spawn(app.clone(), shutdown.clone());
-            crate::moods::reminders::spawn(app.clone(), shutdown.clone());
-            crate::questions::reminders::spawn(app.clone(), shutdown.clone());
+            let mail = settings.mail.clone();
+            crate::mail::worker::spawn(workers.clone(), mailer, mail, shutdown.clone());
+            crate::accounts::export_worker::spawn(workers.clone(), shutdown.clone());
+            crate::moods::reminders::spawn(workers.clone(), shutdown.clone());
+            crate::questions::reminders::spawn(workers, shutdown.clone());
             crate::posts::reply_counts::spawn_sweeper(
                 app.db.clone(),
                 app.reply_counts.clone(),

@@ -439,3 +439,12 @@ mod tests {
         assert!(Announcements::default().is_empty());
     }
 }
+
+/// What a background worker shares with the server: the database it claims its work from and
+/// the broker it hears wake-ups on and announces through. Each worker takes this and the few
+/// other parts it uses, never the whole server context. Cloning it is cheap.
+#[derive(Clone)]
+pub struct WorkerHandles {
+    pub db: sea_orm::DatabaseConnection,
+    pub broker: Broker,
+}

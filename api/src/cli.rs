@@ -79,7 +79,7 @@ enum AdminCommand {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Schema) = cli.command {
-        print!("{}", crate::schema::sdl());
+        print!("{}", crate::graphql::schema::sdl());
         return ExitCode::SUCCESS;
     }
     let mut settings = match Settings::load() {

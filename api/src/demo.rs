@@ -4,13 +4,13 @@
 use crate::auth::passwords::PasswordHasher;
 use crate::auth::Viewer;
 use crate::clock::now;
+use crate::community::vocabulary::{LedBy, Topic, Visibility};
 use crate::config::PostingLimits;
 use crate::content::{ContentType, ReactionKind};
 use crate::error::AppResult;
 use crate::groups::invites;
 use crate::groups::memberships;
 use crate::groups::service::{self as groups, NewGroup};
-use crate::groups::types::{LedBy, Topic, Visibility};
 use crate::ids::{SessionId, UserId};
 use crate::posts::reactions;
 use crate::posts::replies::{self, NewReply};

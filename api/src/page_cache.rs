@@ -21,14 +21,14 @@
 //! its fields noted ([`AnswerDeps`]). Read again, it is not resolved, serialised nor compressed
 //! (`http::cached_answers`).
 use crate::auth::Viewer;
+use crate::community::access::{apart_from, group_access, GroupAccess};
 use crate::content::{ContentType, ReactionKind};
 use crate::content_coding::Coding;
 use crate::error::AppResult;
-use crate::groups::access::{apart_from, group_access, GroupAccess};
 use crate::ids::{GroupId, UserId};
 use crate::memo::Memo;
 use crate::pagination::{Page, PageArgs};
-use crate::posts::loaders::ReactionTally;
+use crate::posts::reactions::ReactionTally;
 use crate::posts::service::{
     feed, feed_groups, group_posts, group_posts_for_all, hides_from, Authors, ListedPost,
 };

@@ -23,6 +23,14 @@ impl AppContext {
 }
 
 impl AppContext {
+    /// The narrow handle the background workers take.
+    pub fn workers(&self) -> crate::broker::WorkerHandles {
+        crate::broker::WorkerHandles {
+            db: self.db.clone(),
+            broker: self.broker.clone(),
+        }
+    }
+
     /// The narrow handle the account services take.
     pub fn credentials(&self) -> Credentials<'_> {
         Credentials {
@@ -56,7 +64,6 @@ pub struct AppParts {
     pub metrics: Metrics,
     pub broker: Broker,
     pub push: crate::push::fcm::Sender,
-    pub mail: crate::mail::Mailer,
     pub crisis: Arc<crate::safety::CrisisDirectory>,
     pub reply_counts: Arc<crate::posts::reply_counts::ReplyCounts>,
     /// What group pages read, kept while the versions of what they show hold.

@@ -1,6 +1,7 @@
 //! Benchmarks that print figures. `cargo run --release -p bench -- <scenario> [options]`.
 //! The server runs in this process on a temp SQLite file, or on `HEARTH_BENCH_DATABASE_URL`.
 mod abuse;
+mod charts;
 mod compare;
 /// The fake FCM of the tests (OAuth and FCM HTTP v1 on loopback), for the push and scale-out runs.
 #[allow(clippy::unwrap_used, clippy::expect_used, dead_code)]

@@ -20,9 +20,11 @@
 //! measured alone by the rate the clients would reach sending only it (`Stats::per_second_alone`);
 //! the table shows both. Reads answered whole from the page cache are counted by the server
 //! (`hearth_cached_answers_served_total`); the database statements a read cost are shown too
-//! (writes' and workers' included).
+//! (writes' and workers' included). The run ends by drawing BENCHMARKS.md's two charts from its
+//! own figures, into `docs/charts/` (`mix-throughput.svg`, `mix-latency.svg`).
 //!
 //! `HEARTH_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/hearth_bench_mix ../target/release/bench mix`
+use crate::charts::{Chart, Series};
 use crate::compare::{self, HEARTH_PAGE, POSTGRAPHILE_PAGE};
 use crate::feed;
 use crate::load::{self, Stats};
@@ -116,6 +118,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         rates.push(at);
     }
     print_table(&options, &rates);
+    draw_charts(&options, &rates)?;
     Ok(())
 }
 
@@ -731,4 +734,88 @@ fn print_table(options: &Options, rates: &[AtRate]) {
             );
         }
     }
+}
+
+/// BENCHMARKS.md's two charts of this run: reads a second by write rate against PostGraphile,
+/// and latency percentiles. Written to `docs/charts/` of this checkout.
+fn draw_charts(options: &Options, rates: &[AtRate]) -> anyhow::Result<()> {
+    let c = options.concurrency;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/charts");
+    let categories: Vec<String> = rates.iter().map(|at| at.rate.to_string()).collect();
+    let each = |f: &dyn Fn(&AtRate) -> Option<f64>| rates.iter().map(f).collect::<Vec<_>>();
+    let series = |name: &str, color, dashed, values| Series {
+        name: name.to_owned(),
+        color,
+        dashed,
+        values,
+    };
+    let (hearth, feed, unkept, theirs) = ("#1b6ca8", "#6a3d9a", "#e08214", "#b2182b");
+    Chart {
+        title: format!("Reads a second ({c} clients, rate alone) under writes"),
+        x_label: "writes a second".into(),
+        y_label: "reads a second".into(),
+        categories: categories.clone(),
+        unit: "",
+        series: vec![
+            series(
+                "Hearth group page",
+                hearth,
+                false,
+                each(&|at| Some(at.hearth.pages.per_second_alone(c))),
+            ),
+            series(
+                "Hearth feed",
+                feed,
+                false,
+                each(&|at| Some(at.hearth.feeds.per_second_alone(c))),
+            ),
+            series(
+                "Hearth, cache off",
+                unkept,
+                true,
+                each(&|at| at.unkept.as_ref().map(|u| u.pages.per_second_alone(c))),
+            ),
+            series(
+                "PostGraphile group page",
+                theirs,
+                false,
+                each(&|at| Some(at.postgraphile.per_second_alone(c))),
+            ),
+        ],
+    }
+    .write(&dir.join("mix-throughput.svg"))?;
+    Chart {
+        title: "Group page latency under writes".into(),
+        x_label: "writes a second".into(),
+        y_label: "milliseconds".into(),
+        categories,
+        unit: " ms",
+        series: vec![
+            series(
+                "Hearth p50",
+                hearth,
+                true,
+                each(&|at| Some(millis(&at.hearth.pages, 50.0))),
+            ),
+            series(
+                "Hearth p99",
+                hearth,
+                false,
+                each(&|at| Some(millis(&at.hearth.pages, 99.0))),
+            ),
+            series(
+                "PostGraphile p50",
+                theirs,
+                true,
+                each(&|at| Some(millis(&at.postgraphile, 50.0))),
+            ),
+            series(
+                "PostGraphile p99",
+                theirs,
+                false,
+                each(&|at| Some(millis(&at.postgraphile, 99.0))),
+            ),
+        ],
+    }
+    .write(&dir.join("mix-latency.svg"))
 }

@@ -100,7 +100,8 @@ pub async fn run(jobs: usize, latency_ms: u64) -> anyhow::Result<()> {
     let started = Instant::now();
     let stop = tokio_util::sync::CancellationToken::new();
     api::push::worker::spawn(
-        context.clone(),
+        context.workers(),
+        context.push.clone(),
         context.settings.push_worker.clone(),
         stop.clone(),
     );

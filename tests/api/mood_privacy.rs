@@ -466,7 +466,7 @@ async fn reminded(app: &TestApp, name: &str, phone: &str) -> Session {
 async fn deliver(app: &TestApp) -> usize {
     let context = &app.context;
     api::push::worker::run_once(
-        context,
+        &context.workers(),
         &context.push,
         "mood-privacy-lane",
         &context.settings.push_worker,
@@ -528,7 +528,7 @@ async fn a_mood_reminder_is_not_pushed_when_push_or_its_kind_is_off() {
         json!({"pushEnabled": true, "disabledKinds": ["MOOD_REMINDER"]})
     );
 
-    let pass = run_once(&app.context, Utc::now()).await.unwrap();
+    let pass = run_once(&app.context.workers(), Utc::now()).await.unwrap();
     assert_eq!(
         pass,
         Pass {
@@ -567,7 +567,7 @@ async fn a_mood_reminder_is_not_pushed_when_push_or_its_kind_is_off() {
         json!({"i": {"disabledKinds": []}}),
     )
     .await;
-    let tomorrow = run_once(&app.context, Utc::now() + Duration::days(1))
+    let tomorrow = run_once(&app.context.workers(), Utc::now() + Duration::days(1))
         .await
         .unwrap();
     assert_eq!(tomorrow.sent, 3, "{tomorrow:?}");

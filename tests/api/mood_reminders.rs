@@ -61,27 +61,28 @@ async fn one_reminder_per_local_day_across_instances_restarts_and_dst() {
 
     // 02:30 does not exist on 10 March 2024 in New York; at 03:05 EDT it is due. Two instances race.
     let at = instant("2024-03-10T07:05:00Z");
-    let (on_a, on_b) = tokio::join!(run_once(&a.context, at), run_once(&b.context, at));
+    let (workers_a, workers_b) = (a.context.workers(), b.context.workers());
+    let (on_a, on_b) = tokio::join!(run_once(&workers_a, at), run_once(&workers_b, at));
     let (on_a, on_b) = (on_a.unwrap(), on_b.unwrap());
     assert_eq!(on_a.sent + on_b.sent, 1, "{on_a:?} {on_b:?}");
     assert_eq!(reminder_jobs(&a, &ana).await, 1);
     // Before the time, nothing; a restarted instance later that day, nothing again.
     assert_eq!(
-        run_once(&a.context, instant("2024-03-09T07:00:00Z"))
+        run_once(&a.context.workers(), instant("2024-03-09T07:00:00Z"))
             .await
             .unwrap(),
         Pass::default()
     );
     let restarted = a.sibling().await;
     assert_eq!(
-        run_once(&restarted.context, at + Duration::minutes(40))
+        run_once(&restarted.context.workers(), at + Duration::minutes(40))
             .await
             .unwrap(),
         Pass::default()
     );
     // The next local day is a new day.
     assert_eq!(
-        run_once(&b.context, instant("2024-03-11T06:31:00Z"))
+        run_once(&b.context.workers(), instant("2024-03-11T06:31:00Z"))
             .await
             .unwrap()
             .sent,
@@ -91,14 +92,14 @@ async fn one_reminder_per_local_day_across_instances_restarts_and_dst() {
     // 01:30 happens twice on 3 November 2024: one reminder, at the first.
     set_zone_and_reminder(&a, &ana, "America/New_York", "01:30").await;
     assert_eq!(
-        run_once(&a.context, instant("2024-11-03T05:31:00Z"))
+        run_once(&a.context.workers(), instant("2024-11-03T05:31:00Z"))
             .await
             .unwrap()
             .sent,
         1
     );
     assert_eq!(
-        run_once(&b.context, instant("2024-11-03T06:31:00Z"))
+        run_once(&b.context.workers(), instant("2024-11-03T06:31:00Z"))
             .await
             .unwrap(),
         Pass::default()
@@ -113,7 +114,7 @@ async fn one_reminder_per_local_day_across_instances_restarts_and_dst() {
     )
     .await;
     assert_eq!(
-        run_once(&a.context, instant("2024-11-04T06:31:00Z"))
+        run_once(&a.context.workers(), instant("2024-11-04T06:31:00Z"))
             .await
             .unwrap(),
         Pass::default()
@@ -142,7 +143,7 @@ async fn no_reminder_after_todays_check_in() {
         json!({}),
     )
     .await;
-    let pass = run_once(&app.context, Utc::now()).await.unwrap();
+    let pass = run_once(&app.context.workers(), Utc::now()).await.unwrap();
     assert_eq!(
         pass,
         Pass {
@@ -176,7 +177,7 @@ async fn a_reminder_push_says_nothing_personal_and_ignores_quiet_hours() {
     .await;
     set_zone_and_reminder(&app, &ana, &zone, &five_minutes_ago).await;
     // The instance's own reminder worker may get there first; either way one push goes out.
-    run_once(&app.context, Utc::now()).await.unwrap();
+    run_once(&app.context.workers(), Utc::now()).await.unwrap();
     let sent = fcm.wait_for_sends(1).await;
     assert_eq!(sent.len(), 1);
     let message = &sent[0].body["message"];
@@ -187,7 +188,7 @@ async fn a_reminder_push_says_nothing_personal_and_ignores_quiet_hours() {
     );
     assert_eq!(message["data"]["kind"], "MOOD_REMINDER");
     // Another pass the same day decides nothing new: the day's reminder is one job, sent once.
-    let again = run_once(&app.context, Utc::now()).await.unwrap();
+    let again = run_once(&app.context.workers(), Utc::now()).await.unwrap();
     assert_eq!(again.sent, 0);
     assert_eq!(reminder_jobs(&app, &ana).await, 1);
     assert_eq!(fcm.send_count(), 1);

@@ -91,10 +91,14 @@ async fn wait_for_arranged_states(app: &TestApp, expected: &[&str], arrange: fn(
 /// the workers' sweep (5 s), and fails if a job was left to go out again.
 async fn nothing_left_to_send(app: &TestApp) {
     let ctx = &app.context;
-    let claimed =
-        api::push::worker::run_once(ctx, &ctx.push, "a-test-pass", &ctx.settings.push_worker)
-            .await
-            .unwrap();
+    let claimed = api::push::worker::run_once(
+        &ctx.workers(),
+        &ctx.push,
+        "a-test-pass",
+        &ctx.settings.push_worker,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         claimed,
         0,
@@ -475,7 +479,7 @@ async fn twins_in_one_claim_wait_as_one() {
     assert_eq!(job_states(&w.app).await, vec!["PENDING", "PENDING"]);
     let context = &w.app.context;
     let claimed = api::push::worker::run_once(
-        context,
+        &context.workers(),
         &context.push,
         "one-lane",
         &context.settings.push_worker,
@@ -604,7 +608,7 @@ async fn a_job_claimed_by_a_dead_worker_is_delivered_by_another() {
     .await;
     let config = w.app.context.settings.push_worker.clone();
     w.app.reply(&w.replier, &w.post, "orphaned").await;
-    let claimed = api::push::worker::claim(&w.app.context, "a-worker-that-dies", &config)
+    let claimed = api::push::worker::claim(&w.app.context.workers(), "a-worker-that-dies", &config)
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);

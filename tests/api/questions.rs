@@ -866,20 +866,21 @@ async fn the_acceptance_reminder_comes_once_across_two_instances() {
     let at = chrono::Utc::now();
     // Not yet a week: nothing.
     assert_eq!(
-        api::questions::reminders::run_once(&app.context, at)
+        api::questions::reminders::run_once(&app.context.workers(), at)
             .await
             .unwrap(),
         0
     );
     // A week and a bit later, both instances pass at once: one reminder in all.
     let later = at + api::questions::reminders::WAIT + chrono::Duration::hours(1);
+    let (workers, sibling_workers) = (app.context.workers(), sibling.context.workers());
     let (one, two) = tokio::join!(
-        api::questions::reminders::run_once(&app.context, later),
-        api::questions::reminders::run_once(&sibling.context, later),
+        api::questions::reminders::run_once(&workers, later),
+        api::questions::reminders::run_once(&sibling_workers, later),
     );
     assert_eq!(one.unwrap() + two.unwrap(), 1);
     assert_eq!(
-        api::questions::reminders::run_once(&app.context, later)
+        api::questions::reminders::run_once(&app.context.workers(), later)
             .await
             .unwrap(),
         0

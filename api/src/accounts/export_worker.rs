@@ -2,13 +2,13 @@
 //! `ExportRequested`, and sweeps expired ones, at least every minute.
 use super::export_jobs;
 use crate::broker::Topic;
-use crate::state::AppContext;
+use crate::broker::WorkerHandles;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 const SWEEP: Duration = Duration::from_secs(60);
 
-pub fn spawn(app: AppContext, stop: CancellationToken) {
+pub fn spawn(app: WorkerHandles, stop: CancellationToken) {
     let worker_id = uuid::Uuid::now_v7().to_string();
     tokio::spawn(async move {
         let mut wake = app.broker.subscribe(&Topic::Exports);

@@ -6,14 +6,12 @@ pub mod devices;
 pub mod export;
 pub mod export_jobs;
 pub mod export_worker;
-mod graphql;
-mod input;
-mod mailing;
+pub mod input;
+pub mod mailing;
 pub mod recovery;
 pub mod registration;
-mod service;
+pub mod service;
 
-pub use graphql::{Account, AccountMutation, AccountQuery};
 pub use input::{DisplayName, Email, Password, Timezone};
 pub use registration::create_verified;
 pub use service::code_key;

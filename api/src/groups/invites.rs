@@ -1,12 +1,12 @@
 //! Invitations to a group: by person, and by code.
-use super::access::{group_access, is_banned};
 use super::memberships::{activate, new_membership, set_member_count};
-use super::types::MemberState;
 use crate::auth::Viewer;
 use crate::clock::now;
+use crate::community::access::{group_access, is_banned};
+use crate::community::mod_log::log_action;
+use crate::community::vocabulary::MemberState;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
-use crate::groups::mod_log::log_action;
 use crate::ids::{GroupId, UserId};
 use crate::secrets::{random_token, sha256_hex};
 use chrono::{DateTime, Utc};

@@ -1,12 +1,12 @@
 //! Who is in a group: joining and leaving, join requests, roles, moderators.
-use super::access::{group_access, GroupAccess};
-use super::types::{MemberState, NotificationLevel, Role, Visibility};
 use crate::auth::Viewer;
 use crate::broker::Committed;
 use crate::clock::now;
+use crate::community::access::{group_access, GroupAccess};
+use crate::community::mod_log::log_action;
+use crate::community::vocabulary::{MemberState, NotificationLevel, Role, Visibility};
 use crate::db::{begin_write, count_change, is_unique_violation};
 use crate::error::{AppError, AppResult};
-use crate::groups::mod_log::log_action;
 use crate::ids::{GroupId, UserId};
 use crate::notifications::service::{self as notifications, About, NotificationKind};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};

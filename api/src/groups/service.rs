@@ -1,12 +1,15 @@
 //! Group services: creating, changing and finding groups. Who is in them is in
 //! `memberships.rs`, invitations in `invites.rs`.
-use super::access::group_access;
-use super::types::{LedBy, MemberState, NotificationLevel, Role, Topic, Visibility};
 use crate::auth::Viewer;
 use crate::clock::now;
+use crate::community::access::group_access;
+use crate::community::mod_log::log_action;
+use crate::community::tags::parse_tags;
+use crate::community::vocabulary::{
+    LedBy, MemberState, NotificationLevel, Role, Topic, Visibility,
+};
 use crate::db::begin_write;
 use crate::error::{text_between, AppError, AppResult};
-use crate::groups::mod_log::log_action;
 use crate::ids::GroupId;
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use entity::enums::ModAction;
@@ -36,30 +39,6 @@ pub struct GroupChanges {
     pub visibility: Option<Visibility>,
     pub led_by: Option<LedBy>,
     pub rules: Option<String>,
-}
-
-/// Free tags: at most 5, each 1–24 of a–z, 0–9 and `-`; stored comma-separated.
-pub(crate) fn parse_tags(tags: &[String]) -> AppResult<String> {
-    if tags.len() > 5 {
-        return Err(AppError::bad_input("tags", "at most 5 tags"));
-    }
-    let mut clean: Vec<String> = Vec::new();
-    for tag in tags {
-        let tag = tag.trim().to_lowercase();
-        if tag.is_empty()
-            || tag.len() > 24
-            || !tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        {
-            return Err(AppError::bad_input(
-                "tags",
-                "tags are 1 to 24 of a-z, 0-9 and -",
-            ));
-        }
-        if !clean.contains(&tag) {
-            clean.push(tag);
-        }
-    }
-    Ok(clean.join(","))
 }
 
 pub fn tags_of(group: &groups::Model) -> Vec<String> {

@@ -3,12 +3,12 @@
 use super::{cached_answers, client_ip, ws, HttpState};
 use crate::auth::RequestMeta;
 use crate::auth::{authenticate, bearer_token, Auth};
-use crate::document_guard;
 use crate::error::AppError;
-use crate::gql::answer_panics;
+use crate::graphql::context::answer_panics;
+use crate::graphql::document_guard;
+use crate::graphql::loaders::LazyLoaders;
 use crate::page_cache::AnswerKey;
 use crate::persisted::Refusal;
-use crate::posts::loaders::LazyLoaders;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, Request, Response};
 use axum::body::Bytes;

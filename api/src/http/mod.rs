@@ -6,8 +6,8 @@ mod graphql;
 mod ops;
 mod ws;
 
+use crate::graphql::schema::HearthSchema;
 use crate::persisted::PersistedQueries;
-use crate::schema::HearthSchema;
 use crate::state::AppContext;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderMap, HeaderValue, Request};

@@ -9,12 +9,14 @@ use std::time::Duration;
 /// How long one SMTP conversation may take before it counts as a transient failure.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
 
+#[derive(Clone)]
 pub enum Mailer {
     /// Development without SMTP: mails are written to the log.
     Log,
     Smtp(Box<Smtp>),
 }
 
+#[derive(Clone)]
 pub struct Smtp {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,

@@ -3,10 +3,10 @@
 //! with backoff; a mail refused for good, or no longer of use, is dropped with a warning.
 use super::transport::{Failure, Mailer};
 use crate::broker::Topic;
+use crate::broker::WorkerHandles;
 use crate::clock::now;
 use crate::config::MailSettings;
 use crate::error::AppResult;
-use crate::state::AppContext;
 use entity::mail_jobs;
 use rand::Rng as _;
 use sea_orm::sea_query::Expr;
@@ -23,13 +23,13 @@ const SWEEP: Duration = Duration::from_secs(5);
 /// The longest wait between two tries of one mail.
 const MAX_DELAY: Duration = Duration::from_secs(15 * 60);
 
-pub fn spawn(app: AppContext, stop: CancellationToken) {
+pub fn spawn(app: WorkerHandles, mailer: Mailer, settings: MailSettings, stop: CancellationToken) {
     let worker_id = uuid::Uuid::now_v7().to_string();
     tokio::spawn(async move {
         let mut wake = app.broker.subscribe(&Topic::Mail);
         tracing::info!(worker = %worker_id, "mail worker started");
         loop {
-            match run_once(&app.db, &app.mail, &worker_id, &app.settings.mail).await {
+            match run_once(&app.db, &mailer, &worker_id, &settings).await {
                 Ok(claimed) if claimed as i64 >= BATCH => continue,
                 Ok(_) => {}
                 Err(err) => err.log_internal(),

@@ -5,12 +5,12 @@
 //! question into the server's audit log.
 use crate::auth::Viewer;
 use crate::clock::now;
+use crate::community::access::{group_access, is_admin};
+use crate::community::mod_log::log_action;
 use crate::community::reports::{self as rows, Filer, Target};
 use crate::content::{ContentType, ReportStatus};
 use crate::db::begin_write;
 use crate::error::{text_between, AppError, AppResult};
-use crate::groups::access::{group_access, is_admin};
-use crate::groups::mod_log::log_action;
 use crate::ids::{AnswerId, GroupId, PostId, QuestionId, ReplyId, ReportId, UserId};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use crate::posts::replies::visible_reply;

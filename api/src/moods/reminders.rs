@@ -6,13 +6,13 @@
 use super::summary::{local_day, local_instant, start_of_day};
 use crate::auth::Viewer;
 use crate::broker::Event;
+use crate::broker::WorkerHandles;
 use crate::clock::now;
 use crate::db::{begin_write, is_unique_violation};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use crate::notifications::service::NotificationKind;
 use crate::push::preferences::parse_time;
-use crate::state::AppContext;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use entity::enums::ReminderOutcome;
@@ -83,7 +83,7 @@ pub struct Pass {
 }
 
 /// Decides every reminder due at `at` that no instance has decided yet.
-pub async fn run_once(app: &AppContext, at: DateTime<Utc>) -> AppResult<Pass> {
+pub async fn run_once(app: &WorkerHandles, at: DateTime<Utc>) -> AppResult<Pass> {
     let db = &app.db;
     let reminders = mood_reminders::Entity::find()
         .filter(mood_reminders::Column::Enabled.eq(true))
@@ -205,7 +205,7 @@ async fn decide(
     Ok(Some(!checked_in))
 }
 
-pub fn spawn(app: AppContext, stop: CancellationToken) {
+pub fn spawn(app: WorkerHandles, stop: CancellationToken) {
     crate::clock::every(TICK, stop, move || {
         let app = app.clone();
         async move { run_once(&app, Utc::now()).await }

@@ -2,10 +2,10 @@
 //! membership's notification level asks.
 use crate::broker::Announcements;
 use crate::clock::now;
+use crate::community::access::{not_blocked_with, reads_group};
+use crate::community::vocabulary::{MemberState, NotificationLevel, Role};
 use crate::db::count_change;
 use crate::error::AppResult;
-use crate::groups::access::{not_blocked_with, reads_group};
-use crate::groups::types::{MemberState, NotificationLevel, Role};
 use crate::ids::{AnswerId, GroupId, NotificationId, PostId, QuestionId, ReplyId, UserId};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use entity::{

@@ -100,3 +100,11 @@ pub async fn unreact(
         .await?;
     Ok(())
 }
+
+/// How many of one kind of reaction a post or reply has, and whether the caller gave one.
+#[derive(Clone, Copy, Debug)]
+pub struct ReactionTally {
+    pub kind: ReactionKind,
+    pub count: i64,
+    pub mine: bool,
+}

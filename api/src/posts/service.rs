@@ -5,14 +5,14 @@ use super::crisis;
 use crate::auth::Viewer;
 use crate::broker::{Announcements, Committed, Event};
 use crate::clock::now;
+use crate::community::access::{
+    found_with_block, group_access, in_readable_group, not_blocked_with, GroupAccess,
+};
+use crate::community::vocabulary::{MemberState, PersonInGroup, Role, Standing};
 use crate::config::PostingLimits;
 use crate::content::{idempotency_key, is_listed_post};
 use crate::db::{begin_write, count_change, find_keyed, insert_keyed, Keyed};
 use crate::error::{text_between, AppError, AppResult};
-use crate::groups::access::{
-    found_with_block, group_access, in_readable_group, not_blocked_with, GroupAccess,
-};
-use crate::groups::types::{MemberState, PersonInGroup, Role, Standing};
 use crate::ids::{GroupId, PostId, UserId};
 use crate::notifications::service::{self as notifications};
 use crate::pagination::{keyset_query, Order, Page, PageArgs, RankArgs};

@@ -4,9 +4,9 @@
 //! that gap minutes or hours long. The rules are the read paths' own
 //! (`groups::access::GroupAccess`), read for a whole claim in a few statements.
 use super::message::{first_words, Preview};
+use crate::community::access::{admins_among, blocked_pairs, standings, GroupAccess};
 use crate::content::{is_listed_post, is_listed_reply};
 use crate::error::AppResult;
-use crate::groups::access::{admins_among, blocked_pairs, standings, GroupAccess};
 use crate::ids::{AnswerId, GroupId, PostId, QuestionId, ReplyId, UserId};
 use crate::notifications::service::NotificationKind;
 use crate::questions::answers::is_listed as answer_listed;

@@ -5,13 +5,13 @@ use super::fcm::{Outcome, Sender};
 use super::message;
 use super::preferences::{self, quiet_until};
 use super::recheck::{Recheck, Verdict};
+use crate::broker::WorkerHandles;
 use crate::broker::{Envelope, Topic};
 use crate::clock::now;
 use crate::config::PushWorkerSettings;
 use crate::error::AppResult;
 use crate::ids::{DeviceId, NotificationId, PushJobId, UserId};
 use crate::notifications::service::NotificationKind;
-use crate::state::AppContext;
 use chrono::{DateTime, Utc};
 use entity::enums::PushJobState;
 use entity::notifications as notifications_table;
@@ -46,16 +46,22 @@ const GATHER: Duration = Duration::from_millis(20);
 /// (BENCHMARKS.md).
 const LANES: usize = 3;
 
-pub fn spawn(app: AppContext, config: PushWorkerSettings, stop: CancellationToken) {
+pub fn spawn(
+    app: WorkerHandles,
+    sender: Sender,
+    config: PushWorkerSettings,
+    stop: CancellationToken,
+) {
     for _ in 0..LANES {
         // Each lane claims under an id of its own, so it records only the jobs it holds.
         let lane_id = uuid::Uuid::now_v7().to_string();
         tracing::info!(worker = %lane_id, "push worker lane started");
-        let (app, config, stop) = (app.clone(), config.clone(), stop.clone());
+        let (app, sender) = (app.clone(), sender.clone());
+        let (config, stop) = (config.clone(), stop.clone());
         tokio::spawn(async move {
             let mut wake = app.broker.subscribe(&Topic::Push);
             loop {
-                match run_once(&app, &app.push, &lane_id, &config).await {
+                match run_once(&app, &sender, &lane_id, &config).await {
                     Ok(claimed) if claimed as u64 >= BATCH => continue,
                     Ok(_) => {}
                     Err(err) => err.log_internal(),
@@ -86,7 +92,7 @@ async fn gather(
 /// Claims due jobs and delivers them; returns how many it claimed. What the jobs need is read
 /// for the whole claim at once, and their outcomes are written in a few statements.
 pub async fn run_once(
-    app: &AppContext,
+    app: &WorkerHandles,
     sender: &Sender,
     worker_id: &str,
     config: &PushWorkerSettings,
@@ -195,7 +201,7 @@ impl Recipients {
 
 /// Takes up to `BATCH` jobs for this worker: those whose claim expired first, then due ones.
 pub async fn claim(
-    app: &AppContext,
+    app: &WorkerHandles,
     worker_id: &str,
     config: &PushWorkerSettings,
 ) -> AppResult<Vec<push_jobs::Model>> {
@@ -353,7 +359,7 @@ fn retry_delay(
 }
 
 async fn decide(
-    app: &AppContext,
+    app: &WorkerHandles,
     sender: &Sender,
     recipients: &Recipients,
     job: &push_jobs::Model,

@@ -2,8 +2,8 @@
 //! person's name until it runs out.
 use crate::auth::Viewer;
 use crate::clock::now;
+use crate::community::access::is_admin;
 use crate::error::{AppError, AppResult};
-use crate::groups::access::is_admin;
 use crate::ids::UserId;
 use chrono::{DateTime, Utc};
 use entity::{experts, users};

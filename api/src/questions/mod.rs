@@ -3,9 +3,5 @@
 pub mod answers;
 pub mod crisis;
 pub mod experts;
-mod graphql;
 pub mod reminders;
 pub mod service;
-
-pub(crate) use graphql::person;
-pub use graphql::{AnswerObject, QuestionMutation, QuestionObject, QuestionQuery};

@@ -2,10 +2,10 @@
 //! accepted. Exactly once per question, however many instances run it: the instance whose
 //! update marks the question reminded writes the notification, in the same transaction.
 use crate::broker::Committed;
+use crate::broker::WorkerHandles;
 use crate::db::begin_write;
 use crate::error::AppResult;
 use crate::notifications::service::notify_question_reminder;
-use crate::state::AppContext;
 use chrono::{DateTime, Utc};
 use entity::questions;
 use sea_orm::sea_query::Expr;
@@ -20,7 +20,7 @@ const BATCH: u64 = 200;
 const TICK: Duration = Duration::from_secs(60);
 
 /// Reminds the askers of the questions due at `at`; returns how many this instance reminded.
-pub async fn run_once(app: &AppContext, at: DateTime<Utc>) -> AppResult<u64> {
+pub async fn run_once(app: &WorkerHandles, at: DateTime<Utc>) -> AppResult<u64> {
     let due = questions::Entity::find()
         .filter(questions::Column::RemindedAt.is_null())
         .filter(questions::Column::AcceptedAnswerId.is_null())
@@ -56,7 +56,7 @@ pub async fn run_once(app: &AppContext, at: DateTime<Utc>) -> AppResult<u64> {
     Ok(reminded)
 }
 
-pub fn spawn(app: AppContext, stop: CancellationToken) {
+pub fn spawn(app: WorkerHandles, stop: CancellationToken) {
     crate::clock::every(TICK, stop, move || {
         let app = app.clone();
         async move { run_once(&app, Utc::now()).await }

@@ -5,13 +5,15 @@ use super::experts::is_current_expert;
 use crate::auth::Viewer;
 use crate::broker::Committed;
 use crate::clock::now;
+use crate::community::access::{
+    found_with_block, group_access, in_readable_group, not_blocked_with,
+};
+use crate::community::tags::parse_tags;
+use crate::community::vocabulary::Topic;
 use crate::config::PostingLimits;
 use crate::content::idempotency_key;
 use crate::db::{begin_write, find_keyed, insert_keyed, Keyed};
 use crate::error::{text_between, AppError, AppResult};
-use crate::groups::access::{found_with_block, group_access, in_readable_group, not_blocked_with};
-use crate::groups::service::parse_tags;
-use crate::groups::types::Topic;
 use crate::ids::{GroupId, QuestionId, UserId};
 use crate::pagination::{keyset_page, Order as ListOrder, Page, PageArgs};
 use crate::rate_limit::RateLimiter;

@@ -1,17 +1,17 @@
 //! The running side of a subscription: what it follows, the events of that feed its caller may
 //! see, and the operation a socket starts.
-use super::audience::{LivePost, LiveReply};
-use super::delivery::{Caller, Delivery, Feed, Following, Heartbeat};
 use super::render::{self, Selection};
 use crate::auth::Viewer;
 use crate::broker::{Envelope, Event, Topic};
+use crate::community::audience::{LivePost, LiveReply};
 use crate::content::is_listed_post;
 use crate::error::{AppError, AppResult};
-use crate::gql::answer_panics;
+use crate::graphql::context::answer_panics;
+use crate::graphql::delivery::{Caller, Delivery, Feed, Following, Heartbeat};
+use crate::graphql::schema::HearthSchema;
 use crate::ids::UserId;
 use crate::notifications::service as notifications;
 use crate::questions::answers::visible_answer;
-use crate::schema::HearthSchema;
 use crate::state::AppContext;
 use async_graphql::Request;
 use chrono::Utc;

@@ -4,17 +4,13 @@
 //!
 //! A subscription runs through the schema twice, so its checks and its selection are the
 //! ordinary GraphQL ones, but no socket keeps a GraphQL execution open:
-//! - subscribing: the resolver checks the caller and names the [`Feed`](delivery::Feed) it follows;
+//! - subscribing: the resolver checks the caller and names the [`Feed`](crate::graphql::delivery::Feed) it follows;
 //! - delivering: for each event the caller may see ([`live`]), the resolver hands out the item in
-//!   [`Delivery`](delivery::Delivery) and the schema renders the selection ([`render`]). Who may see an event is worked
-//!   out once per instance ([`audience`]), and a rendering that did not read who is asking is
+//!   [`Delivery`](crate::graphql::delivery::Delivery) and the schema renders the selection ([`render`]). Who may see an event is worked
+//!   out once per instance ([`audience`](crate::community::audience)), and a rendering that did not read who is asking is
 //!   shared by every socket with the same selection.
-mod audience;
-mod delivery;
-mod graphql;
 mod live;
 mod render;
 
-pub use delivery::Caller;
-pub use graphql::LiveSubscription;
+pub use crate::graphql::delivery::Caller;
 pub use live::start;

@@ -1,11 +1,11 @@
 //! Rendering a delivered item through a subscription's selection. Per event, a selection is
 //! rendered once for everybody on this instance, unless that rendering read who was asking (my
 //! reactions, say) or failed: then each viewer's socket renders its own.
-use super::audience::Rendered;
-use super::delivery::{Caller, Delivery};
+use crate::community::audience::Rendered;
 use crate::error::AppError;
-use crate::gql::{answer_panics, ViewerRead};
-use crate::schema::HearthSchema;
+use crate::graphql::context::{answer_panics, ViewerRead};
+use crate::graphql::delivery::{Caller, Delivery};
+use crate::graphql::schema::HearthSchema;
 use async_graphql::{Request, Response, Variables};
 use futures::StreamExt;
 use sha2::{Digest, Sha256};

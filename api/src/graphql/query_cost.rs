@@ -504,7 +504,7 @@ mod tests {
     use async_graphql::parser::parse_query;
 
     fn model() -> CostModel {
-        CostModel::from_sdl(&crate::schema::sdl()).expect("the schema's SDL parses")
+        CostModel::from_sdl(&crate::graphql::schema::sdl()).expect("the schema's SDL parses")
     }
 
     fn cost(query: &str) -> Result<u64, Refusal> {

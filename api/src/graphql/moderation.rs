@@ -1,17 +1,17 @@
 //! GraphQL types and resolvers of moderation and blocking.
-use super::removal::{self, Item, Removed};
-use super::reports::{self, Queue, QueueFilter, Reported};
-use super::service;
 use crate::content::{ContentType, ReportStatus};
 use crate::error::{AppError, AppResult};
-use crate::gql::ContextExt;
-use crate::groups::{GroupObject, UserObject};
+use crate::graphql::context::ContextExt;
+use crate::graphql::{person, AnswerObject, QuestionObject};
+use crate::graphql::{GroupObject, UserObject};
+use crate::graphql::{PostObject, ReplyObject};
 use crate::ids::{
     AnswerId, GroupId, PostId, QuestionId, QuestionReportId, ReplyId, ReportId, UserId,
 };
+use crate::moderation::removal::{self, Item, Removed};
+use crate::moderation::reports::{self, Queue, QueueFilter, Reported};
+use crate::moderation::service;
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
-use crate::posts::{PostObject, ReplyObject};
-use crate::questions::{person, AnswerObject, QuestionObject};
 use anyhow::anyhow;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, Result, ID};

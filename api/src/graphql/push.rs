@@ -1,7 +1,7 @@
 //! GraphQL types and resolvers of push preferences.
-use super::preferences::{self, Changes, QuietHours as QuietHoursSetting};
-use crate::gql::ContextExt;
+use crate::graphql::context::ContextExt;
 use crate::notifications::service::NotificationKind;
+use crate::push::preferences::{self, Changes, QuietHours as QuietHoursSetting};
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use entity::push_preferences;
 

@@ -1,15 +1,15 @@
 //! GraphQL types and resolvers of mood check-ins. Thin: the rules live in `service`/`summary`.
-use super::emotions::{Emotion, MoodEmotion};
-use super::reminders;
-use super::service::{self, CheckinChanges, Logged, NewCheckin};
-use super::summary::{self, MoodBucketSize, MoodSummary, SummaryRequest};
-use super::timeline::{self, Entry};
 use crate::clock::Date;
 use crate::error::AppError;
-use crate::gql::ContextExt;
+use crate::graphql::context::ContextExt;
+use crate::graphql::{PostObject, ReplyObject};
 use crate::ids::{CheckinId, UserId};
+use crate::moods::emotions::{Emotion, MoodEmotion};
+use crate::moods::reminders;
+use crate::moods::service::{self, CheckinChanges, Logged, NewCheckin};
+use crate::moods::summary::{self, MoodBucketSize, MoodSummary, SummaryRequest};
+use crate::moods::timeline::{self, Entry};
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
-use crate::posts::{PostObject, ReplyObject};
 use crate::safety::CrisisResource;
 use crate::state::AppContext;
 use async_graphql::connection::Connection;

@@ -2,9 +2,9 @@
 //! every socket following its channel: a post to a group followed by ten thousand sockets costs a
 //! handful of queries, not ten thousand standings looked up one by one. The rules are those of
 //! [`GroupAccess`], read from the same rows.
+use crate::community::access::GroupAccess;
+use crate::community::vocabulary::Visibility;
 use crate::error::AppResult;
-use crate::groups::access::GroupAccess;
-use crate::groups::types::Visibility;
 use crate::ids::{GroupId, PostId, ReplyId, UserId};
 use chrono::Utc;
 use entity::{bans, blocks, groups, memberships, posts, replies, users};
@@ -185,19 +185,19 @@ const MAX_SHARED_SELECTIONS: usize = 16;
 
 /// A rendering in progress or done. Whichever socket is polled drives it, so a socket that
 /// stalls after starting one holds up nobody else.
-pub(super) type Rendering = Shared<BoxFuture<'static, Arc<Rendered>>>;
+pub(crate) type Rendering = Shared<BoxFuture<'static, Arc<Rendered>>>;
 
-pub(super) struct Rendered {
+pub(crate) struct Rendered {
     /// `None` when the resolver had nothing to hand out.
-    pub(super) payload: Option<Arc<str>>,
+    pub(crate) payload: Option<Arc<str>>,
     /// Made for this viewer alone (it read who was asking, or failed): nobody else gets it.
-    pub(super) personal_to: Option<UserId>,
+    pub(crate) personal_to: Option<UserId>,
 }
 
 impl Renders {
     /// The shared rendering of this selection, started by `render` if it is the first; `None`
     /// when this event already keeps as many as it may.
-    pub(super) fn start<F, Fut>(&self, key: [u8; 32], render: F) -> Option<Rendering>
+    pub(crate) fn start<F, Fut>(&self, key: [u8; 32], render: F) -> Option<Rendering>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Arc<Rendered>> + Send + 'static,

@@ -1,15 +1,15 @@
 //! The GraphQL schema: one query, mutation and subscription object per domain, merged here.
-use crate::accounts::{AccountMutation, AccountQuery};
-use crate::document_guard::DocumentGuard;
-use crate::groups::{GroupMutation, GroupQuery};
-use crate::moderation::{ModerationMutation, ModerationQuery};
-use crate::moods::{MoodMutation, MoodQuery, ShareMutation, ShareQuery};
-use crate::notifications::{NotificationMutation, NotificationQuery};
-use crate::posts::{PostMutation, PostQuery};
-use crate::push::PushMutation;
-use crate::query_cost::CostModel;
-use crate::questions::{QuestionMutation, QuestionQuery};
-use crate::realtime::LiveSubscription;
+use crate::graphql::document_guard::DocumentGuard;
+use crate::graphql::query_cost::CostModel;
+use crate::graphql::LiveSubscription;
+use crate::graphql::PushMutation;
+use crate::graphql::{AccountMutation, AccountQuery};
+use crate::graphql::{GroupMutation, GroupQuery};
+use crate::graphql::{ModerationMutation, ModerationQuery};
+use crate::graphql::{MoodMutation, MoodQuery, ShareMutation, ShareQuery};
+use crate::graphql::{NotificationMutation, NotificationQuery};
+use crate::graphql::{PostMutation, PostQuery};
+use crate::graphql::{QuestionMutation, QuestionQuery};
 use crate::state::AppContext;
 use anyhow::Context as _;
 use async_graphql::{MergedObject, MergedSubscription, Schema};

@@ -1,12 +1,12 @@
 //! GraphQL of mood sharing: the owner's shares, and the read-only view a token opens (no account).
-use super::emotions::Emotion;
-use super::graphql::owner_of;
-use super::sharing::{self, NewShare};
-use super::summary::{self, MoodBucketSize, MoodSummary, SummaryRequest};
 use crate::clock::Date;
 use crate::error::AppError;
-use crate::gql::ContextExt;
+use crate::graphql::context::ContextExt;
+use crate::graphql::moods::owner_of;
 use crate::ids::MoodShareId;
+use crate::moods::emotions::Emotion;
+use crate::moods::sharing::{self, NewShare};
+use crate::moods::summary::{self, MoodBucketSize, MoodSummary, SummaryRequest};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Days, Utc};
 use chrono_tz::Tz;

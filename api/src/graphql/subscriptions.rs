@@ -1,16 +1,16 @@
 //! The subscription root: each field checks its caller and names the feed it follows while
 //! subscribing, and hands out the delivered item while delivering.
-use super::delivery::{Delivery, Feed, Following, Heartbeat};
 use crate::auth::Viewer;
+use crate::community::access::group_access;
 use crate::error::{AppError, AppResult};
-use crate::gql::ContextExt;
-use crate::groups::access::group_access;
+use crate::graphql::context::ContextExt;
+use crate::graphql::delivery::{Delivery, Feed, Following, Heartbeat};
+use crate::graphql::AnswerObject;
+use crate::graphql::NotificationObject;
+use crate::graphql::{PostObject, ReplyObject};
 use crate::ids::{GroupId, PostId, QuestionId};
-use crate::notifications::NotificationObject;
 use crate::posts::service::visible_post;
-use crate::posts::{PostObject, ReplyObject};
 use crate::questions::service::visible_question;
-use crate::questions::AnswerObject;
 use crate::state::AppContext;
 use async_graphql::{Context, Result, Subscription};
 use std::time::Duration;

@@ -1,16 +1,18 @@
 //! GraphQL types and resolvers of groups.
-use super::access::GroupAccess;
-use super::invites;
-use super::memberships as membership_service;
-use super::service::{self, GroupChanges, NewGroup};
-use super::types::{LedBy, MemberState, NotificationLevel, PersonInGroup, Role, Topic, Visibility};
+use crate::community::access::GroupAccess;
+use crate::community::vocabulary::{
+    LedBy, MemberState, NotificationLevel, PersonInGroup, Role, Topic, Visibility,
+};
 use crate::error::{AppError, AppResult};
-use crate::gql::ContextExt;
+use crate::graphql::context::ContextExt;
+use crate::graphql::ModLogEntryObject;
+use crate::graphql::PostObject;
+use crate::groups::invites;
+use crate::groups::memberships as membership_service;
+use crate::groups::service::{self, GroupChanges, NewGroup};
 use crate::ids::{GroupId, UserId};
-use crate::moderation::ModLogEntryObject;
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
 use crate::posts::service as posts;
-use crate::posts::PostObject;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
@@ -123,7 +125,7 @@ impl GroupObject {
             Some(false) => return Ok(None),
             None => {}
         }
-        match super::access::access_to(&ctx.app()?.db, viewer, row).await {
+        match crate::community::access::access_to(&ctx.app()?.db, viewer, row).await {
             Ok(access) => {
                 checked.remember_hidden_group(group_id, true);
                 Ok(Some(GroupObject::with_access(access)))
@@ -153,7 +155,8 @@ impl GroupObject {
     async fn access(&self, ctx: &Context<'_>) -> AppResult<&GroupAccess> {
         self.access
             .get_or_try_init(|| async {
-                super::access::access_to(&ctx.app()?.db, ctx.viewer()?, self.row.clone()).await
+                crate::community::access::access_to(&ctx.app()?.db, ctx.viewer()?, self.row.clone())
+                    .await
             })
             .await
     }
@@ -218,7 +221,7 @@ impl GroupObject {
     ) -> Result<Connection<String, PostObject, ListInfo>> {
         let page = PageArgs::new(first, after)?;
         let access = self.access(ctx).await?;
-        let authors = crate::posts::authors_asked(ctx);
+        let authors = crate::graphql::authors_asked(ctx);
         let rows = ctx
             .cached()?
             .group_posts(&ctx.app()?.db, ctx.viewer()?, access, &page, authors)
@@ -567,7 +570,8 @@ impl GroupMutation {
     async fn join_with_invite_code(&self, ctx: &Context<'_>, code: String) -> Result<GroupObject> {
         let db = &ctx.app()?.db;
         let membership = invites::join_with_invite_code(db, ctx.viewer()?, &code).await?;
-        let access = super::access::group_access(db, ctx.viewer()?, &membership.group_id).await?;
+        let access =
+            crate::community::access::group_access(db, ctx.viewer()?, &membership.group_id).await?;
         Ok(GroupObject::with_access(access))
     }
 

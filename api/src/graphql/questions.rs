@@ -1,16 +1,16 @@
 //! GraphQL types and resolvers of questions, answers and expert standing.
-use super::answers::{self, NewAnswer};
-use super::crisis;
-use super::experts;
-use super::service::{self, NewQuestion, QuestionChanges, QuestionFilter, QuestionSort};
+use crate::community::vocabulary::Topic;
 use crate::error::{AppError, AppResult};
-use crate::gql::ContextExt;
-use crate::groups::types::Topic;
-use crate::groups::{ExpertStanding, GroupObject, UserObject};
+use crate::graphql::context::ContextExt;
+use crate::graphql::crisis_resources;
+use crate::graphql::loaders::MyMarksLoader;
+use crate::graphql::{ExpertStanding, GroupObject, UserObject};
 use crate::ids::{AnswerId, GroupId, QuestionId, UserId};
 use crate::pagination::{connection, ranked_connection, Cursor, ListInfo, PageArgs, RankArgs};
-use crate::posts::crisis_resources;
-use crate::posts::loaders::MyMarksLoader;
+use crate::questions::answers::{self, NewAnswer};
+use crate::questions::crisis;
+use crate::questions::experts;
+use crate::questions::service::{self, NewQuestion, QuestionChanges, QuestionFilter, QuestionSort};
 use crate::safety::CrisisResource;
 use crate::search::{Mode, Search};
 use async_graphql::connection::Connection;

@@ -1,16 +1,16 @@
 //! GraphQL types and resolvers of posts, replies, reactions and the feed.
-use super::loaders::ReactionTally;
-use super::reactions;
-use super::replies::{self as reply_service, NewReply};
-use super::service::{self, Authors, ListedPost, NewPost};
+use crate::community::vocabulary::PersonInGroup;
 use crate::config::PostingLimits;
 use crate::content::{ContentType, ReactionKind};
 use crate::error::AppResult;
-use crate::gql::ContextExt;
-use crate::groups::types::PersonInGroup;
-use crate::groups::{GroupObject, UserObject};
+use crate::graphql::context::ContextExt;
+use crate::graphql::{GroupObject, UserObject};
 use crate::ids::{GroupId, PostId, ReplyId, UserId};
 use crate::pagination::{connection, ranked_connection, Cursor, ListInfo, PageArgs, RankArgs};
+use crate::posts::reactions;
+use crate::posts::reactions::ReactionTally;
+use crate::posts::replies::{self as reply_service, NewReply};
+use crate::posts::service::{self, Authors, ListedPost, NewPost};
 use crate::safety::CrisisResource;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject, ID};
@@ -225,7 +225,7 @@ impl PostObject {
         if !self.visible() {
             return Ok(Vec::new());
         }
-        let crisis = || super::crisis::post_reads_like_crisis(&self.0);
+        let crisis = || crate::posts::crisis::post_reads_like_crisis(&self.0);
         Ok(crisis_resources(ctx, &self.0.author_id, crisis).await?)
     }
     /// Replies oldest first, nested one level through `parentReplyId`.
@@ -322,7 +322,7 @@ impl ReplyObject {
         if !self.visible() {
             return Ok(Vec::new());
         }
-        let crisis = || super::crisis::reply_reads_like_crisis(&self.0);
+        let crisis = || crate::posts::crisis::reply_reads_like_crisis(&self.0);
         Ok(crisis_resources(ctx, &self.0.author_id, crisis).await?)
     }
 }

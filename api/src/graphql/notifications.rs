@@ -1,8 +1,8 @@
 //! GraphQL types and resolvers of the notification inbox.
-use super::service::{self, NotificationKind};
-use crate::gql::ContextExt;
-use crate::groups::{GroupObject, UserObject};
+use crate::graphql::context::ContextExt;
+use crate::graphql::{GroupObject, UserObject};
 use crate::ids::{AnswerId, NotificationId, QuestionId};
+use crate::notifications::service::{self, NotificationKind};
 use crate::pagination::{connection, Cursor, ListInfo, PageArgs};
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Object, Result, ID};

@@ -1,8 +1,8 @@
 //! GraphQL types and resolvers of accounts: thin calls into the services.
-use super::devices::{self, Platform};
-use super::service::{self, SignedIn};
-use super::{codes, deletion, export, export_jobs, recovery, registration};
-use crate::gql::ContextExt;
+use crate::accounts::devices::{self, Platform};
+use crate::accounts::service::{self, SignedIn};
+use crate::accounts::{codes, deletion, export, export_jobs, recovery, registration};
+use crate::graphql::context::ContextExt;
 use crate::ids::{ExportJobId, SessionId};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
@@ -43,18 +43,18 @@ impl Account {
     async fn push_preferences(
         &self,
         ctx: &Context<'_>,
-    ) -> Result<crate::push::PushPreferencesObject> {
+    ) -> Result<crate::graphql::PushPreferencesObject> {
         let prefs = crate::push::preferences::get(&ctx.app()?.db, &self.0.id).await?;
-        Ok(crate::push::PushPreferencesObject(prefs))
+        Ok(crate::graphql::PushPreferencesObject(prefs))
     }
     /// People I blocked.
-    async fn blocked_users(&self, ctx: &Context<'_>) -> Result<Vec<crate::groups::UserObject>> {
+    async fn blocked_users(&self, ctx: &Context<'_>) -> Result<Vec<crate::graphql::UserObject>> {
         let app = ctx.app()?;
         let users =
             crate::moderation::service::blocked_users(&app.db, ctx.auth()?.viewer()?).await?;
         Ok(users
             .iter()
-            .map(|u| crate::groups::UserObject::new(u, None))
+            .map(|u| crate::graphql::UserObject::new(u, None))
             .collect())
     }
     /// The push devices registered by my signed-in sessions.
@@ -233,7 +233,10 @@ impl AccountQuery {
     async fn data_export(&self, ctx: &Context<'_>, id: ExportJobId) -> Result<DataExport> {
         let app = ctx.app()?;
         let row = export_jobs::mine(&app.db, ctx.auth()?.viewer()?, &id).await?;
-        Ok(DataExport::new(super::code_key(&app.credentials()), row))
+        Ok(DataExport::new(
+            crate::accounts::code_key(&app.credentials()),
+            row,
+        ))
     }
 
     /// My check-ins logged in `[from, to)` (at most about three years) as a spreadsheet.
@@ -331,7 +334,10 @@ impl AccountMutation {
             .await?
             .publish(&app.broker)
             .await;
-        Ok(DataExport::new(super::code_key(&app.credentials()), row))
+        Ok(DataExport::new(
+            crate::accounts::code_key(&app.credentials()),
+            row,
+        ))
     }
 
     /// Mails a code to reset the password. Answers `CODE_SENT` whatever the address; only an

@@ -3,7 +3,7 @@
 //! but costly run a few at a time, so the other cores stay free for everyone else. Once a
 //! document that writes has run, whoever keeps reads is told ([`AroundWrites`]).
 use crate::auth::Auth;
-use crate::query_cost::{CostModel, Refusal};
+use crate::graphql::query_cost::{CostModel, Refusal};
 use crate::read_versions::AfterWrites;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest,
@@ -26,7 +26,7 @@ pub const MAX_TOKENS: usize = 5_000;
 /// the budget, about twice the apps' largest screens (a post with 20 replies, a question with 20
 /// answers: 1 100–1 300, their texts priced at their longest). At 1 000 those screens waited, and
 /// on two cores they ran one at a time.
-pub const HEAVY_COST: u64 = crate::query_cost::MAX_COST / 4;
+pub const HEAVY_COST: u64 = crate::graphql::query_cost::MAX_COST / 4;
 
 /// Told once each document that writes (a mutation) has run, whether its writes held or
 /// failed: whoever keeps reads checks what may have changed.
@@ -413,7 +413,8 @@ mod tests {
     /// one heavy permit of a two-core machine, and replies were written one at a time.
     #[test]
     fn a_mutation_is_as_heavy_as_what_it_selects() {
-        let model = CostModel::from_sdl(&crate::schema::sdl()).expect("the schema's SDL parses");
+        let model =
+            CostModel::from_sdl(&crate::graphql::schema::sdl()).expect("the schema's SDL parses");
         let price = |query: &str| {
             let document = async_graphql::parser::parse_query(query).expect("parses");
             model.check(&document, &Variables::default())
@@ -436,7 +437,8 @@ mod tests {
     /// replies, and a question with its answers, at 1 100–1 300, over the old threshold of 1 000.
     #[test]
     fn the_apps_screens_are_not_heavy() {
-        let model = CostModel::from_sdl(&crate::schema::sdl()).expect("the schema's SDL parses");
+        let model =
+            CostModel::from_sdl(&crate::graphql::schema::sdl()).expect("the schema's SDL parses");
         for screen in [
             "{ feed(first: 20) { edges { cursor node { id title replyCount lastActivityAt \
              author { id displayName } group { id name } reactionCounts { kind count } \

@@ -1,8 +1,9 @@
 //! Per-request DataLoaders: one query per kind of thing on a page, however long the page.
+use crate::community::vocabulary::{MemberState, PersonInGroup, Role, Standing};
 use crate::content::{ContentType, ReactionKind};
 use crate::error::AppError;
-use crate::groups::types::{MemberState, PersonInGroup, Role, Standing};
 use crate::ids::{AnswerId, GroupId, QuestionId, UserId};
+use crate::posts::reactions::ReactionTally;
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{experts, groups, memberships, reactions, users};
 use sea_orm::sea_query::ExprTrait as _;
@@ -243,14 +244,6 @@ fn targets_of(keys: &[TargetKey]) -> (Vec<ContentType>, Vec<&str>) {
     let types = keys.iter().map(|(t, _)| *t).collect();
     let ids = keys.iter().map(|(_, id)| id.as_str()).collect();
     (types, ids)
-}
-
-/// How many of one kind of reaction a post or reply has, and whether the caller gave one.
-#[derive(Clone, Copy, Debug)]
-pub struct ReactionTally {
-    pub kind: ReactionKind,
-    pub count: i64,
-    pub mine: bool,
 }
 
 /// The reactions on a page of posts and replies, counted by kind, with the caller's own marked:

@@ -1,10 +1,10 @@
 //! What passes between a subscription's two runs through the schema: the feed its resolver names
 //! while subscribing, who holds the socket, and the item handed out while delivering.
-use super::audience::{LivePost, LiveReply, Renders};
 use crate::auth::{Auth, RequestMeta, Viewer};
+use crate::community::audience::{LivePost, LiveReply, Renders};
 use crate::error::{AppError, AppResult};
+use crate::graphql::loaders::LazyLoaders;
 use crate::ids::{GroupId, PostId, QuestionId};
-use crate::posts::loaders::LazyLoaders;
 use crate::telemetry::Metrics;
 use async_graphql::{Request, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -15,8 +15,8 @@ use std::time::Duration;
 #[derive(SimpleObject, Clone)]
 pub struct Heartbeat {
     /// Counts from 1 on each subscription.
-    pub(super) sequence: i32,
-    pub(super) at: DateTime<Utc>,
+    pub(crate) sequence: i32,
+    pub(crate) at: DateTime<Utc>,
 }
 
 /// What a subscription follows, named by its resolver once the caller passed its checks.
@@ -49,7 +49,7 @@ impl Following {
         Ok(())
     }
 
-    pub(super) fn take(&self) -> Option<Feed> {
+    pub(crate) fn take(&self) -> Option<Feed> {
         self.0.lock().ok()?.take()
     }
 }
@@ -116,7 +116,7 @@ pub struct Caller {
 
 impl Caller {
     /// The request with what resolvers read about the caller.
-    pub(super) fn prepare(&self, request: Request) -> Request {
+    pub(crate) fn prepare(&self, request: Request) -> Request {
         request
             .data(Auth::Signed(self.viewer.clone()))
             .data(self.meta.clone())

@@ -1,6 +1,6 @@
 //! Who may see and do what in a group. Everything a caller may not see is `NOT_FOUND`.
-use super::types::{MemberState, Role, Visibility};
 use crate::auth::Viewer;
+use crate::community::vocabulary::{MemberState, Role, Visibility};
 use crate::error::{AppError, AppResult};
 use crate::ids::{GroupId, UserId};
 use chrono::Utc;
