@@ -161,7 +161,9 @@ impl Chart {
                     r#"<circle cx="{px:.1}" cy="{py:.1}" r="3.5" fill="{}"/><text x="{:.1}" y="{:.1}" fill="{}">{}{}</text>"#,
                     series.color,
                     px + 6.0,
-                    py - 6.0,
+                    // Every other series is labelled below its points, so that close lines
+                    // keep their figures apart.
+                    if k % 2 == 0 { py - 6.0 } else { py + 15.0 },
                     series.color,
                     number(*v),
                     self.unit

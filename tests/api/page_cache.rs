@@ -749,3 +749,66 @@ async fn a_conditional_get_of_an_unchanged_page_is_not_modified() {
         assert_eq!(titles(&page["data"]), ["Newer", "Tagged"]);
     }
 }
+
+/// A kept whole answer of `group` may ask for any field of the group, not only its posts: its
+/// mod log, join requests and members show the next change too. (A kept `group { modLog }`
+/// once showed an old mod log: only the reads the cache keeps noted their versions.)
+#[tokio::test]
+async fn a_kept_answer_shows_every_field_of_the_group_fresh() {
+    let app = TestApp::spawn_with(kept_for_a_while).await;
+    let owner = app.register("Field Owner").await;
+    let asker = app.register("Field Asker").await;
+    let group = app.create_group(&owner, "Every field", "PRIVATE").await;
+    let post = app.post(&owner, &group, "To pin").await;
+    let query = "query($g: ID!) { group(id: $g) { memberCount members { edges { node { user { id } } } } joinRequests { edges { node { user { id } } } } modLog { edges { node { action } } } } }";
+    let vars = json!({"g": group});
+    app.ok(&owner.access, query, vars.clone()).await;
+    let served = app.context.metrics.kept_answers_served();
+    let first = app.ok(&owner.access, query, vars.clone()).await;
+    assert_eq!(
+        app.context.metrics.kept_answers_served(),
+        served + 1,
+        "read again, the answer is kept whole"
+    );
+    assert_eq!(first["group"]["joinRequests"]["edges"], json!([]));
+
+    // A write that shows only in the mod log (and the posts) of the group.
+    app.ok(
+        &owner.access,
+        "mutation($p: ID!) { pinPost(id: $p) { id } }",
+        json!({"p": post}),
+    )
+    .await;
+    let pinned = app.ok(&owner.access, query, vars.clone()).await;
+    assert_eq!(
+        pinned["group"]["modLog"]["edges"][0]["node"]["action"], "PIN_POST",
+        "a pin shows in the mod log on the next read"
+    );
+
+    app.join(&asker, &group).await;
+    let asked = app.ok(&owner.access, query, vars.clone()).await;
+    assert_eq!(
+        asked["group"]["joinRequests"]["edges"][0]["node"]["user"]["id"],
+        json!(asker.user_id),
+        "a join request shows on the next read"
+    );
+    app.ok(
+        &owner.access,
+        "mutation($g: ID!, $u: ID!) { approveJoinRequest(groupId: $g, userId: $u) }",
+        json!({"g": group, "u": asker.user_id}),
+    )
+    .await;
+    let approved = app.ok(&owner.access, query, vars).await;
+    assert_eq!(approved["group"]["joinRequests"]["edges"], json!([]));
+    assert_eq!(
+        approved["group"]["members"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        approved["group"]["modLog"]["edges"][0]["node"]["action"], "APPROVE_JOIN",
+        "the approval shows in the mod log on the next read"
+    );
+}

@@ -1,10 +1,11 @@
-//! GraphQL types and resolvers of moderation and blocking.
+//! GraphQL types and resolvers of moderation and blocking: one `Report` for the four kinds of
+//! item, and the question-only names of the first apps kept, deprecated, over the same rows.
 use crate::content::{ContentType, ReportStatus};
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
-use crate::graphql::{person, AnswerObject, QuestionObject};
-use crate::graphql::{GroupObject, UserObject};
-use crate::graphql::{PostObject, ReplyObject};
+use crate::graphql::{
+    person, AnswerObject, GroupObject, PostObject, QuestionObject, ReplyObject, UserObject,
+};
 use crate::ids::{
     AnswerId, GroupId, PostId, QuestionId, QuestionReportId, ReplyId, ReportId, UserId,
 };

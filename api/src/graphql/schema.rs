@@ -1,15 +1,12 @@
-//! The GraphQL schema: one query, mutation and subscription object per domain, merged here.
-use crate::graphql::document_guard::DocumentGuard;
-use crate::graphql::query_cost::CostModel;
-use crate::graphql::LiveSubscription;
-use crate::graphql::PushMutation;
-use crate::graphql::{AccountMutation, AccountQuery};
-use crate::graphql::{GroupMutation, GroupQuery};
-use crate::graphql::{ModerationMutation, ModerationQuery};
-use crate::graphql::{MoodMutation, MoodQuery, ShareMutation, ShareQuery};
-use crate::graphql::{NotificationMutation, NotificationQuery};
-use crate::graphql::{PostMutation, PostQuery};
-use crate::graphql::{QuestionMutation, QuestionQuery};
+//! The GraphQL schema: one query, mutation and subscription object per feature, merged here.
+use super::document_guard::DocumentGuard;
+use super::query_cost::CostModel;
+use super::{
+    AccountMutation, AccountQuery, GroupMutation, GroupQuery, LiveSubscription, ModerationMutation,
+    ModerationQuery, MoodMutation, MoodQuery, NotificationMutation, NotificationQuery,
+    PostMutation, PostQuery, PushMutation, QuestionMutation, QuestionQuery, ShareMutation,
+    ShareQuery,
+};
 use crate::state::AppContext;
 use anyhow::Context as _;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
