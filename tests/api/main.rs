@@ -12,6 +12,7 @@ mod cli;
 mod crisis;
 mod data_rights;
 mod devices;
+mod erasure_on_disk;
 mod fake_fcm;
 mod fake_smtp;
 mod fcm_protocol;

@@ -175,6 +175,7 @@ pub async fn erase(
     // Last: the deletions above counted changes to the person's scope too.
     crate::read_versions::forget_person(&txn, &user.id).await?;
     txn.commit().await?;
+    crate::db::truncate_wal_after_erasure(ctx.db).await?;
     revocation::announce(ctx.sessions, ctx.broker, &session_ids).await;
     ctx.limiter
         .forget_containing(&[user.id.as_str().to_owned(), sha256_hex(&user.email)])
