@@ -17,6 +17,7 @@ pub mod graphql;
 pub mod groups;
 pub mod http;
 pub mod ids;
+pub mod keys;
 pub mod mail;
 pub mod memo;
 pub mod moderation;

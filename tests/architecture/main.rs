@@ -48,6 +48,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "rate_limit",
             "read_versions",
             "persisted",
+            "keys",
             "auth",
             "push/fcm",
             "mail",
