@@ -48,20 +48,18 @@ fn reports_table(name: &str, group_optional: bool) -> TableCreateStatement {
         .col(text_null("resolution_note"))
         .col(timestamp_with_time_zone("created_at"))
         .col(timestamp_with_time_zone_null("resolved_at"))
-        .foreign_key(
-            ForeignKey::create()
-                .name("fk_reports_group_id")
-                .from(name.to_owned(), "group_id")
-                .to("groups", "id")
-                .on_delete(ForeignKeyAction::Cascade),
-        )
-        .foreign_key(
-            ForeignKey::create()
-                .name("fk_reports_reporter_id")
-                .from(name.to_owned(), "reporter_id")
-                .to("users", "id")
-                .on_delete(ForeignKeyAction::Cascade),
-        )
+        .foreign_key(&mut cascade(
+            "fk_reports_group_id",
+            name,
+            "group_id",
+            "groups",
+        ))
+        .foreign_key(&mut cascade(
+            "fk_reports_reporter_id",
+            name,
+            "reporter_id",
+            "users",
+        ))
         .to_owned()
 }
 
@@ -94,12 +92,9 @@ impl MigrationTrait for Migration {
                 &["question_id", "answer_id", "status"][..],
             ),
         ] {
-            let mut index = Index::create();
-            index.name(name).table("question_reports");
-            for col in cols {
-                index.col(String::from(*col));
-            }
-            manager.create_index(index.to_owned()).await?;
+            manager
+                .create_index(index("question_reports", name, cols))
+                .await?;
         }
         db.execute_unprepared(MOVE_BACK).await?;
         db.execute_unprepared("DELETE FROM reports WHERE target_type IN ('QUESTION', 'ANSWER')")
@@ -141,12 +136,7 @@ async fn rebuild_reports(manager: &SchemaManager<'_>, group_optional: bool) -> R
         (QUEUE_INDEX, &["group_id", "status", "created_at"][..]),
         (TARGET_INDEX, &["target_type", "target_id"][..]),
     ] {
-        let mut index = Index::create();
-        index.name(name).table("reports");
-        for col in cols {
-            index.col(String::from(*col));
-        }
-        script.push(index.to_string(SqliteQueryBuilder));
+        script.push(index("reports", name, cols).to_string(SqliteQueryBuilder));
     }
     manager
         .get_connection()
@@ -171,19 +161,36 @@ fn question_reports_table() -> TableCreateStatement {
         .col(text_null("resolution_note"))
         .col(timestamp_with_time_zone("created_at"))
         .col(timestamp_with_time_zone_null("resolved_at"))
-        .foreign_key(
-            ForeignKey::create()
-                .name("fk_question_reports_question_id")
-                .from("question_reports", "question_id")
-                .to("questions", "id")
-                .on_delete(ForeignKeyAction::Cascade),
-        )
-        .foreign_key(
-            ForeignKey::create()
-                .name("fk_question_reports_reporter_id")
-                .from("question_reports", "reporter_id")
-                .to("users", "id")
-                .on_delete(ForeignKeyAction::Cascade),
-        )
+        .foreign_key(&mut cascade(
+            "fk_question_reports_question_id",
+            "question_reports",
+            "question_id",
+            "questions",
+        ))
+        .foreign_key(&mut cascade(
+            "fk_question_reports_reporter_id",
+            "question_reports",
+            "reporter_id",
+            "users",
+        ))
         .to_owned()
+}
+
+/// A key from `table.column` to `to.id`, deleted with the row it points at.
+fn cascade(name: &str, table: &str, column: &str, to: &str) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(name)
+        .from(table.to_owned(), column.to_owned())
+        .to(to.to_owned(), "id")
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}
+
+fn index(table: &str, name: &str, cols: &[&str]) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(table.to_owned());
+    for col in cols {
+        index.col(String::from(*col));
+    }
+    index.to_owned()
 }

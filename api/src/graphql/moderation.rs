@@ -331,10 +331,12 @@ impl ModerationMutation {
         question_id: QuestionId,
         reason: String,
     ) -> Result<QuestionReportObject> {
-        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
-        let kind = ContentType::Question;
-        let row = reports::report(&app.db, viewer, kind, question_id.as_str(), &reason).await?;
-        Ok(row.into())
+        let input = ReportInput {
+            target_type: ContentType::Question,
+            target_id: question_id.into_string().into(),
+            reason,
+        };
+        Ok(QuestionReportObject(self.report(ctx, input).await?))
     }
 
     #[graphql(deprecation = "Use `report(input: {targetType: ANSWER, …})`.")]
@@ -344,10 +346,12 @@ impl ModerationMutation {
         answer_id: AnswerId,
         reason: String,
     ) -> Result<QuestionReportObject> {
-        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
-        let kind = ContentType::Answer;
-        let row = reports::report(&app.db, viewer, kind, answer_id.as_str(), &reason).await?;
-        Ok(row.into())
+        let input = ReportInput {
+            target_type: ContentType::Answer,
+            target_id: answer_id.into_string().into(),
+            reason,
+        };
+        Ok(QuestionReportObject(self.report(ctx, input).await?))
     }
 
     /// Resolves or dismisses a report I handle. Nobody closes the crisis flag on their own words.
@@ -371,10 +375,9 @@ impl ModerationMutation {
         status: ReportStatus,
         note: Option<String>,
     ) -> Result<QuestionReportObject> {
-        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         let id = ReportId::from(id.as_str());
-        let row = reports::resolve(&app.db, viewer, &id, status, note.as_deref()).await?;
-        Ok(row.into())
+        let report = self.resolve_report(ctx, id, status, note).await?;
+        Ok(QuestionReportObject(report))
     }
 
     /// Those handling a report: who wrote the reported item, an anonymous one included. The
@@ -396,10 +399,8 @@ impl ModerationMutation {
         ctx: &Context<'_>,
         report_id: QuestionReportId,
     ) -> Result<Option<UserObject>> {
-        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         let id = ReportId::from(report_id.as_str());
-        let (author, group) = reports::reveal_author(&app.db, viewer, &id).await?;
-        Ok(person(ctx, &author, group.as_ref()).await?)
+        self.reveal_reported_author(ctx, id).await
     }
 
     /// Moderators: removes a post from every list; its author is told.
