@@ -35,6 +35,8 @@ impl App {
             .jwt_secret
             .clone()
             .context("HEARTH_JWT_SECRET: no secret configured")?;
+        let vault =
+            crate::keys::Vault::from_settings(&settings).map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut db = crate::db::connect(&settings.database_url)
             .await
             .context("HEARTH_DATABASE_URL: cannot connect to the database")?;
@@ -44,6 +46,8 @@ impl App {
         crate::db::migrate(&db)
             .await
             .context("running migrations")?;
+        let kek_variable = crate::keys::KeyRing::variable(&settings);
+        crate::keys::rotation::check_at_start(&db, &vault, kek_variable).await?;
         let shutdown = CancellationToken::new();
         let (redis, broker) = match &settings.redis_url {
             None => (None, Broker::in_process()),
@@ -123,6 +127,7 @@ impl App {
             page_cache: Arc::new(page_cache),
             after_writes,
             keys: TokenKeys::new(&secret, settings.access_token_ttl),
+            vault,
             sessions: SessionCache::new(settings.session_check_interval),
             passwords: PasswordHasher::new()
                 .map_err(|e| anyhow::anyhow!("password hasher: {}", e.message()))?,
@@ -150,6 +155,11 @@ impl App {
             crate::mail::worker::spawn(workers.clone(), mailer, mail, shutdown.clone());
             crate::accounts::export_worker::spawn(workers.clone(), shutdown.clone());
             crate::moods::reminders::spawn(workers.clone(), shutdown.clone());
+            crate::keys::backfill::spawn(
+                workers.db.clone(),
+                workers.vault.clone(),
+                shutdown.clone(),
+            );
             crate::questions::reminders::spawn(workers, shutdown.clone());
             crate::posts::reply_counts::spawn_sweeper(
                 app.db.clone(),

@@ -447,4 +447,5 @@ mod tests {
 pub struct WorkerHandles {
     pub db: sea_orm::DatabaseConnection,
     pub broker: Broker,
+    pub vault: crate::keys::Vault,
 }

@@ -1,4 +1,4 @@
-//! The `hearth` command line: serve (default), worker, migrate, schema, demo, admin.
+//! The `hearth` command line: serve (default), worker, migrate, schema, demo, admin, keys.
 use crate::app::{termination_signal, App};
 use crate::config::Settings;
 use clap::{Parser, Subcommand};
@@ -55,6 +55,30 @@ enum Command {
         #[command(subcommand)]
         action: AdminCommand,
     },
+    /// The key-encryption key: check it opens every data key, rotate to a new one.
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Print a new key-encryption key (32 random bytes in base64) for a key file.
+    New,
+    /// Open every person's wrapped data key with the configured KEKs; exit 1 if any does not.
+    Check,
+    /// Rewrap every data key under the KEK of HEARTH_KEK_FILE, the old one being named in
+    /// HEARTH_KEK_RETIRED_FILES. Safe while servers run (they must have both keys); stopped,
+    /// it resumes where it was when run again.
+    Rotate {
+        /// People rewrapped per batch.
+        #[arg(long, default_value_t = 100)]
+        batch: u64,
+        /// Stop after this many people (to spread a rotation over several runs).
+        #[arg(long)]
+        limit: Option<u64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -97,7 +121,9 @@ pub fn main() -> ExitCode {
         if settings.is_production() {
             Ok(())
         } else {
-            settings.ensure_dev_jwt_secret()
+            settings
+                .ensure_dev_jwt_secret()
+                .and_then(|()| settings.ensure_dev_kek())
         }
     });
     if let Err(err) = prepared {
@@ -118,6 +144,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Some(Command::Migrate) => migrate(&settings).await,
             Some(Command::Admin { action }) => admin(&settings, action).await,
+            Some(Command::Keys { action }) => keys(&settings, action).await,
             Some(Command::Demo) => demo(&settings).await,
             Some(Command::Serve {
                 bind,
@@ -156,9 +183,68 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn admin(settings: &Settings, action: AdminCommand) -> anyhow::Result<()> {
+/// The database, migrated, and the key ring checked against it.
+async fn open_with_keys(
+    settings: &Settings,
+) -> anyhow::Result<(sea_orm::DatabaseConnection, crate::keys::Vault)> {
+    let vault = crate::keys::Vault::from_settings(settings).map_err(|e| anyhow::anyhow!("{e}"))?;
     let db = crate::db::connect(&settings.database_url).await?;
     crate::db::migrate(&db).await?;
+    crate::keys::rotation::check_at_start(&db, &vault, crate::keys::KeyRing::variable(settings))
+        .await?;
+    Ok((db, vault))
+}
+
+async fn keys(settings: &Settings, action: KeysCommand) -> anyhow::Result<()> {
+    use crate::keys::rotation;
+    let failed = |what: &str, e: crate::error::AppError| anyhow::anyhow!("{what}: {}", e.message());
+    if let KeysCommand::New = action {
+        println!("{}", crate::keys::ring::new_kek_text().as_str());
+        return Ok(());
+    }
+    let vault = crate::keys::Vault::from_settings(settings).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let db = crate::db::connect(&settings.database_url).await?;
+    crate::db::migrate(&db).await?;
+    match action {
+        KeysCommand::New => {}
+        KeysCommand::Check => {
+            let checked = rotation::check(&db, &vault)
+                .await
+                .map_err(|e| failed("check", e))?;
+            let current = vault.ring().current_id();
+            for (kek, count) in &checked.by_kek {
+                let mark = if kek == current { " (current)" } else { "" };
+                println!("{count} data keys under KEK {kek}{mark}");
+            }
+            if !checked.unopened.is_empty() {
+                anyhow::bail!(
+                    "{} data keys do not open with the configured KEKs (first: person {})",
+                    checked.unopened.len(),
+                    checked.unopened[0]
+                );
+            }
+            println!("every data key opens");
+        }
+        KeysCommand::Rotate { batch, limit } => {
+            let rotated = rotation::rotate(&db, &vault, batch.max(1), limit)
+                .await
+                .map_err(|e| failed("rotate", e))?;
+            println!(
+                "{} data keys rewrapped under KEK {}; {} left",
+                rotated.rewrapped,
+                vault.ring().current_id(),
+                rotated.left
+            );
+            if rotated.left == 0 {
+                println!("done: the retired KEK may be removed from HEARTH_KEK_RETIRED_FILES");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn admin(settings: &Settings, action: AdminCommand) -> anyhow::Result<()> {
+    let (db, vault) = open_with_keys(settings).await?;
     let failed = |what: &str, e: crate::error::AppError| anyhow::anyhow!("{what}: {}", e.message());
     match action {
         AdminCommand::CreateUser {
@@ -175,32 +261,44 @@ async fn admin(settings: &Settings, action: AdminCommand) -> anyhow::Result<()> 
             };
             let passwords = crate::auth::passwords::PasswordHasher::new()
                 .map_err(|e| failed("password hasher", e))?;
-            let user =
-                crate::accounts::create_verified(&db, &passwords, &email, &display_name, &password)
-                    .await
-                    .map_err(|e| failed("create-user", e))?;
+            let user = crate::accounts::create_verified(
+                &db,
+                &vault,
+                &passwords,
+                &email,
+                &display_name,
+                &password,
+            )
+            .await
+            .map_err(|e| failed("create-user", e))?;
             println!("{} can sign in as {}.", user.email, user.display_name);
         }
         AdminCommand::CreateAdmin { email } => {
-            let user = crate::accounts::find_by_email(&db, &email)
+            let user = crate::accounts::find_by_email(&db, &vault, &email)
                 .await
                 .map_err(|e| failed("no such account", e))?;
             crate::accounts::make_admin(&db, &user.id)
                 .await
                 .map_err(|e| failed("create-admin", e))?;
-            println!("{} is a platform admin.", user.email);
+            let address = crate::accounts::addresses::address_of(&db, &vault, &user)
+                .await
+                .map_err(|e| failed("create-admin", e))?;
+            println!("{address} is a platform admin.");
         }
         AdminCommand::GrantExpert { email, title, days } => {
-            let user = crate::accounts::find_by_email(&db, &email)
+            let user = crate::accounts::find_by_email(&db, &vault, &email)
                 .await
                 .map_err(|e| failed("no such account", e))?;
+            let address = crate::accounts::addresses::address_of(&db, &vault, &user)
+                .await
+                .map_err(|e| failed("grant-expert", e))?;
             let until = crate::clock::now() + chrono::Duration::days(i64::from(days));
             let standing = crate::questions::experts::write(&db, &user.id, None, &title, until)
                 .await
                 .map_err(|e| failed("grant-expert", e))?;
             println!(
                 "{} is an expert ({}) until {}.",
-                user.email,
+                address,
                 standing.title,
                 standing.verified_until.format("%Y-%m-%d")
             );
@@ -210,9 +308,8 @@ async fn admin(settings: &Settings, action: AdminCommand) -> anyhow::Result<()> 
 }
 
 async fn demo(settings: &Settings) -> anyhow::Result<()> {
-    let db = crate::db::connect(&settings.database_url).await?;
-    crate::db::migrate(&db).await?;
-    let filled = crate::demo::fill(&db)
+    let (db, vault) = open_with_keys(settings).await?;
+    let filled = crate::demo::fill(&db, &vault)
         .await
         .map_err(|e| anyhow::anyhow!("demo data: {e:?}"))?;
     if filled {

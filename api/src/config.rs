@@ -87,6 +87,12 @@ pub struct Settings {
     pub redis_prefix: String,
     pub data_dir: PathBuf,
     pub jwt_secret: Option<Secret>,
+    /// The file holding the key-encryption key (32 random bytes in base64).
+    pub kek_file: Option<PathBuf>,
+    /// The key-encryption key itself, for development only.
+    pub kek: Option<Secret>,
+    /// Files of earlier key-encryption keys, still accepted while `hearth keys rotate` runs.
+    pub retired_kek_files: Vec<PathBuf>,
     pub fcm_credentials: Option<PathBuf>,
     pub fcm_endpoint: String,
     /// JSON file of crisis resources by country; unset: the built-in international list.
@@ -144,6 +150,9 @@ pub const KEYS: &[&str] = &[
     "REDIS_PREFIX",
     "DATA_DIR",
     "JWT_SECRET",
+    "KEK_FILE",
+    "KEK",
+    "KEK_RETIRED_FILES",
     "FCM_CREDENTIALS",
     "FCM_ENDPOINT",
     "CRISIS_RESOURCES",
@@ -278,6 +287,17 @@ impl Settings {
                 Some(_) => {}
             }
         }
+        let kek_file = get("KEK_FILE").map(PathBuf::from);
+        let kek = get("KEK").map(Secret::new);
+        let retired_kek_files = get("KEK_RETIRED_FILES")
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(PathBuf::from)
+                    .collect()
+            })
+            .unwrap_or_default();
         let fcm_endpoint =
             get("FCM_ENDPOINT").unwrap_or_else(|| "https://fcm.googleapis.com".into());
         if !(fcm_endpoint.starts_with("https://") || fcm_endpoint.starts_with("http://")) {
@@ -377,6 +397,22 @@ impl Settings {
                 },
             }
         };
+        if env_kind == Environment::Production {
+            if kek.is_some() {
+                return Err(bad(
+                    "HEARTH_KEK",
+                    "is for development: in production give the key as a file \
+                     (HEARTH_KEK_FILE), kept out of the environment and of the database's backups",
+                ));
+            }
+            if kek_file.is_none() {
+                return Err(bad(
+                    "HEARTH_KEK_FILE",
+                    "is required in production: a file holding 32 random bytes in base64 \
+                     (`openssl rand -base64 32`); docs/OPERATIONS.md says how to keep it",
+                ));
+            }
+        }
         let as_u32 = |n: u64, key: &str| {
             u32::try_from(n).map_err(|_| bad(&format!("HEARTH_{key}"), "is too large"))
         };
@@ -390,6 +426,9 @@ impl Settings {
             redis_prefix: get("REDIS_PREFIX").unwrap_or_else(|| "hearth".into()),
             data_dir: PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "hearth-data".into())),
             jwt_secret,
+            kek_file,
+            kek,
+            retired_kek_files,
             fcm_credentials,
             fcm_endpoint,
             crisis_resources,
@@ -475,6 +514,23 @@ impl Settings {
         Ok(())
     }
 
+    /// In development without a key-encryption key, one generated on first start and kept in
+    /// the data directory (beside the embedded database, which it must not be backed up with).
+    pub fn ensure_dev_kek(&mut self) -> Result<(), ConfigError> {
+        if self.kek.is_some() || self.kek_file.is_some() {
+            return Ok(());
+        }
+        let path = self.data_dir.join("kek");
+        create_key_file_once(&path).map_err(|e| {
+            bad(
+                "HEARTH_KEK_FILE",
+                format!("cannot keep a dev key in {}: {e}", path.display()),
+            )
+        })?;
+        self.kek_file = Some(path);
+        Ok(())
+    }
+
     /// Creates the directory of a `sqlite://` database file, so the embedded default just works.
     pub fn ensure_sqlite_dir(&self) -> Result<(), ConfigError> {
         if let Some(rest) = self.database_url.strip_prefix("sqlite://") {
@@ -543,6 +599,28 @@ fn shannon_bits(text: &str) -> f64 {
         })
         .sum();
     per_char * total_f
+}
+
+/// Writes 32 random bytes in base64 to `path` unless a file is there already: an existing key
+/// is never replaced, whatever it holds (what it sealed would be lost); starting reports a bad
+/// one.
+fn create_key_file_once(path: &Path) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    use std::io::Write;
+    match options.open(path) {
+        Ok(mut file) => file.write_all(crate::secrets::random_token().as_bytes()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 fn read_or_create_secret(path: &Path) -> std::io::Result<String> {
@@ -627,16 +705,28 @@ mod tests {
             .unwrap_err();
             assert_eq!(e.variable, "HEARTH_JWT_SECRET", "{lazy}");
         }
-        let fine = Settings::from_sources(
-            None,
-            &env(&[
-                ("HEARTH_ENV", "production"),
-                ("HEARTH_JWT_SECRET", &random),
-                ("HEARTH_SMTP_URL", "smtps://user:pass@mail.example.org"),
-                ("HEARTH_MAIL_FROM", "Hearth <no-reply@example.org>"),
-            ]),
+        let mut vars = vec![
+            ("HEARTH_ENV", "production"),
+            ("HEARTH_JWT_SECRET", random.as_str()),
+            ("HEARTH_SMTP_URL", "smtps://user:pass@mail.example.org"),
+            ("HEARTH_MAIL_FROM", "Hearth <no-reply@example.org>"),
+        ];
+        let e = Settings::from_sources(None, &env(&vars)).unwrap_err();
+        assert_eq!(e.variable, "HEARTH_KEK_FILE", "production needs a KEK");
+        assert!(
+            e.message.contains("required in production"),
+            "{}",
+            e.message
         );
-        assert!(fine.is_ok());
+        vars.push(("HEARTH_KEK", "c2hvcnQ="));
+        let e = Settings::from_sources(None, &env(&vars)).unwrap_err();
+        assert_eq!(
+            e.variable, "HEARTH_KEK",
+            "a KEK in the environment is for development"
+        );
+        vars.pop();
+        vars.push(("HEARTH_KEK_FILE", "/run/secrets/hearth-kek"));
+        assert!(Settings::from_sources(None, &env(&vars)).is_ok());
     }
 
     #[test]
@@ -648,6 +738,7 @@ mod tests {
                 ("HEARTH_JWT_SECRET", random.as_str()),
                 ("HEARTH_SMTP_URL", url),
                 ("HEARTH_MAIL_FROM", "Hearth <no-reply@example.org>"),
+                ("HEARTH_KEK_FILE", "/run/secrets/hearth-kek"),
             ];
             if let Some(ok) = plain_ok {
                 vars.push(("HEARTH_SMTP_ALLOW_PLAINTEXT", ok));

@@ -1,6 +1,7 @@
 //! `hearth demo`: fills an empty database with people, groups of each kind, posts and replies,
 //! so a newcomer sees a living API in GraphiQL. It runs before anyone can listen, so what its
 //! writes would announce after commit is dropped (`let _`).
+use crate::accounts::{addresses, Email};
 use crate::auth::passwords::PasswordHasher;
 use crate::auth::Viewer;
 use crate::clock::now;
@@ -12,6 +13,7 @@ use crate::groups::invites;
 use crate::groups::memberships;
 use crate::groups::service::{self as groups, NewGroup};
 use crate::ids::{SessionId, UserId};
+use crate::keys::{PersonKey, Vault};
 use crate::posts::reactions;
 use crate::posts::replies::{self, NewReply};
 use crate::posts::service::{self as posts, NewPost};
@@ -33,7 +35,7 @@ const PEOPLE: [&str; 6] = [
 ];
 
 /// Returns false (and changes nothing) when the database already has accounts.
-pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
+pub async fn fill(db: &DatabaseConnection, vault: &Vault) -> AppResult<bool> {
     if users::Entity::find()
         .filter(users::Column::Id.ne(crate::ids::deleted_member()))
         .count(db)
@@ -46,12 +48,16 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
     let mut people = Vec::new();
     for name in PEOPLE {
         let id = UserId::generate();
+        let key = PersonKey::generate(&id);
+        let email = Email::parse(&format!(
+            "{}@demo.hearth.invalid",
+            name.to_lowercase().replace(' ', ".")
+        ))?;
+        let (sealed, index) = addresses::sealed(vault, &key, &email)?;
         users::ActiveModel {
             id: Set(id.clone()),
-            email: Set(format!(
-                "{}@demo.hearth.invalid",
-                name.to_lowercase().replace(' ', ".")
-            )),
+            email: Set(sealed),
+            email_index: Set(Some(index)),
             display_name: Set(name.to_owned()),
             display_name_key: Set(migration::name_key::name_key(name)),
             password_hash: Set(hash.clone()),
@@ -63,6 +69,7 @@ pub async fn fill(db: &DatabaseConnection) -> AppResult<bool> {
         }
         .insert(db)
         .await?;
+        vault.store(db, &key).await?;
         // Services act for a signed-in viewer; the demo gives each person a session of their own.
         let session_id = SessionId::generate();
         sessions::ActiveModel {

@@ -32,6 +32,8 @@ pub enum AppError {
     Unavailable {
         retry_after: Duration,
     },
+    /// A sealed value whose key is gone: its owner's account was erased.
+    Unreadable,
     Internal(anyhow::Error),
 }
 
@@ -69,6 +71,10 @@ impl AppError {
             AppError::CodeRejected { expired: false } => "this code is not right",
             AppError::CodeRejected { expired: true } => "this code has expired; ask for a new one",
             AppError::Unavailable { .. } => "temporarily unavailable, try again shortly",
+            AppError::Unreadable => {
+                "this was sealed under a data key that no longer exists: the account it belonged \
+                 to was erased"
+            }
             AppError::Internal(_) => "internal error",
         }
     }
@@ -91,6 +97,7 @@ impl AppError {
             AppError::Conflict { .. } => "CONFLICT",
             AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::Unavailable { .. } => "UNAVAILABLE",
+            AppError::Unreadable => "UNREADABLE",
             AppError::Internal(_) => "INTERNAL",
         }
     }

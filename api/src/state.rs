@@ -28,6 +28,7 @@ impl AppContext {
         crate::broker::WorkerHandles {
             db: self.db.clone(),
             broker: self.broker.clone(),
+            vault: self.vault.clone(),
         }
     }
 
@@ -37,6 +38,7 @@ impl AppContext {
             db: &self.db,
             settings: &self.settings,
             keys: &self.keys,
+            vault: &self.vault,
             passwords: &self.passwords,
             limiter: &self.limiter,
             sessions: &self.sessions,
@@ -57,6 +59,8 @@ pub struct AppParts {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub keys: TokenKeys,
+    /// The key ring: what people write about themselves is sealed under their own keys.
+    pub vault: crate::keys::Vault,
     pub sessions: SessionCache,
     pub passwords: PasswordHasher,
     pub limiter: RateLimiter,

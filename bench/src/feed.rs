@@ -52,6 +52,8 @@ pub(crate) async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
             users::ActiveModel {
                 id: Set(uid.clone()),
                 email: Set(email(n)),
+                // Written in clear as before sealing; sealed below as the server would.
+                email_index: Set(None),
                 display_name: Set(format!("Bench {n}")),
                 display_name_key: Set(format!("bench {n}")),
                 password_hash: Set(hash.clone()),
@@ -64,6 +66,9 @@ pub(crate) async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
         });
         users::Entity::insert_many(rows).exec(db).await?;
     }
+    api::keys::backfill::seal_all(db, &crate::process::bench_vault()?)
+        .await
+        .map_err(|e| anyhow::anyhow!("sealing: {}", e.message()))?;
     let group_ids: Vec<GroupId> = (0..GROUPS).map(|_| GroupId::generate()).collect();
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); GROUPS];
     for u in 0..USERS {

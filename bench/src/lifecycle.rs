@@ -40,6 +40,7 @@ async fn registration_parity(
     for n in 0..tries {
         api::accounts::create_verified(
             &context.db,
+            &context.vault,
             &context.passwords,
             &format!("known{n}@example.org"),
             &format!("Known Person {n}"),

@@ -27,6 +27,7 @@ pub async fn start_server_with(adjust: impl FnOnce(&mut Settings)) -> anyhow::Re
     settings.jwt_secret = Some(api::config::Secret::new(
         "bench-secret-bench-secret-bench-secret-0123",
     ));
+    settings.kek = Some(api::config::Secret::new(crate::process::BENCH_KEK));
     settings.auth_limits.login_attempts_per_ip = u32::MAX;
     settings.auth_limits.registrations_per_ip = u32::MAX;
     settings.posting_limits.posts_per_hour = u32::MAX;
@@ -56,9 +57,16 @@ impl Server {
         password: &str,
     ) -> anyhow::Result<(String, String)> {
         let context = self.context.as_ref().context("no server in this process")?;
-        api::accounts::create_verified(&context.db, &context.passwords, email, name, password)
-            .await
-            .map_err(|e| anyhow::anyhow!("create {email}: {}", e.message()))?;
+        api::accounts::create_verified(
+            &context.db,
+            &context.vault,
+            &context.passwords,
+            email,
+            name,
+            password,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("create {email}: {}", e.message()))?;
         sign_in(http, &self.url, email, password).await
     }
 }

@@ -1,5 +1,13 @@
 //! The release server binary in a process of its own, so what it uses (CPU, memory) is read
 //! apart from the load generator's. Needs `cargo build --release` (`hearth` beside `bench`).
+/// The key-encryption key of the benchmarks' servers (32 bytes in base64; not a secret).
+pub const BENCH_KEK: &str = "YmVuY2gta2VrLWJlbmNoLWtlay1iZW5jaC1rZWstMDE=";
+
+/// The key ring of `BENCH_KEK`, for seeding the benchmarks' databases as a server would.
+pub fn bench_vault() -> anyhow::Result<api::keys::Vault> {
+    let kek = api::keys::ring::parse_kek(BENCH_KEK)?;
+    Ok(api::keys::Vault::new(api::keys::KeyRing::new(kek, vec![])))
+}
 use anyhow::Context as _;
 use std::ffi::OsString;
 use std::process::{Child, Command};
@@ -41,6 +49,8 @@ impl ServerProcess {
                 "HEARTH_JWT_SECRET",
                 "bench-secret-bench-secret-bench-secret-0123",
             )
+            // One key-encryption key for every process of a run: they share the database.
+            .env("HEARTH_KEK", BENCH_KEK)
             .env("RUST_LOG", "warn")
             .env_remove("HEARTH_REDIS_URL")
             .env_remove("HEARTH_DATABASE_URL");

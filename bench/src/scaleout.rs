@@ -93,6 +93,7 @@ pub async fn run() -> anyhow::Result<()> {
             .env("HEARTH_POSTS_PER_HOUR", "1000000")
             .env("HEARTH_REPLIES_PER_HOUR", "1000000")
             .env("HEARTH_LOGIN_ATTEMPTS_PER_IP", "1000000")
+            .env("HEARTH_KEK", crate::process::BENCH_KEK)
             .env(
                 "HEARTH_JWT_SECRET",
                 "bench-secret-bench-secret-bench-secret-0123",

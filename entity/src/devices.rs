@@ -10,8 +10,11 @@ pub struct Model {
     pub id: DeviceId,
     pub user_id: UserId,
     pub session_id: SessionId,
-    #[sea_orm(unique)]
+    /// The FCM token, sealed under the person's data key.
     pub token: String,
+    /// Keyed blind index of the token: a token registered again is found by it.
+    #[sea_orm(unique)]
+    pub token_index: Option<String>,
     pub platform: Platform,
     pub app_version: Option<String>,
     pub created_at: DateTimeUtc,

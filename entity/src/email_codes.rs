@@ -10,7 +10,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub purpose: EmailCodePurpose,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub email: String,
+    /// Keyed blind index of the address the code was mailed to.
+    pub email_index: String,
     pub code_hash: String,
     pub tries: i32,
     pub expires_at: DateTimeUtc,

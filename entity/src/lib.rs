@@ -21,6 +21,7 @@ pub mod mood_reminders;
 pub mod mood_share_accesses;
 pub mod mood_shares;
 pub mod notifications;
+pub mod person_keys;
 pub mod posts;
 pub mod prelude;
 pub mod push_jobs;

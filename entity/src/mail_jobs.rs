@@ -8,7 +8,11 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: MailJobId,
+    /// The address, sealed under the server's key (a mail may go to an address that is no
+    /// one's account yet).
     pub to_address: String,
+    /// Keyed blind index of the address: an account's deletion finds its mails by it.
+    pub to_index: Option<String>,
     pub subject: String,
     pub body: String,
     pub attempts: i32,

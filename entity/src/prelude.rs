@@ -17,6 +17,7 @@ pub use super::mood_reminders::Entity as MoodReminders;
 pub use super::mood_share_accesses::Entity as MoodShareAccesses;
 pub use super::mood_shares::Entity as MoodShares;
 pub use super::notifications::Entity as Notifications;
+pub use super::person_keys::Entity as PersonKeys;
 pub use super::posts::Entity as Posts;
 pub use super::push_jobs::Entity as PushJobs;
 pub use super::push_preferences::Entity as PushPreferences;

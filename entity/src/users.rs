@@ -6,8 +6,12 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: UserId,
-    #[sea_orm(unique)]
+    /// The address, sealed under the person's data key (`s1:…`; plain until the server has
+    /// sealed the rows written before issue 33).
     pub email: String,
+    /// Keyed blind index of the address: what sign-in, registration and reset look up.
+    #[sea_orm(unique)]
+    pub email_index: Option<String>,
     pub display_name: String,
     /// Lower-cased display name: pseudonyms are unique case-insensitively.
     #[sea_orm(unique)]

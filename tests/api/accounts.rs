@@ -506,11 +506,20 @@ async fn reaching_the_ceiling_does_the_same_work_whether_or_not_the_address_has_
         .all(&app.context.db)
         .await
         .unwrap();
-    let mut to: Vec<&str> = mails.iter().map(|m| m.to_address.as_str()).collect();
+    let mut to: Vec<String> = mails
+        .iter()
+        .map(|m| api::mail::outbox::address(&app.context.vault, m).unwrap())
+        .collect();
     to.sort();
     // One mail each: the owner's, and for the address without an account a decoy (no address,
     // out of date when written) that the worker drops unsent.
     assert_eq!(to, ["", ana.email.as_str()], "{mails:?}");
+    assert!(
+        mails
+            .iter()
+            .all(|m| !m.to_address.contains(ana.email.as_str())),
+        "the queued address is sealed"
+    );
     let decoy = mails.iter().find(|m| m.to_address.is_empty()).unwrap();
     assert!(decoy.expires_at <= chrono::Utc::now(), "{decoy:?}");
 }

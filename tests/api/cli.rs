@@ -1,7 +1,11 @@
 use std::process::Command;
 
-fn hearth() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hearth"))
+/// The server binary with the tests' key-encryption key: its commands share databases with
+/// each other and with in-process servers.
+pub(crate) fn hearth() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hearth"));
+    command.env("HEARTH_KEK", crate::support::TEST_KEK);
+    command
 }
 
 #[test]

@@ -205,7 +205,7 @@ async fn rich_account(app: &TestApp) -> Rich {
 }
 
 /// Asks for my data export and waits until it is built; its id and download path.
-async fn export_ready(app: &TestApp, who: &Session) -> (String, String) {
+pub(crate) async fn export_ready(app: &TestApp, who: &Session) -> (String, String) {
     let asked = app
         .ok(
             &who.access,

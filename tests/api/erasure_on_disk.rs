@@ -1,74 +1,203 @@
-//! What a person erases is gone from the disk, not only from SQL (issue 33, secure deletion).
-//! On the embedded default (SQLite) the bytes of every file of the database (main file, its
-//! write-ahead log and its shared memory) are read after `deleteAccount`: none holds the
-//! person's mood note, address or device token. PostgreSQL keeps dead rows until VACUUM and in
-//! its WAL, which only encryption answers; this test is SQLite's.
+//! What a person writes about themself never reaches the disk in clear, and what they erase is
+//! gone from it (issue 33). The raw bytes of the database's files are read, not SQL values: on
+//! SQLite the main file, its write-ahead log and its shared memory; on PostgreSQL, after a
+//! `CHECKPOINT`, every relation file of the tables involved (heap, TOAST, indexes), found with
+//! `pg_relation_filepath`. Neither before nor after `deleteAccount` does any hold the person's
+//! mood note, address, device token, share label or export in clear. The pseudonym, which is not
+//! sealed, is found in the same files: the reading itself is checked.
+use crate::data_rights::export_ready;
 use crate::support::*;
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 
-/// The files of a SQLite test database, read whole.
-fn database_files(app: &TestApp) -> Vec<(String, Vec<u8>)> {
-    let path = app
-        .db
-        .url
-        .trim_start_matches("sqlite://")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
-    ["", "-wal", "-shm"]
-        .iter()
-        .filter_map(|suffix| {
-            let file = format!("{path}{suffix}");
-            std::fs::read(&file).ok().map(|bytes| (file, bytes))
-        })
+/// The tables that hold (or held) something of the person's.
+const TABLES: &[&str] = &[
+    "users",
+    "person_keys",
+    "mood_checkins",
+    "mood_shares",
+    "devices",
+    "export_jobs",
+    "mail_jobs",
+    "email_codes",
+];
+
+/// The files of the test database, read whole, by name.
+async fn database_files(app: &TestApp) -> Vec<(String, Vec<u8>)> {
+    let paths = if app.db.is_postgres() {
+        postgres_relation_files(app).await
+    } else {
+        let path = app
+            .db
+            .url
+            .trim_start_matches("sqlite://")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        ["", "-wal", "-shm"]
+            .iter()
+            .map(|suffix| format!("{path}{suffix}"))
+            .collect()
+    };
+    paths
+        .into_iter()
+        .filter_map(|file| std::fs::read(&file).ok().map(|bytes| (file, bytes)))
         .collect()
+}
+
+/// Every file of the tables' heaps, TOAST tables and indexes, with their 1 GiB segments, after
+/// a checkpoint has written what is in memory.
+async fn postgres_relation_files(app: &TestApp) -> Vec<String> {
+    let db = &app.context.db;
+    let backend = db.get_database_backend();
+    db.execute_unprepared("CHECKPOINT").await.unwrap();
+    let dir: String = db
+        .query_one_raw(Statement::from_string(backend, "SHOW data_directory"))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index(0)
+        .unwrap();
+    let mut files = Vec::new();
+    for table in TABLES {
+        let sql = format!(
+            "SELECT pg_relation_filepath(c.oid) FROM pg_class c \
+             WHERE c.oid = '{table}'::regclass \
+                OR c.oid = (SELECT reltoastrelid FROM pg_class WHERE oid = '{table}'::regclass) \
+                OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = '{table}'::regclass \
+                   OR indrelid = (SELECT reltoastrelid FROM pg_class \
+                                  WHERE oid = '{table}'::regclass))"
+        );
+        let rows = db
+            .query_all_raw(Statement::from_string(backend, sql))
+            .await
+            .unwrap();
+        for row in rows {
+            let Ok(Some(relative)) = row.try_get_by_index::<Option<String>>(0) else {
+                continue;
+            };
+            let base = format!("{dir}/{relative}");
+            files.push(base.clone());
+            for segment in 1.. {
+                let next = format!("{base}.{segment}");
+                if !std::path::Path::new(&next).exists() {
+                    break;
+                }
+                files.push(next);
+            }
+        }
+    }
+    assert!(
+        files.iter().any(|f| std::fs::metadata(f).is_ok()),
+        "the relation files cannot be read: {files:?}"
+    );
+    files
 }
 
 fn holds(bytes: &[u8], word: &str) -> bool {
     bytes.windows(word.len()).any(|w| w == word.as_bytes())
 }
 
-#[tokio::test]
-async fn sqlite_files_hold_nothing_of_an_erased_account() {
-    let app = TestApp::spawn().await;
-    if app.db.is_postgres() {
-        return; // SQLite's files only; PostgreSQL's answer is encryption (issue 33).
+fn assert_nowhere(files: &[(String, Vec<u8>)], words: &[&str], when: &str) {
+    for (file, bytes) in files {
+        for word in words {
+            assert!(!holds(bytes, word), "{file} holds {word} in clear {when}");
+        }
     }
+}
+
+#[tokio::test]
+async fn the_disk_never_holds_what_a_person_wrote_about_themself_in_clear() {
+    let app = TestApp::spawn().await;
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let (note, email, token) = (
+    let short = &id[..8];
+    let (note, email, token, label) = (
         format!("zygomorphic{id}"),
         format!("erased{id}@example.org"),
         format!("fcmtoken{id}"),
+        format!("Dr Quillfeather {short}"),
     );
-    let person = app.register_with(&email, "Erased Person", PASSWORD).await;
+    let pseudonym = format!("Erased {short}");
+    let person = app.register_with(&email, &pseudonym, PASSWORD).await;
     let other = app.register("Staying Person").await;
     let log = "mutation($n: String!) { logMood(input: {score: 3, note: $n}) { checkin { id } } }";
     app.ok(&person.access, log, json!({"n": note})).await;
     let device =
         "mutation($t: String!) { registerDevice(input: {token: $t, platform: ANDROID}) { id } }";
     app.ok(&person.access, device, json!({"t": token})).await;
+    let share = "mutation($l: String!, $e: DateTime!) { createMoodShare(input: {label: $l, \
+                 expiresAt: $e, includeNotes: true}) { token } }";
+    let expires = chrono::Utc::now() + chrono::Duration::days(30);
+    app.ok(&person.access, share, json!({"l": label, "e": expires}))
+        .await;
+    // The export document, every note of the person in one JSON, waits to be downloaded.
+    let (_, url) = export_ready(&app, &person).await;
+    let document = app
+        .http
+        .get(app.url(&url))
+        .bearer_auth(&person.access)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for word in [&note, &email, &label] {
+        assert!(
+            document.contains(word.as_str()),
+            "the export gives {word} in clear"
+        );
+    }
+    // What the person reads back is in clear.
+    let me = app
+        .ok(
+            &person.access,
+            "{ me { email } moodCheckins(first: 5) { edges { node { note } } } \
+               moodShares { label } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(me["me"]["email"], json!(email));
+    let user_id = api::ids::UserId::from(person.user_id.as_str());
+    let devices =
+        api::accounts::devices::list_devices(&app.context.db, &app.context.vault, &user_id)
+            .await
+            .unwrap();
+    assert_eq!(
+        devices[0].token, token,
+        "the push worker gets the token in clear"
+    );
+    assert_eq!(me["moodCheckins"]["edges"][0]["node"]["note"], json!(note));
+    assert_eq!(me["moodShares"][0]["label"], json!(label));
     // Someone else keeps writing, so the log moves on past the person's pages.
     for n in 0..20 {
         app.ok(&other.access, log, json!({"n": format!("another day {n}")}))
             .await;
     }
-    let files = database_files(&app);
+    let sealed = [
+        note.as_str(),
+        email.as_str(),
+        token.as_str(),
+        label.as_str(),
+    ];
+
+    let before = database_files(&app).await;
     assert!(
-        files.iter().any(|(_, bytes)| holds(bytes, &note)),
-        "the note is on disk before the erasure (the test would prove nothing otherwise)"
+        before.iter().any(|(_, bytes)| holds(bytes, &pseudonym)),
+        "the pseudonym (not sealed) is found in the files read: the reading works"
     );
+    assert_nowhere(&before, &sealed, "before the erasure");
 
     let delete = "mutation($p: String!) { deleteAccount(password: $p, removeContent: true) }";
     app.ok(&person.access, delete, json!({"p": PASSWORD})).await;
-
-    for (file, bytes) in database_files(&app) {
-        for word in [&note, &email, &token] {
-            assert!(
-                !holds(&bytes, word),
-                "{file} still holds {word} after the erasure"
-            );
-        }
+    let after = database_files(&app).await;
+    assert_nowhere(&after, &sealed, "after the erasure");
+    if !app.db.is_postgres() {
+        // SQLite's files hold no page of the person at all (secure_delete, WAL truncated);
+        // PostgreSQL keeps dead rows until VACUUM, holding only ciphertext under a key that
+        // is gone.
+        assert_nowhere(&after, &[pseudonym.as_str()], "after the erasure");
     }
     // The rest is intact.
     let mine = app
@@ -79,4 +208,8 @@ async fn sqlite_files_hold_nothing_of_an_erased_account() {
         )
         .await;
     assert_eq!(mine["moodCheckins"]["edges"].as_array().unwrap().len(), 20);
+    assert_eq!(
+        mine["moodCheckins"]["edges"][0]["node"]["note"],
+        json!("another day 19")
+    );
 }

@@ -41,6 +41,7 @@ mod questions;
 mod realtime;
 mod registration;
 mod rules_in_time;
+mod sealed_at_rest;
 mod search;
 mod security;
 mod stored_values;

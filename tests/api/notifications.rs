@@ -386,6 +386,7 @@ async fn a_post_tells_every_member_of_a_large_group() {
         let users = chunk.iter().map(|id| entity::users::ActiveModel {
             id: Set(id.clone()),
             email: Set(format!("{id}@example.org")),
+            email_index: Set(None),
             display_name: Set(format!("M {}", &id.as_str()[24..])),
             display_name_key: Set(format!("m {}", &id.as_str()[24..])),
             password_hash: Set("not a hash".into()),

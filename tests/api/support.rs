@@ -8,6 +8,8 @@ use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
+/// The key-encryption key of the test servers: 32 bytes in base64.
+pub const TEST_KEK: &str = "dGVzdC1rZWstdGVzdC1rZWstdGVzdC1rZWstMDEyMzQ=";
 pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
 
 /// A database of this test's own: a temp SQLite file, or a PostgreSQL database dropped afterwards.
@@ -118,6 +120,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
     settings.redis_url = test_redis_url();
     settings.redis_prefix = format!("hearth-test-{}", uuid::Uuid::new_v4().simple());
     settings.jwt_secret = Some(api::config::Secret::new(JWT_SECRET));
+    settings.kek = Some(api::config::Secret::new(TEST_KEK));
     settings
 }
 
@@ -206,9 +209,16 @@ impl TestApp {
     /// in `registration.rs` through the fake SMTP server.
     pub async fn register_with(&self, email: &str, name: &str, password: &str) -> Session {
         let ctx = &self.context;
-        let user = api::accounts::create_verified(&ctx.db, &ctx.passwords, email, name, password)
-            .await
-            .unwrap_or_else(|e| panic!("register {email} failed: {}", e.message()));
+        let user = api::accounts::create_verified(
+            &ctx.db,
+            &ctx.vault,
+            &ctx.passwords,
+            email,
+            name,
+            password,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("register {email} failed: {}", e.message()));
         let txn = api::db::begin_write(&ctx.db).await.unwrap();
         let signed_in = api::accounts::start_session(&ctx.credentials(), &txn, user)
             .await

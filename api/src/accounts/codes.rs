@@ -1,5 +1,7 @@
 //! One-time codes mailed to an address: six digits, single use, 15 minutes, five tries, kept
-//! only as a keyed hash. One code per purpose and address: asking again replaces it.
+//! only as a keyed hash. One code per purpose and address: asking again replaces it. The
+//! address is known here only by its blind indexes (`mailing::address_indexes`, the current
+//! KEK's first): a code is filed under the first and found under any.
 use crate::clock::now;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
@@ -24,7 +26,7 @@ pub struct PendingAccount {
     pub display_name: String,
 }
 
-/// Stores a fresh code for `email` (replacing any earlier one) and returns it to be mailed.
+/// Stores a fresh code for the address (replacing any earlier one) and returns it to be mailed.
 /// `pending` is `None` for a code that will never be mailed: a decoy, written where a real
 /// code would be, so that what follows (wrong, expired, too many tries) looks the same
 /// whether or not the address has an account.
@@ -32,12 +34,17 @@ pub async fn issue(
     txn: &impl ConnectionTrait,
     key: &str,
     purpose: EmailCodePurpose,
-    email: &str,
+    address: &[String],
     pending: Option<PendingAccount>,
 ) -> AppResult<String> {
     let code = six_digit_code();
+    let Some(index) = address.first() else {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "an address without an index"
+        )));
+    };
     email_codes::Entity::delete_many()
-        .filter(this_code(purpose, email))
+        .filter(this_code(purpose, address))
         .exec(txn)
         .await?;
     let at = now();
@@ -48,8 +55,8 @@ pub async fn issue(
     };
     email_codes::ActiveModel {
         purpose: Set(purpose),
-        email: Set(email.to_owned()),
-        code_hash: Set(hash(key, purpose, email, &code)),
+        email_index: Set(index.clone()),
+        code_hash: Set(hash(key, purpose, index, &code)),
         tries: Set(0),
         expires_at: Set(at + lifetime),
         password_hash: Set(password_hash),
@@ -69,7 +76,7 @@ pub async fn redeem(
     db: &DatabaseConnection,
     key: &str,
     purpose: EmailCodePurpose,
-    email: &str,
+    address: &[String],
     code: &str,
 ) -> AppResult<(DatabaseTransaction, email_codes::Model)> {
     let code = code.trim();
@@ -77,7 +84,8 @@ pub async fn redeem(
         return Err(AppError::bad_input("code", "a code is six digits"));
     }
     let txn = begin_write(db).await?;
-    let Some(row) = email_codes::Entity::find_by_id((purpose, email.to_owned()))
+    let Some(row) = email_codes::Entity::find()
+        .filter(this_code(purpose, address))
         .one(&txn)
         .await?
     else {
@@ -92,7 +100,7 @@ pub async fn redeem(
             email_codes::Column::Tries,
             Expr::col(email_codes::Column::Tries).add(1),
         )
-        .filter(this_code(purpose, email))
+        .filter(this_row(&row))
         .filter(email_codes::Column::Tries.lt(MAX_TRIES))
         .exec(&txn)
         .await?
@@ -106,13 +114,13 @@ pub async fn redeem(
     if row.expires_at <= at {
         return Err(AppError::CodeRejected { expired: true });
     }
-    if row.code_hash != hash(key, purpose, email, code) {
+    if row.code_hash != hash(key, purpose, &row.email_index, code) {
         txn.commit().await?;
         return Err(AppError::CodeRejected { expired: false });
     }
     // Single use, also when the same right code arrives twice at once: only one deletes it.
     let taken = email_codes::Entity::delete_many()
-        .filter(this_code(purpose, email))
+        .filter(this_row(&row))
         .exec(&txn)
         .await?
         .rows_affected;
@@ -122,21 +130,27 @@ pub async fn redeem(
     Ok((txn, row))
 }
 
-fn this_code(purpose: EmailCodePurpose, email: &str) -> sea_orm::Condition {
+fn this_code(purpose: EmailCodePurpose, address: &[String]) -> sea_orm::Condition {
     sea_orm::Condition::all()
         .add(email_codes::Column::Purpose.eq(purpose))
-        .add(email_codes::Column::Email.eq(email))
+        .add(email_codes::Column::EmailIndex.is_in(address))
+}
+
+fn this_row(row: &email_codes::Model) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(email_codes::Column::Purpose.eq(row.purpose))
+        .add(email_codes::Column::EmailIndex.eq(row.email_index.as_str()))
 }
 
 /// Forgets every code mailed to an address (the account behind it is being deleted).
-pub async fn forget(txn: &impl ConnectionTrait, email: &str) -> AppResult<()> {
+pub async fn forget(txn: &impl ConnectionTrait, address: &[String]) -> AppResult<()> {
     email_codes::Entity::delete_many()
-        .filter(email_codes::Column::Email.eq(email))
+        .filter(email_codes::Column::EmailIndex.is_in(address))
         .exec(txn)
         .await?;
     Ok(())
 }
 
-fn hash(key: &str, purpose: EmailCodePurpose, email: &str, code: &str) -> String {
-    keyed_hash(key, &format!("{purpose:?}\u{0}{email}\u{0}{code}"))
+fn hash(key: &str, purpose: EmailCodePurpose, address_index: &str, code: &str) -> String {
+    keyed_hash(key, &format!("{purpose:?}\u{0}{address_index}\u{0}{code}"))
 }

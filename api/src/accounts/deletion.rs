@@ -4,9 +4,10 @@
 //! filed, reactions, marks, follows, memberships, invitations, codes and mails waiting), and
 //! the rate-limit counters kept under the account's id or address. What they wrote is removed
 //! or kept, as they choose; kept, it shows "Deleted member" and links back to nobody.
+use super::addresses::{self, account_with};
 use super::codes;
 use super::input::Email;
-use super::mailing::{account_with, mail_code_to_account};
+use super::mailing::mail_code_to_account;
 use super::service::{code_key, confirm_password, find_user, Credentials};
 use crate::auth::{revocation, RequestMeta, Viewer};
 use crate::broker::Committed;
@@ -14,6 +15,7 @@ use crate::clock::now;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
 use crate::ids::{deleted_member, GroupId, SessionId, UserId};
+use crate::keys::{Indexed, Vault};
 use crate::secrets::sha256_hex;
 use entity::enums::{EmailCodePurpose, MemberState, Role};
 use entity::{mail_jobs, memberships, sessions, users};
@@ -124,11 +126,11 @@ pub async fn redeem_deletion_code(
         ctx.db,
         code_key(ctx),
         EmailCodePurpose::DeleteAccount,
-        email.as_str(),
+        &addresses::indexes(ctx.vault, &email),
         code,
     )
     .await?;
-    let account = account_with(&txn, &email).await?;
+    let account = account_with(&txn, ctx.vault, &email).await?;
     // The code is spent either way; the deletion runs in its own transaction.
     txn.commit().await?;
     account.ok_or(AppError::CodeRejected { expired: false })
@@ -164,11 +166,21 @@ pub async fn erase(
     for (sql, args) in ERASE.iter().chain(content) {
         run(&txn, sql, args, &user.id).await?;
     }
-    codes::forget(&txn, &user.email).await?;
+    // The address opens unless the key is already gone (a database restored from before an
+    // erasure); its index is enough to find the codes and mails then.
+    let address = addresses::address_of(&txn, ctx.vault, &user).await.ok();
+    let address_indexes = match &address {
+        Some(address) => ctx.vault.ring().indexes(Indexed::Email, address),
+        None => user.email_index.iter().cloned().collect(),
+    };
+    codes::forget(&txn, &address_indexes).await?;
     mail_jobs::Entity::delete_many()
-        .filter(mail_jobs::Column::ToAddress.eq(user.email.as_str()))
+        .filter(mail_jobs::Column::ToIndex.is_in(address_indexes))
         .exec(&txn)
         .await?;
+    // Crypto-shredding: whatever copy of the database still holds what was sealed under the
+    // person's key, it no longer opens.
+    Vault::shred(&txn, &user.id).await?;
     users::Entity::delete_by_id(user.id.clone())
         .exec(&txn)
         .await?;
@@ -177,9 +189,9 @@ pub async fn erase(
     txn.commit().await?;
     crate::db::truncate_wal_after_erasure(ctx.db).await?;
     revocation::announce(ctx.sessions, ctx.broker, &session_ids).await;
-    ctx.limiter
-        .forget_containing(&[user.id.as_str().to_owned(), sha256_hex(&user.email)])
-        .await;
+    let mut forgotten = vec![user.id.as_str().to_owned()];
+    forgotten.extend(address.as_deref().map(sha256_hex));
+    ctx.limiter.forget_containing(&forgotten).await;
     tracing::info!(
         sessions = session_ids.len(),
         groups_deleted = alone_in.len(),

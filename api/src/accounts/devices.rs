@@ -1,13 +1,18 @@
-//! Push devices: FCM registration tokens tied to the session that registered them.
+//! Push devices: FCM registration tokens tied to the session that registered them. A token is
+//! stored sealed under its owner's data key and found by its blind index; the models handed
+//! out of here hold it opened.
 use crate::auth::Viewer;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
 use crate::ids::{DeviceId, UserId};
+use crate::keys::fields::DEVICE_TOKEN;
+use crate::keys::{Indexed, Vault};
 use chrono::Utc;
 use entity::devices;
 use sea_orm::QuerySelect as _;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 
 pub use entity::enums::Platform;
@@ -30,6 +35,7 @@ fn parse_token(raw: &str) -> AppResult<&str> {
 /// session (and user): FCM tokens belong to an app install, which may change hands.
 pub async fn register_device(
     db: &DatabaseConnection,
+    vault: &Vault,
     viewer: &Viewer,
     token: &str,
     platform: Platform,
@@ -46,12 +52,18 @@ pub async fn register_device(
     let now = Utc::now();
     let txn = begin_write(db).await?;
     let existing = devices::Entity::find()
-        .filter(devices::Column::Token.eq(token))
+        .filter(with_token(vault, token))
         .one(&txn)
         .await?;
-    let device = match existing {
+    let key = vault.key_for_writing(&txn, &viewer.user_id).await?;
+    let index = vault.ring().index(Indexed::DeviceToken, token);
+    let mut device = match existing {
         Some(device) => {
+            // Sealed again: the owner, and so the key, may have changed.
+            let sealed = key.seal(DEVICE_TOKEN, device.id.as_str(), token)?;
             let mut active: devices::ActiveModel = device.into();
+            active.token = Set(sealed);
+            active.token_index = Set(Some(index));
             active.user_id = Set(viewer.user_id.clone());
             active.session_id = Set(viewer.session_id.clone());
             active.platform = Set(platform);
@@ -60,11 +72,13 @@ pub async fn register_device(
             active.update(&txn).await?
         }
         None => {
+            let id = DeviceId::generate();
             devices::ActiveModel {
-                id: Set(DeviceId::generate()),
+                token: Set(key.seal(DEVICE_TOKEN, id.as_str(), token)?),
+                token_index: Set(Some(index)),
+                id: Set(id),
                 user_id: Set(viewer.user_id.clone()),
                 session_id: Set(viewer.session_id.clone()),
-                token: Set(token.to_owned()),
                 platform: Set(platform),
                 app_version: Set(app_version.map(str::to_owned)),
                 created_at: Set(now),
@@ -75,18 +89,31 @@ pub async fn register_device(
         }
     };
     txn.commit().await?;
+    device.token = token.to_owned();
     Ok(device)
+}
+
+/// The row holding `token`: by its index under any KEK, or in clear if not yet sealed.
+fn with_token(vault: &Vault, token: &str) -> Condition {
+    Condition::any()
+        .add(devices::Column::TokenIndex.is_in(vault.ring().indexes(Indexed::DeviceToken, token)))
+        .add(
+            Condition::all()
+                .add(devices::Column::TokenIndex.is_null())
+                .add(devices::Column::Token.eq(token)),
+        )
 }
 
 /// Removes one of the caller's tokens; false when the caller had no such token.
 pub async fn unregister_device(
     db: &DatabaseConnection,
+    vault: &Vault,
     viewer: &Viewer,
     token: &str,
 ) -> AppResult<bool> {
     let token = parse_token(token)?;
     let removed = devices::Entity::delete_many()
-        .filter(devices::Column::Token.eq(token))
+        .filter(with_token(vault, token))
         .filter(devices::Column::UserId.eq(viewer.user_id.as_str()))
         .exec(db)
         .await?
@@ -99,12 +126,20 @@ pub const MAX_DEVICES_SHOWN: u64 = 100;
 
 pub async fn list_devices(
     db: &DatabaseConnection,
+    vault: &Vault,
     user_id: &UserId,
 ) -> AppResult<Vec<devices::Model>> {
-    Ok(devices::Entity::find()
+    let rows = devices::Entity::find()
         .filter(devices::Column::UserId.eq(user_id))
         .order_by_asc(devices::Column::CreatedAt)
         .limit(MAX_DEVICES_SHOWN)
         .all(db)
-        .await?)
+        .await?;
+    let key = vault.key_of(db, user_id).await?;
+    rows.into_iter()
+        .map(|mut row| {
+            row.token = key.open(DEVICE_TOKEN, row.id.as_str(), &row.token)?;
+            Ok(row)
+        })
+        .collect()
 }

@@ -5,6 +5,8 @@ use crate::auth::Viewer;
 use crate::clock::now;
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
+use crate::keys::fields::{EMAIL, MOOD_NOTE, SHARE_LABEL};
+use crate::keys::{Field, PersonKey, Vault};
 use chrono::{DateTime, Utc};
 use entity::{
     answer_helpful, answers, bans, blocks, devices, experts, groups, memberships, mood_checkins,
@@ -40,12 +42,30 @@ async fn rows<E: EntityTrait>(
     ))
 }
 
-/// Everything about one person. Secrets (password hash, token digests, push tokens) are left
-/// out; so is what others wrote, except where it is about this person (a ban, a notification).
-pub async fn document(db: &impl ConnectionTrait, user_id: &UserId) -> AppResult<Value> {
+/// What is sealed in the document's sections, opened before it is handed over: the person gets
+/// their own words in clear.
+const SEALED: &[(&str, Field)] = &[
+    ("profile", EMAIL),
+    ("moodCheckins", MOOD_NOTE),
+    ("moodShares", SHARE_LABEL),
+];
+
+/// Everything about one person. Secrets (password hash, token digests, push tokens, blind
+/// indexes) are left out; so is what others wrote, except where it is about this person (a ban,
+/// a notification).
+pub async fn document(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    user_id: &UserId,
+) -> AppResult<Value> {
     let me = user_id.as_str();
     let profile = users::Entity::find_by_id(user_id.clone());
-    let mut profile = rows(db, profile, &["password_hash", "display_name_key"]).await?;
+    let mut profile = rows(
+        db,
+        profile,
+        &["password_hash", "display_name_key", "email_index"],
+    )
+    .await?;
     let profile = profile
         .as_array_mut()
         .and_then(|rows| rows.pop())
@@ -223,7 +243,7 @@ pub async fn document(db: &impl ConnectionTrait, user_id: &UserId) -> AppResult<
             rows(
                 db,
                 devices::Entity::find().filter(devices::Column::UserId.eq(me)),
-                &["token"],
+                &["token", "token_index"],
             )
             .await?,
         ),
@@ -276,7 +296,32 @@ pub async fn document(db: &impl ConnectionTrait, user_id: &UserId) -> AppResult<
     for (name, section) in sections {
         doc.insert(name.into(), section);
     }
+    open_sealed(&mut doc, &vault.key_of(db, user_id).await?)?;
     Ok(Value::Object(doc))
+}
+
+/// Opens the sealed values of the document in place.
+fn open_sealed(doc: &mut Map<String, Value>, key: &PersonKey) -> AppResult<()> {
+    for (section, field) in SEALED {
+        let rows: Vec<&mut Value> = match doc.get_mut(*section) {
+            Some(Value::Array(rows)) => rows.iter_mut().collect(),
+            Some(row @ Value::Object(_)) => vec![row],
+            _ => continue,
+        };
+        for row in rows {
+            let Value::Object(row) = row else { continue };
+            let id = row
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            if let Some(Value::String(stored)) = row.get(field.column) {
+                let opened = key.open(*field, &id, stored)?;
+                row.insert(field.column.to_owned(), Value::String(opened));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn posts_of(me: &str) -> Select<entity::posts::Entity> {
@@ -289,6 +334,7 @@ fn posts_of(me: &str) -> Select<entity::posts::Entity> {
 /// note`. A cell a spreadsheet would run as a formula is prefixed with `'`.
 pub async fn moods_csv(
     db: &impl ConnectionTrait,
+    vault: &Vault,
     viewer: &Viewer,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -309,8 +355,10 @@ pub async fn moods_csv(
         .order_by_asc(mood_checkins::Column::LoggedAt)
         .all(db)
         .await?;
+    let key = vault.key_of(db, &viewer.user_id).await?;
     let mut csv = String::from("logged_at,score,emotions,sleep_hours,note\r\n");
     for row in rows {
+        let note = key.open_opt(MOOD_NOTE, row.id.as_str(), row.note.as_deref())?;
         let sleep = row
             .sleep_quarters
             .map(|q| format!("{}", f64::from(q) / 4.0))
@@ -321,7 +369,7 @@ pub async fn moods_csv(
             row.score.to_string(),
             row.emotions.replace(',', ";"),
             sleep,
-            row.note.unwrap_or_default(),
+            note.unwrap_or_default(),
         ];
         let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
         csv.push_str(&line.join(","));

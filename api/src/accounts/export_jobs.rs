@@ -9,6 +9,8 @@ use crate::clock::now;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
 use crate::ids::{ExportJobId, SessionId};
+use crate::keys::fields::EXPORT_DOCUMENT;
+use crate::keys::Vault;
 use crate::rate_limit::RateLimiter;
 use crate::secrets::keyed_hash;
 use base64::Engine as _;
@@ -108,7 +110,12 @@ fn signature(key: &str, payload: &str) -> String {
 
 /// The document behind a download token, if the token is genuine, the export is built and not
 /// expired, and the session that asked is still signed in; `NOT_FOUND` otherwise.
-pub async fn open(db: &impl ConnectionTrait, key: &str, token: &str) -> AppResult<String> {
+pub async fn open(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    key: &str,
+    token: &str,
+) -> AppResult<String> {
     let (encoded, given) = token.split_once('.').ok_or(AppError::NotFound)?;
     let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(encoded)
@@ -131,29 +138,38 @@ pub async fn open(db: &impl ConnectionTrait, key: &str, token: &str) -> AppResul
         .one(db)
         .await?
         .is_some_and(|s| s.revoked_at.is_none() && s.expires_at > at);
-    match job.document {
-        Some(document) if live => Ok(document),
+    match &job.document {
+        Some(document) if live => {
+            let owner = vault.key_of(db, &job.user_id).await?;
+            owner.open(EXPORT_DOCUMENT, job.id.as_str(), document)
+        }
         _ => Err(AppError::NotFound),
     }
 }
 
 /// Deletes expired exports, then claims due ones and builds them; returns how many it built.
-pub async fn build_due(db: &DatabaseConnection, worker_id: &str) -> AppResult<usize> {
+pub async fn build_due(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    worker_id: &str,
+) -> AppResult<usize> {
     export_jobs::Entity::delete_many()
         .filter(export_jobs::Column::ExpiresAt.lte(now()))
         .exec(db)
         .await?;
     let jobs = claim(db, worker_id).await?;
     for job in &jobs {
-        let document = export::document(db, &job.user_id).await?.to_string();
+        let document = export::document(db, vault, &job.user_id).await?.to_string();
+        let bytes = document.len() as i64;
+        // Kept sealed under the person's key while it waits: erasing the account (or the key)
+        // leaves nothing readable of it.
+        let owner = vault.key_for_writing(db, &job.user_id).await?;
+        let document = owner.seal(EXPORT_DOCUMENT, job.id.as_str(), &document)?;
         let at = now();
         let kept = chrono::Duration::from_std(KEPT_FOR).map_err(AppError::internal)?;
         export_jobs::Entity::update_many()
             .col_expr(export_jobs::Column::State, Expr::value(ExportState::Ready))
-            .col_expr(
-                export_jobs::Column::Bytes,
-                Expr::value(document.len() as i64),
-            )
+            .col_expr(export_jobs::Column::Bytes, Expr::value(bytes))
             .col_expr(export_jobs::Column::Document, Expr::value(document))
             .col_expr(export_jobs::Column::ReadyAt, Expr::value(at))
             .col_expr(export_jobs::Column::ExpiresAt, Expr::value(at + kept))

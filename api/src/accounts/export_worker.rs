@@ -13,7 +13,7 @@ pub fn spawn(app: WorkerHandles, stop: CancellationToken) {
     tokio::spawn(async move {
         let mut wake = app.broker.subscribe(&Topic::Exports);
         loop {
-            match export_jobs::build_due(&app.db, &worker_id).await {
+            match export_jobs::build_due(&app.db, &app.vault, &worker_id).await {
                 Ok(built) if built > 0 => continue,
                 Ok(_) => {}
                 Err(err) => err.log_internal(),

@@ -1,6 +1,7 @@
 //! What the mailed-code flows (registration, password reset, deletion from the web) share: the
 //! limits on who may ask, the code mail, and asking for a code for an address that may or may
 //! not have an account, answered the same either way.
+use super::addresses::{self, account_with};
 use super::codes;
 use super::input::Email;
 use super::service::{code_key, Credentials};
@@ -13,8 +14,6 @@ use crate::mail::{outbox, Mail};
 use crate::rate_limit::Limit;
 use crate::secrets::sha256_hex;
 use entity::enums::EmailCodePurpose;
-use entity::users;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::time::Duration;
 
 /// Mails of one kind to one address in an hour: enough for a person, too few to bomb anyone.
@@ -38,16 +37,17 @@ pub(super) async fn mail_code_to_account(
     from_address(ctx, kind, meta).await?;
     let email = Email::parse(email)?;
     mails_to(ctx, kind, &email).await?;
-    let account = account_with(ctx.db, &email).await?;
+    let account = account_with(ctx.db, ctx.vault, &email).await?;
     let txn = begin_write(ctx.db).await?;
-    let code = codes::issue(&txn, code_key(ctx), purpose, email.as_str(), None).await?;
+    let address = addresses::indexes(ctx.vault, &email);
+    let code = codes::issue(&txn, code_key(ctx), purpose, &address, None).await?;
     let mail = code_mail(email.as_str(), &code)?;
     let mail = if account.is_some() {
         mail
     } else {
         mail.decoy()
     };
-    outbox::enqueue(&txn, mail).await?;
+    outbox::enqueue(&txn, ctx.vault, mail).await?;
     txn.commit().await?;
     Ok(Committed::new((), mail_queued()))
 }
@@ -99,14 +99,4 @@ pub(super) fn mail_queued() -> Announcements {
     let mut announce = Announcements::default();
     announce.event(Event::MailQueued);
     announce
-}
-
-pub(super) async fn account_with(
-    db: &impl ConnectionTrait,
-    email: &Email,
-) -> AppResult<Option<users::Model>> {
-    Ok(users::Entity::find()
-        .filter(users::Column::Email.eq(email.as_str()))
-        .one(db)
-        .await?)
 }

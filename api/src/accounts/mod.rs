@@ -1,5 +1,6 @@
 //! Accounts: registration by mailed code, sign-in, sessions with rotating refresh tokens,
 //! password reset, profile, devices.
+pub mod addresses;
 pub mod codes;
 pub mod deletion;
 pub mod devices;

@@ -1,8 +1,9 @@
 //! A way back for whoever forgot their password: a code mailed to the address, then a new
 //! password that signs out every session. The request answers the same whatever the address.
+use super::addresses::{self, account_with};
 use super::codes;
 use super::input::{Email, Password};
-use super::mailing::{account_with, mail_code_to_account};
+use super::mailing::mail_code_to_account;
 use super::service::{
     code_key, live_session_ids, revoke_sessions_in, start_session, Credentials, SignedIn,
 };
@@ -37,11 +38,11 @@ pub async fn reset_password(
         ctx.db,
         code_key(ctx),
         EmailCodePurpose::ResetPassword,
-        email.as_str(),
+        &addresses::indexes(ctx.vault, &email),
         code,
     )
     .await?;
-    let Some(user) = account_with(&txn, &email).await? else {
+    let Some(user) = account_with(&txn, ctx.vault, &email).await? else {
         // A decoy (no account) that a guess happened to match, or an account deleted since.
         txn.rollback().await?;
         return Err(AppError::CodeRejected { expired: false });

@@ -2,9 +2,10 @@
 //! or not the address has an account: a new address gets a code (the account is made when the
 //! code comes back through `verify_email`), a known one gets a mail saying someone tried to
 //! sign up with it. Both write a code row and a mail, so what follows looks the same too.
+use super::addresses::{self, account_with};
 use super::codes::{self, PendingAccount};
 use super::input::{DisplayName, Email, Password};
-use super::mailing::{account_with, code_mail, from_address, mail_queued, mails_to};
+use super::mailing::{code_mail, from_address, mail_queued, mails_to};
 use super::service::{code_key, name_in_use, name_taken, start_session, Credentials, SignedIn};
 use crate::auth::passwords::PasswordHasher;
 use crate::auth::RequestMeta;
@@ -13,6 +14,7 @@ use crate::clock::now;
 use crate::db::{begin_write, is_unique_violation};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
+use crate::keys::{PersonKey, Vault};
 use crate::mail::{outbox, Mail};
 use entity::enums::EmailCodePurpose;
 use entity::users;
@@ -39,7 +41,8 @@ pub async fn register(
     }
     // Hashed whether or not it will be kept: the answer takes as long either way.
     let password_hash = ctx.passwords.hash(password.expose()).await?;
-    let known = account_with(ctx.db, &email).await?.is_some();
+    let known = account_with(ctx.db, ctx.vault, &email).await?.is_some();
+    let address = addresses::indexes(ctx.vault, &email);
 
     let txn = begin_write(ctx.db).await?;
     let mail = if known {
@@ -47,7 +50,7 @@ pub async fn register(
             &txn,
             code_key(ctx),
             EmailCodePurpose::VerifyEmail,
-            email.as_str(),
+            &address,
             None,
         )
         .await?;
@@ -71,13 +74,13 @@ pub async fn register(
             &txn,
             code_key(ctx),
             EmailCodePurpose::VerifyEmail,
-            email.as_str(),
+            &address,
             Some(pending),
         )
         .await?;
         code_mail(email.as_str(), &code)?
     };
-    outbox::enqueue(&txn, mail).await?;
+    outbox::enqueue(&txn, ctx.vault, mail).await?;
     txn.commit().await?;
     Ok(Committed::new((), mail_queued()))
 }
@@ -89,7 +92,7 @@ pub async fn verify_email(ctx: &Credentials<'_>, email: &str, code: &str) -> App
         ctx.db,
         code_key(ctx),
         EmailCodePurpose::VerifyEmail,
-        email.as_str(),
+        &addresses::indexes(ctx.vault, &email),
         code,
     )
     .await?;
@@ -98,7 +101,7 @@ pub async fn verify_email(ctx: &Credentials<'_>, email: &str, code: &str) -> App
         txn.rollback().await?;
         return Err(AppError::CodeRejected { expired: false });
     };
-    if account_with(&txn, &email).await?.is_some() {
+    if account_with(&txn, ctx.vault, &email).await?.is_some() {
         txn.rollback().await?;
         return Err(AppError::conflict(
             "email",
@@ -106,7 +109,7 @@ pub async fn verify_email(ctx: &Credentials<'_>, email: &str, code: &str) -> App
         ));
     }
     let display_name = DisplayName::parse(&display_name)?;
-    let user = insert_user(&txn, &email, &display_name, password_hash).await?;
+    let user = insert_user(&txn, ctx.vault, &email, &display_name, password_hash).await?;
     let signed_in = start_session(ctx, &txn, user).await?;
     txn.commit().await?;
     tracing::info!(user_id = %signed_in.user.id, "account registered");
@@ -117,6 +120,7 @@ pub async fn verify_email(ctx: &Credentials<'_>, email: &str, code: &str) -> App
 /// data and tests. Apps go through `register` and `verify_email`.
 pub async fn create_verified(
     db: &DatabaseConnection,
+    vault: &Vault,
     passwords: &PasswordHasher,
     email: &str,
     display_name: &str,
@@ -128,26 +132,33 @@ pub async fn create_verified(
     if name_in_use(db, &display_name.key(), None, None).await? {
         return Err(name_taken());
     }
-    if account_with(db, &email).await?.is_some() {
+    if account_with(db, vault, &email).await?.is_some() {
         return Err(AppError::conflict("email", "this address has an account"));
     }
     let password_hash = passwords.hash(password.expose()).await?;
     let txn = begin_write(db).await?;
-    let user = insert_user(&txn, &email, &display_name, password_hash).await?;
+    let user = insert_user(&txn, vault, &email, &display_name, password_hash).await?;
     txn.commit().await?;
     Ok(user)
 }
 
+/// A new account, and the data key its address is sealed under, in the caller's transaction.
+/// The model handed back holds the address in clear.
 async fn insert_user(
     txn: &impl ConnectionTrait,
+    vault: &Vault,
     email: &Email,
     display_name: &DisplayName,
     password_hash: String,
 ) -> AppResult<users::Model> {
     let at = now();
-    users::ActiveModel {
-        id: Set(UserId::generate()),
-        email: Set(email.as_str().to_owned()),
+    let id = UserId::generate();
+    let key = PersonKey::generate(&id);
+    let (sealed, index) = addresses::sealed(vault, &key, email)?;
+    let mut user = users::ActiveModel {
+        id: Set(id),
+        email: Set(sealed),
+        email_index: Set(Some(index)),
         display_name: Set(display_name.as_str().to_owned()),
         display_name_key: Set(display_name.key()),
         password_hash: Set(password_hash),
@@ -163,7 +174,10 @@ async fn insert_user(
         if is_unique_violation(&e) {
             name_taken()
         } else {
-            e.into()
+            AppError::from(e)
         }
-    })
+    })?;
+    vault.store(txn, &key).await?;
+    user.email = email.as_str().to_owned();
+    Ok(user)
 }

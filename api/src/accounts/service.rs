@@ -1,4 +1,5 @@
 //! Account services: plain async functions over the database, testable without GraphQL.
+use super::addresses::{self, account_with};
 use super::input::{Country, DisplayName, Email, Password, Timezone};
 use crate::auth::passwords::PasswordHasher;
 use crate::auth::tokens::TokenKeys;
@@ -26,6 +27,7 @@ pub struct Credentials<'a> {
     pub db: &'a DatabaseConnection,
     pub settings: &'a Settings,
     pub keys: &'a TokenKeys,
+    pub vault: &'a crate::keys::Vault,
     pub passwords: &'a PasswordHasher,
     pub limiter: &'a RateLimiter,
     pub sessions: &'a SessionCache,
@@ -166,10 +168,10 @@ async fn warn_of_guessing(
     email: &str,
     window: std::time::Duration,
 ) -> AppResult<()> {
-    let owner = users::Entity::find()
-        .filter(users::Column::Email.eq(email))
-        .one(ctx.db)
-        .await?;
+    let owner = match Email::parse(email) {
+        Ok(address) => account_with(ctx.db, ctx.vault, &address).await?,
+        Err(_) => None,
+    };
     let minutes = window.as_secs().div_ceil(60);
     let mail = Mail {
         to: email.to_owned(),
@@ -186,7 +188,7 @@ async fn warn_of_guessing(
     };
     let mail = if owner.is_some() { mail } else { mail.decoy() };
     let txn = begin_write(ctx.db).await?;
-    outbox::enqueue(&txn, mail).await?;
+    outbox::enqueue(&txn, ctx.vault, mail).await?;
     txn.commit().await?;
     ctx.broker.publish(Event::MailQueued).await;
     if let Some(owner) = owner {
@@ -203,11 +205,13 @@ pub async fn find_user(db: &DatabaseConnection, user_id: &UserId) -> AppResult<u
 }
 
 /// The account with this email (compared as stored: trimmed, lower case); `NOT_FOUND` if none.
-pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> AppResult<users::Model> {
+pub async fn find_by_email(
+    db: &impl ConnectionTrait,
+    vault: &crate::keys::Vault,
+    email: &str,
+) -> AppResult<users::Model> {
     let email = Email::parse(&email.trim().to_lowercase())?;
-    users::Entity::find()
-        .filter(users::Column::Email.eq(email.as_str()))
-        .one(db)
+    account_with(db, vault, &email)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -246,12 +250,7 @@ pub async fn login(
     guesses.check(ctx).await?;
 
     let user = match Email::parse(&normalised) {
-        Ok(email) => {
-            users::Entity::find()
-                .filter(users::Column::Email.eq(email.as_str()))
-                .one(ctx.db)
-                .await?
-        }
+        Ok(email) => account_with(ctx.db, ctx.vault, &email).await?,
         Err(_) => None,
     };
     let ok = ctx
@@ -279,7 +278,7 @@ pub async fn start_session(
     user: users::Model,
 ) -> AppResult<SignedIn> {
     let (session_id, refresh_token) = open_session(ctx, txn, &user.id).await?;
-    signed_in(ctx, user, &session_id, refresh_token)
+    signed_in(ctx, txn, user, &session_id, refresh_token).await
 }
 
 /// Exchanges a refresh token for a new pair. Each token is single use: a rotated token is still
@@ -345,7 +344,7 @@ pub async fn refresh_session(ctx: &Credentials<'_>, refresh_token: &str) -> AppR
         .await?;
     txn.commit().await?;
     let user = find_user(ctx.db, &session.user_id).await?;
-    signed_in(ctx, user, &session.id, refresh_token)
+    signed_in(ctx, ctx.db, user, &session.id, refresh_token).await
 }
 
 pub async fn logout(ctx: &Credentials<'_>, viewer: &Viewer, all_devices: bool) -> AppResult<()> {
@@ -568,12 +567,15 @@ pub(super) async fn revoke_sessions_in(
     Ok(())
 }
 
-fn signed_in(
+/// What the app is handed; `user` holds the address opened.
+async fn signed_in(
     ctx: &Credentials<'_>,
-    user: users::Model,
+    db: &impl ConnectionTrait,
+    mut user: users::Model,
     session_id: &SessionId,
     refresh_token: String,
 ) -> AppResult<SignedIn> {
+    user.email = addresses::address_of(db, ctx.vault, &user).await?;
     let (access_token, access_token_expires_at) = ctx
         .keys
         .issue(&user.id, session_id)

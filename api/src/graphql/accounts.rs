@@ -1,7 +1,7 @@
 //! GraphQL types and resolvers of accounts: thin calls into the services.
 use crate::accounts::devices::{self, Platform};
 use crate::accounts::service::{self, SignedIn};
-use crate::accounts::{codes, deletion, export, export_jobs, recovery, registration};
+use crate::accounts::{addresses, codes, deletion, export, export_jobs, recovery, registration};
 use crate::graphql::context::ContextExt;
 use crate::ids::{ExportJobId, SessionId};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
@@ -17,8 +17,10 @@ impl Account {
     async fn id(&self) -> ID {
         ID::from(self.0.id.clone())
     }
-    async fn email(&self) -> &str {
-        &self.0.email
+    /// The address, opened from its sealed form; `UNREADABLE` if the account's key is gone.
+    async fn email(&self, ctx: &Context<'_>) -> Result<String> {
+        let app = ctx.app()?;
+        Ok(addresses::address_of(&app.db, &app.vault, &self.0).await?)
     }
     /// The pseudonym shown to others.
     async fn display_name(&self) -> &str {
@@ -61,7 +63,7 @@ impl Account {
     async fn devices(&self, ctx: &Context<'_>) -> Result<Vec<Device>> {
         let app = ctx.app()?;
         let current = ctx.auth()?.viewer()?.session_id.clone();
-        Ok(devices::list_devices(&app.db, &self.0.id)
+        Ok(devices::list_devices(&app.db, &app.vault, &self.0.id)
             .await?
             .into_iter()
             .map(|d| Device::from_row(d, &current))
@@ -248,7 +250,8 @@ impl AccountQuery {
         format: Option<MoodExportFormat>,
     ) -> Result<String> {
         let MoodExportFormat::Csv = format.unwrap_or(MoodExportFormat::Csv);
-        Ok(export::moods_csv(&ctx.app()?.db, ctx.auth()?.viewer()?, from, to).await?)
+        let app = ctx.app()?;
+        Ok(export::moods_csv(&app.db, &app.vault, ctx.auth()?.viewer()?, from, to).await?)
     }
 
     /// The signed-in account, or null when signed out.
@@ -456,8 +459,10 @@ impl AccountMutation {
         input: RegisterDeviceInput,
     ) -> Result<Device> {
         let viewer = ctx.auth()?.viewer()?;
+        let app = ctx.app()?;
         let row = devices::register_device(
-            &ctx.app()?.db,
+            &app.db,
+            &app.vault,
             viewer,
             &input.token,
             input.platform,
@@ -469,6 +474,8 @@ impl AccountMutation {
 
     /// Removes one of my device tokens; false when I had no such token.
     async fn unregister_device(&self, ctx: &Context<'_>, token: String) -> Result<bool> {
-        Ok(devices::unregister_device(&ctx.app()?.db, ctx.auth()?.viewer()?, &token).await?)
+        let app = ctx.app()?;
+        let viewer = ctx.auth()?.viewer()?;
+        Ok(devices::unregister_device(&app.db, &app.vault, viewer, &token).await?)
     }
 }

@@ -112,7 +112,7 @@ impl ShareQuery {
     /// My shares, newest first, with when each was last opened.
     async fn mood_shares(&self, ctx: &Context<'_>) -> Result<Vec<MoodShareObject>> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
-        let shares = sharing::list(&app.db, &viewer.user_id).await?;
+        let shares = sharing::list(&app.db, &app.vault, &viewer.user_id).await?;
         Ok(shares.into_iter().map(MoodShareObject).collect())
     }
 
@@ -129,7 +129,7 @@ impl ShareQuery {
         let (from, to) = (from.0, to.0);
         let app = ctx.app()?;
         summary::check_range(from, to)?;
-        let share = sharing::open(&app.db, &token).await?;
+        let share = sharing::open(&app.db, &app.vault, &token).await?;
         // The owner's account is gone (the share goes with it); anything else is a real error.
         let owner = owner_of(app, &share.user_id)
             .await
@@ -141,7 +141,7 @@ impl ShareQuery {
             summary::start_of_day(owner.tz, from),
             summary::start_of_day(owner.tz, to + Days::new(1)),
         );
-        let rows = sharing::checkins(&app.db, &share.user_id, start, end).await?;
+        let rows = sharing::checkins(&app.db, &app.vault, &share, start, end).await?;
         let request = SummaryRequest {
             tz: owner.tz,
             from,
@@ -182,6 +182,7 @@ impl ShareMutation {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         let created = sharing::create(
             &app.db,
+            &app.vault,
             viewer,
             NewShare {
                 label: input.label,
@@ -204,7 +205,7 @@ impl ShareMutation {
     ) -> Result<MoodShareObject> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         Ok(MoodShareObject(
-            sharing::revoke(&app.db, viewer, &id).await?,
+            sharing::revoke(&app.db, &app.vault, viewer, &id).await?,
         ))
     }
 }

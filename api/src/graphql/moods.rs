@@ -225,7 +225,7 @@ impl MoodQuery {
     /// One of my check-ins.
     async fn mood_checkin(&self, ctx: &Context<'_>, id: CheckinId) -> Result<MoodCheckinObject> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
-        let row = service::mine(&app.db, viewer, &id).await?;
+        let row = service::read_mine(&app.db, &app.vault, viewer, &id).await?;
         let owner = owner_of(app, &viewer.user_id).await?;
         Ok(MoodCheckinObject { row, tz: owner.tz })
     }
@@ -242,7 +242,7 @@ impl MoodQuery {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         let page = PageArgs::new(first, after)?;
         let owner = owner_of(app, &viewer.user_id).await?;
-        let rows = service::list(&app.db, &viewer.user_id, from, to, &page).await?;
+        let rows = service::list(&app.db, &app.vault, &viewer.user_id, from, to, &page).await?;
         Ok(connection(
             rows.map(|row| MoodCheckinObject { row, tz: owner.tz }),
             MoodCheckinObject::cursor,
@@ -263,7 +263,7 @@ impl MoodQuery {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         let page = PageArgs::new(first, after)?;
         let owner = owner_of(app, &viewer.user_id).await?;
-        let entries = timeline::page(&app.db, &viewer.user_id, from, to, &page).await?;
+        let entries = timeline::page(&app.db, &app.vault, &viewer.user_id, from, to, &page).await?;
         Ok(connection(
             entries.map(|entry| match entry {
                 Entry::Checkin(row) => {
@@ -313,6 +313,7 @@ impl MoodMutation {
         let owner = owner_of(app, &viewer.user_id).await?;
         let logged = service::log(
             &app.db,
+            &app.vault,
             viewer,
             NewCheckin {
                 score: input.score,
@@ -337,6 +338,7 @@ impl MoodMutation {
         let owner = owner_of(app, &viewer.user_id).await?;
         let logged = service::update(
             &app.db,
+            &app.vault,
             viewer,
             &input.id,
             CheckinChanges {

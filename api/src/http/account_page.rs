@@ -40,7 +40,7 @@ pub async fn export(
     let app = &state.app;
     let credentials = app.credentials();
     let key = crate::accounts::code_key(&credentials);
-    match crate::accounts::export_jobs::open(&app.db, key, &query.token).await {
+    match crate::accounts::export_jobs::open(&app.db, &app.vault, key, &query.token).await {
         Ok(document) => {
             let mut response = (
                 [(

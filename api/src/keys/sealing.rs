@@ -22,6 +22,15 @@ impl Key {
         Key(Zeroizing::new(bytes))
     }
 
+    pub fn from_secret(bytes: Zeroizing<[u8; 32]>) -> Self {
+        Key(bytes)
+    }
+
+    /// The key's bytes, for wrapping it under another key.
+    pub(super) fn expose_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
     /// A new random key.
     pub fn generate() -> Self {
         let mut bytes = Zeroizing::new([0u8; 32]);

@@ -3,6 +3,9 @@
 use crate::clock::now;
 use crate::error::AppResult;
 use crate::ids::MailJobId;
+use crate::keys::fields::MAIL_TO;
+use crate::keys::sealing::is_sealed;
+use crate::keys::{Indexed, Vault};
 use chrono::{DateTime, Utc};
 use entity::mail_jobs;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
@@ -31,11 +34,23 @@ impl Mail {
 
 /// Queues a mail inside the caller's transaction. The caller announces `Event::MailQueued`
 /// after the commit, which wakes the mail workers.
-pub async fn enqueue(txn: &impl ConnectionTrait, mail: Mail) -> AppResult<()> {
+pub async fn enqueue(txn: &impl ConnectionTrait, vault: &Vault, mail: Mail) -> AppResult<()> {
     let at = now();
+    let id = MailJobId::generate();
+    let ring = vault.ring();
+    // A decoy has no address: nothing to seal.
+    let (to_address, to_index) = if mail.to.is_empty() {
+        (String::new(), None)
+    } else {
+        (
+            ring.seal_for_server(MAIL_TO.at(id.as_str()), mail.to.as_bytes())?,
+            Some(ring.index(Indexed::Email, &mail.to)),
+        )
+    };
     mail_jobs::ActiveModel {
-        id: Set(MailJobId::generate()),
-        to_address: Set(mail.to),
+        id: Set(id),
+        to_address: Set(to_address),
+        to_index: Set(to_index),
         subject: Set(mail.subject),
         body: Set(mail.body),
         attempts: Set(0),
@@ -49,4 +64,16 @@ pub async fn enqueue(txn: &impl ConnectionTrait, mail: Mail) -> AppResult<()> {
     .insert(txn)
     .await?;
     Ok(())
+}
+
+/// The address a queued mail goes to, opened; `None` if it does not open.
+pub fn address(vault: &Vault, job: &mail_jobs::Model) -> Option<String> {
+    if !is_sealed(&job.to_address) {
+        return Some(job.to_address.clone());
+    }
+    let opened = vault
+        .ring()
+        .open_for_server(MAIL_TO.at(job.id.as_str()), &job.to_address)
+        .ok()?;
+    String::from_utf8(opened.to_vec()).ok()
 }

@@ -7,6 +7,8 @@ use crate::broker::WorkerHandles;
 use crate::clock::now;
 use crate::config::MailSettings;
 use crate::error::AppResult;
+use crate::keys::Vault;
+use crate::mail::outbox;
 use entity::mail_jobs;
 use rand::Rng as _;
 use sea_orm::sea_query::Expr;
@@ -29,7 +31,7 @@ pub fn spawn(app: WorkerHandles, mailer: Mailer, settings: MailSettings, stop: C
         let mut wake = app.broker.subscribe(&Topic::Mail);
         tracing::info!(worker = %worker_id, "mail worker started");
         loop {
-            match run_once(&app.db, &mailer, &worker_id, &settings).await {
+            match run_once(&app.db, &app.vault, &mailer, &worker_id, &settings).await {
                 Ok(claimed) if claimed as i64 >= BATCH => continue,
                 Ok(_) => {}
                 Err(err) => err.log_internal(),
@@ -55,6 +57,7 @@ pub fn spawn(app: WorkerHandles, mailer: Mailer, settings: MailSettings, stop: C
 /// Claims due mails and sends them one after another; returns how many it claimed.
 pub async fn run_once(
     db: &DatabaseConnection,
+    vault: &Vault,
     mailer: &Mailer,
     worker_id: &str,
     settings: &MailSettings,
@@ -65,7 +68,10 @@ pub async fn run_once(
         let outcome = if job.expires_at <= at {
             Err(Failure::Permanent("expired before it could be sent".into()))
         } else {
-            mailer.send(&job.to_address, &job.subject, &job.body).await
+            match outbox::address(vault, job) {
+                Some(to) => mailer.send(&to, &job.subject, &job.body).await,
+                None => Err(Failure::Permanent("its address does not open".into())),
+            }
         };
         let mine = Condition::all()
             .add(mail_jobs::Column::Id.eq(job.id.as_str()))
@@ -133,7 +139,7 @@ async fn claim(db: &DatabaseConnection, worker_id: &str) -> AppResult<Vec<mail_j
          WHERE id IN (SELECT id FROM mail_jobs \
            WHERE due_at <= $3 AND (claimed_until IS NULL OR claimed_until < $3) \
            ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
-         RETURNING id, to_address, subject, body, attempts, due_at, claimed_by, \
+         RETURNING id, to_address, to_index, subject, body, attempts, due_at, claimed_by, \
          claimed_until, expires_at, last_error, created_at",
         vec![worker_id.into(), until.into(), at.into(), BATCH.into()],
     )

@@ -1,5 +1,6 @@
 //! Logging, correcting, deleting and listing one's own check-ins. Every lookup is by owner:
-//! someone else's check-in is `NOT_FOUND`. Scores and notes are never logged.
+//! someone else's check-in is `NOT_FOUND`. Scores and notes are never logged. A note is stored
+//! sealed under its owner's data key; the models handed out of here hold it opened.
 use super::emotions::Emotion;
 use crate::auth::Viewer;
 use crate::clock::now;
@@ -8,6 +9,8 @@ use crate::content::idempotency_key;
 use crate::db::{begin_write, find_keyed, insert_keyed, Keyed};
 use crate::error::{AppError, AppResult};
 use crate::ids::{CheckinId, UserId};
+use crate::keys::fields::MOOD_NOTE;
+use crate::keys::{PersonKey, Vault};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use crate::safety::has_crisis_language;
 use chrono::{DateTime, Duration, Utc};
@@ -116,7 +119,12 @@ fn logged_at(raw: Option<DateTime<Utc>>, at: DateTime<Utc>) -> AppResult<DateTim
     Ok(when.min(at))
 }
 
-pub async fn log(db: &DatabaseConnection, viewer: &Viewer, input: NewCheckin) -> AppResult<Logged> {
+pub async fn log(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    viewer: &Viewer,
+    input: NewCheckin,
+) -> AppResult<Logged> {
     let at = now();
     let score = score(input.score)?;
     let emotions = emotions(&input.emotions)?;
@@ -124,16 +132,19 @@ pub async fn log(db: &DatabaseConnection, viewer: &Viewer, input: NewCheckin) ->
     let sleep = sleep_quarters(input.sleep_hours)?;
     let when = logged_at(input.logged_at, at)?;
     let key = idempotency_key(input.idempotency_key.as_deref())?;
+    let owner = vault.key_for_writing(db, &viewer.user_id).await?;
     if let Some(earlier) = earlier(db, viewer, key.as_deref()).await? {
-        return Ok(Logged::new(earlier));
+        return Ok(Logged::new(opened(&owner, earlier)?));
     }
     let txn = begin_write(db).await?;
+    let id = CheckinId::generate();
+    let sealed = owner.seal_opt(MOOD_NOTE, id.as_str(), note.as_deref())?;
     let row = mood_checkins::ActiveModel {
-        id: Set(CheckinId::generate()),
+        id: Set(id),
         user_id: Set(viewer.user_id.clone()),
         score: Set(score),
         emotions: Set(emotions),
-        note: Set(note),
+        note: Set(sealed),
         sleep_quarters: Set(sleep),
         logged_at: Set(when),
         idempotency_key: Set(key.clone()),
@@ -142,12 +153,33 @@ pub async fn log(db: &DatabaseConnection, viewer: &Viewer, input: NewCheckin) ->
     };
     // The same retry may race in on another connection: then answer with what it wrote.
     match insert_keyed(txn, row, || earlier(db, viewer, key.as_deref())).await? {
-        Keyed::Fresh(row, txn) => {
+        Keyed::Fresh(mut row, txn) => {
             txn.commit().await?;
+            row.note = note;
             Ok(Logged::new(row))
         }
-        Keyed::Earlier(row) => Ok(Logged::new(row)),
+        Keyed::Earlier(row) => Ok(Logged::new(opened(&owner, row)?)),
     }
+}
+
+/// The check-in with its note opened.
+pub fn opened(owner: &PersonKey, mut row: mood_checkins::Model) -> AppResult<mood_checkins::Model> {
+    row.note = owner.open_opt(MOOD_NOTE, row.id.as_str(), row.note.as_deref())?;
+    Ok(row)
+}
+
+/// Check-ins of one person with their notes opened.
+pub async fn open_notes(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    owner: &UserId,
+    rows: Vec<mood_checkins::Model>,
+) -> AppResult<Vec<mood_checkins::Model>> {
+    if rows.iter().all(|row| row.note.is_none()) {
+        return Ok(rows);
+    }
+    let key = vault.key_of(db, owner).await?;
+    rows.into_iter().map(|row| opened(&key, row)).collect()
 }
 
 async fn earlier(
@@ -162,7 +194,19 @@ async fn earlier(
     find_keyed::<mood_checkins::Entity>(db, columns, &viewer.user_id, key).await
 }
 
-/// One of my check-ins; anyone else's is `NOT_FOUND`.
+/// One of my check-ins, its note opened; anyone else's is `NOT_FOUND`.
+pub async fn read_mine(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    viewer: &Viewer,
+    id: &CheckinId,
+) -> AppResult<mood_checkins::Model> {
+    let row = mine(db, viewer, id).await?;
+    let mut rows = open_notes(db, vault, &viewer.user_id, vec![row]).await?;
+    rows.pop().ok_or(AppError::NotFound)
+}
+
+/// One of my check-ins as stored; anyone else's is `NOT_FOUND`.
 pub async fn mine(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -177,11 +221,13 @@ pub async fn mine(
 
 pub async fn update(
     db: &DatabaseConnection,
+    vault: &Vault,
     viewer: &Viewer,
     id: &CheckinId,
     changes: CheckinChanges,
 ) -> AppResult<Logged> {
     let at = now();
+    let owner = vault.key_for_writing(db, &viewer.user_id).await?;
     let txn = begin_write(db).await?;
     let row = mine(&txn, viewer, id).await?;
     let mut active: mood_checkins::ActiveModel = row.into();
@@ -192,7 +238,8 @@ pub async fn update(
         active.emotions = Set(emotions(raw)?);
     }
     if let Some(raw) = &changes.note {
-        active.note = Set(note(raw.as_deref())?);
+        let note = note(raw.as_deref())?;
+        active.note = Set(owner.seal_opt(MOOD_NOTE, id.as_str(), note.as_deref())?);
     }
     if let Some(raw) = changes.sleep_hours {
         active.sleep_quarters = Set(sleep_quarters(raw)?);
@@ -203,7 +250,7 @@ pub async fn update(
     active.updated_at = Set(at);
     let row = active.update(&txn).await?;
     txn.commit().await?;
-    Ok(Logged::new(row))
+    Ok(Logged::new(opened(&owner, row)?))
 }
 
 pub async fn delete(db: &DatabaseConnection, viewer: &Viewer, id: &CheckinId) -> AppResult<()> {
@@ -219,6 +266,7 @@ pub async fn delete(db: &DatabaseConnection, viewer: &Viewer, id: &CheckinId) ->
 /// My check-ins between two instants (either end open), newest first.
 pub async fn list(
     db: &DatabaseConnection,
+    vault: &Vault,
     user_id: &UserId,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
@@ -233,7 +281,7 @@ pub async fn list(
     if let Some(to) = to {
         query = query.filter(mood_checkins::Column::LoggedAt.lt(to));
     }
-    keyset_page(
+    let page = keyset_page(
         db,
         query,
         mood_checkins::Column::LoggedAt,
@@ -241,7 +289,11 @@ pub async fn list(
         Order::NewestFirst,
         page,
     )
-    .await
+    .await?;
+    Ok(Page {
+        items: open_notes(db, vault, user_id, page.items).await?,
+        has_next: page.has_next,
+    })
 }
 
 #[cfg(test)]

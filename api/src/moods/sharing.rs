@@ -6,6 +6,8 @@ use crate::clock::now;
 use crate::db::{begin_write, count_change};
 use crate::error::{AppError, AppResult};
 use crate::ids::{MoodShareId, ShareAccessId, UserId};
+use crate::keys::fields::SHARE_LABEL;
+use crate::keys::Vault;
 use crate::secrets::{random_token, sha256_hex};
 use chrono::{DateTime, Duration, Utc};
 use entity::{mood_checkins, mood_share_accesses, mood_shares};
@@ -54,6 +56,7 @@ fn check_expiry(expires_at: DateTime<Utc>, at: DateTime<Utc>) -> AppResult<()> {
 
 pub async fn create(
     db: &DatabaseConnection,
+    vault: &Vault,
     viewer: &Viewer,
     input: NewShare,
 ) -> AppResult<CreatedShare> {
@@ -61,11 +64,14 @@ pub async fn create(
     let label = crate::text::title_between("label", &input.label, 1, 100)?;
     check_expiry(input.expires_at, at)?;
     let token = random_token();
+    let owner = vault.key_for_writing(db, &viewer.user_id).await?;
+    let id = MoodShareId::generate();
+    let sealed = owner.seal(SHARE_LABEL, id.as_str(), &label)?;
     let txn = begin_write(db).await?;
-    let share = mood_shares::ActiveModel {
-        id: Set(MoodShareId::generate()),
+    let mut share = mood_shares::ActiveModel {
+        id: Set(id),
         user_id: Set(viewer.user_id.clone()),
-        label: Set(label),
+        label: Set(sealed),
         token_hash: Set(sha256_hex(&token)),
         include_notes: Set(input.include_notes),
         expires_at: Set(input.expires_at),
@@ -77,22 +83,47 @@ pub async fn create(
     .insert(&txn)
     .await?;
     txn.commit().await?;
+    share.label = label;
     Ok(CreatedShare { share, token })
 }
 
+/// The share with its label opened.
+async fn labelled(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    mut share: mood_shares::Model,
+) -> AppResult<mood_shares::Model> {
+    let owner = vault.key_of(db, &share.user_id).await?;
+    share.label = owner.open(SHARE_LABEL, share.id.as_str(), &share.label)?;
+    Ok(share)
+}
+
 /// My shares, newest first, open or not.
-pub async fn list(db: &DatabaseConnection, user_id: &UserId) -> AppResult<Vec<mood_shares::Model>> {
-    Ok(mood_shares::Entity::find()
+pub async fn list(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    user_id: &UserId,
+) -> AppResult<Vec<mood_shares::Model>> {
+    let shares = mood_shares::Entity::find()
         .filter(mood_shares::Column::UserId.eq(user_id))
         .order_by_desc(mood_shares::Column::CreatedAt)
         .limit(LIST_MAX)
         .all(db)
-        .await?)
+        .await?;
+    let owner = vault.key_of(db, user_id).await?;
+    shares
+        .into_iter()
+        .map(|mut share| {
+            share.label = owner.open(SHARE_LABEL, share.id.as_str(), &share.label)?;
+            Ok(share)
+        })
+        .collect()
 }
 
 /// Ends one of my shares at once; revoking again keeps the first time.
 pub async fn revoke(
     db: &DatabaseConnection,
+    vault: &Vault,
     viewer: &Viewer,
     id: &MoodShareId,
 ) -> AppResult<mood_shares::Model> {
@@ -103,18 +134,22 @@ pub async fn revoke(
         .filter(|s| s.user_id == viewer.user_id)
         .ok_or(AppError::NotFound)?;
     if share.revoked_at.is_some() {
-        return Ok(share);
+        return labelled(&txn, vault, share).await;
     }
     let mut active: mood_shares::ActiveModel = share.into();
     active.revoked_at = Set(Some(now()));
     let share = active.update(&txn).await?;
     txn.commit().await?;
     tracing::info!(share = %share.id, "mood share revoked");
-    Ok(share)
+    labelled(db, vault, share).await
 }
 
 /// Opens a share by its token and records the access; `NOT_FOUND` unless it is open.
-pub async fn open(db: &DatabaseConnection, token: &str) -> AppResult<mood_shares::Model> {
+pub async fn open(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    token: &str,
+) -> AppResult<mood_shares::Model> {
     let at = now();
     let txn = begin_write(db).await?;
     let share = mood_shares::Entity::find()
@@ -137,17 +172,20 @@ pub async fn open(db: &DatabaseConnection, token: &str) -> AppResult<mood_shares
         .await?;
     txn.commit().await?;
     tracing::info!(share = %share.id, "mood share opened");
-    Ok(share)
+    labelled(db, vault, share).await
 }
 
-/// The owner's check-ins in [`start`, `end`), newest first, for a shared view.
+/// The owner's check-ins in [`start`, `end`), newest first, for a shared view: their notes
+/// opened if the share includes notes, left out if not.
 pub async fn checkins(
     db: &impl ConnectionTrait,
-    user_id: &UserId,
+    vault: &Vault,
+    share: &mood_shares::Model,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> AppResult<Vec<mood_checkins::Model>> {
-    Ok(mood_checkins::Entity::find()
+    let user_id = &share.user_id;
+    let rows = mood_checkins::Entity::find()
         .filter(mood_checkins::Column::UserId.eq(user_id))
         .filter(mood_checkins::Column::LoggedAt.gte(start))
         .filter(mood_checkins::Column::LoggedAt.lt(end))
@@ -155,7 +193,15 @@ pub async fn checkins(
         .order_by_desc(mood_checkins::Column::Id)
         .limit(SHARED_CHECKINS_MAX)
         .all(db)
-        .await?)
+        .await?;
+    if share.include_notes {
+        super::service::open_notes(db, vault, user_id, rows).await
+    } else {
+        Ok(rows
+            .into_iter()
+            .map(|row| mood_checkins::Model { note: None, ..row })
+            .collect())
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use crate::clock::supported_instant_opt;
 use crate::error::AppResult;
 use crate::ids::UserId;
+use crate::keys::Vault;
 use crate::pagination::{keyset_page, Cursor, Order, Page, PageArgs};
 use chrono::{DateTime, Utc};
 use entity::{mood_checkins, posts, replies};
@@ -48,6 +49,7 @@ fn within<E: EntityTrait>(
 /// merged: whatever belongs on this page is in one of those three pages.
 pub async fn page(
     db: &DatabaseConnection,
+    vault: &Vault,
     user_id: &UserId,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
@@ -102,8 +104,8 @@ pub async fn page(
     )
     .await?;
     let more = checkins.has_next || posts.has_next || replies.has_next;
+    let checkins = super::service::open_notes(db, vault, user_id, checkins.items).await?;
     let mut entries: Vec<Entry> = checkins
-        .items
         .into_iter()
         .map(Entry::Checkin)
         .chain(posts.items.into_iter().map(Entry::Post))

@@ -11,6 +11,8 @@ use crate::clock::now;
 use crate::config::PushWorkerSettings;
 use crate::error::AppResult;
 use crate::ids::{DeviceId, NotificationId, PushJobId, UserId};
+use crate::keys::fields::DEVICE_TOKEN;
+use crate::keys::Vault;
 use crate::notifications::service::NotificationKind;
 use chrono::{DateTime, Utc};
 use entity::enums::PushJobState;
@@ -102,7 +104,7 @@ pub async fn run_once(
     if jobs.is_empty() {
         return Ok(0);
     }
-    let recipients = Recipients::load(&app.db, &jobs).await?;
+    let recipients = Recipients::load(&app.db, &app.vault, &jobs).await?;
     // Jobs are independent: several in flight at once keep FCM's HTTP/2 connection busy.
     let fates: Vec<AppResult<(push_jobs::Model, Fate)>> = futures::stream::iter(jobs)
         .map(|job| {
@@ -140,7 +142,11 @@ struct Recipients {
 }
 
 impl Recipients {
-    async fn load(db: &DatabaseConnection, jobs: &[push_jobs::Model]) -> AppResult<Self> {
+    async fn load(
+        db: &DatabaseConnection,
+        vault: &Vault,
+        jobs: &[push_jobs::Model],
+    ) -> AppResult<Self> {
         let users: Vec<&UserId> = jobs
             .iter()
             .map(|j| &j.user_id)
@@ -155,11 +161,20 @@ impl Recipients {
             .map(|p| (p.user_id.clone(), p))
             .collect();
         let mut devices: HashMap<UserId, Vec<devices::Model>> = HashMap::new();
-        for device in devices::Entity::find()
+        let keys = vault.keys_of(db, &users).await?;
+        for mut device in devices::Entity::find()
             .filter(devices::Column::UserId.is_in(users.iter().copied()))
             .all(db)
             .await?
         {
+            let Some(key) = keys.get(&device.user_id) else {
+                continue;
+            };
+            // The token is opened only here, to be handed to FCM.
+            match key.open(DEVICE_TOKEN, device.id.as_str(), &device.token) {
+                Ok(token) => device.token = token,
+                Err(_) => continue,
+            }
             devices
                 .entry(device.user_id.clone())
                 .or_default()

@@ -1,0 +1,252 @@
+//! Each person's data key (DEK): made when first needed, kept only wrapped under the current
+//! KEK in `person_keys`, and deleted with the account (crypto-shredding: what was sealed under
+//! it no longer opens, in any copy of the database).
+use super::ring::KeyRing;
+use super::sealing::{self, Key, Place, Unsealed};
+use crate::clock::now;
+use crate::config::{ConfigError, Settings};
+use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
+use entity::person_keys;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A column that holds sealed values.
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    pub table: &'static str,
+    pub column: &'static str,
+}
+
+impl Field {
+    pub const fn new(table: &'static str, column: &'static str) -> Self {
+        Field { table, column }
+    }
+
+    pub fn at(self, row: &str) -> Place<'_> {
+        Place {
+            table: self.table,
+            column: self.column,
+            row,
+        }
+    }
+}
+
+const WRAPPED: Field = Field::new("person_keys", "wrapped_key");
+
+/// The key ring, shared by every part of the server that seals or opens.
+#[derive(Clone, Debug)]
+pub struct Vault(Arc<KeyRing>);
+
+impl Vault {
+    pub fn new(ring: KeyRing) -> Self {
+        Vault(Arc::new(ring))
+    }
+
+    pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(Vault::new(KeyRing::from_settings(settings)?))
+    }
+
+    pub fn ring(&self) -> &KeyRing {
+        &self.0
+    }
+
+    /// The person's key to open what is theirs. Without a key (never made, or shredded) it
+    /// opens nothing sealed and says so.
+    pub async fn key_of(&self, db: &impl ConnectionTrait, person: &UserId) -> AppResult<PersonKey> {
+        let row = person_keys::Entity::find_by_id(person.clone())
+            .one(db)
+            .await?;
+        let key = match row {
+            None => None,
+            Some(row) => Some(self.unwrap(&row)?),
+        };
+        Ok(PersonKey {
+            person: person.clone(),
+            key,
+        })
+    }
+
+    /// The keys of several people at once (a person without one gets a key that opens nothing).
+    pub async fn keys_of(
+        &self,
+        db: &impl ConnectionTrait,
+        people: &[&UserId],
+    ) -> AppResult<HashMap<UserId, PersonKey>> {
+        let rows = person_keys::Entity::find()
+            .filter(person_keys::Column::UserId.is_in(people.iter().copied()))
+            .all(db)
+            .await?;
+        let mut keys: HashMap<UserId, PersonKey> = people
+            .iter()
+            .map(|&person| {
+                let none = PersonKey {
+                    person: person.clone(),
+                    key: None,
+                };
+                (person.clone(), none)
+            })
+            .collect();
+        for row in rows {
+            let key = self.unwrap(&row)?;
+            keys.insert(
+                row.user_id.clone(),
+                PersonKey {
+                    person: row.user_id,
+                    key: Some(key),
+                },
+            );
+        }
+        Ok(keys)
+    }
+
+    /// The person's key to seal with, made and stored now if they have none yet.
+    pub async fn key_for_writing(
+        &self,
+        db: &impl ConnectionTrait,
+        person: &UserId,
+    ) -> AppResult<PersonKey> {
+        let found = self.key_of(db, person).await?;
+        if found.key.is_some() {
+            return Ok(found);
+        }
+        // Two first writes at once each make a key; the first stored wins and both use it.
+        let fresh = PersonKey::generate(person);
+        self.store(db, &fresh).await?;
+        let stored = self.key_of(db, person).await?;
+        if stored.key.is_none() {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "a data key was not kept"
+            )));
+        }
+        Ok(stored)
+    }
+
+    /// Stores a new person's key, wrapped. A key already stored for them is kept.
+    pub async fn store(&self, db: &impl ConnectionTrait, key: &PersonKey) -> AppResult<()> {
+        let Some(dek) = &key.key else {
+            return Err(AppError::internal(anyhow::anyhow!("no key to store")));
+        };
+        let (kek_id, wrapped) = self.0.wrap(WRAPPED.at(key.person.as_str()), dek)?;
+        person_keys::Entity::insert(person_keys::ActiveModel {
+            user_id: Set(key.person.clone()),
+            kek_id: Set(kek_id),
+            wrapped_key: Set(wrapped),
+            created_at: Set(now()),
+        })
+        .on_conflict_do_nothing_on([person_keys::Column::UserId])
+        .exec(db)
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes the person's key, in the caller's transaction (the account's deletion).
+    pub async fn shred(db: &impl ConnectionTrait, person: &UserId) -> AppResult<()> {
+        person_keys::Entity::delete_by_id(person.clone())
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) fn unwrap(&self, row: &person_keys::Model) -> AppResult<Key> {
+        self.0
+            .unwrap(
+                WRAPPED.at(row.user_id.as_str()),
+                &row.kek_id,
+                &row.wrapped_key,
+            )
+            .map_err(|_| {
+                AppError::internal(anyhow::anyhow!(
+                    "the data key of a person does not open under key {} (is a KEK missing from \
+                     HEARTH_KEK_RETIRED_FILES?)",
+                    row.kek_id
+                ))
+            })
+    }
+
+    pub(super) fn wrap(&self, person: &UserId, key: &Key) -> AppResult<(String, String)> {
+        self.0.wrap(WRAPPED.at(person.as_str()), key)
+    }
+}
+
+/// One person's data key, or the fact that they have none (any more).
+pub struct PersonKey {
+    person: UserId,
+    key: Option<Key>,
+}
+
+impl std::fmt::Debug for PersonKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PersonKey({}, …)", self.person)
+    }
+}
+
+impl PersonKey {
+    /// A new random key for a person, not yet stored (`Vault::store`).
+    pub fn generate(person: &UserId) -> Self {
+        PersonKey {
+            person: person.clone(),
+            key: Some(Key::generate()),
+        }
+    }
+
+    pub fn person(&self) -> &UserId {
+        &self.person
+    }
+
+    /// Seals `text` for its place: `field` of the row `row`.
+    pub fn seal(&self, field: Field, row: &str, text: &str) -> AppResult<String> {
+        let Some(key) = &self.key else {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "sealing for a person without a key"
+            )));
+        };
+        sealing::seal(key, field.at(row), text.as_bytes())
+    }
+
+    pub fn seal_opt(
+        &self,
+        field: Field,
+        row: &str,
+        text: Option<&str>,
+    ) -> AppResult<Option<String>> {
+        text.map(|text| self.seal(field, row, text)).transpose()
+    }
+
+    /// Opens what was sealed for this place. A value still in clear (written before the rows
+    /// were sealed) is returned as it is. A value that does not open is `UNREADABLE`: the key
+    /// it was sealed under is gone (the account was erased) or the value was moved from
+    /// another place.
+    pub fn open(&self, field: Field, row: &str, stored: &str) -> AppResult<String> {
+        if !sealing::is_sealed(stored) {
+            return Ok(stored.to_owned());
+        }
+        let Some(key) = &self.key else {
+            tracing::warn!(user_id = %self.person, table = field.table, column = field.column,
+                "a sealed value whose owner has no data key");
+            return Err(AppError::Unreadable);
+        };
+        match sealing::open(key, field.at(row), stored) {
+            Ok(bytes) => String::from_utf8(bytes.to_vec()).map_err(|_| AppError::Unreadable),
+            // Text from before sealing that happens to start like a sealed value.
+            Err(Unsealed::NotSealed) => Ok(stored.to_owned()),
+            Err(Unsealed::DoesNotOpen) => {
+                tracing::warn!(user_id = %self.person, table = field.table, column = field.column,
+                    row, "a sealed value that does not open in its place");
+                Err(AppError::Unreadable)
+            }
+        }
+    }
+
+    pub fn open_opt(
+        &self,
+        field: Field,
+        row: &str,
+        stored: Option<&str>,
+    ) -> AppResult<Option<String>> {
+        stored
+            .map(|stored| self.open(field, row, stored))
+            .transpose()
+    }
+}
