@@ -74,7 +74,8 @@ async fn plain_rows(
 ) -> AppResult<Vec<(String, String, String)>> {
     let sql = format!(
         "SELECT id, {owner}, {column} FROM {table} \
-         WHERE {column} IS NOT NULL AND {column} NOT LIKE '{PREFIX}%' LIMIT {BATCH}"
+         WHERE {column} IS NOT NULL AND {column} <> '' AND {column} NOT LIKE '{PREFIX}%' \
+         LIMIT {BATCH}"
     );
     let rows = db
         .query_all_raw(statement(db.get_database_backend(), &sql, vec![]))

@@ -132,13 +132,18 @@ pub async fn log(
     let sleep = sleep_quarters(input.sleep_hours)?;
     let when = logged_at(input.logged_at, at)?;
     let key = idempotency_key(input.idempotency_key.as_deref())?;
-    let owner = vault.key_for_writing(db, &viewer.user_id).await?;
     if let Some(earlier) = earlier(db, viewer, key.as_deref()).await? {
-        return Ok(Logged::new(opened(&owner, earlier)?));
+        return Ok(Logged::new(open_one(db, vault, earlier).await?));
     }
-    let txn = begin_write(db).await?;
     let id = CheckinId::generate();
-    let sealed = owner.seal_opt(MOOD_NOTE, id.as_str(), note.as_deref())?;
+    let sealed = match &note {
+        None => None,
+        Some(note) => {
+            let owner = vault.key_for_writing(db, &viewer.user_id).await?;
+            Some(owner.seal(MOOD_NOTE, id.as_str(), note)?)
+        }
+    };
+    let txn = begin_write(db).await?;
     let row = mood_checkins::ActiveModel {
         id: Set(id),
         user_id: Set(viewer.user_id.clone()),
@@ -158,8 +163,18 @@ pub async fn log(
             row.note = note;
             Ok(Logged::new(row))
         }
-        Keyed::Earlier(row) => Ok(Logged::new(opened(&owner, row)?)),
+        Keyed::Earlier(row) => Ok(Logged::new(open_one(db, vault, row).await?)),
     }
+}
+
+async fn open_one(
+    db: &impl ConnectionTrait,
+    vault: &Vault,
+    row: mood_checkins::Model,
+) -> AppResult<mood_checkins::Model> {
+    let owner = row.user_id.clone();
+    let mut rows = open_notes(db, vault, &owner, vec![row]).await?;
+    rows.pop().ok_or(AppError::NotFound)
 }
 
 /// The check-in with its note opened.
@@ -201,9 +216,7 @@ pub async fn read_mine(
     viewer: &Viewer,
     id: &CheckinId,
 ) -> AppResult<mood_checkins::Model> {
-    let row = mine(db, viewer, id).await?;
-    let mut rows = open_notes(db, vault, &viewer.user_id, vec![row]).await?;
-    rows.pop().ok_or(AppError::NotFound)
+    open_one(db, vault, mine(db, viewer, id).await?).await
 }
 
 /// One of my check-ins as stored; anyone else's is `NOT_FOUND`.
