@@ -105,6 +105,17 @@ fn assert_nowhere(files: &[(String, Vec<u8>)], words: &[&str], when: &str) {
             assert!(!holds(bytes, word), "{file} holds {word} in clear {when}");
         }
     }
+    // What was read, for the record (`-- --nocapture`).
+    let bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
+    let names: Vec<&str> = files
+        .iter()
+        .map(|(f, _)| f.rsplit('/').next().unwrap_or(f))
+        .collect();
+    println!(
+        "{when}: {} files, {bytes} bytes ({}): none holds any of {words:?}",
+        files.len(),
+        names.join(" ")
+    );
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use crate::clock::now;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
 use crate::ids::{deleted_member, GroupId, SessionId, UserId};
-use crate::keys::{Indexed, Vault};
+use crate::keys::Indexed;
 use crate::secrets::sha256_hex;
 use entity::enums::{EmailCodePurpose, MemberState, Role};
 use entity::{mail_jobs, memberships, sessions, users};
@@ -180,7 +180,7 @@ pub async fn erase(
         .await?;
     // Crypto-shredding: whatever copy of the database still holds what was sealed under the
     // person's key, it no longer opens.
-    Vault::shred(&txn, &user.id).await?;
+    ctx.vault.shred(&txn, &user.id).await?;
     users::Entity::delete_by_id(user.id.clone())
         .exec(&txn)
         .await?;

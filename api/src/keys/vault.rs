@@ -10,7 +10,8 @@ use crate::ids::UserId;
 use entity::person_keys;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// A column that holds sealed values.
 #[derive(Clone, Copy, Debug)]
@@ -35,13 +36,57 @@ impl Field {
 
 const WRAPPED: Field = Field::new("person_keys", "wrapped_key");
 
-/// The key ring, shared by every part of the server that seals or opens.
-#[derive(Clone, Debug)]
-pub struct Vault(Arc<KeyRing>);
+/// How long an instance keeps a person's unwrapped key in memory, and for how many people at
+/// most: a write then costs no read of `person_keys`. Keys are wiped from memory when they
+/// leave; an erasure drops the person's at once on the instance that erased (the others keep
+/// it at most this long, with nothing left in the database for it to open).
+const KEPT_FOR: Duration = Duration::from_secs(600);
+const KEPT_AT_MOST: usize = 10_000;
+
+/// The key ring and the data keys unwrapped lately, shared by every part of the server that
+/// seals or opens.
+#[derive(Clone)]
+pub struct Vault {
+    ring: Arc<KeyRing>,
+    kept: Arc<Mutex<HashMap<UserId, (Arc<Key>, Instant)>>>,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Vault({:?})", self.ring)
+    }
+}
 
 impl Vault {
     pub fn new(ring: KeyRing) -> Self {
-        Vault(Arc::new(ring))
+        Vault {
+            ring: Arc::new(ring),
+            kept: Arc::default(),
+        }
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, (Arc<Key>, Instant)>> {
+        self.kept
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn recall(&self, person: &UserId) -> Option<Arc<Key>> {
+        let kept = self.kept();
+        kept.get(person)
+            .filter(|(_, at)| at.elapsed() < KEPT_FOR)
+            .map(|(key, _)| key.clone())
+    }
+
+    fn remember(&self, person: &UserId, key: Arc<Key>) {
+        let mut kept = self.kept();
+        if kept.len() >= KEPT_AT_MOST {
+            kept.retain(|_, (_, at)| at.elapsed() < KEPT_FOR);
+            if kept.len() >= KEPT_AT_MOST {
+                kept.clear();
+            }
+        }
+        kept.insert(person.clone(), (key, Instant::now()));
     }
 
     pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
@@ -49,18 +94,28 @@ impl Vault {
     }
 
     pub fn ring(&self) -> &KeyRing {
-        &self.0
+        &self.ring
     }
 
     /// The person's key to open what is theirs. Without a key (never made, or shredded) it
     /// opens nothing sealed and says so.
     pub async fn key_of(&self, db: &impl ConnectionTrait, person: &UserId) -> AppResult<PersonKey> {
+        if let Some(key) = self.recall(person) {
+            return Ok(PersonKey {
+                person: person.clone(),
+                key: Some(key),
+            });
+        }
         let row = person_keys::Entity::find_by_id(person.clone())
             .one(db)
             .await?;
         let key = match row {
             None => None,
-            Some(row) => Some(self.unwrap(&row)?),
+            Some(row) => {
+                let key = Arc::new(self.unwrap(&row)?);
+                self.remember(person, key.clone());
+                Some(key)
+            }
         };
         Ok(PersonKey {
             person: person.clone(),
@@ -89,7 +144,7 @@ impl Vault {
             })
             .collect();
         for row in rows {
-            let key = self.unwrap(&row)?;
+            let key = Arc::new(self.unwrap(&row)?);
             keys.insert(
                 row.user_id.clone(),
                 PersonKey {
@@ -128,7 +183,7 @@ impl Vault {
         let Some(dek) = &key.key else {
             return Err(AppError::internal(anyhow::anyhow!("no key to store")));
         };
-        let (kek_id, wrapped) = self.0.wrap(WRAPPED.at(key.person.as_str()), dek)?;
+        let (kek_id, wrapped) = self.ring.wrap(WRAPPED.at(key.person.as_str()), dek)?;
         person_keys::Entity::insert(person_keys::ActiveModel {
             user_id: Set(key.person.clone()),
             kek_id: Set(kek_id),
@@ -141,8 +196,10 @@ impl Vault {
         Ok(())
     }
 
-    /// Deletes the person's key, in the caller's transaction (the account's deletion).
-    pub async fn shred(db: &impl ConnectionTrait, person: &UserId) -> AppResult<()> {
+    /// Deletes the person's key, in the caller's transaction (the account's deletion), and
+    /// forgets it here.
+    pub async fn shred(&self, db: &impl ConnectionTrait, person: &UserId) -> AppResult<()> {
+        self.kept().remove(person);
         person_keys::Entity::delete_by_id(person.clone())
             .exec(db)
             .await?;
@@ -150,7 +207,7 @@ impl Vault {
     }
 
     pub(super) fn unwrap(&self, row: &person_keys::Model) -> AppResult<Key> {
-        self.0
+        self.ring
             .unwrap(
                 WRAPPED.at(row.user_id.as_str()),
                 &row.kek_id,
@@ -166,14 +223,14 @@ impl Vault {
     }
 
     pub(super) fn wrap(&self, person: &UserId, key: &Key) -> AppResult<(String, String)> {
-        self.0.wrap(WRAPPED.at(person.as_str()), key)
+        self.ring.wrap(WRAPPED.at(person.as_str()), key)
     }
 }
 
 /// One person's data key, or the fact that they have none (any more).
 pub struct PersonKey {
     person: UserId,
-    key: Option<Key>,
+    key: Option<Arc<Key>>,
 }
 
 impl std::fmt::Debug for PersonKey {
@@ -187,7 +244,7 @@ impl PersonKey {
     pub fn generate(person: &UserId) -> Self {
         PersonKey {
             person: person.clone(),
-            key: Some(Key::generate()),
+            key: Some(Arc::new(Key::generate())),
         }
     }
 
