@@ -43,12 +43,15 @@ const WRAPPED: Field = Field::new("person_keys", "wrapped_key");
 const KEPT_FOR: Duration = Duration::from_secs(600);
 const KEPT_AT_MOST: usize = 10_000;
 
+/// Data keys unwrapped lately, by person, with when each was unwrapped.
+type Kept = HashMap<UserId, (Arc<Key>, Instant)>;
+
 /// The key ring and the data keys unwrapped lately, shared by every part of the server that
 /// seals or opens.
 #[derive(Clone)]
 pub struct Vault {
     ring: Arc<KeyRing>,
-    kept: Arc<Mutex<HashMap<UserId, (Arc<Key>, Instant)>>>,
+    kept: Arc<Mutex<Kept>>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -65,7 +68,7 @@ impl Vault {
         }
     }
 
-    fn kept(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, (Arc<Key>, Instant)>> {
+    fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
         self.kept
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
