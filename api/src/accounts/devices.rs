@@ -50,12 +50,12 @@ pub async fn register_device(
         ));
     }
     let now = Utc::now();
+    let key = vault.key_for_writing(db, &viewer.user_id).await?;
     let txn = begin_write(db).await?;
     let existing = devices::Entity::find()
         .filter(with_token(vault, token))
         .one(&txn)
         .await?;
-    let key = vault.key_for_writing(&txn, &viewer.user_id).await?;
     let index = vault.ring().index(Indexed::DeviceToken, token);
     let mut device = match existing {
         Some(device) => {

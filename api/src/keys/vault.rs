@@ -8,7 +8,7 @@ use crate::config::{ConfigError, Settings};
 use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use entity::person_keys;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -159,10 +159,12 @@ impl Vault {
         Ok(keys)
     }
 
-    /// The person's key to seal with, made and stored now if they have none yet.
+    /// The person's key to seal with, made and stored now if they have none yet. It takes the
+    /// connection, not a transaction: a key made is committed before anything is sealed with
+    /// it, so that no key kept in memory was rolled back.
     pub async fn key_for_writing(
         &self,
-        db: &impl ConnectionTrait,
+        db: &DatabaseConnection,
         person: &UserId,
     ) -> AppResult<PersonKey> {
         let found = self.key_of(db, person).await?;
