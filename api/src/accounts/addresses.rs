@@ -3,11 +3,10 @@
 //! registration and reset look up. Mail is addressed from the opened value.
 use super::input::Email;
 use crate::error::AppResult;
-use crate::ids::UserId;
 use crate::keys::fields::EMAIL;
 use crate::keys::{Indexed, PersonKey, Vault};
 use entity::users;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter};
 
 /// The blind indexes of an address under every KEK of the ring, the current first.
 pub fn indexes(vault: &Vault, email: &Email) -> Vec<String> {
@@ -20,15 +19,13 @@ pub async fn account_with(
     vault: &Vault,
     email: &Email,
 ) -> AppResult<Option<users::Model>> {
-    let by_index = users::Column::EmailIndex.is_in(indexes(vault, email));
-    // A row written before sealing, not yet sealed by the backfill, has no index.
-    let in_clear = Condition::all()
-        .add(users::Column::EmailIndex.is_null())
-        .add(users::Column::Email.eq(email.as_str()));
-    Ok(users::Entity::find()
-        .filter(Condition::any().add(by_index).add(in_clear))
-        .one(db)
-        .await?)
+    let with_address = vault.ring().lookup(
+        Indexed::Email,
+        users::Column::EmailIndex,
+        users::Column::Email,
+        email.as_str(),
+    );
+    Ok(users::Entity::find().filter(with_address).one(db).await?)
 }
 
 /// What `users.email` and `users.email_index` hold for `email`, sealed under `key`.
@@ -47,9 +44,5 @@ pub async fn address_of(
         return Ok(user.email.clone());
     }
     let key = vault.key_of(db, &user.id).await?;
-    open(&key, &user.id, &user.email)
-}
-
-pub fn open(key: &PersonKey, user_id: &UserId, stored: &str) -> AppResult<String> {
-    key.open(EMAIL, user_id.as_str(), stored)
+    key.open(EMAIL, user.id.as_str(), &user.email)
 }

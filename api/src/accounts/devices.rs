@@ -93,15 +93,14 @@ pub async fn register_device(
     Ok(device)
 }
 
-/// The row holding `token`: by its index under any KEK, or in clear if not yet sealed.
+/// The row holding `token`.
 fn with_token(vault: &Vault, token: &str) -> Condition {
-    Condition::any()
-        .add(devices::Column::TokenIndex.is_in(vault.ring().indexes(Indexed::DeviceToken, token)))
-        .add(
-            Condition::all()
-                .add(devices::Column::TokenIndex.is_null())
-                .add(devices::Column::Token.eq(token)),
-        )
+    vault.ring().lookup(
+        Indexed::DeviceToken,
+        devices::Column::TokenIndex,
+        devices::Column::Token,
+        token,
+    )
 }
 
 /// Removes one of the caller's tokens; false when the caller had no such token.

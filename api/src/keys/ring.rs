@@ -10,6 +10,7 @@ use crate::error::AppResult;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
+use sea_orm::{ColumnTrait, Condition};
 use sha2::Sha256;
 use std::path::Path;
 use zeroize::Zeroizing;
@@ -226,6 +227,21 @@ impl KeyRing {
         self.all()
             .map(|kek| kek.index(what.purpose(), value))
             .collect()
+    }
+
+    /// The rows whose column `value` holds `plain`: by the blind index in `index` under any KEK
+    /// of the ring, or, for a row written before sealing and not yet sealed, by the value in
+    /// clear (it has no index).
+    pub fn lookup<C: ColumnTrait>(
+        &self,
+        what: Indexed,
+        index: C,
+        value: C,
+        plain: &str,
+    ) -> Condition {
+        Condition::any()
+            .add(index.is_in(self.indexes(what, plain)))
+            .add(Condition::all().add(index.is_null()).add(value.eq(plain)))
     }
 
     /// Seals what belongs to no person under the server key of the current KEK.
