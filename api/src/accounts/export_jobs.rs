@@ -17,11 +17,14 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use entity::enums::ExportState;
 use entity::{export_jobs, sessions};
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
     QueryFilter, Set,
 };
+use std::io::{Read as _, Write as _};
 use std::time::Duration;
 
 /// How long a built export is kept (and its link works).
@@ -141,7 +144,8 @@ pub async fn open(
     match &job.document {
         Some(document) if live => {
             let owner = vault.key_of(db, &job.user_id).await?;
-            owner.open(EXPORT_DOCUMENT, job.id.as_str(), document)
+            let packed = owner.open_bytes(EXPORT_DOCUMENT, job.id.as_str(), document)?;
+            unpack(&packed, job.bytes)
         }
         _ => Err(AppError::NotFound),
     }
@@ -164,7 +168,7 @@ pub async fn build_due(
         // Kept sealed under the person's key while it waits: erasing the account (or the key)
         // leaves nothing readable of it.
         let owner = vault.key_for_writing(db, &job.user_id).await?;
-        let document = owner.seal(EXPORT_DOCUMENT, job.id.as_str(), &document)?;
+        let document = owner.seal_bytes(EXPORT_DOCUMENT, job.id.as_str(), &pack(&document)?)?;
         let at = now();
         let kept = chrono::Duration::from_std(KEPT_FOR).map_err(AppError::internal)?;
         export_jobs::Entity::update_many()
@@ -193,6 +197,38 @@ pub async fn build_due(
     Ok(jobs.len())
 }
 
+/// The document compressed before it is sealed: sealed bytes do not compress, and the
+/// database would otherwise keep the whole JSON at full size.
+fn pack(document: &str) -> AppResult<Vec<u8>> {
+    let mut encoder = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder
+        .write_all(document.as_bytes())
+        .map_err(AppError::internal)?;
+    encoder.finish().map_err(AppError::internal)
+}
+
+/// The document back from what `pack` made, read no further than the length recorded when it
+/// was built (a stream that holds more or less is not the document). A document kept in clear (built before documents were sealed, then sealed as it
+/// was by the backfill) is not compressed and is returned as it is.
+fn unpack(packed: &[u8], bytes: Option<i64>) -> AppResult<String> {
+    if !packed.starts_with(&GZIP_MAGIC) {
+        return String::from_utf8(packed.to_vec()).map_err(|_| AppError::Unreadable);
+    }
+    let bound = bytes.and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
+    let mut document = String::new();
+    GzDecoder::new(packed)
+        .take(bound.saturating_add(1))
+        .read_to_string(&mut document)
+        .map_err(|_| AppError::Unreadable)?;
+    if document.len() as u64 != bound {
+        return Err(AppError::Unreadable);
+    }
+    Ok(document)
+}
+
+/// How a gzip stream begins (RFC 1952); JSON never does.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
 /// Takes up to `BATCH` pending exports nobody holds (or whose holder's claim expired).
 async fn claim(db: &DatabaseConnection, worker_id: &str) -> AppResult<Vec<export_jobs::Model>> {
     let at = now();
@@ -208,4 +244,30 @@ async fn claim(db: &DatabaseConnection, worker_id: &str) -> AppResult<Vec<export
         vec![worker_id.into(), until.into(), at.into(), BATCH.into()],
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_packed_document_unpacks_to_itself_and_is_smaller() {
+        let document = serde_json::json!({"moods": vec!["a note of a mood"; 500]}).to_string();
+        let packed = pack(&document).unwrap();
+        assert!(packed.len() * 10 < document.len(), "{} bytes", packed.len());
+        assert_eq!(unpack(&packed, Some(document.len() as i64)).unwrap(), document);
+    }
+
+    #[test]
+    fn a_document_in_clear_is_returned_as_it_is() {
+        assert_eq!(unpack(b"{\"moods\":[]}", Some(12)).unwrap(), "{\"moods\":[]}");
+    }
+
+    #[test]
+    fn a_stream_longer_or_shorter_than_recorded_is_unreadable() {
+        let packed = pack(&"x".repeat(1 << 20)).unwrap();
+        assert!(matches!(unpack(&packed, Some(1000)), Err(AppError::Unreadable)));
+        assert!(matches!(unpack(&packed, Some(2 << 20)), Err(AppError::Unreadable)));
+        assert!(matches!(unpack(&packed, None), Err(AppError::Unreadable)));
+    }
 }

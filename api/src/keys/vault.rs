@@ -12,6 +12,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Que
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use zeroize::Zeroizing;
 
 /// A column that holds sealed values.
 #[derive(Clone, Copy, Debug)]
@@ -259,12 +260,17 @@ impl PersonKey {
 
     /// Seals `text` for its place: `field` of the row `row`.
     pub fn seal(&self, field: Field, row: &str, text: &str) -> AppResult<String> {
+        self.seal_bytes(field, row, text.as_bytes())
+    }
+
+    /// Seals bytes that are not text (a compressed document) for their place.
+    pub fn seal_bytes(&self, field: Field, row: &str, bytes: &[u8]) -> AppResult<String> {
         let Some(key) = &self.key else {
             return Err(AppError::internal(anyhow::anyhow!(
                 "sealing for a person without a key"
             )));
         };
-        sealing::seal(key, field.at(row), text.as_bytes())
+        sealing::seal(key, field.at(row), bytes)
     }
 
     pub fn seal_opt(
@@ -281,8 +287,20 @@ impl PersonKey {
     /// it was sealed under is gone (the account was erased) or the value was moved from
     /// another place.
     pub fn open(&self, field: Field, row: &str, stored: &str) -> AppResult<String> {
+        let bytes = self.open_bytes(field, row, stored)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| AppError::Unreadable)
+    }
+
+    /// `open` for bytes sealed by `seal_bytes`; a value in clear gives its own bytes.
+    pub fn open_bytes(
+        &self,
+        field: Field,
+        row: &str,
+        stored: &str,
+    ) -> AppResult<Zeroizing<Vec<u8>>> {
+        let in_clear = || Zeroizing::new(stored.as_bytes().to_vec());
         if !sealing::is_sealed(stored) {
-            return Ok(stored.to_owned());
+            return Ok(in_clear());
         }
         let Some(key) = &self.key else {
             tracing::warn!(user_id = %self.person, table = field.table, column = field.column,
@@ -290,9 +308,9 @@ impl PersonKey {
             return Err(AppError::Unreadable);
         };
         match sealing::open(key, field.at(row), stored) {
-            Ok(bytes) => String::from_utf8(bytes.to_vec()).map_err(|_| AppError::Unreadable),
+            Ok(bytes) => Ok(bytes),
             // Text from before sealing that happens to start like a sealed value.
-            Err(Unsealed::NotSealed) => Ok(stored.to_owned()),
+            Err(Unsealed::NotSealed) => Ok(in_clear()),
             Err(Unsealed::DoesNotOpen) => {
                 tracing::warn!(user_id = %self.person, table = field.table, column = field.column,
                     row, "a sealed value that does not open in its place");
