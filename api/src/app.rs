@@ -155,6 +155,7 @@ impl App {
             crate::mail::worker::spawn(workers.clone(), mailer, mail, shutdown.clone());
             crate::accounts::export_worker::spawn(workers.clone(), shutdown.clone());
             crate::moods::reminders::spawn(workers.clone(), shutdown.clone());
+            crate::meetings::reminders::spawn(workers.clone(), shutdown.clone());
             crate::keys::backfill::spawn(
                 workers.db.clone(),
                 workers.vault.clone(),

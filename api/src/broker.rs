@@ -14,7 +14,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::ids::{
-    AnswerId, GroupId, NotificationId, PostId, QuestionId, ReplyId, SessionId, UserId,
+    AnswerId, GroupId, MeetingId, NotificationId, PostId, QuestionId, ReplyId, SessionId, UserId,
 };
 use crate::redis_conn::RedisLink;
 use crate::telemetry::Metrics;
@@ -57,6 +57,12 @@ pub enum Event {
     /// versions of the reads it keeps (`read_versions`). It says nothing of what changed.
     ReadsChanged {
         by: String,
+    },
+    /// A meeting this person is coming to (or might, or waits for) changed: moved, cancelled,
+    /// or their place on it.
+    MeetingChanged {
+        user_id: UserId,
+        meeting_id: MeetingId,
     },
 }
 
@@ -248,6 +254,7 @@ impl Event {
             Event::ExportRequested => vec![Topic::Exports],
             Event::SessionsRevoked { .. } => vec![Topic::Sessions],
             Event::ReadsChanged { .. } => vec![Topic::Reads],
+            Event::MeetingChanged { user_id, .. } => vec![Topic::User(user_id.clone())],
         }
     }
 }

@@ -1,5 +1,5 @@
 //! `hearth demo`: fills an empty database with people, groups of each kind, posts and replies,
-//! so a newcomer sees a living API in GraphiQL. It runs before anyone can listen, so what its
+//! two meeting series with answers, so a newcomer sees a living API in GraphiQL. It runs before anyone can listen, so what its
 //! writes would announce after commit is dropped (`let _`).
 use crate::accounts::{addresses, Email};
 use crate::auth::passwords::PasswordHasher;
@@ -14,14 +14,16 @@ use crate::groups::memberships;
 use crate::groups::service::{self as groups, NewGroup};
 use crate::ids::{SessionId, UserId};
 use crate::keys::{PersonKey, Vault};
+use crate::meetings::{self, series::NewSeries};
 use crate::posts::reactions;
 use crate::posts::replies::{self, NewReply};
 use crate::posts::service::{self as posts, NewPost};
 use crate::rate_limit::RateLimiter;
+use entity::enums::{MeetingFrequency, RsvpAnswer};
 use entity::{sessions, users};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    Set,
+    QueryOrder, Set,
 };
 
 pub const DEMO_PASSWORD: &str = "hearth-demo-password";
@@ -33,6 +35,73 @@ const PEOPLE: [&str; 6] = [
     "Dr Amara",
     "Kind Heron",
 ];
+
+/// The meeting series of the `i`-th demo group, if it has one.
+fn meeting_of(i: usize) -> Option<(&'static str, MeetingFrequency, &'static str)> {
+    match i {
+        0 => Some((
+            "Thursday evening circle",
+            MeetingFrequency::Weekly,
+            "Europe/London",
+        )),
+        1 => Some((
+            "Fortnightly group with Dr Amara",
+            MeetingFrequency::Biweekly,
+            "America/New_York",
+        )),
+        _ => None,
+    }
+}
+
+/// A series starting tomorrow, and the members' answers for its first meeting.
+async fn schedule_demo_meeting(
+    db: &DatabaseConnection,
+    owner: &Viewer,
+    group_id: &crate::ids::GroupId,
+    members: &[&Viewer],
+    title: &str,
+    frequency: MeetingFrequency,
+    zone: &str,
+) -> AppResult<()> {
+    let tz: chrono_tz::Tz = zone
+        .parse()
+        .map_err(|_| crate::error::AppError::internal(anyhow::anyhow!("demo zone")))?;
+    let tomorrow = meetings::series::local_today(tz) + chrono::Days::new(1);
+    let series = meetings::series::schedule(
+        db,
+        owner,
+        NewSeries {
+            group_id: group_id.clone(),
+            title: title.into(),
+            description: Some("Come as you are. Cameras optional.".into()),
+            first_date: tomorrow,
+            local_start_time: "19:00".into(),
+            time_zone: zone.into(),
+            duration_minutes: 60,
+            frequency,
+            until: None,
+            capacity: Some(12),
+            facilitator_id: None,
+            join_url: Some("https://meet.example.org/hearth-demo".into()),
+        },
+    )
+    .await?;
+    let first = entity::meetings::Entity::find()
+        .filter(entity::meetings::Column::SeriesId.eq(&series.id))
+        .order_by_asc(entity::meetings::Column::StartsAt)
+        .one(db)
+        .await?;
+    if let Some(first) = first {
+        for (member, answer) in
+            members
+                .iter()
+                .zip([RsvpAnswer::Going, RsvpAnswer::Going, RsvpAnswer::Maybe])
+        {
+            let _ = meetings::attendance::answer(db, member, &first.id, answer).await?;
+        }
+    }
+    Ok(())
+}
 
 /// Returns false (and changes nothing) when the database already has accounts.
 pub async fn fill(db: &DatabaseConnection, vault: &Vault) -> AppResult<bool> {
@@ -232,6 +301,9 @@ pub async fn fill(db: &DatabaseConnection, vault: &Vault) -> AppResult<bool> {
                 ReactionKind::Support,
             )
             .await?;
+        }
+        if let Some((title, frequency, zone)) = meeting_of(i) {
+            schedule_demo_meeting(db, owner, &group.id, &members, title, frequency, zone).await?;
         }
     }
     tracing::info!(people = PEOPLE.len(), "demo data created");

@@ -19,6 +19,7 @@ pub mod http;
 pub mod ids;
 pub mod keys;
 pub mod mail;
+pub mod meetings;
 pub mod memo;
 pub mod moderation;
 pub mod moods;

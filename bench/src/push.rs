@@ -81,6 +81,7 @@ pub async fn run(jobs: usize, latency_ms: u64) -> anyhow::Result<()> {
             actor_id: Set(Some(UserId::from(owner_id.as_str()))),
             question_id: Set(None),
             answer_id: Set(None),
+            meeting_id: Set(None),
             detail: Set(None),
             count: Set(1),
             read_at: Set(None),

@@ -71,7 +71,39 @@ stored_enum!(NotificationKind {
     AnswerAccepted => "ANSWER_ACCEPTED",
     // My question has had answers for a week and none accepted (once per question).
     QuestionReminder => "QUESTION_REMINDER",
+    // A meeting I said I am coming to (or might) starts soon.
+    MeetingReminder => "MEETING_REMINDER",
+    // A meeting I was coming to was cancelled.
+    MeetingCancelled => "MEETING_CANCELLED",
+    // A meeting I was coming to was moved to another time.
+    MeetingMoved => "MEETING_MOVED",
+    // A place was freed and I moved from the waitlist to going.
+    MeetingPlace => "MEETING_PLACE",
 });
+
+stored_enum!(
+    /// How often a meeting series meets (RFC 5545: once; `FREQ=WEEKLY`; `FREQ=WEEKLY;INTERVAL=2`;
+    /// `FREQ=MONTHLY;BYDAY=` the n-th weekday of the first date).
+    MeetingFrequency { Once => "ONCE", Weekly => "WEEKLY", Biweekly => "BIWEEKLY", Monthly => "MONTHLY" }
+);
+stored_enum!(
+    /// Whether a meeting takes place.
+    MeetingStatus { Scheduled => "SCHEDULED", Cancelled => "CANCELLED" }
+);
+stored_enum!(
+    /// Where a person stands for one meeting. `WAITLISTED` is never answered: it is what
+    /// `GOING` becomes when the meeting is full.
+    RsvpStatus { Going => "GOING", Maybe => "MAYBE", NotGoing => "NOT_GOING", Waitlisted => "WAITLISTED" }
+);
+stored_enum!(
+    /// An answer a member gives for one meeting.
+    RsvpAnswer { Going => "GOING", Maybe => "MAYBE", NotGoing => "NOT_GOING" }
+);
+stored_enum!(
+    /// When a meeting's reminder goes: an hour before it starts, or the evening before (18:00
+    /// on the day before, in the person's own time zone).
+    MeetingReminderLead { HourBefore => "HOUR_BEFORE", DayBefore => "DAY_BEFORE" }
+);
 
 stored_enum!(Platform { Android => "ANDROID", Ios => "IOS", Web => "WEB" });
 

@@ -159,4 +159,8 @@ entity_id! {
     MailJobId;
     /// A data export, asked for and then built.
     ExportJobId;
+    /// A group's meeting series: when it meets and how often.
+    MeetingSeriesId;
+    /// One meeting of a series (an occurrence).
+    MeetingId;
 }

@@ -1,5 +1,7 @@
 use crate::enums::NotificationKind;
-use crate::ids::{AnswerId, GroupId, NotificationId, PostId, QuestionId, ReplyId, UserId};
+use crate::ids::{
+    AnswerId, GroupId, MeetingId, NotificationId, PostId, QuestionId, ReplyId, UserId,
+};
 use sea_orm::entity::prelude::*;
 
 /// An entry in someone's notification inbox. Reactions to one item batch into one entry.
@@ -16,6 +18,7 @@ pub struct Model {
     pub actor_id: Option<UserId>,
     pub question_id: Option<QuestionId>,
     pub answer_id: Option<AnswerId>,
+    pub meeting_id: Option<MeetingId>,
     pub detail: Option<String>,
     pub count: i32,
     pub read_at: Option<DateTimeUtc>,

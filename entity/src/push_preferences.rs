@@ -13,6 +13,10 @@ pub struct Model {
     pub quiet_start: Option<String>,
     pub quiet_end: Option<String>,
     pub quiet_timezone: Option<String>,
+    /// When meeting reminders go: `MeetingReminderLead` values, comma-separated (none: off).
+    pub meeting_reminders: String,
+    /// Meeting reminders are not held by quiet hours.
+    pub meetings_in_quiet_hours: bool,
     pub updated_at: DateTimeUtc,
 }
 

@@ -29,6 +29,7 @@ mod m20261205_000025_anonymous_in_own_thread;
 mod m20261206_000026_view_changes;
 mod m20261206_000027_one_report_queue;
 mod m20261206_000028_sealed_fields;
+mod m20261206_000029_meetings;
 pub mod name_key;
 mod postgres_only;
 pub use m20261130_000016_deleted_member::DELETED_MEMBER_ID;
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000026_view_changes::Migration),
             Box::new(m20261206_000027_one_report_queue::Migration),
             Box::new(m20261206_000028_sealed_fields::Migration),
+            Box::new(m20261206_000029_meetings::Migration),
         ]
     }
 }

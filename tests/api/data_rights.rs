@@ -158,6 +158,25 @@ async fn rich_account(app: &TestApp) -> Rich {
     .await;
     ok(&admin, "mutation($u: ID!, $t: String!, $until: DateTime!) { grantExpert(userId: $u, title: $t, verifiedUntil: $until) { title } }", json!({"u": me.user_id, "t": format!("{s} credential"), "until": "2099-01-01T00:00:00Z"})).await;
 
+    // A weekly meeting they lead in the group they moderate, and their answer for it.
+    let first_date = (chrono::Utc::now() + chrono::Duration::days(2))
+        .date_naive()
+        .to_string();
+    ok(&me, "mutation($i: ScheduleMeetingsInput!) { scheduleMeetings(input: $i) { id } }", json!({"i": {"groupId": commons, "title": "Thursday circle", "firstDate": first_date, "localStartTime": "19:00", "timeZone": "Europe/Berlin", "durationMinutes": 60, "frequency": "WEEKLY", "joinUrl": "https://meet.example.org/circle"}})).await;
+    let meetings = ok(
+        &me,
+        "query($g: ID!) { group(id: $g) { meetings(first: 1) { edges { node { id } } } } }",
+        json!({"g": commons}),
+    )
+    .await;
+    let meeting = meetings["group"]["meetings"]["edges"][0]["node"]["id"].clone();
+    ok(
+        &me,
+        "mutation($m: ID!) { rsvp(meetingId: $m, answer: GOING) { myRsvp } }",
+        json!({"m": meeting}),
+    )
+    .await;
+
     // Moods, devices, preferences, a code waiting in the outbox.
     ok(
         &me,
@@ -601,6 +620,7 @@ async fn the_export_holds_every_kind_of_row_and_no_secret() {
         ("moodCheckins", "mood_checkins", "user_id"),
         ("moodShares", "mood_shares", "user_id"),
         ("moodReminder", "mood_reminders", "user_id"),
+        ("meetingAnswers", "meeting_rsvps", "user_id"),
         ("notifications", "notifications", "user_id"),
         ("pushPreferences", "push_preferences", "user_id"),
         ("devices", "devices", "user_id"),

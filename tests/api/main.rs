@@ -22,6 +22,7 @@ mod groups;
 mod http;
 mod mail_delivery;
 mod matrix;
+mod meetings;
 mod migrations;
 mod moderation;
 mod mood_privacy;

@@ -66,6 +66,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "moods",
             "questions",
             "push",
+            "meetings",
         ],
     ),
     ("reads kept and the context", &["page_cache", "state"]),

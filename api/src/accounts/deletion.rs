@@ -1,6 +1,7 @@
 //! Deleting an account, at once and for real: everything personal goes in one transaction
 //! (profile, email, password hash, sessions and refresh tokens, devices, notifications to and
-//! about the person, push jobs, moods with their shares and reminders, blocks, bans, reports
+//! about the person, push jobs, moods with their shares and reminders, answers for meetings
+//! and the calendar feed, blocks, bans, reports
 //! filed, reactions, marks, follows, memberships, invitations, codes and mails waiting), and
 //! the rate-limit counters kept under the account's id or address. What they wrote is removed
 //! or kept, as they choose; kept, it shows "Deleted member" and links back to nobody.
@@ -40,6 +41,11 @@ const ERASE: &[(&str, &[Arg])] = &[
     ("DELETE FROM push_jobs WHERE user_id = $1 OR notification_id IN (SELECT id FROM notifications WHERE actor_id = $1)", &[Person]),
     ("DELETE FROM notifications WHERE user_id = $1 OR actor_id = $1", &[Person]),
     ("DELETE FROM push_preferences WHERE user_id = $1", &[Person]),
+    ("DELETE FROM calendar_feeds WHERE user_id = $1", &[Person]),
+    ("DELETE FROM meeting_reminders WHERE user_id = $1", &[Person]),
+    ("DELETE FROM meeting_rsvps WHERE user_id = $1", &[Person]),
+    ("UPDATE meeting_series SET facilitator_id = NULL WHERE facilitator_id = $1", &[Person]),
+    ("UPDATE meeting_series SET created_by = NULL WHERE created_by = $1", &[Person]),
     ("DELETE FROM mood_share_accesses WHERE share_id IN (SELECT id FROM mood_shares WHERE user_id = $1)", &[Person]),
     ("DELETE FROM mood_shares WHERE user_id = $1", &[Person]),
     ("DELETE FROM mood_reminder_days WHERE user_id = $1", &[Person]),

@@ -9,9 +9,10 @@ use crate::keys::fields::{EMAIL, MOOD_NOTE, SHARE_LABEL};
 use crate::keys::{Field, PersonKey, Vault};
 use chrono::{DateTime, Utc};
 use entity::{
-    answer_helpful, answers, bans, blocks, devices, experts, groups, memberships, mood_checkins,
-    mood_reminders, mood_share_accesses, mood_shares, notifications, push_preferences,
-    question_follows, questions, reactions, replies, reports, sessions, thread_follows, users,
+    answer_helpful, answers, bans, blocks, calendar_feeds, devices, experts, groups, meeting_rsvps,
+    memberships, mood_checkins, mood_reminders, mood_share_accesses, mood_shares, notifications,
+    push_preferences, question_follows, questions, reactions, replies, reports, sessions,
+    thread_follows, users,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select};
 use serde_json::{json, Map, Value};
@@ -215,6 +216,26 @@ pub async fn document(
                 db,
                 mood_reminders::Entity::find().filter(mood_reminders::Column::UserId.eq(me)),
                 &[],
+            )
+            .await?,
+        ),
+        (
+            "meetingAnswers",
+            rows(
+                db,
+                meeting_rsvps::Entity::find()
+                    .filter(meeting_rsvps::Column::UserId.eq(me))
+                    .order_by_asc(meeting_rsvps::Column::AnsweredAt),
+                &[],
+            )
+            .await?,
+        ),
+        (
+            "calendarFeed",
+            rows(
+                db,
+                calendar_feeds::Entity::find().filter(calendar_feeds::Column::UserId.eq(me)),
+                &["token_hash"],
             )
             .await?,
         ),

@@ -255,19 +255,31 @@ mod tests {
         let document = serde_json::json!({"moods": vec!["a note of a mood"; 500]}).to_string();
         let packed = pack(&document).unwrap();
         assert!(packed.len() * 10 < document.len(), "{} bytes", packed.len());
-        assert_eq!(unpack(&packed, Some(document.len() as i64)).unwrap(), document);
+        assert_eq!(
+            unpack(&packed, Some(document.len() as i64)).unwrap(),
+            document
+        );
     }
 
     #[test]
     fn a_document_in_clear_is_returned_as_it_is() {
-        assert_eq!(unpack(b"{\"moods\":[]}", Some(12)).unwrap(), "{\"moods\":[]}");
+        assert_eq!(
+            unpack(b"{\"moods\":[]}", Some(12)).unwrap(),
+            "{\"moods\":[]}"
+        );
     }
 
     #[test]
     fn a_stream_longer_or_shorter_than_recorded_is_unreadable() {
         let packed = pack(&"x".repeat(1 << 20)).unwrap();
-        assert!(matches!(unpack(&packed, Some(1000)), Err(AppError::Unreadable)));
-        assert!(matches!(unpack(&packed, Some(2 << 20)), Err(AppError::Unreadable)));
+        assert!(matches!(
+            unpack(&packed, Some(1000)),
+            Err(AppError::Unreadable)
+        ));
+        assert!(matches!(
+            unpack(&packed, Some(2 << 20)),
+            Err(AppError::Unreadable)
+        ));
         assert!(matches!(unpack(&packed, None), Err(AppError::Unreadable)));
     }
 }

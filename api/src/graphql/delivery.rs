@@ -21,11 +21,21 @@ pub struct Heartbeat {
 
 /// What a subscription follows, named by its resolver once the caller passed its checks.
 pub enum Feed {
-    Posts { group_id: GroupId },
-    Replies { post_id: PostId },
-    Answers { question_id: QuestionId },
+    Posts {
+        group_id: GroupId,
+    },
+    Replies {
+        post_id: PostId,
+    },
+    Answers {
+        question_id: QuestionId,
+    },
     Notifications,
-    Heartbeat { every: Duration },
+    /// Changes to meetings I am coming to (or might, or wait for).
+    Meetings,
+    Heartbeat {
+        every: Duration,
+    },
 }
 
 /// Where a resolver names its feed while subscribing.
@@ -62,6 +72,8 @@ pub enum Delivery {
     Notification(Arc<entity::notifications::Model>),
     /// An answer and its question, checked for this one socket's caller.
     Answer(Arc<(answers::Model, questions::Model)>),
+    /// A meeting as it stands now, checked for this one socket's caller.
+    Meeting(Arc<entity::meetings::Model>),
     Tick(Heartbeat),
 }
 
@@ -90,6 +102,12 @@ impl Delivery {
             _ => None,
         }
     }
+    pub fn meeting(&self) -> Option<entity::meetings::Model> {
+        match self {
+            Delivery::Meeting(row) => Some(entity::meetings::Model::clone(row)),
+            _ => None,
+        }
+    }
     pub fn tick(&self) -> Option<Heartbeat> {
         match self {
             Delivery::Tick(beat) => Some(beat.clone()),
@@ -101,7 +119,10 @@ impl Delivery {
         match self {
             Delivery::Post(live) => Some(&live.renders),
             Delivery::Reply(live) => Some(&live.renders),
-            Delivery::Notification(_) | Delivery::Answer(_) | Delivery::Tick(_) => None,
+            Delivery::Notification(_)
+            | Delivery::Answer(_)
+            | Delivery::Meeting(_)
+            | Delivery::Tick(_) => None,
         }
     }
 }

@@ -267,6 +267,19 @@ impl GroupObject {
         self.memberships(ctx, MemberState::Pending, first, after, None)
             .await
     }
+    /// Meetings still to come, soonest first. Members only: empty for anyone else.
+    async fn meetings(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, crate::graphql::MeetingObject, ListInfo>> {
+        let args = PageArgs::new(first, after)?;
+        let access = self.access(ctx).await?;
+        let page =
+            crate::meetings::occurrences::coming_in_group(&ctx.app()?.db, access, &args).await?;
+        crate::graphql::MeetingObject::connection(ctx, page, &args).await
+    }
     /// What moderators did here, newest first. Moderators only.
     async fn mod_log(
         &self,

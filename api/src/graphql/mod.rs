@@ -9,6 +9,7 @@ pub mod delivery;
 pub(crate) mod document_guard;
 pub mod groups;
 pub mod loaders;
+pub mod meetings;
 pub mod moderation;
 pub mod mood_shares;
 pub mod moods;
@@ -24,6 +25,7 @@ pub use accounts::{Account, AccountMutation, AccountQuery};
 pub use groups::{
     ExpertStanding, GroupMutation, GroupObject, GroupQuery, MemberObject, UserObject,
 };
+pub use meetings::{MeetingMutation, MeetingObject, MeetingQuery, MeetingSeriesObject};
 pub use moderation::{ModLogEntryObject, ModerationMutation, ModerationQuery};
 pub use mood_shares::{ShareMutation, ShareQuery};
 pub use moods::{MoodMutation, MoodQuery};

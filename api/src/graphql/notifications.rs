@@ -56,6 +56,10 @@ impl NotificationObject {
     async fn answer_id(&self) -> Option<&AnswerId> {
         self.0.answer_id.as_ref()
     }
+    /// The meeting it is about (a reminder, a cancellation, a place freed).
+    async fn meeting_id(&self) -> Option<ID> {
+        self.0.meeting_id.clone().map(ID::from)
+    }
     /// The latest person behind it, as shown in that group.
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
         let (Some(actor), Some(group)) = (&self.0.actor_id, &self.0.group_id) else {
@@ -108,6 +112,17 @@ impl NotificationObject {
             NotificationKind::AnswerAccepted => "Your answer was accepted".into(),
             NotificationKind::QuestionReminder => {
                 "Your question has answers: did one help? You can accept it".into()
+            }
+            NotificationKind::MeetingReminder => match detail {
+                "DAY_BEFORE" => "A meeting in one of your groups is tomorrow".into(),
+                _ => "A meeting in one of your groups starts in 1 hour".into(),
+            },
+            NotificationKind::MeetingCancelled => {
+                "A meeting you were coming to was cancelled".into()
+            }
+            NotificationKind::MeetingMoved => "A meeting you are coming to was moved".into(),
+            NotificationKind::MeetingPlace => {
+                "A place opened up: you are going to the meeting".into()
             }
         })
     }

@@ -3,6 +3,7 @@ use crate::graphql::context::ContextExt;
 use crate::notifications::service::NotificationKind;
 use crate::push::preferences::{self, Changes, QuietHours as QuietHoursSetting};
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+use entity::enums::MeetingReminderLead;
 use entity::push_preferences;
 
 pub struct PushPreferencesObject(pub push_preferences::Model);
@@ -38,6 +39,17 @@ impl PushPreferencesObject {
             timezone: self.0.quiet_timezone.clone()?,
         })
     }
+    /// When a meeting I am coming to (or might) is pushed to me: an hour before it starts, the
+    /// evening before (18:00 in my time zone), both, or neither (empty). An hour before unless
+    /// changed.
+    async fn meeting_reminders(&self) -> Vec<MeetingReminderLead> {
+        preferences::meeting_reminders(&self.0)
+    }
+    /// Meeting reminders go even inside quiet hours. Off unless changed: they wait until the
+    /// quiet hours end, like every push.
+    async fn meetings_in_quiet_hours(&self) -> bool {
+        self.0.meetings_in_quiet_hours
+    }
 }
 
 #[derive(InputObject)]
@@ -54,6 +66,9 @@ pub struct PushPreferencesInput {
     previews: Option<bool>,
     /// Null clears quiet hours.
     quiet_hours: MaybeUndefined<QuietHoursInput>,
+    /// An empty list turns meeting reminders off.
+    meeting_reminders: Option<Vec<MeetingReminderLead>>,
+    meetings_in_quiet_hours: Option<bool>,
 }
 
 #[derive(Default)]
@@ -80,6 +95,8 @@ impl PushMutation {
             disabled_kinds: input.disabled_kinds,
             previews: input.previews,
             quiet_hours,
+            meeting_reminders: input.meeting_reminders,
+            meetings_in_quiet_hours: input.meetings_in_quiet_hours,
         };
         let saved = preferences::update(&ctx.app()?.db, &ctx.viewer()?.user_id, changes).await?;
         Ok(PushPreferencesObject(saved))

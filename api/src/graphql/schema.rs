@@ -2,10 +2,10 @@
 use super::document_guard::DocumentGuard;
 use super::query_cost::CostModel;
 use super::{
-    AccountMutation, AccountQuery, GroupMutation, GroupQuery, LiveSubscription, ModerationMutation,
-    ModerationQuery, MoodMutation, MoodQuery, NotificationMutation, NotificationQuery,
-    PostMutation, PostQuery, PushMutation, QuestionMutation, QuestionQuery, ShareMutation,
-    ShareQuery,
+    AccountMutation, AccountQuery, GroupMutation, GroupQuery, LiveSubscription, MeetingMutation,
+    MeetingQuery, ModerationMutation, ModerationQuery, MoodMutation, MoodQuery,
+    NotificationMutation, NotificationQuery, PostMutation, PostQuery, PushMutation,
+    QuestionMutation, QuestionQuery, ShareMutation, ShareQuery,
 };
 use crate::state::AppContext;
 use anyhow::Context as _;
@@ -22,6 +22,7 @@ pub struct Query(
     MoodQuery,
     ShareQuery,
     QuestionQuery,
+    MeetingQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -35,6 +36,7 @@ pub struct Mutation(
     MoodMutation,
     ShareMutation,
     QuestionMutation,
+    MeetingMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -6,6 +6,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
 use crate::graphql::delivery::{Delivery, Feed, Following, Heartbeat};
 use crate::graphql::AnswerObject;
+use crate::graphql::MeetingObject;
 use crate::graphql::NotificationObject;
 use crate::graphql::{PostObject, ReplyObject};
 use crate::ids::{GroupId, PostId, QuestionId};
@@ -112,6 +113,19 @@ impl LiveSubscription {
                 question_id: question.id,
             },
         )
+    }
+
+    /// A meeting I am coming to (or might, or wait for) as it changes: moved, cancelled, or my
+    /// place on it.
+    async fn meeting_changed(&self, ctx: &Context<'_>) -> Result<AtMostOne<MeetingObject>> {
+        if let Some(delivery) = ctx.data_opt::<Delivery>() {
+            let Some(row) = delivery.meeting() else {
+                return Ok(at_most_one(None));
+            };
+            return Ok(at_most_one(Some(MeetingObject::one(ctx, row).await?)));
+        }
+        ctx.viewer()?;
+        follow(ctx, Feed::Meetings)
     }
 
     /// My new notifications (and batched ones as they grow), as they are written.

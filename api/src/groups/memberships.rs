@@ -123,6 +123,7 @@ pub async fn leave_group(
     if membership.state == MemberState::Active {
         set_member_count(&txn, group_id, -1).await?;
     }
+    crate::community::departures::forget_answers(&txn, group_id, &viewer.user_id).await?;
     txn.commit().await?;
     Ok(())
 }

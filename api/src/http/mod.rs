@@ -2,6 +2,7 @@
 //! the account-deletion page (`/account/delete`).
 mod account_page;
 mod cached_answers;
+mod calendar;
 mod graphql;
 mod ops;
 mod ws;
@@ -65,6 +66,7 @@ pub fn router(state: HttpState) -> Router {
         )
         .route("/account/delete/confirm", post(account_page::confirm))
         .route("/account/export", get(account_page::export))
+        .route("/calendar/{file}", get(calendar::feed))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // Answers are about one person and never for a shared cache; nothing is sniffed as HTML.
         // A tagged GET answer says its own (`private, no-cache`: the phone keeps it, and asks

@@ -176,6 +176,7 @@ pub async fn ban_member(
                 .await?;
         }
     }
+    crate::community::departures::forget_answers(&txn, group_id, user_id).await?;
     // A second ban replaces the first, also when two moderators ban at the same moment.
     bans::Entity::insert(bans::ActiveModel {
         group_id: Set(group_id.to_owned()),

@@ -6,7 +6,9 @@ use crate::community::access::{not_blocked_with, reads_group};
 use crate::community::vocabulary::{MemberState, NotificationLevel, Role};
 use crate::db::count_change;
 use crate::error::AppResult;
-use crate::ids::{AnswerId, GroupId, NotificationId, PostId, QuestionId, ReplyId, UserId};
+use crate::ids::{
+    AnswerId, GroupId, MeetingId, NotificationId, PostId, QuestionId, ReplyId, UserId,
+};
 use crate::pagination::{keyset_page, Order, Page, PageArgs};
 use entity::{
     answers, memberships, notifications, posts, push_jobs, push_preferences, question_follows,
@@ -35,6 +37,7 @@ pub struct About {
     pub reply_id: Option<ReplyId>,
     pub question_id: Option<QuestionId>,
     pub answer_id: Option<AnswerId>,
+    pub meeting_id: Option<MeetingId>,
     pub detail: Option<String>,
     /// The actor is not named: the author of an anonymous post or question.
     pub anonymous_actor: bool,
@@ -196,6 +199,7 @@ async fn write_fresh(
             actor_id: Set((!about.anonymous_actor).then(|| actor_id.clone())),
             question_id: Set(about.question_id.clone()),
             answer_id: Set(about.answer_id.clone()),
+            meeting_id: Set(about.meeting_id.clone()),
             detail: Set(about.detail.clone()),
             count: Set(1),
             read_at: Set(None),
@@ -235,9 +239,10 @@ async fn queue_pushes(
         })
     };
     let collapse_key = about
-        .post_id
+        .meeting_id
         .as_ref()
-        .map(PostId::to_string)
+        .map(MeetingId::to_string)
+        .or_else(|| about.post_id.as_ref().map(PostId::to_string))
         .or_else(|| about.question_id.as_ref().map(QuestionId::to_string))
         .or_else(|| about.group_id.as_ref().map(GroupId::to_string));
     let at = now();
@@ -257,7 +262,7 @@ async fn queue_pushes(
     insert_in_chunks(txn, jobs).await
 }
 
-/// Rows in one statement: 14 columns each stays far below the bind parameters either backend
+/// Rows in one statement: 15 columns each stays far below the bind parameters either backend
 /// takes in a statement (PostgreSQL 65 535, SQLite 32 766), for a group of any size.
 const ROWS_PER_INSERT: usize = 1_000;
 
@@ -526,6 +531,33 @@ pub async fn notify_person(
         return Ok(Vec::new());
     }
     write_all(txn, std::slice::from_ref(user_id), kind, actor_id, &about).await
+}
+
+/// Something about a meeting, told to each of `users` (a cancellation to those who were coming,
+/// a reminder, with its lead as `detail`). Nobody is named as its actor.
+pub async fn notify_meeting(
+    txn: &impl ConnectionTrait,
+    users: &[UserId],
+    kind: NotificationKind,
+    group_id: &GroupId,
+    meeting_id: &MeetingId,
+    detail: Option<&str>,
+) -> AppResult<Vec<Notified>> {
+    let about = About {
+        group_id: Some(group_id.clone()),
+        meeting_id: Some(meeting_id.clone()),
+        detail: detail.map(str::to_owned),
+        anonymous_actor: true,
+        ..Default::default()
+    };
+    let recipients: Vec<(UserId, NotificationKind)> =
+        users.iter().map(|u| (u.clone(), kind)).collect();
+    let mut notified = Vec::with_capacity(users.len());
+    for chunk in recipients.chunks(1000) {
+        let actor = &chunk[0].0;
+        notified.extend(write_fresh(txn, chunk, actor, &about).await?);
+    }
+    Ok(notified)
 }
 
 pub async fn list(

@@ -1,6 +1,6 @@
 //! The FCM v1 message for one device. Without previews it carries no health text: a generic
 //! line, and ids only in `data`.
-use crate::ids::{AnswerId, GroupId, PostId, QuestionId, ReplyId};
+use crate::ids::{AnswerId, GroupId, MeetingId, PostId, QuestionId, ReplyId};
 use crate::notifications::service::NotificationKind;
 use entity::{notifications, push_jobs};
 use serde_json::{json, Value};
@@ -30,6 +30,27 @@ fn generic_body(kind: NotificationKind) -> &'static str {
         NotificationKind::ExpertAnswer => "An expert answered your question",
         NotificationKind::AnswerAccepted => "Your answer was accepted",
         NotificationKind::QuestionReminder => "Did an answer help? You can accept it",
+        NotificationKind::MeetingReminder => "A meeting in one of your groups starts soon",
+        NotificationKind::MeetingCancelled => "A meeting you were coming to was cancelled",
+        NotificationKind::MeetingMoved => "A meeting you are coming to was moved",
+        NotificationKind::MeetingPlace => "A place opened up: you are going to the meeting",
+    }
+}
+
+/// The line a push shows without a preview: a meeting's reminder says when.
+fn generic_line(
+    kind: NotificationKind,
+    notification: Option<&notifications::Model>,
+) -> &'static str {
+    let lead = notification.and_then(|n| n.detail.as_deref());
+    match (kind, lead) {
+        (NotificationKind::MeetingReminder, Some("HOUR_BEFORE")) => {
+            "A meeting in one of your groups starts in 1 hour"
+        }
+        (NotificationKind::MeetingReminder, Some("DAY_BEFORE")) => {
+            "A meeting in one of your groups is tomorrow"
+        }
+        _ => generic_body(kind),
     }
 }
 
@@ -59,7 +80,10 @@ pub fn build(
     let kind = job.kind;
     let (title, body) = match preview {
         Some(p) => (p.group_name.clone(), p.first_words.clone()),
-        None => ("Hearth".to_owned(), generic_body(kind).to_owned()),
+        None => (
+            "Hearth".to_owned(),
+            generic_line(kind, notification).to_owned(),
+        ),
     };
     let mut data = serde_json::Map::new();
     data.insert("kind".into(), json!(job.kind.as_str()));
@@ -71,6 +95,7 @@ pub fn build(
             ("replyId", n.reply_id.as_ref().map(ReplyId::as_str)),
             ("questionId", n.question_id.as_ref().map(QuestionId::as_str)),
             ("answerId", n.answer_id.as_ref().map(AnswerId::as_str)),
+            ("meetingId", n.meeting_id.as_ref().map(MeetingId::as_str)),
         ] {
             if let Some(value) = value {
                 data.insert(key.into(), json!(value));

@@ -5,6 +5,7 @@ use crate::error::{AppError, AppResult};
 use crate::ids::UserId;
 use crate::notifications::service::NotificationKind;
 use chrono::{DateTime, Days, NaiveTime, TimeZone, Utc};
+use entity::enums::MeetingReminderLead;
 use entity::push_preferences;
 use sea_orm::{ActiveEnum as _, ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 
@@ -17,6 +18,8 @@ pub fn defaults(user_id: &UserId) -> push_preferences::Model {
         quiet_start: None,
         quiet_end: None,
         quiet_timezone: None,
+        meeting_reminders: MeetingReminderLead::HourBefore.as_str().to_owned(),
+        meetings_in_quiet_hours: false,
         updated_at: now(),
     }
 }
@@ -42,6 +45,15 @@ pub fn disabled_kinds(prefs: &push_preferences::Model) -> AppResult<Vec<Notifica
         .collect()
 }
 
+/// When the person wants to be reminded of a meeting they are coming to (none: never).
+pub fn meeting_reminders(prefs: &push_preferences::Model) -> Vec<MeetingReminderLead> {
+    prefs
+        .meeting_reminders
+        .split(',')
+        .filter_map(|name| MeetingReminderLead::try_from_value(&name.to_owned()).ok())
+        .collect()
+}
+
 pub struct QuietHours {
     pub start: String,
     pub end: String,
@@ -54,6 +66,8 @@ pub struct Changes {
     pub previews: Option<bool>,
     /// `Some(None)` clears quiet hours.
     pub quiet_hours: Option<Option<QuietHours>>,
+    pub meeting_reminders: Option<Vec<MeetingReminderLead>>,
+    pub meetings_in_quiet_hours: Option<bool>,
 }
 
 /// A local `HH:MM` time.
@@ -105,6 +119,15 @@ pub async fn update(
             }
         }
     }
+    if let Some(leads) = changes.meeting_reminders {
+        let mut names: Vec<&str> = leads.iter().map(|l| l.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        prefs.meeting_reminders = names.join(",");
+    }
+    if let Some(held) = changes.meetings_in_quiet_hours {
+        prefs.meetings_in_quiet_hours = held;
+    }
     prefs.updated_at = now();
     let mut active: push_preferences::ActiveModel = prefs.clone().into();
     for column in [
@@ -114,6 +137,8 @@ pub async fn update(
         push_preferences::Column::QuietStart,
         push_preferences::Column::QuietEnd,
         push_preferences::Column::QuietTimezone,
+        push_preferences::Column::MeetingReminders,
+        push_preferences::Column::MeetingsInQuietHours,
         push_preferences::Column::UpdatedAt,
     ] {
         active.reset(column);

@@ -7,11 +7,12 @@ use super::message::{first_words, Preview};
 use crate::community::access::{admins_among, blocked_pairs, standings, GroupAccess};
 use crate::content::{is_listed_post, is_listed_reply};
 use crate::error::AppResult;
-use crate::ids::{AnswerId, GroupId, PostId, QuestionId, ReplyId, UserId};
+use crate::ids::{AnswerId, GroupId, MeetingId, PostId, QuestionId, ReplyId, UserId};
 use crate::notifications::service::NotificationKind;
 use crate::questions::answers::is_listed as answer_listed;
 use crate::questions::service::is_listed as question_listed;
-use entity::{answers, notifications, posts, questions, replies};
+use entity::enums::{MeetingStatus, RsvpStatus};
+use entity::{answers, meeting_rsvps, meetings, notifications, posts, questions, replies};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::collections::{HashMap, HashSet};
 
@@ -34,6 +35,9 @@ pub struct Recheck {
     replies: HashMap<ReplyId, replies::Model>,
     questions: HashMap<QuestionId, questions::Model>,
     answers: HashMap<AnswerId, answers::Model>,
+    meetings: HashMap<MeetingId, meetings::Model>,
+    /// Each person's answer for the meetings of the claim.
+    rsvps: HashMap<(MeetingId, UserId), RsvpStatus>,
 }
 
 impl Recheck {
@@ -70,8 +74,24 @@ impl Recheck {
             .clone()
             .filter_map(|n| n.question_id.as_ref())
             .collect();
-        let answer_ids: HashSet<&AnswerId> =
-            notifications.filter_map(|n| n.answer_id.as_ref()).collect();
+        let answer_ids: HashSet<&AnswerId> = notifications
+            .clone()
+            .filter_map(|n| n.answer_id.as_ref())
+            .collect();
+        let meeting_ids: HashSet<&MeetingId> = notifications
+            .filter_map(|n| n.meeting_id.as_ref())
+            .collect();
+        let rsvps = if meeting_ids.is_empty() {
+            HashMap::new()
+        } else {
+            meeting_rsvps::Entity::find()
+                .filter(meeting_rsvps::Column::MeetingId.is_in(meeting_ids.iter().copied()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|r| ((r.meeting_id, r.user_id), r.status))
+                .collect()
+        };
         Ok(Recheck {
             standings: standings(db, &pairs).await?,
             blocked: blocked_pairs(db, &people).await?,
@@ -104,6 +124,14 @@ impl Recheck {
                 |a: &answers::Model| a.id.clone(),
             )
             .await?,
+            meetings: by_id::<meetings::Entity, _>(
+                db,
+                meetings::Column::Id,
+                meeting_ids,
+                |m: &meetings::Model| m.id.clone(),
+            )
+            .await?,
+            rsvps,
         })
     }
 
@@ -140,6 +168,10 @@ impl Recheck {
                 | NotificationKind::AnswerAccepted
                 | NotificationKind::QuestionReminder => access.can_read_content(),
                 NotificationKind::Moderation | NotificationKind::MoodReminder => true,
+                NotificationKind::MeetingReminder
+                | NotificationKind::MeetingCancelled
+                | NotificationKind::MeetingMoved
+                | NotificationKind::MeetingPlace => access.is_member() && !access.banned,
             };
             if !allowed {
                 return Verdict::Drop("no longer in the group");
@@ -151,7 +183,38 @@ impl Recheck {
         if !about_them && !self.still_there(n) {
             return Verdict::Drop("what it was about is gone");
         }
+        if let Some(why) = self.meeting_changed(n) {
+            return Verdict::Drop(why);
+        }
         Verdict::Send
+    }
+
+    /// Why a push about a meeting should no longer go: the meeting is gone, cancelled or over
+    /// (a cancellation is told all the same), or the person no longer answers as the push
+    /// assumes.
+    fn meeting_changed(&self, n: &notifications::Model) -> Option<&'static str> {
+        let id = n.meeting_id.as_ref()?;
+        let Some(meeting) = self.meetings.get(id) else {
+            return Some("the meeting is gone");
+        };
+        if n.kind == NotificationKind::MeetingCancelled {
+            return None;
+        }
+        if meeting.status != MeetingStatus::Scheduled || meeting.ends_at <= chrono::Utc::now() {
+            return Some("the meeting was cancelled or is over");
+        }
+        let answer = self.rsvps.get(&(id.clone(), n.user_id.clone())).copied();
+        let still = match n.kind {
+            NotificationKind::MeetingReminder => {
+                matches!(answer, Some(RsvpStatus::Going | RsvpStatus::Maybe))
+            }
+            NotificationKind::MeetingPlace => answer == Some(RsvpStatus::Going),
+            _ => matches!(
+                answer,
+                Some(RsvpStatus::Going | RsvpStatus::Maybe | RsvpStatus::Waitlisted)
+            ),
+        };
+        (!still).then_some("no longer coming to the meeting")
     }
 
     /// A crisis flag outside a group went to the admins; one who is no longer an admin is not told.

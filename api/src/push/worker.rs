@@ -401,7 +401,8 @@ async fn decide(
         return Ok(Fate::Dropped(why.into()));
     }
     // A reminder the person set for a time of their choosing is not held by quiet hours.
-    let chosen_time = job.kind == NotificationKind::MoodReminder;
+    let chosen_time = job.kind == NotificationKind::MoodReminder
+        || (job.kind == NotificationKind::MeetingReminder && prefs.meetings_in_quiet_hours);
     if let Some(end) = quiet_until(&prefs, Utc::now()).filter(|_| !chosen_time) {
         // Deferred, never dropped; repeats about one post wait as one. The twin may already
         // wait (pending until the end), or be an older job held by a claim this very moment:

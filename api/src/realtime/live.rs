@@ -10,6 +10,7 @@ use crate::graphql::context::answer_panics;
 use crate::graphql::delivery::{Caller, Delivery, Feed, Following, Heartbeat};
 use crate::graphql::schema::HearthSchema;
 use crate::ids::UserId;
+use crate::meetings::access::meeting_for;
 use crate::notifications::service as notifications;
 use crate::questions::answers::visible_answer;
 use crate::state::AppContext;
@@ -143,6 +144,35 @@ fn deliveries(app: AppContext, feed: Feed, viewer: Arc<Viewer>) -> BoxStream<'st
                     }
                     let row = Box::pin(notifications::find(&app.db, &me, notification_id));
                     logged(row.await).map(|row| Delivery::Notification(Arc::new(row)))
+                }
+            })
+            .boxed()
+        }
+        Feed::Meetings => {
+            let events = app.broker.subscribe(&Topic::User(UserId::clone(&me)));
+            on_events(events, move |envelope| {
+                let (app, viewer) = (app.clone(), viewer.clone());
+                async move {
+                    let Event::MeetingChanged {
+                        user_id,
+                        meeting_id,
+                    } = &envelope.event
+                    else {
+                        return None;
+                    };
+                    if *user_id != viewer.user_id {
+                        return None;
+                    }
+                    // Asked again now: someone who left or was banned since hears nothing.
+                    let found = Box::pin(meeting_for(&app.db, &viewer, meeting_id)).await;
+                    match found {
+                        Ok((row, _)) => Some(Delivery::Meeting(Arc::new(row))),
+                        Err(AppError::NotFound) => None,
+                        Err(err) => {
+                            err.log_internal();
+                            None
+                        }
+                    }
                 }
             })
             .boxed()

@@ -1,0 +1,345 @@
+//! Who is coming to a meeting. A member answers GOING, MAYBE or NOT_GOING; past capacity GOING
+//! waits on a list, and a place freed goes to the first who waits (who is told). Answers are
+//! counted only for people who are members now and not banned, and the list of who is coming
+//! is for the facilitator and the moderators, without anyone blocked either way.
+use super::access::{locked, require_sees_meetings, series_for};
+use crate::auth::Viewer;
+use crate::broker::{Announcements, Committed, Event, WorkerHandles};
+use crate::clock::now;
+use crate::community::access::group_access;
+use crate::community::vocabulary::MemberState;
+use crate::db::{begin_write, statement};
+use crate::error::{AppError, AppResult};
+use crate::ids::{MeetingId, UserId};
+use crate::notifications::service::{notify_meeting, NotificationKind};
+use entity::enums::{MeetingStatus, RsvpAnswer, RsvpStatus};
+use entity::{meeting_rsvps, meeting_series, meetings};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, Value,
+};
+use std::collections::HashMap;
+
+/// The most answers `attendees` lists.
+pub const MOST_ATTENDEES_SHOWN: u64 = 1000;
+
+/// How many are going, might come and wait, for one meeting.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub going: u64,
+    pub maybe: u64,
+    pub waitlisted: u64,
+}
+
+/// Answers by people who are active members of the meeting's group and not banned from it now.
+const COUNTED: &str = "FROM meeting_rsvps r
+    JOIN meetings m ON m.id = r.meeting_id
+    JOIN memberships ms ON ms.group_id = m.group_id AND ms.user_id = r.user_id AND ms.state = $1
+    WHERE NOT EXISTS (SELECT 1 FROM bans b WHERE b.group_id = m.group_id AND b.user_id = r.user_id
+        AND (b.until IS NULL OR b.until > $2))";
+
+/// The counts of each meeting, in one statement.
+pub async fn counts(
+    db: &impl ConnectionTrait,
+    ids: &[MeetingId],
+) -> AppResult<HashMap<MeetingId, Counts>> {
+    let mut counts: HashMap<MeetingId, Counts> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(counts);
+    }
+    let mut values: Vec<Value> = vec![MemberState::Active.as_str().into(), now().into()];
+    let places: Vec<String> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, _)| format!("${}", i + 3))
+        .collect();
+    values.extend(ids.iter().map(|id| Value::from(id.as_str())));
+    let sql = format!(
+        "SELECT r.meeting_id, r.status, COUNT(*) AS n {COUNTED} AND r.meeting_id IN ({})
+         GROUP BY r.meeting_id, r.status",
+        places.join(", ")
+    );
+    let backend = db.get_database_backend();
+    for row in db.query_all_raw(statement(backend, &sql, values)).await? {
+        let id: String = row.try_get("", "meeting_id")?;
+        let status: String = row.try_get("", "status")?;
+        let n: i64 = row.try_get("", "n")?;
+        let entry = counts.entry(MeetingId::from(id)).or_default();
+        let n = u64::try_from(n).unwrap_or(0);
+        match status.as_str() {
+            "GOING" => entry.going = n,
+            "MAYBE" => entry.maybe = n,
+            "WAITLISTED" => entry.waitlisted = n,
+            _ => {}
+        }
+    }
+    Ok(counts)
+}
+
+/// The first who wait for a place, oldest answer first, counting only current members.
+async fn first_waiting(
+    db: &impl ConnectionTrait,
+    meeting: &MeetingId,
+    how_many: u64,
+) -> AppResult<Vec<UserId>> {
+    let sql = format!(
+        "SELECT r.user_id {COUNTED} AND r.meeting_id = $3 AND r.status = $4
+         ORDER BY r.answered_at, r.user_id LIMIT {how_many}"
+    );
+    let values: Vec<Value> = vec![
+        MemberState::Active.as_str().into(),
+        now().into(),
+        meeting.as_str().into(),
+        RsvpStatus::Waitlisted.as_str().into(),
+    ];
+    let backend = db.get_database_backend();
+    let rows = db.query_all_raw(statement(backend, &sql, values)).await?;
+    rows.iter()
+        .map(|row| Ok(UserId::from(row.try_get::<String>("", "user_id")?)))
+        .collect()
+}
+
+/// Lets people in from the waitlist while there are places (all of them when there is no
+/// capacity). Those let in are told. The meeting must be locked (`locked`).
+pub async fn settle(
+    txn: &impl ConnectionTrait,
+    meeting: &meetings::Model,
+    capacity: Option<i32>,
+) -> AppResult<Announcements> {
+    let counts = counts(txn, std::slice::from_ref(&meeting.id))
+        .await?
+        .remove(&meeting.id)
+        .unwrap_or_default();
+    if counts.waitlisted == 0 || meeting.status != MeetingStatus::Scheduled {
+        return Ok(Announcements::default());
+    }
+    let free = match capacity {
+        None => counts.waitlisted,
+        Some(capacity) => u64::try_from(capacity)
+            .unwrap_or(0)
+            .saturating_sub(counts.going),
+    };
+    if free == 0 {
+        return Ok(Announcements::default());
+    }
+    let promoted = first_waiting(txn, &meeting.id, free).await?;
+    if promoted.is_empty() {
+        return Ok(Announcements::default());
+    }
+    meeting_rsvps::Entity::update_many()
+        .col_expr(
+            meeting_rsvps::Column::Status,
+            Expr::value(RsvpStatus::Going.as_str()),
+        )
+        .filter(meeting_rsvps::Column::MeetingId.eq(&meeting.id))
+        .filter(meeting_rsvps::Column::UserId.is_in(&promoted))
+        .filter(meeting_rsvps::Column::Status.eq(RsvpStatus::Waitlisted.as_str()))
+        .exec(txn)
+        .await?;
+    let mut announce: Announcements = notify_meeting(
+        txn,
+        &promoted,
+        NotificationKind::MeetingPlace,
+        &meeting.group_id,
+        &meeting.id,
+        None,
+    )
+    .await?
+    .into();
+    for user_id in promoted {
+        announce.event(Event::MeetingChanged {
+            user_id,
+            meeting_id: meeting.id.clone(),
+        });
+    }
+    Ok(announce)
+}
+
+/// A member's answer for a meeting that is still to come. GOING on a full meeting is
+/// WAITLISTED; a going person who changes their answer frees a place for the first who waits.
+pub async fn answer(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    meeting_id: &MeetingId,
+    answer: RsvpAnswer,
+) -> AppResult<Committed<meetings::Model>> {
+    let txn = begin_write(db).await?;
+    let meeting = locked(&txn, meeting_id).await?;
+    let access = group_access(&txn, viewer, &meeting.group_id).await?;
+    require_sees_meetings(&access)?;
+    if meeting.status == MeetingStatus::Cancelled {
+        return Err(AppError::conflict(
+            "meetingId",
+            "this meeting was cancelled",
+        ));
+    }
+    if meeting.ends_at <= now() {
+        return Err(AppError::conflict("meetingId", "this meeting is over"));
+    }
+    let series = meeting_series::Entity::find_by_id(meeting.series_id.clone())
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // Those waiting go first into any place that is free.
+    let mut announce = settle(&txn, &meeting, series.capacity).await?;
+    let current = meeting_rsvps::Entity::find_by_id((meeting.id.clone(), viewer.user_id.clone()))
+        .one(&txn)
+        .await?
+        .map(|r| r.status);
+    let status = match answer {
+        RsvpAnswer::Going => match current {
+            Some(kept @ (RsvpStatus::Going | RsvpStatus::Waitlisted)) => kept,
+            _ => {
+                let going = counts(&txn, std::slice::from_ref(&meeting.id))
+                    .await?
+                    .remove(&meeting.id)
+                    .unwrap_or_default()
+                    .going;
+                let full = series
+                    .capacity
+                    .is_some_and(|c| going >= u64::try_from(c).unwrap_or(0));
+                if full {
+                    RsvpStatus::Waitlisted
+                } else {
+                    RsvpStatus::Going
+                }
+            }
+        },
+        RsvpAnswer::Maybe => RsvpStatus::Maybe,
+        RsvpAnswer::NotGoing => RsvpStatus::NotGoing,
+    };
+    if current != Some(status) {
+        meeting_rsvps::Entity::insert(meeting_rsvps::ActiveModel {
+            meeting_id: Set(meeting.id.clone()),
+            user_id: Set(viewer.user_id.clone()),
+            status: Set(status),
+            answered_at: Set(now()),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                meeting_rsvps::Column::MeetingId,
+                meeting_rsvps::Column::UserId,
+            ])
+            .update_columns([
+                meeting_rsvps::Column::Status,
+                meeting_rsvps::Column::AnsweredAt,
+            ])
+            .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    if current == Some(RsvpStatus::Going) && status != RsvpStatus::Going {
+        announce.extend(settle(&txn, &meeting, series.capacity).await?);
+    }
+    txn.commit().await?;
+    Ok(Committed::new(meeting, announce))
+}
+
+/// Each meeting's answer of one person.
+pub async fn statuses_of(
+    db: &impl ConnectionTrait,
+    user_id: &UserId,
+    ids: &[MeetingId],
+) -> AppResult<HashMap<MeetingId, RsvpStatus>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(meeting_rsvps::Entity::find()
+        .filter(meeting_rsvps::Column::UserId.eq(user_id))
+        .filter(meeting_rsvps::Column::MeetingId.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.meeting_id, r.status))
+        .collect())
+}
+
+/// Who answered for a meeting, for its facilitator and the group's moderators: current members
+/// only, without anyone blocked either way with the one asking, in the order they answered.
+/// `None` for anyone else.
+pub async fn attendees(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    meeting: &meetings::Model,
+) -> AppResult<Option<Vec<(UserId, RsvpStatus)>>> {
+    let (series, access) = series_for(db, viewer, &meeting.series_id).await?;
+    let facilitates = series.facilitator_id.as_ref() == Some(&viewer.user_id);
+    if !(facilitates || access.is_moderator()) {
+        return Ok(None);
+    }
+    let sql = format!(
+        "SELECT r.user_id, r.status {COUNTED} AND r.meeting_id = $3
+           AND r.user_id NOT IN (SELECT blocked_id FROM blocks WHERE blocker_id = $4)
+           AND r.user_id NOT IN (SELECT blocker_id FROM blocks WHERE blocked_id = $4)
+         ORDER BY r.answered_at, r.user_id LIMIT {MOST_ATTENDEES_SHOWN}"
+    );
+    let values: Vec<Value> = vec![
+        MemberState::Active.as_str().into(),
+        now().into(),
+        meeting.id.as_str().into(),
+        viewer.user_id.as_str().into(),
+    ];
+    let backend = db.get_database_backend();
+    let rows = db.query_all_raw(statement(backend, &sql, values)).await?;
+    let mut list = Vec::with_capacity(rows.len());
+    for row in rows {
+        let user: String = row.try_get("", "user_id")?;
+        let status: String = row.try_get("", "status")?;
+        let status = match status.as_str() {
+            "GOING" => RsvpStatus::Going,
+            "MAYBE" => RsvpStatus::Maybe,
+            "WAITLISTED" => RsvpStatus::Waitlisted,
+            _ => RsvpStatus::NotGoing,
+        };
+        list.push((UserId::from(user), status));
+    }
+    Ok(Some(list))
+}
+
+/// Lets the waitlist into places freed by people who left, were banned or erased their
+/// account (a worker's pass): every meeting to come with someone waiting. Returns how many
+/// meetings let someone in.
+pub async fn fill_freed_places(app: &WorkerHandles) -> AppResult<usize> {
+    let db = &app.db;
+    let waiting: Vec<MeetingId> = meeting_rsvps::Entity::find()
+        .select_only()
+        .column(meeting_rsvps::Column::MeetingId)
+        .distinct()
+        .filter(meeting_rsvps::Column::Status.eq(RsvpStatus::Waitlisted.as_str()))
+        .filter(
+            meeting_rsvps::Column::MeetingId.in_subquery(
+                Query::select()
+                    .column(meetings::Column::Id)
+                    .from(meetings::Entity)
+                    .and_where(meetings::Column::EndsAt.gt(now()))
+                    .and_where(meetings::Column::Status.eq(MeetingStatus::Scheduled.as_str()))
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(meeting_rsvps::Column::MeetingId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut let_in = 0;
+    for id in waiting {
+        let txn = begin_write(db).await?;
+        let meeting = locked(&txn, &id).await?;
+        let capacity = meeting_series::Entity::find_by_id(meeting.series_id.clone())
+            .one(&txn)
+            .await?
+            .and_then(|s| s.capacity);
+        let announce = if meeting.ends_at > now() {
+            settle(&txn, &meeting, capacity).await?
+        } else {
+            Announcements::default()
+        };
+        txn.commit().await?;
+        if !announce.is_empty() {
+            let_in += 1;
+            Committed::new((), announce).publish(&app.broker).await;
+        }
+    }
+    Ok(let_in)
+}
