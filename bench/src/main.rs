@@ -42,6 +42,10 @@ fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> 
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // The server's log, when asked for (`RUST_LOG=warn`): a bench is quiet otherwise.
+    if std::env::var_os("RUST_LOG").is_some() {
+        api::telemetry::init_logging(false);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

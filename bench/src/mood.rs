@@ -2,6 +2,7 @@
 //! `logMood` under 32 clients.
 use crate::load;
 use anyhow::Context as _;
+use api::keys::fields::MOOD_NOTE;
 use chrono::{Duration, Utc};
 use entity::enums::{ContentType, ReactionKind};
 use entity::ids::{CheckinId, GroupId, PostId, ReplyId, UserId};
@@ -20,19 +21,29 @@ pub(crate) async fn seed(
     group: &GroupId,
 ) -> anyhow::Result<()> {
     let today = Utc::now();
+    // Notes are written sealed, as the server writes them: sealing them afterwards would leave
+    // a dead copy of every row for the figures to wade through.
+    let key = crate::process::bench_vault()?
+        .key_for_writing(db, me)
+        .await
+        .map_err(|e| anyhow::anyhow!("a data key: {}", e.message()))?;
     let mut checkins = Vec::new();
     let (mut posts, mut replies, mut reactions) = (Vec::new(), Vec::new(), Vec::new());
     for back in 0..DAYS {
         let at = today - Duration::days(back) - Duration::hours(2);
         for extra in 0..(1 + i64::from(back % 5 == 0)) {
+            let id = CheckinId::generate();
+            let note = key
+                .seal(MOOD_NOTE, id.as_str(), "a line about the day")
+                .map_err(|e| anyhow::anyhow!("sealing: {}", e.message()))?;
             checkins.push(entity::mood_checkins::ActiveModel {
-                id: Set(CheckinId::generate()),
+                id: Set(id),
                 user_id: Set(me.to_owned()),
                 score: Set(i16::try_from(1 + (back * 7 + extra) % 10)?),
                 emotions: Set(
                     ["calm", "tired,anxious", "hopeful,grateful"][(back % 3) as usize].to_owned(),
                 ),
-                note: Set(Some("a line about the day".to_owned())),
+                note: Set(Some(note)),
                 sleep_quarters: Set(Some(i16::try_from(20 + back % 16)?)),
                 logged_at: Set(at - Duration::hours(extra * 6)),
                 idempotency_key: Set(None),
@@ -78,11 +89,6 @@ pub(crate) async fn seed(
     load::insert_in_chunks(db, &posts).await?;
     load::insert_in_chunks(db, &replies).await?;
     load::insert_in_chunks(db, &reactions).await?;
-    // The notes were written in clear, as before issue 33: sealed now, as the server's workers
-    // would, so that no sealing runs while the figures are taken.
-    api::keys::backfill::seal_all(db, &crate::process::bench_vault()?)
-        .await
-        .map_err(|e| anyhow::anyhow!("sealing: {}", e.message()))?;
     Ok(())
 }
 

@@ -176,6 +176,7 @@ async fn rich_account(app: &TestApp) -> Rich {
         json!({"m": meeting}),
     )
     .await;
+    ok(&me, "mutation { createCalendarFeed { url } }", json!({})).await;
 
     // Moods, devices, preferences, a code waiting in the outbox.
     ok(
@@ -621,6 +622,7 @@ async fn the_export_holds_every_kind_of_row_and_no_secret() {
         ("moodShares", "mood_shares", "user_id"),
         ("moodReminder", "mood_reminders", "user_id"),
         ("meetingAnswers", "meeting_rsvps", "user_id"),
+        ("calendarFeed", "calendar_feeds", "user_id"),
         ("notifications", "notifications", "user_id"),
         ("pushPreferences", "push_preferences", "user_id"),
         ("devices", "devices", "user_id"),

@@ -159,6 +159,27 @@ async fn a_weekly_meeting_keeps_its_wall_clock_time_across_the_next_dst_change()
         offsets.insert(local.offset().fix().local_minus_utc());
     }
     assert_eq!(offsets.len(), 2, "both sides of a DST change: {offsets:?}");
+    // Paged through, my meetings are the same year of meetings, in order.
+    let mut paged = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let page = app
+            .ok(
+                &c.members[0].access,
+                "query($a: String) { myMeetings(first: 20, after: $a) { edges { node { id } } pageInfo { hasNextPage endCursor } } }",
+                json!({"a": after}),
+            )
+            .await;
+        for edge in page["myMeetings"]["edges"].as_array().unwrap() {
+            paged.push(edge["node"]["id"].clone());
+        }
+        if page["myMeetings"]["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["myMeetings"]["pageInfo"]["endCursor"].clone();
+    }
+    let all: Vec<Value> = list.iter().map(|m| m["id"].clone()).collect();
+    assert_eq!(paged, all);
     let before = list
         .iter()
         .find(|m| at(&m["startsAt"]).with_timezone(&ny).date_naive() == change - Duration::days(3))
@@ -853,4 +874,93 @@ async fn the_calendar_feed_has_no_names_by_default_parses_back_and_dies_when_rev
             .status(),
         404
     );
+}
+
+#[tokio::test]
+async fn a_reminder_waits_for_quiet_hours_unless_asked_and_is_dropped_for_whoever_stopped_coming() {
+    use crate::told_at_delivery::{jobs, quiet_hours, quiet_hours_end, settled, state_of, PREFS};
+    let fcm = crate::fake_fcm::FakeFcm::start().await;
+    let (app, _dir) = TestApp::pushing_to(&fcm, |_| {}).await;
+    let c = circle(&app, "PRIVATE", 0).await;
+    let body = schedule(
+        &app,
+        &c.owner,
+        weekly(&c.group, "UTC", tomorrow_in("UTC"), "21:00"),
+    )
+    .await;
+    let series = body["data"]["scheduleMeetings"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let first = occurrences(&app, &c.owner, &series, 30).await[0].clone();
+    let id = first["id"].as_str().unwrap().to_owned();
+    let mut people = Vec::new();
+    for (name, in_quiet_hours) in [
+        ("Opted Olive", true),
+        ("Quiet Quinn", false),
+        ("Leaving Lee", false),
+    ] {
+        let who = app.register(name).await;
+        app.invite(&c.owner, &c.group, &who).await;
+        app.join(&who, &c.group).await;
+        let token = format!("{}-phone", name.to_lowercase().replace(' ', "-"));
+        app.ok(
+            &who.access,
+            "mutation($t: String!) { registerDevice(input: {token: $t, platform: IOS}) { id } }",
+            json!({"t": token}),
+        )
+        .await;
+        app.ok(&who.access, PREFS, json!({"i": {"quietHours": quiet_hours(-1, 1), "meetingsInQuietHours": in_quiet_hours}})).await;
+        rsvp(&app, &who, &id, "GOING").await;
+        people.push(who);
+    }
+    let (olive, quinn, lee) = (&people[0], &people[1], &people[2]);
+    let sent = api::meetings::reminders::run_once(
+        &app.context.workers(),
+        at(&first["startsAt"]) - Duration::minutes(55),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sent, 3);
+    // Olive asked for meeting reminders inside quiet hours: hers goes at once, content-free.
+    fcm.wait_for_sends(1).await;
+    let sends = fcm.sends();
+    let message = &sends[0].body["message"];
+    assert_eq!(message["token"], "opted-olive-phone");
+    assert_eq!(
+        message["notification"]["body"],
+        "A meeting in one of your groups starts in 1 hour"
+    );
+    assert_eq!(message["data"]["meetingId"], id.as_str());
+    assert!(
+        !sends[0].body.to_string().contains("Evening circle"),
+        "no name in a push"
+    );
+    // The other two wait for their quiet hours; meanwhile Lee leaves the group.
+    for _ in 0..250 {
+        let held = jobs(&app)
+            .await
+            .into_iter()
+            .filter(|j| {
+                j.state == entity::enums::PushJobState::Pending
+                    && j.due_at > Utc::now() + Duration::minutes(1)
+            })
+            .count();
+        if held == 2 {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+    app.ok(
+        &lee.access,
+        "mutation($g: ID!) { leaveGroup(groupId: $g) }",
+        json!({"g": c.group}),
+    )
+    .await;
+    quiet_hours_end(&app, &[quinn, lee]).await;
+    let settled = settled(&app).await;
+    assert_eq!(state_of(&settled, olive), "SENT", "{settled:?}");
+    assert_eq!(state_of(&settled, quinn), "SENT", "{settled:?}");
+    assert_eq!(state_of(&settled, lee), "DROPPED", "{settled:?}");
+    assert_eq!(fcm.send_count(), 2);
 }

@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 use std::time::Duration;
 
-const PREFS: &str =
+pub(crate) const PREFS: &str =
     "mutation($i: PushPreferencesInput!) { updatePushPreferences(input: $i) { previews } }";
 
 struct World {
@@ -72,7 +72,7 @@ impl World {
 }
 
 /// Quiet hours from `from` to `to` hours around now, in UTC.
-fn quiet_hours(from: i64, to: i64) -> Value {
+pub(crate) fn quiet_hours(from: i64, to: i64) -> Value {
     let now = chrono::Utc::now();
     let at = |h: i64| {
         (now + chrono::Duration::hours(h))
@@ -82,7 +82,7 @@ fn quiet_hours(from: i64, to: i64) -> Value {
     json!({"start": at(from), "end": at(to), "timezone": "UTC"})
 }
 
-async fn jobs(app: &TestApp) -> Vec<entity::push_jobs::Model> {
+pub(crate) async fn jobs(app: &TestApp) -> Vec<entity::push_jobs::Model> {
     entity::push_jobs::Entity::find()
         .all(&app.context.db)
         .await
@@ -107,7 +107,7 @@ async fn all_put_off(app: &TestApp, n: usize) {
 }
 
 /// Quiet hours over for these people, and every waiting job due now.
-async fn quiet_hours_end(app: &TestApp, people: &[&Session]) {
+pub(crate) async fn quiet_hours_end(app: &TestApp, people: &[&Session]) {
     for who in people {
         app.ok(
             &who.access,
@@ -132,7 +132,7 @@ async fn quiet_hours_end(app: &TestApp, people: &[&Session]) {
 }
 
 /// Each job's person and state, once none is pending or claimed (within 15 s).
-async fn settled(app: &TestApp) -> Vec<(String, String, Option<String>)> {
+pub(crate) async fn settled(app: &TestApp) -> Vec<(String, String, Option<String>)> {
     use sea_orm::ActiveEnum;
     for _ in 0..150 {
         let jobs = jobs(app).await;
@@ -154,7 +154,10 @@ async fn settled(app: &TestApp) -> Vec<(String, String, Option<String>)> {
     panic!("the jobs never settled: {:?}", jobs(app).await);
 }
 
-fn state_of<'a>(settled: &'a [(String, String, Option<String>)], who: &Session) -> &'a str {
+pub(crate) fn state_of<'a>(
+    settled: &'a [(String, String, Option<String>)],
+    who: &Session,
+) -> &'a str {
     &settled
         .iter()
         .find(|(user, _, _)| *user == who.user_id)

@@ -33,10 +33,13 @@ pub struct Counts {
 }
 
 /// Answers by people who are active members of the meeting's group and not banned from it now.
+/// Membership and ban are looked up by their keys for each answer, so the plan starts from the
+/// answers of the meetings asked for, however many memberships there are.
 const COUNTED: &str = "FROM meeting_rsvps r
     JOIN meetings m ON m.id = r.meeting_id
-    JOIN memberships ms ON ms.group_id = m.group_id AND ms.user_id = r.user_id AND ms.state = $1
-    WHERE NOT EXISTS (SELECT 1 FROM bans b WHERE b.group_id = m.group_id AND b.user_id = r.user_id
+    WHERE EXISTS (SELECT 1 FROM memberships ms WHERE ms.group_id = m.group_id
+        AND ms.user_id = r.user_id AND ms.state = $1)
+    AND NOT EXISTS (SELECT 1 FROM bans b WHERE b.group_id = m.group_id AND b.user_id = r.user_id
         AND (b.until IS NULL OR b.until > $2))";
 
 /// The counts of each meeting, in one statement.
