@@ -32,9 +32,9 @@ pub struct Counts {
     pub waitlisted: u64,
 }
 
-/// Answers by people who are active members of the meeting's group and not banned from it now.
-/// Membership and ban are looked up by their keys for each answer, so the plan starts from the
-/// answers of the meetings asked for, however many memberships there are.
+/// Answers by people who are active members of the meeting's group and not banned from it now,
+/// asked again where it decides who is named or let in. Membership and ban are looked up by
+/// their keys for each answer.
 const COUNTED: &str = "FROM meeting_rsvps r
     JOIN meetings m ON m.id = r.meeting_id
     WHERE EXISTS (SELECT 1 FROM memberships ms WHERE ms.group_id = m.group_id
@@ -42,7 +42,10 @@ const COUNTED: &str = "FROM meeting_rsvps r
     AND NOT EXISTS (SELECT 1 FROM bans b WHERE b.group_id = m.group_id AND b.user_id = r.user_id
         AND (b.until IS NULL OR b.until > $2))";
 
-/// The counts of each meeting, in one statement.
+/// The counts of each meeting, in one statement. Answers leave with the person (leaving, a ban:
+/// `community::departures`; an erased account), so every answer counted is a member's. The
+/// list of who answered, which names people, checks membership, bans and blocks again when it
+/// is read (`attendees`).
 pub async fn counts(
     db: &impl ConnectionTrait,
     ids: &[MeetingId],
@@ -51,16 +54,11 @@ pub async fn counts(
     if ids.is_empty() {
         return Ok(counts);
     }
-    let mut values: Vec<Value> = vec![MemberState::Active.as_str().into(), now().into()];
-    let places: Vec<String> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, _)| format!("${}", i + 3))
-        .collect();
-    values.extend(ids.iter().map(|id| Value::from(id.as_str())));
+    let places: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let values: Vec<Value> = ids.iter().map(|id| Value::from(id.as_str())).collect();
     let sql = format!(
-        "SELECT r.meeting_id, r.status, COUNT(*) AS n {COUNTED} AND r.meeting_id IN ({})
-         GROUP BY r.meeting_id, r.status",
+        "SELECT meeting_id, status, COUNT(*) AS n FROM meeting_rsvps
+         WHERE meeting_id IN ({}) GROUP BY meeting_id, status",
         places.join(", ")
     );
     let backend = db.get_database_backend();
