@@ -722,6 +722,20 @@ async fn a_reminder_is_decided_once_across_instances_even_when_one_dies_mid_pass
         text["notifications"]["edges"][0]["node"]["text"],
         "A meeting in one of your groups is tomorrow"
     );
+    // Moved a day on, the meeting is reminded again for its new time.
+    let later = starts + Duration::days(1);
+    a.ok(
+        &c.owner.access,
+        "mutation($m: ID!, $t: DateTime!) { moveMeeting(meetingId: $m, startsAt: $t) { id } }",
+        json!({"m": id, "t": later.to_rfc3339()}),
+    )
+    .await;
+    let again =
+        api::meetings::reminders::run_once(&a.context.workers(), later - Duration::minutes(55))
+            .await
+            .unwrap();
+    assert_eq!(again, 1);
+    assert_eq!(notifications_of(&a, ana, "MEETING_REMINDER").await, 2);
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! Meetings one by one: found for the one asking, listed (a group's coming meetings, mine
 //! across my groups, a series' meetings in a range), cancelled and moved.
 use super::access::{locked, require_sees_meetings, HORIZON_DAYS};
-use super::telling::{cancel_in, tell};
+use super::telling::{cancel_in, forget_reminders, tell};
 use crate::auth::Viewer;
 use crate::broker::Committed;
 use crate::clock::now;
@@ -208,6 +208,7 @@ pub async fn move_to(
         .filter(meetings::Column::Id.eq(&meeting.id))
         .exec(&txn)
         .await?;
+    forget_reminders(&txn, &meeting).await?;
     let announce = tell(
         &txn,
         &meeting,

@@ -2,7 +2,7 @@
 //! written ahead for a rolling window.
 use super::access::{series_for, HORIZON_DAYS};
 use super::recurrence::{instant, Rule};
-use super::telling::{cancel_in, tell};
+use super::telling::{cancel_in, forget_reminders, tell};
 use crate::auth::Viewer;
 use crate::broker::{Announcements, Committed};
 use crate::clock::now;
@@ -402,6 +402,7 @@ pub async fn update(
                 .filter(meetings::Column::Id.eq(&meeting.id))
                 .exec(&txn)
                 .await?;
+            forget_reminders(&txn, &meeting).await?;
             announce.extend(
                 tell(
                     &txn,

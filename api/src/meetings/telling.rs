@@ -5,7 +5,7 @@ use crate::error::AppResult;
 use crate::ids::UserId;
 use crate::notifications::service::{notify_meeting, NotificationKind};
 use entity::enums::{MeetingStatus, RsvpStatus};
-use entity::{meeting_rsvps, meetings};
+use entity::{meeting_reminders, meeting_rsvps, meetings};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
@@ -57,4 +57,17 @@ pub async fn cancel_in(
         .exec(txn)
         .await?;
     tell(txn, meeting, NotificationKind::MeetingCancelled, None).await
+}
+
+/// Forgets the reminders decided for a meeting that moved, so that each person is reminded
+/// again for its new time.
+pub async fn forget_reminders(
+    txn: &impl ConnectionTrait,
+    meeting: &meetings::Model,
+) -> AppResult<()> {
+    meeting_reminders::Entity::delete_many()
+        .filter(meeting_reminders::Column::MeetingId.eq(&meeting.id))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
