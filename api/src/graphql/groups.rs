@@ -523,11 +523,7 @@ impl GroupMutation {
         alias: MaybeUndefined<String>,
         notification_level: Option<NotificationLevel>,
     ) -> Result<MembershipObject> {
-        let alias = match alias {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(a) => Some(Some(a)),
-        };
+        let alias: Option<Option<String>> = alias.into();
         let membership = membership_service::update_membership(
             &ctx.app()?.db,
             ctx.viewer()?,

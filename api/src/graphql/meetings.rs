@@ -279,14 +279,6 @@ pub struct UpdateMeetingSeriesInput {
     join_url: MaybeUndefined<String>,
 }
 
-fn change<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
-    }
-}
-
 /// My private calendar feed.
 #[derive(SimpleObject)]
 pub struct CalendarFeed {
@@ -380,13 +372,13 @@ impl MeetingMutation {
     ) -> Result<MeetingSeriesObject> {
         let changes = SeriesChanges {
             title: input.title,
-            description: change(input.description),
+            description: input.description.into(),
             local_start_time: input.local_start_time,
             duration_minutes: input.duration_minutes,
-            until: change(input.until).map(|d| d.map(|d| d.0)),
-            capacity: change(input.capacity),
+            until: input.until.map_value(|d| d.0).into(),
+            capacity: input.capacity.into(),
             facilitator_id: input.facilitator_id.map(UserId::from),
-            join_url: change(input.join_url),
+            join_url: input.join_url.into(),
         };
         let app = ctx.app()?;
         let id = MeetingSeriesId::from(input.series_id);

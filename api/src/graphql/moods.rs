@@ -162,14 +162,6 @@ pub struct UpdateMoodInput {
     logged_at: Option<DateTime<Utc>>,
 }
 
-fn changed<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
-    }
-}
-
 /// When I want my daily check-in prompt.
 #[derive(SimpleObject)]
 pub struct MoodReminder {
@@ -344,8 +336,8 @@ impl MoodMutation {
             CheckinChanges {
                 score: input.score,
                 emotions: input.emotions,
-                note: changed(input.note),
-                sleep_hours: changed(input.sleep_hours),
+                note: input.note.into(),
+                sleep_hours: input.sleep_hours.into(),
                 logged_at: input.logged_at,
             },
         )

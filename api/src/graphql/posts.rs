@@ -449,11 +449,7 @@ impl PostMutation {
         body: Option<String>,
         content_warning: MaybeUndefined<String>,
     ) -> Result<PostObject> {
-        let warning = match &content_warning {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(w) => Some(Some(w.as_str())),
-        };
+        let warning = content_warning.as_opt_deref();
         let app = ctx.app()?;
         let post = service::edit_post(
             &app.db,

@@ -81,15 +81,14 @@ impl PushMutation {
         ctx: &Context<'_>,
         input: PushPreferencesInput,
     ) -> Result<PushPreferencesObject> {
-        let quiet_hours = match input.quiet_hours {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(q) => Some(Some(QuietHoursSetting {
+        let quiet_hours = input
+            .quiet_hours
+            .map_value(|q| QuietHoursSetting {
                 start: q.start,
                 end: q.end,
                 timezone: q.timezone,
-            })),
-        };
+            })
+            .into();
         let changes = Changes {
             push_enabled: input.push_enabled,
             disabled_kinds: input.disabled_kinds,

@@ -383,11 +383,7 @@ impl QuestionMutation {
             body: input.body,
             topic: input.topic,
             tags: input.tags,
-            content_warning: match input.content_warning {
-                MaybeUndefined::Undefined => None,
-                MaybeUndefined::Null => Some(None),
-                MaybeUndefined::Value(w) => Some(Some(w)),
-            },
+            content_warning: input.content_warning.into(),
         };
         let app = ctx.app()?;
         let written = service::edit(&app.db, ctx.viewer()?, &id, changes).await?;
