@@ -98,7 +98,7 @@ pub async fn is_admin(db: &impl ConnectionTrait, user_id: &UserId) -> AppResult<
 }
 
 /// A ban that holds now: one with an `until` in the past is over.
-fn ban_in_force() -> SimpleExpr {
+pub fn ban_in_force() -> SimpleExpr {
     let until = Expr::col((bans::Entity, bans::Column::Until));
     until.clone().is_null().or(until.gt(Utc::now()))
 }

@@ -3,15 +3,16 @@
 //! counted only for people who are members now and not banned, and the list of who is coming
 //! is for the facilitator and the moderators, without anyone blocked either way.
 use super::access::{locked, require_sees_meetings, series_for};
+use super::telling::tell_people;
 use crate::auth::Viewer;
-use crate::broker::{Announcements, Committed, Event, WorkerHandles};
+use crate::broker::{Announcements, Committed, WorkerHandles};
 use crate::clock::now;
 use crate::community::access::group_access;
 use crate::community::vocabulary::MemberState;
 use crate::db::{begin_write, statement};
 use crate::error::{AppError, AppResult};
 use crate::ids::{MeetingId, UserId};
-use crate::notifications::service::{notify_meeting, NotificationKind};
+use crate::notifications::service::NotificationKind;
 use entity::enums::{MeetingStatus, RsvpAnswer, RsvpStatus};
 use entity::{meeting_rsvps, meeting_series, meetings};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
@@ -64,15 +65,14 @@ pub async fn counts(
     let backend = db.get_database_backend();
     for row in db.query_all_raw(statement(backend, &sql, values)).await? {
         let id: String = row.try_get("", "meeting_id")?;
-        let status: String = row.try_get("", "status")?;
         let n: i64 = row.try_get("", "n")?;
         let entry = counts.entry(MeetingId::from(id)).or_default();
         let n = u64::try_from(n).unwrap_or(0);
-        match status.as_str() {
-            "GOING" => entry.going = n,
-            "MAYBE" => entry.maybe = n,
-            "WAITLISTED" => entry.waitlisted = n,
-            _ => {}
+        match row.try_get("", "status")? {
+            RsvpStatus::Going => entry.going = n,
+            RsvpStatus::Maybe => entry.maybe = n,
+            RsvpStatus::Waitlisted => entry.waitlisted = n,
+            RsvpStatus::NotGoing => {}
         }
     }
     Ok(counts)
@@ -138,23 +138,7 @@ pub async fn settle(
         .filter(meeting_rsvps::Column::Status.eq(RsvpStatus::Waitlisted.as_str()))
         .exec(txn)
         .await?;
-    let mut announce: Announcements = notify_meeting(
-        txn,
-        &promoted,
-        NotificationKind::MeetingPlace,
-        &meeting.group_id,
-        &meeting.id,
-        None,
-    )
-    .await?
-    .into();
-    for user_id in promoted {
-        announce.event(Event::MeetingChanged {
-            user_id,
-            meeting_id: meeting.id.clone(),
-        });
-    }
-    Ok(announce)
+    tell_people(txn, meeting, promoted, NotificationKind::MeetingPlace).await
 }
 
 /// A member's answer for a meeting that is still to come. GOING on a full meeting is
@@ -287,14 +271,7 @@ pub async fn attendees(
     let mut list = Vec::with_capacity(rows.len());
     for row in rows {
         let user: String = row.try_get("", "user_id")?;
-        let status: String = row.try_get("", "status")?;
-        let status = match status.as_str() {
-            "GOING" => RsvpStatus::Going,
-            "MAYBE" => RsvpStatus::Maybe,
-            "WAITLISTED" => RsvpStatus::Waitlisted,
-            _ => RsvpStatus::NotGoing,
-        };
-        list.push((UserId::from(user), status));
+        list.push((UserId::from(user), row.try_get("", "status")?));
     }
     Ok(Some(list))
 }

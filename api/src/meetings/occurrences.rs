@@ -5,7 +5,7 @@ use super::telling::{cancel_in, forget_reminders, tell};
 use crate::auth::Viewer;
 use crate::broker::Committed;
 use crate::clock::now;
-use crate::community::access::{group_access, GroupAccess};
+use crate::community::access::{ban_in_force, group_access, GroupAccess};
 use crate::community::vocabulary::MemberState;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
@@ -64,11 +64,7 @@ pub fn in_my_groups(user_id: &UserId) -> Condition {
         .column(bans::Column::GroupId)
         .from(bans::Entity)
         .and_where(Expr::col(bans::Column::UserId).eq(user_id))
-        .and_where(
-            Expr::col(bans::Column::Until)
-                .is_null()
-                .or(Expr::col(bans::Column::Until).gt(now())),
-        )
+        .and_where(ban_in_force())
         .to_owned();
     Condition::all()
         .add(meetings::Column::GroupId.in_subquery(mine))

@@ -29,11 +29,22 @@ pub async fn tell(
         .all(txn)
         .await?;
     let coming: Vec<UserId> = coming.into_iter().filter(|u| Some(u) != except).collect();
+    tell_people(txn, meeting, coming, kind).await
+}
+
+/// Tells these people of a change to a meeting: a notification of `kind` (and its push) and a
+/// live event each.
+pub async fn tell_people(
+    txn: &impl ConnectionTrait,
+    meeting: &meetings::Model,
+    people: Vec<UserId>,
+    kind: NotificationKind,
+) -> AppResult<Announcements> {
     let mut announce: Announcements =
-        notify_meeting(txn, &coming, kind, &meeting.group_id, &meeting.id, None)
+        notify_meeting(txn, &people, kind, &meeting.group_id, &meeting.id, None)
             .await?
             .into();
-    for user_id in coming {
+    for user_id in people {
         announce.event(Event::MeetingChanged {
             user_id,
             meeting_id: meeting.id.clone(),
