@@ -29,6 +29,7 @@ mod mood_privacy;
 mod mood_reminders;
 mod mood_shares;
 mod moods;
+mod nodes;
 mod notifications;
 mod one_report_queue;
 mod ops;

@@ -3,7 +3,7 @@
 use crate::support::*;
 use serde_json::{json, Value};
 
-const CALLERS: [&str; 8] = [
+pub(crate) const CALLERS: [&str; 8] = [
     "signed out",
     "non-member",
     "pending",
@@ -14,13 +14,13 @@ const CALLERS: [&str; 8] = [
     "blocked by author",
 ];
 
-struct World {
-    group: String,
-    post: String,
-    tokens: Vec<Option<String>>,
+pub(crate) struct World {
+    pub(crate) group: String,
+    pub(crate) post: String,
+    pub(crate) tokens: Vec<Option<String>>,
 }
 
-async fn world(app: &TestApp, visibility: &str) -> World {
+pub(crate) async fn world(app: &TestApp, visibility: &str) -> World {
     let tag = visibility.to_lowercase();
     let owner = app.register(&format!("Owner {tag}")).await;
     let people: Vec<Session> = {

@@ -435,3 +435,41 @@ pub fn reads_group(
         .add(Expr::col(person.clone()).in_subquery(members))
         .add(Expr::col(person).in_subquery(admins))
 }
+
+/// A group where both I and `person` are active members, I am not banned and no block stands
+/// between us (the one they joined first): where I may be shown them as that group shows them.
+/// None for anyone I share no such group with. I am always shown myself, so this is only asked
+/// of other people.
+pub async fn group_we_share(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    person: &UserId,
+) -> AppResult<Option<GroupId>> {
+    use sea_orm::{ColumnTrait as _, QueryOrder as _};
+    let mine = Query::select()
+        .column(memberships::Column::GroupId)
+        .from(memberships::Entity)
+        .and_where(Expr::col(memberships::Column::UserId).eq(&viewer.user_id))
+        .and_where(Expr::col(memberships::Column::State).eq(MemberState::Active))
+        .to_owned();
+    let banned = Query::select()
+        .column(bans::Column::GroupId)
+        .from(bans::Entity)
+        .and_where(Expr::col(bans::Column::UserId).eq(&viewer.user_id))
+        .and_where(ban_in_force())
+        .to_owned();
+    let theirs = memberships::Entity::find()
+        .filter(memberships::Column::UserId.eq(person))
+        .filter(memberships::Column::State.eq(MemberState::Active))
+        .filter(memberships::Column::GroupId.in_subquery(mine))
+        .filter(memberships::Column::GroupId.not_in_subquery(banned))
+        .filter(not_blocked_with(
+            (memberships::Entity, memberships::Column::UserId),
+            &viewer.user_id,
+        ))
+        .order_by_asc(memberships::Column::JoinedAt)
+        .order_by_asc(memberships::Column::GroupId)
+        .one(db)
+        .await?;
+    Ok(theirs.map(|m| m.group_id))
+}

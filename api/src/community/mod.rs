@@ -5,6 +5,7 @@
 pub mod access;
 pub mod audience;
 pub mod departures;
+pub mod identify;
 pub mod mod_log;
 pub mod reports;
 pub mod tags;

@@ -145,7 +145,7 @@ impl GroupObject {
         }
     }
 
-    fn with_access(access: GroupAccess) -> Self {
+    pub(crate) fn with_access(access: GroupAccess) -> Self {
         GroupObject {
             row: groups::Model::clone(&access.group),
             access: OnceCell::new_with(Some(access)),
@@ -164,7 +164,7 @@ impl GroupObject {
 
 #[Object(name = "Group")]
 impl GroupObject {
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID::from(self.row.id.clone())
     }
     async fn name(&self) -> &str {

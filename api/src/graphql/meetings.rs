@@ -22,7 +22,7 @@ pub struct MeetingSeriesObject(pub Arc<meeting_series::Model>);
 
 #[Object(name = "MeetingSeries")]
 impl MeetingSeriesObject {
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID::from(self.0.id.clone())
     }
     /// The group it belongs to.
@@ -184,7 +184,7 @@ impl MeetingObject {
 
 #[Object(name = "Meeting")]
 impl MeetingObject {
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID::from(self.row.id.clone())
     }
     async fn series(&self) -> MeetingSeriesObject {

@@ -13,6 +13,7 @@ pub mod meetings;
 pub mod moderation;
 pub mod mood_shares;
 pub mod moods;
+pub mod nodes;
 pub mod notifications;
 pub mod posts;
 pub mod push;
@@ -29,6 +30,7 @@ pub use meetings::{MeetingMutation, MeetingObject, MeetingQuery, MeetingSeriesOb
 pub use moderation::{ModLogEntryObject, ModerationMutation, ModerationQuery};
 pub use mood_shares::{ShareMutation, ShareQuery};
 pub use moods::{MoodMutation, MoodQuery};
+pub use nodes::{Node, NodeQuery};
 pub use notifications::{NotificationMutation, NotificationObject, NotificationQuery};
 pub use posts::{
     authors_asked, crisis_resources, PostMutation, PostObject, PostQuery, ReplyObject,

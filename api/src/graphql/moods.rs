@@ -54,7 +54,7 @@ impl MoodCheckinObject {
 
 #[Object(name = "MoodCheckin")]
 impl MoodCheckinObject {
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID::from(self.row.id.clone())
     }
     /// 1 (worst) to 10 (best).

@@ -31,7 +31,7 @@ impl NotificationObject {
 
 #[Object(name = "Notification")]
 impl NotificationObject {
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID::from(self.0.id.clone())
     }
     // Always set; nullable for apps built when unknown kinds were possible.

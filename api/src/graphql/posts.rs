@@ -158,7 +158,7 @@ impl PostObject {
 
 #[Object(name = "Post")]
 impl PostObject {
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID::from(self.0.id.clone())
     }
     async fn group(&self, ctx: &Context<'_>) -> Result<Option<GroupObject>> {
@@ -260,7 +260,7 @@ impl ReplyObject {
 
 #[Object(name = "Reply")]
 impl ReplyObject {
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID::from(self.0.id.clone())
     }
     async fn post_id(&self) -> ID {

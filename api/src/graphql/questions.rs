@@ -61,7 +61,7 @@ impl QuestionObject {
 
 #[Object(name = "Question")]
 impl QuestionObject {
-    async fn id(&self) -> &QuestionId {
+    pub(crate) async fn id(&self) -> &QuestionId {
         &self.0.id
     }
     async fn title(&self) -> &str {
@@ -172,7 +172,7 @@ pub struct AnswerObject {
 
 #[Object(name = "Answer")]
 impl AnswerObject {
-    async fn id(&self) -> &AnswerId {
+    pub(crate) async fn id(&self) -> &AnswerId {
         &self.row.id
     }
     async fn question_id(&self) -> &QuestionId {

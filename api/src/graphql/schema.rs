@@ -3,7 +3,7 @@ use super::document_guard::DocumentGuard;
 use super::query_cost::CostModel;
 use super::{
     AccountMutation, AccountQuery, GroupMutation, GroupQuery, LiveSubscription, MeetingMutation,
-    MeetingQuery, ModerationMutation, ModerationQuery, MoodMutation, MoodQuery,
+    MeetingQuery, ModerationMutation, ModerationQuery, MoodMutation, MoodQuery, NodeQuery,
     NotificationMutation, NotificationQuery, PostMutation, PostQuery, PushMutation,
     QuestionMutation, QuestionQuery, ShareMutation, ShareQuery,
 };
@@ -23,6 +23,7 @@ pub struct Query(
     ShareQuery,
     QuestionQuery,
     MeetingQuery,
+    NodeQuery,
 );
 
 #[derive(MergedObject, Default)]
