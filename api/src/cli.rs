@@ -48,8 +48,12 @@ enum Command {
     Demo,
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Print the GraphQL schema (SDL) the apps are built against.
-    Schema,
+    /// Print the GraphQL schema (SDL) the apps are built against; or check it, or print the
+    /// native clients' type policies from it.
+    Schema {
+        #[command(subcommand)]
+        action: Option<SchemaCommand>,
+    },
     /// Platform administration that has no API on purpose.
     Admin {
         #[command(subcommand)]
@@ -59,6 +63,27 @@ enum Command {
     Keys {
         #[command(subcommand)]
         action: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SchemaCommand {
+    /// Fail (exit 1) on a change from the released schema that would break a shipped app and
+    /// is not listed with its reason in the changelog, and on a type, field or argument new
+    /// since the released schema without a description.
+    Check {
+        /// The schema the apps on phones were built against.
+        #[arg(long, default_value = "schema.released.graphql")]
+        released: std::path::PathBuf,
+        /// Where each breaking change is listed with its reason.
+        #[arg(long, default_value = "docs/SCHEMA_CHANGES.md")]
+        changelog: std::path::PathBuf,
+    },
+    /// Print the type policies of the native clients: every type with an `id` is keyed by it.
+    TypePolicies {
+        /// Which client's file: `kotlin` (Apollo Kotlin's extra.graphqls) or `swift` (Apollo
+        /// iOS's SchemaConfiguration.swift).
+        client: crate::type_policies::Client,
     },
 }
 
@@ -102,9 +127,8 @@ enum AdminCommand {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Schema) = cli.command {
-        print!("{}", crate::graphql::schema::sdl());
-        return ExitCode::SUCCESS;
+    if let Some(Command::Schema { action }) = cli.command {
+        return schema(action);
     }
     let mut settings = match Settings::load() {
         Ok(settings) => settings,
@@ -162,7 +186,7 @@ pub fn main() -> ExitCode {
                 serve(settings, bind, duties).await
             }
             Some(Command::Worker { bind }) => serve(settings, bind, Duties::Workers).await,
-            None | Some(Command::Schema | Command::Healthcheck { .. }) => {
+            None | Some(Command::Schema { .. } | Command::Healthcheck { .. }) => {
                 serve(settings, None, Duties::ApiAndWorkers).await
             }
         }
@@ -389,4 +413,78 @@ async fn serve(
         shutdown.cancel();
     });
     app.run_until_stopped().await
+}
+
+fn schema(action: Option<SchemaCommand>) -> ExitCode {
+    let sdl = crate::graphql::schema::sdl();
+    match action {
+        None => {
+            print!("{sdl}");
+            ExitCode::SUCCESS
+        }
+        Some(SchemaCommand::TypePolicies { client }) => {
+            match crate::type_policies::generate(&sdl, client) {
+                Ok(policies) => {
+                    print!("{policies}");
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    eprintln!("hearth: {err:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Some(SchemaCommand::Check {
+            released,
+            changelog,
+        }) => match check_schema(&sdl, &released, &changelog) {
+            Ok(problems) if problems.is_empty() => {
+                println!("schema: no unlisted breaking change, nothing new without a description");
+                ExitCode::SUCCESS
+            }
+            Ok(problems) => {
+                for problem in problems {
+                    eprintln!("{problem}");
+                }
+                ExitCode::FAILURE
+            }
+            Err(err) => {
+                eprintln!("hearth: {err:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn check_schema(
+    sdl: &str,
+    released: &std::path::Path,
+    changelog: &std::path::Path,
+) -> anyhow::Result<Vec<String>> {
+    use crate::schema_changes::{compare, undocumented, unlisted};
+    use anyhow::Context as _;
+    let released_sdl = std::fs::read_to_string(released)
+        .with_context(|| format!("reading {}", released.display()))?;
+    let listed = std::fs::read_to_string(changelog)
+        .with_context(|| format!("reading {}", changelog.display()))?;
+    let changes = compare(&released_sdl, sdl)?;
+    let mut problems: Vec<String> = unlisted(&changes, &listed)
+        .into_iter()
+        .map(|change| {
+            format!(
+                "breaking change not listed in {}: {change}",
+                changelog.display()
+            )
+        })
+        .collect();
+    // Parts the released schema already had without a description are being described; a
+    // part new since then must come with its description.
+    let released_undocumented = undocumented(&released_sdl)?;
+    problems.extend(
+        undocumented(sdl)?
+            .into_iter()
+            .filter(|coordinate| !released_undocumented.contains(coordinate))
+            .map(|coordinate| format!("no description: {coordinate}")),
+    );
+    Ok(problems)
 }

@@ -35,11 +35,13 @@ pub mod read_versions;
 pub mod realtime;
 pub mod redis_conn;
 pub mod safety;
+pub mod schema_changes;
 pub mod search;
 pub mod secrets;
 pub mod state;
 pub mod telemetry;
 pub mod text;
+pub mod type_policies;
 
 pub use app::App;
 pub use config::Settings;

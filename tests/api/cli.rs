@@ -344,3 +344,78 @@ async fn healthcheck_asks_the_server_on_its_own_port() {
     assert_eq!(said.lines().count(), 1, "{said}");
     assert!(said.contains(&format!("http://{nobody}/healthz")), "{said}");
 }
+
+fn in_repository(path: &str) -> String {
+    format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn the_schema_breaks_no_shipped_app() {
+    let output = hearth()
+        .args(["schema", "check", "--released"])
+        .arg(in_repository("schema.released.graphql"))
+        .arg("--changelog")
+        .arg(in_repository("docs/SCHEMA_CHANGES.md"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_breaking_change_not_in_the_changelog_fails_the_check() {
+    // A released schema with a field today's has not: as if it had been removed.
+    let dir = tempfile::tempdir().unwrap();
+    let released = std::fs::read_to_string(in_repository("schema.released.graphql")).unwrap();
+    let released = released.replacen(
+        "type Query {\n",
+        "type Query {\n\t\"\"\"\n\tGone since.\n\t\"\"\"\n\tretiredField(id: ID!): String\n",
+        1,
+    );
+    let released_path = dir.path().join("released.graphql");
+    std::fs::write(&released_path, released).unwrap();
+    let changelog = dir.path().join("changes.md");
+    let check = |changelog_text: &str| {
+        std::fs::write(&changelog, changelog_text).unwrap();
+        hearth()
+            .args(["schema", "check", "--released"])
+            .arg(&released_path)
+            .arg("--changelog")
+            .arg(&changelog)
+            .output()
+            .unwrap()
+    };
+    let output = check("None.\n");
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("Query.retiredField: field removed"), "{said}");
+    // Listed with its reason, it may go.
+    let output = check("- `Query.retiredField`: no app version in the stores reads it\n");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn the_committed_type_policies_match_the_schema() {
+    for (client, file) in [
+        ("kotlin", "docs/clients/extra.graphqls"),
+        ("swift", "docs/clients/SchemaConfiguration.swift"),
+    ] {
+        let output = hearth()
+            .args(["schema", "type-policies", client])
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        let committed = std::fs::read_to_string(in_repository(file)).unwrap();
+        assert!(
+            String::from_utf8_lossy(&output.stdout) == committed,
+            "{file} is stale: run `cargo run -- schema type-policies {client} > {file}` and commit it"
+        );
+    }
+}

@@ -83,7 +83,11 @@ async fn every_kind_of_object_is_refetched_by_its_id() {
         .clone();
     let series = id_of(&series);
     let meeting = app
-        .ok(&owner.access, "{ myMeetings { edges { node { id } } } }", json!({}))
+        .ok(
+            &owner.access,
+            "{ myMeetings { edges { node { id } } } }",
+            json!({}),
+        )
         .await["myMeetings"]["edges"][0]["node"]["id"]
         .clone();
     let meeting = id_of(&meeting);
@@ -107,7 +111,11 @@ async fn every_kind_of_object_is_refetched_by_its_id() {
 
     // A refetch reads the same fields as the typed query.
     let typed = app
-        .ok(&owner.access, "query($p: ID!) { post(id: $p) { id title replyCount author { id displayName } } }", json!({"p": post}))
+        .ok(
+            &owner.access,
+            "query($p: ID!) { post(id: $p) { id title replyCount author { id displayName } } }",
+            json!({"p": post}),
+        )
         .await;
     let through_node = app
         .ok(&owner.access, "query($p: ID!) { node(id: $p) { ... on Post { id title replyCount author { id displayName } } } }", json!({"p": post}))
@@ -142,7 +150,10 @@ async fn every_kind_of_object_is_refetched_by_its_id() {
         assert!(refetched(&app, &member, mine).await.is_null());
     }
     // Signed out: the same answer as every typed field.
-    assert_eq!(error_code(&node(&app, None, &post).await), "UNAUTHENTICATED");
+    assert_eq!(
+        error_code(&node(&app, None, &post).await),
+        "UNAUTHENTICATED"
+    );
 
     // Bounded.
     let too_many: Vec<String> = (0..101).map(|_| post.clone()).collect();
@@ -175,8 +186,16 @@ async fn matrix_through_node(visibility: &str) {
     let owner = app.ok(&owner_token, "{ me { id } }", json!({})).await["me"]["id"].clone();
     let owner = id_of(&owner);
     let typed_reads = [
-        ("group", "query($id: ID!) { group(id: $id) { id } }", world.group.clone()),
-        ("post", "query($id: ID!) { post(id: $id) { id } }", world.post.clone()),
+        (
+            "group",
+            "query($id: ID!) { group(id: $id) { id } }",
+            world.group.clone(),
+        ),
+        (
+            "post",
+            "query($id: ID!) { post(id: $id) { id } }",
+            world.post.clone(),
+        ),
         (
             "reply",
             "query($id: ID!) { post(id: $id) { replies { edges { node { id } } } } }",
@@ -259,7 +278,9 @@ async fn a_person_is_shown_by_node_as_the_group_we_share_shows_them() {
     let app = TestApp::spawn().await;
     let owner = app.register("Alias Owner").await;
     let member = app.register("Alias Member").await;
-    let group = app.create_group(&owner, "Where aliases hold", "PRIVATE").await;
+    let group = app
+        .create_group(&owner, "Where aliases hold", "PRIVATE")
+        .await;
     app.join(&member, &group).await;
     app.ok(
         &owner.access,

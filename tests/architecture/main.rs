@@ -39,6 +39,8 @@ const LAYERS: &[(&str, &[&str])] = &[
             "redis_conn",
             "memo",
             "text",
+            "schema_changes",
+            "type_policies",
         ],
     ),
     (

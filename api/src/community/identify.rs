@@ -56,9 +56,7 @@ impl Kind {
     }
 
     fn from_table(name: &str) -> Option<Kind> {
-        Kind::ALL
-            .into_iter()
-            .find(|kind| kind.table() == name)
+        Kind::ALL.into_iter().find(|kind| kind.table() == name)
     }
 }
 

@@ -23,7 +23,11 @@ use std::sync::Arc;
 /// An object with an id that names it across the whole API: give the id to `node` (or many
 /// to `nodes`) to read it again. Ids are UUIDs, unique across types.
 #[derive(Interface)]
-#[graphql(field(name = "id", ty = "ID", desc = "Names this object across the whole API."))]
+#[graphql(field(
+    name = "id",
+    ty = "ID",
+    desc = "Names this object across the whole API."
+))]
 pub enum Node {
     User(UserObject),
     Group(GroupObject),
@@ -44,7 +48,11 @@ pub struct NodeQuery;
 impl NodeQuery {
     /// The object this id names, if I may see it, under the rules of the typed field that
     /// reads it; null when it does not exist or is not for me to see.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The id of any object that implements `Node`.")] id: ID,
+    ) -> Result<Option<Node>> {
         let id = id.0;
         let kinds = kinds_of(&ctx.app()?.db, std::slice::from_ref(&id)).await?;
         match kinds.get(&id) {
@@ -55,9 +63,15 @@ impl NodeQuery {
 
     /// The objects these ids name, in the order asked, each null where `node` would be null.
     /// At most 100 ids at once.
-    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Ids of objects that implement `Node`, at most 100.")] ids: Vec<ID>,
+    ) -> Result<Vec<Option<Node>>> {
         if ids.len() > MOST_AT_ONCE {
-            return Err(AppError::bad_input("ids", format!("at most {MOST_AT_ONCE} at once")).into());
+            return Err(
+                AppError::bad_input("ids", format!("at most {MOST_AT_ONCE} at once")).into(),
+            );
         }
         let ids: Vec<String> = ids.into_iter().map(|id| id.0).collect();
         let kinds = kinds_of(&ctx.app()?.db, &ids).await?;
@@ -95,7 +109,8 @@ async fn read(ctx: &Context<'_>, kind: Kind, id: String) -> AppResult<Option<Nod
             Node::Group(GroupObject::with_access(access))
         }
         Kind::Post => {
-            let (post, _) = crate::posts::service::visible_post(db, viewer, &PostId::from(id)).await?;
+            let (post, _) =
+                crate::posts::service::visible_post(db, viewer, &PostId::from(id)).await?;
             Node::Post(PostObject::from(post))
         }
         Kind::Reply => {
@@ -135,8 +150,7 @@ async fn read(ctx: &Context<'_>, kind: Kind, id: String) -> AppResult<Option<Nod
         }
         Kind::MeetingSeries => {
             let (row, _) =
-                crate::meetings::access::series_for(db, viewer, &MeetingSeriesId::from(id))
-                    .await?;
+                crate::meetings::access::series_for(db, viewer, &MeetingSeriesId::from(id)).await?;
             Node::MeetingSeries(MeetingSeriesObject(Arc::new(row)))
         }
     }))
