@@ -17,6 +17,7 @@ mod fake_fcm;
 mod fake_smtp;
 mod fcm_protocol;
 mod fresh_reads;
+mod graphiql;
 mod group_lifecycle;
 mod groups;
 mod http;

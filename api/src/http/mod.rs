@@ -1,8 +1,10 @@
 //! The HTTP surface: `/graphql` (POST, GET, WebSocket), `/healthz`, `/readyz`, `/metrics`, and
-//! the account-deletion page (`/account/delete`).
+//! the account-deletion page (`/account/delete`), and GraphiQL's files in development
+//! (`/graphiql/…`).
 mod account_page;
 mod cached_answers;
 mod calendar;
+mod graphiql;
 mod graphql;
 mod ops;
 mod ws;
@@ -67,6 +69,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/account/delete/confirm", post(account_page::confirm))
         .route("/account/export", get(account_page::export))
         .route("/calendar/{file}", get(calendar::feed))
+        .route("/graphiql/{file}", get(graphiql::asset))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // Answers are about one person and never for a shared cache; nothing is sniffed as HTML.
         // A tagged GET answer says its own (`private, no-cache`: the phone keeps it, and asks
