@@ -47,6 +47,14 @@ impl Refusal {
         }
     }
 
+    /// The answer that carries it: a GraphQL response with one error and no data, over HTTP
+    /// and as the one `next` of a WebSocket operation alike (Apollo's clients read it there
+    /// to send the document).
+    pub fn answer(&self) -> String {
+        serde_json::json!({"errors": [{"message": self.message(), "extensions": {"code": self.code()}}]})
+            .to_string()
+    }
+
     pub fn message(&self) -> &'static str {
         match self {
             // Apollo's clients look for this message to send the document.

@@ -156,3 +156,126 @@ async fn trusted_documents_only_when_a_manifest_is_given() {
     let later = post(&app, &me.access, None, &sha256(other)).await;
     assert_eq!(error_code(&later), "PERSISTED_QUERY_NOT_IN_LIST", "{later}");
 }
+
+const TICKS: &str = "subscription Ticks { heartbeat(intervalSeconds: 1) { sequence } }";
+
+/// A `subscribe` whose payload carries the persisted-query extension, and the document when
+/// given.
+async fn subscribe_persisted(socket: &mut Socket, id: &str, query: Option<&str>, hash: &str) {
+    let mut payload = json!({"extensions": persisted(hash), "variables": {}});
+    if let Some(query) = query {
+        payload["query"] = json!(query);
+    }
+    socket
+        .send(json!({"id": id, "type": "subscribe", "payload": payload}))
+        .await;
+}
+
+/// The next message for `id`, skipping none: operations here run one at a time.
+async fn next_of(socket: &mut Socket, id: &str) -> Value {
+    let message = socket.expect_json(std::time::Duration::from_secs(5)).await;
+    assert_eq!(message["id"], id, "{message}");
+    message
+}
+
+/// Apollo's flow over the WebSocket: a hash alone is answered with `PersistedQueryNotFound`
+/// (one `next` with the error, then `complete`, where Apollo's clients look for it); the hash
+/// with its document runs and is kept; the hash alone then runs the kept document.
+#[tokio::test]
+async fn persisted_queries_work_over_the_websocket() {
+    let app = TestApp::spawn().await;
+    let me = app.register("Socket Sol").await;
+    let hash = sha256(TICKS);
+    let mut socket = app.socket().await;
+    socket.init(&me.access).await;
+    assert_eq!(
+        socket.expect_json(std::time::Duration::from_secs(5)).await["type"],
+        "connection_ack"
+    );
+
+    subscribe_persisted(&mut socket, "miss", None, &hash).await;
+    let miss = next_of(&mut socket, "miss").await;
+    assert_eq!(miss["type"], "next", "{miss}");
+    assert_eq!(
+        miss["payload"]["errors"][0]["extensions"]["code"],
+        "PERSISTED_QUERY_NOT_FOUND"
+    );
+    assert_eq!(
+        miss["payload"]["errors"][0]["message"],
+        "PersistedQueryNotFound"
+    );
+    assert_eq!(next_of(&mut socket, "miss").await["type"], "complete");
+
+    // A wrong hash is refused and keeps nothing.
+    subscribe_persisted(
+        &mut socket,
+        "forged",
+        Some(TICKS),
+        &sha256("something else"),
+    )
+    .await;
+    let forged = next_of(&mut socket, "forged").await;
+    assert_eq!(
+        forged["payload"]["errors"][0]["extensions"]["code"],
+        "BAD_USER_INPUT"
+    );
+    assert_eq!(next_of(&mut socket, "forged").await["type"], "complete");
+
+    subscribe_persisted(&mut socket, "full", Some(TICKS), &hash).await;
+    let tick = next_of(&mut socket, "full").await;
+    assert_eq!(
+        tick["payload"]["data"]["heartbeat"]["sequence"], 1,
+        "{tick}"
+    );
+    socket.send(json!({"id": "full", "type": "complete"})).await;
+
+    // Kept: by hash alone now, on this socket or any other.
+    let mut other = app.socket().await;
+    other.init(&me.access).await;
+    other.expect_json(std::time::Duration::from_secs(5)).await;
+    subscribe_persisted(&mut other, "by-hash", None, &hash).await;
+    let tick = next_of(&mut other, "by-hash").await;
+    assert_eq!(
+        tick["payload"]["data"]["heartbeat"]["sequence"], 1,
+        "{tick}"
+    );
+}
+
+/// With a manifest, subscriptions are bound by it too: a document sent in full that is not in
+/// it never runs, and one that is runs by its hash.
+#[tokio::test]
+async fn trusted_documents_bind_subscriptions() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("trusted.json");
+    std::fs::write(&manifest, json!({ sha256(TICKS): TICKS }).to_string()).unwrap();
+    let app = TestApp::spawn_with({
+        let manifest = manifest.clone();
+        move |s| s.trusted_documents = Some(manifest)
+    })
+    .await;
+    let me = app.register("Trusted Socket").await;
+    let mut socket = app.socket().await;
+    socket.init(&me.access).await;
+    socket.expect_json(std::time::Duration::from_secs(5)).await;
+
+    socket
+        .start(
+            "free",
+            "subscription { heartbeat(intervalSeconds: 2) { sequence } }",
+            json!({}),
+        )
+        .await;
+    let free = next_of(&mut socket, "free").await;
+    assert_eq!(
+        free["payload"]["errors"][0]["extensions"]["code"], "QUERY_NOT_IN_SAFELIST",
+        "{free}"
+    );
+    assert_eq!(next_of(&mut socket, "free").await["type"], "complete");
+
+    subscribe_persisted(&mut socket, "listed", None, &sha256(TICKS)).await;
+    let tick = next_of(&mut socket, "listed").await;
+    assert_eq!(
+        tick["payload"]["data"]["heartbeat"]["sequence"], 1,
+        "{tick}"
+    );
+}

@@ -325,12 +325,10 @@ pub async fn get_or_upgrade(
 /// A persisted query that cannot run: 200 with the error and its code, as Apollo's clients expect
 /// (they send the document after `PERSISTED_QUERY_NOT_FOUND`).
 fn persisted_refusal(media: MediaType, refusal: &Refusal) -> axum::response::Response {
-    let body =
-        json!({"errors": [{"message": refusal.message(), "extensions": {"code": refusal.code()}}]});
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, media.content_type())],
-        body.to_string(),
+        refusal.answer(),
     )
         .into_response()
 }

@@ -1,6 +1,7 @@
 //! `graphql-transport-ws` on `/graphql`: sign-in in `connection_init`, small buffers, at most
 //! [`MAX_SUBSCRIPTIONS`] operations at once, sessions re-checked while open, and a 1001 close on
-//! shutdown. What each operation sends comes from [`realtime::start`].
+//! shutdown. Persisted queries (APQ) and trusted documents apply to `subscribe` as they do
+//! over HTTP. What each operation sends comes from [`realtime::start`].
 use super::HttpState;
 use crate::auth::RequestMeta;
 use crate::auth::{authenticate, bearer_token, Auth, Viewer};
@@ -197,12 +198,20 @@ fn handle(
             Step::Send(refusal(&id))
         }
         ClientMessage::Subscribe { id, payload } => {
-            let payloads = Box::pin(realtime::start(
-                state.app.clone(),
-                state.schema.clone(),
-                caller.clone(),
-                *payload,
-            ));
+            let (app, schema) = (state.app.clone(), state.schema.clone());
+            let (caller, persisted) = (caller.clone(), state.persisted.clone());
+            let mut request = *payload;
+            let payloads = Box::pin(async move {
+                // Persisted queries as over HTTP: a hash alone names a kept (or, in
+                // production, a trusted) document, and trusted documents bind subscriptions too.
+                match persisted.resolve(&mut request).await {
+                    Ok(()) => realtime::start(app, schema, caller, request).await,
+                    Err(refusal) => {
+                        let answer: Arc<str> = refusal.answer().into();
+                        futures::stream::once(futures::future::ready(answer)).boxed()
+                    }
+                }
+            });
             running.insert(id.clone(), frames(&id, payloads));
             Step::Nothing
         }
