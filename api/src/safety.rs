@@ -7,8 +7,10 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::Path;
 
+/// A place to reach someone now: a line to call or text, or a site.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, SimpleObject)]
 pub struct CrisisResource {
+    /// Who they are and what they offer, to show as is.
     pub name: String,
     /// A number to call, if any.
     #[serde(default)]
@@ -16,6 +18,7 @@ pub struct CrisisResource {
     /// A number or short code to text, if any.
     #[serde(default)]
     pub text: Option<String>,
+    /// A website, if any.
     #[serde(default)]
     pub url: Option<String>,
 }

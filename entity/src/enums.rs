@@ -23,63 +23,93 @@ macro_rules! stored_enum {
     };
 }
 
-stored_enum!(Visibility { Public => "PUBLIC", Private => "PRIVATE", Hidden => "HIDDEN" });
-stored_enum!(LedBy { Peer => "PEER", Professional => "PROFESSIONAL" });
-stored_enum!(Role { Member => "MEMBER", Moderator => "MODERATOR", Owner => "OWNER" });
-stored_enum!(MemberState { Active => "ACTIVE", Pending => "PENDING", Invited => "INVITED" });
-stored_enum!(NotificationLevel { Replies => "REPLIES", All => "ALL", Muted => "MUTED" });
-stored_enum!(Topic {
-    Other => "OTHER",
-    Depression => "DEPRESSION",
-    Anxiety => "ANXIETY",
-    Bipolar => "BIPOLAR",
-    Grief => "GRIEF",
-    Caregivers => "CAREGIVERS",
-    Addiction => "ADDICTION",
-    Trauma => "TRAUMA",
-    EatingDisorders => "EATING_DISORDERS",
-    ChronicIllness => "CHRONIC_ILLNESS",
-    Parenting => "PARENTING",
-    Loneliness => "LONELINESS",
-});
+stored_enum!(
+    /// Who can find a group and read it: anyone signed in (`PUBLIC`); anyone may find it but
+    /// only members read it (`PRIVATE`); only members and the invited know it exists (`HIDDEN`).
+    Visibility { Public => "PUBLIC", Private => "PRIVATE", Hidden => "HIDDEN" }
+);
+stored_enum!(
+    /// Who leads a group: its members themselves, or professionals.
+    LedBy { Peer => "PEER", Professional => "PROFESSIONAL" }
+);
+stored_enum!(
+    /// Someone's role in a group. One owner at a time; moderators and the owner moderate.
+    Role { Member => "MEMBER", Moderator => "MODERATOR", Owner => "OWNER" }
+);
+stored_enum!(
+    /// Where someone stands with a group: in it, asking to join, or invited.
+    MemberState { Active => "ACTIVE", Pending => "PENDING", Invited => "INVITED" }
+);
+stored_enum!(
+    /// How much a group notifies a member of its posts: replies and reactions to theirs and
+    /// replies in threads they replied in (`REPLIES`), also every new post (`ALL`), or none
+    /// of these (`MUTED`).
+    NotificationLevel { Replies => "REPLIES", All => "ALL", Muted => "MUTED" }
+);
+stored_enum!(
+    /// What a group or a question is about.
+    Topic {
+        Other => "OTHER",
+        Depression => "DEPRESSION",
+        Anxiety => "ANXIETY",
+        Bipolar => "BIPOLAR",
+        Grief => "GRIEF",
+        Caregivers => "CAREGIVERS",
+        Addiction => "ADDICTION",
+        Trauma => "TRAUMA",
+        EatingDisorders => "EATING_DISORDERS",
+        ChronicIllness => "CHRONIC_ILLNESS",
+        Parenting => "PARENTING",
+        Loneliness => "LONELINESS",
+    }
+);
 
-stored_enum!(ReactionKind { Support => "SUPPORT", Relate => "RELATE", Thanks => "THANKS" });
+stored_enum!(
+    /// A reaction to a post or reply.
+    ReactionKind { Support => "SUPPORT", Relate => "RELATE", Thanks => "THANKS" }
+);
 stored_enum!(
     /// What a reaction or report points at. Reactions are on posts and replies; reports are on
     /// all four.
     ContentType { Post => "POST", Reply => "REPLY", Question => "QUESTION", Answer => "ANSWER" }
 );
-stored_enum!(ReportStatus { Open => "OPEN", Resolved => "RESOLVED", Dismissed => "DISMISSED" });
+stored_enum!(
+    /// Where a report stands: waiting for those who handle it, or closed either way.
+    ReportStatus { Open => "OPEN", Resolved => "RESOLVED", Dismissed => "DISMISSED" }
+);
 
-stored_enum!(NotificationKind {
-    Reply => "REPLY",
-    ThreadReply => "THREAD_REPLY",
-    Reaction => "REACTION",
-    NewPost => "NEW_POST",
-    JoinRequest => "JOIN_REQUEST",
-    JoinApproved => "JOIN_APPROVED",
-    Moderation => "MODERATION",
-    // Words in a post or reply of my group read like a crisis (to its moderators).
-    CrisisFlag => "CRISIS_FLAG",
-    // The daily check-in prompt the person set up (pushed only, never in the inbox).
-    MoodReminder => "MOOD_REMINDER",
-    // A new answer to a question I follow.
-    Answer => "ANSWER",
-    // An expert answered my question.
-    ExpertAnswer => "EXPERT_ANSWER",
-    // The asker accepted my answer.
-    AnswerAccepted => "ANSWER_ACCEPTED",
-    // My question has had answers for a week and none accepted (once per question).
-    QuestionReminder => "QUESTION_REMINDER",
-    // A meeting I said I am coming to (or might) starts soon.
-    MeetingReminder => "MEETING_REMINDER",
-    // A meeting I was coming to was cancelled.
-    MeetingCancelled => "MEETING_CANCELLED",
-    // A meeting I was coming to was moved to another time.
-    MeetingMoved => "MEETING_MOVED",
-    // A place was freed and I moved from the waitlist to going.
-    MeetingPlace => "MEETING_PLACE",
-});
+stored_enum!(
+    /// What a notification is about.
+    NotificationKind {
+        Reply => "REPLY",
+        ThreadReply => "THREAD_REPLY",
+        Reaction => "REACTION",
+        NewPost => "NEW_POST",
+        JoinRequest => "JOIN_REQUEST",
+        JoinApproved => "JOIN_APPROVED",
+        Moderation => "MODERATION",
+        // Words in a post or reply of my group read like a crisis (to its moderators).
+        CrisisFlag => "CRISIS_FLAG",
+        // The daily check-in prompt the person set up (pushed only, never in the inbox).
+        MoodReminder => "MOOD_REMINDER",
+        // A new answer to a question I follow.
+        Answer => "ANSWER",
+        // An expert answered my question.
+        ExpertAnswer => "EXPERT_ANSWER",
+        // The asker accepted my answer.
+        AnswerAccepted => "ANSWER_ACCEPTED",
+        // My question has had answers for a week and none accepted (once per question).
+        QuestionReminder => "QUESTION_REMINDER",
+        // A meeting I said I am coming to (or might) starts soon.
+        MeetingReminder => "MEETING_REMINDER",
+        // A meeting I was coming to was cancelled.
+        MeetingCancelled => "MEETING_CANCELLED",
+        // A meeting I was coming to was moved to another time.
+        MeetingMoved => "MEETING_MOVED",
+        // A place was freed and I moved from the waitlist to going.
+        MeetingPlace => "MEETING_PLACE",
+    }
+);
 
 stored_enum!(
     /// How often a meeting series meets (RFC 5545: once; `FREQ=WEEKLY`; `FREQ=WEEKLY;INTERVAL=2`;
@@ -105,7 +135,10 @@ stored_enum!(
     MeetingReminderLead { HourBefore => "HOUR_BEFORE", DayBefore => "DAY_BEFORE" }
 );
 
-stored_enum!(Platform { Android => "ANDROID", Ios => "IOS", Web => "WEB" });
+stored_enum!(
+    /// The kind of app install a push device is.
+    Platform { Android => "ANDROID", Ios => "IOS", Web => "WEB" }
+);
 
 /// What a mailed one-time code is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]

@@ -12,8 +12,10 @@ use entity::{devices as device_rows, export_jobs as export_rows, users};
 /// The signed-in person's own account. Others only ever see the pseudonym.
 pub struct Account(pub users::Model);
 
+/// The signed-in person's own account. Others only ever see the pseudonym.
 #[Object]
 impl Account {
+    /// My user id, the one others see on `User.id`.
     async fn id(&self) -> ID {
         ID::from(self.0.id.clone())
     }
@@ -35,6 +37,7 @@ impl Account {
     async fn country(&self) -> Option<&str> {
         self.0.country.as_deref()
     }
+    /// When the account was made.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -42,6 +45,7 @@ impl Account {
     async fn unread_notification_count(&self, ctx: &Context<'_>) -> Result<u64> {
         Ok(crate::notifications::service::unread_count(&ctx.app()?.db, &self.0.id).await?)
     }
+    /// What is pushed to my devices, and when.
     async fn push_preferences(
         &self,
         ctx: &Context<'_>,
@@ -71,14 +75,20 @@ impl Account {
     }
 }
 
+/// A phone or browser registered for pushes by one of my signed-in sessions.
 #[derive(SimpleObject)]
 pub struct Device {
+    /// Names this device registration.
     id: ID,
+    /// The kind of app install that registered it.
     platform: Platform,
+    /// The app's version as registered, at most 32 characters; null when not given.
     app_version: Option<String>,
     /// Registered by the session making this request.
     current: bool,
+    /// When it was first registered.
     created_at: DateTime<Utc>,
+    /// When its token was last registered.
     updated_at: DateTime<Utc>,
 }
 
@@ -95,15 +105,20 @@ impl Device {
     }
 }
 
+/// A signed-in session: the tokens to send, and the account they belong to.
 #[derive(SimpleObject)]
 pub struct AuthPayload {
     /// Keep it on this install and send it with the next `login`: sign-ins that carry it are
     /// not held back by wrong passwords tried from elsewhere. Null only on a server without a
     /// secret.
     device_proof: Option<String>,
+    /// Send it as `Authorization: Bearer <accessToken>` until `accessTokenExpiresAt`.
     access_token: String,
+    /// Works once: trade it with `refreshSession` for a new pair, and keep the new one.
     refresh_token: String,
+    /// When `accessToken` stops working; then call `refreshSession`.
     access_token_expires_at: DateTime<Utc>,
+    /// The account signed in.
     user: Account,
 }
 
@@ -127,8 +142,10 @@ pub enum CodeRequestStatus {
     CodeSent,
 }
 
+/// The answer to a request for a mailed code.
 #[derive(SimpleObject)]
 pub struct CodeRequest {
+    /// Always `CODE_SENT`, so the answer tells nothing about the address.
     status: CodeRequestStatus,
     /// How long a code works, in seconds.
     code_lifetime_seconds: u32,
@@ -143,29 +160,41 @@ impl CodeRequest {
     }
 }
 
+/// A new account's details, kept until the mailed code comes back through `verifyEmail`.
 #[derive(InputObject)]
 pub struct RegisterInput {
+    /// The address to mail the code to; at most 254 characters, compared in lower case.
     email: String,
+    /// 10 to 256 characters.
     password: String,
+    /// The pseudonym others see: 3 to 32 letters, digits, spaces, `_`, `-` and `.`, not one
+    /// that reads like a name already in use.
     display_name: String,
 }
 
+/// A sign-in with address and password.
 #[derive(InputObject)]
 pub struct LoginInput {
+    /// The account's address (case and surrounding spaces do not matter).
     email: String,
+    /// The account's password.
     password: String,
     /// The `deviceProof` an earlier sign-in on this install returned, if any.
     device_proof: Option<String>,
 }
 
+/// A device to push to, tied to this session.
 #[derive(InputObject)]
 pub struct RegisterDeviceInput {
     /// The FCM registration token of this app install.
     token: String,
+    /// The kind of app install.
     platform: Platform,
+    /// The app's version, at most 32 characters.
     app_version: Option<String>,
 }
 
+/// Where a data export stands.
 #[derive(Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
 pub enum DataExportStatus {
     /// Being built: ask again with `dataExport(id)` in a moment.
@@ -187,11 +216,14 @@ impl DataExport {
     }
 }
 
+/// An export of everything Hearth keeps about me, asked for with `exportMyData`.
 #[Object]
 impl DataExport {
+    /// Names this export: pass it to `dataExport(id)`.
     async fn id(&self) -> &ExportJobId {
         &self.row.id
     }
+    /// Whether it is still being built or ready to download.
     async fn status(&self) -> DataExportStatus {
         match self.row.state {
             ExportState::Pending => DataExportStatus::Preparing,
@@ -220,6 +252,7 @@ impl DataExport {
     }
 }
 
+/// The file format `exportMoods` writes.
 #[derive(Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
 pub enum MoodExportFormat {
     /// Comma-separated, a header row, `\r\n` line ends (RFC 4180).
@@ -232,7 +265,11 @@ pub struct AccountQuery;
 #[Object]
 impl AccountQuery {
     /// One of my data exports (see `exportMyData`), to see whether it is ready.
-    async fn data_export(&self, ctx: &Context<'_>, id: ExportJobId) -> Result<DataExport> {
+    async fn data_export(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The `id` that `exportMyData` returned.")] id: ExportJobId,
+    ) -> Result<DataExport> {
         let app = ctx.app()?;
         let row = export_jobs::mine(&app.db, ctx.auth()?.viewer()?, &id).await?;
         Ok(DataExport::new(
@@ -245,9 +282,10 @@ impl AccountQuery {
     async fn export_moods(
         &self,
         ctx: &Context<'_>,
-        from: DateTime<Utc>,
+        #[graphql(desc = "The earliest time included.")] from: DateTime<Utc>,
+        #[graphql(desc = "The time to stop before: after `from`, at most 1 098 days later.")]
         to: DateTime<Utc>,
-        format: Option<MoodExportFormat>,
+        #[graphql(desc = "The file format; `CSV` if not given.")] format: Option<MoodExportFormat>,
     ) -> Result<String> {
         let MoodExportFormat::Csv = format.unwrap_or(MoodExportFormat::Csv);
         let app = ctx.app()?;
@@ -273,7 +311,12 @@ impl AccountMutation {
     /// Starts an account: answers `CODE_SENT` whether or not the address has an account, so
     /// it tells nobody who uses Hearth. A new address gets a six-digit code to pass to
     /// `verifyEmail`; an address with an account gets a mail saying someone tried.
-    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<CodeRequest> {
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new account's address, password and pseudonym.")]
+        input: RegisterInput,
+    ) -> Result<CodeRequest> {
         let app = ctx.app()?;
         registration::register(
             &app.credentials(),
@@ -294,8 +337,8 @@ impl AccountMutation {
     async fn verify_email(
         &self,
         ctx: &Context<'_>,
-        email: String,
-        code: String,
+        #[graphql(desc = "The address given to `register`.")] email: String,
+        #[graphql(desc = "The six-digit code mailed to it.")] code: String,
     ) -> Result<AuthPayload> {
         Ok(
             registration::verify_email(&ctx.app()?.credentials(), &email, &code)
@@ -312,7 +355,11 @@ impl AccountMutation {
     async fn delete_account(
         &self,
         ctx: &Context<'_>,
-        password: String,
+        #[graphql(desc = "My current password, to confirm.")] password: String,
+        #[graphql(
+            desc = "True removes my posts, replies, questions and answers; false keeps them, \
+                    shown as by \"Deleted member\"."
+        )]
         remove_content: bool,
     ) -> Result<bool> {
         deletion::delete_account(
@@ -348,7 +395,7 @@ impl AccountMutation {
     async fn request_password_reset(
         &self,
         ctx: &Context<'_>,
-        email: String,
+        #[graphql(desc = "The account's address.")] email: String,
     ) -> Result<CodeRequest> {
         let app = ctx.app()?;
         recovery::request_password_reset(&app.credentials(), ctx.meta()?, &email)
@@ -363,9 +410,9 @@ impl AccountMutation {
     async fn reset_password(
         &self,
         ctx: &Context<'_>,
-        email: String,
-        code: String,
-        new_password: String,
+        #[graphql(desc = "The address the code was mailed to.")] email: String,
+        #[graphql(desc = "The six-digit code from `requestPasswordReset`.")] code: String,
+        #[graphql(desc = "10 to 256 characters.")] new_password: String,
     ) -> Result<AuthPayload> {
         Ok(
             recovery::reset_password(&ctx.app()?.credentials(), &email, &code, &new_password)
@@ -374,7 +421,13 @@ impl AccountMutation {
         )
     }
 
-    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<AuthPayload> {
+    /// Signs in with address and password. A wrong address or password is refused alike.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The address, password and any `deviceProof` of this install.")]
+        input: LoginInput,
+    ) -> Result<AuthPayload> {
         Ok(service::login(
             &ctx.app()?.credentials(),
             ctx.meta()?,
@@ -390,7 +443,7 @@ impl AccountMutation {
     async fn refresh_session(
         &self,
         ctx: &Context<'_>,
-        refresh_token: String,
+        #[graphql(desc = "The `refreshToken` of the last `AuthPayload`.")] refresh_token: String,
     ) -> Result<AuthPayload> {
         Ok(
             service::refresh_session(&ctx.app()?.credentials(), &refresh_token)
@@ -403,7 +456,11 @@ impl AccountMutation {
     async fn logout(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = false)] all_devices: bool,
+        #[graphql(
+            default = false,
+            desc = "True signs out every session of the account, not only this one."
+        )]
+        all_devices: bool,
     ) -> Result<bool> {
         service::logout(
             &ctx.app()?.credentials(),
@@ -418,8 +475,8 @@ impl AccountMutation {
     async fn change_password(
         &self,
         ctx: &Context<'_>,
-        current: String,
-        new: String,
+        #[graphql(desc = "The password now.")] current: String,
+        #[graphql(desc = "The new password, 10 to 256 characters.")] new: String,
     ) -> Result<bool> {
         service::change_password(
             &ctx.app()?.credentials(),
@@ -432,11 +489,16 @@ impl AccountMutation {
         Ok(true)
     }
 
+    /// Changes my profile; what is left out stays as it is.
     async fn update_profile(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "A new pseudonym: 3 to 32 letters, digits, spaces, `_`, `-` and `.`, not one \
+                    that reads like a name already in use."
+        )]
         display_name: Option<String>,
-        timezone: Option<String>,
+        #[graphql(desc = "An IANA timezone, e.g. `Europe/Paris`.")] timezone: Option<String>,
         #[graphql(
             desc = "Two-letter country code (empty clears); picks the crisis resources shown."
         )]
@@ -453,9 +515,11 @@ impl AccountMutation {
         Ok(Account(user))
     }
 
+    /// Ties this install's push token to this session. A token already registered moves here.
     async fn register_device(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The push token, platform and app version of this install.")]
         input: RegisterDeviceInput,
     ) -> Result<Device> {
         let viewer = ctx.auth()?.viewer()?;
@@ -473,7 +537,11 @@ impl AccountMutation {
     }
 
     /// Removes one of my device tokens; false when I had no such token.
-    async fn unregister_device(&self, ctx: &Context<'_>, token: String) -> Result<bool> {
+    async fn unregister_device(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The FCM registration token to remove.")] token: String,
+    ) -> Result<bool> {
         let app = ctx.app()?;
         let viewer = ctx.auth()?.viewer()?;
         Ok(devices::unregister_device(&app.db, &app.vault, viewer, &token).await?)

@@ -12,10 +12,12 @@ use entity::{answers, posts, questions, replies};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// A tick of the `heartbeat` subscription.
 #[derive(SimpleObject, Clone)]
 pub struct Heartbeat {
     /// Counts from 1 on each subscription.
     pub(crate) sequence: i32,
+    /// When the server sent it.
     pub(crate) at: DateTime<Utc>,
 }
 

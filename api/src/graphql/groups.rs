@@ -23,7 +23,9 @@ use tokio::sync::OnceCell;
 #[derive(SimpleObject, Clone)]
 #[graphql(name = "User", complex)]
 pub struct UserObject {
+    /// Names this person across the whole API.
     pub id: UserId,
+    /// Their alias in the group this is shown in, else their pseudonym.
     pub display_name: String,
     /// Their role in the group this is shown in, so nobody can pass for its moderators or
     /// professionals by name alone; null outside a group or once they are no member.
@@ -36,6 +38,7 @@ pub struct UserObject {
 pub struct ExpertStanding {
     /// As granted, e.g. "Licensed clinical social worker".
     title: String,
+    /// When the standing runs out unless renewed.
     verified_until: DateTime<Utc>,
 }
 
@@ -162,17 +165,22 @@ impl GroupObject {
     }
 }
 
+/// A support group: its members post, reply, ask and meet there.
 #[Object(name = "Group")]
 impl GroupObject {
+    /// Names this group across the whole API.
     pub(crate) async fn id(&self) -> ID {
         ID::from(self.row.id.clone())
     }
+    /// 3 to 80 characters.
     async fn name(&self) -> &str {
         &self.row.name
     }
+    /// What the group is about, up to 2 000 characters; may be empty.
     async fn description(&self) -> &str {
         &self.row.description
     }
+    /// The subject it is about.
     async fn topic(&self) -> Topic {
         self.row.topic
     }
@@ -180,21 +188,27 @@ impl GroupObject {
     async fn tags(&self) -> Vec<String> {
         service::tags_of(&self.row)
     }
+    /// Who can find it, read it and join it.
     async fn visibility(&self) -> Visibility {
         self.row.visibility
     }
+    /// Whether peers or professionals lead it.
     async fn led_by(&self) -> LedBy {
         self.row.led_by
     }
+    /// The rules its moderators set, up to 5 000 characters; may be empty.
     async fn rules(&self) -> &str {
         &self.row.rules
     }
+    /// How many active members it has (join requests and invitations not counted).
     async fn member_count(&self) -> i32 {
         self.row.member_count
     }
+    /// How many posts it holds, deleted and removed ones not counted.
     async fn post_count(&self) -> i32 {
         self.row.post_count
     }
+    /// When it was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.row.created_at
     }
@@ -216,7 +230,8 @@ impl GroupObject {
     async fn posts(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return, at most 100 (20 if not given).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the last item already shown (`pageInfo.endCursor`).")]
         after: Option<String>,
     ) -> Result<Connection<String, PostObject, ListInfo>> {
         let page = PageArgs::new(first, after)?;
@@ -233,6 +248,8 @@ impl GroupObject {
             Some(self.row.post_count.into()),
         ))
     }
+    /// Posts its moderators pinned, newest first, at most 20. Members only, except in public
+    /// groups.
     async fn pinned_posts(&self, ctx: &Context<'_>) -> Result<Vec<PostObject>> {
         let access = self.access(ctx).await?;
         Ok(posts::pinned_posts(&ctx.app()?.db, ctx.viewer()?, access)
@@ -245,7 +262,8 @@ impl GroupObject {
     async fn members(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return, at most 100 (20 if not given).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the last item already shown (`pageInfo.endCursor`).")]
         after: Option<String>,
     ) -> Result<Connection<String, MemberObject, ListInfo>> {
         self.memberships(
@@ -261,7 +279,8 @@ impl GroupObject {
     async fn join_requests(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return, at most 100 (20 if not given).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the last item already shown (`pageInfo.endCursor`).")]
         after: Option<String>,
     ) -> Result<Connection<String, MemberObject, ListInfo>> {
         self.memberships(ctx, MemberState::Pending, first, after, None)
@@ -271,7 +290,8 @@ impl GroupObject {
     async fn meetings(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return, at most 100 (20 if not given).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the last item already shown (`pageInfo.endCursor`).")]
         after: Option<String>,
     ) -> Result<Connection<String, crate::graphql::MeetingObject, ListInfo>> {
         let args = PageArgs::new(first, after)?;
@@ -284,7 +304,8 @@ impl GroupObject {
     async fn mod_log(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return, at most 100 (20 if not given).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the last item already shown (`pageInfo.endCursor`).")]
         after: Option<String>,
     ) -> Result<Connection<String, ModLogEntryObject, ListInfo>> {
         let page = PageArgs::new(first, after)?;
@@ -332,11 +353,14 @@ impl GroupObject {
 /// My own membership of a group.
 pub struct MembershipObject(pub memberships::Model);
 
+/// My own membership of a group.
 #[Object(name = "Membership")]
 impl MembershipObject {
+    /// My role in the group.
     async fn role(&self) -> Role {
         self.0.role
     }
+    /// Whether I am in the group, asked to join it, or am invited.
     async fn state(&self) -> MemberState {
         self.0.state
     }
@@ -344,9 +368,11 @@ impl MembershipObject {
     async fn alias(&self) -> Option<&str> {
         self.0.alias.as_deref()
     }
+    /// How much this group notifies me; `REPLIES` unless I change it.
     async fn notification_level(&self) -> NotificationLevel {
         self.0.notification_level
     }
+    /// When I became an active member; null while my request or invitation is open.
     async fn joined_at(&self) -> Option<DateTime<Utc>> {
         self.0.joined_at
     }
@@ -364,51 +390,74 @@ impl MemberObject {
     }
 }
 
+/// Someone in a group, or asking to join it, as the group shows them.
 #[Object(name = "Member")]
 impl MemberObject {
+    /// The person, by their alias in this group or else their pseudonym.
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
         Ok(UserObject::in_group(ctx, &self.0.user_id, &self.0.group_id).await?)
     }
+    /// Their role in the group.
     async fn role(&self) -> Role {
         self.0.role
     }
+    /// When they became an active member; null for a join request.
     async fn joined_at(&self) -> Option<DateTime<Utc>> {
         self.0.joined_at
     }
+    /// When their membership began: when they asked to join, were invited, or joined.
     async fn requested_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 }
 
+/// A new group.
 #[derive(InputObject)]
 pub struct CreateGroupInput {
+    /// 3 to 80 characters, none of them invisible.
     name: String,
+    /// What the group is about, up to 2 000 characters.
     #[graphql(default)]
     description: String,
+    /// The subject it is about.
     topic: Topic,
+    /// Free tags beside the topic: at most 5, each 1 to 24 of `a`-`z`, `0`-`9` and `-`.
     #[graphql(default)]
     tags: Vec<String>,
+    /// Who can find it, read it and join it.
     visibility: Visibility,
+    /// Whether peers or professionals lead it.
     led_by: LedBy,
+    /// The group's rules, up to 5 000 characters.
     #[graphql(default)]
     rules: String,
 }
 
+/// Changes to a group; what is left out stays as it is.
 #[derive(InputObject)]
 pub struct UpdateGroupInput {
+    /// 3 to 80 characters, none of them invisible.
     name: Option<String>,
+    /// Up to 2 000 characters.
     description: Option<String>,
+    /// The subject it is about.
     topic: Option<Topic>,
+    /// Replaces every tag: at most 5, each 1 to 24 of `a`-`z`, `0`-`9` and `-`.
     tags: Option<Vec<String>>,
+    /// Who can find it, read it and join it. Only the owner (or a platform admin) changes it.
     visibility: Option<Visibility>,
+    /// Whether peers or professionals lead it. Only the owner (or a platform admin) changes it.
     led_by: Option<LedBy>,
+    /// Up to 5 000 characters.
     rules: Option<String>,
 }
 
+/// A code that lets whoever holds it join a group until it expires.
 #[derive(SimpleObject)]
 pub struct InviteCode {
     /// Shown once: share it with the person you invite.
     code: String,
+    /// When the code stops working.
     expires_at: DateTime<Utc>,
 }
 
@@ -421,9 +470,14 @@ impl GroupQuery {
     async fn groups(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return, at most 100 (20 if not given).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the last item already shown (`pageInfo.endCursor`).")]
         after: Option<String>,
-        topic: Option<Topic>,
+        #[graphql(desc = "Only groups of this topic.")] topic: Option<Topic>,
+        #[graphql(
+            desc = "Text to look for, in any case, in names, descriptions and tags; at most 100 \
+                    characters."
+        )]
         search: Option<String>,
     ) -> Result<Connection<String, GroupObject, ListInfo>> {
         let page = PageArgs::new(first, after)?;
@@ -446,7 +500,12 @@ impl GroupQuery {
         ))
     }
 
-    async fn group(&self, ctx: &Context<'_>, id: GroupId) -> Result<GroupObject> {
+    /// One group. A hidden one is `NOT_FOUND` to whoever is not in it or invited to it.
+    async fn group(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The group's id.")] id: GroupId,
+    ) -> Result<GroupObject> {
         let access = ctx
             .cached()?
             .group_access(&ctx.app()?.db, ctx.viewer()?, &id)
@@ -464,6 +523,7 @@ impl GroupMutation {
     async fn create_group(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The new group's name, topic, visibility and the rest.")]
         input: CreateGroupInput,
     ) -> Result<GroupObject> {
         let group = service::create_group(
@@ -483,10 +543,12 @@ impl GroupMutation {
         Ok(GroupObject::new(group))
     }
 
+    /// Changes a group. Moderators only; its visibility and `ledBy` are the owner's to change.
     async fn update_group(
         &self,
         ctx: &Context<'_>,
-        id: GroupId,
+        #[graphql(desc = "The group to change.")] id: GroupId,
+        #[graphql(desc = "What to change; what is left out stays as it is.")]
         input: UpdateGroupInput,
     ) -> Result<GroupObject> {
         let changes = GroupChanges {
@@ -504,13 +566,23 @@ impl GroupMutation {
     }
 
     /// Joins a public group, accepts an invitation, or asks to join a private group (state PENDING).
-    async fn join_group(&self, ctx: &Context<'_>, group_id: GroupId) -> Result<MembershipObject> {
+    async fn join_group(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The group to join.")] group_id: GroupId,
+    ) -> Result<MembershipObject> {
         let app = ctx.app()?;
         let joined = membership_service::join_group(&app.db, ctx.viewer()?, &group_id).await?;
         Ok(MembershipObject(joined.publish(&app.broker).await))
     }
 
-    async fn leave_group(&self, ctx: &Context<'_>, group_id: GroupId) -> Result<bool> {
+    /// Leaves a group, withdraws my request to join it, or declines its invitation. An owner
+    /// first makes someone else owner.
+    async fn leave_group(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The group to leave.")] group_id: GroupId,
+    ) -> Result<bool> {
         membership_service::leave_group(&ctx.app()?.db, ctx.viewer()?, &group_id).await?;
         Ok(true)
     }
@@ -519,8 +591,14 @@ impl GroupMutation {
     async fn update_membership(
         &self,
         ctx: &Context<'_>,
-        group_id: GroupId,
+        #[graphql(desc = "A group I am an active member of.")] group_id: GroupId,
+        #[graphql(
+            desc = "My name in this group: 3 to 32 letters, digits, spaces, `_`, `-` and `.`, \
+                    not one that reads like another's name there. Null clears it; left out \
+                    keeps it."
+        )]
         alias: MaybeUndefined<String>,
+        #[graphql(desc = "How much the group notifies me; left out keeps it.")]
         notification_level: Option<NotificationLevel>,
     ) -> Result<MembershipObject> {
         let alias: Option<Option<String>> = alias.into();
@@ -535,20 +613,22 @@ impl GroupMutation {
         Ok(MembershipObject(membership))
     }
 
+    /// Lets someone who asked to join in; they are told. Moderators only.
     async fn approve_join_request(
         &self,
         ctx: &Context<'_>,
-        group_id: GroupId,
-        user_id: UserId,
+        #[graphql(desc = "The group they asked to join.")] group_id: GroupId,
+        #[graphql(desc = "Who asked.")] user_id: UserId,
     ) -> Result<bool> {
         decide_join_request(ctx, &group_id, &user_id, true).await
     }
 
+    /// Turns down a request to join, which is dropped. Moderators only.
     async fn decline_join_request(
         &self,
         ctx: &Context<'_>,
-        group_id: GroupId,
-        user_id: UserId,
+        #[graphql(desc = "The group they asked to join.")] group_id: GroupId,
+        #[graphql(desc = "Who asked.")] user_id: UserId,
     ) -> Result<bool> {
         decide_join_request(ctx, &group_id, &user_id, false).await
     }
@@ -557,18 +637,21 @@ impl GroupMutation {
     async fn invite_member(
         &self,
         ctx: &Context<'_>,
-        group_id: GroupId,
-        user_id: UserId,
+        #[graphql(desc = "The group to invite to; I must moderate it.")] group_id: GroupId,
+        #[graphql(desc = "The person to invite.")] user_id: UserId,
     ) -> Result<bool> {
         invites::invite_member(&ctx.app()?.db, ctx.viewer()?, &group_id, &user_id).await?;
         Ok(true)
     }
 
+    /// Makes a code that lets anyone holding it join the group until it expires. Moderators
+    /// only.
     async fn create_invite_code(
         &self,
         ctx: &Context<'_>,
-        group_id: GroupId,
-        #[graphql(default = 72)] valid_hours: i32,
+        #[graphql(desc = "The group the code lets people join.")] group_id: GroupId,
+        #[graphql(default = 72, desc = "How long the code works, 1 to 720 hours.")]
+        valid_hours: i32,
     ) -> Result<InviteCode> {
         let (code, expires_at) =
             invites::create_invite_code(&ctx.app()?.db, ctx.viewer()?, &group_id, valid_hours)
@@ -576,7 +659,13 @@ impl GroupMutation {
         Ok(InviteCode { code, expires_at })
     }
 
-    async fn join_with_invite_code(&self, ctx: &Context<'_>, code: String) -> Result<GroupObject> {
+    /// Joins the group of an invite code at once, whatever its visibility; `NOT_FOUND` for an
+    /// unknown or expired code.
+    async fn join_with_invite_code(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The code a moderator shared.")] code: String,
+    ) -> Result<GroupObject> {
         let db = &ctx.app()?.db;
         let membership = invites::join_with_invite_code(db, ctx.viewer()?, &code).await?;
         let access =
@@ -588,8 +677,13 @@ impl GroupMutation {
     async fn set_member_role(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The group, which I own (or which a platform admin hands over).")]
         group_id: GroupId,
-        user_id: UserId,
+        #[graphql(desc = "An active member other than me.")] user_id: UserId,
+        #[graphql(
+            desc = "Their new role; OWNER hands the group over, the old owner becoming a \
+                    moderator."
+        )]
         role: Role,
     ) -> Result<MemberObject> {
         Ok(MemberObject(

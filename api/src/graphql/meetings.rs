@@ -20,8 +20,10 @@ use std::sync::Arc;
 /// A series: when a group meets. Only the group's members see it.
 pub struct MeetingSeriesObject(pub Arc<meeting_series::Model>);
 
+/// A series: when a group meets. Only the group's members see it.
 #[Object(name = "MeetingSeries")]
 impl MeetingSeriesObject {
+    /// Names this series across the whole API.
     pub(crate) async fn id(&self) -> ID {
         ID::from(self.0.id.clone())
     }
@@ -29,9 +31,11 @@ impl MeetingSeriesObject {
     async fn group(&self, ctx: &Context<'_>) -> Result<Option<GroupObject>> {
         Ok(GroupObject::reachable(ctx, &self.0.group_id).await?)
     }
+    /// 1 to 120 characters.
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// Up to 2 000 characters; null when there is none.
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
@@ -39,6 +43,7 @@ impl MeetingSeriesObject {
     async fn time_zone(&self) -> &str {
         &self.0.time_zone
     }
+    /// The date of the first meeting, in `timeZone`.
     async fn first_date(&self) -> Date {
         Date(self.0.first_date)
     }
@@ -46,9 +51,11 @@ impl MeetingSeriesObject {
     async fn local_start_time(&self) -> &str {
         &self.0.local_start_time
     }
+    /// How long each meeting lasts, in minutes (5 to 720).
     async fn duration_minutes(&self) -> i32 {
         self.0.duration_minutes
     }
+    /// How often it meets.
     async fn frequency(&self) -> MeetingFrequency {
         self.0.frequency
     }
@@ -60,6 +67,7 @@ impl MeetingSeriesObject {
     async fn capacity(&self) -> Option<i32> {
         self.0.capacity
     }
+    /// Who leads its meetings, as the group shows them.
     async fn facilitator(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
         let Some(id) = &self.0.facilitator_id else {
             return Ok(None);
@@ -85,7 +93,8 @@ impl MeetingSeriesObject {
     async fn occurrences(
         &self,
         ctx: &Context<'_>,
-        from: DateTime<Utc>,
+        #[graphql(desc = "The earliest start included.")] from: DateTime<Utc>,
+        #[graphql(desc = "The start to stop before: after `from`, at most 366 days later.")]
         to: DateTime<Utc>,
     ) -> Result<Vec<MeetingObject>> {
         let db = &ctx.app()?.db;
@@ -105,7 +114,9 @@ pub struct MeetingObject {
 /// Someone who answered for a meeting, as its facilitator and moderators see them.
 #[derive(SimpleObject)]
 pub struct MeetingAttendee {
+    /// The person, as the group shows them.
     user: UserObject,
+    /// Where they stand for the meeting.
     rsvp: RsvpStatus,
 }
 
@@ -182,20 +193,26 @@ impl MeetingObject {
     }
 }
 
+/// One meeting of a series.
 #[Object(name = "Meeting")]
 impl MeetingObject {
+    /// Names this meeting across the whole API.
     pub(crate) async fn id(&self) -> ID {
         ID::from(self.row.id.clone())
     }
+    /// The series it belongs to.
     async fn series(&self) -> MeetingSeriesObject {
         MeetingSeriesObject(self.series.clone())
     }
+    /// When it starts; show it in the phone's own time zone.
     async fn starts_at(&self) -> DateTime<Utc> {
         self.row.starts_at
     }
+    /// When it ends.
     async fn ends_at(&self) -> DateTime<Utc> {
         self.row.ends_at
     }
+    /// Whether it takes place or was cancelled.
     async fn status(&self) -> MeetingStatus {
         self.row.status
     }
@@ -203,12 +220,15 @@ impl MeetingObject {
     async fn moved(&self) -> bool {
         self.row.moved
     }
+    /// How many are going.
     async fn going_count(&self) -> u64 {
         self.counts.going
     }
+    /// How many answered maybe.
     async fn maybe_count(&self) -> u64 {
         self.counts.maybe
     }
+    /// How many wait for a place.
     async fn waitlist_count(&self) -> u64 {
         self.counts.waitlisted
     }
@@ -241,11 +261,14 @@ impl MeetingObject {
     }
 }
 
+/// A new series of meetings for a group.
 #[derive(InputObject)]
 pub struct ScheduleMeetingsInput {
+    /// The group, which I moderate.
     group_id: ID,
     /// Shown only to the group's members.
     title: String,
+    /// Up to 2 000 characters.
     description: Option<String>,
     /// The date of the first meeting, in `timeZone`.
     first_date: Date,
@@ -253,7 +276,9 @@ pub struct ScheduleMeetingsInput {
     local_start_time: String,
     /// An IANA time zone, e.g. `America/New_York`.
     time_zone: String,
+    /// How long each meeting lasts, 5 to 720 minutes.
     duration_minutes: i32,
+    /// How often it meets.
     frequency: MeetingFrequency,
     /// The last date it may meet.
     until: Option<Date>,
@@ -266,16 +291,30 @@ pub struct ScheduleMeetingsInput {
     join_url: Option<String>,
 }
 
+/// Changes to a series; what is left out stays as it is.
 #[derive(InputObject)]
 pub struct UpdateMeetingSeriesInput {
+    /// The series to change; a cancelled one changes no more.
     series_id: ID,
+    /// 1 to 120 characters.
     title: Option<String>,
+    /// Up to 2 000 characters; `null` removes it.
     description: MaybeUndefined<String>,
+    /// `HH:MM` on the wall clock of the series' time zone. Coming meetings not moved by hand
+    /// move to it.
     local_start_time: Option<String>,
+    /// 5 to 720 minutes. Coming meetings not moved by hand take the new length.
     duration_minutes: Option<i32>,
+    /// The last date it may meet, not before its first date: the meetings after it are
+    /// cancelled. `null`: it goes on.
     until: MaybeUndefined<Date>,
+    /// Places at each meeting, 1 to 1 000; `null` for no limit. More places let the waitlist
+    /// in.
     capacity: MaybeUndefined<i32>,
+    /// A moderator or owner of the group (in a group led by professionals, a member with
+    /// expert standing too).
     facilitator_id: Option<ID>,
+    /// An https link of at most 500 characters; `null` removes it.
     join_url: MaybeUndefined<String>,
 }
 
@@ -299,7 +338,8 @@ impl MeetingQuery {
     async fn my_meetings(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return, at most 100 (20 if not given).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the last item already shown (`pageInfo.endCursor`).")]
         after: Option<String>,
     ) -> Result<Connection<String, MeetingObject, ListInfo>> {
         let args = PageArgs::new(first, after)?;
@@ -307,7 +347,11 @@ impl MeetingQuery {
         MeetingObject::connection(ctx, page, &args).await
     }
     /// One meeting; null when it does not exist or is not for me to see.
-    async fn meeting(&self, ctx: &Context<'_>, id: ID) -> Result<Option<MeetingObject>> {
+    async fn meeting(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The meeting's id.")] id: ID,
+    ) -> Result<Option<MeetingObject>> {
         match crate::meetings::access::meeting_for(
             &ctx.app()?.db,
             ctx.viewer()?,
@@ -324,7 +368,7 @@ impl MeetingQuery {
     async fn meeting_series(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The series' id.")] id: ID,
     ) -> Result<Option<MeetingSeriesObject>> {
         let id = MeetingSeriesId::from(id);
         match crate::meetings::access::series_for(&ctx.app()?.db, ctx.viewer()?, &id).await {
@@ -344,6 +388,7 @@ impl MeetingMutation {
     async fn schedule_meetings(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The group, and what, when and how often it meets.")]
         input: ScheduleMeetingsInput,
     ) -> Result<MeetingSeriesObject> {
         let new = NewSeries {
@@ -368,7 +413,7 @@ impl MeetingMutation {
     async fn update_meeting_series(
         &self,
         ctx: &Context<'_>,
-        input: UpdateMeetingSeriesInput,
+        #[graphql(desc = "The series, and what to change.")] input: UpdateMeetingSeriesInput,
     ) -> Result<MeetingSeriesObject> {
         let changes = SeriesChanges {
             title: input.title,
@@ -392,7 +437,7 @@ impl MeetingMutation {
     async fn cancel_meeting_series(
         &self,
         ctx: &Context<'_>,
-        series_id: ID,
+        #[graphql(desc = "The series to cancel.")] series_id: ID,
     ) -> Result<MeetingSeriesObject> {
         let app = ctx.app()?;
         let id = MeetingSeriesId::from(series_id);
@@ -403,7 +448,11 @@ impl MeetingMutation {
         Ok(MeetingSeriesObject(Arc::new(row)))
     }
     /// Cancels one meeting; the series goes on. Those coming are told. Moderators only.
-    async fn cancel_meeting(&self, ctx: &Context<'_>, meeting_id: ID) -> Result<MeetingObject> {
+    async fn cancel_meeting(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The meeting to cancel; not one that is over.")] meeting_id: ID,
+    ) -> Result<MeetingObject> {
         let app = ctx.app()?;
         let id = MeetingId::from(meeting_id);
         let row = occurrences::cancel(&app.db, ctx.viewer()?, &id)
@@ -417,7 +466,9 @@ impl MeetingMutation {
     async fn move_meeting(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The meeting to move; not a cancelled one, nor one that is over.")]
         meeting_id: ID,
+        #[graphql(desc = "Its new start: in the future, at most a year ahead.")]
         starts_at: DateTime<Utc>,
     ) -> Result<MeetingObject> {
         let app = ctx.app()?;
@@ -433,6 +484,10 @@ impl MeetingMutation {
     async fn create_calendar_feed(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "True titles events with the series' title and the group's name; false if \
+                    not given."
+        )]
         show_group_names: Option<bool>,
     ) -> Result<CalendarFeed> {
         let app = ctx.app()?;
@@ -454,8 +509,8 @@ impl MeetingMutation {
     async fn rsvp(
         &self,
         ctx: &Context<'_>,
-        meeting_id: ID,
-        answer: RsvpAnswer,
+        #[graphql(desc = "A meeting to come in a group I am a member of.")] meeting_id: ID,
+        #[graphql(desc = "Going, maybe, or not going.")] answer: RsvpAnswer,
     ) -> Result<MeetingObject> {
         let app = ctx.app()?;
         let id = MeetingId::from(meeting_id);

@@ -41,6 +41,7 @@ impl ReportObject {
 /// the group it was written in, or for a platform-wide question the platform admins.
 #[Object(name = "Report")]
 impl ReportObject {
+    /// Names this report.
     async fn id(&self) -> ID {
         ID::from(self.0.id.clone())
     }
@@ -51,9 +52,11 @@ impl ReportObject {
             None => Ok(None),
         }
     }
+    /// What kind of item is reported.
     async fn target_type(&self) -> ContentType {
         self.0.target_type
     }
+    /// The id of the reported item.
     async fn target_id(&self) -> ID {
         ID::from(self.0.target_id.clone())
     }
@@ -93,9 +96,11 @@ impl ReportObject {
             _ => Ok(None),
         }
     }
+    /// Why it was reported, in the reporter's words (or the crisis flag's).
     async fn reason(&self) -> &str {
         &self.0.reason
     }
+    /// Open, or closed as resolved or dismissed.
     async fn status(&self) -> ReportStatus {
         self.0.status
     }
@@ -103,12 +108,15 @@ impl ReportObject {
     async fn priority(&self) -> bool {
         self.0.priority
     }
+    /// The note left by whoever closed it, if any.
     async fn resolution_note(&self) -> Option<&str> {
         self.0.resolution_note.as_deref()
     }
+    /// When it was filed.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When it was resolved or dismissed; null while open.
     async fn resolved_at(&self) -> Option<DateTime<Utc>> {
         self.0.resolved_at
     }
@@ -117,11 +125,14 @@ impl ReportObject {
 /// The report of a question or answer as the first apps read it: a `Report` by another name.
 pub struct QuestionReportObject(ReportObject);
 
+/// The report of a question or answer as the first apps read it: a `Report` by another name.
 #[Object(name = "QuestionReport")]
 impl QuestionReportObject {
+    /// Names this report, the same id as its `Report`'s.
     async fn id(&self) -> ID {
         ID::from(self.0 .0.id.clone())
     }
+    /// The reported question, or the question of the reported answer.
     async fn question_id(&self, ctx: &Context<'_>) -> Result<ID> {
         let question = self.0.reported(ctx).await?.question.as_ref();
         Ok(ID::from(question.ok_or(AppError::NotFound)?.id.clone()))
@@ -145,6 +156,7 @@ impl QuestionReportObject {
     async fn answer(&self, ctx: &Context<'_>) -> Result<Option<AnswerObject>> {
         self.0.answer(ctx).await
     }
+    /// Why it was reported, in the reporter's words (or the crisis flag's).
     async fn reason(&self) -> &str {
         &self.0 .0.reason
     }
@@ -152,15 +164,19 @@ impl QuestionReportObject {
     async fn priority(&self) -> bool {
         self.0 .0.priority
     }
+    /// Open, or closed as resolved or dismissed.
     async fn status(&self) -> ReportStatus {
         self.0 .0.status
     }
+    /// The note left by whoever closed it, if any.
     async fn resolution_note(&self) -> Option<&str> {
         self.0 .0.resolution_note.as_deref()
     }
+    /// When it was filed.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0 .0.created_at
     }
+    /// When it was resolved or dismissed; null while open.
     async fn resolved_at(&self) -> Option<DateTime<Utc>> {
         self.0 .0.resolved_at
     }
@@ -192,8 +208,10 @@ impl ModLogEntryObject {
     }
 }
 
+/// One thing a moderator did in a group, as its mod log records it.
 #[Object(name = "ModLogEntry")]
 impl ModLogEntryObject {
+    /// Names this entry.
     async fn id(&self) -> ID {
         ID::from(self.0.id.clone())
     }
@@ -201,28 +219,37 @@ impl ModLogEntryObject {
     async fn action(&self) -> ModAction {
         self.0.action
     }
+    /// The moderator who acted, as the group shows them.
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<UserObject>> {
         Ok(UserObject::in_group(ctx, &self.0.actor_id, &self.0.group_id).await?)
     }
-    // USER, POST, REPLY or REPORT.
+    /// What it was done to: `USER`, `POST`, `REPLY`, `REPORT`, `QUESTION` or `ANSWER`; null
+    /// for the group itself.
     async fn target_type(&self) -> Option<String> {
         self.0.target_type.map(|t| t.to_value())
     }
+    /// The id of what it was done to; null for the group itself.
     async fn target_id(&self) -> Option<ID> {
         self.0.target_id.clone().map(ID::from)
     }
+    /// The reason or note the moderator gave, if any.
     async fn reason(&self) -> Option<&str> {
         self.0.reason.as_deref()
     }
+    /// When it was done.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 }
 
+/// A report of an item I can read.
 #[derive(InputObject)]
 pub struct ReportInput {
+    /// What kind of item it is.
     target_type: ContentType,
+    /// The id of the post, reply, question or answer.
     target_id: ID,
+    /// Why, 1 to 1 000 characters; those who handle it read it.
     reason: String,
 }
 
@@ -238,10 +265,17 @@ impl ModerationQuery {
     async fn reports(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A group I moderate; left out, every report (for platform admins only).")]
         group_id: Option<GroupId>,
-        #[graphql(default_with = "ReportStatus::Open")] status: ReportStatus,
+        #[graphql(
+            default_with = "ReportStatus::Open",
+            desc = "Only reports in this status."
+        )]
+        status: ReportStatus,
+        #[graphql(desc = "True: only crisis flags; false: only the rest; left out: both.")]
         priority: Option<bool>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return, at most 100 (20 if not given).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the last item already shown (`pageInfo.endCursor`).")]
         after: Option<String>,
     ) -> Result<Connection<String, ReportObject, ListInfo>> {
         let page = PageArgs::new(first, after)?;
@@ -271,10 +305,16 @@ impl ModerationQuery {
     async fn question_reports(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "A group I moderate; left out, the reports of platform-wide questions (for \
+                    platform admins only)."
+        )]
         group_id: Option<GroupId>,
-        status: Option<ReportStatus>,
+        #[graphql(desc = "Only this status; all if left out.")] status: Option<ReportStatus>,
+        #[graphql(desc = "True: only crisis flags; false: only the rest; left out: both.")]
         priority: Option<bool>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return, at most 100 (20 if not given).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the last item already shown (`pageInfo.endCursor`).")]
         after: Option<String>,
     ) -> Result<Connection<String, QuestionReportObject, ListInfo>> {
         let page = PageArgs::new(first, after)?;
@@ -305,30 +345,45 @@ pub struct ModerationMutation;
 #[Object]
 impl ModerationMutation {
     /// Hides their posts and replies from me and mine from them, and stops notifications between us.
-    async fn block_user(&self, ctx: &Context<'_>, user_id: UserId) -> Result<bool> {
+    async fn block_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The person to block; not me.")] user_id: UserId,
+    ) -> Result<bool> {
         service::block_user(&ctx.app()?.db, ctx.viewer()?, &user_id).await?;
         Ok(true)
     }
 
-    async fn unblock_user(&self, ctx: &Context<'_>, user_id: UserId) -> Result<bool> {
+    /// Ends my block of someone; true whether or not I had blocked them.
+    async fn unblock_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The person to unblock.")] user_id: UserId,
+    ) -> Result<bool> {
         service::unblock_user(&ctx.app()?.db, ctx.viewer()?, &user_id).await?;
         Ok(true)
     }
 
     /// Reports a post, reply, question or answer I can read to those who handle it. My second
     /// report of the same item while the first is open returns the first.
-    async fn report(&self, ctx: &Context<'_>, input: ReportInput) -> Result<ReportObject> {
+    async fn report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The item, and why.")] input: ReportInput,
+    ) -> Result<ReportObject> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         let (kind, id) = (input.target_type, input.target_id.as_str());
         let report = reports::report(&app.db, viewer, kind, id, &input.reason).await?;
         Ok(ReportObject::new(report))
     }
 
+    /// Reports a question I can read to those who handle it.
     #[graphql(deprecation = "Use `report(input: {targetType: QUESTION, …})`.")]
     async fn report_question(
         &self,
         ctx: &Context<'_>,
-        question_id: QuestionId,
+        #[graphql(desc = "The question to report.")] question_id: QuestionId,
+        #[graphql(desc = "Why, 1 to 1 000 characters; those who handle it read it.")]
         reason: String,
     ) -> Result<QuestionReportObject> {
         let input = ReportInput {
@@ -339,11 +394,13 @@ impl ModerationMutation {
         Ok(QuestionReportObject(self.report(ctx, input).await?))
     }
 
+    /// Reports an answer I can read to those who handle it.
     #[graphql(deprecation = "Use `report(input: {targetType: ANSWER, …})`.")]
     async fn report_answer(
         &self,
         ctx: &Context<'_>,
-        answer_id: AnswerId,
+        #[graphql(desc = "The answer to report.")] answer_id: AnswerId,
+        #[graphql(desc = "Why, 1 to 1 000 characters; those who handle it read it.")]
         reason: String,
     ) -> Result<QuestionReportObject> {
         let input = ReportInput {
@@ -358,22 +415,25 @@ impl ModerationMutation {
     async fn resolve_report(
         &self,
         ctx: &Context<'_>,
-        id: ReportId,
+        #[graphql(desc = "The report.")] id: ReportId,
+        #[graphql(desc = "`RESOLVED` or `DISMISSED`: a report is never opened again.")]
         status: ReportStatus,
-        note: Option<String>,
+        #[graphql(desc = "A note for the record, 1 to 1 000 characters.")] note: Option<String>,
     ) -> Result<ReportObject> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         let row = reports::resolve(&app.db, viewer, &id, status, note.as_deref()).await?;
         Ok(ReportObject::new(row))
     }
 
+    /// Resolves or dismisses a report of a question or answer I handle.
     #[graphql(deprecation = "Use `resolveReport`.")]
     async fn resolve_question_report(
         &self,
         ctx: &Context<'_>,
-        id: QuestionReportId,
+        #[graphql(desc = "The report.")] id: QuestionReportId,
+        #[graphql(desc = "`RESOLVED` or `DISMISSED`: a report is never opened again.")]
         status: ReportStatus,
-        note: Option<String>,
+        #[graphql(desc = "A note for the record, 1 to 1 000 characters.")] note: Option<String>,
     ) -> Result<QuestionReportObject> {
         let id = ReportId::from(id.as_str());
         let report = self.resolve_report(ctx, id, status, note).await?;
@@ -386,18 +446,20 @@ impl ModerationMutation {
     async fn reveal_reported_author(
         &self,
         ctx: &Context<'_>,
-        report_id: ReportId,
+        #[graphql(desc = "A report I handle.")] report_id: ReportId,
     ) -> Result<Option<UserObject>> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         let (author, group) = reports::reveal_author(&app.db, viewer, &report_id).await?;
         Ok(person(ctx, &author, group.as_ref()).await?)
     }
 
+    /// Those handling a report: who wrote the reported question or answer, an anonymous one
+    /// included, logged as `revealReportedAuthor` logs it.
     #[graphql(deprecation = "Use `revealReportedAuthor`.")]
     async fn reveal_question_report_author(
         &self,
         ctx: &Context<'_>,
-        report_id: QuestionReportId,
+        #[graphql(desc = "A report I handle.")] report_id: QuestionReportId,
     ) -> Result<Option<UserObject>> {
         let id = ReportId::from(report_id.as_str());
         self.reveal_reported_author(ctx, id).await
@@ -407,7 +469,8 @@ impl ModerationMutation {
     async fn remove_post(
         &self,
         ctx: &Context<'_>,
-        id: PostId,
+        #[graphql(desc = "The post to remove.")] id: PostId,
+        #[graphql(desc = "Why, 1 to 1 000 characters; kept with the post and in the mod log.")]
         reason: String,
     ) -> Result<PostObject> {
         match remove(ctx, Item::Post(id), &reason).await? {
@@ -420,7 +483,8 @@ impl ModerationMutation {
     async fn remove_reply(
         &self,
         ctx: &Context<'_>,
-        id: ReplyId,
+        #[graphql(desc = "The reply to remove.")] id: ReplyId,
+        #[graphql(desc = "Why, 1 to 1 000 characters; kept with the reply and in the mod log.")]
         reason: String,
     ) -> Result<ReplyObject> {
         match remove(ctx, Item::Reply(id), &reason).await? {
@@ -434,7 +498,11 @@ impl ModerationMutation {
     async fn remove_question(
         &self,
         ctx: &Context<'_>,
-        id: QuestionId,
+        #[graphql(desc = "The question to remove.")] id: QuestionId,
+        #[graphql(
+            desc = "Why, 1 to 1 000 characters; kept with the question and in its group's mod \
+                    log."
+        )]
         reason: String,
     ) -> Result<bool> {
         remove(ctx, Item::Question(id), &reason).await?;
@@ -442,7 +510,15 @@ impl ModerationMutation {
     }
 
     /// Moderators: removes an answer; its author is told.
-    async fn remove_answer(&self, ctx: &Context<'_>, id: AnswerId, reason: String) -> Result<bool> {
+    async fn remove_answer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The answer to remove.")] id: AnswerId,
+        #[graphql(
+            desc = "Why, 1 to 1 000 characters; kept with the answer and in its group's mod log."
+        )]
+        reason: String,
+    ) -> Result<bool> {
         remove(ctx, Item::Answer(id), &reason).await?;
         Ok(true)
     }
@@ -451,8 +527,8 @@ impl ModerationMutation {
     async fn lock_question(
         &self,
         ctx: &Context<'_>,
-        id: QuestionId,
-        locked: bool,
+        #[graphql(desc = "The question.")] id: QuestionId,
+        #[graphql(desc = "True locks it; false unlocks it.")] locked: bool,
     ) -> Result<QuestionObject> {
         let app = ctx.app()?;
         let row = service::lock_question(&app.db, ctx.viewer()?, &id, locked).await?;
@@ -463,19 +539,20 @@ impl ModerationMutation {
     async fn lock_post(
         &self,
         ctx: &Context<'_>,
-        id: PostId,
-        #[graphql(default = true)] locked: bool,
+        #[graphql(desc = "The post, in a group I moderate.")] id: PostId,
+        #[graphql(default = true, desc = "False unlocks it.")] locked: bool,
     ) -> Result<PostObject> {
         Ok(PostObject::from(
             service::set_post_flag(&ctx.app()?.db, ctx.viewer()?, &id, true, locked).await?,
         ))
     }
 
+    /// Moderators: pins a post among its group's `pinnedPosts`, or unpins it.
     async fn pin_post(
         &self,
         ctx: &Context<'_>,
-        id: PostId,
-        #[graphql(default = true)] pinned: bool,
+        #[graphql(desc = "The post, in a group I moderate.")] id: PostId,
+        #[graphql(default = true, desc = "False unpins it.")] pinned: bool,
     ) -> Result<PostObject> {
         Ok(PostObject::from(
             service::set_post_flag(&ctx.app()?.db, ctx.viewer()?, &id, false, pinned).await?,
@@ -486,10 +563,16 @@ impl ModerationMutation {
     async fn ban_member(
         &self,
         ctx: &Context<'_>,
-        group_id: GroupId,
+        #[graphql(desc = "A group I moderate.")] group_id: GroupId,
+        #[graphql(
+            desc = "The person to ban; they leave the group. Only the owner bans a moderator, \
+                    and nobody the owner."
+        )]
         user_id: UserId,
-        until: Option<DateTime<Utc>>,
-        reason: String,
+        #[graphql(desc = "When it ends, in the future; null for good.")] until: Option<
+            DateTime<Utc>,
+        >,
+        #[graphql(desc = "Why, 1 to 1 000 characters; it goes into the mod log.")] reason: String,
     ) -> Result<bool> {
         service::ban_member(
             &ctx.app()?.db,
@@ -503,11 +586,12 @@ impl ModerationMutation {
         Ok(true)
     }
 
+    /// Lifts a ban; `NOT_FOUND` when the person is not banned there. Moderators only.
     async fn unban_member(
         &self,
         ctx: &Context<'_>,
-        group_id: GroupId,
-        user_id: UserId,
+        #[graphql(desc = "A group I moderate.")] group_id: GroupId,
+        #[graphql(desc = "The banned person.")] user_id: UserId,
     ) -> Result<bool> {
         service::unban_member(&ctx.app()?.db, ctx.viewer()?, &group_id, &user_id).await?;
         Ok(true)

@@ -14,8 +14,10 @@ use entity::{mood_checkins, mood_shares};
 
 pub struct MoodShareObject(mood_shares::Model);
 
+/// A read-only view of my check-ins, opened by a token I gave someone.
 #[Object(name = "MoodShare")]
 impl MoodShareObject {
+    /// Names this share.
     async fn id(&self) -> ID {
         ID::from(self.0.id.clone())
     }
@@ -23,12 +25,15 @@ impl MoodShareObject {
     async fn label(&self) -> &str {
         &self.0.label
     }
+    /// Whether it shows my notes.
     async fn include_notes(&self) -> bool {
         self.0.include_notes
     }
+    /// When it stops working, unless revoked sooner.
     async fn expires_at(&self) -> DateTime<Utc> {
         self.0.expires_at
     }
+    /// When I ended it; null unless I did.
     async fn revoked_at(&self) -> Option<DateTime<Utc>> {
         self.0.revoked_at
     }
@@ -36,30 +41,37 @@ impl MoodShareObject {
     async fn active(&self) -> bool {
         sharing::is_open(&self.0, Utc::now())
     }
+    /// When the token was last used; null if never.
     async fn last_accessed_at(&self) -> Option<DateTime<Utc>> {
         self.0.last_accessed_at
     }
+    /// How many times the token was used.
     async fn access_count(&self) -> i32 {
         self.0.access_count
     }
+    /// When I made it.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 }
 
+/// A share just made, with its token.
 #[derive(SimpleObject)]
 pub struct CreatedMoodShare {
+    /// The share made.
     share: MoodShareObject,
     /// Give this to the person you share with. It is shown only now and cannot be recovered.
     token: String,
 }
 
+/// A new share of my check-ins.
 #[derive(InputObject)]
 pub struct CreateMoodShareInput {
     /// Who it is for, 1 to 100 characters.
     label: String,
     /// At most 366 days ahead.
     expires_at: DateTime<Utc>,
+    /// Whether it shows my notes.
     #[graphql(default)]
     include_notes: bool,
 }
@@ -71,23 +83,30 @@ pub struct SharedCheckin {
     with_note: bool,
 }
 
+/// A check-in as a share shows it: no id, and the note only if the owner included notes.
 #[Object]
 impl SharedCheckin {
+    /// 1 (worst) to 10 (best).
     async fn score(&self) -> i32 {
         self.row.score.into()
     }
+    /// The emotions named.
     async fn emotions(&self) -> Vec<Emotion> {
         Emotion::load(&self.row.emotions)
     }
+    /// The note; null unless the share includes notes and one was written.
     async fn note(&self) -> Option<&str> {
         self.row.note.as_deref().filter(|_| self.with_note)
     }
+    /// Hours slept, 0 to 24 in steps of 0.25; null when not given.
     async fn sleep_hours(&self) -> Option<f64> {
         self.row.sleep_quarters.map(|q| f64::from(q) / 4.0)
     }
+    /// When it is logged for.
     async fn logged_at(&self) -> DateTime<Utc> {
         self.row.logged_at
     }
+    /// The day it belongs to, in the owner's timezone.
     async fn local_date(&self) -> Date {
         summary::local_day(self.tz, self.row.logged_at).into()
     }
@@ -96,11 +115,15 @@ impl SharedCheckin {
 /// What a share shows: check-ins and their summary, nothing else about the person.
 #[derive(SimpleObject)]
 pub struct SharedMood {
+    /// Who the share is for, in its owner's words.
     label: String,
+    /// Whether the check-ins show their notes.
     includes_notes: bool,
+    /// When the share stops working, unless revoked sooner.
     expires_at: DateTime<Utc>,
     /// Newest first, at most 1 000.
     checkins: Vec<SharedCheckin>,
+    /// The check-ins summed up over the days asked, group activity left null.
     summary: MoodSummary,
 }
 
@@ -121,10 +144,15 @@ impl ShareQuery {
     async fn shared_mood(
         &self,
         ctx: &Context<'_>,
-        token: String,
-        from: Date,
+        #[graphql(desc = "The token `createMoodShare` returned.")] token: String,
+        #[graphql(desc = "The first local day, in the owner's timezone.")] from: Date,
+        #[graphql(desc = "The last local day, not before `from`; at most 800 days in all.")]
         to: Date,
-        #[graphql(default_with = "MoodBucketSize::Week")] bucket: MoodBucketSize,
+        #[graphql(
+            default_with = "MoodBucketSize::Week",
+            desc = "How much of the range each bucket of `summary` holds."
+        )]
+        bucket: MoodBucketSize,
     ) -> Result<SharedMood> {
         let (from, to) = (from.0, to.0);
         let app = ctx.app()?;
@@ -177,6 +205,7 @@ impl ShareMutation {
     async fn create_mood_share(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Who it is for, until when, and whether it shows my notes.")]
         input: CreateMoodShareInput,
     ) -> Result<CreatedMoodShare> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
@@ -201,7 +230,7 @@ impl ShareMutation {
     async fn revoke_mood_share(
         &self,
         ctx: &Context<'_>,
-        id: MoodShareId,
+        #[graphql(desc = "The share to end; ending it again changes nothing.")] id: MoodShareId,
     ) -> Result<MoodShareObject> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         Ok(MoodShareObject(

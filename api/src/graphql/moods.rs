@@ -52,8 +52,10 @@ impl MoodCheckinObject {
     }
 }
 
+/// One of my mood check-ins. Nobody else ever reads it.
 #[Object(name = "MoodCheckin")]
 impl MoodCheckinObject {
+    /// Names this check-in across the whole API.
     pub(crate) async fn id(&self) -> ID {
         ID::from(self.row.id.clone())
     }
@@ -61,15 +63,19 @@ impl MoodCheckinObject {
     async fn score(&self) -> i32 {
         self.row.score.into()
     }
+    /// The emotions named, each once, in the order of the vocabulary.
     async fn emotions(&self) -> Vec<Emotion> {
         Emotion::load(&self.row.emotions)
     }
+    /// Up to 1 000 characters; null when none was written.
     async fn note(&self) -> Option<&str> {
         self.row.note.as_deref()
     }
+    /// Hours slept, 0 to 24 in steps of 0.25; null when not given.
     async fn sleep_hours(&self) -> Option<f64> {
         self.row.sleep_quarters.map(|q| f64::from(q) / 4.0)
     }
+    /// When it is logged for: when it was written, unless back-dated.
     async fn logged_at(&self) -> DateTime<Utc> {
         self.row.logged_at
     }
@@ -77,9 +83,11 @@ impl MoodCheckinObject {
     async fn local_date(&self) -> Date {
         summary::local_day(self.tz, self.row.logged_at).into()
     }
+    /// When it was written.
     async fn created_at(&self) -> DateTime<Utc> {
         self.row.created_at
     }
+    /// When it was last corrected (when it was written, if never).
     async fn updated_at(&self) -> DateTime<Utc> {
         self.row.updated_at
     }
@@ -109,8 +117,10 @@ impl TimelineItem {
     }
 }
 
+/// A check-in as saved, with places to reach someone when it calls for them.
 #[derive(SimpleObject)]
 pub struct LogMoodPayload {
+    /// The check-in as saved.
     checkin: MoodCheckinObject,
     /// Places to reach someone now; present when the score is 2 or lower or the note reads
     /// like a crisis, empty otherwise.
@@ -134,10 +144,12 @@ impl LogMoodPayload {
     }
 }
 
+/// A new check-in.
 #[derive(InputObject)]
 pub struct LogMoodInput {
     /// 1 (worst) to 10 (best).
     score: i32,
+    /// At most 10, from `moodEmotions`; one named twice counts once.
     #[graphql(default)]
     emotions: Vec<Emotion>,
     /// Up to 1 000 characters.
@@ -150,15 +162,20 @@ pub struct LogMoodInput {
     idempotency_key: Option<String>,
 }
 
+/// Corrections to one of my check-ins; what is left out stays as it is.
 #[derive(InputObject)]
 pub struct UpdateMoodInput {
+    /// The check-in to correct.
     id: CheckinId,
+    /// 1 (worst) to 10 (best).
     score: Option<i32>,
+    /// Replaces the emotions named: at most 10.
     emotions: Option<Vec<Emotion>>,
     /// `null` clears the note.
     note: MaybeUndefined<String>,
     /// `null` clears it.
     sleep_hours: MaybeUndefined<f64>,
+    /// May be back-dated up to 7 days from now, never in the future.
     logged_at: Option<DateTime<Utc>>,
 }
 
@@ -167,6 +184,7 @@ pub struct UpdateMoodInput {
 pub struct MoodReminder {
     /// `HH:MM` in `timezone`.
     local_time: String,
+    /// Whether the prompt is sent.
     enabled: bool,
     /// My profile's timezone, which the time is in.
     timezone: String,
@@ -182,10 +200,12 @@ impl MoodReminder {
     }
 }
 
+/// When to send my daily check-in prompt.
 #[derive(InputObject)]
 pub struct SetMoodReminderInput {
     /// `HH:MM`, in my profile's timezone.
     local_time: String,
+    /// False keeps the time but sends no prompt.
     #[graphql(default = true)]
     enabled: bool,
 }
@@ -215,7 +235,11 @@ impl MoodQuery {
     }
 
     /// One of my check-ins.
-    async fn mood_checkin(&self, ctx: &Context<'_>, id: CheckinId) -> Result<MoodCheckinObject> {
+    async fn mood_checkin(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The check-in's id.")] id: CheckinId,
+    ) -> Result<MoodCheckinObject> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         let row = service::read_mine(&app.db, &app.vault, viewer, &id).await?;
         let owner = owner_of(app, &viewer.user_id).await?;
@@ -226,9 +250,12 @@ impl MoodQuery {
     async fn mood_checkins(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The earliest `loggedAt` included; no lower bound when left out.")]
         from: Option<DateTime<Utc>>,
+        #[graphql(desc = "The `loggedAt` to stop before; no upper bound when left out.")]
         to: Option<DateTime<Utc>>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return, at most 100 (20 if not given).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the last item already shown (`pageInfo.endCursor`).")]
         after: Option<String>,
     ) -> Result<Connection<String, MoodCheckinObject, ListInfo>> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
@@ -247,9 +274,16 @@ impl MoodQuery {
     async fn my_timeline(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The earliest time included (when logged or written); no lower bound when \
+                    left out."
+        )]
         from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
-        first: Option<i32>,
+        #[graphql(desc = "The time to stop before; no upper bound when left out.")] to: Option<
+            DateTime<Utc>,
+        >,
+        #[graphql(desc = "How many to return, at most 100 (20 if not given).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the last item already shown (`pageInfo.endCursor`).")]
         after: Option<String>,
     ) -> Result<Connection<String, TimelineItem, ListInfo>> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
@@ -274,9 +308,13 @@ impl MoodQuery {
     async fn mood_summary(
         &self,
         ctx: &Context<'_>,
-        from: Date,
-        to: Date,
-        #[graphql(default_with = "MoodBucketSize::Day")] bucket: MoodBucketSize,
+        #[graphql(desc = "The first local day.")] from: Date,
+        #[graphql(desc = "The last local day, not before `from`.")] to: Date,
+        #[graphql(
+            default_with = "MoodBucketSize::Day",
+            desc = "How much of the range each bucket holds."
+        )]
+        bucket: MoodBucketSize,
     ) -> Result<MoodSummary> {
         let (from, to) = (from.0, to.0);
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
@@ -300,7 +338,11 @@ pub struct MoodMutation;
 #[Object]
 impl MoodMutation {
     /// Logs a check-in. Several a day are fine.
-    async fn log_mood(&self, ctx: &Context<'_>, input: LogMoodInput) -> Result<LogMoodPayload> {
+    async fn log_mood(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The check-in.")] input: LogMoodInput,
+    ) -> Result<LogMoodPayload> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         let owner = owner_of(app, &viewer.user_id).await?;
         let logged = service::log(
@@ -324,7 +366,7 @@ impl MoodMutation {
     async fn update_mood(
         &self,
         ctx: &Context<'_>,
-        input: UpdateMoodInput,
+        #[graphql(desc = "The check-in, and what to change.")] input: UpdateMoodInput,
     ) -> Result<LogMoodPayload> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         let owner = owner_of(app, &viewer.user_id).await?;
@@ -350,6 +392,7 @@ impl MoodMutation {
     async fn set_mood_reminder(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The local time, and whether the prompt is on.")]
         input: SetMoodReminderInput,
     ) -> Result<MoodReminder> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
@@ -359,7 +402,11 @@ impl MoodMutation {
     }
 
     /// Deletes one of my check-ins for good.
-    async fn delete_mood(&self, ctx: &Context<'_>, id: CheckinId) -> Result<bool> {
+    async fn delete_mood(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The check-in to delete.")] id: CheckinId,
+    ) -> Result<bool> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         service::delete(&app.db, viewer, &id).await?;
         Ok(true)

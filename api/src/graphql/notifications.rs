@@ -29,30 +29,37 @@ impl NotificationObject {
     }
 }
 
+/// Something in my inbox: what happened, where, and who was behind it. Never the content.
 #[Object(name = "Notification")]
 impl NotificationObject {
+    /// Names this notification across the whole API.
     pub(crate) async fn id(&self) -> ID {
         ID::from(self.0.id.clone())
     }
-    // Always set; nullable for apps built when unknown kinds were possible.
+    /// What it is about. Always set; nullable for apps built when unknown kinds were possible.
     async fn kind(&self) -> Option<NotificationKind> {
         Some(self.0.kind)
     }
+    /// The group it happened in; null when there is none or it is hidden from me.
     async fn group(&self, ctx: &Context<'_>) -> Result<Option<GroupObject>> {
         let Some(group_id) = &self.0.group_id else {
             return Ok(None);
         };
         Ok(GroupObject::reachable(ctx, group_id).await?)
     }
+    /// The post it is about, if any.
     async fn post_id(&self) -> Option<ID> {
         self.0.post_id.clone().map(ID::from)
     }
+    /// The reply it is about, if any.
     async fn reply_id(&self) -> Option<ID> {
         self.0.reply_id.clone().map(ID::from)
     }
+    /// The question it is about, if any.
     async fn question_id(&self) -> Option<&QuestionId> {
         self.0.question_id.as_ref()
     }
+    /// The answer it is about, if any.
     async fn answer_id(&self) -> Option<&AnswerId> {
         self.0.answer_id.as_ref()
     }
@@ -126,12 +133,15 @@ impl NotificationObject {
             }
         })
     }
+    /// Whether I marked it read.
     async fn read(&self) -> bool {
         self.0.read_at.is_some()
     }
+    /// When it was first written.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When it last changed (a batch grew): the inbox runs by it, latest first.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -146,9 +156,10 @@ impl NotificationQuery {
     async fn notifications(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return, at most 100 (20 if not given).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the last item already shown (`pageInfo.endCursor`).")]
         after: Option<String>,
-        unread_only: Option<bool>,
+        #[graphql(desc = "True: only those I have not read.")] unread_only: Option<bool>,
     ) -> Result<Connection<String, NotificationObject, ListInfo>> {
         let page = PageArgs::new(first, after)?;
         let unread_only = unread_only.unwrap_or(false);
@@ -172,7 +183,10 @@ impl NotificationMutation {
     async fn mark_notifications_read(
         &self,
         ctx: &Context<'_>,
-        ids: Option<Vec<NotificationId>>,
+        #[graphql(desc = "Notifications of mine to mark, at most 100.")] ids: Option<
+            Vec<NotificationId>,
+        >,
+        #[graphql(desc = "True marks every notification of mine, whatever `ids` holds.")]
         all: Option<bool>,
     ) -> Result<u64> {
         let ids = ids.unwrap_or_default();

@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use entity::{posts, replies};
 use sea_orm::Iterable as _;
 
+/// Whether a post or reply still shows its words.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum ContentStatus {
     Visible,
@@ -35,9 +36,12 @@ fn status(deleted: bool, removed: bool) -> ContentStatus {
     }
 }
 
+/// How many people gave a post or reply one kind of reaction.
 #[derive(SimpleObject)]
 pub struct ReactionCount {
+    /// The kind of reaction.
     kind: ReactionKind,
+    /// How many people gave it.
     count: i64,
 }
 
@@ -156,11 +160,14 @@ impl PostObject {
     }
 }
 
+/// A post in a group, with its replies.
 #[Object(name = "Post")]
 impl PostObject {
+    /// Names this post across the whole API.
     pub(crate) async fn id(&self) -> ID {
         ID::from(self.0.id.clone())
     }
+    /// The group it was posted in; null when that group is hidden from me.
     async fn group(&self, ctx: &Context<'_>) -> Result<Option<GroupObject>> {
         Ok(GroupObject::reachable(ctx, &self.0.group_id).await?)
     }
@@ -182,33 +189,43 @@ impl PostObject {
     async fn posted_by_me(&self, ctx: &Context<'_>) -> Result<bool> {
         Ok(self.0.author_id == ctx.viewer()?.user_id)
     }
+    /// Whether it shows, or was deleted by its author or removed by a moderator.
     async fn status(&self) -> ContentStatus {
         status(self.0.deleted_at.is_some(), self.0.removed_at.is_some())
     }
+    /// Up to 200 characters; null once the post is deleted or removed.
     async fn title(&self) -> Option<&str> {
         self.visible().then_some(self.0.title.as_str())
     }
+    /// Up to 20 000 characters; null once the post is deleted or removed.
     async fn body(&self) -> Option<&str> {
         self.visible().then_some(self.0.body.as_str())
     }
+    /// A warning to show before the words, if the author gave one.
     async fn content_warning(&self) -> Option<&str> {
         self.0.content_warning.as_deref()
     }
+    /// How many replies it has, deleted and removed ones not counted.
     async fn reply_count(&self) -> i32 {
         self.0.reply_count
     }
+    /// When it was posted or last replied to: lists of posts run by it, latest first.
     async fn last_activity_at(&self) -> DateTime<Utc> {
         self.0.last_activity_at
     }
+    /// When it was posted.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When its author last edited it; null if never.
     async fn edited_at(&self) -> Option<DateTime<Utc>> {
         self.0.edited_at
     }
+    /// Pinned by a moderator: it is among the group's `pinnedPosts`.
     async fn pinned(&self) -> bool {
         self.0.pinned
     }
+    /// Locked by a moderator: it takes no more replies.
     async fn locked(&self) -> bool {
         self.0.locked
     }
@@ -216,6 +233,7 @@ impl PostObject {
     async fn reaction_counts(&self, ctx: &Context<'_>) -> Result<Vec<ReactionCount>> {
         Ok(reaction_counts(ctx, ContentType::Post, self.0.id.as_str(), &self.0.group_id).await?)
     }
+    /// The kinds of reaction I gave it.
     async fn my_reactions(&self, ctx: &Context<'_>) -> Result<Vec<ReactionKind>> {
         Ok(my_reactions(ctx, ContentType::Post, self.0.id.as_str(), &self.0.group_id).await?)
     }
@@ -232,7 +250,8 @@ impl PostObject {
     async fn replies(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return, at most 100 (20 if not given).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the last item already shown (`pageInfo.endCursor`).")]
         after: Option<String>,
     ) -> Result<Connection<String, ReplyObject, ListInfo>> {
         let page = PageArgs::new(first, after)?;
@@ -258,11 +277,15 @@ impl ReplyObject {
     }
 }
 
+/// A reply to a post. Deleted and removed replies keep their place in the thread, without
+/// their words.
 #[Object(name = "Reply")]
 impl ReplyObject {
+    /// Names this reply across the whole API.
     pub(crate) async fn id(&self) -> ID {
         ID::from(self.0.id.clone())
     }
+    /// The post it replies to.
     async fn post_id(&self) -> ID {
         ID::from(self.0.post_id.clone())
     }
@@ -286,18 +309,23 @@ impl ReplyObject {
     async fn replied_by_me(&self, ctx: &Context<'_>) -> Result<bool> {
         Ok(self.0.author_id == ctx.viewer()?.user_id)
     }
+    /// Whether it shows, or was deleted by its author or removed by a moderator.
     async fn status(&self) -> ContentStatus {
         status(self.0.deleted_at.is_some(), self.0.removed_at.is_some())
     }
+    /// Up to 10 000 characters; null once the reply is deleted or removed.
     async fn body(&self) -> Option<&str> {
         self.visible().then_some(self.0.body.as_str())
     }
+    /// When it was written.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When its author last edited it; null if never.
     async fn edited_at(&self) -> Option<DateTime<Utc>> {
         self.0.edited_at
     }
+    /// Every kind, zero included.
     async fn reaction_counts(&self, ctx: &Context<'_>) -> Result<Vec<ReactionCount>> {
         Ok(reaction_counts(
             ctx,
@@ -307,6 +335,7 @@ impl ReplyObject {
         )
         .await?)
     }
+    /// The kinds of reaction I gave it.
     async fn my_reactions(&self, ctx: &Context<'_>) -> Result<Vec<ReactionKind>> {
         Ok(my_reactions(
             ctx,
@@ -327,35 +356,49 @@ impl ReplyObject {
     }
 }
 
+/// A new post.
 #[derive(InputObject)]
 pub struct CreatePostInput {
+    /// The group to post in, where I am an active member and not banned.
     group_id: GroupId,
     /// Shown as "Anonymous member" to everyone else.
     #[graphql(default)]
     anonymous: bool,
+    /// 1 to 200 characters, none of them invisible.
     title: String,
+    /// 1 to 20 000 characters.
     body: String,
+    /// Shown before the words; up to 200 characters (empty means none).
     content_warning: Option<String>,
     /// Retrying with the same key returns the first post and creates nothing.
     idempotency_key: Option<String>,
 }
 
+/// A new reply.
 #[derive(InputObject)]
 pub struct CreateReplyInput {
+    /// The post to reply to; a locked post takes no replies.
     post_id: PostId,
+    /// 1 to 10 000 characters.
     body: String,
     /// Answer a top-level reply (one level of nesting).
     parent_reply_id: Option<ReplyId>,
+    /// Retrying with the same key (1 to 64 characters) returns the first reply and creates
+    /// nothing.
     idempotency_key: Option<String>,
     /// The anonymous author of the post replies anonymously unless this is false; nobody else
     /// may set it.
     anonymous: Option<bool>,
 }
 
+/// A reaction on a post or reply.
 #[derive(InputObject)]
 pub struct ReactionInput {
+    /// `POST` or `REPLY`: nothing else takes reactions.
     target_type: ContentType,
+    /// The id of the post or reply.
     target_id: ID,
+    /// Which reaction.
     kind: ReactionKind,
 }
 
@@ -368,7 +411,12 @@ pub struct PostQuery;
 
 #[Object]
 impl PostQuery {
-    async fn post(&self, ctx: &Context<'_>, id: PostId) -> Result<PostObject> {
+    /// One post I may read; `NOT_FOUND` for any other.
+    async fn post(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The post's id.")] id: PostId,
+    ) -> Result<PostObject> {
         let (post, _) = service::visible_post(&ctx.app()?.db, ctx.viewer()?, &id).await?;
         Ok(PostObject::from(post))
     }
@@ -378,9 +426,14 @@ impl PostQuery {
     async fn search_posts(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The words to look for, at most 2 000 characters. Common words are left out; \
+                    nothing in it is search syntax."
+        )]
         query: String,
-        group_id: Option<GroupId>,
-        first: Option<i32>,
+        #[graphql(desc = "Search only this group's posts.")] group_id: Option<GroupId>,
+        #[graphql(desc = "How many to return, at most 100 (20 if not given).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the last item already shown (`pageInfo.endCursor`).")]
         after: Option<String>,
     ) -> Result<Connection<String, PostObject, ListInfo>> {
         let page = RankArgs::new(first, after)?;
@@ -399,7 +452,8 @@ impl PostQuery {
     async fn feed(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return, at most 100 (20 if not given).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the last item already shown (`pageInfo.endCursor`).")]
         after: Option<String>,
     ) -> Result<Connection<String, PostObject, ListInfo>> {
         let page = PageArgs::new(first, after)?;
@@ -421,7 +475,13 @@ pub struct PostMutation;
 
 #[Object]
 impl PostMutation {
-    async fn create_post(&self, ctx: &Context<'_>, input: CreatePostInput) -> Result<PostObject> {
+    /// Posts in a group. Retried with the same `idempotencyKey`, it returns the first post.
+    async fn create_post(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The group, title, body and the rest of the new post.")]
+        input: CreatePostInput,
+    ) -> Result<PostObject> {
         let app = ctx.app()?;
         let written = service::create_post(
             &app.db,
@@ -441,12 +501,14 @@ impl PostMutation {
         Ok(PostObject::from(written.publish(&app.broker).await))
     }
 
+    /// Edits my own post; what is left out stays as it is.
     async fn edit_post(
         &self,
         ctx: &Context<'_>,
-        id: PostId,
-        title: Option<String>,
-        body: Option<String>,
+        #[graphql(desc = "The post to edit.")] id: PostId,
+        #[graphql(desc = "A new title, 1 to 200 characters.")] title: Option<String>,
+        #[graphql(desc = "A new body, 1 to 20 000 characters.")] body: Option<String>,
+        #[graphql(desc = "A new warning, up to 200 characters; `null` removes it.")]
         content_warning: MaybeUndefined<String>,
     ) -> Result<PostObject> {
         let warning = content_warning.as_opt_deref();
@@ -466,16 +528,21 @@ impl PostMutation {
     }
 
     /// Deletes my post: it shows as deleted; replies stay but it leaves lists.
-    async fn delete_post(&self, ctx: &Context<'_>, id: PostId) -> Result<PostObject> {
+    async fn delete_post(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "My post to delete.")] id: PostId,
+    ) -> Result<PostObject> {
         Ok(PostObject::from(
             service::delete_post(&ctx.app()?.db, ctx.viewer()?, &id).await?,
         ))
     }
 
+    /// Replies to a post. Retried with the same `idempotencyKey`, it returns the first reply.
     async fn create_reply(
         &self,
         ctx: &Context<'_>,
-        input: CreateReplyInput,
+        #[graphql(desc = "The post, body and the rest of the new reply.")] input: CreateReplyInput,
     ) -> Result<ReplyObject> {
         let app = ctx.app()?;
         let written = reply_service::create_reply(
@@ -496,25 +563,35 @@ impl PostMutation {
         Ok(ReplyObject(written.publish(&app.broker).await))
     }
 
+    /// Edits my own reply.
     async fn edit_reply(
         &self,
         ctx: &Context<'_>,
-        id: ReplyId,
-        body: String,
+        #[graphql(desc = "The reply to edit.")] id: ReplyId,
+        #[graphql(desc = "The new words, 1 to 10 000 characters.")] body: String,
     ) -> Result<ReplyObject> {
         let app = ctx.app()?;
         let edited = reply_service::edit_reply(&app.db, ctx.viewer()?, &id, &body).await?;
         Ok(ReplyObject(edited.publish(&app.broker).await))
     }
 
-    async fn delete_reply(&self, ctx: &Context<'_>, id: ReplyId) -> Result<ReplyObject> {
+    /// Deletes my reply: it keeps its place in the thread as deleted, without its words.
+    async fn delete_reply(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "My reply to delete.")] id: ReplyId,
+    ) -> Result<ReplyObject> {
         Ok(ReplyObject(
             reply_service::delete_reply(&ctx.app()?.db, ctx.viewer()?, &id).await?,
         ))
     }
 
     /// Adds a reaction (reacting twice is reacting once).
-    async fn react(&self, ctx: &Context<'_>, input: ReactionInput) -> Result<bool> {
+    async fn react(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The post or reply, and the kind of reaction.")] input: ReactionInput,
+    ) -> Result<bool> {
         let app = ctx.app()?;
         reactions::react(
             &app.db,
@@ -529,7 +606,12 @@ impl PostMutation {
         Ok(true)
     }
 
-    async fn unreact(&self, ctx: &Context<'_>, input: ReactionInput) -> Result<bool> {
+    /// Takes back a reaction of mine; true whether or not I had given it.
+    async fn unreact(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The post or reply, and the kind of reaction.")] input: ReactionInput,
+    ) -> Result<bool> {
         reactions::unreact(
             &ctx.app()?.db,
             ctx.viewer()?,

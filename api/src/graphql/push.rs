@@ -8,17 +8,21 @@ use entity::push_preferences;
 
 pub struct PushPreferencesObject(pub push_preferences::Model);
 
+/// A daily stretch of local time when pushes wait.
 #[derive(SimpleObject)]
 pub struct QuietHours {
     /// Local time, `HH:MM`.
     start: String,
+    /// Local time, `HH:MM`; before `start` when quiet hours run across midnight.
     end: String,
     /// IANA timezone the times are in.
     timezone: String,
 }
 
+/// What is pushed to my devices, and when.
 #[Object(name = "PushPreferences")]
 impl PushPreferencesObject {
+    /// Whether anything is pushed at all; on unless changed.
     async fn push_enabled(&self) -> bool {
         self.0.push_enabled
     }
@@ -52,22 +56,31 @@ impl PushPreferencesObject {
     }
 }
 
+/// A daily stretch of local time when pushes wait.
 #[derive(InputObject)]
 pub struct QuietHoursInput {
+    /// `HH:MM`, when pushes start waiting.
     start: String,
+    /// `HH:MM`, when they go again: not `start`, and before it to run across midnight.
     end: String,
+    /// The IANA timezone the times are in, e.g. `Europe/Paris`.
     timezone: String,
 }
 
+/// Changes to my push preferences; what is left out stays as it is.
 #[derive(InputObject)]
 pub struct PushPreferencesInput {
+    /// False pushes nothing at all.
     push_enabled: Option<bool>,
+    /// Replaces the kinds never pushed (they still reach the inbox).
     disabled_kinds: Option<Vec<NotificationKind>>,
+    /// Show the group's name and first words in pushes.
     previews: Option<bool>,
     /// Null clears quiet hours.
     quiet_hours: MaybeUndefined<QuietHoursInput>,
     /// An empty list turns meeting reminders off.
     meeting_reminders: Option<Vec<MeetingReminderLead>>,
+    /// True lets meeting reminders through quiet hours.
     meetings_in_quiet_hours: Option<bool>,
 }
 
@@ -76,10 +89,11 @@ pub struct PushMutation;
 
 #[Object]
 impl PushMutation {
+    /// Changes what is pushed to my devices, and when.
     async fn update_push_preferences(
         &self,
         ctx: &Context<'_>,
-        input: PushPreferencesInput,
+        #[graphql(desc = "What to change.")] input: PushPreferencesInput,
     ) -> Result<PushPreferencesObject> {
         let quiet_hours = input
             .quiet_hours

@@ -59,23 +59,30 @@ impl QuestionObject {
     }
 }
 
+/// A question, asked in a group or platform-wide, with its answers.
 #[Object(name = "Question")]
 impl QuestionObject {
+    /// Names this question across the whole API.
     pub(crate) async fn id(&self) -> &QuestionId {
         &self.0.id
     }
+    /// 5 to 200 characters.
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// Up to 10 000 characters; may be empty.
     async fn body(&self) -> &str {
         &self.0.body
     }
+    /// The subject it is about.
     async fn topic(&self) -> Topic {
         self.0.topic
     }
+    /// Free tags beside the topic.
     async fn tags(&self) -> Vec<&str> {
         self.0.tags.split(',').filter(|t| !t.is_empty()).collect()
     }
+    /// A warning to show before the words, if the asker gave one.
     async fn content_warning(&self) -> Option<&str> {
         self.0.content_warning.as_deref()
     }
@@ -110,12 +117,16 @@ impl QuestionObject {
             None => Ok(None),
         }
     }
+    /// How many answers it has, deleted and removed ones not counted.
     async fn answer_count(&self) -> i32 {
         self.0.answer_count
     }
+    /// The answer its asker accepted, if any.
     async fn accepted_answer_id(&self) -> Option<&AnswerId> {
         self.0.accepted_answer_id.as_ref()
     }
+    /// Locked by a moderator (a platform admin, for a platform-wide question): it takes no new
+    /// answers.
     async fn locked(&self) -> bool {
         self.0.locked
     }
@@ -131,12 +142,15 @@ impl QuestionObject {
         let followed = marks.load_one(self.0.id.clone()).await;
         Ok(followed.map_err(AppError::from)?.unwrap_or(false))
     }
+    /// When it was asked.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When its asker last edited it; null if never.
     async fn edited_at(&self) -> Option<DateTime<Utc>> {
         self.0.edited_at
     }
+    /// When it was asked or last answered.
     async fn last_activity_at(&self) -> DateTime<Utc> {
         self.0.last_activity_at
     }
@@ -144,7 +158,8 @@ impl QuestionObject {
     async fn answers(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return, at most 100 (20 if not given).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the last item already shown (`pageInfo.endCursor`).")]
         after: Option<String>,
     ) -> Result<Connection<String, AnswerObject, ListInfo>> {
         let page = RankArgs::new(first, after)?;
@@ -170,14 +185,18 @@ pub struct AnswerObject {
     pub(crate) group_id: Option<GroupId>,
 }
 
+/// An answer to a question.
 #[Object(name = "Answer")]
 impl AnswerObject {
+    /// Names this answer across the whole API.
     pub(crate) async fn id(&self) -> &AnswerId {
         &self.row.id
     }
+    /// The question it answers.
     async fn question_id(&self) -> &QuestionId {
         &self.row.question_id
     }
+    /// 1 to 10 000 characters.
     async fn body(&self) -> &str {
         &self.row.body
     }
@@ -202,9 +221,11 @@ impl AnswerObject {
             .await?
             .map_or_else(|| ANONYMOUS.to_owned(), |p| p.display_name))
     }
+    /// Accepted by the question's asker; one answer of a question at most.
     async fn accepted(&self) -> bool {
         self.row.accepted
     }
+    /// How many people marked it helpful.
     async fn helpful_count(&self) -> i32 {
         self.row.helpful_count
     }
@@ -219,9 +240,11 @@ impl AnswerObject {
         let marked = marks.load_one(self.row.id.clone()).await;
         Ok(marked.map_err(AppError::from)?.unwrap_or(false))
     }
+    /// When it was written.
     async fn created_at(&self) -> DateTime<Utc> {
         self.row.created_at
     }
+    /// When its author last edited it; null if never.
     async fn edited_at(&self) -> Option<DateTime<Utc>> {
         self.row.edited_at
     }
@@ -236,17 +259,23 @@ impl AnswerObject {
     }
 }
 
+/// A new question.
 #[derive(InputObject)]
 pub struct AskQuestionInput {
+    /// 5 to 200 characters, none of them invisible.
     title: String,
+    /// Up to 10 000 characters.
     #[graphql(default)]
     body: String,
+    /// The subject it is about.
     topic: Topic,
+    /// Free tags beside the topic: at most 5, each 1 to 24 of `a`-`z`, `0`-`9` and `-`.
     #[graphql(default)]
     tags: Vec<String>,
     /// Shown as "Anonymous member" to everyone else.
     #[graphql(default)]
     anonymous: bool,
+    /// Shown before the words; up to 200 characters (empty means none).
     content_warning: Option<String>,
     /// Ask inside a group (read as its posts are); platform-wide when absent.
     group_id: Option<GroupId>,
@@ -254,20 +283,30 @@ pub struct AskQuestionInput {
     idempotency_key: Option<String>,
 }
 
+/// Changes to my question; what is left out stays as it is.
 #[derive(InputObject)]
 pub struct EditQuestionInput {
+    /// 5 to 200 characters, none of them invisible.
     title: Option<String>,
+    /// Up to 10 000 characters.
     body: Option<String>,
+    /// The subject it is about.
     topic: Option<Topic>,
+    /// Replaces every tag: at most 5, each 1 to 24 of `a`-`z`, `0`-`9` and `-`.
     tags: Option<Vec<String>>,
     /// `null` removes it.
     content_warning: MaybeUndefined<String>,
 }
 
+/// A new answer.
 #[derive(InputObject)]
 pub struct AnswerQuestionInput {
+    /// The question to answer; a locked one takes no answers.
     question_id: QuestionId,
+    /// 1 to 10 000 characters.
     body: String,
+    /// Retrying with the same key (1 to 64 characters) returns the first answer and creates
+    /// nothing.
     idempotency_key: Option<String>,
     /// The anonymous asker answers anonymously unless this is false; nobody else may set it.
     anonymous: Option<bool>,
@@ -278,7 +317,12 @@ pub struct QuestionQuery;
 
 #[Object]
 impl QuestionQuery {
-    async fn question(&self, ctx: &Context<'_>, id: QuestionId) -> Result<QuestionObject> {
+    /// One question I may read; `NOT_FOUND` for any other, and once it is deleted or removed.
+    async fn question(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The question's id.")] id: QuestionId,
+    ) -> Result<QuestionObject> {
         let row = service::visible_question(&ctx.app()?.db, ctx.viewer()?, &id).await?;
         Ok(QuestionObject(row))
     }
@@ -288,9 +332,9 @@ impl QuestionQuery {
     async fn similar_questions(
         &self,
         ctx: &Context<'_>,
-        title: String,
-        body: Option<String>,
-        first: Option<u64>,
+        #[graphql(desc = "The draft's title.")] title: String,
+        #[graphql(desc = "The draft's body, if any.")] body: Option<String>,
+        #[graphql(desc = "How many to return, at most 10 (5 if not given).")] first: Option<u64>,
     ) -> Result<Vec<QuestionObject>> {
         let (body, first) = (body.unwrap_or_default(), first.unwrap_or(5));
         let rows = service::similar(&ctx.app()?.db, ctx.viewer()?, &title, &body, first).await?;
@@ -302,17 +346,19 @@ impl QuestionQuery {
     async fn questions(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return, at most 100 (20 if not given).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the last item already shown (`pageInfo.endCursor`).")]
         after: Option<String>,
-        topic: Option<Topic>,
-        tag: Option<String>,
-        unanswered: Option<bool>,
+        #[graphql(desc = "Only questions of this topic.")] topic: Option<Topic>,
+        #[graphql(desc = "Only questions with this tag.")] tag: Option<String>,
+        #[graphql(desc = "True: only questions nobody has answered yet.")] unanswered: Option<bool>,
+        #[graphql(desc = "True: only questions a current expert answered.")]
         expert_answered: Option<bool>,
-        group_id: Option<GroupId>,
+        #[graphql(desc = "Only the questions asked in this group.")] group_id: Option<GroupId>,
         #[graphql(desc = "Questions holding every word of it, in title or body.")] search: Option<
             String,
         >,
-        sort: Option<QuestionSort>,
+        #[graphql(desc = "The order; `NEWEST` if not given.")] sort: Option<QuestionSort>,
     ) -> Result<Connection<String, QuestionObject, ListInfo>> {
         let page = PageArgs::new(first, after)?;
         let filter = QuestionFilter {
@@ -346,9 +392,11 @@ pub struct QuestionMutation;
 
 #[Object]
 impl QuestionMutation {
+    /// Asks a question, platform-wide or in a group I take part in. I follow it from then on.
     async fn ask_question(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The title, body, topic and the rest of the new question.")]
         input: AskQuestionInput,
     ) -> Result<QuestionObject> {
         let app = ctx.app()?;
@@ -372,10 +420,12 @@ impl QuestionMutation {
         Ok(QuestionObject(written.publish(&app.broker).await))
     }
 
+    /// Edits my own question.
     async fn edit_question(
         &self,
         ctx: &Context<'_>,
-        id: QuestionId,
+        #[graphql(desc = "My question to edit.")] id: QuestionId,
+        #[graphql(desc = "What to change; what is left out stays as it is.")]
         input: EditQuestionInput,
     ) -> Result<QuestionObject> {
         let changes = QuestionChanges {
@@ -390,15 +440,21 @@ impl QuestionMutation {
         Ok(QuestionObject(written.publish(&app.broker).await))
     }
 
-    async fn delete_question(&self, ctx: &Context<'_>, id: QuestionId) -> Result<bool> {
+    /// Deletes my question: it leaves every list, answers and all.
+    async fn delete_question(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "My question to delete.")] id: QuestionId,
+    ) -> Result<bool> {
         service::delete(&ctx.app()?.db, ctx.viewer()?, &id).await?;
         Ok(true)
     }
 
+    /// Makes me hear of each new answer to a question I may read.
     async fn follow_question(
         &self,
         ctx: &Context<'_>,
-        question_id: QuestionId,
+        #[graphql(desc = "The question to follow.")] question_id: QuestionId,
     ) -> Result<QuestionObject> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         service::follow(&app.db, viewer, &question_id).await?;
@@ -407,10 +463,11 @@ impl QuestionMutation {
         ))
     }
 
+    /// Stops me hearing of new answers to a question.
     async fn unfollow_question(
         &self,
         ctx: &Context<'_>,
-        question_id: QuestionId,
+        #[graphql(desc = "The question to stop following.")] question_id: QuestionId,
     ) -> Result<QuestionObject> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         service::unfollow(&app.db, viewer, &question_id).await?;
@@ -419,9 +476,12 @@ impl QuestionMutation {
         ))
     }
 
+    /// Answers a question I may read (in a group, only its members answer). Retried with the
+    /// same `idempotencyKey`, it returns the first answer.
     async fn answer_question(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The question, body and the rest of the new answer.")]
         input: AnswerQuestionInput,
     ) -> Result<AnswerObject> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
@@ -443,45 +503,67 @@ impl QuestionMutation {
         Ok(AnswerObject::of(row, &question))
     }
 
+    /// Edits my own answer.
     async fn edit_answer(
         &self,
         ctx: &Context<'_>,
-        id: AnswerId,
-        body: String,
+        #[graphql(desc = "My answer to edit.")] id: AnswerId,
+        #[graphql(desc = "The new words, 1 to 10 000 characters.")] body: String,
     ) -> Result<AnswerObject> {
         let (app, viewer) = (ctx.app()?, ctx.viewer()?);
         let written = answers::edit(&app.db, viewer, &id, &body).await?;
         answer_object(ctx, written.publish(&app.broker).await).await
     }
 
-    async fn delete_answer(&self, ctx: &Context<'_>, id: AnswerId) -> Result<bool> {
+    /// Deletes my answer: it leaves the question, and is no longer its accepted answer.
+    async fn delete_answer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "My answer to delete.")] id: AnswerId,
+    ) -> Result<bool> {
         answers::delete(&ctx.app()?.db, ctx.viewer()?, &id).await?;
         Ok(true)
     }
 
     /// The asker accepts an answer (one at a time).
-    async fn accept_answer(&self, ctx: &Context<'_>, answer_id: AnswerId) -> Result<AnswerObject> {
+    async fn accept_answer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "An answer to my question; one accepted before no longer is.")]
+        answer_id: AnswerId,
+    ) -> Result<AnswerObject> {
         let app = ctx.app()?;
         let written = answers::set_accepted(&app.db, ctx.viewer()?, &answer_id, true).await?;
         answer_object(ctx, written.publish(&app.broker).await).await
     }
 
+    /// The asker takes back the acceptance: the question has no accepted answer any more.
     async fn unaccept_answer(
         &self,
         ctx: &Context<'_>,
-        answer_id: AnswerId,
+        #[graphql(desc = "An answer to my question.")] answer_id: AnswerId,
     ) -> Result<AnswerObject> {
         let app = ctx.app()?;
         let written = answers::set_accepted(&app.db, ctx.viewer()?, &answer_id, false).await?;
         answer_object(ctx, written.publish(&app.broker).await).await
     }
 
-    async fn mark_helpful(&self, ctx: &Context<'_>, answer_id: AnswerId) -> Result<AnswerObject> {
+    /// Marks someone else's answer helpful (marking twice is marking once).
+    async fn mark_helpful(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The answer, not one of mine.")] answer_id: AnswerId,
+    ) -> Result<AnswerObject> {
         let row = answers::set_helpful(&ctx.app()?.db, ctx.viewer()?, &answer_id, true).await?;
         answer_object(ctx, row).await
     }
 
-    async fn unmark_helpful(&self, ctx: &Context<'_>, answer_id: AnswerId) -> Result<AnswerObject> {
+    /// Takes back my helpful mark on an answer.
+    async fn unmark_helpful(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The answer I marked.")] answer_id: AnswerId,
+    ) -> Result<AnswerObject> {
         let row = answers::set_helpful(&ctx.app()?.db, ctx.viewer()?, &answer_id, false).await?;
         answer_object(ctx, row).await
     }
@@ -490,9 +572,13 @@ impl QuestionMutation {
     async fn grant_expert(
         &self,
         ctx: &Context<'_>,
-        user_id: UserId,
+        #[graphql(desc = "The person given the standing.")] user_id: UserId,
+        #[graphql(
+            desc = "Their credential as shown, 3 to 120 characters, e.g. \"Licensed clinical \
+                    social worker\"."
+        )]
         title: String,
-        verified_until: DateTime<Utc>,
+        #[graphql(desc = "When it runs out; in the future.")] verified_until: DateTime<Utc>,
     ) -> Result<ExpertStanding> {
         let row = experts::grant(
             &ctx.app()?.db,
@@ -506,7 +592,11 @@ impl QuestionMutation {
     }
 
     /// Platform admins: end someone's expert standing; false when they had none.
-    async fn revoke_expert(&self, ctx: &Context<'_>, user_id: UserId) -> Result<bool> {
+    async fn revoke_expert(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The person whose standing ends.")] user_id: UserId,
+    ) -> Result<bool> {
         Ok(experts::revoke(&ctx.app()?.db, ctx.viewer()?, &user_id).await?)
     }
 }

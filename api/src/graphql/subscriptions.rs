@@ -54,7 +54,7 @@ impl LiveSubscription {
     async fn heartbeat(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 15)] interval_seconds: i32,
+        #[graphql(default = 15, desc = "Seconds between ticks, 1 to 300.")] interval_seconds: i32,
     ) -> Result<AtMostOne<Heartbeat>> {
         if let Some(delivery) = ctx.data_opt::<Delivery>() {
             return Ok(at_most_one(delivery.tick()));
@@ -71,6 +71,7 @@ impl LiveSubscription {
     async fn post_added(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "A group whose posts I may read and where I am not banned.")]
         group_id: GroupId,
     ) -> Result<AtMostOne<PostObject>> {
         if let Some(delivery) = ctx.data_opt::<Delivery>() {
@@ -84,7 +85,7 @@ impl LiveSubscription {
     async fn reply_added(
         &self,
         ctx: &Context<'_>,
-        post_id: PostId,
+        #[graphql(desc = "A post I may read, in a group where I am not banned.")] post_id: PostId,
     ) -> Result<AtMostOne<ReplyObject>> {
         if let Some(delivery) = ctx.data_opt::<Delivery>() {
             return Ok(at_most_one(delivery.reply().map(ReplyObject)));
@@ -100,7 +101,7 @@ impl LiveSubscription {
     async fn answer_added(
         &self,
         ctx: &Context<'_>,
-        question_id: QuestionId,
+        #[graphql(desc = "A question I may read.")] question_id: QuestionId,
     ) -> Result<AtMostOne<AnswerObject>> {
         if let Some(delivery) = ctx.data_opt::<Delivery>() {
             let answer = delivery.answer();

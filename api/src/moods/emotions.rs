@@ -1,6 +1,7 @@
 //! The emotion vocabulary a check-in may name. Stored by name, comma-separated.
 use async_graphql::{Enum, SimpleObject};
 
+/// A word for how I feel, named in a check-in.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Emotion {
     Anxious,
@@ -93,7 +94,9 @@ impl Emotion {
 /// One word of the vocabulary, for pickers.
 #[derive(SimpleObject)]
 pub struct MoodEmotion {
+    /// The value to send in `emotions`.
     pub value: Emotion,
+    /// The word to show, in lower case, e.g. "anxious".
     pub label: &'static str,
 }
 

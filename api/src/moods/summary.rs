@@ -20,6 +20,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 pub const RANGE_MAX_DAYS: u64 = 800;
 const TOP_EMOTIONS: usize = 5;
 
+/// How much of the range one bucket of a mood summary holds: a day, a week (Monday to Sunday)
+/// or a calendar month.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MoodBucketSize {
     Day,
@@ -27,19 +29,26 @@ pub enum MoodBucketSize {
     Month,
 }
 
+/// The check-ins (and my group activity) of one day, week or month.
 #[derive(SimpleObject, Debug, Default)]
 pub struct MoodBucket {
     /// First local day of the bucket (a Monday for weeks, the 1st for months).
     pub start: Date,
     /// Last local day of the bucket.
     pub end: Date,
+    /// How many check-ins it holds.
     pub checkin_count: i32,
+    /// The average score, to two decimals; null without check-ins.
     pub average_score: Option<f64>,
+    /// The lowest score; null without check-ins.
     pub min_score: Option<i32>,
+    /// The highest score; null without check-ins.
     pub max_score: Option<i32>,
+    /// The average of the sleep hours given, to two decimals; null when none was given.
     pub average_sleep_hours: Option<f64>,
     /// Group activity is null where check-ins are shared: a share shows moods, nothing else.
     pub posts_written: Option<i32>,
+    /// Replies I wrote.
     pub replies_written: Option<i32>,
     /// Replies others wrote to my posts.
     pub replies_received: Option<i32>,
@@ -50,33 +59,46 @@ pub struct MoodBucket {
 /// Average mood over a set of days (each day's own average weighs the same).
 #[derive(SimpleObject, Debug)]
 pub struct MoodOnDays {
+    /// The average of each day's average score, to two decimals; null without such days.
     pub average_score: Option<f64>,
     /// Days with at least one check-in behind the average.
     pub days: i32,
 }
 
+/// How often one emotion was named.
 #[derive(SimpleObject, Debug)]
 pub struct EmotionCount {
+    /// The emotion.
     pub emotion: Emotion,
+    /// How many check-ins named it.
     pub count: i32,
 }
 
+/// Check-ins summed up over a range of local days, with my group activity beside them.
 #[derive(SimpleObject, Debug)]
 pub struct MoodSummary {
+    /// The first local day summed up.
     pub from: Date,
+    /// The last local day summed up.
     pub to: Date,
+    /// How much of the range each bucket holds.
     pub bucket: MoodBucketSize,
     /// The timezone the days were counted in.
     pub timezone: String,
+    /// How many check-ins the range holds.
     pub checkin_count: i32,
+    /// The average score of those check-ins, to two decimals; null without any.
     pub average_score: Option<f64>,
+    /// Every bucket of the range in order, empty ones included.
     pub buckets: Vec<MoodBucket>,
     /// Days on which I posted, replied, or received a reply or support (null where shared).
     pub days_with_group_activity: Option<MoodOnDays>,
+    /// Days with none of that group activity (null where shared).
     pub days_without_group_activity: Option<MoodOnDays>,
     /// Consecutive days with a check-in up to the range's last day (or the day before, when
     /// that last day is today and has none yet).
     pub current_streak: i32,
+    /// The most consecutive days with a check-in within the range.
     pub longest_streak: i32,
     /// Most named emotions, most frequent first.
     pub top_emotions: Vec<EmotionCount>,
