@@ -437,22 +437,24 @@ fn schema(action: Option<SchemaCommand>) -> ExitCode {
         Some(SchemaCommand::Check {
             released,
             changelog,
-        }) => match check_schema(&sdl, &released, &changelog) {
-            Ok(problems) if problems.is_empty() => {
-                println!("schema: no unlisted breaking change, every type, field and argument described");
-                ExitCode::SUCCESS
-            }
-            Ok(problems) => {
-                for problem in problems {
-                    eprintln!("{problem}");
+        }) => {
+            match check_schema(&sdl, &released, &changelog) {
+                Ok(problems) if problems.is_empty() => {
+                    println!("schema: no unlisted breaking change, every type, field and argument described");
+                    ExitCode::SUCCESS
                 }
-                ExitCode::FAILURE
+                Ok(problems) => {
+                    for problem in problems {
+                        eprintln!("{problem}");
+                    }
+                    ExitCode::FAILURE
+                }
+                Err(err) => {
+                    eprintln!("hearth: {err:#}");
+                    ExitCode::FAILURE
+                }
             }
-            Err(err) => {
-                eprintln!("hearth: {err:#}");
-                ExitCode::FAILURE
-            }
-        },
+        }
     }
 }
 

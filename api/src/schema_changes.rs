@@ -246,10 +246,13 @@ pub fn undocumented(sdl: &str) -> anyhow::Result<Vec<String>> {
     Ok(missing)
 }
 
+/// Described by us: not empty, and not the words a library puts on its own types ("Implement
+/// the DateTime<Utc> scalar").
 fn described(description: &Option<Positioned<String>>) -> bool {
-    description
-        .as_ref()
-        .is_some_and(|d| !d.node.trim().is_empty())
+    description.as_ref().is_some_and(|d| {
+        let text = d.node.trim();
+        !text.is_empty() && !text.starts_with("Implement the ")
+    })
 }
 
 #[cfg(test)]
@@ -335,11 +338,11 @@ mod tests {
     fn undocumented_parts_are_named() {
         let sdl = r#"
             type Query { "One post." post("Its id." id: ID!, draft: Boolean): Post }
-            "A post." type Post { id: ID! }
+            "A post." type Post { id: ID!  "Implement the DateTime<Utc> scalar" at: DateTime }
         "#;
         assert_eq!(
             undocumented(sdl).unwrap(),
-            vec!["Post.id", "Query.post(draft:)"]
+            vec!["Post.id", "Post.at", "Query.post(draft:)"]
         );
     }
 }

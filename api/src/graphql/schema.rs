@@ -71,7 +71,8 @@ fn builder(
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(32)
-    .limit_directives(10);
+    .limit_directives(10)
+    .override_output_type_description::<chrono::DateTime<chrono::Utc>>(DATE_TIME);
     if production {
         builder = builder.disable_introspection().disable_suggestions();
     }
@@ -82,6 +83,10 @@ fn builder(
     }
     builder
 }
+
+/// The instant scalar's description (the library's own says how it is implemented).
+const DATE_TIME: &str = "An instant in RFC 3339, as `2026-11-30T19:00:00Z`: answers are in UTC; \
+    an offset sent in an argument is honoured (`2026-11-30T20:00:00+01:00` is the same instant).";
 
 /// Costly documents execute on all cores but one, which stays free for cheap requests and
 /// health checks.
