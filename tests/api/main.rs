@@ -30,6 +30,7 @@ mod mood_privacy;
 mod mood_reminders;
 mod mood_shares;
 mod moods;
+mod mutation_answers;
 mod nodes;
 mod notifications;
 mod one_report_queue;

@@ -30,7 +30,7 @@ pub use meetings::{MeetingMutation, MeetingObject, MeetingQuery, MeetingSeriesOb
 pub use moderation::{ModLogEntryObject, ModerationMutation, ModerationQuery};
 pub use mood_shares::{ShareMutation, ShareQuery};
 pub use moods::{MoodMutation, MoodQuery};
-pub use nodes::{Node, NodeQuery};
+pub use nodes::{Deletion, Node, NodeQuery};
 pub use notifications::{NotificationMutation, NotificationObject, NotificationQuery};
 pub use posts::{
     authors_asked, crisis_resources, PostMutation, PostObject, PostQuery, ReplyObject,

@@ -495,6 +495,9 @@ impl ModerationMutation {
 
     /// Moderators (for a platform-wide question, platform admins): removes a question from
     /// every list; its asker is told.
+    #[graphql(
+        deprecation = "Use `takeDownQuestion`, which answers the deleted id for an app's cache."
+    )]
     async fn remove_question(
         &self,
         ctx: &Context<'_>,
@@ -509,7 +512,50 @@ impl ModerationMutation {
         Ok(true)
     }
 
+    /// Moderators: takes down a question; its author is told. Answers its id, to evict from
+    /// an app's cache.
+    async fn take_down_question(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The question to take down.")] id: QuestionId,
+        #[graphql(
+            desc = "Why, 1 to 1 000 characters; kept with the question and in its group's mod \
+                    log."
+        )]
+        reason: String,
+    ) -> Result<crate::graphql::Deletion> {
+        remove(ctx, Item::Question(id.clone()), &reason).await?;
+        Ok(crate::graphql::Deletion::of(id))
+    }
+
+    /// Moderators: takes down an answer; its author is told. Answers its id, to evict from an
+    /// app's cache, and its question as it is now.
+    async fn take_down_answer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The answer to take down.")] id: AnswerId,
+        #[graphql(
+            desc = "Why, 1 to 1 000 characters; kept with the answer and in its group's mod log."
+        )]
+        reason: String,
+    ) -> Result<crate::graphql::questions::AnswerDeletion> {
+        let removed = remove(ctx, Item::Answer(id.clone()), &reason).await?;
+        let question = match removed {
+            Removed::Answer(answer) => {
+                crate::graphql::questions::question_now(ctx, &answer.question_id).await?
+            }
+            _ => None,
+        };
+        Ok(crate::graphql::questions::AnswerDeletion {
+            deleted_id: id.into(),
+            question,
+        })
+    }
+
     /// Moderators: removes an answer; its author is told.
+    #[graphql(
+        deprecation = "Use `takeDownAnswer`, which answers the deleted id and the question for an app's cache."
+    )]
     async fn remove_answer(
         &self,
         ctx: &Context<'_>,

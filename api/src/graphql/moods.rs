@@ -401,7 +401,21 @@ impl MoodMutation {
         Ok(MoodReminder::new(row, &owner))
     }
 
+    /// Deletes one of my check-ins for good. Answers its id, to evict from an app's cache.
+    async fn delete_mood_checkin(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The check-in to delete.")] id: CheckinId,
+    ) -> Result<crate::graphql::Deletion> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        service::delete(&app.db, viewer, &id).await?;
+        Ok(crate::graphql::Deletion::of(id))
+    }
+
     /// Deletes one of my check-ins for good.
+    #[graphql(
+        deprecation = "Use `deleteMoodCheckin`, which answers the deleted id for an app's cache."
+    )]
     async fn delete_mood(
         &self,
         ctx: &Context<'_>,

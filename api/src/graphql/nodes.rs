@@ -41,6 +41,22 @@ pub enum Node {
     MeetingSeries(MeetingSeriesObject),
 }
 
+/// What a deletion answers: the id of what is gone, for an app to evict it from its
+/// normalized cache (`cache.evict`, Relay's `@deleteRecord`).
+#[derive(async_graphql::SimpleObject)]
+pub struct Deletion {
+    /// The id of what was deleted.
+    pub deleted_id: ID,
+}
+
+impl Deletion {
+    pub fn of(id: impl std::fmt::Display) -> Self {
+        Deletion {
+            deleted_id: ID::from(id),
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct NodeQuery;
 

@@ -289,6 +289,15 @@ impl ReplyObject {
     async fn post_id(&self) -> ID {
         ID::from(self.0.post_id.clone())
     }
+    /// The post it replies to, as it is now: a reply's answer carries the post's new count,
+    /// so an app's cache updates the post wherever it shows it.
+    async fn post(&self, ctx: &Context<'_>) -> Result<Option<PostObject>> {
+        match service::visible_post(&ctx.app()?.db, ctx.viewer()?, &self.0.post_id).await {
+            Ok((post, _)) => Ok(Some(PostObject::from(post))),
+            Err(crate::error::AppError::NotFound) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
+    }
     /// The top-level reply this one answers, if any.
     async fn parent_reply_id(&self) -> Option<ID> {
         self.0.parent_reply_id.clone().map(ID::from)

@@ -4,7 +4,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
 use crate::graphql::crisis_resources;
 use crate::graphql::loaders::MyMarksLoader;
-use crate::graphql::{ExpertStanding, GroupObject, UserObject};
+use crate::graphql::{Deletion, ExpertStanding, GroupObject, UserObject};
 use crate::ids::{AnswerId, GroupId, QuestionId, UserId};
 use crate::pagination::{connection, ranked_connection, Cursor, ListInfo, PageArgs, RankArgs};
 use crate::questions::answers::{self, NewAnswer};
@@ -15,7 +15,7 @@ use crate::safety::CrisisResource;
 use crate::search::{Mode, Search};
 use async_graphql::connection::Connection;
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result};
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use entity::{answers as answer_rows, questions};
 
@@ -185,6 +185,28 @@ pub struct AnswerObject {
     pub(crate) group_id: Option<GroupId>,
 }
 
+/// A question as the caller may see it now; None where `question(id)` says `NOT_FOUND`.
+pub(crate) async fn question_now(
+    ctx: &Context<'_>,
+    id: &QuestionId,
+) -> AppResult<Option<QuestionObject>> {
+    match service::visible_question(&ctx.app()?.db, ctx.viewer()?, id).await {
+        Ok(row) => Ok(Some(QuestionObject(row))),
+        Err(AppError::NotFound) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
+/// An answer gone (withdrawn by its author or taken down by a moderator): its id, to evict
+/// from an app's cache, and its question as it is now, one answer fewer.
+#[derive(async_graphql::SimpleObject)]
+pub struct AnswerDeletion {
+    /// The answer that is gone.
+    pub deleted_id: ID,
+    /// Its question as it is now; null if I may no longer read it.
+    pub question: Option<QuestionObject>,
+}
+
 /// An answer to a question.
 #[Object(name = "Answer")]
 impl AnswerObject {
@@ -195,6 +217,11 @@ impl AnswerObject {
     /// The question it answers.
     async fn question_id(&self) -> &QuestionId {
         &self.row.question_id
+    }
+    /// The question it answers, as it is now (its answer count and accepted answer), so an
+    /// answer's mutation updates the question wherever an app shows it.
+    async fn question(&self, ctx: &Context<'_>) -> Result<Option<QuestionObject>> {
+        Ok(question_now(ctx, &self.row.question_id).await?)
     }
     /// 1 to 10 000 characters.
     async fn body(&self) -> &str {
@@ -441,6 +468,9 @@ impl QuestionMutation {
     }
 
     /// Deletes my question: it leaves every list, answers and all.
+    #[graphql(
+        deprecation = "Use `withdrawQuestion`, which answers the deleted id for an app's cache."
+    )]
     async fn delete_question(
         &self,
         ctx: &Context<'_>,
@@ -515,7 +545,35 @@ impl QuestionMutation {
         answer_object(ctx, written.publish(&app.broker).await).await
     }
 
+    /// Deletes my question: it leaves every list, answers and all. Answers its id, to evict
+    /// from an app's cache.
+    async fn withdraw_question(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "My question to delete.")] id: QuestionId,
+    ) -> Result<Deletion> {
+        service::delete(&ctx.app()?.db, ctx.viewer()?, &id).await?;
+        Ok(Deletion::of(id))
+    }
+
     /// Deletes my answer: it leaves the question, and is no longer its accepted answer.
+    /// Answers its id, to evict from an app's cache, and the question as it is now.
+    async fn withdraw_answer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "My answer to delete.")] id: AnswerId,
+    ) -> Result<AnswerDeletion> {
+        let question = answers::delete(&ctx.app()?.db, ctx.viewer()?, &id).await?;
+        Ok(AnswerDeletion {
+            deleted_id: id.into(),
+            question: question_now(ctx, &question).await?,
+        })
+    }
+
+    /// Deletes my answer: it leaves the question, and is no longer its accepted answer.
+    #[graphql(
+        deprecation = "Use `withdrawAnswer`, which answers the deleted id and the question for an app's cache."
+    )]
     async fn delete_answer(
         &self,
         ctx: &Context<'_>,

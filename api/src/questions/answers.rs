@@ -178,7 +178,12 @@ pub async fn edit(
 }
 
 /// The author deletes their answer: it leaves the question, and stops being its accepted one.
-pub async fn delete(db: &DatabaseConnection, viewer: &Viewer, id: &AnswerId) -> AppResult<()> {
+/// Deletes my answer; answers its question's id.
+pub async fn delete(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: &AnswerId,
+) -> AppResult<QuestionId> {
     let txn = begin_write(db).await?;
     let (answer, question) = my_answer(&txn, viewer, id).await?;
     take_from_question(&txn, &question, &answer).await?;
@@ -187,7 +192,7 @@ pub async fn delete(db: &DatabaseConnection, viewer: &Viewer, id: &AnswerId) -> 
     active.accepted = Set(false);
     active.update(&txn).await?;
     txn.commit().await?;
-    Ok(())
+    Ok(question.id)
 }
 
 /// Takes an answer that is going (deleted or removed) off its question's count, and off its

@@ -1,0 +1,237 @@
+//! What mutations answer, for an app's normalized cache: the changed objects (a reply with its
+//! post's new count, an answer with its question), and for a deletion the deleted id beside
+//! what the app shows. The Boolean deletions of the released schema keep working, deprecated.
+use crate::support::*;
+use serde_json::json;
+
+const ASK: &str = "mutation { askQuestion(input: {title: \"How do you rest on bad days?\", body: \"Asking for ideas.\", topic: OTHER}) { id answerCount } }";
+const ANSWER: &str = "mutation($q: ID!, $b: String!) { answerQuestion(input: {questionId: $q, body: $b}) { id question { id answerCount } } }";
+
+#[tokio::test]
+async fn a_reply_answers_with_its_post_as_it_is_now() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Answer Owner").await;
+    let group = app
+        .create_group(&owner, "Counts in answers", "PUBLIC")
+        .await;
+    let post = app.post(&owner, &group, "What helps").await;
+    let reply = app
+        .ok(
+            &owner.access,
+            "mutation($p: ID!) { createReply(input: {postId: $p, body: \"Walking.\"}) { id post { id replyCount } } }",
+            json!({"p": post}),
+        )
+        .await["createReply"]
+        .clone();
+    assert_eq!(reply["post"], json!({"id": post, "replyCount": 1}));
+    let second = app
+        .ok(
+            &owner.access,
+            "mutation($p: ID!) { createReply(input: {postId: $p, body: \"Tea.\"}) { post { replyCount } } }",
+            json!({"p": post}),
+        )
+        .await;
+    assert_eq!(second["createReply"]["post"]["replyCount"], 2);
+    let deleted = app
+        .ok(
+            &owner.access,
+            "mutation($r: ID!) { deleteReply(id: $r) { id status post { id replyCount } } }",
+            json!({"r": reply["id"]}),
+        )
+        .await;
+    assert_eq!(deleted["deleteReply"]["status"], "DELETED");
+    let typed = app
+        .ok(
+            &owner.access,
+            "query($p: ID!) { post(id: $p) { replyCount } }",
+            json!({"p": post}),
+        )
+        .await;
+    assert_eq!(
+        deleted["deleteReply"]["post"]["replyCount"],
+        typed["post"]["replyCount"]
+    );
+}
+
+#[tokio::test]
+async fn deletions_answer_the_deleted_id_and_what_changed_with_it() {
+    let app = TestApp::spawn().await;
+    let asker = app.register("Deleting Asker").await;
+    let helper = app.register("Deleting Helper").await;
+    let admin = app.register("Deleting Admin").await;
+    app.make_admin(&admin).await;
+
+    // An answer withdrawn by its author: its id, and the question one answer fewer.
+    let question = app.ok(&asker.access, ASK, json!({})).await["askQuestion"]["id"].clone();
+    let first = app
+        .ok(
+            &helper.access,
+            ANSWER,
+            json!({"q": question, "b": "A short walk."}),
+        )
+        .await["answerQuestion"]
+        .clone();
+    assert_eq!(first["question"]["answerCount"], 1);
+    let second = app
+        .ok(
+            &helper.access,
+            ANSWER,
+            json!({"q": question, "b": "Music, low."}),
+        )
+        .await["answerQuestion"]
+        .clone();
+    assert_eq!(second["question"]["answerCount"], 2);
+    let withdrawn = app
+        .ok(
+            &helper.access,
+            "mutation($a: ID!) { withdrawAnswer(id: $a) { deletedId question { id answerCount } } }",
+            json!({"a": first["id"]}),
+        )
+        .await["withdrawAnswer"]
+        .clone();
+    assert_eq!(withdrawn["deletedId"], first["id"]);
+    assert_eq!(
+        withdrawn["question"],
+        json!({"id": question, "answerCount": 1})
+    );
+
+    // Taken down by a moderator: the same answer.
+    let taken = app
+        .ok(
+            &admin.access,
+            "mutation($a: ID!) { takeDownAnswer(id: $a, reason: \"Off topic for this question\") { deletedId question { answerCount } } }",
+            json!({"a": second["id"]}),
+        )
+        .await["takeDownAnswer"]
+        .clone();
+    assert_eq!(taken["deletedId"], second["id"]);
+    assert_eq!(taken["question"]["answerCount"], 0);
+
+    // Someone else's answer is not mine to withdraw, and nothing changes.
+    let third = app
+        .ok(
+            &helper.access,
+            ANSWER,
+            json!({"q": question, "b": "Sleep early."}),
+        )
+        .await["answerQuestion"]["id"]
+        .clone();
+    let refused = app
+        .gql(
+            Some(&asker.access),
+            "mutation($a: ID!) { withdrawAnswer(id: $a) { deletedId } }",
+            json!({"a": third}),
+        )
+        .await;
+    assert!(refused.get("errors").is_some(), "{refused}");
+
+    // Questions: withdrawn by the asker, taken down by a moderator; gone from node too.
+    let withdrawn = app
+        .ok(
+            &asker.access,
+            "mutation($q: ID!) { withdrawQuestion(id: $q) { deletedId } }",
+            json!({"q": question}),
+        )
+        .await;
+    assert_eq!(withdrawn["withdrawQuestion"]["deletedId"], question);
+    let gone = app
+        .ok(
+            &asker.access,
+            "query($q: ID!) { node(id: $q) { id } }",
+            json!({"q": question}),
+        )
+        .await;
+    assert!(gone["node"].is_null());
+    let another = app.ok(&asker.access, ASK, json!({})).await["askQuestion"]["id"].clone();
+    let taken = app
+        .ok(
+            &admin.access,
+            "mutation($q: ID!) { takeDownQuestion(id: $q, reason: \"Not a question for here\") { deletedId } }",
+            json!({"q": another}),
+        )
+        .await;
+    assert_eq!(taken["takeDownQuestion"]["deletedId"], another);
+
+    // A check-in: its id.
+    let checkin = app
+        .ok(
+            &asker.access,
+            "mutation { logMood(input: {score: 3}) { checkin { id } } }",
+            json!({}),
+        )
+        .await["logMood"]["checkin"]["id"]
+        .clone();
+    let deleted = app
+        .ok(
+            &asker.access,
+            "mutation($c: ID!) { deleteMoodCheckin(id: $c) { deletedId } }",
+            json!({"c": checkin}),
+        )
+        .await;
+    assert_eq!(deleted["deleteMoodCheckin"]["deletedId"], checkin);
+    let again = app
+        .gql(
+            Some(&asker.access),
+            "mutation($c: ID!) { deleteMoodCheckin(id: $c) { deletedId } }",
+            json!({"c": checkin}),
+        )
+        .await;
+    assert_eq!(error_code(&again), "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn the_released_boolean_deletions_still_work_and_say_what_replaces_them() {
+    let app = TestApp::spawn().await;
+    let me = app.register("Released App").await;
+    let checkin = app
+        .ok(
+            &me.access,
+            "mutation { logMood(input: {score: 7}) { checkin { id } } }",
+            json!({}),
+        )
+        .await["logMood"]["checkin"]["id"]
+        .clone();
+    let deleted = app
+        .ok(
+            &me.access,
+            "mutation($c: ID!) { deleteMood(id: $c) }",
+            json!({"c": checkin}),
+        )
+        .await;
+    assert_eq!(deleted["deleteMood"], true);
+    let question = app.ok(&me.access, ASK, json!({})).await["askQuestion"]["id"].clone();
+    let deleted = app
+        .ok(
+            &me.access,
+            "mutation($q: ID!) { deleteQuestion(id: $q) }",
+            json!({"q": question}),
+        )
+        .await;
+    assert_eq!(deleted["deleteQuestion"], true);
+
+    let fields = app
+        .ok(
+            &me.access,
+            "{ __type(name: \"Mutation\") { fields(includeDeprecated: true) { name isDeprecated deprecationReason } } }",
+            json!({}),
+        )
+        .await;
+    let fields = fields["__type"]["fields"].as_array().unwrap();
+    for (old, new) in [
+        ("deleteMood", "deleteMoodCheckin"),
+        ("deleteQuestion", "withdrawQuestion"),
+        ("deleteAnswer", "withdrawAnswer"),
+        ("removeQuestion", "takeDownQuestion"),
+        ("removeAnswer", "takeDownAnswer"),
+    ] {
+        let field = fields.iter().find(|f| f["name"] == old).unwrap();
+        assert_eq!(field["isDeprecated"], true, "{old}");
+        assert!(
+            field["deprecationReason"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("`{new}`")),
+            "{old}: {field}"
+        );
+    }
+}
