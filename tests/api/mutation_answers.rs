@@ -223,6 +223,9 @@ async fn the_released_boolean_deletions_still_work_and_say_what_replaces_them() 
         ("deleteAnswer", "withdrawAnswer"),
         ("removeQuestion", "takeDownQuestion"),
         ("removeAnswer", "takeDownAnswer"),
+        ("react", "addReaction"),
+        ("unreact", "removeReaction"),
+        ("markNotificationsRead", "readNotifications"),
     ] {
         let field = fields.iter().find(|f| f["name"] == old).unwrap();
         assert_eq!(field["isDeprecated"], true, "{old}");
@@ -234,4 +237,102 @@ async fn the_released_boolean_deletions_still_work_and_say_what_replaces_them() 
             "{old}: {field}"
         );
     }
+}
+
+#[tokio::test]
+async fn reactions_and_reading_answer_what_they_changed() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Reacting Owner").await;
+    let member = app.register("Reacting Member").await;
+    let group = app
+        .create_group(&owner, "Reactions answered", "PUBLIC")
+        .await;
+    app.join(&member, &group).await;
+    let post = app.post(&owner, &group, "Small wins").await;
+    let reply = app.reply(&owner, &post, "I went outside today").await;
+
+    let on_post = app
+        .ok(
+            &member.access,
+            "mutation($p: ID!) { addReaction(input: {targetType: POST, targetId: $p, kind: SUPPORT}) { post { id reactionCounts { kind count } myReactions } reply { id } } }",
+            json!({"p": post}),
+        )
+        .await["addReaction"]
+        .clone();
+    assert_eq!(on_post["post"]["id"], post);
+    assert_eq!(on_post["post"]["myReactions"], json!(["SUPPORT"]));
+    let support = |change: &serde_json::Value, on: &str| {
+        change[on]["reactionCounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["kind"] == "SUPPORT")
+            .map_or(0, |c| c["count"].as_i64().unwrap())
+    };
+    assert_eq!(support(&on_post, "post"), 1);
+    assert!(on_post["reply"].is_null());
+    let taken_back = app
+        .ok(
+            &member.access,
+            "mutation($p: ID!) { removeReaction(input: {targetType: POST, targetId: $p, kind: SUPPORT}) { post { reactionCounts { kind count } myReactions } } }",
+            json!({"p": post}),
+        )
+        .await["removeReaction"]
+        .clone();
+    assert_eq!(support(&taken_back, "post"), 0);
+    assert_eq!(taken_back["post"]["myReactions"], json!([]));
+    let on_reply = app
+        .ok(
+            &member.access,
+            "mutation($r: ID!) { addReaction(input: {targetType: REPLY, targetId: $r, kind: SUPPORT}) { post { id } reply { id reactionCounts { kind count } } } }",
+            json!({"r": reply}),
+        )
+        .await["addReaction"]
+        .clone();
+    assert_eq!(on_reply["reply"]["id"], reply);
+    assert_eq!(support(&on_reply, "reply"), 1);
+    assert!(on_reply["post"].is_null());
+
+    // The owner was told of the reactions and of nothing else here: read one, then all.
+    let inbox = app
+        .ok(
+            &owner.access,
+            "{ notifications { edges { node { id read } } } me { unreadNotificationCount } }",
+            json!({}),
+        )
+        .await;
+    let unread = inbox["me"]["unreadNotificationCount"].as_i64().unwrap();
+    assert!(unread >= 1, "{inbox}");
+    let first = inbox["notifications"]["edges"][0]["node"]["id"].clone();
+    let read = app
+        .ok(
+            &owner.access,
+            "mutation($ids: [ID!]) { readNotifications(ids: $ids) { marked notifications { id read } account { unreadNotificationCount } } }",
+            json!({"ids": [first]}),
+        )
+        .await["readNotifications"]
+        .clone();
+    assert_eq!(read["marked"], 1);
+    assert_eq!(read["notifications"], json!([{"id": first, "read": true}]));
+    assert_eq!(read["account"]["unreadNotificationCount"], unread - 1);
+    let all = app
+        .ok(
+            &owner.access,
+            "mutation { readNotifications(all: true) { marked notifications { id } account { unreadNotificationCount } } }",
+            json!({}),
+        )
+        .await["readNotifications"]
+        .clone();
+    assert_eq!(all["marked"], unread - 1);
+    assert_eq!(all["account"]["unreadNotificationCount"], 0);
+    // Someone else's notification is not among mine to read or to show.
+    let theirs = app
+        .ok(
+            &member.access,
+            "mutation($ids: [ID!]) { readNotifications(ids: $ids) { marked notifications { id } } }",
+            json!({"ids": [first]}),
+        )
+        .await["readNotifications"]
+        .clone();
+    assert_eq!(theirs, json!({"marked": 0, "notifications": []}));
 }

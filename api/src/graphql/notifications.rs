@@ -179,7 +179,34 @@ pub struct NotificationMutation;
 
 #[Object]
 impl NotificationMutation {
+    /// Marks notifications of mine read: those in `ids` (at most 100), or all with `all: true`.
+    /// Answers the ones named in `ids` as they are now, and my account with its new unread
+    /// count (the app's badge), for an app's cache.
+    async fn read_notifications(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Notifications of mine to mark, at most 100.")] ids: Option<
+            Vec<NotificationId>,
+        >,
+        #[graphql(desc = "True marks every notification of mine, whatever `ids` holds.")]
+        all: Option<bool>,
+    ) -> Result<NotificationsRead> {
+        let (app, viewer) = (ctx.app()?, ctx.viewer()?);
+        let ids = ids.unwrap_or_default();
+        let marked = mark(app, viewer, &ids, all.unwrap_or(false)).await?;
+        let rows = service::mine_among(&app.db, &viewer.user_id, &ids).await?;
+        let me = crate::accounts::service::find_user(&app.db, &viewer.user_id).await?;
+        Ok(NotificationsRead {
+            marked,
+            notifications: rows.into_iter().map(NotificationObject).collect(),
+            account: crate::graphql::Account(me),
+        })
+    }
+
     /// Marks the given notifications (or with `all`, every one) read; returns how many changed.
+    #[graphql(
+        deprecation = "Use `readNotifications`, which answers the notifications and my unread count."
+    )]
     async fn mark_notifications_read(
         &self,
         ctx: &Context<'_>,
@@ -190,14 +217,33 @@ impl NotificationMutation {
         all: Option<bool>,
     ) -> Result<u64> {
         let ids = ids.unwrap_or_default();
-        let all = all.unwrap_or(false);
-        if ids.len() > 100 {
-            return Err(crate::error::AppError::bad_input(
-                "ids",
-                "at most 100 at a time; use all: true",
-            )
-            .into());
-        }
-        Ok(service::mark_read(&ctx.app()?.db, &ctx.viewer()?.user_id, &ids, all).await?)
+        Ok(mark(ctx.app()?, ctx.viewer()?, &ids, all.unwrap_or(false)).await?)
     }
+}
+
+/// Marks mine read; at most 100 named at once.
+async fn mark(
+    app: &crate::state::AppContext,
+    viewer: &crate::auth::Viewer,
+    ids: &[NotificationId],
+    all: bool,
+) -> Result<u64, crate::error::AppError> {
+    if ids.len() > 100 {
+        return Err(crate::error::AppError::bad_input(
+            "ids",
+            "at most 100 at a time; use all: true",
+        ));
+    }
+    service::mark_read(&app.db, &viewer.user_id, ids, all).await
+}
+
+/// What marking notifications read changed, for an app's cache.
+#[derive(async_graphql::SimpleObject)]
+pub struct NotificationsRead {
+    /// How many were unread and are read now.
+    marked: u64,
+    /// The notifications named in `ids`, as they are now (with `all`, only those named).
+    notifications: Vec<NotificationObject>,
+    /// My account, for its `unreadNotificationCount`.
+    account: crate::graphql::Account,
 }

@@ -400,6 +400,39 @@ pub struct CreateReplyInput {
     anonymous: Option<bool>,
 }
 
+/// A reaction given or taken back, and what it is on, as it is now: its counts and my
+/// reactions.
+#[derive(SimpleObject)]
+pub struct ReactionChange {
+    /// The post, for a reaction on a post.
+    post: Option<PostObject>,
+    /// The reply, for a reaction on a reply.
+    reply: Option<ReplyObject>,
+}
+
+impl ReactionChange {
+    async fn on(ctx: &Context<'_>, target: ContentType, id: &str) -> AppResult<Self> {
+        let (db, viewer) = (&ctx.app()?.db, ctx.viewer()?);
+        Ok(match target {
+            ContentType::Reply => {
+                let (reply, _, _) =
+                    reply_service::visible_reply(db, viewer, &ReplyId::from(id)).await?;
+                ReactionChange {
+                    post: None,
+                    reply: Some(ReplyObject(reply)),
+                }
+            }
+            _ => {
+                let (post, _) = service::visible_post(db, viewer, &PostId::from(id)).await?;
+                ReactionChange {
+                    post: Some(PostObject::from(post)),
+                    reply: None,
+                }
+            }
+        })
+    }
+}
+
 /// A reaction on a post or reply.
 #[derive(InputObject)]
 pub struct ReactionInput {
@@ -595,7 +628,51 @@ impl PostMutation {
         ))
     }
 
+    /// Gives a reaction to a post or reply (again is a no-op). Answers the post or reply as it
+    /// is now, its counts and my reactions, for an app's cache.
+    async fn add_reaction(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The post or reply, and the kind of reaction.")] input: ReactionInput,
+    ) -> Result<ReactionChange> {
+        let app = ctx.app()?;
+        let target_id = input.target_id.as_str();
+        reactions::react(
+            &app.db,
+            ctx.viewer()?,
+            input.target_type,
+            target_id,
+            input.kind,
+        )
+        .await?
+        .publish(&app.broker)
+        .await;
+        Ok(ReactionChange::on(ctx, input.target_type, target_id).await?)
+    }
+
+    /// Takes back a reaction of mine (whether or not I had given it). Answers the post or reply
+    /// as it is now, for an app's cache.
+    async fn remove_reaction(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The post or reply, and the kind of reaction.")] input: ReactionInput,
+    ) -> Result<ReactionChange> {
+        let target_id = input.target_id.as_str();
+        reactions::unreact(
+            &ctx.app()?.db,
+            ctx.viewer()?,
+            input.target_type,
+            target_id,
+            input.kind,
+        )
+        .await?;
+        Ok(ReactionChange::on(ctx, input.target_type, target_id).await?)
+    }
+
     /// Adds a reaction (reacting twice is reacting once).
+    #[graphql(
+        deprecation = "Use `addReaction`, which answers the post or reply with its new counts."
+    )]
     async fn react(
         &self,
         ctx: &Context<'_>,
@@ -616,6 +693,9 @@ impl PostMutation {
     }
 
     /// Takes back a reaction of mine; true whether or not I had given it.
+    #[graphql(
+        deprecation = "Use `removeReaction`, which answers the post or reply with its new counts."
+    )]
     async fn unreact(
         &self,
         ctx: &Context<'_>,

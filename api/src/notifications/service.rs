@@ -17,7 +17,7 @@ use entity::{
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 pub use entity::enums::NotificationKind;
@@ -590,6 +590,23 @@ pub async fn find(
         .one(db)
         .await?
         .filter(|n| n.user_id == *user_id))
+}
+
+/// Those of `ids` that are mine, as they are now.
+pub async fn mine_among(
+    db: &DatabaseConnection,
+    user_id: &UserId,
+    ids: &[NotificationId],
+) -> AppResult<Vec<notifications::Model>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(notifications::Entity::find()
+        .filter(notifications::Column::UserId.eq(user_id))
+        .filter(notifications::Column::Id.is_in(ids))
+        .order_by_desc(notifications::Column::Id)
+        .all(db)
+        .await?)
 }
 
 pub async fn unread_count(db: &DatabaseConnection, user_id: &UserId) -> AppResult<u64> {
