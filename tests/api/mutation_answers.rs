@@ -226,6 +226,10 @@ async fn the_released_boolean_deletions_still_work_and_say_what_replaces_them() 
         ("react", "addReaction"),
         ("unreact", "removeReaction"),
         ("markNotificationsRead", "readNotifications"),
+        ("leaveGroup", "quitGroup"),
+        ("blockUser", "blockPerson"),
+        ("unblockUser", "unblockPerson"),
+        ("unregisterDevice", "forgetDevice"),
     ] {
         let field = fields.iter().find(|f| f["name"] == old).unwrap();
         assert_eq!(field["isDeprecated"], true, "{old}");
@@ -335,4 +339,88 @@ async fn reactions_and_reading_answer_what_they_changed() {
         .await["readNotifications"]
         .clone();
     assert_eq!(theirs, json!({"marked": 0, "notifications": []}));
+}
+
+#[tokio::test]
+async fn leaving_blocking_and_forgetting_a_device_answer_what_changed() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Quitting Owner").await;
+    let member = app.register("Quitting Member").await;
+    let public = app.create_group(&owner, "Left in the open", "PUBLIC").await;
+    app.join(&member, &public).await;
+    let left = app
+        .ok(
+            &member.access,
+            "mutation($g: ID!) { quitGroup(groupId: $g) { groupId group { id memberCount myMembership { state } } } }",
+            json!({"g": public}),
+        )
+        .await["quitGroup"]
+        .clone();
+    assert_eq!(left["groupId"], public);
+    assert_eq!(left["group"]["memberCount"], 1);
+    assert!(left["group"]["myMembership"].is_null());
+    // A hidden group is no longer mine to see once left.
+    let hidden = app.create_group(&owner, "Left unseen", "HIDDEN").await;
+    app.invite(&owner, &hidden, &member).await;
+    app.join(&member, &hidden).await;
+    let left = app
+        .ok(
+            &member.access,
+            "mutation($g: ID!) { quitGroup(groupId: $g) { groupId group { id } } }",
+            json!({"g": hidden}),
+        )
+        .await["quitGroup"]
+        .clone();
+    assert_eq!(left, json!({"groupId": hidden, "group": null}));
+
+    // Blocking answers my account with the people I blocked.
+    let blocked = app
+        .ok(
+            &owner.access,
+            "mutation($u: ID!) { blockPerson(userId: $u) { id blockedUsers { id } } }",
+            json!({"u": member.user_id}),
+        )
+        .await["blockPerson"]
+        .clone();
+    assert_eq!(blocked["id"], owner.user_id.as_str());
+    assert_eq!(blocked["blockedUsers"], json!([{"id": member.user_id}]));
+    let unblocked = app
+        .ok(
+            &owner.access,
+            "mutation($u: ID!) { unblockPerson(userId: $u) { blockedUsers { id } } }",
+            json!({"u": member.user_id}),
+        )
+        .await["unblockPerson"]
+        .clone();
+    assert_eq!(unblocked["blockedUsers"], json!([]));
+
+    // A device forgotten answers its id; a second time there is none.
+    let device = app
+        .ok(
+            &member.access,
+            "mutation { registerDevice(input: {token: \"fcm-token-forget\", platform: IOS}) { id } }",
+            json!({}),
+        )
+        .await["registerDevice"]["id"]
+        .clone();
+    let forgot = app
+        .ok(
+            &member.access,
+            "mutation { forgetDevice(token: \"fcm-token-forget\") { deletedId } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(forgot["forgetDevice"]["deletedId"], device);
+    let again = app
+        .gql(
+            Some(&member.access),
+            "mutation { forgetDevice(token: \"fcm-token-forget\") { deletedId } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&again), "NOT_FOUND");
+    let listed = app
+        .ok(&member.access, "{ me { devices { id } } }", json!({}))
+        .await;
+    assert_eq!(listed["me"]["devices"], json!([]));
 }

@@ -110,14 +110,30 @@ pub async fn unregister_device(
     viewer: &Viewer,
     token: &str,
 ) -> AppResult<bool> {
+    Ok(forget_device(db, vault, viewer, token).await?.is_some())
+}
+
+/// Removes my registration of this token; answers its id, or None when I had none.
+pub async fn forget_device(
+    db: &DatabaseConnection,
+    vault: &Vault,
+    viewer: &Viewer,
+    token: &str,
+) -> AppResult<Option<DeviceId>> {
     let token = parse_token(token)?;
-    let removed = devices::Entity::delete_many()
+    let txn = begin_write(db).await?;
+    let mine = devices::Entity::find()
         .filter(with_token(vault, token))
         .filter(devices::Column::UserId.eq(viewer.user_id.as_str()))
-        .exec(db)
-        .await?
-        .rows_affected;
-    Ok(removed > 0)
+        .one(&txn)
+        .await?;
+    if let Some(device) = &mine {
+        devices::Entity::delete_by_id(device.id.clone())
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(mine.map(|device| device.id))
 }
 
 /// The most devices `devices` lists (the query cost counts on it).

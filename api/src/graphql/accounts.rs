@@ -536,7 +536,25 @@ impl AccountMutation {
         Ok(Device::from_row(row, &viewer.session_id))
     }
 
+    /// Removes one of my device tokens (when signing out of pushes on this phone). Answers the
+    /// device's id, to evict from an app's cache; `NOT_FOUND` when I had no such token.
+    async fn forget_device(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The FCM registration token to remove.")] token: String,
+    ) -> Result<crate::graphql::Deletion> {
+        let app = ctx.app()?;
+        let viewer = ctx.auth()?.viewer()?;
+        match devices::forget_device(&app.db, &app.vault, viewer, &token).await? {
+            Some(id) => Ok(crate::graphql::Deletion::of(id)),
+            None => Err(crate::error::AppError::NotFound.into()),
+        }
+    }
+
     /// Removes one of my device tokens; false when I had no such token.
+    #[graphql(
+        deprecation = "Use `forgetDevice`, which answers the device's id for an app's cache."
+    )]
     async fn unregister_device(
         &self,
         ctx: &Context<'_>,

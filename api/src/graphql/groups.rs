@@ -32,6 +32,16 @@ pub struct UserObject {
     pub role: Option<Role>,
 }
 
+/// A group I left: its id, and the group as it is now for me (my membership gone, one member
+/// fewer); null when it is hidden and so no longer mine to see.
+#[derive(SimpleObject)]
+pub struct GroupDeparture {
+    /// The group I left.
+    group_id: ID,
+    /// The group as it is now for me; null for a hidden group.
+    group: Option<GroupObject>,
+}
+
 /// A credential a platform admin verified, shown beside the person's name until it runs out.
 #[derive(SimpleObject)]
 #[graphql(name = "Expert")]
@@ -577,7 +587,29 @@ impl GroupMutation {
     }
 
     /// Leaves a group, withdraws my request to join it, or declines its invitation. An owner
+    /// first makes someone else owner. Answers the group as it is now for me, for an app's cache.
+    async fn quit_group(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The group to leave.")] group_id: GroupId,
+    ) -> Result<GroupDeparture> {
+        let app = ctx.app()?;
+        let viewer = ctx.viewer()?;
+        membership_service::leave_group(&app.db, viewer, &group_id).await?;
+        let group = match crate::community::access::group_access(&app.db, viewer, &group_id).await {
+            Ok(access) => Some(GroupObject::with_access(access)),
+            Err(AppError::NotFound) => None,
+            Err(other) => return Err(other.into()),
+        };
+        Ok(GroupDeparture {
+            group_id: group_id.into(),
+            group,
+        })
+    }
+
+    /// Leaves a group, withdraws my request to join it, or declines its invitation. An owner
     /// first makes someone else owner.
+    #[graphql(deprecation = "Use `quitGroup`, which answers the group as it is now.")]
     async fn leave_group(
         &self,
         ctx: &Context<'_>,

@@ -344,7 +344,34 @@ pub struct ModerationMutation;
 
 #[Object]
 impl ModerationMutation {
+    /// Hides their posts and replies from me and mine from them, and stops notifications between
+    /// us. Answers my account with its list of blocked people, for an app's cache.
+    async fn block_person(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The person to block; not me.")] user_id: UserId,
+    ) -> Result<crate::graphql::Account> {
+        let (db, viewer) = (&ctx.app()?.db, ctx.viewer()?);
+        service::block_user(db, viewer, &user_id).await?;
+        let me = crate::accounts::service::find_user(db, &viewer.user_id).await?;
+        Ok(crate::graphql::Account(me))
+    }
+
+    /// Ends my block of someone (whether or not I had blocked them). Answers my account with
+    /// its list of blocked people.
+    async fn unblock_person(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The person to unblock.")] user_id: UserId,
+    ) -> Result<crate::graphql::Account> {
+        let (db, viewer) = (&ctx.app()?.db, ctx.viewer()?);
+        service::unblock_user(db, viewer, &user_id).await?;
+        let me = crate::accounts::service::find_user(db, &viewer.user_id).await?;
+        Ok(crate::graphql::Account(me))
+    }
+
     /// Hides their posts and replies from me and mine from them, and stops notifications between us.
+    #[graphql(deprecation = "Use `blockPerson`, which answers my account with its blocked people.")]
     async fn block_user(
         &self,
         ctx: &Context<'_>,
@@ -355,6 +382,9 @@ impl ModerationMutation {
     }
 
     /// Ends my block of someone; true whether or not I had blocked them.
+    #[graphql(
+        deprecation = "Use `unblockPerson`, which answers my account with its blocked people."
+    )]
     async fn unblock_user(
         &self,
         ctx: &Context<'_>,
