@@ -230,6 +230,11 @@ async fn the_released_boolean_deletions_still_work_and_say_what_replaces_them() 
         ("blockUser", "blockPerson"),
         ("unblockUser", "unblockPerson"),
         ("unregisterDevice", "forgetDevice"),
+        ("approveJoinRequest", "acceptJoinRequest"),
+        ("declineJoinRequest", "refuseJoinRequest"),
+        ("inviteMember", "invitePerson"),
+        ("banMember", "banPerson"),
+        ("unbanMember", "unbanPerson"),
     ] {
         let field = fields.iter().find(|f| f["name"] == old).unwrap();
         assert_eq!(field["isDeprecated"], true, "{old}");
@@ -423,4 +428,74 @@ async fn leaving_blocking_and_forgetting_a_device_answer_what_changed() {
         .ok(&member.access, "{ me { devices { id } } }", json!({}))
         .await;
     assert_eq!(listed["me"]["devices"], json!([]));
+}
+
+#[tokio::test]
+async fn a_moderators_decisions_answer_the_group_as_it_is_now() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("Deciding Owner").await;
+    let asker = app.register("Deciding Asker").await;
+    let other = app.register("Deciding Other").await;
+    let group = app.create_group(&owner, "Decided on", "PRIVATE").await;
+    const COUNT: &str = "{ id memberCount }";
+    app.join(&asker, &group).await;
+    let accepted = app
+        .ok(
+            &owner.access,
+            &format!("mutation($g: ID!, $u: ID!) {{ acceptJoinRequest(groupId: $g, userId: $u) {COUNT} }}"),
+            json!({"g": group, "u": asker.user_id}),
+        )
+        .await;
+    assert_eq!(
+        accepted["acceptJoinRequest"],
+        json!({"id": group, "memberCount": 2})
+    );
+    app.join(&other, &group).await;
+    let refused = app
+        .ok(
+            &owner.access,
+            &format!("mutation($g: ID!, $u: ID!) {{ refuseJoinRequest(groupId: $g, userId: $u) {COUNT} }}"),
+            json!({"g": group, "u": other.user_id}),
+        )
+        .await;
+    assert_eq!(refused["refuseJoinRequest"]["memberCount"], 2);
+    let invited = app
+        .ok(
+            &owner.access,
+            &format!(
+                "mutation($g: ID!, $u: ID!) {{ invitePerson(groupId: $g, userId: $u) {COUNT} }}"
+            ),
+            json!({"g": group, "u": other.user_id}),
+        )
+        .await;
+    assert_eq!(invited["invitePerson"]["memberCount"], 2);
+    let banned = app
+        .ok(
+            &owner.access,
+            &format!("mutation($g: ID!, $u: ID!) {{ banPerson(groupId: $g, userId: $u, reason: \"Harassment\") {COUNT} }}"),
+            json!({"g": group, "u": asker.user_id}),
+        )
+        .await;
+    assert_eq!(banned["banPerson"]["memberCount"], 1);
+    let unbanned = app
+        .ok(
+            &owner.access,
+            &format!(
+                "mutation($g: ID!, $u: ID!) {{ unbanPerson(groupId: $g, userId: $u) {COUNT} }}"
+            ),
+            json!({"g": group, "u": asker.user_id}),
+        )
+        .await;
+    assert_eq!(unbanned["unbanPerson"]["memberCount"], 1);
+    // Not a moderator: refused, as by the released mutations.
+    let refused = app
+        .gql(
+            Some(&other.access),
+            &format!(
+                "mutation($g: ID!, $u: ID!) {{ invitePerson(groupId: $g, userId: $u) {COUNT} }}"
+            ),
+            json!({"g": group, "u": asker.user_id}),
+        )
+        .await;
+    assert!(refused.get("errors").is_some(), "{refused}");
 }

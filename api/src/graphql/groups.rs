@@ -158,6 +158,13 @@ impl GroupObject {
         }
     }
 
+    /// The group as the caller sees it now, read afresh (after a change of theirs).
+    pub(crate) async fn now(ctx: &Context<'_>, id: &GroupId) -> AppResult<Self> {
+        let access =
+            crate::community::access::group_access(&ctx.app()?.db, ctx.viewer()?, id).await?;
+        Ok(Self::with_access(access))
+    }
+
     pub(crate) fn with_access(access: GroupAccess) -> Self {
         GroupObject {
             row: groups::Model::clone(&access.group),
@@ -645,7 +652,44 @@ impl GroupMutation {
         Ok(MembershipObject(membership))
     }
 
+    /// Lets someone who asked to join in; they are told. Moderators only. Answers the group as
+    /// it is now (one member more), for an app's cache.
+    async fn accept_join_request(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The group they asked to join.")] group_id: GroupId,
+        #[graphql(desc = "Who asked.")] user_id: UserId,
+    ) -> Result<GroupObject> {
+        decide_join_request(ctx, &group_id, &user_id, true).await?;
+        Ok(GroupObject::now(ctx, &group_id).await?)
+    }
+
+    /// Turns down a request to join, which is dropped. Moderators only. Answers the group as it
+    /// is now.
+    async fn refuse_join_request(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The group they asked to join.")] group_id: GroupId,
+        #[graphql(desc = "Who asked.")] user_id: UserId,
+    ) -> Result<GroupObject> {
+        decide_join_request(ctx, &group_id, &user_id, false).await?;
+        Ok(GroupObject::now(ctx, &group_id).await?)
+    }
+
+    /// Invites someone: they see the group (even a hidden one) and join with `joinGroup`.
+    /// Answers the group as it is now.
+    async fn invite_person(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The group to invite to; I must moderate it.")] group_id: GroupId,
+        #[graphql(desc = "The person to invite.")] user_id: UserId,
+    ) -> Result<GroupObject> {
+        invites::invite_member(&ctx.app()?.db, ctx.viewer()?, &group_id, &user_id).await?;
+        Ok(GroupObject::now(ctx, &group_id).await?)
+    }
+
     /// Lets someone who asked to join in; they are told. Moderators only.
+    #[graphql(deprecation = "Use `acceptJoinRequest`, which answers the group as it is now.")]
     async fn approve_join_request(
         &self,
         ctx: &Context<'_>,
@@ -656,6 +700,7 @@ impl GroupMutation {
     }
 
     /// Turns down a request to join, which is dropped. Moderators only.
+    #[graphql(deprecation = "Use `refuseJoinRequest`, which answers the group as it is now.")]
     async fn decline_join_request(
         &self,
         ctx: &Context<'_>,
@@ -666,6 +711,7 @@ impl GroupMutation {
     }
 
     /// Invites someone: they see the group (even a hidden one) and join with `joinGroup`.
+    #[graphql(deprecation = "Use `invitePerson`, which answers the group as it is now.")]
     async fn invite_member(
         &self,
         ctx: &Context<'_>,

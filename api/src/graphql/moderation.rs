@@ -635,7 +635,41 @@ impl ModerationMutation {
         ))
     }
 
+    /// Bans someone from a group until a time (or for good when `until` is null). Answers the
+    /// group as it is now (one member fewer), for an app's cache.
+    async fn ban_person(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A group I moderate.")] group_id: GroupId,
+        #[graphql(
+            desc = "The person to ban; they leave the group. Only the owner bans a moderator, \
+                    and nobody the owner."
+        )]
+        user_id: UserId,
+        #[graphql(desc = "When it ends, in the future; null for good.")] until: Option<
+            DateTime<Utc>,
+        >,
+        #[graphql(desc = "Why, 1 to 1 000 characters; it goes into the mod log.")] reason: String,
+    ) -> Result<crate::graphql::GroupObject> {
+        let (db, viewer) = (&ctx.app()?.db, ctx.viewer()?);
+        service::ban_member(db, viewer, &group_id, &user_id, until, &reason).await?;
+        Ok(crate::graphql::GroupObject::now(ctx, &group_id).await?)
+    }
+
+    /// Lifts a ban; `NOT_FOUND` when the person is not banned there. Moderators only. Answers
+    /// the group as it is now.
+    async fn unban_person(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A group I moderate.")] group_id: GroupId,
+        #[graphql(desc = "The banned person.")] user_id: UserId,
+    ) -> Result<crate::graphql::GroupObject> {
+        service::unban_member(&ctx.app()?.db, ctx.viewer()?, &group_id, &user_id).await?;
+        Ok(crate::graphql::GroupObject::now(ctx, &group_id).await?)
+    }
+
     /// Bans someone from a group until a time (or for good when `until` is null).
+    #[graphql(deprecation = "Use `banPerson`, which answers the group as it is now.")]
     async fn ban_member(
         &self,
         ctx: &Context<'_>,
@@ -663,6 +697,7 @@ impl ModerationMutation {
     }
 
     /// Lifts a ban; `NOT_FOUND` when the person is not banned there. Moderators only.
+    #[graphql(deprecation = "Use `unbanPerson`, which answers the group as it is now.")]
     async fn unban_member(
         &self,
         ctx: &Context<'_>,
