@@ -322,3 +322,40 @@ async fn a_person_is_shown_by_node_as_the_group_we_share_shows_them() {
     .await;
     assert!(refetched(&app, &owner, &member.user_id).await.is_null());
 }
+
+/// An anonymous post read through `node` names nobody, as the typed field does, also to
+/// someone its author blocked (hiding it from them would tell who wrote it).
+#[tokio::test]
+async fn an_anonymous_post_through_node_names_nobody() {
+    let app = TestApp::spawn().await;
+    let author = app.register("Node Anonymous").await;
+    let reader = app.register("Node Reader").await;
+    let group = app.create_group(&author, "Unnamed here", "PUBLIC").await;
+    app.join(&reader, &group).await;
+    let post = app
+        .ok(
+            &author.access,
+            "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }",
+            json!({"i": {"groupId": group, "title": "Unsigned", "body": "Said without a name.", "anonymous": true}}),
+        )
+        .await["createPost"]["id"]
+        .clone();
+    app.ok(
+        &author.access,
+        "mutation($u: ID!) { blockPerson(userId: $u) { id } }",
+        json!({"u": reader.user_id}),
+    )
+    .await;
+    const READ: &str = "query($id: ID!) { node(id: $id) { id ... on Post { anonymous author { id } } } }";
+    let typed = app
+        .ok(
+            &reader.access,
+            "query($id: ID!) { post(id: $id) { id anonymous author { id } } }",
+            json!({"id": post}),
+        )
+        .await;
+    let through_node = app.ok(&reader.access, READ, json!({"id": post})).await;
+    assert_eq!(through_node["node"], typed["post"]);
+    assert_eq!(through_node["node"]["author"], Value::Null);
+    assert!(!through_node.to_string().contains(&author.user_id));
+}
