@@ -346,7 +346,8 @@ async fn an_anonymous_post_through_node_names_nobody() {
         json!({"u": reader.user_id}),
     )
     .await;
-    const READ: &str = "query($id: ID!) { node(id: $id) { id ... on Post { anonymous author { id } } } }";
+    const READ: &str =
+        "query($id: ID!) { node(id: $id) { id ... on Post { anonymous author { id } } } }";
     let typed = app
         .ok(
             &reader.access,
