@@ -978,3 +978,101 @@ async fn a_reminder_waits_for_quiet_hours_unless_asked_and_is_dropped_for_whoeve
     assert_eq!(state_of(&settled, lee), "DROPPED", "{settled:?}");
     assert_eq!(fcm.send_count(), 2);
 }
+
+/// A change to a whole series tells each person once, of the soonest meeting of theirs it
+/// changed, however many weeks they said they would come to; every changed meeting still
+/// reaches their open screens live.
+#[tokio::test]
+async fn a_series_change_tells_each_person_once() {
+    let app = TestApp::spawn().await;
+    let c = circle(&app, "PUBLIC", 1).await;
+    let ana = &c.members[0];
+    let body = schedule(
+        &app,
+        &c.owner,
+        weekly(
+            &c.group,
+            "Europe/Berlin",
+            tomorrow_in("Europe/Berlin"),
+            "18:00",
+        ),
+    )
+    .await;
+    let series = body["data"]["scheduleMeetings"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let weeks = occurrences(&app, &c.owner, &series, 30).await;
+    let mine: Vec<String> = weeks[..3]
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
+    for id in &mine {
+        rsvp(&app, ana, id, "GOING").await;
+    }
+    let mut socket = app.socket().await;
+    socket
+        .subscribe_ready(
+            &ana.access,
+            "m",
+            "subscription { meetingChanged { id startsAt status } }",
+            json!({}),
+        )
+        .await;
+    let live_ids = |events: &[Value]| -> Vec<String> {
+        let mut ids: Vec<String> = events
+            .iter()
+            .map(|e| {
+                e["payload"]["data"]["meetingChanged"]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        ids.sort();
+        ids
+    };
+    let mut expected = mine.clone();
+    expected.sort();
+
+    app.ok(
+        &c.owner.access,
+        "mutation($i: UpdateMeetingSeriesInput!) { updateMeetingSeries(input: $i) { localStartTime } }",
+        json!({"i": {"seriesId": series, "localStartTime": "19:30"}}),
+    )
+    .await;
+    let mut events = Vec::new();
+    for _ in 0..3 {
+        events.push(socket.expect_json(StdDuration::from_secs(5)).await);
+    }
+    assert_eq!(live_ids(&events), expected);
+    assert_eq!(notifications_of(&app, ana, "MEETING_MOVED").await, 1);
+    let told = app
+        .ok(
+            &ana.access,
+            "{ notifications(first: 5) { edges { node { kind meetingId } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        told["notifications"]["edges"][0]["node"]["meetingId"],
+        mine[0].as_str(),
+        "the soonest of my meetings"
+    );
+
+    app.ok(
+        &c.owner.access,
+        "mutation($s: ID!) { cancelMeetingSeries(seriesId: $s) { cancelledAt } }",
+        json!({"s": series}),
+    )
+    .await;
+    let mut events = Vec::new();
+    for _ in 0..3 {
+        events.push(socket.expect_json(StdDuration::from_secs(5)).await);
+    }
+    assert_eq!(live_ids(&events), expected);
+    assert!(events
+        .iter()
+        .all(|e| e["payload"]["data"]["meetingChanged"]["status"] == "CANCELLED"));
+    assert_eq!(notifications_of(&app, ana, "MEETING_CANCELLED").await, 1);
+}

@@ -2,7 +2,7 @@
 //! written ahead for a rolling window.
 use super::access::{series_for, HORIZON_DAYS};
 use super::recurrence::{instant, Rule};
-use super::telling::{cancel_in, forget_reminders, tell};
+use super::telling::{forget_reminders, mark_cancelled, SeriesChange};
 use crate::auth::Viewer;
 use crate::broker::{Announcements, Committed};
 use crate::clock::now;
@@ -323,8 +323,8 @@ pub async fn extend_all(db: &DatabaseConnection) -> AppResult<usize> {
 }
 
 /// Changes a series. A new time or length moves its coming meetings that were not moved by
-/// hand (those coming are told); a new last date cancels the meetings after it (those coming
-/// are told) or writes the ones now in the window; a larger capacity lets the waitlist in.
+/// hand; a new last date cancels the meetings after it or writes the ones now in the window;
+/// a larger capacity lets the waitlist in. Those coming are told once each ([`SeriesChange`]).
 pub async fn update(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -373,6 +373,10 @@ pub async fn update(
     row.updated_at = Set(now());
     let updated = row.update(&txn).await?;
     let mut announce = Announcements::default();
+    let (mut cancelled, mut moved) = (
+        SeriesChange::new(NotificationKind::MeetingCancelled),
+        SeriesChange::new(NotificationKind::MeetingMoved),
+    );
     let at = now();
     let coming = meetings::Entity::find()
         .filter(meetings::Column::SeriesId.eq(&updated.id))
@@ -390,7 +394,8 @@ pub async fn update(
             .until
             .is_some_and(|until| meeting.local_date > until)
         {
-            announce.extend(cancel_in(&txn, &meeting).await?);
+            mark_cancelled(&txn, &meeting).await?;
+            cancelled.add(&txn, &meeting, None).await?;
             continue;
         }
         if retimed && !meeting.moved {
@@ -403,20 +408,14 @@ pub async fn update(
                 .exec(&txn)
                 .await?;
             forget_reminders(&txn, &meeting).await?;
-            announce.extend(
-                tell(
-                    &txn,
-                    &meeting,
-                    NotificationKind::MeetingMoved,
-                    Some(&viewer.user_id),
-                )
-                .await?,
-            );
+            moved.add(&txn, &meeting, Some(&viewer.user_id)).await?;
         }
         if updated.capacity != series.capacity {
             announce.extend(super::attendance::settle(&txn, &meeting, updated.capacity).await?);
         }
     }
+    announce.extend(cancelled.tell(&txn).await?);
+    announce.extend(moved.tell(&txn).await?);
     let updated = if updated.until != series.until {
         generate(&txn, updated).await?
     } else {
@@ -427,7 +426,7 @@ pub async fn update(
 }
 
 /// Cancels a series: no meeting is written after, and each coming one is cancelled (those
-/// coming are told).
+/// coming are told once each).
 pub async fn cancel(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -447,10 +446,12 @@ pub async fn cancel(
         .filter(meetings::Column::StartsAt.gt(at))
         .all(&txn)
         .await?;
-    let mut announce = Announcements::default();
+    let mut told = SeriesChange::new(NotificationKind::MeetingCancelled);
     for meeting in &coming {
-        announce.extend(cancel_in(&txn, meeting).await?);
+        mark_cancelled(&txn, meeting).await?;
+        told.add(&txn, meeting, None).await?;
     }
+    let announce = told.tell(&txn).await?;
     let mut row: meeting_series::ActiveModel = series.into();
     row.cancelled_at = Set(Some(at));
     row.updated_at = Set(at);

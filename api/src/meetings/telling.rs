@@ -20,6 +20,16 @@ pub async fn tell(
     kind: NotificationKind,
     except: Option<&UserId>,
 ) -> AppResult<Announcements> {
+    let coming = coming_to(txn, meeting, except).await?;
+    tell_people(txn, meeting, coming, kind).await
+}
+
+/// Those coming to a meeting (going, maybe, waiting), but `except`.
+async fn coming_to(
+    txn: &impl ConnectionTrait,
+    meeting: &meetings::Model,
+    except: Option<&UserId>,
+) -> AppResult<Vec<UserId>> {
     let coming: Vec<UserId> = meeting_rsvps::Entity::find()
         .select_only()
         .column(meeting_rsvps::Column::UserId)
@@ -28,8 +38,71 @@ pub async fn tell(
         .into_tuple()
         .all(txn)
         .await?;
-    let coming: Vec<UserId> = coming.into_iter().filter(|u| Some(u) != except).collect();
-    tell_people(txn, meeting, coming, kind).await
+    Ok(coming.into_iter().filter(|u| Some(u) != except).collect())
+}
+
+/// One change to many meetings of a series (a new time, a cancelled series), told once per
+/// person: each hears of the soonest meeting of theirs it changed (one notification, one
+/// push), not of every week they said they would come to; each changed meeting still sends
+/// its live event to each of its people, so open screens update.
+pub struct SeriesChange {
+    kind: NotificationKind,
+    /// Each changed meeting with its people, soonest first.
+    changed: Vec<(meetings::Model, Vec<UserId>)>,
+}
+
+impl SeriesChange {
+    pub fn new(kind: NotificationKind) -> Self {
+        SeriesChange {
+            kind,
+            changed: Vec::new(),
+        }
+    }
+
+    /// Notes a changed meeting and who is coming to it (but `except`, who made the change).
+    pub async fn add(
+        &mut self,
+        txn: &impl ConnectionTrait,
+        meeting: &meetings::Model,
+        except: Option<&UserId>,
+    ) -> AppResult<()> {
+        let people = coming_to(txn, meeting, except).await?;
+        self.changed.push((meeting.clone(), people));
+        Ok(())
+    }
+
+    /// The notifications (one a person) and live events (one a person and meeting).
+    pub async fn tell(mut self, txn: &impl ConnectionTrait) -> AppResult<Announcements> {
+        self.changed.sort_by_key(|(meeting, _)| meeting.starts_at);
+        let mut told = std::collections::HashSet::new();
+        let mut announce = Announcements::default();
+        for (meeting, people) in self.changed {
+            let first_for: Vec<UserId> = people
+                .iter()
+                .filter(|p| told.insert((*p).clone()))
+                .cloned()
+                .collect();
+            if !first_for.is_empty() {
+                let notes = notify_meeting(
+                    txn,
+                    &first_for,
+                    self.kind,
+                    &meeting.group_id,
+                    &meeting.id,
+                    None,
+                )
+                .await?;
+                announce.extend(notes.into());
+            }
+            for user_id in people {
+                announce.event(Event::MeetingChanged {
+                    user_id,
+                    meeting_id: meeting.id.clone(),
+                });
+            }
+        }
+        Ok(announce)
+    }
 }
 
 /// Tells these people of a change to a meeting: a notification of `kind` (and its push) and a
@@ -58,6 +131,15 @@ pub async fn cancel_in(
     txn: &impl ConnectionTrait,
     meeting: &meetings::Model,
 ) -> AppResult<Announcements> {
+    mark_cancelled(txn, meeting).await?;
+    tell(txn, meeting, NotificationKind::MeetingCancelled, None).await
+}
+
+/// Marks one meeting cancelled, telling nobody yet.
+pub async fn mark_cancelled(
+    txn: &impl ConnectionTrait,
+    meeting: &meetings::Model,
+) -> AppResult<()> {
     meetings::Entity::update_many()
         .col_expr(
             meetings::Column::Status,
@@ -67,7 +149,7 @@ pub async fn cancel_in(
         .filter(meetings::Column::Id.eq(&meeting.id))
         .exec(txn)
         .await?;
-    tell(txn, meeting, NotificationKind::MeetingCancelled, None).await
+    Ok(())
 }
 
 /// Forgets the reminders decided for a meeting that moved, so that each person is reminded
