@@ -61,6 +61,14 @@ pub fn compare(released: &str, current: &str) -> anyhow::Result<Vec<Breaking>> {
                 output_fields(name, &b.fields, &a.fields, &mut breaks);
             }
             (TypeKind::Interface(b), TypeKind::Interface(a)) => {
+                for interface in &b.implements {
+                    if !a.implements.iter().any(|i| i.node == interface.node) {
+                        breaks(
+                            name.clone(),
+                            format!("no longer implements {}", interface.node),
+                        );
+                    }
+                }
                 output_fields(name, &b.fields, &a.fields, &mut breaks);
             }
             (TypeKind::Union(b), TypeKind::Union(a)) => {
@@ -146,24 +154,40 @@ fn inputs(
     breaks: &mut impl FnMut(String, String),
     coordinate: impl Fn(&str) -> String,
 ) {
+    let required =
+        |value: &InputValueDefinition| !value.ty.node.nullable && value.default_value.is_none();
+    let default =
+        |value: &InputValueDefinition| value.default_value.as_ref().map(|d| d.node.to_string());
     for old in before {
         let name = old.node.name.node.as_str();
-        match after.iter().find(|a| a.node.name.node == name) {
-            None => breaks(coordinate(name), "removed".to_owned()),
-            Some(new) if !fits(&old.node.ty.node, &new.node.ty.node, Direction::Input) => breaks(
+        let Some(new) = after.iter().find(|a| a.node.name.node == name) else {
+            breaks(coordinate(name), "removed".to_owned());
+            continue;
+        };
+        let (old, new) = (&old.node, &new.node);
+        if !fits(&old.ty.node, &new.ty.node, Direction::Input) {
+            breaks(
+                coordinate(name),
+                format!("type changed from {} to {}", old.ty.node, new.ty.node),
+            );
+        } else if required(new) && !required(old) {
+            // An app that leaves it out, as it could, is refused.
+            breaks(coordinate(name), "now required (no default)".to_owned());
+        } else if default(old).is_some() && default(old) != default(new) {
+            // An app that leaves it out gets another behaviour than it was built for.
+            breaks(
                 coordinate(name),
                 format!(
-                    "type changed from {} to {}",
-                    old.node.ty.node, new.node.ty.node
+                    "default changed from {} to {}",
+                    default(old).unwrap_or_default(),
+                    default(new).unwrap_or_else(|| "none".to_owned())
                 ),
-            ),
-            Some(_) => {}
+            );
         }
     }
     for new in after {
         let name = new.node.name.node.as_str();
-        let required = !new.node.ty.node.nullable && new.node.default_value.is_none();
-        if required && !before.iter().any(|b| b.node.name.node == name) {
+        if required(&new.node) && !before.iter().any(|b| b.node.name.node == name) {
             breaks(coordinate(name), "new and required".to_owned());
         }
     }
@@ -260,7 +284,7 @@ mod tests {
     use super::*;
 
     const RELEASED: &str = r#"
-        type Query { post(id: ID!): Post  posts(first: Int): [Post!]! }
+        type Query { post(id: ID!): Post  posts(first: Int): [Post!]!  feed(first: Int = 20, all: Boolean! = false): [Post!]! }
         type Post { id: ID!  title: String  body: String! }
         enum Mood { LOW HIGH }
         input PostInput { title: String!  body: String }
@@ -284,7 +308,7 @@ mod tests {
     #[test]
     fn additions_and_safe_narrowing_break_nothing() {
         let current = r#"
-            type Query { post(id: ID, draft: Boolean): Post  posts(first: Int, after: String): [Post!]!  node(id: ID!): Post }
+            type Query { post(id: ID, draft: Boolean): Post  posts(first: Int, after: String): [Post!]!  feed(first: Int = 20, all: Boolean! = false): [Post!]!  node(id: ID!): Post }
             type Post { id: ID!  title: String!  body: String!  words: Int }
             enum Mood { LOW HIGH MIDDLE }
             input PostInput { title: String!  body: String  tags: [String!] = [] }
@@ -301,7 +325,7 @@ mod tests {
     #[test]
     fn each_kind_of_break_is_named() {
         let current = r#"
-            type Query { post(id: ID!, group: ID!): Post }
+            type Query { post(id: ID!, group: ID!): Post  feed(first: Int = 50, all: Boolean!): [Post!]! }
             type Post { id: ID!  title: String  body: String }
             enum Mood { LOW }
             input PostInput { title: String!  body: String!  topic: String! }
@@ -318,13 +342,15 @@ mod tests {
                 "PostInput.topic",
                 "Query.post(group:)",
                 "Query.posts",
+                "Query.feed(first:)",
+                "Query.feed(all:)",
             ]
         );
     }
 
     #[test]
     fn a_listed_break_needs_its_reason() {
-        let changes = compare(RELEASED, "type Query { post(id: ID!): Post } type Post { id: ID! title: String body: String! } enum Mood { LOW HIGH } input PostInput { title: String! body: String } union Item = Post | Other type Other { id: ID! }").unwrap();
+        let changes = compare(RELEASED, "type Query { post(id: ID!): Post feed(first: Int = 20, all: Boolean! = false): [Post!]! } type Post { id: ID! title: String body: String! } enum Mood { LOW HIGH } input PostInput { title: String! body: String } union Item = Post | Other type Other { id: ID! }").unwrap();
         assert_eq!(changes.len(), 1);
         assert_eq!(unlisted(&changes, "- `Query.posts`").len(), 1);
         assert_eq!(

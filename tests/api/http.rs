@@ -234,6 +234,16 @@ async fn production_hides_graphiql_introspection_and_suggestions() {
         .await
         .unwrap();
     assert_eq!(page.status(), 400);
+    // Nor its files.
+    for file in ["graphiql.min.js", "start.js"] {
+        let asset = app
+            .http
+            .get(app.url(&format!("/graphiql/{file}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(asset.status(), 404, "{file}");
+    }
     let introspection = app
         .gql(None, "{ __schema { types { name } } }", json!({}))
         .await;

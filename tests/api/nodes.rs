@@ -149,11 +149,21 @@ async fn every_kind_of_object_is_refetched_by_its_id() {
     for mine in [&notification, &checkin] {
         assert!(refetched(&app, &member, mine).await.is_null());
     }
-    // Signed out: the same answer as every typed field.
+    // Signed out: the same answer as every typed field, whether or not the id names anything.
     assert_eq!(
         error_code(&node(&app, None, &post).await),
         "UNAUTHENTICATED"
     );
+    let nothing = node(&app, None, "00000000-0000-7000-8000-000000000000").await;
+    assert_eq!(error_code(&nothing), "UNAUTHENTICATED");
+    let many = app
+        .gql(
+            None,
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+            json!({"ids": ["00000000-0000-7000-8000-000000000000"]}),
+        )
+        .await;
+    assert_eq!(error_code(&many), "UNAUTHENTICATED");
 
     // Bounded.
     let too_many: Vec<String> = (0..101).map(|_| post.clone()).collect();

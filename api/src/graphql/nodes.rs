@@ -69,6 +69,8 @@ impl NodeQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The id of any object that implements `Node`.")] id: ID,
     ) -> Result<Option<Node>> {
+        // Signed out is told before anything is looked up, so it learns nothing of the id.
+        ctx.viewer()?;
         let id = id.0;
         let kinds = kinds_of(&ctx.app()?.db, std::slice::from_ref(&id)).await?;
         match kinds.get(&id) {
@@ -84,6 +86,7 @@ impl NodeQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Ids of objects that implement `Node`, at most 100.")] ids: Vec<ID>,
     ) -> Result<Vec<Option<Node>>> {
+        ctx.viewer()?;
         if ids.len() > MOST_AT_ONCE {
             return Err(
                 AppError::bad_input("ids", format!("at most {MOST_AT_ONCE} at once")).into(),

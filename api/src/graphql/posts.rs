@@ -422,12 +422,19 @@ impl ReactionChange {
                     reply: Some(ReplyObject(reply)),
                 }
             }
-            _ => {
+            ContentType::Post => {
                 let (post, _) = service::visible_post(db, viewer, &PostId::from(id)).await?;
                 ReactionChange {
                     post: Some(PostObject::from(post)),
                     reply: None,
                 }
+            }
+            // `reactable` lets nothing else be reacted to.
+            ContentType::Question | ContentType::Answer => {
+                return Err(crate::error::AppError::bad_input(
+                    "targetType",
+                    "only posts and replies take reactions",
+                ))
             }
         })
     }

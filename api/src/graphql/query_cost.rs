@@ -97,6 +97,13 @@ const TEXT_WEIGHTS: &[(&str, &str, u64)] = &[
     ("Report", "reason", 4),
 ];
 
+/// Fields each of whose items is read on its own, with what an item costs beyond its fields:
+/// an object found by id alone takes a look-up and its visibility checks, a few statements.
+const ITEM_READS: &[(&str, &str, u64)] = &[
+    ("Query", "node", 3 * CONNECTION_COST),
+    ("Query", "nodes", 3 * CONNECTION_COST),
+];
+
 /// Why a document is refused.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Refusal {
@@ -127,6 +134,8 @@ struct FieldShape {
     /// Takes `first`: a connection whose page multiplies its selection.
     paged: bool,
     weight: u64,
+    /// What each item costs beyond its selection ([`ITEM_READS`]).
+    item_weight: u64,
     bound: u64,
 }
 
@@ -203,6 +212,7 @@ impl CostModel {
                     list,
                     paged,
                     weight: entry(TEXT_WEIGHTS, &key).unwrap_or(0),
+                    item_weight: entry(ITEM_READS, &key).unwrap_or(0),
                     bound,
                 };
                 fields.insert(key, shape);
@@ -254,6 +264,7 @@ impl CostModel {
                     list: bound.is_some(),
                     paged: false,
                     weight: 0,
+                    item_weight: 0,
                     bound: bound.unwrap_or(1),
                 },
             );
@@ -411,11 +422,12 @@ impl<'a> Walk<'a> {
                             (own, multiplier)
                         }
                     };
-                    let inner = if field.selection_set.node.items.is_empty() {
+                    let mut inner = if field.selection_set.node.items.is_empty() {
                         Cost::default()
                     } else {
                         self.selection_set(&field.selection_set, shape.map(|s| &s.ty))?
                     };
+                    inner.fields += shape.map_or(0, |s| s.item_weight);
                     own.add(inner.times(multiplier))
                 }
                 Selection::InlineFragment(fragment) => {
@@ -527,6 +539,18 @@ mod tests {
     fn aliases_and_typename_count() {
         assert_eq!(cost("{ __typename }"), Ok(1));
         assert_eq!(cost("{ a: __typename b: __typename me { id } }"), Ok(4));
+    }
+
+    #[test]
+    fn objects_found_by_id_alone_are_priced_by_the_reads_they_take() {
+        let one = cost("{ node(id: \"x\") { id } }").expect("fits");
+        assert!(one > 3 * CONNECTION_COST, "{one}");
+        let hundred = cost("{ nodes(ids: []) { id } }").expect("fits");
+        assert!(hundred > 100 * 3 * CONNECTION_COST, "{hundred}");
+        // A few hundred look-ups a document at most: four full lists are over the budget.
+        let four = "{ a: nodes(ids: []) { id } b: nodes(ids: []) { id } \
+                    c: nodes(ids: []) { id } d: nodes(ids: []) { id } }";
+        assert!(matches!(cost(four), Err(Refusal::TooComplex { .. })));
     }
 
     #[test]
