@@ -104,6 +104,13 @@ const ITEM_READS: &[(&str, &str, u64)] = &[
     ("Query", "nodes", 3 * CONNECTION_COST),
 ];
 
+/// Fields that read their object on their own for each parent (no loader gathers them), with
+/// what that costs: the object and the caller's right to it, two statements.
+const OWN_READS: &[(&str, &str, u64)] = &[
+    ("Reply", "post", 2 * CONNECTION_COST),
+    ("Answer", "question", 2 * CONNECTION_COST),
+];
+
 /// Why a document is refused.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Refusal {
@@ -211,7 +218,8 @@ impl CostModel {
                     ty: ty.clone(),
                     list,
                     paged,
-                    weight: entry(TEXT_WEIGHTS, &key).unwrap_or(0),
+                    weight: entry(TEXT_WEIGHTS, &key).unwrap_or(0)
+                        + entry(OWN_READS, &key).unwrap_or(0),
                     item_weight: entry(ITEM_READS, &key).unwrap_or(0),
                     bound,
                 };
@@ -551,6 +559,21 @@ mod tests {
         let four = "{ a: nodes(ids: []) { id } b: nodes(ids: []) { id } \
                     c: nodes(ids: []) { id } d: nodes(ids: []) { id } }";
         assert!(matches!(cost(four), Err(Refusal::TooComplex { .. })));
+    }
+
+    #[test]
+    fn a_parent_read_for_each_item_of_a_page_is_priced_for_each() {
+        let replies = |inner: &str| {
+            cost(&format!(
+                "{{ post(id: \"x\") {{ replies(first: 100) {{ edges {{ node {{ id {inner} }} }} }} }} }}"
+            ))
+            .expect("fits")
+        };
+        let (alone, with_post) = (replies(""), replies("post { id }"));
+        assert!(
+            with_post - alone >= 100 * 2 * CONNECTION_COST,
+            "{alone} vs {with_post}"
+        );
     }
 
     #[test]
