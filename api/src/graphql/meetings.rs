@@ -121,7 +121,7 @@ pub struct MeetingAttendee {
 }
 
 impl MeetingObject {
-    /// Meetings with their series, counts and my answers, read in three statements.
+    /// Meetings with their series, counts and my answers, read in two statements.
     pub async fn many(
         ctx: &Context<'_>,
         rows: Vec<meetings::Model>,
@@ -145,8 +145,8 @@ impl MeetingObject {
                 .map(|s| (s.id.clone(), Arc::new(s)))
                 .collect()
         };
-        let counts = attendance::counts(db, &ids).await?;
-        let mine = attendance::statuses_of(db, &viewer.user_id, &ids).await?;
+        let attendance::Tally { counts, mine } =
+            attendance::tally(db, Some(&viewer.user_id), &ids).await?;
         rows.into_iter()
             .map(|row| {
                 let series = series.get(&row.series_id).cloned().ok_or_else(|| {

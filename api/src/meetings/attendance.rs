@@ -43,39 +43,60 @@ const COUNTED: &str = "FROM meeting_rsvps r
     AND NOT EXISTS (SELECT 1 FROM bans b WHERE b.group_id = m.group_id AND b.user_id = r.user_id
         AND (b.until IS NULL OR b.until > $2))";
 
-/// The counts of each meeting, in one statement. Answers leave with the person (leaving, a ban:
-/// `community::departures`; an erased account), so every answer counted is a member's. The
-/// list of who answered, which names people, checks membership, bans and blocks again when it
-/// is read (`attendees`).
-pub async fn counts(
+/// Each meeting's counts, and one person's answers.
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub counts: HashMap<MeetingId, Counts>,
+    pub mine: HashMap<MeetingId, RsvpStatus>,
+}
+
+/// The counts of each meeting and `person`'s answer to each (none without a person), in one
+/// statement. Answers leave
+/// with the person (leaving, a ban: `community::departures`; an erased account), so every
+/// answer counted is a member's. The list of who answered, which names people, checks
+/// membership, bans and blocks again when it is read (`attendees`).
+pub async fn tally(
     db: &impl ConnectionTrait,
+    person: Option<&UserId>,
     ids: &[MeetingId],
-) -> AppResult<HashMap<MeetingId, Counts>> {
-    let mut counts: HashMap<MeetingId, Counts> = HashMap::new();
+) -> AppResult<Tally> {
+    let mut tally = Tally::default();
     if ids.is_empty() {
-        return Ok(counts);
+        return Ok(tally);
     }
-    let places: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-    let values: Vec<Value> = ids.iter().map(|id| Value::from(id.as_str())).collect();
+    // `$1` is the person (NULL, equal to nobody, without one); the meetings follow.
+    let places: Vec<String> = (2..=ids.len() + 1).map(|i| format!("${i}")).collect();
+    let mut values: Vec<Value> = vec![Value::from(person.map(|p| p.as_str().to_owned()))];
+    values.extend(ids.iter().map(|id| Value::from(id.as_str())));
     let sql = format!(
-        "SELECT meeting_id, status, COUNT(*) AS n FROM meeting_rsvps
-         WHERE meeting_id IN ({}) GROUP BY meeting_id, status",
+        "SELECT meeting_id, status, COUNT(*) AS n,
+                MAX(CASE WHEN user_id = $1 THEN 1 ELSE 0 END) AS mine
+         FROM meeting_rsvps WHERE meeting_id IN ({}) GROUP BY meeting_id, status",
         places.join(", ")
     );
     let backend = db.get_database_backend();
     for row in db.query_all_raw(statement(backend, &sql, values)).await? {
-        let id: String = row.try_get("", "meeting_id")?;
-        let n: i64 = row.try_get("", "n")?;
-        let entry = counts.entry(MeetingId::from(id)).or_default();
-        let n = u64::try_from(n).unwrap_or(0);
-        match row.try_get("", "status")? {
+        let id = MeetingId::from(row.try_get::<String>("", "meeting_id")?);
+        let n = u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or(0);
+        let status: RsvpStatus = row.try_get("", "status")?;
+        if row.try_get::<i32>("", "mine")? == 1 {
+            tally.mine.insert(id.clone(), status);
+        }
+        let entry = tally.counts.entry(id).or_default();
+        match status {
             RsvpStatus::Going => entry.going = n,
             RsvpStatus::Maybe => entry.maybe = n,
             RsvpStatus::Waitlisted => entry.waitlisted = n,
             RsvpStatus::NotGoing => {}
         }
     }
-    Ok(counts)
+    Ok(tally)
+}
+
+/// One meeting's counts.
+async fn counts_of(db: &impl ConnectionTrait, meeting: &MeetingId) -> AppResult<Counts> {
+    let mut tally = tally(db, None, std::slice::from_ref(meeting)).await?;
+    Ok(tally.counts.remove(meeting).unwrap_or_default())
 }
 
 /// The first who wait for a place, oldest answer first, counting only current members.
@@ -108,10 +129,7 @@ pub async fn settle(
     meeting: &meetings::Model,
     capacity: Option<i32>,
 ) -> AppResult<Announcements> {
-    let counts = counts(txn, std::slice::from_ref(&meeting.id))
-        .await?
-        .remove(&meeting.id)
-        .unwrap_or_default();
+    let counts = counts_of(txn, &meeting.id).await?;
     if counts.waitlisted == 0 || meeting.status != MeetingStatus::Scheduled {
         return Ok(Announcements::default());
     }
@@ -176,11 +194,7 @@ pub async fn answer(
         RsvpAnswer::Going => match current {
             Some(kept @ (RsvpStatus::Going | RsvpStatus::Waitlisted)) => kept,
             _ => {
-                let going = counts(&txn, std::slice::from_ref(&meeting.id))
-                    .await?
-                    .remove(&meeting.id)
-                    .unwrap_or_default()
-                    .going;
+                let going = counts_of(&txn, &meeting.id).await?.going;
                 let full = series
                     .capacity
                     .is_some_and(|c| going >= u64::try_from(c).unwrap_or(0));
@@ -220,25 +234,6 @@ pub async fn answer(
     }
     txn.commit().await?;
     Ok(Committed::new(meeting, announce))
-}
-
-/// Each meeting's answer of one person.
-pub async fn statuses_of(
-    db: &impl ConnectionTrait,
-    user_id: &UserId,
-    ids: &[MeetingId],
-) -> AppResult<HashMap<MeetingId, RsvpStatus>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(meeting_rsvps::Entity::find()
-        .filter(meeting_rsvps::Column::UserId.eq(user_id))
-        .filter(meeting_rsvps::Column::MeetingId.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.meeting_id, r.status))
-        .collect())
 }
 
 /// Who answered for a meeting, for its facilitator and the group's moderators: current members
