@@ -12,13 +12,13 @@ pub enum Environment {
     Production,
 }
 
-/// A secret that never prints.
+/// A secret that never prints, and whose bytes are wiped when it is dropped.
 #[derive(Clone)]
-pub struct Secret(String);
+pub struct Secret(zeroize::Zeroizing<String>);
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        Self(zeroize::Zeroizing::new(value.into()))
     }
     pub fn expose(&self) -> &str {
         &self.0
