@@ -163,12 +163,15 @@ pub async fn build_due(
         .await?;
     let jobs = claim(db, worker_id).await?;
     for job in &jobs {
+        let started = std::time::Instant::now();
         let document = export::document(db, vault, &job.user_id).await?.to_string();
+        let read = started.elapsed();
         let bytes = document.len() as i64;
         // Kept sealed under the person's key while it waits: erasing the account (or the key)
         // leaves nothing readable of it.
         let owner = vault.key_for_writing(db, &job.user_id).await?;
         let document = owner.seal_bytes(EXPORT_DOCUMENT, job.id.as_str(), &pack(&document)?)?;
+        let sealed = started.elapsed() - read;
         let at = now();
         let kept = chrono::Duration::from_std(KEPT_FOR).map_err(AppError::internal)?;
         export_jobs::Entity::update_many()
@@ -192,7 +195,13 @@ pub async fn build_due(
             )
             .exec(db)
             .await?;
-        tracing::info!(export = %job.id, "data export built");
+        tracing::info!(
+            export = %job.id,
+            read_ms = read.as_millis() as u64,
+            packed_and_sealed_ms = sealed.as_millis() as u64,
+            total_ms = started.elapsed().as_millis() as u64,
+            "data export built"
+        );
     }
     Ok(jobs.len())
 }
