@@ -39,6 +39,23 @@ pub enum AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// Reading what the caller may not see as absent: for the fields that answer null where the
+/// typed query says `NOT_FOUND` (`node`, a reply's post, a live event asked again).
+pub trait Optional<T> {
+    /// `NOT_FOUND` as `None`; every other error stays an error.
+    fn optional(self) -> AppResult<Option<T>>;
+}
+
+impl<T> Optional<T> for AppResult<T> {
+    fn optional(self) -> AppResult<Option<T>> {
+        match self {
+            Ok(found) => Ok(Some(found)),
+            Err(AppError::NotFound) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+}
+
 impl AppError {
     pub fn bad_input(field: &'static str, message: impl Into<String>) -> Self {
         AppError::BadInput {

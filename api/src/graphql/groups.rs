@@ -3,7 +3,7 @@ use crate::community::access::GroupAccess;
 use crate::community::vocabulary::{
     LedBy, MemberState, NotificationLevel, PersonInGroup, Role, Topic, Visibility,
 };
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Optional as _};
 use crate::graphql::context::ContextExt;
 use crate::graphql::ModLogEntryObject;
 use crate::graphql::PostObject;
@@ -600,14 +600,8 @@ impl GroupMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The group to leave.")] group_id: GroupId,
     ) -> Result<GroupDeparture> {
-        let app = ctx.app()?;
-        let viewer = ctx.viewer()?;
-        membership_service::leave_group(&app.db, viewer, &group_id).await?;
-        let group = match crate::community::access::group_access(&app.db, viewer, &group_id).await {
-            Ok(access) => Some(GroupObject::with_access(access)),
-            Err(AppError::NotFound) => None,
-            Err(other) => return Err(other.into()),
-        };
+        membership_service::leave_group(&ctx.app()?.db, ctx.viewer()?, &group_id).await?;
+        let group = GroupObject::now(ctx, &group_id).await.optional()?;
         Ok(GroupDeparture {
             group_id: group_id.into(),
             group,

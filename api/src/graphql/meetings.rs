@@ -1,6 +1,6 @@
 //! GraphQL types and resolvers of meetings: series, meetings, answers.
 use crate::clock::Date;
-use crate::error::AppError;
+use crate::error::{AppError, Optional as _};
 use crate::graphql::context::ContextExt;
 use crate::graphql::{GroupObject, UserObject};
 use crate::ids::{GroupId, MeetingId, MeetingSeriesId, UserId};
@@ -352,16 +352,11 @@ impl MeetingQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The meeting's id.")] id: ID,
     ) -> Result<Option<MeetingObject>> {
-        match crate::meetings::access::meeting_for(
-            &ctx.app()?.db,
-            ctx.viewer()?,
-            &MeetingId::from(id),
-        )
-        .await
-        {
-            Ok((row, _)) => Ok(Some(MeetingObject::one(ctx, row).await?)),
-            Err(AppError::NotFound) => Ok(None),
-            Err(other) => Err(other.into()),
+        let id = MeetingId::from(id);
+        let found = crate::meetings::access::meeting_for(&ctx.app()?.db, ctx.viewer()?, &id).await;
+        match found.optional()? {
+            Some((row, _)) => Ok(Some(MeetingObject::one(ctx, row).await?)),
+            None => Ok(None),
         }
     }
     /// One series; null when it does not exist or is not for me to see.
@@ -371,11 +366,10 @@ impl MeetingQuery {
         #[graphql(desc = "The series' id.")] id: ID,
     ) -> Result<Option<MeetingSeriesObject>> {
         let id = MeetingSeriesId::from(id);
-        match crate::meetings::access::series_for(&ctx.app()?.db, ctx.viewer()?, &id).await {
-            Ok((row, _)) => Ok(Some(MeetingSeriesObject(Arc::new(row)))),
-            Err(AppError::NotFound) => Ok(None),
-            Err(other) => Err(other.into()),
-        }
+        let found = crate::meetings::access::series_for(&ctx.app()?.db, ctx.viewer()?, &id).await;
+        Ok(found
+            .optional()?
+            .map(|(row, _)| MeetingSeriesObject(Arc::new(row))))
     }
 }
 

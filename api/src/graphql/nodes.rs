@@ -5,7 +5,7 @@
 //! exists.
 use crate::community::access::group_we_share;
 use crate::community::identify::{kinds_of, Kind, MOST_AT_ONCE};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Optional as _};
 use crate::graphql::context::ContextExt as _;
 use crate::graphql::meetings::{MeetingObject, MeetingSeriesObject};
 use crate::graphql::moods::{owner_of, MoodCheckinObject};
@@ -108,11 +108,7 @@ impl NodeQuery {
 /// A row of this kind as the typed field shows it to the caller; None where it would say
 /// `NOT_FOUND`.
 async fn shown(ctx: &Context<'_>, kind: Kind, id: String) -> AppResult<Option<Node>> {
-    match read(ctx, kind, id).await {
-        Ok(node) => Ok(node),
-        Err(AppError::NotFound) => Ok(None),
-        Err(other) => Err(other),
-    }
+    Ok(read(ctx, kind, id).await.optional()?.flatten())
 }
 
 async fn read(ctx: &Context<'_>, kind: Kind, id: String) -> AppResult<Option<Node>> {

@@ -1,6 +1,6 @@
 //! GraphQL types and resolvers of questions, answers and expert standing.
 use crate::community::vocabulary::Topic;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Optional as _};
 use crate::graphql::context::ContextExt;
 use crate::graphql::crisis_resources;
 use crate::graphql::loaders::MyMarksLoader;
@@ -190,11 +190,8 @@ pub(crate) async fn question_now(
     ctx: &Context<'_>,
     id: &QuestionId,
 ) -> AppResult<Option<QuestionObject>> {
-    match service::visible_question(&ctx.app()?.db, ctx.viewer()?, id).await {
-        Ok(row) => Ok(Some(QuestionObject(row))),
-        Err(AppError::NotFound) => Ok(None),
-        Err(other) => Err(other),
-    }
+    let found = service::visible_question(&ctx.app()?.db, ctx.viewer()?, id).await;
+    Ok(found.optional()?.map(QuestionObject))
 }
 
 /// An answer gone (withdrawn by its author or taken down by a moderator): its id, to evict

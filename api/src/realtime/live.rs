@@ -5,7 +5,7 @@ use crate::auth::Viewer;
 use crate::broker::{Envelope, Event, Topic};
 use crate::community::audience::{LivePost, LiveReply};
 use crate::content::is_listed_post;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Optional as _};
 use crate::graphql::context::answer_panics;
 use crate::graphql::delivery::{Caller, Delivery, Feed, Following, Heartbeat};
 use crate::graphql::schema::HearthSchema;
@@ -118,11 +118,8 @@ fn deliveries(app: AppContext, feed: Feed, viewer: Arc<Viewer>) -> BoxStream<'st
                         return None;
                     };
                     // Few follow one question live: each socket checks its own caller.
-                    let pair = match visible_answer(&app.db, &viewer, answer_id).await {
-                        Err(AppError::NotFound) => Ok(None),
-                        seen => seen.map(Some),
-                    };
-                    logged(pair).map(|pair| Delivery::Answer(Arc::new(pair)))
+                    let pair = visible_answer(&app.db, &viewer, answer_id).await;
+                    logged(pair.optional()).map(|pair| Delivery::Answer(Arc::new(pair)))
                 }
             })
             .boxed()
@@ -165,14 +162,7 @@ fn deliveries(app: AppContext, feed: Feed, viewer: Arc<Viewer>) -> BoxStream<'st
                     }
                     // Asked again now: someone who left or was banned since hears nothing.
                     let found = Box::pin(meeting_for(&app.db, &viewer, meeting_id)).await;
-                    match found {
-                        Ok((row, _)) => Some(Delivery::Meeting(Arc::new(row))),
-                        Err(AppError::NotFound) => None,
-                        Err(err) => {
-                            err.log_internal();
-                            None
-                        }
-                    }
+                    logged(found.optional()).map(|(row, _)| Delivery::Meeting(Arc::new(row)))
                 }
             })
             .boxed()
