@@ -2,7 +2,7 @@
 use crate::community::vocabulary::PersonInGroup;
 use crate::config::PostingLimits;
 use crate::content::{ContentType, ReactionKind};
-use crate::error::AppResult;
+use crate::error::{AppResult, Optional as _};
 use crate::graphql::context::ContextExt;
 use crate::graphql::{GroupObject, UserObject};
 use crate::ids::{GroupId, PostId, ReplyId, UserId};
@@ -292,11 +292,8 @@ impl ReplyObject {
     /// The post it replies to, as it is now: a reply's answer carries the post's new count,
     /// so an app's cache updates the post wherever it shows it.
     async fn post(&self, ctx: &Context<'_>) -> Result<Option<PostObject>> {
-        match service::visible_post(&ctx.app()?.db, ctx.viewer()?, &self.0.post_id).await {
-            Ok((post, _)) => Ok(Some(PostObject::from(post))),
-            Err(crate::error::AppError::NotFound) => Ok(None),
-            Err(other) => Err(other.into()),
-        }
+        let found = service::visible_post(&ctx.app()?.db, ctx.viewer()?, &self.0.post_id).await;
+        Ok(found.optional()?.map(|(post, _)| PostObject::from(post)))
     }
     /// The top-level reply this one answers, if any.
     async fn parent_reply_id(&self) -> Option<ID> {
@@ -449,6 +446,25 @@ pub struct ReactionInput {
     target_id: ID,
     /// Which reaction.
     kind: ReactionKind,
+}
+
+impl ReactionInput {
+    /// Gives this reaction as the caller, and announces it.
+    async fn give(&self, ctx: &Context<'_>) -> AppResult<()> {
+        let app = ctx.app()?;
+        let (target, id, kind) = (self.target_type, self.target_id.as_str(), self.kind);
+        reactions::react(&app.db, ctx.viewer()?, target, id, kind)
+            .await?
+            .publish(&app.broker)
+            .await;
+        Ok(())
+    }
+
+    /// Takes this reaction of the caller's back (whether or not they had given it).
+    async fn take_back(&self, ctx: &Context<'_>) -> AppResult<()> {
+        let (target, id, kind) = (self.target_type, self.target_id.as_str(), self.kind);
+        reactions::unreact(&ctx.app()?.db, ctx.viewer()?, target, id, kind).await
+    }
 }
 
 fn posting_limits(ctx: &Context<'_>) -> AppResult<PostingLimits> {
@@ -642,19 +658,8 @@ impl PostMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The post or reply, and the kind of reaction.")] input: ReactionInput,
     ) -> Result<ReactionChange> {
-        let app = ctx.app()?;
-        let target_id = input.target_id.as_str();
-        reactions::react(
-            &app.db,
-            ctx.viewer()?,
-            input.target_type,
-            target_id,
-            input.kind,
-        )
-        .await?
-        .publish(&app.broker)
-        .await;
-        Ok(ReactionChange::on(ctx, input.target_type, target_id).await?)
+        input.give(ctx).await?;
+        Ok(ReactionChange::on(ctx, input.target_type, &input.target_id).await?)
     }
 
     /// Takes back a reaction of mine (whether or not I had given it). Answers the post or reply
@@ -664,16 +669,8 @@ impl PostMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The post or reply, and the kind of reaction.")] input: ReactionInput,
     ) -> Result<ReactionChange> {
-        let target_id = input.target_id.as_str();
-        reactions::unreact(
-            &ctx.app()?.db,
-            ctx.viewer()?,
-            input.target_type,
-            target_id,
-            input.kind,
-        )
-        .await?;
-        Ok(ReactionChange::on(ctx, input.target_type, target_id).await?)
+        input.take_back(ctx).await?;
+        Ok(ReactionChange::on(ctx, input.target_type, &input.target_id).await?)
     }
 
     /// Adds a reaction (reacting twice is reacting once).
@@ -685,17 +682,7 @@ impl PostMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The post or reply, and the kind of reaction.")] input: ReactionInput,
     ) -> Result<bool> {
-        let app = ctx.app()?;
-        reactions::react(
-            &app.db,
-            ctx.viewer()?,
-            input.target_type,
-            &input.target_id,
-            input.kind,
-        )
-        .await?
-        .publish(&app.broker)
-        .await;
+        input.give(ctx).await?;
         Ok(true)
     }
 
@@ -708,14 +695,7 @@ impl PostMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The post or reply, and the kind of reaction.")] input: ReactionInput,
     ) -> Result<bool> {
-        reactions::unreact(
-            &ctx.app()?.db,
-            ctx.viewer()?,
-            input.target_type,
-            &input.target_id,
-            input.kind,
-        )
-        .await?;
+        input.take_back(ctx).await?;
         Ok(true)
     }
 }
