@@ -12,6 +12,7 @@ use async_graphql::parser::types::{
     TypeKind, TypeSystemDefinition,
 };
 use async_graphql::parser::{parse_schema, Positioned};
+use async_graphql::Name;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -50,25 +51,11 @@ pub fn compare(released: &str, current: &str) -> anyhow::Result<Vec<Breaking>> {
         };
         match (&before.kind, &after.kind) {
             (TypeKind::Object(b), TypeKind::Object(a)) => {
-                for interface in &b.implements {
-                    if !a.implements.iter().any(|i| i.node == interface.node) {
-                        breaks(
-                            name.clone(),
-                            format!("no longer implements {}", interface.node),
-                        );
-                    }
-                }
+                kept_interfaces(name, &b.implements, &a.implements, &mut breaks);
                 output_fields(name, &b.fields, &a.fields, &mut breaks);
             }
             (TypeKind::Interface(b), TypeKind::Interface(a)) => {
-                for interface in &b.implements {
-                    if !a.implements.iter().any(|i| i.node == interface.node) {
-                        breaks(
-                            name.clone(),
-                            format!("no longer implements {}", interface.node),
-                        );
-                    }
-                }
+                kept_interfaces(name, &b.implements, &a.implements, &mut breaks);
                 output_fields(name, &b.fields, &a.fields, &mut breaks);
             }
             (TypeKind::Union(b), TypeKind::Union(a)) => {
@@ -104,7 +91,8 @@ pub fn compare(released: &str, current: &str) -> anyhow::Result<Vec<Breaking>> {
     Ok(found)
 }
 
-fn types_of(document: &ServiceDocument) -> BTreeMap<String, &TypeDefinition> {
+/// The types a schema defines, by name.
+pub fn types_of(document: &ServiceDocument) -> BTreeMap<String, &TypeDefinition> {
     document
         .definitions
         .iter()
@@ -113,6 +101,23 @@ fn types_of(document: &ServiceDocument) -> BTreeMap<String, &TypeDefinition> {
             _ => None,
         })
         .collect()
+}
+
+/// A type (object or interface) still implements every interface it did.
+fn kept_interfaces(
+    owner: &str,
+    before: &[Positioned<Name>],
+    after: &[Positioned<Name>],
+    breaks: &mut impl FnMut(String, String),
+) {
+    for interface in before {
+        if !after.iter().any(|i| i.node == interface.node) {
+            breaks(
+                owner.to_owned(),
+                format!("no longer implements {}", interface.node),
+            );
+        }
+    }
 }
 
 fn output_fields(

@@ -6,7 +6,7 @@
 //! what shows them, each place keeps its own. The files are committed (`docs/clients/`) and a
 //! test holds them equal to what this prints.
 use async_graphql::parser::parse_schema;
-use async_graphql::parser::types::{BaseType, TypeKind, TypeSystemDefinition};
+use async_graphql::parser::types::{BaseType, TypeDefinition, TypeKind};
 
 /// Which client's file to make.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -20,32 +20,27 @@ pub enum Client {
 /// Types shown differently in different places under one id, kept out of the cache's keys.
 const NOT_KEYED: &[&str] = &["User"];
 
-/// The object types keyed by their id, in schema order.
+/// The object types keyed by their id, by name.
 pub fn keyed_types(sdl: &str) -> anyhow::Result<Vec<String>> {
     let document = parse_schema(sdl)?;
-    let mut keyed: Vec<String> = document
-        .definitions
-        .iter()
-        .filter_map(|definition| match definition {
-            TypeSystemDefinition::Type(ty) => Some(&ty.node),
-            _ => None,
-        })
-        .filter_map(|ty| match &ty.kind {
-            TypeKind::Object(object) => object
-                .fields
-                .iter()
-                .any(|field| {
-                    field.node.name.node == "id"
-                        && !field.node.ty.node.nullable
-                        && matches!(&field.node.ty.node.base, BaseType::Named(name) if name == "ID")
-                })
-                .then(|| ty.name.node.to_string()),
-            _ => None,
-        })
-        .filter(|name| !NOT_KEYED.contains(&name.as_str()))
-        .collect();
-    keyed.sort();
-    Ok(keyed)
+    Ok(crate::schema_changes::types_of(&document)
+        .into_iter()
+        .filter(|(name, ty)| !NOT_KEYED.contains(&name.as_str()) && has_id(ty))
+        .map(|(name, _)| name)
+        .collect())
+}
+
+/// An object type with `id: ID!`.
+fn has_id(ty: &TypeDefinition) -> bool {
+    let TypeKind::Object(object) = &ty.kind else {
+        return false;
+    };
+    object.fields.iter().any(|field| {
+        let ty = &field.node.ty.node;
+        field.node.name.node == "id"
+            && !ty.nullable
+            && matches!(&ty.base, BaseType::Named(name) if name == "ID")
+    })
 }
 
 /// The file for `client`.
