@@ -56,6 +56,14 @@ async fn schedule(app: &TestApp, who: &Session, input: Value) -> Value {
     .await
 }
 
+/// The id of the series a `schedule` answer made.
+fn series_id(body: &Value) -> String {
+    body["data"]["scheduleMeetings"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no series: {body}"))
+        .to_owned()
+}
+
 fn weekly(group: &str, zone: &str, first: NaiveDate, time: &str) -> Value {
     json!({"groupId": group, "title": "Evening circle", "firstDate": first.to_string(),
         "localStartTime": time, "timeZone": zone, "durationMinutes": 90, "frequency": "WEEKLY",
@@ -239,10 +247,7 @@ async fn only_members_see_meetings_and_only_those_going_read_the_link() {
     let c = circle(&app, "PUBLIC", 3).await;
     let first = tomorrow_in("UTC");
     let body = schedule(&app, &c.owner, weekly(&c.group, "UTC", first, "20:00")).await;
-    let series = body["data"]["scheduleMeetings"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let series = series_id(&body);
     assert_eq!(
         body["data"]["scheduleMeetings"]["joinUrl"],
         "https://meet.example.org/evening-circle"
@@ -381,10 +386,7 @@ async fn a_hidden_groups_meetings_are_never_seen_outside_it() {
         weekly(&c.group, "UTC", tomorrow_in("UTC"), "07:00"),
     )
     .await;
-    let series = body["data"]["scheduleMeetings"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let series = series_id(&body);
     let list = occurrences(&app, &c.members[0], &series, 30).await;
     let id = list[0]["id"].as_str().unwrap().to_owned();
     let outsider = app.register("Outsider Owl").await;
@@ -412,10 +414,7 @@ async fn concurrent_answers_never_pass_capacity_and_each_freed_place_goes_to_one
     let mut input = weekly(&c.group, "UTC", tomorrow_in("UTC"), "12:00");
     input["capacity"] = json!(3);
     let body = schedule(&app, &c.owner, input).await;
-    let series = body["data"]["scheduleMeetings"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let series = series_id(&body);
     let id = occurrences(&app, &c.owner, &series, 30).await[0]["id"]
         .as_str()
         .unwrap()
@@ -506,10 +505,7 @@ async fn moving_and_cancelling_tell_those_coming_live_and_in_their_inbox() {
         ),
     )
     .await;
-    let series = body["data"]["scheduleMeetings"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let series = series_id(&body);
     let list = occurrences(&app, &c.owner, &series, 30).await;
     let (first, second) = (
         list[0]["id"].as_str().unwrap().to_owned(),
@@ -617,10 +613,7 @@ async fn a_reminder_is_decided_once_across_instances_even_when_one_dies_mid_pass
         weekly(&c.group, "UTC", tomorrow_in("UTC"), "09:00"),
     )
     .await;
-    let series = body["data"]["scheduleMeetings"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let series = series_id(&body);
     let first = occurrences(&a, &c.owner, &series, 30).await[0].clone();
     let id = first["id"].as_str().unwrap().to_owned();
     rsvp(&a, ana, &id, "GOING").await;
@@ -755,10 +748,7 @@ async fn the_calendar_feed_has_no_names_by_default_parses_back_and_dies_when_rev
         ),
     )
     .await;
-    let series = body["data"]["scheduleMeetings"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let series = series_id(&body);
     let list = occurrences(&app, ana, &series, 30).await;
     for m in list.iter().take(2) {
         rsvp(&app, ana, m["id"].as_str().unwrap(), "GOING").await;
@@ -902,10 +892,7 @@ async fn a_reminder_waits_for_quiet_hours_unless_asked_and_is_dropped_for_whoeve
         weekly(&c.group, "UTC", tomorrow_in("UTC"), "21:00"),
     )
     .await;
-    let series = body["data"]["scheduleMeetings"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let series = series_id(&body);
     let first = occurrences(&app, &c.owner, &series, 30).await[0].clone();
     let id = first["id"].as_str().unwrap().to_owned();
     let mut people = Vec::new();
@@ -998,10 +985,7 @@ async fn a_series_change_tells_each_person_once() {
         ),
     )
     .await;
-    let series = body["data"]["scheduleMeetings"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let series = series_id(&body);
     let weeks = occurrences(&app, &c.owner, &series, 30).await;
     let mine: Vec<String> = weeks[..3]
         .iter()
