@@ -524,6 +524,55 @@ async fn reaching_the_ceiling_does_the_same_work_whether_or_not_the_address_has_
     assert!(decoy.expires_at <= chrono::Utc::now(), "{decoy:?}");
 }
 
+/// A wrong password given to confirm a change from a session (`changePassword`,
+/// `deleteAccount`) is a guess like a wrong sign-in: it counts on the same account-wide ceiling,
+/// and the guess that reaches the ceiling that way writes the owner's mail, to their address.
+#[tokio::test]
+async fn wrong_passwords_to_confirm_a_change_count_with_sign_in_guesses() {
+    // No workers: the mail rows the ceiling writes stay to be read.
+    let app = TestApp::spawn_with(|s| {
+        s.trust_forwarded_for = true;
+        s.auth_limits.login_failures_per_account = 3;
+        s.auth_limits.login_failures_per_account_total = 4;
+        s.run_workers = false;
+    })
+    .await;
+    let ana = app.register("Patient Owl").await;
+    for n in 0..2 {
+        let body = login_from(&app, &format!("198.51.100.{n}"), &ana.email, "nope nope!").await;
+        assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+    }
+    let change = "mutation($c: String!, $n: String!) { changePassword(current: $c, new: $n) }";
+    for n in 0..2 {
+        let body: serde_json::Value = app
+            .http
+            .post(app.url("/graphql"))
+            .header("x-forwarded-for", format!("198.51.100.{}", 50 + n))
+            .bearer_auth(&ana.access)
+            .json(&json!({"query": change, "variables": {"c": "nope nope!", "n": "a new long password"}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    }
+    // Four guesses in all: a sign-in from a new address now waits.
+    let fresh = login_from(&app, "192.0.2.77", &ana.email, PASSWORD).await;
+    assert_eq!(error_code(&fresh), "RATE_LIMITED", "{fresh}");
+    use sea_orm::EntityTrait;
+    let mails = entity::mail_jobs::Entity::find()
+        .all(&app.context.db)
+        .await
+        .unwrap();
+    let to: Vec<String> = mails
+        .iter()
+        .map(|m| api::mail::outbox::address(&app.context.vault, m).unwrap())
+        .collect();
+    assert_eq!(to, [ana.email.as_str()], "{mails:?}");
+}
+
 #[tokio::test]
 async fn attempts_are_limited_loosely_per_address() {
     let app = TestApp::spawn_with(|s| {

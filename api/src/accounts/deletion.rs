@@ -9,7 +9,7 @@ use super::addresses::{self, account_with};
 use super::codes;
 use super::input::Email;
 use super::mailing::mail_code_to_account;
-use super::service::{code_key, confirm_password, find_user, Credentials};
+use super::service::{code_key, confirm_password, counter_keys, find_user, Credentials};
 use crate::auth::{revocation, RequestMeta, Viewer};
 use crate::broker::Committed;
 use crate::clock::now;
@@ -17,7 +17,6 @@ use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
 use crate::ids::{deleted_member, GroupId, SessionId, UserId};
 use crate::keys::Indexed;
-use crate::secrets::sha256_hex;
 use entity::enums::{EmailCodePurpose, MemberState, Role};
 use entity::{mail_jobs, memberships, sessions, users};
 use sea_orm::sea_query::Expr;
@@ -196,7 +195,9 @@ pub async fn erase(
     crate::db::truncate_wal_after_erasure(ctx.db).await?;
     revocation::announce(ctx.sessions, ctx.broker, &session_ids).await;
     let mut forgotten = vec![user.id.as_str().to_owned()];
-    forgotten.extend(address.as_deref().map(sha256_hex));
+    if let Some(address) = &address {
+        forgotten.extend(counter_keys(ctx, address));
+    }
     ctx.limiter.forget_containing(&forgotten).await;
     tracing::info!(
         sessions = session_ids.len(),

@@ -4,7 +4,7 @@
 use super::addresses::{self, account_with};
 use super::codes;
 use super::input::Email;
-use super::service::{code_key, Credentials};
+use super::service::{code_key, counter_key, Credentials};
 use crate::auth::RequestMeta;
 use crate::broker::{Announcements, Committed, Event};
 use crate::clock::now;
@@ -12,7 +12,6 @@ use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
 use crate::mail::{outbox, Mail};
 use crate::rate_limit::Limit;
-use crate::secrets::sha256_hex;
 use entity::enums::EmailCodePurpose;
 use std::time::Duration;
 
@@ -89,7 +88,7 @@ pub(super) fn code_mail(to: &str, code: &str) -> AppResult<Mail> {
 pub(super) async fn mails_to(ctx: &Credentials<'_>, kind: &str, email: &Email) -> AppResult<()> {
     ctx.limiter
         .hit(
-            &format!("mail:{kind}:{}", sha256_hex(email.as_str())),
+            &format!("mail:{kind}:{}", counter_key(ctx, email.as_str())),
             MAILS_PER_ADDRESS,
         )
         .await

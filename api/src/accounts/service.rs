@@ -10,6 +10,7 @@ use crate::config::Settings;
 use crate::db::{begin_write, is_unique_violation};
 use crate::error::{AppError, AppResult};
 use crate::ids::{GroupId, SessionId, UserId};
+use crate::keys::Indexed;
 use crate::mail::{outbox, Mail};
 use crate::rate_limit::{Limit, RateLimiter};
 use crate::secrets::{random_token, sha256_hex};
@@ -85,10 +86,27 @@ pub fn code_key<'a>(ctx: &'a Credentials<'_>) -> &'a str {
         .unwrap_or_default()
 }
 
+/// How the rate limiter's counters (and the device proofs bound to them) name an account: a
+/// keyed index of its address, so the limiter's store (Redis) holds neither the address nor a
+/// plain hash of it that a list of addresses would match. A KEK rotation starts the counters
+/// afresh and asks each device for a new proof at its next sign-in.
+pub(super) fn counter_key(ctx: &Credentials<'_>, address: &str) -> String {
+    ctx.vault.ring().index(Indexed::Counters, address)
+}
+
+/// Every name the counters of this address may have been kept under: the keyed index under
+/// each KEK of the ring (counters written before a rotation), and the plain digest that
+/// versions before the keyed index wrote (kept at most 30 days).
+pub(super) fn counter_keys(ctx: &Credentials<'_>, address: &str) -> Vec<String> {
+    let mut keys = ctx.vault.ring().indexes(Indexed::Counters, address);
+    keys.push(sha256_hex(address));
+    keys
+}
+
 impl PasswordGuesses {
     fn new(ctx: &Credentials<'_>, email: &str, client: IpAddr, proof: Option<&str>) -> Self {
         let limits = &ctx.settings.auth_limits;
-        let account = sha256_hex(email);
+        let account = counter_key(ctx, email);
         let client = client_key(client);
         let from_device = proof
             .and_then(|proof| device_proof::verify(code_key(ctx), &account, proof))
@@ -399,7 +417,14 @@ pub(super) async fn confirm_password(
     password: &str,
     field: &'static str,
 ) -> AppResult<()> {
-    let guesses = PasswordGuesses::new(ctx, &user.email, meta.client_ip, None);
+    // The stored address is sealed: the guesses are counted, and the owner told, under the
+    // address itself, as a sign-in counts them. An address that no longer opens (a backup
+    // restored after an erasure) counts under the account's id, and its account can still be
+    // deleted.
+    let address = addresses::address_of(ctx.db, ctx.vault, user)
+        .await
+        .unwrap_or_else(|_| user.id.to_string());
+    let guesses = PasswordGuesses::new(ctx, &address, meta.client_ip, None);
     guesses.check(ctx).await?;
     if !ctx
         .passwords
@@ -580,7 +605,7 @@ async fn signed_in(
         .keys
         .issue(&user.id, session_id)
         .map_err(AppError::internal)?;
-    let device_proof = device_proof::issue(code_key(ctx), &sha256_hex(&user.email));
+    let device_proof = device_proof::issue(code_key(ctx), &counter_key(ctx, &user.email));
     Ok(SignedIn {
         device_proof,
         access_token,

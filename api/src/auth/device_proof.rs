@@ -2,7 +2,8 @@
 //! once signed in to this account. A sign-in that presents it is counted on its own, so a
 //! stranger's wrong passwords from elsewhere, however many, cannot keep the owner's phone out;
 //! and a proof used for guessing locks only itself. A proof is `nonce.mac`: 128 random bits and
-//! an HMAC-SHA-256, under the server's secret, of the account (the digest of its address) and
+//! an HMAC-SHA-256, under the server's secret, of the account (the keyed index of its address
+//! that names its rate-limit counters) and
 //! the nonce. Nothing is stored: the server recognises its own proofs.
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -21,7 +22,7 @@ fn mac(key: &str, account: &str, nonce: &[u8]) -> Option<Hmac<Sha256>> {
     Some(mac)
 }
 
-/// A new proof for `account` (the digest of its address), or none without a key.
+/// A new proof for `account` (the keyed index of its address), or none without a key.
 pub fn issue(key: &str, account: &str) -> Option<String> {
     if key.is_empty() {
         return None;

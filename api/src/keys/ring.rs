@@ -70,6 +70,9 @@ fn hmac(key: &[u8; 32], message: &[u8]) -> [u8; 32] {
 pub enum Indexed {
     Email,
     DeviceToken,
+    /// An address as the rate limiter's counters name it (sign-in guesses, mails sent): a
+    /// copy of the limiter's store (Redis) does not tell which addresses tried or were tried.
+    Counters,
 }
 
 impl Indexed {
@@ -77,6 +80,7 @@ impl Indexed {
         match self {
             Indexed::Email => "email",
             Indexed::DeviceToken => "device token",
+            Indexed::Counters => "rate-limit counters",
         }
     }
 }
