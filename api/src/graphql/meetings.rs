@@ -127,8 +127,6 @@ impl MeetingObject {
         rows: Vec<meetings::Model>,
     ) -> Result<Vec<MeetingObject>, AppError> {
         let db = &ctx.app()?.db;
-        let viewer = ctx.viewer()?;
-        let ids: Vec<MeetingId> = rows.iter().map(|m| m.id.clone()).collect();
         let mut series_ids: Vec<MeetingSeriesId> =
             rows.iter().map(|m| m.series_id.clone()).collect();
         series_ids.sort();
@@ -145,21 +143,38 @@ impl MeetingObject {
                 .map(|s| (s.id.clone(), Arc::new(s)))
                 .collect()
         };
-        let attendance::Tally { counts, mine } =
-            attendance::tally(db, Some(&viewer.user_id), &ids).await?;
-        rows.into_iter()
+        let rows = rows
+            .into_iter()
             .map(|row| {
                 let series = series.get(&row.series_id).cloned().ok_or_else(|| {
                     AppError::internal(anyhow::anyhow!("a meeting without its series"))
                 })?;
-                Ok(MeetingObject {
-                    counts: counts.get(&row.id).copied().unwrap_or_default(),
-                    mine: mine.get(&row.id).copied(),
-                    series,
-                    row,
-                })
+                Ok((row, series))
             })
-            .collect()
+            .collect::<Result<Vec<_>, AppError>>()?;
+        MeetingObject::with_series(ctx, rows).await
+    }
+
+    /// Meetings whose series were read with them, with their counts and my answers, read in
+    /// one statement.
+    async fn with_series(
+        ctx: &Context<'_>,
+        rows: Vec<(meetings::Model, Arc<meeting_series::Model>)>,
+    ) -> Result<Vec<MeetingObject>, AppError> {
+        let db = &ctx.app()?.db;
+        let viewer = ctx.viewer()?;
+        let ids: Vec<MeetingId> = rows.iter().map(|(m, _)| m.id.clone()).collect();
+        let attendance::Tally { counts, mine } =
+            attendance::tally(db, Some(&viewer.user_id), &ids).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(row, series)| MeetingObject {
+                counts: counts.get(&row.id).copied().unwrap_or_default(),
+                mine: mine.get(&row.id).copied(),
+                series,
+                row,
+            })
+            .collect())
     }
 
     pub async fn one(ctx: &Context<'_>, row: meetings::Model) -> Result<MeetingObject, AppError> {
@@ -176,14 +191,19 @@ impl MeetingObject {
         }
     }
 
-    /// A page of meetings as a connection.
+    /// A page of meetings, each read with its series, as a connection.
     pub async fn connection(
         ctx: &Context<'_>,
-        page: Page<meetings::Model>,
+        page: Page<occurrences::Listed>,
         args: &PageArgs,
     ) -> Result<Connection<String, MeetingObject, ListInfo>> {
         let has_next = page.has_next;
-        let items = MeetingObject::many(ctx, page.items).await?;
+        let rows = page
+            .items
+            .into_iter()
+            .map(|listed| (listed.meeting, Arc::new(listed.series)))
+            .collect();
+        let items = MeetingObject::with_series(ctx, rows).await?;
         Ok(connection(
             Page { items, has_next },
             MeetingObject::cursor,

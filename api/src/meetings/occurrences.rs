@@ -11,14 +11,14 @@ use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
 use crate::ids::{MeetingId, MeetingSeriesId, UserId};
 use crate::notifications::service::NotificationKind;
-use crate::pagination::{keyset_page, Order, Page, PageArgs};
+use crate::pagination::{keyset_query, Order, Page, PageArgs};
 use chrono::{DateTime, Utc};
 use entity::enums::MeetingStatus;
-use entity::{bans, meetings, memberships};
-use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
+use entity::{bans, meeting_series, meetings, memberships};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
+    IdenStatic, Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
 
 /// The widest range one `occurrences` read covers.
@@ -33,7 +33,7 @@ pub async fn coming_in_group(
     db: &impl ConnectionTrait,
     access: &GroupAccess,
     page: &PageArgs,
-) -> AppResult<Page<meetings::Model>> {
+) -> AppResult<Page<Listed>> {
     if require_sees_meetings(access).is_err() {
         return Ok(Page::from_rows(Vec::new(), page));
     }
@@ -41,15 +41,59 @@ pub async fn coming_in_group(
         .filter(meetings::Column::GroupId.eq(&access.group.id))
         .filter(meetings::Column::Status.eq(MeetingStatus::Scheduled.as_str()))
         .filter(meetings::Column::EndsAt.gt(now()));
-    keyset_page(
-        db,
+    soonest_with_series(db, query, page).await
+}
+
+/// A meeting of a list, with its series.
+pub struct Listed {
+    pub meeting: meetings::Model,
+    pub series: meeting_series::Model,
+}
+
+/// How the series' columns are named in a list's rows (`series__id`: not the meeting's own
+/// `series_id`).
+const SERIES: &str = "series__";
+
+/// One page of `query`, soonest first, each meeting with its series, in one statement. The
+/// limit is written into the statement, as the posts' pages do (`posts::service`): bound,
+/// PostgreSQL may plan the page anew at every call.
+async fn soonest_with_series(
+    db: &impl ConnectionTrait,
+    query: Select<meetings::Entity>,
+    page: &PageArgs,
+) -> AppResult<Page<Listed>> {
+    let mut query = keyset_query(
         query,
         meetings::Column::StartsAt,
         meetings::Column::Id,
         Order::OldestFirst,
         page,
-    )
-    .await
+    );
+    let select = QueryTrait::query(&mut query);
+    select.reset_limit().inner_join(
+        meeting_series::Entity,
+        Expr::col((meeting_series::Entity, meeting_series::Column::Id))
+            .equals((meetings::Entity, meetings::Column::SeriesId)),
+    );
+    for column in meeting_series::Column::iter() {
+        select.expr_as(
+            Expr::col((meeting_series::Entity, column)),
+            Alias::new(format!("{SERIES}{}", column.as_str())),
+        );
+    }
+    let mut statement = query.build(db.get_database_backend());
+    statement.sql.push_str(&format!(" LIMIT {}", page.limit()));
+    let rows = db.query_all_raw(statement).await?;
+    let listed = rows
+        .iter()
+        .map(|row| {
+            Ok(Listed {
+                meeting: meetings::Model::from_query_result(row, "")?,
+                series: meeting_series::Model::from_query_result(row, SERIES)?,
+            })
+        })
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    Ok(Page::from_rows(listed, page))
 }
 
 /// A condition on a meeting: in a group I am an active member of and not banned from now.
@@ -81,7 +125,7 @@ pub async fn mine(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
     page: &PageArgs,
-) -> AppResult<Page<meetings::Model>> {
+) -> AppResult<Page<Listed>> {
     let at = now();
     let query = || {
         meetings::Entity::find()
@@ -89,16 +133,7 @@ pub async fn mine(
             .filter(meetings::Column::Status.eq(MeetingStatus::Scheduled.as_str()))
             .filter(meetings::Column::EndsAt.gt(at))
     };
-    let page_of = |query| {
-        keyset_page(
-            db,
-            query,
-            meetings::Column::StartsAt,
-            meetings::Column::Id,
-            Order::OldestFirst,
-            page,
-        )
-    };
+    let page_of = |query| soonest_with_series(db, query, page);
     let from = page
         .after
         .as_ref()
