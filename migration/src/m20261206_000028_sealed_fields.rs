@@ -7,6 +7,7 @@
 //!
 //! A mailed code is now filed under the blind index of its address, not the address: codes
 //! waiting when this runs are dropped (they last 15 minutes; the person asks again).
+use sea_orm_migration::sea_orm::{ConnectionTrait, Statement};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -17,6 +18,16 @@ const INDEXES: &[(&str, &str, bool)] = &[
     ("users", "email_index", true),
     ("devices", "token_index", true),
     ("mail_jobs", "to_index", false),
+];
+
+/// The columns the server seals (the API's `keys::fields`).
+const SEALED: &[(&str, &str)] = &[
+    ("users", "email"),
+    ("mood_checkins", "note"),
+    ("devices", "token"),
+    ("export_jobs", "document"),
+    ("mood_shares", "label"),
+    ("mail_jobs", "to_address"),
 ];
 
 #[async_trait::async_trait]
@@ -92,9 +103,24 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // Sealed values cannot go back to clear without the keys: a database goes down past
-        // this step only before the server has sealed anything (or after `hearth keys
-        // unseal`, which does not exist).
+        // Sealed values cannot go back to clear without the keys, which a migration does not
+        // have: the code before this step would read them as text (an address "s1:…"). A
+        // database goes down past this step only while nothing is sealed.
+        let db = manager.get_connection();
+        for &(table, column) in SEALED {
+            let sealed = db
+                .query_one_raw(Statement::from_string(
+                    db.get_database_backend(),
+                    format!("SELECT 1 AS one FROM {table} WHERE {column} LIKE 's1:%' LIMIT 1"),
+                ))
+                .await?;
+            if sealed.is_some() {
+                return Err(DbErr::Migration(format!(
+                    "{table}.{column} holds sealed values, which the code before this step would \
+                     read as text and a migration cannot open: the database stays at this step"
+                )));
+            }
+        }
         manager
             .get_connection()
             .execute_unprepared("DELETE FROM email_codes")

@@ -259,3 +259,54 @@ async fn question_reports_move_into_the_one_report_queue_and_back() {
     assert_eq!(table_count(&db, "reports").await.unwrap(), 0);
     db.close().await.unwrap();
 }
+
+/// Down past the sealing step (000028) is refused while anything is sealed: the code before it
+/// would read a sealed address as the address. With nothing sealed it goes down and up again.
+#[tokio::test]
+async fn going_down_past_sealing_is_refused_while_anything_is_sealed() {
+    let test_db = TestDb::new().await;
+    let db = connect_once(&test_db.url).await;
+    Migrator::up(&db, None).await.unwrap();
+    let steps = Migrator::migrations();
+    let sealing = steps
+        .iter()
+        .position(|m| m.name() == "m20261206_000028_sealed_fields")
+        .unwrap();
+    let past_sealing = u32::try_from(steps.len() - sealing).unwrap();
+    let set_email = |email: &str| {
+        Statement::from_sql_and_values(
+            db.get_database_backend(),
+            match db.get_database_backend() {
+                sea_orm::DbBackend::Postgres => "UPDATE users SET email = $1 WHERE id = $2",
+                _ => "UPDATE users SET email = ? WHERE id = ?",
+            },
+            [email.into(), migration::DELETED_MEMBER_ID.into()],
+        )
+    };
+    db.execute_raw(set_email("s1:AAAAsealed")).await.unwrap();
+    let refused = Migrator::down(&db, Some(past_sealing)).await.unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("users.email holds sealed values"),
+        "{refused}"
+    );
+    // Still sealed-capable: the step and its table are there.
+    assert_eq!(table_count(&db, "person_keys").await.unwrap(), 0);
+
+    db.execute_raw(set_email("deleted-member@hearth.invalid"))
+        .await
+        .unwrap();
+    // The refused down may have taken the later steps down already: down to just before it.
+    let applied = Migrator::get_applied_migrations(&db).await.unwrap().len();
+    Migrator::down(&db, Some(u32::try_from(applied - sealing).unwrap()))
+        .await
+        .unwrap();
+    assert!(table_count(&db, "person_keys").await.is_err());
+    assert_eq!(
+        Migrator::get_applied_migrations(&db).await.unwrap().len(),
+        sealing
+    );
+    Migrator::up(&db, None).await.unwrap();
+    db.close().await.unwrap();
+}
