@@ -28,7 +28,7 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: bench login|feed|questions [--requests N] [--concurrency C] | fanout [--sockets N] [--across] | push [--jobs N] [--latency-ms L] | mood [--requests N] | abuse [--seconds S] | lifecycle [--tries N] | meetings [--seconds S] [--concurrency C] [--people N] | compare [--requests N] [--concurrency C] | replies [--requests N] [--concurrency C] | mix [--seconds S] [--concurrency C] [--members N] | scale-out";
+const USAGE: &str = "usage: bench login|feed|questions [--requests N] [--concurrency C] | fanout [--sockets N] [--across] | push [--jobs N] [--latency-ms L] | mood [--requests N] | abuse [--seconds S] | lifecycle [--tries N] [--accounts N] | meetings [--seconds S] [--concurrency C] [--people N] | compare [--requests N] [--concurrency C] | replies [--requests N] [--concurrency C] | mix [--seconds S] [--concurrency C] [--members N] | scale-out";
 
 fn option(args: &[String], name: &str, default: usize) -> anyhow::Result<usize> {
     match args.iter().position(|a| a == name) {
@@ -118,7 +118,13 @@ fn main() -> ExitCode {
                 .await
             }
             Some("scale-out") => scaleout::run().await,
-            Some("lifecycle") => lifecycle::run(option(&args, "--tries", 50)?).await,
+            Some("lifecycle") => {
+                lifecycle::run(
+                    option(&args, "--tries", 50)?,
+                    option(&args, "--accounts", 1)?,
+                )
+                .await
+            }
             Some("meetings") => {
                 meetings::run(meetings::Options {
                     seconds: option(&args, "--seconds", 10)?,
