@@ -2,9 +2,10 @@
 //! gone from it (issue 33). The raw bytes of the database's files are read, not SQL values: on
 //! SQLite the main file, its write-ahead log and its shared memory; on PostgreSQL, after a
 //! `CHECKPOINT`, every relation file of the tables involved (heap, TOAST, indexes), found with
-//! `pg_relation_filepath`. Neither before nor after `deleteAccount` does any hold the person's
-//! mood note, address, device token, share label or export in clear. The pseudonym, which is not
-//! sealed, is found in the same files: the reading itself is checked.
+//! `pg_relation_filepath`, and every WAL segment written since the test began. Neither before
+//! nor after `deleteAccount` does any hold the person's mood note, address, device token, share
+//! label or export in clear. The pseudonym, which is not sealed, is found in the same files (on
+//! PostgreSQL, in the WAL too): the reading itself is checked.
 use crate::data_rights::export_ready;
 use crate::support::*;
 use sea_orm::{ConnectionTrait, Statement};
@@ -22,10 +23,30 @@ const TABLES: &[&str] = &[
     "email_codes",
 ];
 
-/// The files of the test database, read whole, by name.
-async fn database_files(app: &TestApp) -> Vec<(String, Vec<u8>)> {
+/// The WAL segment PostgreSQL writes now (none on SQLite).
+async fn wal_segment_now(app: &TestApp) -> Option<String> {
+    if !app.db.is_postgres() {
+        return None;
+    }
+    let db = &app.context.db;
+    let sql = "SELECT pg_walfile_name(pg_current_wal_lsn())";
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
+    Some(row.try_get_by_index(0).unwrap())
+}
+
+/// The files of the test database, read whole, by name; on PostgreSQL with the WAL segments
+/// from `wal_from` (the cluster's, so other tests' writes are read too) to the one written now.
+async fn database_files(app: &TestApp, wal_from: Option<&str>) -> Vec<(String, Vec<u8>)> {
     let paths = if app.db.is_postgres() {
-        postgres_relation_files(app).await
+        let mut paths = postgres_relation_files(app).await;
+        if let (Some(from), Some(to)) = (wal_from, wal_segment_now(app).await) {
+            paths.extend(wal_segments(app, from, &to).await);
+        }
+        paths
     } else {
         let path = app
             .db
@@ -95,8 +116,32 @@ async fn postgres_relation_files(app: &TestApp) -> Vec<String> {
     files
 }
 
+/// The WAL segments from `from` to `to` (names order as the log does, on one timeline).
+async fn wal_segments(app: &TestApp, from: &str, to: &str) -> Vec<String> {
+    let db = &app.context.db;
+    let dir: String = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SHOW data_directory",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index(0)
+        .unwrap();
+    let mut segments: Vec<String> = std::fs::read_dir(format!("{dir}/pg_wal"))
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.len() == 24 && name.as_str() >= from && name.as_str() <= to)
+        .map(|name| format!("{dir}/pg_wal/{name}"))
+        .collect();
+    segments.sort();
+    assert!(!segments.is_empty(), "no WAL segment from {from} to {to}");
+    segments
+}
+
 fn holds(bytes: &[u8], word: &str) -> bool {
-    bytes.windows(word.len()).any(|w| w == word.as_bytes())
+    memchr::memmem::find(bytes, word.as_bytes()).is_some()
 }
 
 fn assert_nowhere(files: &[(String, Vec<u8>)], words: &[&str], when: &str) {
@@ -130,6 +175,7 @@ async fn the_disk_never_holds_what_a_person_wrote_about_themself_in_clear() {
         format!("Dr Quillfeather {short}"),
     );
     let pseudonym = format!("Erased {short}");
+    let wal_from = wal_segment_now(&app).await;
     let person = app.register_with(&email, &pseudonym, PASSWORD).await;
     let other = app.register("Staying Person").await;
     let log = "mutation($n: String!) { logMood(input: {score: 3, note: $n}) { checkin { id } } }";
@@ -193,16 +239,24 @@ async fn the_disk_never_holds_what_a_person_wrote_about_themself_in_clear() {
         label.as_str(),
     ];
 
-    let before = database_files(&app).await;
+    let before = database_files(&app, wal_from.as_deref()).await;
     assert!(
         before.iter().any(|(_, bytes)| holds(bytes, &pseudonym)),
         "the pseudonym (not sealed) is found in the files read: the reading works"
     );
+    if app.db.is_postgres() {
+        assert!(
+            before
+                .iter()
+                .any(|(file, bytes)| file.contains("/pg_wal/") && holds(bytes, &pseudonym)),
+            "the pseudonym (not sealed) is found in the WAL segments read: the reading works"
+        );
+    }
     assert_nowhere(&before, &sealed, "before the erasure");
 
     let delete = "mutation($p: String!) { deleteAccount(password: $p, removeContent: true) }";
     app.ok(&person.access, delete, json!({"p": PASSWORD})).await;
-    let after = database_files(&app).await;
+    let after = database_files(&app, wal_from.as_deref()).await;
     assert_nowhere(&after, &sealed, "after the erasure");
     if !app.db.is_postgres() {
         // SQLite's files hold no page of the person at all (secure_delete, WAL truncated);
