@@ -17,6 +17,11 @@ pub struct Model {
     pub status: MeetingStatus,
     /// Moved by hand: a change to the series' time leaves it where it was put.
     pub moved: bool,
+    /// How many answered GOING, MAYBE, or wait for a place: kept by triggers on
+    /// `meeting_rsvps` (migration 000030), never written by the code.
+    pub going_count: i32,
+    pub maybe_count: i32,
+    pub waitlist_count: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -30,6 +30,7 @@ mod m20261206_000026_view_changes;
 mod m20261206_000027_one_report_queue;
 mod m20261206_000028_sealed_fields;
 mod m20261206_000029_meetings;
+mod m20261206_000030_meeting_counts;
 pub mod name_key;
 mod postgres_only;
 pub use m20261130_000016_deleted_member::DELETED_MEMBER_ID;
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000027_one_report_queue::Migration),
             Box::new(m20261206_000028_sealed_fields::Migration),
             Box::new(m20261206_000029_meetings::Migration),
+            Box::new(m20261206_000030_meeting_counts::Migration),
         ]
     }
 }

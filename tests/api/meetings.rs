@@ -1060,3 +1060,99 @@ async fn a_series_change_tells_each_person_once() {
         .all(|e| e["payload"]["data"]["meetingChanged"]["status"] == "CANCELLED"));
     assert_eq!(notifications_of(&app, ana, "MEETING_CANCELLED").await, 1);
 }
+
+/// The counts kept in each meeting's row (by triggers on the answers, migration 000030) stay
+/// equal to the answers themselves through every way they change: answers and changed answers,
+/// a freed place given to the first who waits, a member leaving, a ban, an erased account.
+#[tokio::test]
+async fn a_meetings_counts_follow_every_change_to_its_answers() {
+    let app = TestApp::spawn().await;
+    let c = circle(&app, "PUBLIC", 6).await;
+    let mut input = weekly(&c.group, "UTC", tomorrow_in("UTC"), "20:00");
+    input["capacity"] = json!(2);
+    let body = schedule(&app, &c.owner, input).await;
+    let series = series_id(&body);
+    let ids: Vec<String> = occurrences(&app, &c.owner, &series, 15)
+        .await
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(ids.len() >= 2);
+    // What the API shows against a count of the answers, for each of the two meetings.
+    let check = |when: &'static str| {
+        let (app, ids, owner) = (&app, &ids, &c.owner);
+        async move {
+            for id in ids.iter().take(2) {
+                let shown = meeting(app, owner, id).await;
+                let mut counted = Vec::new();
+                for status in ["GOING", "MAYBE", "WAITLISTED"] {
+                    let n = entity::meeting_rsvps::Entity::find()
+                        .filter(entity::meeting_rsvps::Column::MeetingId.eq(id.as_str()))
+                        .filter(entity::meeting_rsvps::Column::Status.eq(status))
+                        .count(&app.context.db)
+                        .await
+                        .unwrap();
+                    counted.push(Some(n));
+                }
+                let showing = vec![
+                    shown["goingCount"].as_u64(),
+                    shown["maybeCount"].as_u64(),
+                    shown["waitlistCount"].as_u64(),
+                ];
+                assert_eq!(showing, counted, "{when}: {shown}");
+            }
+        }
+    };
+    let m = &c.members;
+    for (who, answer) in [
+        (0, "GOING"),
+        (1, "GOING"),
+        (2, "GOING"),
+        (3, "GOING"),
+        (4, "MAYBE"),
+    ] {
+        for id in ids.iter().take(2) {
+            let body = rsvp(&app, &m[who], id, answer).await;
+            assert!(body["errors"].is_null(), "{body}");
+        }
+    }
+    check("after the answers").await;
+    let first = meeting(&app, &c.owner, &ids[0]).await;
+    assert_eq!(
+        (
+            first["goingCount"].as_u64(),
+            first["maybeCount"].as_u64(),
+            first["waitlistCount"].as_u64()
+        ),
+        (Some(2), Some(1), Some(2))
+    );
+    // A changed answer frees a place: the first who waits takes it.
+    let changed = rsvp(&app, &m[0], &ids[0], "NOT_GOING").await;
+    assert_eq!(changed["data"]["rsvp"]["goingCount"], 2, "{changed}");
+    assert_eq!(changed["data"]["rsvp"]["waitlistCount"], 1, "{changed}");
+    check("after a place was freed").await;
+    rsvp(&app, &m[4], &ids[0], "GOING").await;
+    check("after a changed answer").await;
+    // Someone leaves, someone is banned, someone erases their account.
+    app.ok(
+        &m[1].access,
+        "mutation($g: ID!) { leaveGroup(groupId: $g) }",
+        json!({"g": c.group}),
+    )
+    .await;
+    check("after someone left").await;
+    app.ok(
+        &c.owner.access,
+        "mutation($g: ID!, $u: ID!) { banMember(groupId: $g, userId: $u, reason: \"test\") }",
+        json!({"g": c.group, "u": m[2].user_id}),
+    )
+    .await;
+    check("after a ban").await;
+    app.ok(
+        &m[3].access,
+        "mutation($p: String!) { deleteAccount(password: $p, removeContent: true) }",
+        json!({"p": PASSWORD}),
+    )
+    .await;
+    check("after an erasure").await;
+}

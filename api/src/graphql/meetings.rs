@@ -155,8 +155,8 @@ impl MeetingObject {
         MeetingObject::with_series(ctx, rows).await
     }
 
-    /// Meetings whose series were read with them, with their counts and my answers, read in
-    /// one statement.
+    /// Meetings whose series were read with them, with their counts (kept in each row) and my
+    /// answers, read in one statement.
     async fn with_series(
         ctx: &Context<'_>,
         rows: Vec<(meetings::Model, Arc<meeting_series::Model>)>,
@@ -164,12 +164,11 @@ impl MeetingObject {
         let db = &ctx.app()?.db;
         let viewer = ctx.viewer()?;
         let ids: Vec<MeetingId> = rows.iter().map(|(m, _)| m.id.clone()).collect();
-        let attendance::Tally { counts, mine } =
-            attendance::tally(db, Some(&viewer.user_id), &ids).await?;
+        let mine = attendance::answers_of(db, &viewer.user_id, &ids).await?;
         Ok(rows
             .into_iter()
             .map(|(row, series)| MeetingObject {
-                counts: counts.get(&row.id).copied().unwrap_or_default(),
+                counts: Counts::of(&row),
                 mine: mine.get(&row.id).copied(),
                 series,
                 row,

@@ -43,60 +43,49 @@ const COUNTED: &str = "FROM meeting_rsvps r
     AND NOT EXISTS (SELECT 1 FROM bans b WHERE b.group_id = m.group_id AND b.user_id = r.user_id
         AND (b.until IS NULL OR b.until > $2))";
 
-/// Each meeting's counts, and one person's answers.
-#[derive(Debug, Default)]
-pub struct Tally {
-    pub counts: HashMap<MeetingId, Counts>,
-    pub mine: HashMap<MeetingId, RsvpStatus>,
+impl Counts {
+    /// A meeting's counts, as the triggers on `meeting_rsvps` keep them in its row (migration
+    /// 000030). Answers leave with the person (leaving, a ban: `community::departures`; an
+    /// erased account), so every answer counted is a member's. The list of who answered, which
+    /// names people, checks membership, bans and blocks again when it is read (`attendees`).
+    pub fn of(meeting: &meetings::Model) -> Counts {
+        let count = |n: i32| u64::try_from(n).unwrap_or(0);
+        Counts {
+            going: count(meeting.going_count),
+            maybe: count(meeting.maybe_count),
+            waitlisted: count(meeting.waitlist_count),
+        }
+    }
 }
 
-/// The counts of each meeting and `person`'s answer to each (none without a person), in one
-/// statement. Answers leave
-/// with the person (leaving, a ban: `community::departures`; an erased account), so every
-/// answer counted is a member's. The list of who answered, which names people, checks
-/// membership, bans and blocks again when it is read (`attendees`).
-pub async fn tally(
+/// `person`'s answers to these meetings, in one statement (by the answers' primary key).
+pub async fn answers_of(
     db: &impl ConnectionTrait,
-    person: Option<&UserId>,
+    person: &UserId,
     ids: &[MeetingId],
-) -> AppResult<Tally> {
-    let mut tally = Tally::default();
+) -> AppResult<HashMap<MeetingId, RsvpStatus>> {
     if ids.is_empty() {
-        return Ok(tally);
+        return Ok(HashMap::new());
     }
-    // `$1` is the person (NULL, equal to nobody, without one); the meetings follow.
-    let places: Vec<String> = (2..=ids.len() + 1).map(|i| format!("${i}")).collect();
-    let mut values: Vec<Value> = vec![Value::from(person.map(|p| p.as_str().to_owned()))];
-    values.extend(ids.iter().map(|id| Value::from(id.as_str())));
-    let sql = format!(
-        "SELECT meeting_id, status, COUNT(*) AS n,
-                MAX(CASE WHEN user_id = $1 THEN 1 ELSE 0 END) AS mine
-         FROM meeting_rsvps WHERE meeting_id IN ({}) GROUP BY meeting_id, status",
-        places.join(", ")
-    );
-    let backend = db.get_database_backend();
-    for row in db.query_all_raw(statement(backend, &sql, values)).await? {
-        let id = MeetingId::from(row.try_get::<String>("", "meeting_id")?);
-        let n = u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or(0);
-        let status: RsvpStatus = row.try_get("", "status")?;
-        if row.try_get::<i32>("", "mine")? == 1 {
-            tally.mine.insert(id.clone(), status);
-        }
-        let entry = tally.counts.entry(id).or_default();
-        match status {
-            RsvpStatus::Going => entry.going = n,
-            RsvpStatus::Maybe => entry.maybe = n,
-            RsvpStatus::Waitlisted => entry.waitlisted = n,
-            RsvpStatus::NotGoing => {}
-        }
-    }
-    Ok(tally)
+    let answers: Vec<(MeetingId, RsvpStatus)> = meeting_rsvps::Entity::find()
+        .select_only()
+        .column(meeting_rsvps::Column::MeetingId)
+        .column(meeting_rsvps::Column::Status)
+        .filter(meeting_rsvps::Column::UserId.eq(person))
+        .filter(meeting_rsvps::Column::MeetingId.is_in(ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(answers.into_iter().collect())
 }
 
-/// One meeting's counts.
+/// One meeting's counts as they stand in this transaction (after its own answers).
 async fn counts_of(db: &impl ConnectionTrait, meeting: &MeetingId) -> AppResult<Counts> {
-    let mut tally = tally(db, None, std::slice::from_ref(meeting)).await?;
-    Ok(tally.counts.remove(meeting).unwrap_or_default())
+    let row = meetings::Entity::find_by_id(meeting.clone())
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Counts::of(&row))
 }
 
 /// The first who wait for a place, oldest answer first, counting only current members.
@@ -232,6 +221,11 @@ pub async fn answer(
     if current == Some(RsvpStatus::Going) && status != RsvpStatus::Going {
         announce.extend(settle(&txn, &meeting, series.capacity).await?);
     }
+    // The row as the answers left it: its counts are kept by triggers.
+    let meeting = meetings::Entity::find_by_id(meeting.id.clone())
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
     txn.commit().await?;
     Ok(Committed::new(meeting, announce))
 }

@@ -271,6 +271,7 @@ pub async fn generate(
                 moved: Set(false),
                 created_at: Set(at),
                 updated_at: Set(at),
+                ..Default::default()
             }
         })
         .collect();
