@@ -527,10 +527,15 @@ impl MeetingMutation {
     ) -> Result<MeetingObject> {
         let app = ctx.app()?;
         let id = MeetingId::from(meeting_id);
-        let row = attendance::answer(&app.db, ctx.viewer()?, &id, answer)
+        let answered = attendance::answer(&app.db, ctx.viewer()?, &id, answer)
             .await?
             .publish(&app.broker)
             .await;
-        Ok(MeetingObject::one(ctx, row).await?)
+        Ok(MeetingObject {
+            counts: Counts::of(&answered.meeting),
+            mine: Some(answered.status),
+            series: Arc::new(answered.series),
+            row: answered.meeting,
+        })
     }
 }

@@ -81,11 +81,7 @@ pub async fn answers_of(
 
 /// One meeting's counts as they stand in this transaction (after its own answers).
 async fn counts_of(db: &impl ConnectionTrait, meeting: &MeetingId) -> AppResult<Counts> {
-    let row = meetings::Entity::find_by_id(meeting.clone())
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(Counts::of(&row))
+    Ok(Counts::of(&reread(db, meeting).await?))
 }
 
 /// The first who wait for a place, oldest answer first, counting only current members.
@@ -119,6 +115,17 @@ pub async fn settle(
     capacity: Option<i32>,
 ) -> AppResult<Announcements> {
     let counts = counts_of(txn, &meeting.id).await?;
+    let_in(txn, meeting, capacity, counts).await
+}
+
+/// [`settle`] with the meeting's counts as they stand now: `meeting` was read locked in this
+/// transaction, and no answer to it changed since.
+async fn let_in(
+    txn: &impl ConnectionTrait,
+    meeting: &meetings::Model,
+    capacity: Option<i32>,
+    counts: Counts,
+) -> AppResult<Announcements> {
     if counts.waitlisted == 0 || meeting.status != MeetingStatus::Scheduled {
         return Ok(Announcements::default());
     }
@@ -148,14 +155,23 @@ pub async fn settle(
     tell_people(txn, meeting, promoted, NotificationKind::MeetingPlace).await
 }
 
+/// What an answer leaves: the meeting as its transaction left it (counts included), its
+/// series, and the answer kept (WAITLISTED for GOING on a full meeting).
+pub struct Answered {
+    pub meeting: meetings::Model,
+    pub series: meeting_series::Model,
+    pub status: RsvpStatus,
+}
+
 /// A member's answer for a meeting that is still to come. GOING on a full meeting is
 /// WAITLISTED; a going person who changes their answer frees a place for the first who waits.
+/// The meeting's row, read locked, gives the counts until an answer changes them.
 pub async fn answer(
     db: &DatabaseConnection,
     viewer: &Viewer,
     meeting_id: &MeetingId,
     answer: RsvpAnswer,
-) -> AppResult<Committed<meetings::Model>> {
+) -> AppResult<Committed<Answered>> {
     let txn = begin_write(db).await?;
     let meeting = locked(&txn, meeting_id).await?;
     let access = group_access(&txn, viewer, &meeting.group_id).await?;
@@ -174,7 +190,8 @@ pub async fn answer(
         .await?
         .ok_or(AppError::NotFound)?;
     // Those waiting go first into any place that is free.
-    let mut announce = settle(&txn, &meeting, series.capacity).await?;
+    let mut announce = let_in(&txn, &meeting, series.capacity, Counts::of(&meeting)).await?;
+    let let_in_before = !announce.is_empty();
     let current = meeting_rsvps::Entity::find_by_id((meeting.id.clone(), viewer.user_id.clone()))
         .one(&txn)
         .await?
@@ -183,7 +200,11 @@ pub async fn answer(
         RsvpAnswer::Going => match current {
             Some(kept @ (RsvpStatus::Going | RsvpStatus::Waitlisted)) => kept,
             _ => {
-                let going = counts_of(&txn, &meeting.id).await?.going;
+                let going = if let_in_before {
+                    counts_of(&txn, &meeting.id).await?.going
+                } else {
+                    Counts::of(&meeting).going
+                };
                 let full = series
                     .capacity
                     .is_some_and(|c| going >= u64::try_from(c).unwrap_or(0));
@@ -218,16 +239,31 @@ pub async fn answer(
         .exec_without_returning(&txn)
         .await?;
     }
-    if current == Some(RsvpStatus::Going) && status != RsvpStatus::Going {
-        announce.extend(settle(&txn, &meeting, series.capacity).await?);
-    }
     // The row as the answers left it: its counts are kept by triggers.
-    let meeting = meetings::Entity::find_by_id(meeting.id.clone())
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let mut meeting = reread(&txn, &meeting.id).await?;
+    if current == Some(RsvpStatus::Going) && status != RsvpStatus::Going {
+        let freed = let_in(&txn, &meeting, series.capacity, Counts::of(&meeting)).await?;
+        if !freed.is_empty() {
+            meeting = reread(&txn, &meeting.id).await?;
+        }
+        announce.extend(freed);
+    }
     txn.commit().await?;
-    Ok(Committed::new(meeting, announce))
+    Ok(Committed::new(
+        Answered {
+            meeting,
+            series,
+            status,
+        },
+        announce,
+    ))
+}
+
+async fn reread(txn: &impl ConnectionTrait, id: &MeetingId) -> AppResult<meetings::Model> {
+    meetings::Entity::find_by_id(id.clone())
+        .one(txn)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// Who answered for a meeting, for its facilitator and the group's moderators: current members
