@@ -313,9 +313,11 @@ impl GroupObject {
     ) -> Result<Connection<String, crate::graphql::MeetingObject, ListInfo>> {
         let args = PageArgs::new(first, after)?;
         let access = self.access(ctx).await?;
+        let person = ctx.auth()?.optional_viewer()?.map(|v| &v.user_id);
         let page =
-            crate::meetings::occurrences::coming_in_group(&ctx.app()?.db, access, &args).await?;
-        crate::graphql::MeetingObject::connection(ctx, page, &args).await
+            crate::meetings::occurrences::coming_in_group(&ctx.app()?.db, access, person, &args)
+                .await?;
+        crate::graphql::MeetingObject::connection(page, &args)
     }
     /// What moderators did here, newest first. Moderators only.
     async fn mod_log(

@@ -190,19 +190,22 @@ impl MeetingObject {
         }
     }
 
-    /// A page of meetings, each read with its series, as a connection.
-    pub async fn connection(
-        ctx: &Context<'_>,
+    /// A page of meetings, each read with its series and my answer, as a connection.
+    pub fn connection(
         page: Page<occurrences::Listed>,
         args: &PageArgs,
     ) -> Result<Connection<String, MeetingObject, ListInfo>> {
         let has_next = page.has_next;
-        let rows = page
+        let items: Vec<MeetingObject> = page
             .items
             .into_iter()
-            .map(|listed| (listed.meeting, Arc::new(listed.series)))
+            .map(|listed| MeetingObject {
+                counts: Counts::of(&listed.meeting),
+                mine: listed.mine,
+                series: Arc::new(listed.series),
+                row: listed.meeting,
+            })
             .collect();
-        let items = MeetingObject::with_series(ctx, rows).await?;
         Ok(connection(
             Page { items, has_next },
             MeetingObject::cursor,
@@ -363,7 +366,7 @@ impl MeetingQuery {
     ) -> Result<Connection<String, MeetingObject, ListInfo>> {
         let args = PageArgs::new(first, after)?;
         let page = occurrences::mine(&ctx.app()?.db, ctx.viewer()?, &args).await?;
-        MeetingObject::connection(ctx, page, &args).await
+        MeetingObject::connection(page, &args)
     }
     /// One meeting; null when it does not exist or is not for me to see.
     async fn meeting(

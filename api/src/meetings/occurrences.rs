@@ -13,8 +13,8 @@ use crate::ids::{MeetingId, MeetingSeriesId, UserId};
 use crate::notifications::service::NotificationKind;
 use crate::pagination::{keyset_query, Order, Page, PageArgs};
 use chrono::{DateTime, Utc};
-use entity::enums::MeetingStatus;
-use entity::{bans, meeting_series, meetings, memberships};
+use entity::enums::{MeetingStatus, RsvpStatus};
+use entity::{bans, meeting_rsvps, meeting_series, meetings, memberships};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
@@ -32,6 +32,7 @@ pub const MOST_IN_RANGE: u64 = 120;
 pub async fn coming_in_group(
     db: &impl ConnectionTrait,
     access: &GroupAccess,
+    person: Option<&UserId>,
     page: &PageArgs,
 ) -> AppResult<Page<Listed>> {
     if require_sees_meetings(access).is_err() {
@@ -41,25 +42,30 @@ pub async fn coming_in_group(
         .filter(meetings::Column::GroupId.eq(&access.group.id))
         .filter(meetings::Column::Status.eq(MeetingStatus::Scheduled.as_str()))
         .filter(meetings::Column::EndsAt.gt(now()));
-    soonest_with_series(db, query, page).await
+    soonest_with_series(db, query, person, page).await
 }
 
-/// A meeting of a list, with its series.
+/// A meeting of a list, with its series and the answer of the one reading it.
 pub struct Listed {
     pub meeting: meetings::Model,
     pub series: meeting_series::Model,
+    pub mine: Option<RsvpStatus>,
 }
 
 /// How the series' columns are named in a list's rows (`series__id`: not the meeting's own
 /// `series_id`).
 const SERIES: &str = "series__";
+/// How the reader's answer is named in a list's rows.
+const MINE: &str = "my_answer";
 
-/// One page of `query`, soonest first, each meeting with its series, in one statement. The
-/// limit is written into the statement, as the posts' pages do (`posts::service`): bound,
-/// PostgreSQL may plan the page anew at every call.
+/// One page of `query`, soonest first, each meeting with its series and `person`'s answer, in
+/// one statement (the counts are in the meeting's row). The limit is written into the
+/// statement, as the posts' pages do (`posts::service`): bound, PostgreSQL may plan the page
+/// anew at every call.
 async fn soonest_with_series(
     db: &impl ConnectionTrait,
     query: Select<meetings::Entity>,
+    person: Option<&UserId>,
     page: &PageArgs,
 ) -> AppResult<Page<Listed>> {
     let mut query = keyset_query(
@@ -81,6 +87,25 @@ async fn soonest_with_series(
             Alias::new(format!("{SERIES}{}", column.as_str())),
         );
     }
+    // Without a person, NULL: equal to nobody's answer.
+    let answered_by = person.map(|p| p.as_str().to_owned());
+    select
+        .left_join(
+            meeting_rsvps::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((meeting_rsvps::Entity, meeting_rsvps::Column::MeetingId))
+                        .equals((meetings::Entity, meetings::Column::Id)),
+                )
+                .add(
+                    Expr::col((meeting_rsvps::Entity, meeting_rsvps::Column::UserId))
+                        .eq(answered_by),
+                ),
+        )
+        .expr_as(
+            Expr::col((meeting_rsvps::Entity, meeting_rsvps::Column::Status)),
+            Alias::new(MINE),
+        );
     let mut statement = query.build(db.get_database_backend());
     statement.sql.push_str(&format!(" LIMIT {}", page.limit()));
     let rows = db.query_all_raw(statement).await?;
@@ -90,6 +115,7 @@ async fn soonest_with_series(
             Ok(Listed {
                 meeting: meetings::Model::from_query_result(row, "")?,
                 series: meeting_series::Model::from_query_result(row, SERIES)?,
+                mine: row.try_get::<Option<RsvpStatus>>("", MINE)?,
             })
         })
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
@@ -133,7 +159,7 @@ pub async fn mine(
             .filter(meetings::Column::Status.eq(MeetingStatus::Scheduled.as_str()))
             .filter(meetings::Column::EndsAt.gt(at))
     };
-    let page_of = |query| soonest_with_series(db, query, page);
+    let page_of = |query| soonest_with_series(db, query, Some(&viewer.user_id), page);
     let from = page
         .after
         .as_ref()
