@@ -115,19 +115,22 @@ pub async fn settle(
     capacity: Option<i32>,
 ) -> AppResult<Announcements> {
     let counts = counts_of(txn, &meeting.id).await?;
-    let_in(txn, meeting, capacity, counts).await
+    Ok(let_in(txn, meeting, capacity, counts)
+        .await?
+        .unwrap_or_default())
 }
 
-/// [`settle`] with the meeting's counts as they stand now: `meeting` was read locked in this
-/// transaction, and no answer to it changed since.
+/// [`settle`] with the meeting's counts as they stand now (`meeting` was read locked in this
+/// transaction, and no answer to it changed since): what to announce when someone was let in,
+/// `None` when nobody was and the counts are as they were.
 async fn let_in(
     txn: &impl ConnectionTrait,
     meeting: &meetings::Model,
     capacity: Option<i32>,
     counts: Counts,
-) -> AppResult<Announcements> {
+) -> AppResult<Option<Announcements>> {
     if counts.waitlisted == 0 || meeting.status != MeetingStatus::Scheduled {
-        return Ok(Announcements::default());
+        return Ok(None);
     }
     let free = match capacity {
         None => counts.waitlisted,
@@ -136,11 +139,11 @@ async fn let_in(
             .saturating_sub(counts.going),
     };
     if free == 0 {
-        return Ok(Announcements::default());
+        return Ok(None);
     }
     let promoted = first_waiting(txn, &meeting.id, free).await?;
     if promoted.is_empty() {
-        return Ok(Announcements::default());
+        return Ok(None);
     }
     meeting_rsvps::Entity::update_many()
         .col_expr(
@@ -152,7 +155,9 @@ async fn let_in(
         .filter(meeting_rsvps::Column::Status.eq(RsvpStatus::Waitlisted.as_str()))
         .exec(txn)
         .await?;
-    tell_people(txn, meeting, promoted, NotificationKind::MeetingPlace).await
+    Ok(Some(
+        tell_people(txn, meeting, promoted, NotificationKind::MeetingPlace).await?,
+    ))
 }
 
 /// What an answer leaves: the meeting as its transaction left it (counts included), its
@@ -190,8 +195,9 @@ pub async fn answer(
         .await?
         .ok_or(AppError::NotFound)?;
     // Those waiting go first into any place that is free.
-    let mut announce = let_in(&txn, &meeting, series.capacity, Counts::of(&meeting)).await?;
-    let let_in_before = !announce.is_empty();
+    let first = let_in(&txn, &meeting, series.capacity, Counts::of(&meeting)).await?;
+    let let_in_before = first.is_some();
+    let mut announce = first.unwrap_or_default();
     let current = meeting_rsvps::Entity::find_by_id((meeting.id.clone(), viewer.user_id.clone()))
         .one(&txn)
         .await?
@@ -242,11 +248,10 @@ pub async fn answer(
     // The row as the answers left it: its counts are kept by triggers.
     let mut meeting = reread(&txn, &meeting.id).await?;
     if current == Some(RsvpStatus::Going) && status != RsvpStatus::Going {
-        let freed = let_in(&txn, &meeting, series.capacity, Counts::of(&meeting)).await?;
-        if !freed.is_empty() {
+        if let Some(freed) = let_in(&txn, &meeting, series.capacity, Counts::of(&meeting)).await? {
             meeting = reread(&txn, &meeting.id).await?;
+            announce.extend(freed);
         }
-        announce.extend(freed);
     }
     txn.commit().await?;
     Ok(Committed::new(
