@@ -23,6 +23,33 @@ fn ring(current: &str, retired: &[&str]) -> Vault {
     ))
 }
 
+/// Runs `hearth keys …` against `database` with this KEK file (and retired one); what it
+/// printed, once it has succeeded.
+fn keys_command(
+    database: &str,
+    kek_file: &std::path::Path,
+    retired: Option<&std::path::Path>,
+    args: &[&str],
+) -> String {
+    let mut command = hearth();
+    command
+        .env("HEARTH_DATABASE_URL", database)
+        .env("HEARTH_KEK_FILE", kek_file)
+        .arg("keys")
+        .args(args);
+    if let Some(retired) = retired {
+        command.env("HEARTH_KEK_RETIRED_FILES", retired);
+    }
+    let out = command.output().unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{printed} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    printed
+}
+
 async fn log(app: &TestApp, who: &Session, note: &str) -> String {
     let body = app.ok(&who.access, LOG, json!({"n": note})).await;
     body["logMood"]["checkin"]["id"]
@@ -236,18 +263,11 @@ async fn a_rotation_rewraps_every_key_resumes_when_stopped_and_leaves_all_readab
     // Run again, as an operator does (`hearth keys rotate`), it finishes what is left.
     let key_file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(key_file.path(), &new_kek).unwrap();
-    let out = hearth()
-        .env("HEARTH_DATABASE_URL", &during.db.url)
-        .env("HEARTH_KEK_FILE", key_file.path())
-        .env("HEARTH_KEK_RETIRED_FILES", retired.path())
-        .args(["keys", "rotate", "--batch", "1"])
-        .output()
-        .unwrap();
-    let printed = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{printed} {}",
-        String::from_utf8_lossy(&out.stderr)
+    let printed = keys_command(
+        &during.db.url,
+        key_file.path(),
+        Some(retired.path()),
+        &["rotate", "--batch", "1"],
     );
     let rewrapped: u64 = printed
         .split_whitespace()
@@ -261,18 +281,7 @@ async fn a_rotation_rewraps_every_key_resumes_when_stopped_and_leaves_all_readab
         "{printed}"
     );
     // `hearth keys check` with the new KEK alone: every key opens.
-    let out = hearth()
-        .env("HEARTH_DATABASE_URL", &during.db.url)
-        .env("HEARTH_KEK_FILE", key_file.path())
-        .args(["keys", "check"])
-        .output()
-        .unwrap();
-    let printed = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{printed} {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let printed = keys_command(&during.db.url, key_file.path(), None, &["check"]);
     assert!(printed.contains("every data key opens"), "{printed}");
 
     // A server with the new KEK alone reads everything back, addresses found by new indexes.
