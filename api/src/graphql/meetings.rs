@@ -121,6 +121,20 @@ pub struct MeetingAttendee {
 }
 
 impl MeetingObject {
+    /// A meeting with its series and my answer; its counts are in its row.
+    fn new(
+        row: meetings::Model,
+        series: Arc<meeting_series::Model>,
+        mine: Option<RsvpStatus>,
+    ) -> MeetingObject {
+        MeetingObject {
+            counts: Counts::of(&row),
+            mine,
+            series,
+            row,
+        }
+    }
+
     /// Meetings with their series, counts and my answers, read in two statements.
     pub async fn many(
         ctx: &Context<'_>,
@@ -167,11 +181,9 @@ impl MeetingObject {
         let mine = attendance::answers_of(db, &viewer.user_id, &ids).await?;
         Ok(rows
             .into_iter()
-            .map(|(row, series)| MeetingObject {
-                counts: Counts::of(&row),
-                mine: mine.get(&row.id).copied(),
-                series,
-                row,
+            .map(|(row, series)| {
+                let mine = mine.get(&row.id).copied();
+                MeetingObject::new(row, series, mine)
             })
             .collect())
     }
@@ -199,12 +211,7 @@ impl MeetingObject {
         let items: Vec<MeetingObject> = page
             .items
             .into_iter()
-            .map(|listed| MeetingObject {
-                counts: Counts::of(&listed.meeting),
-                mine: listed.mine,
-                series: Arc::new(listed.series),
-                row: listed.meeting,
-            })
+            .map(|listed| MeetingObject::new(listed.meeting, Arc::new(listed.series), listed.mine))
             .collect();
         Ok(connection(
             Page { items, has_next },
@@ -534,11 +541,10 @@ impl MeetingMutation {
             .await?
             .publish(&app.broker)
             .await;
-        Ok(MeetingObject {
-            counts: Counts::of(&answered.meeting),
-            mine: Some(answered.status),
-            series: Arc::new(answered.series),
-            row: answered.meeting,
-        })
+        Ok(MeetingObject::new(
+            answered.meeting,
+            Arc::new(answered.series),
+            Some(answered.status),
+        ))
     }
 }
