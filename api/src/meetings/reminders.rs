@@ -163,11 +163,12 @@ async fn decide(
     );
     let backend = txn.get_database_backend();
     let inserted = txn.query_all_raw(statement(backend, &sql, values)).await?;
-    let mut mine: HashSet<(String, String, String)> = HashSet::with_capacity(inserted.len());
+    let mut mine: HashSet<(MeetingId, UserId, MeetingReminderLead)> =
+        HashSet::with_capacity(inserted.len());
     for row in inserted {
         mine.insert((
-            row.try_get("", "meeting_id")?,
-            row.try_get("", "user_id")?,
+            MeetingId::from(row.try_get::<String>("", "meeting_id")?),
+            UserId::from(row.try_get::<String>("", "user_id")?),
             row.try_get("", "lead")?,
         ));
     }
@@ -175,12 +176,7 @@ async fn decide(
     let mut told: BTreeMap<(&MeetingId, &GroupId, MeetingReminderLead), Vec<UserId>> =
         BTreeMap::new();
     for d in batch {
-        let key = (
-            d.meeting_id.to_string(),
-            d.user_id.to_string(),
-            d.lead.as_str().to_owned(),
-        );
-        if mine.contains(&key) {
+        if mine.contains(&(d.meeting_id.clone(), d.user_id.clone(), d.lead)) {
             told.entry((&d.meeting_id, &d.group_id, d.lead))
                 .or_default()
                 .push(d.user_id.clone());
