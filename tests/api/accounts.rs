@@ -296,8 +296,33 @@ async fn profile_updates_are_validated() {
     );
 }
 
-/// Signs in as if from `address` (the server trusts `X-Forwarded-For` in these tests), with a
-/// device proof when given; returns the answer.
+/// Posts a document as if from `address` (the server trusts `X-Forwarded-For` in these tests),
+/// signed in with `token` when given; returns the answer.
+async fn gql_from(
+    app: &TestApp,
+    address: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: serde_json::Value,
+) -> serde_json::Value {
+    let mut request = app
+        .http
+        .post(app.url("/graphql"))
+        .header("x-forwarded-for", address);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request
+        .json(&json!({"query": query, "variables": variables}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Signs in as if from `address`, with a device proof when given; returns the answer.
 async fn login_with_proof(
     app: &TestApp,
     address: &str,
@@ -305,19 +330,14 @@ async fn login_with_proof(
     password: &str,
     proof: Option<&str>,
 ) -> serde_json::Value {
-    app.http
-        .post(app.url("/graphql"))
-        .header("x-forwarded-for", address)
-        .json(&json!({
-            "query": "mutation($input: LoginInput!) { login(input: $input) { accessToken refreshToken accessTokenExpiresAt deviceProof user { id displayName } } }",
-            "variables": {"input": {"email": email, "password": password, "deviceProof": proof}}
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    gql_from(
+        app,
+        address,
+        None,
+        "mutation($input: LoginInput!) { login(input: $input) { accessToken refreshToken accessTokenExpiresAt deviceProof user { id displayName } } }",
+        json!({"input": {"email": email, "password": password, "deviceProof": proof}}),
+    )
+    .await
 }
 
 /// Signs in as if from `address`, without a device proof.
@@ -544,18 +564,14 @@ async fn wrong_passwords_to_confirm_a_change_count_with_sign_in_guesses() {
     }
     let change = "mutation($c: String!, $n: String!) { changePassword(current: $c, new: $n) }";
     for n in 0..2 {
-        let body: serde_json::Value = app
-            .http
-            .post(app.url("/graphql"))
-            .header("x-forwarded-for", format!("198.51.100.{}", 50 + n))
-            .bearer_auth(&ana.access)
-            .json(&json!({"query": change, "variables": {"c": "nope nope!", "n": "a new long password"}}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body = gql_from(
+            &app,
+            &format!("198.51.100.{}", 50 + n),
+            Some(&ana.access),
+            change,
+            json!({"c": "nope nope!", "n": "a new long password"}),
+        )
+        .await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
     }
     // Four guesses in all: a sign-in from a new address now waits.
