@@ -28,14 +28,18 @@ async fn wal_segment_now(app: &TestApp) -> Option<String> {
     if !app.db.is_postgres() {
         return None;
     }
+    Some(text_from(app, "SELECT pg_walfile_name(pg_current_wal_lsn())").await)
+}
+
+/// The one text a PostgreSQL statement answers.
+async fn text_from(app: &TestApp, sql: &str) -> String {
     let db = &app.context.db;
-    let sql = "SELECT pg_walfile_name(pg_current_wal_lsn())";
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+    db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
         .await
         .unwrap()
-        .unwrap();
-    Some(row.try_get_by_index(0).unwrap())
+        .unwrap()
+        .try_get_by_index(0)
+        .unwrap()
 }
 
 /// The files of the test database, read whole, by name; on PostgreSQL with the WAL segments
@@ -73,13 +77,7 @@ async fn postgres_relation_files(app: &TestApp) -> Vec<String> {
     let db = &app.context.db;
     let backend = db.get_database_backend();
     db.execute_unprepared("CHECKPOINT").await.unwrap();
-    let dir: String = db
-        .query_one_raw(Statement::from_string(backend, "SHOW data_directory"))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index(0)
-        .unwrap();
+    let dir = text_from(app, "SHOW data_directory").await;
     let mut files = Vec::new();
     for table in TABLES {
         let sql = format!(
@@ -118,17 +116,7 @@ async fn postgres_relation_files(app: &TestApp) -> Vec<String> {
 
 /// The WAL segments from `from` to `to` (names order as the log does, on one timeline).
 async fn wal_segments(app: &TestApp, from: &str, to: &str) -> Vec<String> {
-    let db = &app.context.db;
-    let dir: String = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SHOW data_directory",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index(0)
-        .unwrap();
+    let dir = text_from(app, "SHOW data_directory").await;
     let mut segments: Vec<String> = std::fs::read_dir(format!("{dir}/pg_wal"))
         .unwrap()
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
