@@ -37,7 +37,7 @@ impl App {
             .context("HEARTH_JWT_SECRET: no secret configured")?;
         let vault =
             crate::keys::Vault::from_settings(&settings).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let mut db = crate::db::connect(&settings.database_url)
+        let mut db = crate::db::connect_pooled(&settings.database_url, settings.database_pool)
             .await
             .context("HEARTH_DATABASE_URL: cannot connect to the database")?;
         let metrics = Metrics::new();

@@ -201,7 +201,7 @@ pub fn main() -> ExitCode {
 }
 
 async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let db = crate::db::connect(&settings.database_url).await?;
+    let db = crate::db::connect_pooled(&settings.database_url, settings.database_pool).await?;
     crate::db::migrate(&db).await?;
     tracing::info!("migrations applied");
     Ok(())
@@ -212,7 +212,7 @@ async fn open_with_keys(
     settings: &Settings,
 ) -> anyhow::Result<(sea_orm::DatabaseConnection, crate::keys::Vault)> {
     let vault = crate::keys::Vault::from_settings(settings).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let db = crate::db::connect(&settings.database_url).await?;
+    let db = crate::db::connect_pooled(&settings.database_url, settings.database_pool).await?;
     crate::db::migrate(&db).await?;
     crate::keys::rotation::check_at_start(&db, &vault, crate::keys::KeyRing::variable(settings))
         .await?;
@@ -227,7 +227,7 @@ async fn keys(settings: &Settings, action: KeysCommand) -> anyhow::Result<()> {
         return Ok(());
     }
     let vault = crate::keys::Vault::from_settings(settings).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let db = crate::db::connect(&settings.database_url).await?;
+    let db = crate::db::connect_pooled(&settings.database_url, settings.database_pool).await?;
     crate::db::migrate(&db).await?;
     match action {
         KeysCommand::New => {}

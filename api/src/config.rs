@@ -82,6 +82,8 @@ pub struct Settings {
     /// Where `/metrics` is served on its own; unset: on `bind` in development, nowhere in production.
     pub metrics_bind: Option<SocketAddr>,
     pub database_url: String,
+    /// Most PostgreSQL connections one instance holds (`db::connect_pooled`).
+    pub database_pool: u32,
     pub redis_url: Option<String>,
     /// Prefix of every Redis key and channel, so several deployments (or tests) can share a server.
     pub redis_prefix: String,
@@ -422,6 +424,10 @@ impl Settings {
             bind,
             metrics_bind,
             database_url,
+            database_pool: as_u32(
+                number("DATABASE_POOL", u64::from(crate::db::DEFAULT_POOL), 1)?,
+                "DATABASE_POOL",
+            )?,
             redis_url,
             redis_prefix: get("REDIS_PREFIX").unwrap_or_else(|| "hearth".into()),
             data_dir: PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "hearth-data".into())),

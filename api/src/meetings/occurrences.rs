@@ -14,11 +14,12 @@ use crate::notifications::service::NotificationKind;
 use crate::pagination::{keyset_query, Order, Page, PageArgs};
 use chrono::{DateTime, Utc};
 use entity::enums::{MeetingStatus, RsvpStatus};
-use entity::{bans, meeting_rsvps, meeting_series, meetings, memberships};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Query};
+use entity::{bans, meeting_series, meetings, memberships};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
-    IdenStatic, Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    FromQueryResult, IdenStatic, Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Select, Statement,
 };
 
 /// The widest range one `occurrences` read covers.
@@ -59,15 +60,18 @@ const SERIES: &str = "series__";
 const MINE: &str = "my_answer";
 
 /// One page of `query`, soonest first, each meeting with its series and `person`'s answer, in
-/// one statement (the counts are in the meeting's row). The limit is written into the
-/// statement, as the posts' pages do (`posts::service`): bound, PostgreSQL may plan the page
-/// anew at every call.
+/// one statement (the counts are in the meeting's row). The page is chosen first and only its
+/// meetings are joined to their series and answers: joined before the limit, every meeting the
+/// filter lets through was (about twice the page, for weekly groups). The limit is written
+/// into the statement, as the posts' pages do (`posts::service`): bound, PostgreSQL may plan
+/// the page anew at every call.
 async fn soonest_with_series(
     db: &impl ConnectionTrait,
     query: Select<meetings::Entity>,
     person: Option<&UserId>,
     page: &PageArgs,
 ) -> AppResult<Page<Listed>> {
+    let backend = db.get_database_backend();
     let mut query = keyset_query(
         query,
         meetings::Column::StartsAt,
@@ -75,40 +79,31 @@ async fn soonest_with_series(
         Order::OldestFirst,
         page,
     );
-    let select = QueryTrait::query(&mut query);
-    select.reset_limit().inner_join(
-        meeting_series::Entity,
-        Expr::col((meeting_series::Entity, meeting_series::Column::Id))
-            .equals((meetings::Entity, meetings::Column::SeriesId)),
-    );
-    for column in meeting_series::Column::iter() {
-        select.expr_as(
-            Expr::col((meeting_series::Entity, column)),
-            Alias::new(format!("{SERIES}{}", column.as_str())),
-        );
-    }
+    QueryTrait::query(&mut query).reset_limit();
+    let chosen = query.build(backend);
+    let mut values = chosen.values.map(|v| v.0).unwrap_or_default();
     // Without a person, NULL: equal to nobody's answer.
-    let answered_by = person.map(|p| p.as_str().to_owned());
-    select
-        .left_join(
-            meeting_rsvps::Entity,
-            Condition::all()
-                .add(
-                    Expr::col((meeting_rsvps::Entity, meeting_rsvps::Column::MeetingId))
-                        .equals((meetings::Entity, meetings::Column::Id)),
-                )
-                .add(
-                    Expr::col((meeting_rsvps::Entity, meeting_rsvps::Column::UserId))
-                        .eq(answered_by),
-                ),
-        )
-        .expr_as(
-            Expr::col((meeting_rsvps::Entity, meeting_rsvps::Column::Status)),
-            Alias::new(MINE),
-        );
-    let mut statement = query.build(db.get_database_backend());
-    statement.sql.push_str(&format!(" LIMIT {}", page.limit()));
-    let rows = db.query_all_raw(statement).await?;
+    values.push(person.map(|p| p.as_str().to_owned()).into());
+    let person_value = match backend {
+        DbBackend::Postgres => format!("${}", values.len()),
+        _ => "?".to_owned(),
+    };
+    let series_columns = meeting_series::Column::iter()
+        .map(|column| format!(r#"s."{0}" AS "{SERIES}{0}""#, column.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        r#"SELECT p.*, {series_columns}, r.status AS "{MINE}"
+        FROM ({chosen} LIMIT {limit}) AS p
+        JOIN meeting_series s ON s.id = p.series_id
+        LEFT JOIN meeting_rsvps r ON r.meeting_id = p.id AND r.user_id = {person_value}
+        ORDER BY p.starts_at, p.id"#,
+        chosen = chosen.sql,
+        limit = page.limit(),
+    );
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
     let listed = rows
         .iter()
         .map(|row| {
