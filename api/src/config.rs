@@ -148,6 +148,7 @@ pub const KEYS: &[&str] = &[
     "BIND",
     "METRICS_BIND",
     "DATABASE_URL",
+    "DATABASE_POOL",
     "REDIS_URL",
     "REDIS_PREFIX",
     "DATA_DIR",
