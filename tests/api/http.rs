@@ -275,6 +275,7 @@ async fn responses_are_compressed_when_asked() {
             .unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-encoding"], encoding);
+        assert_eq!(response.headers()["vary"], "accept-encoding");
         let small = client
             .post(app.url("/graphql"))
             .header("accept-encoding", encoding)
@@ -287,6 +288,31 @@ async fn responses_are_compressed_when_asked() {
             small.text().await.unwrap(),
             r#"{"data":{"__typename":"Query"}}"#
         );
+    }
+    // What is sent decodes to the answer: a client that decodes brotli, and one that only
+    // decodes gzip.
+    let plain = client
+        .post(app.url("/graphql"))
+        .json(&json!({"query": big_query}))
+        .send()
+        .await
+        .unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain: Value = plain.json().await.unwrap();
+    for decoding in [
+        reqwest::Client::new(),
+        reqwest::Client::builder().no_brotli().build().unwrap(),
+    ] {
+        let decoded: Value = decoding
+            .post(app.url("/graphql"))
+            .json(&json!({"query": big_query}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(decoded, plain);
     }
 }
 

@@ -3,6 +3,7 @@
 use super::{cached_answers, client_ip, ws, HttpState};
 use crate::auth::RequestMeta;
 use crate::auth::{authenticate, bearer_token, Auth};
+use crate::content_coding::Coding;
 use crate::error::AppError;
 use crate::graphql::context::answer_panics;
 use crate::graphql::document_guard;
@@ -464,10 +465,20 @@ async fn execute(
     {
         return not_modified;
     }
+    // Compressed here in one pass (`content_coding`), not by the HTTP layer's streaming encoder.
+    let accepted = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok());
+    let (body, coding) = Coding::preferred(accepted).encode(body.into_bytes());
     let mut response =
         (status, [(header::CONTENT_TYPE, media.content_type())], body).into_response();
+    let response_headers = response.headers_mut();
+    response_headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if let Some(coding) = coding.header() {
+        response_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+    }
     if let Some(etag) = &etag {
-        cached_answers::tag(response.headers_mut(), etag);
+        cached_answers::tag(response_headers, etag);
     }
     response
 }

@@ -26,8 +26,9 @@ use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-/// The quality and the smallest answer compressed are `content_coding`'s, which answers kept
-/// whole are compressed with.
+/// How the other routes' answers are compressed (exports, calendar feeds, GraphiQL's files):
+/// `content_coding`'s quality and smallest size. GraphQL's answers come here compressed
+/// already (`content_coding::Coding::encode`), and the layer leaves them as they are.
 const COMPRESSION_QUALITY: CompressionLevel =
     CompressionLevel::Precise(crate::content_coding::QUALITY as i32);
 const COMPRESS_FROM_BYTES: u16 = crate::content_coding::FROM_BYTES as u16;
