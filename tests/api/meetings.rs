@@ -1156,3 +1156,92 @@ async fn a_meetings_counts_follow_every_change_to_its_answers() {
     .await;
     check("after an erasure").await;
 }
+
+/// A capacity raised while an answer to one of the series' meetings is being decided waits for
+/// that answer (whose transaction holds the meeting's row), then counts the places it left: the
+/// person still waiting is let in. Counted before the answer, the place it filled looked free
+/// and was given to the one it had already let in, and the next in line went on waiting.
+#[tokio::test]
+async fn a_capacity_raised_while_an_answer_is_decided_counts_the_places_left_after_it() {
+    use sea_orm::TransactionTrait;
+    let app = TestApp::spawn().await;
+    let c = circle(&app, "PUBLIC", 3).await;
+    let mut input = weekly(&c.group, "UTC", tomorrow_in("UTC"), "20:00");
+    input["capacity"] = json!(1);
+    let series = series_id(&schedule(&app, &c.owner, input).await);
+    let first = occurrences(&app, &c.owner, &series, 15).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let m = &c.members;
+    for who in m {
+        let body = rsvp(&app, who, &first, "GOING").await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    let before = meeting(&app, &c.owner, &first).await;
+    assert_eq!(
+        (
+            before["goingCount"].as_u64(),
+            before["waitlistCount"].as_u64()
+        ),
+        (Some(1), Some(2))
+    );
+
+    // An answer being decided as `attendance::answer` decides it: the meeting's row held, the
+    // first person steps back and the first who waits takes the place.
+    let db = &app.context.db;
+    let backend = db.get_database_backend();
+    let sql = |text: &str, values: Vec<sea_orm::Value>| {
+        let text = match backend {
+            sea_orm::DbBackend::Postgres => text.to_owned(),
+            _ => text.replace('$', "?"),
+        };
+        sea_orm::Statement::from_sql_and_values(backend, text, values)
+    };
+    let answer = |who: &Session, status: &str| {
+        sql(
+            "UPDATE meeting_rsvps SET status = $1 WHERE meeting_id = $2 AND user_id = $3",
+            vec![
+                status.into(),
+                first.as_str().into(),
+                who.user_id.as_str().into(),
+            ],
+        )
+    };
+    let held = db.begin().await.unwrap();
+    held.execute_raw(sql(
+        "UPDATE meetings SET updated_at = updated_at WHERE id = $1",
+        vec![first.as_str().into()],
+    ))
+    .await
+    .unwrap();
+    held.execute_raw(answer(&m[0], "MAYBE")).await.unwrap();
+    held.execute_raw(answer(&m[1], "GOING")).await.unwrap();
+
+    let raise = app.gql(
+        Some(&c.owner.access),
+        "mutation($i: UpdateMeetingSeriesInput!) { updateMeetingSeries(input: $i) { capacity } }",
+        json!({"i": {"seriesId": series, "capacity": 2}}),
+    );
+    let decided = async {
+        tokio::time::sleep(StdDuration::from_millis(400)).await;
+        held.commit().await.unwrap();
+    };
+    let (raised, ()) = tokio::join!(raise, decided);
+    assert_eq!(
+        raised["data"]["updateMeetingSeries"]["capacity"], 2,
+        "{raised}"
+    );
+
+    let after = meeting(&app, &c.owner, &first).await;
+    assert_eq!(
+        (
+            after["goingCount"].as_u64(),
+            after["maybeCount"].as_u64(),
+            after["waitlistCount"].as_u64()
+        ),
+        (Some(2), Some(1), Some(0)),
+        "{after}"
+    );
+    assert_eq!(notifications_of(&app, &m[2], "MEETING_PLACE").await, 1);
+}

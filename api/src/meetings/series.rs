@@ -21,7 +21,7 @@ use entity::{meeting_series, meetings, memberships};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set,
+    QueryOrder, QuerySelect, Set,
 };
 
 /// The longest meeting.
@@ -379,10 +379,14 @@ pub async fn update(
         SeriesChange::new(NotificationKind::MeetingMoved),
     );
     let at = now();
+    // Locked, as an answer locks its meeting (`access::locked`), and in one order: a capacity
+    // raised while an answer is being decided waits for it, and counts the places it left.
     let coming = meetings::Entity::find()
         .filter(meetings::Column::SeriesId.eq(&updated.id))
         .filter(meetings::Column::Status.eq(MeetingStatus::Scheduled))
         .filter(meetings::Column::StartsAt.gt(at))
+        .order_by_asc(meetings::Column::Id)
+        .lock_exclusive()
         .all(&txn)
         .await?;
     let zone = zone_of(&updated)?;
