@@ -157,35 +157,17 @@ impl MeetingObject {
                 .map(|s| (s.id.clone(), Arc::new(s)))
                 .collect()
         };
-        let rows = rows
-            .into_iter()
+        let ids: Vec<MeetingId> = rows.iter().map(|m| m.id.clone()).collect();
+        let mine = attendance::answers_of(db, &ctx.viewer()?.user_id, &ids).await?;
+        rows.into_iter()
             .map(|row| {
                 let series = series.get(&row.series_id).cloned().ok_or_else(|| {
                     AppError::internal(anyhow::anyhow!("a meeting without its series"))
                 })?;
-                Ok((row, series))
-            })
-            .collect::<Result<Vec<_>, AppError>>()?;
-        MeetingObject::with_series(ctx, rows).await
-    }
-
-    /// Meetings whose series were read with them, with their counts (kept in each row) and my
-    /// answers, read in one statement.
-    async fn with_series(
-        ctx: &Context<'_>,
-        rows: Vec<(meetings::Model, Arc<meeting_series::Model>)>,
-    ) -> Result<Vec<MeetingObject>, AppError> {
-        let db = &ctx.app()?.db;
-        let viewer = ctx.viewer()?;
-        let ids: Vec<MeetingId> = rows.iter().map(|(m, _)| m.id.clone()).collect();
-        let mine = attendance::answers_of(db, &viewer.user_id, &ids).await?;
-        Ok(rows
-            .into_iter()
-            .map(|(row, series)| {
                 let mine = mine.get(&row.id).copied();
-                MeetingObject::new(row, series, mine)
+                Ok(MeetingObject::new(row, series, mine))
             })
-            .collect())
+            .collect()
     }
 
     pub async fn one(ctx: &Context<'_>, row: meetings::Model) -> Result<MeetingObject, AppError> {
