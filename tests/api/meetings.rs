@@ -1245,3 +1245,41 @@ async fn a_capacity_raised_while_an_answer_is_decided_counts_the_places_left_aft
     );
     assert_eq!(notifications_of(&app, &m[2], "MEETING_PLACE").await, 1);
 }
+
+/// A place freed by someone who left (the worker has not let the waitlist in yet) goes first to
+/// whoever waits, before an answer is decided. When the one answering is that person, their
+/// answer is what the letting in made it: asking GOING again, they are going, not waiting.
+#[tokio::test]
+async fn a_waiting_person_let_in_by_their_own_answer_is_answered_as_going() {
+    let app = TestApp::spawn_with(|s| s.run_workers = false).await;
+    let c = circle(&app, "PUBLIC", 2).await;
+    let mut input = weekly(&c.group, "UTC", tomorrow_in("UTC"), "20:00");
+    input["capacity"] = json!(1);
+    let series = series_id(&schedule(&app, &c.owner, input).await);
+    let first = occurrences(&app, &c.owner, &series, 15).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (going, waiting) = (&c.members[0], &c.members[1]);
+    rsvp(&app, going, &first, "GOING").await;
+    let waits = rsvp(&app, waiting, &first, "GOING").await;
+    assert_eq!(waits["data"]["rsvp"]["myRsvp"], "WAITLISTED", "{waits}");
+    app.ok(
+        &going.access,
+        "mutation($g: ID!) { leaveGroup(groupId: $g) }",
+        json!({"g": c.group}),
+    )
+    .await;
+    let again = rsvp(&app, waiting, &first, "GOING").await;
+    let answered = &again["data"]["rsvp"];
+    assert_eq!(answered["myRsvp"], "GOING", "{again}");
+    assert_eq!(
+        (
+            answered["goingCount"].as_u64(),
+            answered["waitlistCount"].as_u64()
+        ),
+        (Some(1), Some(0)),
+        "{again}"
+    );
+    assert_eq!(meeting(&app, waiting, &first).await["myRsvp"], "GOING");
+}

@@ -3,6 +3,7 @@
 //! counted only for people who are members now and not banned, and the list of who is coming
 //! is for the facilitator and the moderators, without anyone blocked either way.
 use super::access::{locked, require_sees_meetings, series_for};
+use super::rows::{locked_with_answer, Listed};
 use super::telling::tell_people;
 use crate::auth::Viewer;
 use crate::broker::{Announcements, Committed, WorkerHandles};
@@ -178,7 +179,11 @@ pub async fn answer(
     answer: RsvpAnswer,
 ) -> AppResult<Committed<Answered>> {
     let txn = begin_write(db).await?;
-    let meeting = locked(&txn, meeting_id).await?;
+    let Listed {
+        meeting,
+        series,
+        mine,
+    } = locked_with_answer(&txn, meeting_id, &viewer.user_id).await?;
     let access = group_access(&txn, viewer, &meeting.group_id).await?;
     require_sees_meetings(&access)?;
     if meeting.status == MeetingStatus::Cancelled {
@@ -190,18 +195,19 @@ pub async fn answer(
     if meeting.ends_at <= now() {
         return Err(AppError::conflict("meetingId", "this meeting is over"));
     }
-    let series = meeting_series::Entity::find_by_id(meeting.series_id.clone())
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
     // Those waiting go first into any place that is free.
     let first = let_in(&txn, &meeting, series.capacity, Counts::of(&meeting)).await?;
     let let_in_before = first.is_some();
     let mut announce = first.unwrap_or_default();
-    let current = meeting_rsvps::Entity::find_by_id((meeting.id.clone(), viewer.user_id.clone()))
-        .one(&txn)
-        .await?
-        .map(|r| r.status);
+    // Those let in may include the one answering: their answer is then read again.
+    let current = if let_in_before {
+        meeting_rsvps::Entity::find_by_id((meeting.id.clone(), viewer.user_id.clone()))
+            .one(&txn)
+            .await?
+            .map(|r| r.status)
+    } else {
+        mine
+    };
     let status = match answer {
         RsvpAnswer::Going => match current {
             Some(kept @ (RsvpStatus::Going | RsvpStatus::Waitlisted)) => kept,

@@ -11,5 +11,6 @@ pub mod ical;
 pub mod occurrences;
 pub mod recurrence;
 pub mod reminders;
+pub mod rows;
 pub mod series;
 pub mod telling;

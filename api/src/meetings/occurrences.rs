@@ -1,6 +1,8 @@
 //! Meetings one by one: found for the one asking, listed (a group's coming meetings, mine
 //! across my groups, a series' meetings in a range), cancelled and moved.
 use super::access::{locked, require_sees_meetings, HORIZON_DAYS};
+use super::rows::selected;
+pub use super::rows::Listed;
 use super::telling::{cancel_in, forget_reminders, tell};
 use crate::auth::Viewer;
 use crate::broker::Committed;
@@ -13,14 +15,14 @@ use crate::ids::{MeetingId, MeetingSeriesId, UserId};
 use crate::notifications::service::NotificationKind;
 use crate::pagination::{keyset_query, Order, Page, PageArgs};
 use chrono::{DateTime, Utc};
-use entity::enums::{MeetingStatus, RsvpStatus};
-use entity::{bans, meeting_series, meetings, memberships};
+use entity::enums::MeetingStatus;
+use entity::{bans, meetings, memberships};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    FromQueryResult, IdenStatic, Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    Select, Statement,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement,
 };
+use std::sync::LazyLock;
 
 /// The widest range one `occurrences` read covers.
 pub const WIDEST_RANGE_DAYS: i64 = 366;
@@ -46,18 +48,8 @@ pub async fn coming_in_group(
     soonest_with_series(db, query, person, page).await
 }
 
-/// A meeting of a list, with its series and the answer of the one reading it.
-pub struct Listed {
-    pub meeting: meetings::Model,
-    pub series: meeting_series::Model,
-    pub mine: Option<RsvpStatus>,
-}
-
-/// How the series' columns are named in a list's rows (`series__id`: not the meeting's own
-/// `series_id`).
-const SERIES: &str = "series__";
-/// How the reader's answer is named in a list's rows.
-const MINE: &str = "my_answer";
+/// What a page selects of the meetings chosen (`p`), their series and the reader's answer.
+static PAGE_COLUMNS: LazyLock<String> = LazyLock::new(|| selected("p"));
 
 /// One page of `query`, soonest first, each meeting with its series and `person`'s answer, in
 /// one statement (the counts are in the meeting's row). The page is chosen first and only its
@@ -88,16 +80,13 @@ async fn soonest_with_series(
         DbBackend::Postgres => format!("${}", values.len()),
         _ => "?".to_owned(),
     };
-    let series_columns = meeting_series::Column::iter()
-        .map(|column| format!(r#"s."{0}" AS "{SERIES}{0}""#, column.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
     let sql = format!(
-        r#"SELECT p.*, {series_columns}, r.status AS "{MINE}"
+        r#"SELECT {columns}
         FROM ({chosen} LIMIT {limit}) AS p
         JOIN meeting_series s ON s.id = p.series_id
         LEFT JOIN meeting_rsvps r ON r.meeting_id = p.id AND r.user_id = {person_value}
         ORDER BY p.starts_at, p.id"#,
+        columns = *PAGE_COLUMNS,
         chosen = chosen.sql,
         limit = page.limit(),
     );
@@ -106,13 +95,7 @@ async fn soonest_with_series(
         .await?;
     let listed = rows
         .iter()
-        .map(|row| {
-            Ok(Listed {
-                meeting: meetings::Model::from_query_result(row, "")?,
-                series: meeting_series::Model::from_query_result(row, SERIES)?,
-                mine: row.try_get::<Option<RsvpStatus>>("", MINE)?,
-            })
-        })
+        .map(Listed::from_row)
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
     Ok(Page::from_rows(listed, page))
 }
