@@ -5,14 +5,12 @@
 use crate::auth::Auth;
 use crate::graphql::query_cost::{CostModel, Refusal};
 use crate::read_versions::AfterWrites;
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest,
-};
 use async_graphql::parser::types::OperationType;
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Positioned, Request, Response, ServerError, ServerResult, Value, Variables};
+use async_graphql::{Positioned, Request, ServerError, ServerResult, Value, Variables};
 use futures::future::BoxFuture;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::any::TypeId;
+use std::future::Future;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -80,19 +78,35 @@ impl AroundWrites for AfterWrites {
     }
 }
 
-/// The schema extension that applies the guard to every operation, over HTTP and WebSocket.
+/// The guard every operation passes, over HTTP and WebSocket ([`super::schema::HearthSchema`]
+/// runs it around the schema): [`DocumentGuard::admit`] before anything else looks at the
+/// document, [`DocumentGuard::around`] around its execution. It is not a schema extension: with
+/// any extension registered, async-graphql sends every field through a boxed hook and builds
+/// its `ResolveInfo`, about a tenth of a page's time in `bench meetings`.
 pub struct DocumentGuard {
-    model: Arc<CostModel>,
-    heavy: Arc<Semaphore>,
+    model: CostModel,
+    heavy: Semaphore,
     around_writes: Option<Arc<dyn AroundWrites>>,
+}
+
+/// What the guard learnt of a document it let through.
+pub struct Admitted {
+    /// Its cost, as priced.
+    cost: u64,
+    /// Whether a signed-in caller sent a document that holds a mutation. Only such a write can
+    /// change what is kept: those open to anyone else (register, verifyEmail,
+    /// requestPasswordReset, resetPassword, the sessions') write nothing a kept read shows, and
+    /// counting them would let anyone empty every instance's memo with a flood of mutations
+    /// refused for want of a token.
+    signed_write: bool,
 }
 
 impl DocumentGuard {
     /// `heavy_at_once`: how many costly documents execute at the same time (fewer than the cores).
     pub fn new(model: CostModel, heavy_at_once: usize) -> Self {
         DocumentGuard {
-            model: Arc::new(model),
-            heavy: Arc::new(Semaphore::new(heavy_at_once.max(1))),
+            model,
+            heavy: Semaphore::new(heavy_at_once.max(1)),
             around_writes: None,
         }
     }
@@ -102,41 +116,11 @@ impl DocumentGuard {
         self.around_writes = Some(around);
         self
     }
-}
 
-impl ExtensionFactory for DocumentGuard {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(GuardExtension {
-            model: self.model.clone(),
-            heavy: self.heavy.clone(),
-            around_writes: self.around_writes.clone(),
-            cost: AtomicU64::new(0),
-            writes: AtomicBool::new(false),
-        })
-    }
-}
-
-struct GuardExtension {
-    model: Arc<CostModel>,
-    heavy: Arc<Semaphore>,
-    around_writes: Option<Arc<dyn AroundWrites>>,
-    /// The cost of this request's document, once priced.
-    cost: AtomicU64,
-    /// Whether this request's document holds a mutation.
-    writes: AtomicBool,
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for GuardExtension {
     /// Runs before async-graphql looks at the document: its own nesting check and validation
     /// follow every fragment spread without memoising, so an unpriced document could make them
     /// walk 10^9 selections. The parse done here is the one execution uses.
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
+    pub fn admit(&self, request: &mut Request) -> ServerResult<Admitted> {
         check_tokens(&request.query)?;
         let variables = std::mem::take(&mut request.variables);
         let checked = request.parsed_query().and_then(|document| {
@@ -151,39 +135,39 @@ impl Extension for GuardExtension {
                 .operations
                 .iter()
                 .any(|(_, operation)| operation.node.ty == OperationType::Mutation);
-            self.writes.store(writes, Ordering::Relaxed);
-            Ok(cost)
+            Ok((cost, writes))
         });
         request.variables = variables;
-        self.cost.store(checked?, Ordering::Relaxed);
-        next.run(ctx, request).await
+        let (cost, writes) = checked?;
+        let signed = request
+            .data
+            .get(&TypeId::of::<Auth>())
+            .and_then(|data| data.downcast_ref::<Auth>())
+            .is_some_and(|auth| matches!(auth, Auth::Signed(_)));
+        Ok(Admitted {
+            cost,
+            signed_write: writes && signed,
+        })
     }
 
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let _permit = if self.cost.load(Ordering::Relaxed) >= HEAVY_COST {
+    /// Runs `execution` of an admitted document: a costly one waits for a heavy permit, and
+    /// whoever keeps reads is told when a signed-in caller's write is over.
+    pub async fn around<T>(&self, admitted: Admitted, execution: impl Future<Output = T>) -> T {
+        let _permit = if admitted.cost >= HEAVY_COST {
             self.heavy.acquire().await.ok()
         } else {
             None
         };
-        // Only a signed-in caller's mutation can change what is kept. Those open to anyone else
-        // (register, verifyEmail, requestPasswordReset, resetPassword, the sessions') write
-        // nothing a kept read shows, and counting them would let anyone empty every instance's
-        // memo with a flood of mutations refused for want of a token.
-        let around = self.around_writes.as_deref().filter(|_| {
-            self.writes.load(Ordering::Relaxed)
-                && matches!(ctx.data_opt::<Auth>(), Some(Auth::Signed(_)))
-        });
+        let around = self
+            .around_writes
+            .as_deref()
+            .filter(|_| admitted.signed_write);
         let open = around.map(OpenWrite::begin);
-        let response = next.run(ctx, operation_name).await;
+        let outcome = execution.await;
         if let Some(open) = open {
             open.close().await;
         }
-        response
+        outcome
     }
 }
 

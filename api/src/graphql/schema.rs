@@ -9,7 +9,9 @@ use super::{
 };
 use crate::state::AppContext;
 use anyhow::Context as _;
-use async_graphql::{MergedObject, MergedSubscription, Schema};
+use async_graphql::{MergedObject, MergedSubscription, Request, Response, Schema};
+use futures::stream::{self, BoxStream};
+use futures::StreamExt as _;
 use std::sync::Arc;
 
 #[derive(MergedObject, Default)]
@@ -43,7 +45,45 @@ pub struct Mutation(
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(LiveSubscription);
 
-pub type HearthSchema = Schema<Query, Mutation, Subscription>;
+/// The schema the server runs, behind the guard every document passes first
+/// ([`DocumentGuard`]), over HTTP and WebSocket alike.
+#[derive(Clone)]
+pub struct HearthSchema {
+    schema: Schema<Query, Mutation, Subscription>,
+    guard: Arc<DocumentGuard>,
+}
+
+impl HearthSchema {
+    /// Runs one operation (a query or a mutation) to its response.
+    pub async fn execute(&self, mut request: Request) -> Response {
+        match self.guard.admit(&mut request) {
+            Ok(admitted) => {
+                let execution = self.schema.execute(request);
+                self.guard.around(admitted, execution).await
+            }
+            Err(refused) => Response::from_errors(vec![refused]),
+        }
+    }
+
+    /// Runs any operation as a stream of responses: a subscription's events, or the one
+    /// response of anything else (computed under the guard's [`DocumentGuard::around`]).
+    pub fn execute_stream(&self, mut request: Request) -> BoxStream<'static, Response> {
+        let admitted = match self.guard.admit(&mut request) {
+            Ok(admitted) => admitted,
+            Err(refused) => {
+                return stream::once(async move { Response::from_errors(vec![refused]) }).boxed()
+            }
+        };
+        let guard = self.guard.clone();
+        let mut ran = self.schema.execute_stream(request);
+        stream::once(async move {
+            let first = guard.around(admitted, ran.next()).await;
+            stream::iter(first).chain(ran)
+        })
+        .flatten()
+        .boxed()
+    }
+}
 
 /// Deepest selection allowed; GraphiQL's introspection query needs 13.
 pub const MAX_DEPTH: usize = 15;
@@ -56,7 +96,10 @@ pub fn build(app: AppContext, production: bool) -> anyhow::Result<HearthSchema> 
     if !app.settings.page_cache_keep.is_zero() {
         guard = guard.around_writes(Arc::new(app.after_writes.clone()));
     }
-    Ok(builder(Some(app), production).extension(guard).finish())
+    Ok(HearthSchema {
+        schema: builder(Some(app), production).finish(),
+        guard: Arc::new(guard),
+    })
 }
 
 fn builder(
