@@ -86,6 +86,19 @@ async fn occurrences(app: &TestApp, who: &Session, series: &str, days: i64) -> V
         .clone()
 }
 
+/// A weekly series of `c`'s group at `time` UTC with `capacity` places, from tomorrow: its id
+/// and its first meeting's.
+async fn capped_series(app: &TestApp, c: &Circle, time: &str, capacity: u32) -> (String, String) {
+    let mut input = weekly(&c.group, "UTC", tomorrow_in("UTC"), time);
+    input["capacity"] = json!(capacity);
+    let series = series_id(&schedule(app, &c.owner, input).await);
+    let first = occurrences(app, &c.owner, &series, 15).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (series, first)
+}
+
 async fn meeting(app: &TestApp, who: &Session, id: &str) -> Value {
     app.ok(
         &who.access,
@@ -411,14 +424,7 @@ async fn concurrent_answers_never_pass_capacity_and_each_freed_place_goes_to_one
     // The meetings' worker is off: the test runs its pass itself.
     let app = TestApp::spawn_with(|s| s.run_workers = false).await;
     let c = circle(&app, "PUBLIC", 8).await;
-    let mut input = weekly(&c.group, "UTC", tomorrow_in("UTC"), "12:00");
-    input["capacity"] = json!(3);
-    let body = schedule(&app, &c.owner, input).await;
-    let series = series_id(&body);
-    let id = occurrences(&app, &c.owner, &series, 30).await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (_, id) = capped_series(&app, &c, "12:00", 3).await;
     let answers =
         futures::future::join_all(c.members.iter().map(|m| rsvp(&app, m, &id, "GOING"))).await;
     let mut going = Vec::new();
@@ -1166,13 +1172,7 @@ async fn a_capacity_raised_while_an_answer_is_decided_counts_the_places_left_aft
     use sea_orm::TransactionTrait;
     let app = TestApp::spawn().await;
     let c = circle(&app, "PUBLIC", 3).await;
-    let mut input = weekly(&c.group, "UTC", tomorrow_in("UTC"), "20:00");
-    input["capacity"] = json!(1);
-    let series = series_id(&schedule(&app, &c.owner, input).await);
-    let first = occurrences(&app, &c.owner, &series, 15).await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (series, first) = capped_series(&app, &c, "20:00", 1).await;
     let m = &c.members;
     for who in m {
         let body = rsvp(&app, who, &first, "GOING").await;
@@ -1253,13 +1253,7 @@ async fn a_capacity_raised_while_an_answer_is_decided_counts_the_places_left_aft
 async fn a_waiting_person_let_in_by_their_own_answer_is_answered_as_going() {
     let app = TestApp::spawn_with(|s| s.run_workers = false).await;
     let c = circle(&app, "PUBLIC", 2).await;
-    let mut input = weekly(&c.group, "UTC", tomorrow_in("UTC"), "20:00");
-    input["capacity"] = json!(1);
-    let series = series_id(&schedule(&app, &c.owner, input).await);
-    let first = occurrences(&app, &c.owner, &series, 15).await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (_, first) = capped_series(&app, &c, "20:00", 1).await;
     let (going, waiting) = (&c.members[0], &c.members[1]);
     rsvp(&app, going, &first, "GOING").await;
     let waits = rsvp(&app, waiting, &first, "GOING").await;
